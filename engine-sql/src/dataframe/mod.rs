@@ -1,0 +1,89 @@
+//! The lazy DataFrame: a session plus a logical plan. Transformations build plans;
+//! actions (`collect`, `count`, `show`, `write`) plan and run them.
+
+use std::sync::Arc;
+
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+use engine_core::Result;
+
+use crate::logical::LogicalPlan;
+use crate::physical::plan::{self, ExecutionPlanRef, TaskContext};
+use crate::schema::PlanSchema;
+use crate::session::Session;
+
+/// A lazily evaluated, immutable table: Spark's `DataFrame`.
+#[derive(Debug, Clone)]
+pub struct DataFrame {
+    session: Session,
+    /// The plan as built by the last operation, before analysis (for `explain`).
+    parsed: Arc<LogicalPlan>,
+    /// The analyzed plan.
+    plan: Arc<LogicalPlan>,
+}
+
+impl DataFrame {
+    /// Analyzes `parsed` and wraps it. Analysis is eager, as in Spark: an unknown column
+    /// fails here, not when an action runs.
+    pub fn from_plan(session: Session, parsed: Arc<LogicalPlan>) -> Result<DataFrame> {
+        let plan = crate::analyzer::analyze(&parsed, &session)?;
+        Ok(DataFrame {
+            session,
+            parsed,
+            plan,
+        })
+    }
+
+    /// The session this DataFrame belongs to.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// The analyzed logical plan.
+    pub fn logical_plan(&self) -> &Arc<LogicalPlan> {
+        &self.plan
+    }
+
+    /// The plan as built, before analysis.
+    pub fn parsed_plan(&self) -> &Arc<LogicalPlan> {
+        &self.parsed
+    }
+
+    /// The schema with relation names.
+    pub fn plan_schema(&self) -> Result<PlanSchema> {
+        self.plan.schema()
+    }
+
+    /// The Arrow schema of the result.
+    pub fn schema(&self) -> Result<SchemaRef> {
+        Ok(self.plan.schema()?.to_arrow())
+    }
+
+    /// The optimized logical plan.
+    pub fn optimized_plan(&self) -> Result<Arc<LogicalPlan>> {
+        crate::optimizer::optimize(&self.plan)
+    }
+
+    /// The executable plan for `ctx`.
+    pub fn physical_plan(&self, ctx: &Arc<TaskContext>) -> Result<ExecutionPlanRef> {
+        crate::physical::planner::create_physical_plan(&self.optimized_plan()?, ctx)
+    }
+
+    /// Runs the query; batches grouped by output partition (what writers need).
+    pub fn collect_partitions(&self) -> Result<(SchemaRef, Vec<Vec<RecordBatch>>)> {
+        let ctx = self.session.task_context()?;
+        let physical = self.physical_plan(&ctx)?;
+        let parts = plan::collect_partitions(&physical, &ctx)?;
+        Ok((self.schema()?, parts))
+    }
+
+    /// Runs the query and returns every batch, in order.
+    pub fn collect(&self) -> Result<Vec<RecordBatch>> {
+        Ok(self.collect_partitions()?.1.into_iter().flatten().collect())
+    }
+
+    /// Runs the query and counts its rows.
+    pub fn count(&self) -> Result<usize> {
+        Ok(self.collect()?.iter().map(|b| b.num_rows()).sum())
+    }
+}

@@ -1,0 +1,199 @@
+//! Spark's text forms of values: what `CAST(x AS STRING)`, `show()` and the CLI print.
+//!
+//! Doubles print like Java's `Double.toString` (`1.0`, `1.0E10`, `NaN`, `Infinity`),
+//! timestamps as `yyyy-MM-dd HH:mm:ss[.SSSSSS]` in the session time zone with trailing zeros
+//! of the fraction dropped, dates as `yyyy-MM-dd`.
+
+use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Timelike};
+use chrono_tz::Tz;
+
+/// Java's `Double.toString` of `v`.
+pub fn format_f64(v: f64) -> String {
+    java_float(v, v.abs(), |x| format!("{x}"), |x| format!("{x:e}"))
+}
+
+/// Java's `Float.toString` of `v`.
+pub fn format_f32(v: f32) -> String {
+    java_float(
+        f64::from(v),
+        f64::from(v.abs()),
+        |_| format!("{v}"),
+        |_| format!("{v:e}"),
+    )
+}
+
+fn java_float(
+    v: f64,
+    abs: f64,
+    plain: impl Fn(f64) -> String,
+    sci: impl Fn(f64) -> String,
+) -> String {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "Infinity" } else { "-Infinity" }.into();
+    }
+    if v == 0.0 {
+        return if v.is_sign_negative() { "-0.0" } else { "0.0" }.into();
+    }
+    if (1e-3..1e7).contains(&abs) {
+        let s = plain(v);
+        if s.contains('.') { s } else { format!("{s}.0") }
+    } else {
+        // Rust: `1.5e10`, `1e-5`; Java: `1.5E10`, `1.0E-5`.
+        let s = sci(v);
+        let (mantissa, exp) = s.split_once('e').unwrap_or((&s, "0"));
+        let mantissa = if mantissa.contains('.') {
+            mantissa.to_string()
+        } else {
+            format!("{mantissa}.0")
+        };
+        format!("{mantissa}E{exp}")
+    }
+}
+
+/// A DECIMAL's unscaled value with its scale: `format_decimal(150, 2) == "1.50"`.
+pub fn format_decimal(unscaled: i128, scale: i8) -> String {
+    if scale <= 0 {
+        let mut s = unscaled.to_string();
+        for _ in 0..(-scale) {
+            s.push('0');
+        }
+        return s;
+    }
+    let neg = unscaled < 0;
+    let digits = unscaled.unsigned_abs().to_string();
+    let scale = scale as usize;
+    let padded = if digits.len() <= scale {
+        format!("{}{}", "0".repeat(scale - digits.len() + 1), digits)
+    } else {
+        digits
+    };
+    let (int, frac) = padded.split_at(padded.len() - scale);
+    format!("{}{int}.{frac}", if neg { "-" } else { "" })
+}
+
+/// Days since the epoch as `yyyy-MM-dd`.
+pub fn format_date(days: i32) -> String {
+    match NaiveDate::from_num_days_from_ce_opt(days + 719_163) {
+        Some(d) => format_naive_date(d),
+        None => format!("<date {days}>"),
+    }
+}
+
+fn format_naive_date(d: NaiveDate) -> String {
+    let y = d.year();
+    if (0..=9999).contains(&y) {
+        format!("{y:04}-{:02}-{:02}", d.month(), d.day())
+    } else {
+        format!("{y:+}-{:02}-{:02}", d.month(), d.day())
+    }
+}
+
+/// Microseconds since the epoch, shown in `tz`, Spark's way.
+pub fn format_timestamp(micros: i64, tz: &Tz) -> String {
+    match DateTime::from_timestamp_micros(micros) {
+        Some(utc) => {
+            let local = tz.from_utc_datetime(&utc.naive_utc());
+            format_naive_datetime(local.naive_local())
+        }
+        None => format!("<timestamp {micros}>"),
+    }
+}
+
+/// Microseconds since the epoch in UTC (used in plan text, where no session is at hand).
+pub fn format_timestamp_utc(micros: i64) -> String {
+    format_timestamp(micros, &Tz::UTC)
+}
+
+/// Microseconds of a wall-clock time (TIMESTAMP_NTZ).
+pub fn format_timestamp_ntz(micros: i64) -> String {
+    format_timestamp_utc(micros)
+}
+
+fn format_naive_datetime(dt: chrono::NaiveDateTime) -> String {
+    let date = format_naive_date(dt.date());
+    let base = format!(
+        "{date} {:02}:{:02}:{:02}",
+        dt.hour(),
+        dt.minute(),
+        dt.second()
+    );
+    let micros = dt.nanosecond() / 1000;
+    if micros == 0 {
+        base
+    } else {
+        let frac = format!("{micros:06}");
+        format!("{base}.{}", frac.trim_end_matches('0'))
+    }
+}
+
+/// Parses a session time zone id (`UTC`, `America/Los_Angeles`, `+02:00`, `Z`).
+pub fn parse_time_zone(id: &str) -> Option<Tz> {
+    if id.eq_ignore_ascii_case("Z") || id.eq_ignore_ascii_case("UTC") {
+        return Some(Tz::UTC);
+    }
+    id.parse::<Tz>().ok().or_else(|| {
+        // Fixed offsets map to the Etc/GMT zones (note their inverted sign).
+        let (sign, rest) = match id.strip_prefix(['+', '-']) {
+            Some(rest) => (id.starts_with('-'), rest),
+            None => return None,
+        };
+        let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
+        let h: i32 = h.parse().ok()?;
+        let m: i32 = m.parse().ok()?;
+        if m != 0 {
+            return None;
+        }
+        let name = if h == 0 {
+            "Etc/GMT".to_string()
+        } else if sign {
+            format!("Etc/GMT+{h}")
+        } else {
+            format!("Etc/GMT-{h}")
+        };
+        name.parse::<Tz>().ok()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doubles_print_like_java() {
+        assert_eq!(format_f64(1.0), "1.0");
+        assert_eq!(format_f64(0.1), "0.1");
+        assert_eq!(format_f64(1e7), "1.0E7");
+        assert_eq!(format_f64(1.5e10), "1.5E10");
+        assert_eq!(format_f64(1e-4), "1.0E-4");
+        assert_eq!(format_f64(123456.789), "123456.789");
+        assert_eq!(format_f64(f64::NAN), "NaN");
+        assert_eq!(format_f64(f64::NEG_INFINITY), "-Infinity");
+        assert_eq!(format_f32(2.5), "2.5");
+    }
+
+    #[test]
+    fn decimals_keep_scale() {
+        assert_eq!(format_decimal(150, 2), "1.50");
+        assert_eq!(format_decimal(-5, 3), "-0.005");
+        assert_eq!(format_decimal(42, 0), "42");
+    }
+
+    #[test]
+    fn timestamps_trim_fraction_and_use_zone() {
+        assert_eq!(format_timestamp_utc(0), "1970-01-01 00:00:00");
+        assert_eq!(format_timestamp_utc(1_500_000), "1970-01-01 00:00:01.5");
+        let la = parse_time_zone("America/Los_Angeles").unwrap();
+        assert_eq!(format_timestamp(0, &la), "1969-12-31 16:00:00");
+        assert_eq!(format_date(0), "1970-01-01");
+        assert_eq!(format_date(18262), "2020-01-01");
+    }
+
+    #[test]
+    fn fixed_offsets_parse() {
+        let tz = parse_time_zone("+02:00").unwrap();
+        assert_eq!(format_timestamp(0, &tz), "1970-01-01 02:00:00");
+    }
+}

@@ -1,0 +1,12 @@
+//! Logical plans: what a query computes, independent of how.
+//!
+//! A plan is plain data. It is built unresolved (by the DataFrame API or the SQL front end),
+//! resolved by the [`crate::analyzer`], rewritten by the [`crate::optimizer`] and turned
+//! into an executable plan by the [`crate::physical::planner`].
+
+mod display;
+mod plan;
+mod table;
+
+pub use plan::*;
+pub use table::*;

@@ -1,0 +1,5 @@
+//! Executable plans and compiled expressions.
+
+pub mod expr;
+pub mod plan;
+pub mod planner;

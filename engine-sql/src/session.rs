@@ -1,0 +1,168 @@
+//! The session: configuration, catalog and the entry points (`read`, `sql`, `table`).
+
+use std::sync::{Arc, RwLock};
+
+use arrow::record_batch::RecordBatch;
+use engine_core::{EngineError, Result};
+
+use crate::catalog::Catalog;
+use crate::conf::{self, SessionConf};
+use crate::dataframe::DataFrame;
+use crate::datasource::memory::MemTable;
+use crate::datasource::reader::DataFrameReader;
+use crate::logical::{LogicalPlan, Scan};
+use crate::physical::plan::TaskContext;
+
+/// The entry point of every program, Spark's `SparkSession`. Cheap to clone: clones share
+/// the configuration and the temporary views.
+///
+/// ```
+/// use engine_sql::session::Session;
+/// let spark = Session::builder()
+///     .app_name("demo")
+///     .master("local[2]")
+///     .config("spark.sql.shuffle.partitions", "4")
+///     .build()
+///     .unwrap();
+/// assert_eq!(spark.conf_get("spark.sql.shuffle.partitions").as_deref(), Some("4"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Session {
+    inner: Arc<SessionInner>,
+}
+
+#[derive(Debug)]
+struct SessionInner {
+    conf: RwLock<SessionConf>,
+    catalog: Catalog,
+}
+
+/// Builds a [`Session`].
+#[derive(Debug, Default)]
+pub struct SessionBuilder {
+    conf: SessionConf,
+}
+
+impl SessionBuilder {
+    /// `spark.app.name`.
+    pub fn app_name(mut self, name: &str) -> Self {
+        self.conf.set(conf::APP_NAME, name);
+        self
+    }
+
+    /// `spark.master`: `local`, `local[N]` (N worker threads) or `local[*]`.
+    pub fn master(mut self, master: &str) -> Self {
+        self.conf.set(conf::MASTER, master);
+        self
+    }
+
+    /// Any configuration key.
+    pub fn config(mut self, key: &str, value: &str) -> Self {
+        self.conf.set(key, value);
+        self
+    }
+
+    /// The session; fails if a setting is invalid.
+    pub fn build(self) -> Result<Session> {
+        // Validate eagerly so a typo in the builder fails here, not in the first query.
+        self.conf.worker_threads()?;
+        self.conf.shuffle_partitions()?;
+        self.conf.ansi()?;
+        self.conf.time_zone()?;
+        Ok(Session {
+            inner: Arc::new(SessionInner {
+                conf: RwLock::new(self.conf),
+                catalog: Catalog::new(),
+            }),
+        })
+    }
+}
+
+impl Session {
+    /// A builder, as `SparkSession.builder`.
+    pub fn builder() -> SessionBuilder {
+        SessionBuilder::default()
+    }
+
+    /// A snapshot of the configuration.
+    pub fn conf(&self) -> SessionConf {
+        self.inner
+            .conf
+            .read()
+            .map(|c| c.clone())
+            .unwrap_or_default()
+    }
+
+    /// The value of one key, if set.
+    pub fn conf_get(&self, key: &str) -> Option<String> {
+        self.inner
+            .conf
+            .read()
+            .ok()
+            .and_then(|c| c.get(key).map(str::to_string))
+    }
+
+    /// Sets a key at run time (`spark.conf.set`).
+    pub fn conf_set(&self, key: &str, value: &str) -> Result<()> {
+        let mut c = self
+            .inner
+            .conf
+            .write()
+            .map_err(|_| EngineError::Internal("conf lock poisoned".into()))?;
+        c.set(key, value);
+        Ok(())
+    }
+
+    /// The temporary views.
+    pub fn catalog(&self) -> &Catalog {
+        &self.inner.catalog
+    }
+
+    /// A task context for a query that starts now.
+    pub fn task_context(&self) -> Result<Arc<TaskContext>> {
+        Ok(Arc::new(TaskContext::new(Arc::new(self.conf()))?))
+    }
+
+    /// Reads files: `session.read().format("csv").option("header", "true").load(path)`.
+    pub fn read(&self) -> DataFrameReader {
+        DataFrameReader::new(self.clone())
+    }
+
+    /// Runs SQL text. Queries return their result lazily; commands (`CREATE VIEW`, `SET`)
+    /// run at once and return their (possibly empty) output.
+    pub fn sql(&self, text: &str) -> Result<DataFrame> {
+        crate::sql::run_sql(self, text)
+    }
+
+    /// The temporary view `name` as a DataFrame.
+    pub fn table(&self, name: &str) -> Result<DataFrame> {
+        let parts = crate::expr::split_name(name);
+        DataFrame::from_plan(
+            self.clone(),
+            Arc::new(LogicalPlan::UnresolvedRelation(parts)),
+        )
+    }
+
+    /// A DataFrame over in-memory batches (all with the same schema).
+    pub fn create_dataframe(&self, batches: Vec<RecordBatch>) -> Result<DataFrame> {
+        let table = MemTable::try_new_from_batches(batches)?;
+        self.dataframe_from_table(Arc::new(table))
+    }
+
+    /// A DataFrame scanning any table provider.
+    pub fn dataframe_from_table(
+        &self,
+        source: Arc<dyn crate::logical::TableProvider>,
+    ) -> Result<DataFrame> {
+        DataFrame::from_plan(
+            self.clone(),
+            Arc::new(LogicalPlan::Scan(Scan {
+                source,
+                qualifier: None,
+                projection: None,
+                filters: vec![],
+                limit: None,
+            })),
+        )
+    }
+}
