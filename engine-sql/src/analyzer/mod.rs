@@ -1,5 +1,7 @@
 //! The analyzer: resolves names, functions and types of a logical plan.
 
+pub mod coercion;
+
 use std::sync::Arc;
 
 use engine_core::Result;

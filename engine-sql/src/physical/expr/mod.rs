@@ -56,3 +56,6 @@ pub trait PhysicalExpr: Send + Sync + fmt::Debug + fmt::Display {
 
 /// Shared [`PhysicalExpr`].
 pub type PhysicalExprRef = Arc<dyn PhysicalExpr>;
+
+pub mod planner;
+pub use planner::create_physical_expr;

@@ -4,6 +4,8 @@
 //! is one fused pipeline per partition with no intermediate materialization. Wide operators
 //! (aggregate, join, sort) sit behind an exchange that repartitions by key.
 
+pub mod hash;
+
 use std::fmt;
 use std::sync::Arc;
 
