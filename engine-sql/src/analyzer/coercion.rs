@@ -20,7 +20,7 @@ use crate::types::{is_numeric, is_string, sql_type_name};
 
 /// Stands for the SQL text of the failing expression in coercion error messages; replace it
 /// with [`with_expression`].
-pub const EXPR_PLACEHOLDER: &str = "<expr>";
+pub const EXPR_PLACEHOLDER: &str = "{expr}";
 
 /// Replaces [`EXPR_PLACEHOLDER`] in an analysis error's message with `sql` (the expression's
 /// Spark SQL text, e.g. `(a + b)`); other errors are returned unchanged.

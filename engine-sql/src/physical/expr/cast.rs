@@ -391,7 +391,8 @@ fn scalar_of(t: &DataType, a: &ArrayRef, i: usize) -> ScalarValue {
 
 fn numeric_cast(a: &ArrayRef, to: &DataType, mode: CastMode) -> Result<ArrayRef> {
     let from = a.data_type().clone();
-    let ansi = mode == CastMode::Ansi;
+    // Legacy casts wrap/saturate like Java; ANSI fails and try_cast gives NULL.
+    let wrap = mode == CastMode::Legacy;
     match (&from, to) {
         // Widening integers and anything to floating point: exact or IEEE rounding.
         (f, t) if is_integral(f) && is_integral(t) => {
@@ -408,7 +409,7 @@ fn numeric_cast(a: &ArrayRef, to: &DataType, mode: CastMode) -> Result<ArrayRef>
                 |(i, v)| {
                     if (lo..=hi).contains(&v) {
                         Ok(v)
-                    } else if ansi {
+                    } else if !wrap {
                         Err(Failure::Error(cast_overflow(scalar_of(&from, a, i), to)))
                     } else {
                         Ok(v)
@@ -434,7 +435,7 @@ fn numeric_cast(a: &ArrayRef, to: &DataType, mode: CastMode) -> Result<ArrayRef>
                         && !(to == &DataType::Int64 && t >= 9.223_372_036_854_776e18)
                     {
                         Ok(t as i64)
-                    } else if ansi {
+                    } else if !wrap {
                         Err(Failure::Error(cast_overflow(scalar_of(&from, a, i), to)))
                     } else {
                         // Java: (int)/(long) saturate (NaN is 0); byte/short go through int.
@@ -460,7 +461,7 @@ fn numeric_cast(a: &ArrayRef, to: &DataType, mode: CastMode) -> Result<ArrayRef>
                     let t = v / div;
                     if t >= i128::from(lo) && t <= i128::from(hi) {
                         Ok(t as i64)
-                    } else if ansi {
+                    } else if !wrap {
                         Err(Failure::Error(cast_overflow(scalar_of(&from, a, i), to)))
                     } else {
                         Ok(t as i64)

@@ -197,3 +197,6 @@ pub(crate) fn sql_value(v: &ScalarValue) -> String {
         other => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests;
