@@ -145,7 +145,19 @@ fn coerce_arithmetic(
             } else if is_integral(&l) || !ansi {
                 (DataType::Int64, DataType::Int64)
             } else {
-                return Err(wrong_type(op, "(\"BIGINT\" or \"DECIMAL\")", &l));
+                // ANSI does not cast fractions to BIGINT implicitly; Spark reports the
+                // fractional side against the BIGINT the integral side became.
+                let (a, b) = if is_integral(left) {
+                    (DataType::Int64, r.clone())
+                } else if is_integral(right) {
+                    (l.clone(), DataType::Int64)
+                } else {
+                    (l.clone(), r.clone())
+                };
+                if a == b {
+                    return Err(wrong_type(op, "(\"BIGINT\" or \"DECIMAL\")", &a));
+                }
+                return Err(diff_types(&a, &b));
             }
         }
         _ => (l, r),
@@ -162,6 +174,15 @@ fn coerce_comparison(left: &DataType, right: &DataType, ansi: bool) -> Option<Da
     }
     if let Some(t) = decimal_common_type(left, right) {
         return Some(t);
+    }
+    // Legacy `BooleanEquality`: a boolean compares with a number as 1/0.
+    if !ansi {
+        match (left, right) {
+            (DataType::Boolean, n) | (n, DataType::Boolean) if is_numeric(n) => {
+                return Some(n.clone());
+            }
+            _ => {}
+        }
     }
     let (s, other) = if is_string(left) {
         (left, right)
@@ -635,6 +656,12 @@ mod tests {
             (Boolean, Boolean)
         );
         assert!(coerce_binary(Eq, &Int32, &Boolean, true).is_err());
+        assert_eq!(
+            coerce_binary(Eq, &Int32, &Boolean, false).unwrap(),
+            (Int32, Int32)
+        );
+        let e = coerce_binary(IntDivide, &Float64, &Int32, true).unwrap_err();
+        assert!(e.to_string().contains("(\"DOUBLE\" and \"BIGINT\")"), "{e}");
         assert_eq!(
             coerce_binary(StringConcat, &Int32, &Utf8, true).unwrap(),
             (Utf8, Utf8)

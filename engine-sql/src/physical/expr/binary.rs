@@ -66,7 +66,7 @@ pub(crate) fn decimal_out_of_range(unscaled: Option<i128>, scale: i8, p: u8, s: 
     EngineError::execution(
         "NUMERIC_VALUE_OUT_OF_RANGE.WITH_SUGGESTION",
         format!(
-            "{value} cannot be represented as Decimal({p}, {s}). If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error, and return NULL instead. SQLSTATE: 22003"
+            " {value} cannot be represented as Decimal({p}, {s}). If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error, and return NULL instead. SQLSTATE: 22003"
         ),
     )
 }
@@ -322,16 +322,10 @@ where
 {
     use BinaryOperator::*;
     let small = matches!(T::DATA_TYPE, DataType::Int8 | DataType::Int16);
-    let what = match T::DATA_TYPE {
-        DataType::Int64 => "long overflow",
-        _ => "integer overflow",
-    };
-    let suffix = match T::DATA_TYPE {
-        DataType::Int8 => "Y",
-        DataType::Int16 => "S",
-        DataType::Int64 => "L",
-        _ => "",
-    };
+    // Spark 4 says just "overflow" for INT and BIGINT.
+    let what = "overflow";
+    // Spark renders TINYINT operands with the SMALLINT suffix in this message.
+    let suffix = "S";
     let b = if matches!(op, IntDivide | Modulo) {
         guard_zero::<T>(op, b, ansi)?
     } else {
@@ -348,7 +342,7 @@ where
             spark_arrow_error(
                 "BINARY_ARITHMETIC_OVERFLOW",
                 format!(
-                    "{x}{suffix} {op} {y}{suffix} caused overflow. Use '{}' to tolerate overflow and return NULL instead. {ANSI_OFF_HINT} SQLSTATE: 22003",
+                    "{x}{suffix} {op} {y}{suffix} caused overflow. Use `{}` to ignore overflow problem and return NULL. SQLSTATE: 22003",
                     try_function(op)
                 ),
             )

@@ -503,12 +503,16 @@ fn numeric_cast(a: &ArrayRef, to: &DataType, mode: CastMode) -> Result<ArrayRef>
                             } else {
                                 format!("{v}")
                             };
-                            match parse_decimal(&text).and_then(|(u, sc)| rescale(u, sc, s)) {
-                                Some(r) if fits(r, p) => Ok(r),
-                                _ => Err(Failure::Error(cast_overflow(
+                            let Some((u, sc)) = parse_decimal(&text) else {
+                                // NaN and infinities have no decimal value.
+                                return Err(Failure::Error(cast_overflow(
                                     ScalarValue::Float64(Some(v)),
                                     to,
-                                ))),
+                                )));
+                            };
+                            match rescale(u, sc, s) {
+                                Some(r) if fits(r, p) => Ok(r),
+                                _ => Err(Failure::Error(decimal_out_of_range(Some(u), sc, p, s))),
                             }
                         },
                         |_| EngineError::Internal("float to decimal".into()),
