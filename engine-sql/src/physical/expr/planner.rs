@@ -8,7 +8,7 @@ use super::{
     BinaryExpr, CaseExpr, CastExpr, ColumnExpr, GetFieldExpr, InListExpr, IsNotNullExpr,
     IsNullExpr, LikeExpr, LiteralExpr, NegativeExpr, NotExpr, PhysicalExprRef, ScalarFunctionExpr,
 };
-use crate::expr::Expr;
+use crate::expr::{CastMode, Expr};
 use crate::functions::FunctionContext;
 use crate::schema::PlanSchema;
 
@@ -40,12 +40,15 @@ pub fn create_physical_expr(
         Expr::Negative(e) => Arc::new(NegativeExpr::new(compile(e)?, ctx.ansi)),
         Expr::IsNull(e) => Arc::new(IsNullExpr::new(compile(e)?)),
         Expr::IsNotNull(e) => Arc::new(IsNotNullExpr::new(compile(e)?)),
-        Expr::Cast { expr, to, mode } => Arc::new(CastExpr::new(
-            compile(expr)?,
-            to.clone(),
-            *mode,
-            ctx.clone(),
-        )),
+        Expr::Cast { expr, to, mode } => {
+            // With ANSI off an ANSI-mode cast (e.g. an implicit one the analyzer inserted)
+            // behaves as a legacy cast, as Spark derives the cast's mode from the session.
+            let mode = match mode {
+                CastMode::Ansi if !ctx.ansi => CastMode::Legacy,
+                m => *m,
+            };
+            Arc::new(CastExpr::new(compile(expr)?, to.clone(), mode, ctx.clone()))
+        }
         Expr::Case {
             operand,
             branches,

@@ -1037,3 +1037,60 @@ fn scalar_inputs_stay_scalar() {
     assert_eq!(show(&eval(&e, &b, true).unwrap()), ["NULL"; 4]);
     let _ = (Int64Array::from(vec![1]), Decimal128Array::from(vec![1]));
 }
+
+/// Through the session: the analyzer's coercion (ours), the planner and these expressions.
+#[test]
+fn end_to_end_through_dataframes() {
+    use crate::expr::{col, lit};
+    use crate::session::Session;
+    let spark = Session::builder().master("local[1]").build().unwrap();
+    let df = spark
+        .create_dataframe(vec![batch(vec![
+            (
+                "a",
+                Arc::new(Int32Array::from(vec![Some(1), Some(2), None])) as ArrayRef,
+            ),
+            (
+                "s",
+                Arc::new(StringArray::from(vec![Some("10"), Some("x"), Some("3")])),
+            ),
+        ])])
+        .unwrap();
+    let out = df
+        .select(vec![
+            (col("a") + lit(1i64)).alias("p"),
+            (col("a") / lit(2)).alias("d"),
+            col("a").cast(DataType::Utf8).alias("t"),
+            col("a")
+                .isin(vec![lit(1), lit(ScalarValue::Int32(None))])
+                .alias("i"),
+        ])
+        .unwrap()
+        .collect()
+        .unwrap();
+    let b = &out[0];
+    assert_eq!(b.column(0).data_type(), &DataType::Int64);
+    assert_eq!(show(b.column(0)), ["2", "3", "NULL"]);
+    assert_eq!(show(b.column(1)), ["0.5", "1.0", "NULL"]);
+    assert_eq!(show(b.column(2)), ["1", "2", "NULL"]);
+    assert_eq!(show(b.column(3)), ["true", "NULL", "NULL"]);
+    // ANSI: comparing a malformed string with a number fails.
+    let err = df
+        .filter(col("s").gt(lit(1)))
+        .and_then(|d| d.collect())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("The value 'x' of the type \"STRING\" cannot be cast to \"BIGINT\""),
+        "{err}"
+    );
+    let legacy = Session::builder()
+        .master("local[1]")
+        .config("spark.sql.ansi.enabled", "false")
+        .build()
+        .unwrap();
+    let df = legacy.create_dataframe(df.collect().unwrap()).unwrap();
+    let out = df.filter(col("s").gt(lit(2))).unwrap().collect().unwrap();
+    let rows: usize = out.iter().map(|b| b.num_rows()).sum();
+    assert_eq!(rows, 2);
+}
