@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use engine_core::{EngineError, Result};
 
+use super::case::is_infallible;
 use super::{
     BinaryExpr, CaseExpr, CastExpr, ColumnExpr, GetFieldExpr, InListExpr, IsNotNullExpr,
     IsNullExpr, LikeExpr, LiteralExpr, NegativeExpr, NotExpr, PhysicalExprRef, ScalarFunctionExpr,
@@ -54,6 +55,7 @@ pub fn create_physical_expr(
             branches,
             otherwise,
         } => {
+            let (exprs_branches, exprs_otherwise) = (branches, otherwise);
             let data_type = expr.data_type(input)?;
             let operand = operand.as_deref().map(compile).transpose()?;
             let branches = branches
@@ -61,7 +63,19 @@ pub fn create_physical_expr(
                 .map(|(w, t)| Ok((compile(w)?, compile(t)?)))
                 .collect::<Result<Vec<_>>>()?;
             let otherwise = otherwise.as_deref().map(compile).transpose()?;
-            Arc::new(CaseExpr::new(operand, branches, otherwise, data_type))
+            let when_safe = exprs_branches
+                .iter()
+                .map(|(w, _)| is_infallible(w))
+                .collect();
+            let then_safe = exprs_branches
+                .iter()
+                .map(|(_, t)| is_infallible(t))
+                .collect();
+            let else_safe = exprs_otherwise.as_deref().is_none_or(is_infallible);
+            Arc::new(
+                CaseExpr::new(operand, branches, otherwise, data_type)
+                    .with_infallible(when_safe, then_safe, else_safe),
+            )
         }
         Expr::InList {
             expr,

@@ -1094,3 +1094,55 @@ fn end_to_end_through_dataframes() {
     let rows: usize = out.iter().map(|b| b.num_rows()).sum();
     assert_eq!(rows, 2);
 }
+
+#[test]
+fn case_conditions_only_see_unmatched_rows() {
+    let b = ints();
+    let f = |e: Expr| cast(e, DataType::Float64, CastMode::Ansi);
+    let d = |v: f64| l(ScalarValue::Float64(Some(v)));
+    // The second WHEN divides by b: it must not see the row where b = 0.
+    let e = Expr::Case {
+        operand: None,
+        branches: vec![
+            (bin(c("b"), BinaryOperator::Eq, i32s(0)), d(-1.0)),
+            (
+                bin(
+                    bin(f(c("a")), BinaryOperator::Divide, f(c("b"))),
+                    BinaryOperator::Gt,
+                    d(1.0),
+                ),
+                d(1.0),
+            ),
+        ],
+        otherwise: Some(Box::new(d(0.0))),
+    };
+    assert_eq!(
+        show(&eval(&e, &b, true).unwrap()),
+        ["0.0", "1.0", "0.0", "-1.0"]
+    );
+    // Operand form with a computed WHEN value.
+    let e = Expr::Case {
+        operand: Some(Box::new(c("a"))),
+        branches: vec![
+            (bin(c("b"), BinaryOperator::Minus, i32s(1)), s("b-1")),
+            (bin(c("b"), BinaryOperator::Minus, i32s(7)), s("b-7")),
+        ],
+        otherwise: None,
+    };
+    assert_eq!(
+        show(&eval(&e, &b, true).unwrap()),
+        ["b-1", "NULL", "NULL", "b-7"]
+    );
+    // Without the planner's hints every branch goes through the filtered path.
+    let schema = PlanSchema::from_arrow(None, &b.schema());
+    let cx = ctx(true, "UTC");
+    let p = |e: &Expr| create_physical_expr(e, &schema, &cx).unwrap();
+    let plain = CaseExpr::new(
+        None,
+        vec![(p(&bin(c("a"), BinaryOperator::Gt, i32s(1))), p(&s("big")))],
+        Some(p(&s("small"))),
+        DataType::Utf8,
+    );
+    let out = plain.evaluate(&b).unwrap().into_array(4).unwrap();
+    assert_eq!(show(&out), ["small", "big", "small", "small"]);
+}
