@@ -164,7 +164,7 @@ impl CaseExpr {
         // Evaluate on all rows when safe or when every row is still unmatched.
         let full = if safe || remaining_count == n {
             let v = when.evaluate(batch)?;
-            let m = match operand {
+            match operand {
                 Some(o) => {
                     let w = v.into_array(n)?;
                     if w.data_type() == &DataType::Null {
@@ -174,8 +174,7 @@ impl CaseExpr {
                     }
                 }
                 None => to_mask(v, n)?,
-            };
-            m
+            }
         } else {
             let taken = filter_record_batch(batch, remaining)?;
             let rn = taken.num_rows();
