@@ -81,11 +81,21 @@ pub fn create_physical_expr(
             expr,
             list,
             negated,
-        } => Arc::new(InListExpr::new(
-            compile(expr)?,
-            list.iter().map(compile).collect::<Result<Vec<_>>>()?,
-            *negated,
-        )),
+        } => {
+            let compiled = InListExpr::new(
+                compile(expr)?,
+                list.iter().map(compile).collect::<Result<Vec<_>>>()?,
+                *negated,
+            );
+            let literals: Vec<_> = list
+                .iter()
+                .filter_map(|e| match e.unalias() {
+                    Expr::Literal(v) => Some(v.clone()),
+                    _ => None,
+                })
+                .collect();
+            Arc::new(compiled.with_literals(&literals))
+        }
         Expr::Like {
             expr,
             pattern,

@@ -1146,3 +1146,67 @@ fn case_conditions_only_see_unmatched_rows() {
     let out = plain.evaluate(&b).unwrap().into_array(4).unwrap();
     assert_eq!(show(&out), ["small", "big", "small", "small"]);
 }
+
+#[test]
+fn long_in_lists_hash() {
+    let b = ints();
+    let list = |extra: Option<ScalarValue>| {
+        let mut v: Vec<Expr> = (10..20).map(i32s).collect();
+        v.push(i32s(-7));
+        v.push(i32s(1));
+        if let Some(x) = extra {
+            v.push(l(x));
+        }
+        v
+    };
+    let e = Expr::InList {
+        expr: Box::new(c("a")),
+        list: list(None),
+        negated: false,
+    };
+    assert_eq!(
+        show(&eval(&e, &b, true).unwrap()),
+        ["true", "false", "NULL", "true"]
+    );
+    let e = Expr::InList {
+        expr: Box::new(c("a")),
+        list: list(Some(ScalarValue::Int32(None))),
+        negated: true,
+    };
+    assert_eq!(
+        show(&eval(&e, &b, true).unwrap()),
+        ["false", "NULL", "NULL", "false"]
+    );
+    let sb = batch(vec![(
+        "s",
+        Arc::new(StringArray::from(vec![Some("k3"), Some("zz"), None])) as ArrayRef,
+    )]);
+    let names: Vec<Expr> = (0..10).map(|i| s(&format!("k{i}"))).collect();
+    let e = Expr::InList {
+        expr: Box::new(c("s")),
+        list: names,
+        negated: false,
+    };
+    assert_eq!(
+        show(&eval(&e, &sb, true).unwrap()),
+        ["true", "false", "NULL"]
+    );
+    let fb = batch(vec![(
+        "f",
+        Arc::new(Float64Array::from(vec![-0.0, f64::NAN, 2.5])) as ArrayRef,
+    )]);
+    let mut fl: Vec<Expr> = (0..6)
+        .map(|i| l(ScalarValue::Float64(Some(f64::from(i) + 0.5))))
+        .collect();
+    fl.push(l(ScalarValue::Float64(Some(0.0))));
+    fl.push(l(ScalarValue::Float64(Some(f64::NAN))));
+    let e = Expr::InList {
+        expr: Box::new(c("f")),
+        list: fl,
+        negated: false,
+    };
+    assert_eq!(
+        show(&eval(&e, &fb, true).unwrap()),
+        ["true", "true", "true"]
+    );
+}
