@@ -210,6 +210,9 @@ pub(crate) fn compare(
             }
         });
     }
+    if is_nested(&lt) || is_nested(&rt) {
+        return compare_nested(op, l, r);
+    }
     let ln = normalize_zero(l)?;
     let rn = normalize_zero(r)?;
     let l = ln.as_ref().unwrap_or(l);
@@ -229,6 +232,55 @@ pub(crate) fn compare(
         }
     };
     apply_datum(l, r, |a, b| f(a, b).map(|x| Arc::new(x) as ArrayRef))
+}
+
+fn is_nested(t: &DataType) -> bool {
+    matches!(
+        t,
+        DataType::List(_) | DataType::LargeList(_) | DataType::Struct(_) | DataType::Map(_, _)
+    )
+}
+
+/// Comparisons of arrays and structs (Spark orders them element by element), row by row
+/// through Arrow's dynamic comparator.
+fn compare_nested(
+    op: BinaryOperator,
+    l: &ColumnarValue,
+    r: &ColumnarValue,
+) -> Result<ColumnarValue> {
+    use BinaryOperator::*;
+    use std::cmp::Ordering;
+    let n = match (l, r) {
+        (ColumnarValue::Array(a), _) | (_, ColumnarValue::Array(a)) => a.len(),
+        _ => 1,
+    };
+    let both_scalar = matches!((l, r), (ColumnarValue::Scalar(_), ColumnarValue::Scalar(_)));
+    let a = l.to_array(n)?;
+    let b = r.to_array(n)?;
+    let cmp = arrow::array::make_comparator(a.as_ref(), b.as_ref(), Default::default())?;
+    let out: BooleanArray = (0..n)
+        .map(|i| {
+            let (an, bn) = (a.is_null(i), b.is_null(i));
+            if an || bn {
+                return (op == NullSafeEq).then_some(an && bn);
+            }
+            let o = cmp(i, i);
+            Some(match op {
+                Eq | NullSafeEq => o == Ordering::Equal,
+                NotEq => o != Ordering::Equal,
+                Lt => o == Ordering::Less,
+                LtEq => o != Ordering::Greater,
+                Gt => o == Ordering::Greater,
+                _ => o != Ordering::Less,
+            })
+        })
+        .collect();
+    if both_scalar {
+        return Ok(ColumnarValue::Scalar(ScalarValue::Boolean(
+            (!out.is_null(0)).then(|| out.value(0)),
+        )));
+    }
+    Ok(ColumnarValue::Array(Arc::new(out)))
 }
 
 /// The Spark `try_*` function that tolerates an operator's overflow.

@@ -5,17 +5,16 @@
 //! ANSI mode, as in Spark.
 
 use std::fmt;
-use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, new_null_array};
-use arrow::compute::kernels::cmp;
 use arrow::compute::{filter_record_batch, prep_null_mask_filter};
 use arrow::datatypes::DataType;
 use arrow::record_batch::RecordBatch;
 use engine_core::{EngineError, Result};
 
+use super::binary::compare;
 use super::{ColumnarValue, PhysicalExpr, PhysicalExprRef};
-use crate::expr::Expr;
+use crate::expr::{BinaryOperator, Expr};
 
 /// A compiled CASE expression.
 #[derive(Debug)]
@@ -166,12 +165,8 @@ impl CaseExpr {
             let v = when.evaluate(batch)?;
             match operand {
                 Some(o) => {
-                    let w = v.into_array(n)?;
-                    if w.data_type() == &DataType::Null {
-                        BooleanArray::from(vec![false; n])
-                    } else {
-                        to_mask(ColumnarValue::Array(Arc::new(cmp::eq(o, &w)?)), n)?
-                    }
+                    let eq = compare(BinaryOperator::Eq, &ColumnarValue::Array(o.clone()), &v)?;
+                    to_mask(eq, n)?
                 }
                 None => to_mask(v, n)?,
             }
@@ -182,12 +177,8 @@ impl CaseExpr {
             let m = match operand {
                 Some(o) => {
                     let o = arrow::compute::filter(o, remaining)?;
-                    let w = v.into_array(rn)?;
-                    if w.data_type() == &DataType::Null {
-                        BooleanArray::from(vec![false; rn])
-                    } else {
-                        to_mask(ColumnarValue::Array(Arc::new(cmp::eq(&o, &w)?)), rn)?
-                    }
+                    let eq = compare(BinaryOperator::Eq, &ColumnarValue::Array(o), &v)?;
+                    to_mask(eq, rn)?
                 }
                 None => to_mask(v, rn)?,
             };

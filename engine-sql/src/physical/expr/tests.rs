@@ -1210,3 +1210,54 @@ fn long_in_lists_hash() {
         ["true", "true", "true"]
     );
 }
+
+#[test]
+fn nested_values_compare() {
+    let arr = |v: Vec<Option<Vec<Option<i32>>>>| {
+        Arc::new(arrow::array::ListArray::from_iter_primitive::<
+            arrow::datatypes::Int32Type,
+            _,
+            _,
+        >(v)) as ArrayRef
+    };
+    let b = batch(vec![
+        (
+            "x",
+            arr(vec![
+                Some(vec![Some(1), Some(2)]),
+                Some(vec![Some(1)]),
+                None,
+            ]),
+        ),
+        (
+            "y",
+            arr(vec![
+                Some(vec![Some(1), Some(2)]),
+                Some(vec![Some(1), Some(0)]),
+                None,
+            ]),
+        ),
+    ]);
+    let e = bin(c("x"), BinaryOperator::Eq, c("y"));
+    assert_eq!(
+        show(&eval(&e, &b, true).unwrap()),
+        ["true", "false", "NULL"]
+    );
+    let e = bin(c("x"), BinaryOperator::Lt, c("y"));
+    assert_eq!(
+        show(&eval(&e, &b, true).unwrap()),
+        ["false", "true", "NULL"]
+    );
+    let e = bin(c("x"), BinaryOperator::NullSafeEq, c("y"));
+    assert_eq!(
+        show(&eval(&e, &b, true).unwrap()),
+        ["true", "false", "true"]
+    );
+    // CASE with an operand of a float type treats -0.0 as 0.0.
+    let e = Expr::Case {
+        operand: Some(Box::new(l(ScalarValue::Float64(Some(-0.0))))),
+        branches: vec![(l(ScalarValue::Float64(Some(0.0))), s("zero"))],
+        otherwise: Some(Box::new(s("other"))),
+    };
+    assert_eq!(constant(&e, true).unwrap(), "zero");
+}
