@@ -102,6 +102,17 @@ fn coerce_arithmetic(
             DataType::Float64
         }
     };
+    // `date + n` / `n + date` / `date - n` add days (Spark's DateAdd / DateSub).
+    let small_int = |t: &DataType| matches!(t, DataType::Int8 | DataType::Int16 | DataType::Int32);
+    match (op, left, right) {
+        (Plus | Minus, DataType::Date32, n) if small_int(n) || *n == DataType::Null => {
+            return Ok((DataType::Date32, DataType::Int32));
+        }
+        (Plus, n, DataType::Date32) if small_int(n) || *n == DataType::Null => {
+            return Ok((DataType::Int32, DataType::Date32));
+        }
+        _ => {}
+    }
     let (mut l, mut r) = (promote(left, right), promote(right, left));
     if l == DataType::Null && r == DataType::Null {
         l = DataType::Float64;
@@ -221,6 +232,9 @@ pub fn binary_result_type(op: BinaryOperator, left: &DataType, right: &DataType)
     use BinaryOperator::*;
     if op.is_comparison() || op.is_logical() {
         return DataType::Boolean;
+    }
+    if let (Plus | Minus, DataType::Int32, DataType::Date32) = (op, left, right) {
+        return DataType::Date32;
     }
     match op {
         StringConcat => {

@@ -311,6 +311,24 @@ fn arithmetic(
         return float_div_mod::<Float64Type>(op, &a, &b, ansi);
     }
     match (a.data_type(), b.data_type()) {
+        (DataType::Date32, DataType::Int32) | (DataType::Int32, DataType::Date32) => {
+            let date_first = a.data_type() == &DataType::Date32;
+            let (d, n) = if date_first { (a, b) } else { (b, a) };
+            let days = arrow::compute::cast(d, &DataType::Int32)?;
+            let (pd, pn) = (
+                days.as_primitive::<Int32Type>(),
+                n.as_primitive::<Int32Type>(),
+            );
+            let minus = op == Minus;
+            let out: PrimitiveArray<Int32Type> = try_binary(pd, pn, |x, y| {
+                Ok(if minus {
+                    x.wrapping_sub(y)
+                } else {
+                    x.wrapping_add(y)
+                })
+            })?;
+            Ok(arrow::compute::cast(&out, &DataType::Date32)?)
+        }
         (DataType::Decimal128(_, _), DataType::Decimal128(_, _)) => {
             decimal_arithmetic(op, a, b, ansi, out)
         }

@@ -1261,3 +1261,25 @@ fn nested_values_compare() {
     };
     assert_eq!(constant(&e, true).unwrap(), "zero");
 }
+
+#[test]
+fn date_plus_days() {
+    let d = l(ScalarValue::Date32(Some(18262)));
+    let e = bin(d.clone(), BinaryOperator::Plus, i32s(31));
+    assert_eq!(constant(&e, true).unwrap(), "DATE '2020-02-01'");
+    let e = bin(d.clone(), BinaryOperator::Minus, i32s(1));
+    assert_eq!(constant(&e, true).unwrap(), "DATE '2019-12-31'");
+    let e = bin(i32s(1), BinaryOperator::Plus, d);
+    assert_eq!(constant(&e, true).unwrap(), "DATE '2020-01-02'");
+    use crate::analyzer::coercion::coerce_binary;
+    assert_eq!(
+        coerce_binary(
+            BinaryOperator::Plus,
+            &DataType::Date32,
+            &DataType::Int16,
+            true
+        )
+        .unwrap(),
+        (DataType::Date32, DataType::Int32)
+    );
+}
