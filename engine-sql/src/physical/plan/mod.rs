@@ -5,6 +5,9 @@
 //! (aggregate, join, sort) sit behind an exchange that repartitions by key.
 
 pub mod hash;
+pub mod hash_join;
+pub mod sort;
+pub mod union;
 
 use std::fmt;
 use std::sync::Arc;
