@@ -462,3 +462,396 @@ impl Iterator for GatherIter {
         Some(result.map_err(EngineError::from))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conf::{BATCH_SIZE, MASTER, SessionConf};
+    use crate::datasource::memory::MemoryExec;
+    use crate::physical::expr::{ColumnarValue, PhysicalExpr};
+    use crate::physical::plan::collect;
+    use arrow::array::{Float64Array, Int64Array, StringArray};
+    use arrow::datatypes::{Field, Schema};
+    use proptest::prelude::*;
+
+    /// A column reference by index, standing in for the real expression compiler.
+    #[derive(Debug)]
+    struct Col(usize, String, DataType);
+
+    impl fmt::Display for Col {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "{}", self.1)
+        }
+    }
+
+    impl PhysicalExpr for Col {
+        fn data_type(&self) -> &DataType {
+            &self.2
+        }
+        fn evaluate(&self, batch: &RecordBatch) -> Result<ColumnarValue> {
+            Ok(ColumnarValue::Array(Arc::clone(batch.column(self.0))))
+        }
+    }
+
+    fn key(schema: &Schema, i: usize, asc: bool, nulls_first: bool) -> PhysicalSortExpr {
+        let f = schema.field(i);
+        PhysicalSortExpr {
+            expr: Arc::new(Col(i, f.name().clone(), f.data_type().clone())),
+            asc,
+            nulls_first,
+        }
+    }
+
+    fn ctx(batch_size: usize) -> Arc<TaskContext> {
+        let mut conf = SessionConf::new();
+        conf.set(BATCH_SIZE, batch_size.to_string());
+        conf.set(MASTER, "local[3]");
+        Arc::new(TaskContext::new(Arc::new(conf)).unwrap())
+    }
+
+    /// Rows of (id, x, s); `parts` lists partitions, each a list of batches.
+    type Row3 = (i64, Option<f64>, Option<String>);
+
+    fn schema3() -> SchemaRef {
+        Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, false),
+            Field::new("x", DataType::Float64, true),
+            Field::new("s", DataType::Utf8, true),
+        ]))
+    }
+
+    fn batch3(rows: &[Row3]) -> RecordBatch {
+        RecordBatch::try_new(
+            schema3(),
+            vec![
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.0))),
+                Arc::new(Float64Array::from_iter(rows.iter().map(|r| r.1))),
+                Arc::new(StringArray::from_iter(rows.iter().map(|r| r.2.clone()))),
+            ],
+        )
+        .unwrap()
+    }
+
+    fn input3(parts: Vec<Vec<Vec<Row3>>>) -> ExecutionPlanRef {
+        let partitions = parts
+            .iter()
+            .map(|p| p.iter().map(|b| batch3(b)).collect())
+            .collect();
+        Arc::new(MemoryExec::new(schema3(), partitions))
+    }
+
+    fn rows3(batches: &[RecordBatch]) -> Vec<Row3> {
+        let mut out = Vec::new();
+        for b in batches {
+            let id = b.column(0).as_primitive::<arrow::datatypes::Int64Type>();
+            let x = b.column(1).as_primitive::<Float64Type>();
+            let s = b.column(2).as_string::<i32>();
+            for i in 0..b.num_rows() {
+                out.push((
+                    id.value(i),
+                    x.is_valid(i).then(|| x.value(i)),
+                    s.is_valid(i).then(|| s.value(i).to_string()),
+                ));
+            }
+        }
+        out
+    }
+
+    fn ids(rows: &[Row3]) -> Vec<i64> {
+        rows.iter().map(|r| r.0).collect()
+    }
+
+    fn r(id: i64, x: Option<f64>, s: Option<&str>) -> Row3 {
+        (id, x, s.map(str::to_string))
+    }
+
+    fn run(plan: SortExec, batch_size: usize) -> Vec<RecordBatch> {
+        let plan: ExecutionPlanRef = Arc::new(plan);
+        assert_eq!(plan.output_partitions(), 1);
+        let out = collect(&plan, &ctx(batch_size)).unwrap();
+        for b in &out {
+            assert!(b.num_rows() <= batch_size && b.num_rows() > 0);
+            assert_eq!(b.schema(), plan.schema());
+        }
+        out
+    }
+
+    fn floats_input() -> ExecutionPlanRef {
+        input3(vec![
+            vec![vec![
+                r(1, Some(f64::NAN), None),
+                r(2, Some(1.0), None),
+                r(3, None, None),
+                r(4, Some(-0.0), None),
+            ]],
+            vec![
+                vec![r(5, Some(f64::NEG_INFINITY), None), r(6, Some(0.0), None)],
+                vec![
+                    r(7, Some(-f64::NAN), None),
+                    r(8, None, None),
+                    r(9, Some(f64::INFINITY), None),
+                    r(10, Some(-1.5), None),
+                ],
+            ],
+        ])
+    }
+
+    #[test]
+    fn doubles_asc_nulls_first_nan_largest_zeros_equal_and_stable() {
+        let input = floats_input();
+        let k = key(&input.schema(), 1, true, true);
+        let out = run(SortExec::new(input, vec![k], None), 4);
+        // -0.0 (id 4) and 0.0 (id 6) are equal keys, so input order decides; both NaNs
+        // (positive and negative) are larger than +inf.
+        assert_eq!(ids(&rows3(&out)), vec![3, 8, 5, 10, 4, 6, 2, 9, 1, 7]);
+    }
+
+    #[test]
+    fn doubles_desc_nulls_last() {
+        let input = floats_input();
+        let k = key(&input.schema(), 1, false, false);
+        let out = run(SortExec::new(input, vec![k], None), 100);
+        assert_eq!(ids(&rows3(&out)), vec![1, 7, 9, 2, 4, 6, 10, 5, 3, 8]);
+    }
+
+    #[test]
+    fn explicit_null_placement_overrides_direction_default() {
+        let input = floats_input();
+        let k = key(&input.schema(), 1, true, false);
+        let out = run(SortExec::new(input, vec![k], None), 100);
+        assert_eq!(ids(&rows3(&out))[8..], [3, 8]);
+        let input = floats_input();
+        let k = key(&input.schema(), 1, false, true);
+        let out = run(SortExec::new(input, vec![k], None), 100);
+        assert_eq!(ids(&rows3(&out))[..2], [3, 8]);
+    }
+
+    fn multi_input() -> ExecutionPlanRef {
+        input3(vec![
+            vec![vec![
+                r(1, Some(1.0), Some("b")),
+                r(2, Some(2.0), Some("a")),
+                r(3, Some(3.0), None),
+            ]],
+            vec![vec![
+                r(4, Some(2.0), Some("b")),
+                r(5, None, Some("a")),
+                r(6, Some(1.0), Some("a")),
+            ]],
+            vec![],
+            vec![vec![r(7, Some(3.0), Some("b")), r(8, Some(1.0), Some("a"))]],
+        ])
+    }
+
+    #[test]
+    fn multi_key_mixed_directions() {
+        let input = multi_input();
+        let s = input.schema();
+        let keys = vec![key(&s, 2, true, true), key(&s, 1, false, false)];
+        let out = run(SortExec::new(input, keys, None), 3);
+        // s ASC NULLS FIRST, then x DESC NULLS LAST; ids 6 and 8 tie (stable).
+        assert_eq!(ids(&rows3(&out)), vec![3, 2, 6, 8, 5, 7, 4, 1]);
+    }
+
+    #[test]
+    fn fetch_keeps_top_rows_across_partitions() {
+        let input = multi_input();
+        let s = input.schema();
+        let keys = vec![key(&s, 2, true, true), key(&s, 1, false, false)];
+        let out = run(SortExec::new(input, keys, Some(4)), 3);
+        assert_eq!(ids(&rows3(&out)), vec![3, 2, 6, 8]);
+    }
+
+    #[test]
+    fn fetch_larger_than_input_and_fetch_zero() {
+        let input = multi_input();
+        let s = input.schema();
+        let keys = vec![key(&s, 0, false, false)];
+        let out = run(
+            SortExec::new(Arc::clone(&input), keys.clone(), Some(100)),
+            5,
+        );
+        assert_eq!(ids(&rows3(&out)), vec![8, 7, 6, 5, 4, 3, 2, 1]);
+        let out = run(SortExec::new(input, keys, Some(0)), 5);
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn top_k_over_many_batches_in_one_partition() {
+        // 50 batches of 20 rows: the running top-k is merged with each batch.
+        let batches: Vec<Vec<Row3>> = (0..50)
+            .map(|b| {
+                (0..20)
+                    .map(|i| {
+                        let id = b * 20 + i;
+                        r(id, Some(((id * 7919) % 1000) as f64), None)
+                    })
+                    .collect()
+            })
+            .collect();
+        let input = input3(vec![batches]);
+        let k = key(&input.schema(), 1, true, true);
+        let out = run(SortExec::new(input, vec![k], Some(5)), 2);
+        let xs: Vec<f64> = rows3(&out).iter().map(|r| r.1.unwrap()).collect();
+        assert_eq!(xs, vec![0.0, 1.0, 2.0, 3.0, 4.0]);
+        assert_eq!(out.len(), 3);
+    }
+
+    #[test]
+    fn empty_input() {
+        let input = input3(vec![vec![], vec![vec![]]]);
+        let k = key(&input.schema(), 0, true, true);
+        assert!(run(SortExec::new(Arc::clone(&input), vec![k.clone()], None), 4).is_empty());
+        assert!(run(SortExec::new(input, vec![k], Some(3)), 4).is_empty());
+    }
+
+    #[test]
+    fn describe_is_spark_style() {
+        let input = multi_input();
+        let s = input.schema();
+        let keys = vec![key(&s, 0, true, true), key(&s, 2, false, false)];
+        let plan = SortExec::new(Arc::clone(&input), keys.clone(), None);
+        assert_eq!(
+            plan.describe(),
+            "Sort [id ASC NULLS FIRST, s DESC NULLS LAST], true"
+        );
+        assert_eq!(plan.name(), "Sort");
+        assert_eq!(plan.children().len(), 1);
+        let plan = SortExec::new(input, keys, Some(3));
+        assert!(plan.describe().ends_with(", limit=3"));
+    }
+
+    #[test]
+    fn only_partition_zero_exists() {
+        let input = multi_input();
+        let k = key(&input.schema(), 0, true, true);
+        let plan = SortExec::new(input, vec![k], None);
+        assert!(plan.execute(1, &ctx(4)).is_err());
+    }
+
+    /// Spark's ordering of one nullable double under (asc, nulls_first).
+    fn spark_cmp(a: Option<f64>, b: Option<f64>, asc: bool, nulls_first: bool) -> Ordering {
+        match (a, b) {
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) => {
+                if nulls_first {
+                    Ordering::Less
+                } else {
+                    Ordering::Greater
+                }
+            }
+            (Some(_), None) => {
+                if nulls_first {
+                    Ordering::Greater
+                } else {
+                    Ordering::Less
+                }
+            }
+            (Some(x), Some(y)) => {
+                // java.lang.Double.compare after treating -0.0 == 0.0: NaN is largest.
+                let o = if x == y {
+                    Ordering::Equal
+                } else {
+                    match (x.is_nan(), y.is_nan()) {
+                        (true, true) => Ordering::Equal,
+                        (true, false) => Ordering::Greater,
+                        (false, true) => Ordering::Less,
+                        _ => x.partial_cmp(&y).unwrap(),
+                    }
+                };
+                if asc { o } else { o.reverse() }
+            }
+        }
+    }
+
+    fn str_cmp(a: &Option<String>, b: &Option<String>, asc: bool, nulls_first: bool) -> Ordering {
+        match (a, b) {
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) if nulls_first => Ordering::Less,
+            (None, Some(_)) => Ordering::Greater,
+            (Some(_), None) if nulls_first => Ordering::Greater,
+            (Some(_), None) => Ordering::Less,
+            (Some(x), Some(y)) => {
+                if asc {
+                    x.cmp(y)
+                } else {
+                    y.cmp(x)
+                }
+            }
+        }
+    }
+
+    fn arb_f64() -> impl Strategy<Value = Option<f64>> {
+        prop_oneof![
+            Just(None),
+            Just(Some(f64::NAN)),
+            Just(Some(-f64::NAN)),
+            Just(Some(0.0)),
+            Just(Some(-0.0)),
+            Just(Some(f64::INFINITY)),
+            Just(Some(f64::NEG_INFINITY)),
+            (-3i32..3).prop_map(|v| Some(f64::from(v) / 2.0)),
+        ]
+    }
+
+    fn arb_str() -> impl Strategy<Value = Option<String>> {
+        prop_oneof![Just(None), "[ab]{0,2}".prop_map(Some)]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn matches_stable_reference_sort(
+            data in proptest::collection::vec((arb_f64(), arb_str()), 0..40),
+            cuts in proptest::collection::vec(0usize..40, 0..6),
+            dirs in proptest::collection::vec((any::<bool>(), any::<bool>()), 2),
+            string_first in any::<bool>(),
+            fetch in proptest::option::of(0usize..12),
+            batch_size in 1usize..7,
+        ) {
+            let rows: Vec<Row3> = data
+                .into_iter()
+                .enumerate()
+                .map(|(i, (x, s))| (i as i64, x, s))
+                .collect();
+            // Split into partitions and batches at the cut points: partitions alternate
+            // between one and two batches so both paths are exercised.
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(rows.len())).collect();
+            cuts.push(0);
+            cuts.push(rows.len());
+            cuts.sort_unstable();
+            let mut parts = Vec::new();
+            for (pi, w) in cuts.windows(2).enumerate() {
+                let chunk = rows[w[0]..w[1]].to_vec();
+                if pi % 2 == 0 || chunk.len() < 2 {
+                    parts.push(vec![chunk]);
+                } else {
+                    let mid = chunk.len() / 2;
+                    parts.push(vec![chunk[..mid].to_vec(), chunk[mid..].to_vec()]);
+                }
+            }
+            let input = input3(parts);
+            let s = input.schema();
+            let (c1, c2) = if string_first { (2, 1) } else { (1, 2) };
+            let keys = vec![
+                key(&s, c1, dirs[0].0, dirs[0].1),
+                key(&s, c2, dirs[1].0, dirs[1].1),
+            ];
+            let out = rows3(&run(SortExec::new(input, keys, fetch), batch_size));
+
+            let mut expected = rows.clone();
+            let cmp_col = |c: usize, a: &Row3, b: &Row3, asc: bool, nf: bool| {
+                if c == 1 { spark_cmp(a.1, b.1, asc, nf) } else { str_cmp(&a.2, &b.2, asc, nf) }
+            };
+            expected.sort_by(|a, b| {
+                cmp_col(c1, a, b, dirs[0].0, dirs[0].1)
+                    .then_with(|| cmp_col(c2, a, b, dirs[1].0, dirs[1].1))
+            });
+            if let Some(f) = fetch {
+                expected.truncate(f);
+            }
+            // Ids make every row distinct and Vec::sort_by is stable, so the result is exact.
+            prop_assert_eq!(ids(&out), ids(&expected));
+        }
+    }
+}
