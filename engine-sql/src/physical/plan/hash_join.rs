@@ -673,3 +673,604 @@ fn take_columns(batch: &RecordBatch, idx: &UInt32Array) -> Result<Vec<ArrayRef>>
         .map(|c| take(c.as_ref(), idx, None))
         .collect::<Result<Vec<_>, _>>()?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conf::{BATCH_SIZE, MASTER, SessionConf};
+    use crate::datasource::memory::MemoryExec;
+    use crate::physical::expr::{ColumnarValue, PhysicalExpr};
+    use crate::physical::plan::{collect, collect_partitions};
+    use arrow::array::{Float64Array, Int64Array, StringArray};
+    use arrow::datatypes::{DataType, Int64Type};
+    use proptest::prelude::*;
+    use std::fmt;
+
+    const ALL: [JoinType; 7] = [
+        JoinType::Inner,
+        JoinType::Left,
+        JoinType::Right,
+        JoinType::Full,
+        JoinType::LeftSemi,
+        JoinType::LeftAnti,
+        JoinType::Cross,
+    ];
+
+    /// A column reference by index, standing in for the real expression compiler.
+    #[derive(Debug)]
+    struct Col(usize, String, DataType);
+
+    impl fmt::Display for Col {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "{}", self.1)
+        }
+    }
+
+    impl PhysicalExpr for Col {
+        fn data_type(&self) -> &DataType {
+            &self.2
+        }
+        fn evaluate(&self, batch: &RecordBatch) -> Result<ColumnarValue> {
+            Ok(ColumnarValue::Array(Arc::clone(batch.column(self.0))))
+        }
+    }
+
+    /// `a > b` over two BIGINT columns (NULL if either is NULL).
+    #[derive(Debug)]
+    struct Gt(usize, usize);
+
+    impl fmt::Display for Gt {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "(#{} > #{})", self.0, self.1)
+        }
+    }
+
+    impl PhysicalExpr for Gt {
+        fn data_type(&self) -> &DataType {
+            &DataType::Boolean
+        }
+        fn evaluate(&self, batch: &RecordBatch) -> Result<ColumnarValue> {
+            let r = arrow::compute::kernels::cmp::gt(batch.column(self.0), batch.column(self.1))?;
+            Ok(ColumnarValue::Array(Arc::new(r)))
+        }
+    }
+
+    fn col(schema: &Schema, i: usize) -> PhysicalExprRef {
+        let f = schema.field(i);
+        Arc::new(Col(i, f.name().clone(), f.data_type().clone()))
+    }
+
+    fn ctx(batch_size: usize) -> Arc<TaskContext> {
+        let mut conf = SessionConf::new();
+        conf.set(BATCH_SIZE, batch_size.to_string());
+        conf.set(MASTER, "local[2]");
+        Arc::new(TaskContext::new(Arc::new(conf)).unwrap())
+    }
+
+    /// (k1, k2, v): BIGINT, STRING, BIGINT, all nullable.
+    type Row = (Option<i64>, Option<String>, Option<i64>);
+
+    fn side_schema(prefix: &str) -> SchemaRef {
+        Arc::new(Schema::new(vec![
+            Field::new(format!("{prefix}k1"), DataType::Int64, true),
+            Field::new(format!("{prefix}k2"), DataType::Utf8, true),
+            Field::new(format!("{prefix}v"), DataType::Int64, true),
+        ]))
+    }
+
+    fn batch(schema: &SchemaRef, rows: &[Row]) -> RecordBatch {
+        RecordBatch::try_new(
+            Arc::clone(schema),
+            vec![
+                Arc::new(Int64Array::from_iter(rows.iter().map(|r| r.0))),
+                Arc::new(StringArray::from_iter(rows.iter().map(|r| r.1.clone()))),
+                Arc::new(Int64Array::from_iter(rows.iter().map(|r| r.2))),
+            ],
+        )
+        .unwrap()
+    }
+
+    /// Hash-partitions `rows` into `n` partitions by the first `nkeys` key columns, as the
+    /// exchange does, each partition split into batches of `per_batch` rows.
+    fn partitioned(
+        schema: &SchemaRef,
+        rows: &[Row],
+        nkeys: usize,
+        n: usize,
+        per_batch: usize,
+    ) -> ExecutionPlanRef {
+        let all = batch(schema, rows);
+        let mut parts: Vec<Vec<Row>> = vec![Vec::new(); n];
+        if nkeys == 0 || n == 1 {
+            // Round robin: no key to partition by.
+            for (i, r) in rows.iter().enumerate() {
+                parts[i % n].push(r.clone());
+            }
+        } else {
+            let mut hashes = Vec::new();
+            hash_arrays(&all.columns()[..nkeys], &mut hashes).unwrap();
+            for (r, h) in rows.iter().zip(hashes) {
+                parts[(h % n as u64) as usize].push(r.clone());
+            }
+        }
+        let partitions = parts
+            .iter()
+            .map(|p| {
+                p.chunks(per_batch.max(1))
+                    .map(|c| batch(schema, c))
+                    .collect()
+            })
+            .collect();
+        Arc::new(MemoryExec::new(Arc::clone(schema), partitions))
+    }
+
+    fn out_schema(jt: JoinType) -> SchemaRef {
+        let mut fields: Vec<Field> = side_schema("l_")
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        if jt.outputs_right() {
+            fields.extend(
+                side_schema("r_")
+                    .fields()
+                    .iter()
+                    .map(|f| f.as_ref().clone()),
+            );
+        }
+        Arc::new(Schema::new(fields))
+    }
+
+    type OutRow = Vec<Option<String>>;
+
+    fn out_rows(batches: &[RecordBatch]) -> Vec<OutRow> {
+        let mut out = Vec::new();
+        for b in batches {
+            for i in 0..b.num_rows() {
+                let row = b
+                    .columns()
+                    .iter()
+                    .map(|c| {
+                        if c.is_null(i) {
+                            None
+                        } else if let Some(a) = c.as_primitive_opt::<Int64Type>() {
+                            Some(a.value(i).to_string())
+                        } else {
+                            Some(c.as_string::<i32>().value(i).to_string())
+                        }
+                    })
+                    .collect();
+                out.push(row);
+            }
+        }
+        out.sort();
+        out
+    }
+
+    fn render(r: &Row) -> OutRow {
+        vec![
+            r.0.map(|v| v.to_string()),
+            r.1.clone(),
+            r.2.map(|v| v.to_string()),
+        ]
+    }
+
+    /// The nested-loop reference: SQL semantics written out row by row.
+    fn reference(
+        jt: JoinType,
+        left: &[Row],
+        right: &[Row],
+        nkeys: usize,
+        filter: bool,
+    ) -> Vec<OutRow> {
+        let keys_eq = |l: &Row, r: &Row| {
+            (nkeys < 1 || matches!((l.0, r.0), (Some(a), Some(b)) if a == b))
+                && (nkeys < 2 || matches!((&l.1, &r.1), (Some(a), Some(b)) if a == b))
+        };
+        let cond = |l: &Row, r: &Row| !filter || matches!((l.2, r.2), (Some(a), Some(b)) if a > b);
+        let nulls = vec![None; 3];
+        let mut out = Vec::new();
+        let mut right_matched = vec![false; right.len()];
+        for l in left {
+            let mut matched = false;
+            for (j, r) in right.iter().enumerate() {
+                if keys_eq(l, r) && cond(l, r) {
+                    matched = true;
+                    right_matched[j] = true;
+                    if jt.outputs_right() {
+                        out.push([render(l), render(r)].concat());
+                    }
+                }
+            }
+            match jt {
+                JoinType::Left | JoinType::Full if !matched => {
+                    out.push([render(l), nulls.clone()].concat())
+                }
+                JoinType::LeftSemi if matched => out.push(render(l)),
+                JoinType::LeftAnti if !matched => out.push(render(l)),
+                _ => {}
+            }
+        }
+        if matches!(jt, JoinType::Right | JoinType::Full) {
+            for (j, r) in right.iter().enumerate() {
+                if !right_matched[j] {
+                    out.push([nulls.clone(), render(r)].concat());
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    fn make_join(
+        jt: JoinType,
+        left: ExecutionPlanRef,
+        right: ExecutionPlanRef,
+        nkeys: usize,
+        filter: bool,
+    ) -> Result<HashJoinExec> {
+        let (ls, rs) = (left.schema(), right.schema());
+        let on = (0..nkeys).map(|i| (col(&ls, i), col(&rs, i))).collect();
+        // In the joined row, left v is column 2 and right v is column 5.
+        let f: Option<PhysicalExprRef> = filter.then(|| Arc::new(Gt(2, 5)) as PhysicalExprRef);
+        HashJoinExec::try_new(left, right, on, f, jt, out_schema(jt))
+    }
+
+    fn run_join(
+        jt: JoinType,
+        left: &[Row],
+        right: &[Row],
+        nkeys: usize,
+        filter: bool,
+        (lp, rp, per_batch, batch_size): (usize, usize, usize, usize),
+    ) -> Vec<OutRow> {
+        let l = partitioned(&side_schema("l_"), left, nkeys, lp, per_batch);
+        let r = partitioned(&side_schema("r_"), right, nkeys, rp, per_batch);
+        let plan: ExecutionPlanRef = Arc::new(make_join(jt, l, r, nkeys, filter).unwrap());
+        assert_eq!(plan.output_partitions(), lp);
+        let batches = collect(&plan, &ctx(batch_size)).unwrap();
+        for b in &batches {
+            assert!(
+                b.num_rows() <= batch_size,
+                "{} > {batch_size}",
+                b.num_rows()
+            );
+            assert_eq!(b.schema(), plan.schema());
+        }
+        out_rows(&batches)
+    }
+
+    fn row(k1: Option<i64>, k2: Option<&str>, v: i64) -> Row {
+        (k1, k2.map(str::to_string), Some(v))
+    }
+
+    fn left_rows() -> Vec<Row> {
+        vec![
+            row(Some(1), Some("a"), 10),
+            row(Some(1), Some("a"), 11),
+            row(Some(2), Some("b"), 20),
+            row(None, Some("a"), 30),
+            row(Some(3), None, 40),
+            row(Some(4), Some("x"), 50),
+        ]
+    }
+
+    fn right_rows() -> Vec<Row> {
+        vec![
+            row(Some(1), Some("a"), 100),
+            row(Some(1), Some("a"), 5),
+            row(Some(1), Some("z"), 101),
+            row(Some(2), Some("b"), 200),
+            row(None, Some("a"), 300),
+            row(Some(3), None, 400),
+            row(Some(5), Some("y"), 500),
+        ]
+    }
+
+    fn s(v: &[Option<&str>]) -> OutRow {
+        v.iter().map(|x| x.map(str::to_string)).collect()
+    }
+
+    #[test]
+    fn inner_join_with_duplicates_and_null_keys() {
+        let got = run_join(
+            JoinType::Inner,
+            &left_rows(),
+            &right_rows(),
+            1,
+            false,
+            (1, 1, 2, 100),
+        );
+        // k1 = 1: 2 left x 3 right; k1 = 2: 1 x 1; k1 = 3: 1 x 1; NULLs never match.
+        assert_eq!(got.len(), 8);
+        assert!(got.contains(&s(&[
+            Some("3"),
+            None,
+            Some("40"),
+            Some("3"),
+            None,
+            Some("400")
+        ])));
+        assert!(!got.iter().any(|r| r[0].is_none() || r[3].is_none()));
+        assert_eq!(
+            got,
+            reference(JoinType::Inner, &left_rows(), &right_rows(), 1, false)
+        );
+    }
+
+    #[test]
+    fn two_column_keys_null_in_any_key_never_matches() {
+        let got = run_join(
+            JoinType::Inner,
+            &left_rows(),
+            &right_rows(),
+            2,
+            false,
+            (2, 2, 1, 3),
+        );
+        // (1,a) x 2 left x 2 right, (2,b); (3,NULL) does not match itself.
+        assert_eq!(got.len(), 5);
+        assert_eq!(
+            got,
+            reference(JoinType::Inner, &left_rows(), &right_rows(), 2, false)
+        );
+    }
+
+    #[test]
+    fn outer_joins_keep_null_key_rows_unmatched() {
+        let left = left_rows();
+        let right = right_rows();
+        let full = run_join(JoinType::Full, &left, &right, 2, false, (3, 3, 2, 4));
+        let null_left = s(&[None, Some("a"), Some("30"), None, None, None]);
+        let null_right = s(&[None, None, None, None, Some("a"), Some("300")]);
+        assert!(full.contains(&null_left));
+        assert!(full.contains(&null_right));
+        assert_eq!(full, reference(JoinType::Full, &left, &right, 2, false));
+        let l = run_join(JoinType::Left, &left, &right, 2, false, (3, 3, 2, 4));
+        assert!(l.contains(&null_left) && !l.contains(&null_right));
+        let r = run_join(JoinType::Right, &left, &right, 2, false, (3, 3, 2, 4));
+        assert!(!r.contains(&null_left) && r.contains(&null_right));
+    }
+
+    #[test]
+    fn semi_and_anti() {
+        let left = left_rows();
+        let right = right_rows();
+        let semi = run_join(JoinType::LeftSemi, &left, &right, 1, false, (2, 2, 3, 100));
+        let semi_v: Vec<_> = semi.iter().map(|r| r[2].clone().unwrap()).collect();
+        assert_eq!(semi_v, vec!["10", "11", "20", "40"]);
+        let anti = run_join(JoinType::LeftAnti, &left, &right, 1, false, (2, 2, 3, 100));
+        let anti_v: Vec<_> = anti.iter().map(|r| r[2].clone().unwrap()).collect();
+        // The NULL-key row is kept by an anti join: NULL = x is never true.
+        assert_eq!(anti_v, vec!["30", "50"]);
+    }
+
+    #[test]
+    fn filter_failure_makes_outer_rows_unmatched() {
+        let left = vec![row(Some(1), Some("a"), 10), row(Some(2), Some("b"), 1)];
+        let right = vec![row(Some(1), Some("a"), 5), row(Some(2), Some("b"), 7)];
+        let full = run_join(JoinType::Full, &left, &right, 1, true, (1, 1, 10, 10));
+        assert_eq!(
+            full,
+            vec![
+                s(&[None, None, None, Some("2"), Some("b"), Some("7")]),
+                s(&[
+                    Some("1"),
+                    Some("a"),
+                    Some("10"),
+                    Some("1"),
+                    Some("a"),
+                    Some("5")
+                ]),
+                s(&[Some("2"), Some("b"), Some("1"), None, None, None]),
+            ]
+        );
+        let anti = run_join(JoinType::LeftAnti, &left, &right, 1, true, (1, 1, 10, 10));
+        assert_eq!(anti, vec![s(&[Some("2"), Some("b"), Some("1")])]);
+        let semi = run_join(JoinType::LeftSemi, &left, &right, 1, true, (1, 1, 10, 10));
+        assert_eq!(semi, vec![s(&[Some("1"), Some("a"), Some("10")])]);
+    }
+
+    #[test]
+    fn empty_sides_for_every_join_type() {
+        for jt in ALL {
+            for (l, r) in [
+                (vec![], right_rows()),
+                (left_rows(), vec![]),
+                (vec![], vec![]),
+            ] {
+                let nkeys = if jt == JoinType::Cross { 0 } else { 1 };
+                let rp = if nkeys == 0 { 1 } else { 2 };
+                let got = run_join(jt, &l, &r, nkeys, false, (2, rp, 2, 3));
+                assert_eq!(got, reference(jt, &l, &r, nkeys, false), "{jt:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn cross_join_is_batched_and_broadcast() {
+        let left: Vec<Row> = (0..7).map(|i| row(Some(i), None, i)).collect();
+        let right: Vec<Row> = (0..5).map(|i| row(Some(i), None, i * 2)).collect();
+        // 3 left partitions, 1 right partition built once; batches of at most 4 rows.
+        let got = run_join(JoinType::Cross, &left, &right, 0, false, (3, 1, 3, 4));
+        assert_eq!(got.len(), 35);
+        assert_eq!(got, reference(JoinType::Cross, &left, &right, 0, false));
+        let got = run_join(JoinType::Cross, &left, &right, 0, true, (3, 1, 3, 4));
+        assert_eq!(got, reference(JoinType::Cross, &left, &right, 0, true));
+        // A key-less left outer join (pure non-equi condition).
+        let got = run_join(JoinType::Left, &left, &right, 0, true, (3, 1, 3, 4));
+        assert_eq!(got, reference(JoinType::Left, &left, &right, 0, true));
+    }
+
+    #[test]
+    fn broadcast_build_side_for_keyed_join() {
+        let left = left_rows();
+        let right = right_rows();
+        for jt in [
+            JoinType::Inner,
+            JoinType::Left,
+            JoinType::LeftSemi,
+            JoinType::LeftAnti,
+        ] {
+            let l = partitioned(&side_schema("l_"), &left, 0, 3, 2);
+            let r = partitioned(&side_schema("r_"), &right, 0, 1, 2);
+            let plan: ExecutionPlanRef = Arc::new(make_join(jt, l, r, 1, false).unwrap());
+            assert_eq!(plan.name(), "BroadcastHashJoin");
+            let got = out_rows(&collect(&plan, &ctx(100)).unwrap());
+            assert_eq!(got, reference(jt, &left, &right, 1, false), "{jt:?}");
+        }
+    }
+
+    #[test]
+    fn build_failure_reaches_every_partition() {
+        // A right side whose only partition fails: every left partition reports an error.
+        #[derive(Debug)]
+        struct Failing(SchemaRef);
+        impl ExecutionPlan for Failing {
+            fn name(&self) -> &'static str {
+                "Failing"
+            }
+            fn schema(&self) -> SchemaRef {
+                Arc::clone(&self.0)
+            }
+            fn children(&self) -> Vec<ExecutionPlanRef> {
+                vec![]
+            }
+            fn output_partitions(&self) -> usize {
+                1
+            }
+            fn execute(&self, _: usize, _: &Arc<TaskContext>) -> Result<BatchIter> {
+                Err(EngineError::execution("BOOM", "boom"))
+            }
+        }
+        let l = partitioned(&side_schema("l_"), &left_rows(), 0, 2, 2);
+        let r: ExecutionPlanRef = Arc::new(Failing(side_schema("r_")));
+        let join = make_join(JoinType::Inner, l, r, 1, false).unwrap();
+        let c = ctx(10);
+        assert!(join.execute(0, &c).is_err());
+        let e = join.execute(1, &c).err().unwrap();
+        assert!(e.to_string().contains("boom"), "{e}");
+    }
+
+    #[test]
+    fn float_keys_join_nan_with_nan_and_zero_with_negative_zero() {
+        let schema = Arc::new(Schema::new(vec![Field::new("x", DataType::Float64, true)]));
+        let mk = |v: Vec<Option<f64>>| -> ExecutionPlanRef {
+            let b =
+                RecordBatch::try_new(Arc::clone(&schema), vec![Arc::new(Float64Array::from(v))])
+                    .unwrap();
+            Arc::new(MemoryExec::new(Arc::clone(&schema), vec![vec![b]]))
+        };
+        let l = mk(vec![Some(0.0), Some(f64::NAN), None, Some(1.0)]);
+        let r = mk(vec![Some(-0.0), Some(-f64::NAN), None, Some(2.0)]);
+        let out = Arc::new(Schema::new(vec![
+            Field::new("x", DataType::Float64, true),
+            Field::new("x", DataType::Float64, true),
+        ]));
+        let on = vec![(col(&schema, 0), col(&schema, 0))];
+        let plan: ExecutionPlanRef =
+            Arc::new(HashJoinExec::try_new(l, r, on, None, JoinType::Inner, out).unwrap());
+        let batches = collect(&plan, &ctx(10)).unwrap();
+        let n: usize = batches.iter().map(|b| b.num_rows()).sum();
+        assert_eq!(n, 2);
+    }
+
+    #[test]
+    fn describe_and_contract_checks() {
+        let l = partitioned(&side_schema("l_"), &left_rows(), 1, 2, 2);
+        let r = partitioned(&side_schema("r_"), &right_rows(), 1, 2, 2);
+        let j = make_join(JoinType::Inner, Arc::clone(&l), Arc::clone(&r), 2, true).unwrap();
+        assert_eq!(
+            j.describe(),
+            "ShuffledHashJoin [l_k1, l_k2], [r_k1, r_k2], Inner, BuildRight, (#2 > #5)"
+        );
+        let j = make_join(JoinType::Full, Arc::clone(&l), Arc::clone(&r), 1, false).unwrap();
+        assert_eq!(
+            j.describe(),
+            "ShuffledHashJoin [l_k1], [r_k1], FullOuter, BuildRight"
+        );
+        let r1 = partitioned(&side_schema("r_"), &right_rows(), 0, 1, 2);
+        let j = make_join(JoinType::Cross, Arc::clone(&l), Arc::clone(&r1), 0, false).unwrap();
+        assert_eq!(j.describe(), "BroadcastNestedLoopJoin BuildRight, Cross");
+        let j = make_join(JoinType::Inner, Arc::clone(&l), Arc::clone(&r1), 1, false).unwrap();
+        assert_eq!(
+            j.describe(),
+            "BroadcastHashJoin [l_k1], [r_k1], Inner, BuildRight, false"
+        );
+        // Right/Full outer joins cannot broadcast the build side.
+        assert!(make_join(JoinType::Right, Arc::clone(&l), Arc::clone(&r1), 1, false).is_err());
+        assert!(make_join(JoinType::Full, Arc::clone(&l), Arc::clone(&r1), 0, false).is_err());
+        // Key-less joins need a single right partition.
+        assert!(make_join(JoinType::Cross, Arc::clone(&l), Arc::clone(&r), 0, false).is_err());
+        let r3 = partitioned(&side_schema("r_"), &right_rows(), 1, 3, 2);
+        assert!(make_join(JoinType::Inner, Arc::clone(&l), r3, 1, false).is_err());
+        // Key types must agree; the schema must have the right width.
+        let ls = l.schema();
+        let rs = r.schema();
+        let bad_on = vec![(col(&ls, 0), col(&rs, 1))];
+        let e = HashJoinExec::try_new(
+            Arc::clone(&l),
+            Arc::clone(&r),
+            bad_on,
+            None,
+            JoinType::Inner,
+            out_schema(JoinType::Inner),
+        );
+        assert!(e.is_err());
+        let on = vec![(col(&ls, 0), col(&rs, 0))];
+        let e = HashJoinExec::try_new(
+            l,
+            r,
+            on,
+            None,
+            JoinType::LeftSemi,
+            out_schema(JoinType::Inner),
+        );
+        assert!(e.is_err());
+    }
+
+    #[test]
+    fn output_partitions_follow_left_and_partition_out_of_range_fails() {
+        let l = partitioned(&side_schema("l_"), &left_rows(), 1, 3, 2);
+        let r = partitioned(&side_schema("r_"), &right_rows(), 1, 3, 2);
+        let plan: ExecutionPlanRef = Arc::new(make_join(JoinType::Inner, l, r, 1, false).unwrap());
+        let parts = collect_partitions(&plan, &ctx(100)).unwrap();
+        assert_eq!(parts.len(), 3);
+        assert!(plan.execute(3, &ctx(100)).is_err());
+    }
+
+    fn arb_row() -> impl Strategy<Value = Row> {
+        (
+            proptest::option::weighted(0.85, 0i64..4),
+            proptest::option::weighted(0.85, "[ab]"),
+            proptest::option::weighted(0.9, 0i64..6),
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(150))]
+        #[test]
+        fn matches_nested_loop_reference(
+            left in proptest::collection::vec(arb_row(), 0..14),
+            right in proptest::collection::vec(arb_row(), 0..14),
+            nkeys in 0usize..3,
+            filter in any::<bool>(),
+            partitions in 1usize..4,
+            per_batch in 1usize..5,
+            batch_size in 1usize..9,
+        ) {
+            for jt in ALL {
+                // Key-less joins broadcast one right partition (Right/Full: one left too);
+                // keyed joins are co-partitioned by key hash.
+                let (lp, rp) = match (nkeys, jt) {
+                    (0, JoinType::Right | JoinType::Full) => (1, 1),
+                    (0, _) => (partitions, 1),
+                    _ => (partitions, partitions),
+                };
+                let got = run_join(jt, &left, &right, nkeys, filter, (lp, rp, per_batch, batch_size));
+                let expected = reference(jt, &left, &right, nkeys, filter);
+                prop_assert_eq!(got, expected, "{:?} keys={} filter={}", jt, nkeys, filter);
+            }
+        }
+    }
+}
