@@ -65,7 +65,7 @@ struct JoinCore {
     filter_schema: SchemaRef,
     right_schema: SchemaRef,
     /// Key row encoding, used for key equality (hashes only find candidates).
-    key_fields: Vec<SortField>,
+    key_conv: RowConverter,
 }
 
 impl HashJoinExec {
@@ -131,10 +131,11 @@ impl HashJoinExec {
             .chain(rs.fields().iter())
             .map(|f| f.as_ref().clone())
             .collect();
-        let key_fields = on
-            .iter()
-            .map(|(l, _)| SortField::new(l.data_type().clone()))
-            .collect();
+        let key_conv = RowConverter::new(
+            on.iter()
+                .map(|(l, _)| SortField::new(l.data_type().clone()))
+                .collect(),
+        )?;
         let (left_keys, right_keys) = on.into_iter().unzip();
         Ok(HashJoinExec {
             left,
@@ -147,7 +148,7 @@ impl HashJoinExec {
                 schema,
                 filter_schema: Arc::new(Schema::new(filter_fields)),
                 right_schema: rs,
-                key_fields,
+                key_conv,
             }),
             broadcast,
             shared_build: Mutex::new(None),
@@ -312,8 +313,7 @@ impl BuildSide {
         let nulls = key_nulls(&keys, n);
         let mut hashes = Vec::new();
         hash_arrays(&keys, &mut hashes)?;
-        let conv = RowConverter::new(core.key_fields.clone())?;
-        let rows = conv.convert_columns(&keys)?;
+        let rows = core.key_conv.convert_columns(&keys)?;
         // Insert in reverse so that each chain lists rows in input order.
         for i in (0..n).rev() {
             if nulls.as_ref().is_some_and(|m| m.is_null(i)) {
@@ -510,8 +510,7 @@ impl JoinStream {
         let nulls = key_nulls(&keys, left.num_rows());
         let mut hashes = Vec::new();
         hash_arrays(&keys, &mut hashes)?;
-        let conv = RowConverter::new(self.core.key_fields.clone())?;
-        let rows = conv.convert_columns(&keys)?;
+        let rows = self.core.key_conv.convert_columns(&keys)?;
         Ok((hashes, rows, nulls))
     }
 
@@ -675,6 +674,7 @@ fn take_columns(batch: &RecordBatch, idx: &UInt32Array) -> Result<Vec<ArrayRef>>
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::conf::{BATCH_SIZE, MASTER, SessionConf};

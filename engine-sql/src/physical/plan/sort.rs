@@ -464,6 +464,7 @@ impl Iterator for GatherIter {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::conf::{BATCH_SIZE, MASTER, SessionConf};

@@ -82,6 +82,7 @@ impl ExecutionPlan for UnionExec {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::conf::SessionConf;
