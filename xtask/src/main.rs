@@ -75,10 +75,25 @@ fn test() -> Result<()> {
     fmt.args(["fmt", "--all", "--", "--check"]);
     run(fmt)?;
     let mut clippy = cargo();
-    clippy.args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]);
+    clippy.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
     run(clippy)?;
     let mut tests = cargo();
-    tests.args(["test", "--workspace", "--all-targets"]);
+    // Benches are compiled by clippy above; running them belongs to `cargo bench`.
+    tests.args([
+        "test",
+        "--workspace",
+        "--lib",
+        "--bins",
+        "--tests",
+        "--examples",
+    ]);
     run(tests)?;
     let mut doc_tests = cargo();
     doc_tests.args(["test", "--workspace", "--doc"]);
@@ -146,7 +161,13 @@ fn bench(rows: u64, data_dir: &Path, threads: usize) -> Result<()> {
             };
             let sql = format!("{create}; SELECT count(*) FROM ({})", case.sql);
             let mut cmd = Command::new(&sstream);
-            cmd.args(["sql", "--conf", &format!("spark.master=local[{threads}]"), "-e", &sql]);
+            cmd.args([
+                "sql",
+                "--conf",
+                &format!("spark.master=local[{threads}]"),
+                "-e",
+                &sql,
+            ]);
             cmd.stdout(std::process::Stdio::null());
             let start = Instant::now();
             run(cmd)?;
