@@ -8,7 +8,6 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use engine_sql::prelude::*;
 
-#[path = "common.rs"]
 mod common;
 
 const ROWS: usize = 10_000_000;
