@@ -1,0 +1,10 @@
+//! datetime functions.
+
+use std::sync::Arc;
+
+use super::ScalarFunction;
+
+/// Every datetime function with its names.
+pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
+    vec![]
+}

@@ -1,0 +1,1 @@
+//! DataFrame DSL builders.

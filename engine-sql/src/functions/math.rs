@@ -1,0 +1,10 @@
+//! math functions.
+
+use std::sync::Arc;
+
+use super::ScalarFunction;
+
+/// Every math function with its names.
+pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
+    vec![]
+}
