@@ -373,7 +373,7 @@ impl ScalarFunction for StructFunction {
 
     fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
         if self.is_named() {
-            if args.is_empty() || args.len() % 2 != 0 {
+            if args.is_empty() || !args.len().is_multiple_of(2) {
                 return Err(super::wrong_num_args(self.name, "2n (n > 0)", args.len()));
             }
             for (i, t) in args.iter().enumerate().step_by(2) {
@@ -668,6 +668,7 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use arrow::array::{Int32Builder, ListBuilder, MapBuilder, StringArray};
 

@@ -227,6 +227,7 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use arrow::array::Int32Array;
     use arrow::datatypes::Int32Type;

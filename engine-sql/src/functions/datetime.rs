@@ -295,11 +295,13 @@ fn eval_second(
 
 // ---- parsing ----
 
-fn cannot_parse(text: &str, func: &str) -> EngineError {
+/// Spark's parse failure; the hint always names `try_to_timestamp`, whichever function
+/// failed (as Spark's `ansiDateTimeParseError` does).
+fn cannot_parse(text: &str) -> EngineError {
     EngineError::execution(
         "CANNOT_PARSE_TIMESTAMP",
         format!(
-            "Text '{text}' could not be parsed at index 0. Use `try_{func}` to tolerate invalid input string and return NULL instead. SQLSTATE: 22007"
+            "Text '{text}' could not be parsed at index 0. Use `try_to_timestamp` to tolerate invalid input string and return NULL instead. SQLSTATE: 22007"
         ),
     )
 }
@@ -363,7 +365,6 @@ fn coerce_parse(name: &str, a: &[DataType]) -> Result<Vec<DataType>> {
 /// Parses the first argument (text with an optional format, or a DATE/TIMESTAMP) into
 /// instants; `func` names the function in errors.
 fn parse_instants(
-    func: &str,
     args: &[ColumnarValue],
     rows: usize,
     ctx: &FunctionContext,
@@ -412,7 +413,7 @@ fn parse_instants(
         let t = s.value(i);
         match p.parse_micros(t, &tz) {
             Some(m) => out.push(Some(m)),
-            None if ctx.ansi => return Err(cannot_parse(t, func)),
+            None if ctx.ansi => return Err(cannot_parse(t)),
             None => out.push(None),
         }
     }
@@ -420,17 +421,17 @@ fn parse_instants(
 }
 
 fn eval_to_timestamp(
-    name: &str,
+    _: &str,
     args: &[ColumnarValue],
     n: usize,
     ctx: &FunctionContext,
 ) -> Result<ColumnarValue> {
-    let ts = parse_instants(name, args, rows(args, n), ctx, None)?;
+    let ts = parse_instants(args, rows(args, n), ctx, None)?;
     wrap(args, ts_array(ts))
 }
 
 fn eval_to_date(
-    name: &str,
+    _: &str,
     args: &[ColumnarValue],
     n: usize,
     ctx: &FunctionContext,
@@ -455,16 +456,13 @@ fn eval_to_date(
     if a.data_type() == &DataType::Date32 {
         return wrap(args, a);
     }
-    let ts = parse_instants("to_date", args, rows, ctx, None).map_err(|e| {
-        let _ = name;
-        e
-    })?;
+    let ts = parse_instants(args, rows, ctx, None)?;
     let days = local_days(&ts_array(ts), &ctx.time_zone)?;
     wrap(args, Arc::new(days))
 }
 
 fn eval_unix_timestamp(
-    name: &str,
+    _: &str,
     args: &[ColumnarValue],
     n: usize,
     ctx: &FunctionContext,
@@ -474,13 +472,7 @@ fn eval_unix_timestamp(
             ctx.query_start_micros.div_euclid(MICROS_PER_SEC),
         ))));
     }
-    let ts = parse_instants(
-        name,
-        args,
-        rows(args, n),
-        ctx,
-        Some(DEFAULT_TIMESTAMP_PATTERN),
-    )?;
+    let ts = parse_instants(args, rows(args, n), ctx, Some(DEFAULT_TIMESTAMP_PATTERN))?;
     let out: Int64Array =
         arrow::compute::kernels::arity::unary(&ts, |m| m.div_euclid(MICROS_PER_SEC));
     wrap(args, Arc::new(out))
@@ -1025,6 +1017,7 @@ fn coerce_parse_opt(name: &str, a: &[DataType]) -> Result<Vec<DataType>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::super::string::tests::{as_strs, call, call_ctx, iv, strs, sv};
     use super::*;

@@ -648,6 +648,7 @@ pub fn parse_timestamp_micros(s: &str, tz: &Tz) -> Option<i64> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 

@@ -310,6 +310,7 @@ pub fn nullif(a: Expr, b: Expr) -> Expr {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
     use crate::expr::col;

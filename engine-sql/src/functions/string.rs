@@ -627,8 +627,7 @@ pub(crate) fn split_java<'s>(s: &'s str, re: &Regex, limit: i32, out: &mut Vec<&
         return;
     }
     if re.as_str().is_empty() {
-        let mut it = s.char_indices().peekable();
-        while let Some((o, c)) = it.next() {
+        for (o, c) in s.char_indices() {
             if out.len() + 1 == limit {
                 out.push(&s[o..]);
                 return;
@@ -1125,6 +1124,7 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 pub(crate) mod tests {
     use super::*;
 
