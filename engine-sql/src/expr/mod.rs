@@ -481,10 +481,10 @@ impl Expr {
     }
 
     fn collect_columns(&self, out: &mut Vec<Column>) {
-        if let Expr::Column(c) = self {
-            if !out.contains(c) {
-                out.push(c.clone());
-            }
+        if let Expr::Column(c) = self
+            && !out.contains(c)
+        {
+            out.push(c.clone());
         }
         for c in self.children() {
             c.collect_columns(out);
@@ -528,6 +528,7 @@ impl Expr {
     }
 }
 
+#[allow(clippy::boxed_local)] // the callers hold boxes; taking one avoids a re-box
 fn bx<E>(f: &mut impl FnMut(Expr) -> Result<Expr, E>, e: Box<Expr>) -> Result<Box<Expr>, E> {
     Ok(Box::new(f(*e)?))
 }

@@ -12,3 +12,10 @@ pub fn run_sql(session: &Session, text: &str) -> Result<DataFrame> {
         "SQL is not implemented yet: {text}"
     )))
 }
+
+/// Parses one SQL expression (`"a + 1 AS b"`) into an unresolved expression.
+pub fn parse_expression(text: &str) -> Result<crate::expr::Expr> {
+    Err(EngineError::Unsupported(format!(
+        "SQL expressions are not implemented yet: {text}"
+    )))
+}

@@ -4,7 +4,12 @@
 //! is one fused pipeline per partition with no intermediate materialization. Wide operators
 //! (aggregate, join, sort) sit behind an exchange that repartitions by key.
 
+pub mod aggregate;
+pub mod exchange;
+pub mod filter;
 pub mod hash;
+pub mod limit;
+pub mod projection;
 
 use std::fmt;
 use std::sync::Arc;
