@@ -403,16 +403,16 @@ impl CsvBatches {
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.columns.len());
         let mut corrupt_pos = None;
         let mut first_error: Option<(usize, String)> = None;
-        if self.options.mode == ParseMode::FailFast {
-            if let Some(row) = malformed.iter().position(|m| *m) {
-                first_error = Some((
-                    row,
-                    format!(
-                        "file {}, line {}: expected {} fields, found {}",
-                        self.path, lines[row], self.n_fields, field_counts[row]
-                    ),
-                ));
-            }
+        if let (ParseMode::FailFast, Some(row)) =
+            (self.options.mode, malformed.iter().position(|m| *m))
+        {
+            first_error = Some((
+                row,
+                format!(
+                    "file {}, line {}: expected {} fields, found {}",
+                    self.path, lines[row], self.n_fields, field_counts[row]
+                ),
+            ));
         }
         for (i, (b, c)) in builders.iter_mut().zip(&self.columns).enumerate() {
             let strings = b.finish();

@@ -226,3 +226,116 @@ impl FileFormat for ParquetFormat {
         Ok(Box::new(iter))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conf::SessionConf;
+    use crate::datasource::listing::list_files;
+    use crate::datasource::table::FileTable;
+    use crate::expr::{BinaryOperator, Column};
+    use crate::logical::TableProvider;
+    use crate::physical::plan::collect;
+    use crate::scalar::ScalarValue;
+    use arrow::array::{Int64Array, StringArray};
+    use parquet::file::properties::WriterProperties;
+
+    /// 100 rows in row groups of 10: `id` 0..100, `name` "n<id>".
+    fn write_file(path: &std::path::Path) {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, true),
+            Field::new("name", DataType::Utf8, true),
+        ]));
+        let props = WriterProperties::builder()
+            .set_max_row_group_row_count(Some(10))
+            .build();
+        let file = File::create(path).unwrap();
+        let mut w =
+            parquet::arrow::ArrowWriter::try_new(file, schema.clone(), Some(props)).unwrap();
+        let ids: Vec<i64> = (0..100).collect();
+        let names: Vec<String> = ids.iter().map(|i| format!("n{i}")).collect();
+        let b = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(Int64Array::from(ids)),
+                Arc::new(StringArray::from(names)),
+            ],
+        )
+        .unwrap();
+        w.write(&b).unwrap();
+        w.close().unwrap();
+    }
+
+    fn cmp(op: BinaryOperator, v: i64) -> Expr {
+        Expr::BinaryOp {
+            left: Box::new(Expr::Column(Column::new(None, "id"))),
+            op,
+            right: Box::new(Expr::Literal(ScalarValue::Int64(Some(v)))),
+        }
+    }
+
+    #[test]
+    fn prunes_row_groups_and_projects() {
+        let dir = tempfile::tempdir().unwrap();
+        write_file(&dir.path().join("a.parquet"));
+        let listing = list_files(&[dir.path().display().to_string()]).unwrap();
+        let schema = infer_schema(&listing.files).unwrap().unwrap();
+        let t = FileTable::new(Arc::new(ParquetFormat::new()), listing, schema);
+        let filter = Expr::BinaryOp {
+            left: Box::new(cmp(BinaryOperator::GtEq, 35)),
+            op: BinaryOperator::And,
+            right: Box::new(cmp(BinaryOperator::Lt, 52)),
+        };
+        assert_eq!(t.supports_filter(&filter), FilterPushdown::Inexact);
+        let like = Expr::Like {
+            expr: Box::new(Expr::Column(Column::new(None, "name"))),
+            pattern: Box::new(Expr::Literal(ScalarValue::Utf8(Some("n%".into())))),
+            kind: crate::expr::LikeKind::Like,
+            negated: false,
+        };
+        assert_eq!(t.supports_filter(&like), FilterPushdown::Unsupported);
+        let c = Arc::new(TaskContext::new(Arc::new(SessionConf::new())).unwrap());
+        let plan = t
+            .scan(Some(&[1]), std::slice::from_ref(&filter), None, &c)
+            .unwrap();
+        assert_eq!(
+            plan.describe(),
+            format!(
+                "FileScan parquet [name] Location: [{}], PushedFilters: [And(GreaterThanOrEqual(id,35),LessThan(id,52))], ReadSchema: struct<name:string>",
+                dir.path().display()
+            )
+        );
+        let batches = collect(&plan, &c).unwrap();
+        // Row groups 30..40, 40..50 and 50..60 may match; the other seven are skipped.
+        assert_eq!(ScanMetrics::get(&t.metrics().row_groups_read), 3);
+        assert_eq!(ScanMetrics::get(&t.metrics().row_groups_pruned), 7);
+        assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 30);
+        assert_eq!(batches[0].num_columns(), 1);
+        let names = batches[0]
+            .column(0)
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .unwrap();
+        assert_eq!(names.value(0), "n30");
+        // A limit stops early; an IS NULL filter skips everything (no NULLs).
+        let plan = t.scan(None, &[], Some(5), &c).unwrap();
+        assert_eq!(
+            collect(&plan, &c)
+                .unwrap()
+                .iter()
+                .map(|b| b.num_rows())
+                .sum::<usize>(),
+            5
+        );
+        let isnull = Expr::IsNull(Box::new(Expr::Column(Column::new(None, "id"))));
+        let plan = t.scan(None, &[isnull], None, &c).unwrap();
+        assert_eq!(
+            collect(&plan, &c)
+                .unwrap()
+                .iter()
+                .map(|b| b.num_rows())
+                .sum::<usize>(),
+            0
+        );
+    }
+}

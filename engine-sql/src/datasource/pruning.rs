@@ -326,7 +326,7 @@ mod tests {
 
     fn stats(min: i128, max: i128, nulls: u64) -> impl Fn(&str) -> Option<ColumnStats> {
         move |n| {
-            (n == "a").then(|| ColumnStats {
+            (n == "a").then_some(ColumnStats {
                 data_type: DataType::Int32,
                 min: Some(Stat::Int(min)),
                 max: Some(Stat::Int(max)),
