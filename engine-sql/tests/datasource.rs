@@ -1,5 +1,7 @@
 //! End-to-end tests of the file sources through the DataFrame API.
 
+#![allow(clippy::unwrap_used)] // helpers of tests: a failed unwrap is a failed test
+
 use engine_sql::prelude::*;
 
 fn spark() -> Session {
