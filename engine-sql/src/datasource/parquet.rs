@@ -133,6 +133,33 @@ impl FileFormat for ParquetFormat {
         }
     }
 
+    fn splits(&self, file: &FileEntry, target_bytes: u64) -> Result<Vec<Option<Vec<usize>>>> {
+        if file.size <= target_bytes {
+            return Ok(vec![None]);
+        }
+        // Runs of consecutive row groups of about `target_bytes` (compressed) each.
+        let builder = open(&file.path)?;
+        let meta = builder.metadata();
+        let mut out = Vec::new();
+        let mut current = Vec::new();
+        let mut bytes = 0u64;
+        for rg in 0..meta.num_row_groups() {
+            current.push(rg);
+            bytes += meta.row_group(rg).compressed_size().max(0) as u64;
+            if bytes >= target_bytes {
+                out.push(Some(std::mem::take(&mut current)));
+                bytes = 0;
+            }
+        }
+        if !current.is_empty() {
+            out.push(Some(current));
+        }
+        if out.is_empty() {
+            out.push(None);
+        }
+        Ok(out)
+    }
+
     fn open(&self, read: &FileRead<'_>, ctx: &Arc<TaskContext>) -> Result<BatchIter> {
         let path = read.file.path.clone();
         let builder = open(&path)?;
@@ -168,7 +195,13 @@ impl FileFormat for ParquetFormat {
             .iter()
             .filter(|f| pruning::is_prunable(f, &known))
             .collect();
-        let selected: Vec<usize> = (0..meta.num_row_groups())
+        let candidates: Vec<usize> = match read.split {
+            Some(s) => s.to_vec(),
+            None => (0..meta.num_row_groups()).collect(),
+        };
+        let n_candidates = candidates.len();
+        let selected: Vec<usize> = candidates
+            .into_iter()
             .filter(|rg| {
                 let rg = meta.row_group(*rg);
                 !usable

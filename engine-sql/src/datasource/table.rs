@@ -55,6 +55,8 @@ pub struct FileRead<'a> {
     pub filters: &'a [Expr],
     /// Rows the scan needs at most.
     pub limit: Option<usize>,
+    /// The part of the file to read (from [`FileFormat::splits`]); `None` = all of it.
+    pub split: Option<&'a [usize]>,
     /// Counters to update.
     pub metrics: &'a Arc<ScanMetrics>,
 }
@@ -67,6 +69,13 @@ pub trait FileFormat: Send + Sync + fmt::Debug {
     /// Reads one file. Batches have exactly the columns of `read.columns` (possibly none,
     /// then only a row count).
     fn open(&self, read: &FileRead<'_>, ctx: &Arc<TaskContext>) -> Result<BatchIter>;
+
+    /// Cuts a file into independently readable parts of about `target_bytes` each, so a
+    /// big file is read by several tasks (Parquet: runs of row groups). `vec![None]` means
+    /// the file is read whole.
+    fn splits(&self, _file: &FileEntry, _target_bytes: u64) -> Result<Vec<Option<Vec<usize>>>> {
+        Ok(vec![None])
+    }
 
     /// How the format uses a filter on its data columns.
     fn supports_filter(&self, _filter: &Expr, _data_schema: &SchemaRef) -> FilterPushdown {
@@ -181,7 +190,7 @@ impl TableProvider for FileTable {
         projection: Option<&[usize]>,
         filters: &[Expr],
         limit: Option<usize>,
-        _ctx: &Arc<TaskContext>,
+        ctx: &Arc<TaskContext>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let projection: Vec<usize> = match projection {
             Some(p) => p.to_vec(),
@@ -204,7 +213,15 @@ impl TableProvider for FileTable {
             })
             .cloned()
             .collect();
+        let target = max_partition_bytes(ctx)?;
+        let mut splits = Vec::with_capacity(files.len());
+        for (i, f) in files.iter().enumerate() {
+            for part in self.format.splits(f, target)? {
+                splits.push((i, part));
+            }
+        }
         Ok(Arc::new(FileScanExec {
+            splits,
             format: self.format.clone(),
             roots: self
                 .listing
@@ -223,9 +240,39 @@ impl TableProvider for FileTable {
     }
 }
 
-/// Reads files, one partition per file.
+/// `spark.sql.files.maxPartitionBytes`: the size of one scan task (default 128 MiB).
+pub const MAX_PARTITION_BYTES: &str = "spark.sql.files.maxPartitionBytes";
+
+fn max_partition_bytes(ctx: &TaskContext) -> Result<u64> {
+    let Some(v) = ctx.conf.get(MAX_PARTITION_BYTES) else {
+        return Ok(128 * 1024 * 1024);
+    };
+    let lower = v.trim().to_ascii_lowercase();
+    let t = lower.strip_suffix('b').unwrap_or(&lower);
+    let (num, mult) = match t.chars().last() {
+        Some('k') => (&t[..t.len() - 1], 1u64 << 10),
+        Some('m') => (&t[..t.len() - 1], 1 << 20),
+        Some('g') => (&t[..t.len() - 1], 1 << 30),
+        _ => (t, 1),
+    };
+    num.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .map(|n| n * mult)
+        .ok_or_else(|| {
+            engine_core::EngineError::invalid_option(
+                MAX_PARTITION_BYTES,
+                format!("`{v}` is not a size; use bytes or a size such as `64m`"),
+            )
+        })
+}
+
+/// Reads files: one partition per file, or per split of a big file.
 #[derive(Debug)]
 pub struct FileScanExec {
+    /// (index into `files`, part of the file) per output partition.
+    splits: Vec<(usize, Option<Vec<usize>>)>,
     format: Arc<dyn FileFormat>,
     roots: Vec<String>,
     files: Vec<FileEntry>,
@@ -288,13 +335,14 @@ impl ExecutionPlan for FileScanExec {
     }
 
     fn output_partitions(&self) -> usize {
-        self.files.len().max(1)
+        self.splits.len().max(1)
     }
 
     fn execute(&self, partition: usize, ctx: &Arc<TaskContext>) -> Result<BatchIter> {
-        let Some(file) = self.files.get(partition) else {
+        let Some((file_idx, split)) = self.splits.get(partition) else {
             return Ok(Box::new(std::iter::empty()));
         };
+        let file = &self.files[*file_idx];
         let n_data = self.data_schema.fields().len();
         let mut columns: Vec<usize> = self
             .projection
@@ -311,6 +359,7 @@ impl ExecutionPlan for FileScanExec {
                 columns: &columns,
                 filters: &self.filters,
                 limit: self.limit,
+                split: split.as_deref(),
                 metrics: &self.metrics,
             },
             ctx,
@@ -351,5 +400,57 @@ impl ExecutionPlan for FileScanExec {
             }))
         });
         Ok(Box::new(iter))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conf::SessionConf;
+    use crate::datasource::listing::list_files;
+    use crate::datasource::options::Options;
+    use crate::datasource::text::{TextFormat, text_schema};
+    use crate::expr::{BinaryOperator, Column};
+    use crate::physical::plan::collect;
+    use crate::scalar::ScalarValue;
+
+    #[test]
+    fn partition_filters_skip_files_and_partition_columns_are_filled() {
+        let dir = tempfile::tempdir().unwrap();
+        for (d, text) in [("d=1", "a\nb\n"), ("d=2", "c\n"), ("d=3", "e\n")] {
+            std::fs::create_dir_all(dir.path().join(d)).unwrap();
+            std::fs::write(dir.path().join(d).join("x.txt"), text).unwrap();
+        }
+        let listing = list_files(&[dir.path().display().to_string()]).unwrap();
+        let format = Arc::new(TextFormat::new(&Options::default()).unwrap());
+        let t = FileTable::new(format, listing, text_schema());
+        let filter = Expr::BinaryOp {
+            left: Box::new(Expr::Column(Column::new(None, "d"))),
+            op: BinaryOperator::GtEq,
+            right: Box::new(Expr::Literal(ScalarValue::Int32(Some(2)))),
+        };
+        assert_eq!(t.supports_filter(&filter), FilterPushdown::Inexact);
+        let c = Arc::new(TaskContext::new(Arc::new(SessionConf::new())).unwrap());
+        let plan = t.scan(Some(&[1, 0]), &[filter], None, &c).unwrap();
+        assert_eq!(plan.output_partitions(), 2);
+        assert_eq!(ScanMetrics::get(&t.metrics().files_pruned), 1);
+        let b = collect(&plan, &c).unwrap();
+        let b = arrow::compute::concat_batches(&plan.schema(), &b).unwrap();
+        assert_eq!(b.schema().field(0).name(), "d");
+        let d = b.column(0).as_any().downcast_ref::<arrow::array::Int32Array>().unwrap();
+        assert_eq!(d.values().to_vec(), vec![2, 3]);
+    }
+
+    #[test]
+    fn partition_bytes_parse() {
+        let mut conf = SessionConf::new();
+        conf.set(MAX_PARTITION_BYTES, "64m");
+        let c = TaskContext::new(Arc::new(conf)).unwrap();
+        assert_eq!(max_partition_bytes(&c).unwrap(), 64 << 20);
+        let mut conf = SessionConf::new();
+        conf.set(MAX_PARTITION_BYTES, "lots");
+        let c = TaskContext::new(Arc::new(conf)).unwrap();
+        let e = max_partition_bytes(&c).unwrap_err().to_string();
+        assert!(e.contains(MAX_PARTITION_BYTES), "{e}");
     }
 }

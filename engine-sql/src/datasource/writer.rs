@@ -275,6 +275,13 @@ pub fn write_partitions(
             write_file(&dir.join(&file_name), &data_schema, &[data], spec)?;
         }
     }
+    let wrote_nothing = partitions.iter().flatten().all(|b| b.num_rows() == 0);
+    if wrote_nothing && part_idx.is_empty() {
+        // As Spark: one empty file, so that the schema (parquet) or header survives.
+        let file_name = format!("part-00000-{job}-c000.{ext}");
+        let empty = RecordBatch::new_empty(data_schema.clone());
+        write_file(&target.join(file_name), &data_schema, &[empty], spec)?;
+    }
     let success = target.join("_SUCCESS");
     File::create(&success).map_err(|e| io(&success, e))?;
     Ok(())
@@ -626,6 +633,17 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("single STRING column"), "{e}");
+    }
+
+    #[test]
+    fn empty_output_keeps_the_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("e");
+        let b = sample();
+        write_partitions(&b.schema(), &[vec![], vec![b.slice(0, 0)]], &path, &spec("parquet", &[])).unwrap();
+        let got = read_back("parquet", &path, &[], None);
+        assert_eq!(got.num_rows(), 0);
+        assert_eq!(got.schema().fields().len(), 6);
     }
 
     #[test]
