@@ -334,21 +334,22 @@ struct CsvBatches {
 }
 
 impl CsvBatches {
-    fn raw_record(&self, start: u64) -> String {
-        let end = self.reader.position().byte() as usize;
+    /// The text of the record at byte range `span`, without its line ending.
+    fn raw_record(&self, span: (u64, u64)) -> String {
         let data = self.reader.get_ref().get_ref();
-        let raw = data.get(start as usize..end).unwrap_or_default();
+        let raw = data
+            .get(span.0 as usize..span.1 as usize)
+            .unwrap_or_default();
         String::from_utf8_lossy(raw)
             .trim_end_matches(['\r', '\n'])
             .to_string()
     }
 
     fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
-        let wants_raw = self.columns.iter().any(|c| c.position.is_none())
-            || self.options.mode == ParseMode::FailFast;
         let mut builders: Vec<StringBuilder> =
             self.columns.iter().map(|_| StringBuilder::new()).collect();
-        let mut raw = StringBuilder::new();
+        // Byte ranges of the records: their text is needed only for malformed ones.
+        let mut spans: Vec<(u64, u64)> = Vec::new();
         let mut lines: Vec<u64> = Vec::new();
         let mut malformed: Vec<bool> = Vec::new();
         let mut field_counts: Vec<usize> = Vec::new();
@@ -389,9 +390,7 @@ impl CsvBatches {
                     None => b.append_null(),
                 }
             }
-            if wants_raw {
-                raw.append_value(self.raw_record(start));
-            }
+            spans.push((start, self.reader.position().byte()));
             lines.push(line);
             malformed.push(wrong);
             field_counts.push(self.record.len());
@@ -399,7 +398,6 @@ impl CsvBatches {
         if lines.is_empty() {
             return Ok(None);
         }
-        let raw = raw.finish();
         let mut arrays: Vec<ArrayRef> = Vec::with_capacity(self.columns.len());
         let mut corrupt_pos = None;
         let mut first_error: Option<(usize, String)> = None;
@@ -447,11 +445,11 @@ impl CsvBatches {
             arrays.push(arr);
         }
         if let Some((row, msg)) = first_error {
-            return Err(malformed_record_error(raw.value(row), &msg));
+            return Err(malformed_record_error(&self.raw_record(spans[row]), &msg));
         }
         if let Some(ci) = corrupt_pos {
             let corrupt: StringArray = (0..lines.len())
-                .map(|r| malformed[r].then(|| raw.value(r)))
+                .map(|r| malformed[r].then(|| self.raw_record(spans[r])))
                 .collect();
             arrays[ci] = Arc::new(corrupt);
         }

@@ -212,7 +212,7 @@ impl FileFormat for ParquetFormat {
         ScanMetrics::add(&read.metrics.row_groups_read, selected.len());
         ScanMetrics::add(
             &read.metrics.row_groups_pruned,
-            meta.num_row_groups() - selected.len(),
+            n_candidates - selected.len(),
         );
 
         let mut builder = builder

@@ -437,7 +437,11 @@ mod tests {
         let b = collect(&plan, &c).unwrap();
         let b = arrow::compute::concat_batches(&plan.schema(), &b).unwrap();
         assert_eq!(b.schema().field(0).name(), "d");
-        let d = b.column(0).as_any().downcast_ref::<arrow::array::Int32Array>().unwrap();
+        let d = b
+            .column(0)
+            .as_any()
+            .downcast_ref::<arrow::array::Int32Array>()
+            .unwrap();
         assert_eq!(d.values().to_vec(), vec![2, 3]);
     }
 

@@ -640,7 +640,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("e");
         let b = sample();
-        write_partitions(&b.schema(), &[vec![], vec![b.slice(0, 0)]], &path, &spec("parquet", &[])).unwrap();
+        write_partitions(
+            &b.schema(),
+            &[vec![], vec![b.slice(0, 0)]],
+            &path,
+            &spec("parquet", &[]),
+        )
+        .unwrap();
         let got = read_back("parquet", &path, &[], None);
         assert_eq!(got.num_rows(), 0);
         assert_eq!(got.schema().fields().len(), 6);
