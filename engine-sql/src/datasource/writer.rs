@@ -18,7 +18,7 @@ use parquet::file::properties::WriterProperties;
 use super::listing::{HIVE_DEFAULT_PARTITION, absolute, escape_path_name, qualified};
 use super::options::Options;
 use super::reader::{SUPPORTED_FORMATS, unknown_format};
-use super::values::format_timestamp_array;
+use super::values::{format_timestamp_array, java_to_chrono};
 use crate::dataframe::DataFrame;
 use crate::types::simple_string;
 
@@ -247,6 +247,19 @@ pub fn write_partitions(
             ));
         }
     }
+    let max_records = match spec.options.get("maxrecordsperfile") {
+        None => usize::MAX,
+        Some(v) => match v.trim().parse::<i64>() {
+            Ok(n) if n > 0 => n as usize,
+            Ok(_) => usize::MAX,
+            Err(_) => {
+                return Err(EngineError::invalid_option(
+                    "maxRecordsPerFile",
+                    format!("`{v}` is not an integer"),
+                ));
+            }
+        },
+    };
     std::fs::create_dir_all(target).map_err(|e| io(target, e))?;
     let job = uuid::Uuid::new_v4();
     let ext = match spec.format.as_str() {
@@ -262,17 +275,22 @@ pub fn write_partitions(
         if batches.iter().all(|b| b.num_rows() == 0) {
             continue;
         }
-        let file_name = format!("part-{p:05}-{job}-c000.{ext}");
-        if part_idx.is_empty() {
-            write_file(&target.join(&file_name), &data_schema, batches, spec)?;
-            continue;
-        }
-        let all = concat_batches(schema, batches)?;
-        for (dir, rows) in split_by_partition(&all, &part_idx)? {
+        let groups: Vec<(PathBuf, Vec<RecordBatch>)> = if part_idx.is_empty() {
+            vec![(PathBuf::new(), batches.clone())]
+        } else {
+            let all = concat_batches(schema, batches)?;
+            split_by_partition(&all, &part_idx)?
+                .into_iter()
+                .map(|(dir, rows)| Ok((dir, vec![rows.project(&data_idx)?])))
+                .collect::<Result<_>>()?
+        };
+        for (dir, rows) in groups {
             let dir = target.join(dir);
             std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
-            let data = rows.project(&data_idx)?;
-            write_file(&dir.join(&file_name), &data_schema, &[data], spec)?;
+            for (c, chunk) in chunk_rows(&rows, max_records).into_iter().enumerate() {
+                let file_name = format!("part-{p:05}-{job}-c{c:03}.{ext}");
+                write_file(&dir.join(&file_name), &data_schema, &chunk, spec)?;
+            }
         }
     }
     let wrote_nothing = partitions.iter().flatten().all(|b| b.num_rows() == 0);
@@ -285,6 +303,29 @@ pub fn write_partitions(
     let success = target.join("_SUCCESS");
     File::create(&success).map_err(|e| io(&success, e))?;
     Ok(())
+}
+
+/// Cuts batches into files of at most `max` rows (`maxRecordsPerFile`).
+fn chunk_rows(batches: &[RecordBatch], max: usize) -> Vec<Vec<RecordBatch>> {
+    let mut out: Vec<Vec<RecordBatch>> = vec![vec![]];
+    let mut in_current = 0usize;
+    for b in batches {
+        let mut offset = 0;
+        while offset < b.num_rows() {
+            if in_current == max {
+                out.push(vec![]);
+                in_current = 0;
+            }
+            let n = (b.num_rows() - offset).min(max - in_current);
+            if let Some(last) = out.last_mut() {
+                last.push(b.slice(offset, n));
+            }
+            in_current += n;
+            offset += n;
+        }
+    }
+    out.retain(|c| c.iter().any(|b| b.num_rows() > 0));
+    out
 }
 
 /// Groups rows by their partition values: `(relative dir "a=1/b=x", rows)`.
@@ -333,13 +374,30 @@ fn split_by_partition(
 
 /// Timestamps as Spark's ISO text in the session zone, and (for csv) doubles in Java's
 /// form, since text formats carry no types.
-fn text_ready(batch: &RecordBatch, tz: &Tz, java_doubles: bool) -> Result<RecordBatch> {
+fn text_ready(batch: &RecordBatch, spec: &WriteSpec, java_doubles: bool) -> Result<RecordBatch> {
+    let tz = &spec.time_zone;
+    let ts_format = spec.options.get("timestampformat").map(java_to_chrono);
+    let date_format = spec.options.get("dateformat").map(java_to_chrono);
     let mut fields = Vec::with_capacity(batch.num_columns());
     let mut cols = Vec::with_capacity(batch.num_columns());
     for (f, c) in batch.schema().fields().iter().zip(batch.columns()) {
         match f.data_type() {
             DataType::Timestamp(_, Some(_)) => {
-                cols.push(format_timestamp_array(c.as_ref(), tz)?);
+                let text = match &ts_format {
+                    None => format_timestamp_array(c.as_ref(), tz)?,
+                    Some(p) => format_with(c, p, Some(tz))?,
+                };
+                cols.push(text);
+                fields.push(Field::new(f.name(), DataType::Utf8, true));
+            }
+            DataType::Timestamp(_, None) if ts_format.is_some() => {
+                let p = ts_format.as_deref().unwrap_or_default();
+                cols.push(format_with(c, p, None)?);
+                fields.push(Field::new(f.name(), DataType::Utf8, true));
+            }
+            DataType::Date32 if date_format.is_some() => {
+                let p = date_format.as_deref().unwrap_or_default();
+                cols.push(format_with(c, p, None)?);
                 fields.push(Field::new(f.name(), DataType::Utf8, true));
             }
             DataType::Float64 | DataType::Float32 if java_doubles => {
@@ -359,6 +417,30 @@ fn text_ready(batch: &RecordBatch, tz: &Tz, java_doubles: bool) -> Result<Record
         }
     }
     Ok(RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)?)
+}
+
+/// Dates and timestamps with a user's `dateFormat` / `timestampFormat` (chrono pattern);
+/// instants are shown in `tz`.
+fn format_with(array: &ArrayRef, pattern: &str, tz: Option<&Tz>) -> Result<ArrayRef> {
+    let micros = cast(
+        array,
+        &DataType::Timestamp(arrow::datatypes::TimeUnit::Microsecond, None),
+    )?;
+    let micros = micros
+        .as_any()
+        .downcast_ref::<arrow::array::TimestampMicrosecondArray>()
+        .ok_or_else(|| EngineError::Internal("timestamp cast".into()))?;
+    let out: StringArray = micros
+        .iter()
+        .map(|v| {
+            let utc = chrono::DateTime::from_timestamp_micros(v?)?;
+            Some(match tz {
+                Some(tz) => utc.with_timezone(tz).format(pattern).to_string(),
+                None => utc.naive_utc().format(pattern).to_string(),
+            })
+        })
+        .collect();
+    Ok(Arc::new(out))
 }
 
 fn write_file(
@@ -388,16 +470,17 @@ fn write_file(
                 .with_null(o.string("nullvalue", ""))
                 .build(BufWriter::new(file));
             for b in batches {
-                w.write(&text_ready(b, &spec.time_zone, true)?)
-                    .map_err(ext)?;
+                w.write(&text_ready(b, spec, true)?).map_err(ext)?;
             }
             w.into_inner().flush().map_err(|e| io(path, e))?;
         }
         "json" => {
-            let mut w = arrow::json::LineDelimitedWriter::new(BufWriter::new(file));
+            let explicit_nulls = !o.bool("ignorenullfields", true)?;
+            let mut w = arrow::json::WriterBuilder::new()
+                .with_explicit_nulls(explicit_nulls)
+                .build::<_, arrow::json::writer::LineDelimited>(BufWriter::new(file));
             for b in batches {
-                w.write(&text_ready(b, &spec.time_zone, false)?)
-                    .map_err(ext)?;
+                w.write(&text_ready(b, spec, false)?).map_err(ext)?;
             }
             w.finish().map_err(ext)?;
             w.into_inner().flush().map_err(|e| io(path, e))?;
@@ -633,6 +716,43 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("single STRING column"), "{e}");
+    }
+
+    #[test]
+    fn writer_options() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = sample();
+        let path = dir.path().join("m");
+        write_partitions(
+            &b.schema(),
+            &[vec![b.clone()]],
+            &path,
+            &spec(
+                "json",
+                &[
+                    ("maxRecordsPerFile", "3"),
+                    ("ignoreNullFields", "false"),
+                    ("timestampFormat", "dd/MM/yyyy HH:mm"),
+                ],
+            ),
+        )
+        .unwrap();
+        let mut names: Vec<String> = std::fs::read_dir(&path)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        names.sort();
+        names.retain(|n| n.starts_with("part-"));
+        assert_eq!(names.len(), 2);
+        assert!(
+            names[0].ends_with("-c000.json") && names[1].ends_with("-c001.json"),
+            "{names:?}"
+        );
+        let text = std::fs::read_to_string(path.join(&names[0])).unwrap();
+        let first = text.lines().next().unwrap();
+        assert!(first.contains("\"ts\":\"01/01/2020 10:00\""), "{first}");
+        let second = text.lines().nth(1).unwrap();
+        assert!(second.contains("\"name\":null"), "{second}");
     }
 
     #[test]
