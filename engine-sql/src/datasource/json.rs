@@ -28,6 +28,9 @@ pub struct JsonOptions {
     pub sampling_ratio: f64,
     /// `primitivesAsString`: infer every primitive as STRING.
     pub primitives_as_string: bool,
+    /// `multiLine`: each file is one JSON document (an object or an array of objects)
+    /// instead of one object per line.
+    pub multi_line: bool,
 }
 
 impl JsonOptions {
@@ -38,6 +41,7 @@ impl JsonOptions {
             corrupt_column: o.string("columnnameofcorruptrecord", DEFAULT_CORRUPT_RECORD_COLUMN),
             sampling_ratio: o.ratio("samplingratio", 1.0)?,
             primitives_as_string: o.bool("primitivesasstring", false)?,
+            multi_line: o.bool("multiline", false)?,
         })
     }
 }
@@ -152,6 +156,23 @@ pub fn infer_schema(files: &[FileEntry], o: &JsonOptions) -> Result<Option<Schem
     let mut seen = 0u64;
     for f in files {
         let data = read_file(&f.path)?;
+        if o.multi_line {
+            any = true;
+            match serde_json::from_slice::<serde_json::Value>(&data) {
+                Ok(v @ serde_json::Value::Object(_)) => root = merge(root, infer_value(&v, o)),
+                Ok(serde_json::Value::Array(items)) => {
+                    for v in items {
+                        if v.is_object() {
+                            root = merge(root, infer_value(&v, o));
+                        } else {
+                            corrupt = true;
+                        }
+                    }
+                }
+                _ => corrupt = true,
+            }
+            continue;
+        }
         for (s, e, _) in lines(&data) {
             seen += 1;
             if o.sampling_ratio < 1.0
@@ -211,10 +232,18 @@ impl FileFormat for JsonFormat {
             .collect();
         let decode_schema = Arc::new(Schema::new(decode_fields));
         let data = read_file(&read.file.path)?;
-        let all_lines = lines(&data);
+        let all_lines = if o.multi_line {
+            // The whole file is one record for the decoder (which flattens a top-level array).
+            vec![(0, data.len(), 1)]
+        } else {
+            lines(&data)
+        };
         let batch_size = ctx.batch_size().max(1);
-        let chunks: Vec<Vec<(usize, usize, u64)>> =
-            all_lines.chunks(batch_size).map(<[_]>::to_vec).collect();
+        let chunks: Vec<Vec<(usize, usize, u64)>> = if o.multi_line {
+            vec![all_lines]
+        } else {
+            all_lines.chunks(batch_size).map(<[_]>::to_vec).collect()
+        };
         let state = JsonChunks {
             data,
             path: read.file.path.display().to_string(),
@@ -257,6 +286,7 @@ impl JsonChunks {
             .with_batch_size(self.batch_size)
             .with_coerce_primitive(true)
             .with_ignore_type_conflicts(self.options.mode == ParseMode::Permissive)
+            .with_flatten(self.options.multi_line)
             .build_decoder()?)
     }
 
@@ -267,13 +297,31 @@ impl JsonChunks {
         let mut d = self
             .decoder()
             .map_err(|e| arrow::error::ArrowError::ExternalError(Box::new(e)))?;
+        // The decoder stops taking input when a batch is full (only possible for a
+        // multiLine document): flush and go on.
+        let mut out = Vec::new();
         for (s, e, _) in lines {
-            d.decode(&self.data[*s..*e])?;
+            let mut buf = &self.data[*s..*e];
+            while !buf.is_empty() {
+                let n = d.decode(buf)?;
+                buf = &buf[n..];
+                if n == 0 || d.len() >= self.batch_size {
+                    if let Some(b) = d.flush()? {
+                        out.push(b);
+                    } else if n == 0 {
+                        break;
+                    }
+                }
+            }
             d.decode(b"\n")?;
         }
-        match d.flush()? {
-            Some(b) => Ok(b),
-            None => Ok(RecordBatch::new_empty(self.decode_schema.clone())),
+        if let Some(b) = d.flush()? {
+            out.push(b);
+        }
+        match out.len() {
+            0 => Ok(RecordBatch::new_empty(self.decode_schema.clone())),
+            1 => Ok(out.remove(0)),
+            _ => arrow::compute::concat_batches(&self.decode_schema, &out),
         }
     }
 
@@ -397,6 +445,22 @@ mod tests {
         assert_eq!(b.num_rows(), 2);
         let a = b.column(0).as_any().downcast_ref::<StringArray>().unwrap();
         assert_eq!(a.value(1), "3");
+    }
+
+    #[test]
+    fn multi_line_documents() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = "[\n  {\"a\": 1,\n   \"b\": \"x\"},\n  {\"a\": 2}\n]\n";
+        let t = table(dir.path(), data, &[("multiLine", "true")]);
+        let b = read(&t).unwrap();
+        assert_eq!(b.num_rows(), 2);
+        assert_eq!(b.num_columns(), 2);
+        let t = table(
+            dir.path(),
+            "{\"a\": 1,\n \"b\": 2}",
+            &[("multiLine", "true")],
+        );
+        assert_eq!(read(&t).unwrap().num_rows(), 1);
     }
 
     #[test]

@@ -267,8 +267,37 @@ fn typed_value(v: Option<&str>, dt: &DataType) -> ScalarValue {
     }
 }
 
+/// Options that change how files are found.
+#[derive(Debug, Clone, Default)]
+pub struct ListingOptions {
+    /// `pathGlobFilter`: only file names matching this glob.
+    pub path_glob_filter: Option<String>,
+    /// `recursiveFileLookup`: read every file below the paths, without partition discovery.
+    pub recursive_file_lookup: bool,
+}
+
+impl ListingOptions {
+    /// From reader options.
+    pub fn parse(o: &super::options::Options) -> Result<Self> {
+        Ok(ListingOptions {
+            path_glob_filter: o.get("pathglobfilter").map(str::to_string),
+            recursive_file_lookup: o.bool("recursivefilelookup", false)?,
+        })
+    }
+}
+
 /// Lists the data files of `paths` (files, directories or globs).
 pub fn list_files(paths: &[String]) -> Result<Listing> {
+    list_files_with(paths, &ListingOptions::default())
+}
+
+/// [`list_files`] with options.
+pub fn list_files_with(paths: &[String], options: &ListingOptions) -> Result<Listing> {
+    let name_filter = options
+        .path_glob_filter
+        .as_deref()
+        .map(glob_regex)
+        .transpose()?;
     let mut roots = Vec::new();
     // (root dir, file) pairs: partition directories are relative to the root given.
     let mut found: Vec<(PathBuf, PathBuf)> = Vec::new();
@@ -300,11 +329,20 @@ pub fn list_files(paths: &[String]) -> Result<Listing> {
     }
     found.sort_by(|a, b| a.1.cmp(&b.1));
     found.dedup_by(|a, b| a.1 == b.1);
+    if let Some(re) = &name_filter {
+        found.retain(|(_, f)| {
+            f.file_name()
+                .is_some_and(|n| re.is_match(&n.to_string_lossy()))
+        });
+    }
 
     // Partition columns: the names come from the first file; every file must agree.
     let pairs: Vec<Vec<(String, Option<String>)>> = found
         .iter()
         .map(|(root, f)| {
+            if options.recursive_file_lookup {
+                return vec![];
+            }
             let rel = f.strip_prefix(root).unwrap_or(f);
             rel.parent().map(partition_pairs).unwrap_or_default()
         })
@@ -422,6 +460,26 @@ mod tests {
                 "[PATH_NOT_FOUND] Path does not exist: file:{}/nope. SQLSTATE: 42K03",
                 d.display()
             )
+        );
+    }
+
+    #[test]
+    fn glob_filter_and_recursive_lookup() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        touch(&d.join("k=1/a.csv"));
+        touch(&d.join("k=1/b.txt"));
+        let root = [d.to_string_lossy().to_string()];
+        let o = ListingOptions {
+            path_glob_filter: Some("*.csv".into()),
+            recursive_file_lookup: true,
+        };
+        let l = list_files_with(&root, &o).unwrap();
+        assert_eq!(l.files.len(), 1);
+        assert!(l.partition_schema.fields().is_empty());
+        assert_eq!(
+            list_files(&root).unwrap().partition_schema.fields().len(),
+            1
         );
     }
 

@@ -9,7 +9,7 @@ use engine_core::{EngineError, Result};
 
 use super::csv::{self, CsvFormat, CsvOptions};
 use super::json::{self, JsonFormat, JsonOptions};
-use super::listing::list_files;
+use super::listing::{ListingOptions, list_files_with};
 use super::options::Options;
 use super::parquet::{self, ParquetFormat};
 use super::table::{FileFormat, FileTable};
@@ -109,7 +109,10 @@ impl DataFrameReader {
         if !SUPPORTED_FORMATS.contains(&format) {
             return Err(unknown_format(format));
         }
-        let listing = list_files(&paths.iter().map(|p| p.to_string()).collect::<Vec<_>>())?;
+        let listing = list_files_with(
+            &paths.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+            &ListingOptions::parse(&opts)?,
+        )?;
         let tz = self.session.conf().time_zone()?;
         let (fmt, inferred): (Arc<dyn FileFormat>, Option<SchemaRef>) = match format {
             "csv" => {
