@@ -310,6 +310,16 @@ impl Expr {
             Expr::Column(c) => c.name.clone(),
             Expr::UnresolvedColumn(parts) => parts.last().cloned().unwrap_or_default(),
             Expr::GetField { name, .. } => name.clone(),
+            // Spark keeps a column's name through a cast: `CAST(a AS STRING)` is named `a`
+            // (checked against PySpark 4.3).
+            Expr::Cast { expr, .. }
+                if matches!(
+                    expr.as_ref(),
+                    Expr::Column(_) | Expr::UnresolvedColumn(_) | Expr::GetField { .. }
+                ) =>
+            {
+                expr.output_name()
+            }
             other => other.to_string(),
         }
     }

@@ -9,14 +9,17 @@ use std::sync::Arc;
 use arrow::datatypes::{Field, Schema};
 use engine_core::{EngineError, Result};
 
-use crate::expr::{Column, Expr};
-use crate::logical::LogicalPlan;
+use crate::expr::{BinaryOperator, Column, Expr, SortExpr, conjunction};
+use crate::logical::{Join, JoinType, LogicalPlan};
 use crate::physical::expr::{PhysicalExprRef, create_physical_expr};
 use crate::physical::plan::aggregate::{AggregateCall, AggregateMode, HashAggregateExec};
 use crate::physical::plan::exchange::ExchangeExec;
 use crate::physical::plan::filter::FilterExec;
+use crate::physical::plan::hash_join::HashJoinExec;
 use crate::physical::plan::limit::LimitExec;
 use crate::physical::plan::projection::ProjectionExec;
+use crate::physical::plan::sort::{PhysicalSortExpr, SortExec};
+use crate::physical::plan::union::UnionExec;
 use crate::physical::plan::{ExecutionPlanRef, TaskContext};
 use crate::schema::{PlanSchema, QualifiedField};
 
@@ -71,6 +74,14 @@ impl Planner<'_> {
                 Ok(Arc::new(FilterExec::new(child, predicate)))
             }
             LogicalPlan::Limit { n, input } => {
+                if let LogicalPlan::Sort {
+                    exprs,
+                    input: below,
+                } = input.as_ref()
+                {
+                    // ORDER BY .. LIMIT n: a top-k sort, never a full one.
+                    return self.plan_sort(exprs, below, Some(*n));
+                }
                 let child = self.plan(input)?;
                 let local: ExecutionPlanRef = Arc::new(LimitExec::new(child, *n, false));
                 let gathered: ExecutionPlanRef = Arc::new(ExchangeExec::new(local, vec![], 1));
@@ -90,10 +101,103 @@ impl Planner<'_> {
                 aggr_exprs,
                 input,
             } => self.plan_aggregate(group_exprs, aggr_exprs, input, &plan.schema()?),
-            LogicalPlan::Sort { .. } | LogicalPlan::Join(_) | LogicalPlan::Union { .. } => Err(
-                EngineError::Unsupported(format!("physical planning of {}", plan.node_line())),
-            ),
+            LogicalPlan::Sort { exprs, input } => self.plan_sort(exprs, input, None),
+            LogicalPlan::Join(j) => self.plan_join(j, &plan.schema()?),
+            LogicalPlan::Union { inputs } => {
+                let children = inputs
+                    .iter()
+                    .map(|i| self.plan(i))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(Arc::new(UnionExec::new(
+                    children,
+                    plan.schema()?.to_arrow(),
+                )))
+            }
         }
+    }
+
+    fn plan_sort(
+        &self,
+        keys: &[SortExpr],
+        input: &Arc<LogicalPlan>,
+        fetch: Option<usize>,
+    ) -> Result<ExecutionPlanRef> {
+        let child = self.plan(input)?;
+        let schema = input.schema()?;
+        let keys = keys
+            .iter()
+            .map(|k| {
+                Ok(PhysicalSortExpr {
+                    expr: self.expr(&k.expr, &schema)?,
+                    asc: k.asc,
+                    nulls_first: k.nulls_first,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Arc::new(SortExec::new(child, keys, fetch)))
+    }
+
+    /// Equality conjuncts between the two sides become hash keys (both sides exchanged by
+    /// them); the rest of the condition is a filter on joined rows. Without keys the right
+    /// side (and for right/full joins the left too) is gathered into one partition.
+    fn plan_join(&self, j: &Join, out_schema: &PlanSchema) -> Result<ExecutionPlanRef> {
+        let left_schema = j.left.schema()?;
+        let right_schema = j.right.schema()?;
+        let both = left_schema.join(&right_schema);
+        let mut left_keys = Vec::new();
+        let mut right_keys = Vec::new();
+        let mut rest = Vec::new();
+        let conjuncts = j
+            .condition
+            .clone()
+            .map(Expr::split_conjunction)
+            .unwrap_or_default();
+        for c in conjuncts {
+            if let Expr::BinaryOp {
+                left,
+                op: BinaryOperator::Eq,
+                right,
+            } = &c
+            {
+                let ls = side_of(left, &left_schema, &right_schema);
+                let rs = side_of(right, &left_schema, &right_schema);
+                if ls == Side::Left && rs == Side::Right {
+                    left_keys.push(self.expr(left, &left_schema)?);
+                    right_keys.push(self.expr(right, &right_schema)?);
+                    continue;
+                }
+                if ls == Side::Right && rs == Side::Left {
+                    left_keys.push(self.expr(right, &left_schema)?);
+                    right_keys.push(self.expr(left, &right_schema)?);
+                    continue;
+                }
+            }
+            rest.push(c);
+        }
+        let filter = conjunction(rest)
+            .map(|f| self.expr(&f, &both))
+            .transpose()?;
+        let mut left = self.plan(&j.left)?;
+        let mut right = self.plan(&j.right)?;
+        if left_keys.is_empty() {
+            right = Arc::new(ExchangeExec::new(right, vec![], 1));
+            if matches!(j.join_type, JoinType::Right | JoinType::Full) {
+                left = Arc::new(ExchangeExec::new(left, vec![], 1));
+            }
+        } else {
+            let n = self.shuffle_partitions()?;
+            left = Arc::new(ExchangeExec::new(left, left_keys.clone(), n));
+            right = Arc::new(ExchangeExec::new(right, right_keys.clone(), n));
+        }
+        let on = left_keys.into_iter().zip(right_keys).collect();
+        Ok(Arc::new(HashJoinExec::try_new(
+            left,
+            right,
+            on,
+            filter,
+            j.join_type,
+            out_schema.to_arrow(),
+        )?))
     }
 
     /// Partial aggregate -> exchange by key -> final aggregate -> projection to the logical
@@ -247,6 +351,30 @@ impl Planner<'_> {
             physical,
             out_schema.to_arrow(),
         )))
+    }
+}
+
+#[derive(Debug, PartialEq)]
+enum Side {
+    Left,
+    Right,
+    Neither,
+}
+
+/// Which join input every column of `e` comes from.
+fn side_of(e: &Expr, left: &PlanSchema, right: &PlanSchema) -> Side {
+    let cols = e.columns();
+    if cols.is_empty() {
+        return Side::Neither;
+    }
+    let in_schema = |s: &PlanSchema| {
+        cols.iter()
+            .all(|c| s.index_of(c.relation.as_deref(), &c.name).is_ok())
+    };
+    match (in_schema(left), in_schema(right)) {
+        (true, false) => Side::Left,
+        (false, true) => Side::Right,
+        _ => Side::Neither,
     }
 }
 

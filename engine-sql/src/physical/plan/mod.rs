@@ -8,8 +8,11 @@ pub mod aggregate;
 pub mod exchange;
 pub mod filter;
 pub mod hash;
+pub mod hash_join;
 pub mod limit;
 pub mod projection;
+pub mod sort;
+pub mod union;
 
 use std::fmt;
 use std::sync::Arc;
