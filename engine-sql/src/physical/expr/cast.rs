@@ -161,6 +161,21 @@ pub fn cast_array(
     }
     match (from, to) {
         (DataType::Null, _) => Ok(new_null_array(to, a.len())),
+        // Other units (e.g. from files) become microseconds first; the same instant with
+        // another zone label needs no conversion.
+        (DataType::Timestamp(unit, tz), _) if *unit != TimeUnit::Microsecond => {
+            let micros =
+                arrow::compute::cast(a, &DataType::Timestamp(TimeUnit::Microsecond, tz.clone()))?;
+            cast_array(&micros, to, mode, ctx)
+        }
+        (DataType::Timestamp(_, Some(_)), DataType::Timestamp(TimeUnit::Microsecond, Some(tz))) => {
+            let t = a.as_primitive::<TimestampMicrosecondType>().clone();
+            Ok(Arc::new(t.with_timezone(tz.clone())))
+        }
+        (DataType::Date64, _) => {
+            let days = arrow::compute::cast(a, &DataType::Date32)?;
+            cast_array(&days, to, mode, ctx)
+        }
         (_, DataType::Utf8) => to_string(a, ctx),
         (DataType::LargeUtf8 | DataType::Utf8View, _) => {
             let s = arrow::compute::cast(a, &DataType::Utf8)?;

@@ -1360,3 +1360,37 @@ fn sql_end_to_end() {
         ["NULL", "NULL", "-2147483648", "44"]
     );
 }
+
+#[test]
+fn timestamp_units_and_zone_labels() {
+    let ns = arrow::array::TimestampNanosecondArray::from(vec![Some(1_500_000_000i64), None])
+        .with_timezone("UTC");
+    let b = batch(vec![("t", Arc::new(ns) as ArrayRef)]);
+    let e = cast(c("t"), DataType::Utf8, CastMode::Ansi);
+    assert_eq!(
+        show(&eval(&e, &b, true).unwrap()),
+        ["1970-01-01 00:00:01.5", "NULL"]
+    );
+    let e = cast(c("t"), timestamp_type(), CastMode::Ansi);
+    let out = eval(&e, &b, true).unwrap();
+    let t = out
+        .as_any()
+        .downcast_ref::<TimestampMicrosecondArray>()
+        .unwrap();
+    assert_eq!(t.value(0), 1_500_000);
+    let berlin = DataType::Timestamp(
+        arrow::datatypes::TimeUnit::Microsecond,
+        Some("Europe/Berlin".into()),
+    );
+    let e = cast(
+        cast(c("t"), berlin, CastMode::Ansi),
+        timestamp_type(),
+        CastMode::Ansi,
+    );
+    let out = eval(&e, &b, true).unwrap();
+    let t = out
+        .as_any()
+        .downcast_ref::<TimestampMicrosecondArray>()
+        .unwrap();
+    assert_eq!(t.value(0), 1_500_000);
+}
