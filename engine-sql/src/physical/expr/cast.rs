@@ -15,8 +15,8 @@ use arrow::array::{
     StringBuilder, StructArray, new_null_array,
 };
 use arrow::datatypes::{
-    DataType, Date32Type, Decimal128Type, Field, Float32Type, Float64Type, Int8Type, Int16Type,
-    Int32Type, Int64Type, TimeUnit, TimestampMicrosecondType,
+    DataType, Date32Type, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type,
+    Int64Type, TimeUnit, TimestampMicrosecondType,
 };
 use arrow::record_batch::RecordBatch;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone};
@@ -343,14 +343,23 @@ pub fn cast_array(
                 .zip(to_fields.iter())
                 .map(|(c, f)| cast_array(c, f.data_type(), mode, ctx))
                 .collect::<Result<Vec<_>>>()?;
-            let fields: Vec<Field> = to_fields
-                .iter()
-                .map(|f| f.as_ref().clone().with_nullable(true))
-                .collect();
+            // The target's fields exactly, so the array has the declared type.
             Ok(Arc::new(StructArray::try_new(
-                fields.into(),
+                to_fields.clone(),
                 columns,
                 s.nulls().cloned(),
+            )?))
+        }
+        (DataType::Map(_, _), DataType::Map(to_entries, ordered)) => {
+            let m = a.as_map();
+            let entries: ArrayRef = Arc::new(m.entries().clone());
+            let entries = cast_array(&entries, to_entries.data_type(), mode, ctx)?;
+            Ok(Arc::new(arrow::array::MapArray::try_new(
+                to_entries.clone(),
+                m.offsets().clone(),
+                entries.as_struct().clone(),
+                m.nulls().cloned(),
+                *ordered,
             )?))
         }
         _ => Err(EngineError::analysis(

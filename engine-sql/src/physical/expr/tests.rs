@@ -1394,3 +1394,45 @@ fn timestamp_units_and_zone_labels() {
         .unwrap();
     assert_eq!(t.value(0), 1_500_000);
 }
+
+#[test]
+fn maps_and_structs_cast_to_declared_types() {
+    let m = crate::types::map_of(DataType::Utf8, DataType::Int32);
+    let keys = StringArray::from(vec!["a", "b"]);
+    let values = Int32Array::from(vec![Some(1), None]);
+    let entries = StructArray::from(vec![
+        (
+            Arc::new(Field::new("key", DataType::Utf8, false)),
+            Arc::new(keys) as ArrayRef,
+        ),
+        (
+            Arc::new(Field::new("value", DataType::Int32, true)),
+            Arc::new(values) as ArrayRef,
+        ),
+    ]);
+    let DataType::Map(entries_field, _) = &m else {
+        unreachable!()
+    };
+    let map = arrow::array::MapArray::try_new(
+        entries_field.clone(),
+        arrow::buffer::OffsetBuffer::new(vec![0, 2].into()),
+        entries,
+        None,
+        false,
+    )
+    .unwrap();
+    let b = batch(vec![("m", Arc::new(map) as ArrayRef)]);
+    let e = cast(c("m"), DataType::Utf8, CastMode::Ansi);
+    assert_eq!(show(&eval(&e, &b, true).unwrap()), ["{a -> 1, b -> null}"]);
+    let to = crate::types::map_of(DataType::Utf8, DataType::Int64);
+    let e = cast(c("m"), to.clone(), CastMode::Ansi);
+    assert_eq!(eval(&e, &b, true).unwrap().data_type(), &to);
+    let st = crate::types::parse_data_type("STRUCT<x: BIGINT, y: STRING>").unwrap();
+    let src = crate::types::parse_data_type("STRUCT<a: INT, b: INT>").unwrap();
+    let e = cast(
+        cast(l(ScalarValue::Null), src, CastMode::Ansi),
+        st.clone(),
+        CastMode::Ansi,
+    );
+    assert_eq!(eval(&e, &one_row(), true).unwrap().data_type(), &st);
+}
