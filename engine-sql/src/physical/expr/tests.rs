@@ -1436,3 +1436,21 @@ fn maps_and_structs_cast_to_declared_types() {
     );
     assert_eq!(eval(&e, &one_row(), true).unwrap().data_type(), &st);
 }
+
+#[test]
+fn ilike_with_escapes_is_case_insensitive() {
+    let b = batch(vec![(
+        "s",
+        Arc::new(StringArray::from(vec![Some("ÄB_c"), Some("äbxc"), None])) as ArrayRef,
+    )]);
+    let e = like(c("s"), s("äb\\_C"), LikeKind::ILike, false);
+    assert_eq!(
+        show(&eval(&e, &b, true).unwrap()),
+        ["true", "false", "NULL"]
+    );
+    let e = like(c("s"), s("äb\\_C"), LikeKind::ILike, true);
+    assert_eq!(
+        show(&eval(&e, &b, true).unwrap()),
+        ["false", "true", "NULL"]
+    );
+}
