@@ -882,7 +882,8 @@ fn parse_timestamp(s: &str, session: &Tz, ntz: bool) -> Option<i64> {
             padded[..6].parse().ok()?
         };
         time = NaiveTime::from_hms_micro_opt(h, m, sec, micros)?;
-    } else if !rest.is_empty() && split.is_some_and(|i| s.as_bytes()[i] == b'T') {
+    } else if split.is_some_and(|i| s.as_bytes()[i] == b'T') {
+        // `T` must be followed by a time (`2020-01-01T` is malformed).
         return None;
     }
     let naive = date.and_time(time);

@@ -802,6 +802,11 @@ fn string_to_date_and_timestamp() {
         .value(0);
     assert_eq!(v, 1_577_865_600_000_000);
     assert!(ts_text("2020-01-01 25:00:00", "UTC").is_err());
+    assert!(ts_text("2020-01-01T", "UTC").is_err());
+    assert_eq!(
+        ts_text("2020-01-01 ", "UTC").unwrap(),
+        "2020-01-01 00:00:00"
+    );
     assert!(
         ts_text("garbage", "UTC")
             .unwrap_err()
