@@ -837,13 +837,27 @@ fn utc_to_local_micros(us: i64, tz: &Tz) -> i64 {
 /// Parses Spark's timestamp strings: `yyyy[-mm[-dd]]`, then optionally `T` or space and
 /// `hh:mm[:ss[.ffffff]]`, then an optional zone (`Z`, `+02:00`, ` America/New_York`).
 /// Returns UTC microseconds; zone-less text is in `session` (or wall-clock when `ntz`).
-fn parse_timestamp(s: &str, session: &Tz, ntz: bool) -> Option<i64> {
-    let split = s.find([' ', 'T']);
+fn parse_timestamp(s: &str, session: &Tz, ntz: bool, today: NaiveDate) -> Option<i64> {
+    // Time-only text (`10:00:00`, `T10:00`) is on the current date, as in Spark.
+    let time_only = s.starts_with('T')
+        || s.find(':').is_some_and(|c| {
+            let head = &s[..c];
+            !head.is_empty() && head.len() <= 2 && head.bytes().all(|b| b.is_ascii_digit())
+        });
+    let split = if time_only { None } else { s.find([' ', 'T']) };
     let (date_text, rest) = match split {
         Some(i) => (&s[..i], &s[i + 1..]),
+        None if time_only => ("", s.strip_prefix('T').unwrap_or(s)),
         None => (s, ""),
     };
-    let date = parse_date_part(date_text)?;
+    let date = if time_only {
+        today
+    } else {
+        parse_date_part(date_text)?
+    };
+    if time_only && !rest.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
     let mut rest = rest.trim_start();
     let mut time = NaiveTime::MIN;
     if rest.as_bytes().first().is_some_and(u8::is_ascii_digit) {
@@ -1013,11 +1027,17 @@ fn from_string(
         }
         DataType::Timestamp(TimeUnit::Microsecond, tz) => {
             let ntz = tz.is_none();
+            // The query's current date in the session zone, for time-only strings.
+            let today_days = utc_to_local_micros(ctx.query_start_micros, &ctx.time_zone)
+                .div_euclid(MICROS_PER_DAY);
+            let today = date_midnight(today_days as i32)
+                .map(|d| d.date())
+                .unwrap_or_default();
             let out: PrimitiveArray<TimestampMicrosecondType> = map_values(
                 a.len(),
                 a.iter(),
                 mode,
-                |s| parse_timestamp(trim(s), &ctx.time_zone, ntz).ok_or(Failure::Malformed),
+                |s| parse_timestamp(trim(s), &ctx.time_zone, ntz, today).ok_or(Failure::Malformed),
                 bad,
             )?;
             Ok(Arc::new(out.with_timezone_opt(tz.clone())))

@@ -803,6 +803,10 @@ fn string_to_date_and_timestamp() {
     assert_eq!(v, 1_577_865_600_000_000);
     assert!(ts_text("2020-01-01 25:00:00", "UTC").is_err());
     assert!(ts_text("2020-01-01T", "UTC").is_err());
+    // Time-only text is on the query's date (query start 0 = 1970-01-01 here).
+    assert_eq!(ts_text("10:00:00", "UTC").unwrap(), "1970-01-01 10:00:00");
+    assert_eq!(ts_text("T10:00", "UTC").unwrap(), "1970-01-01 10:00:00");
+    assert!(ts_text("T", "UTC").is_err());
     assert_eq!(
         ts_text("2020-01-01 ", "UTC").unwrap(),
         "2020-01-01 00:00:00"
