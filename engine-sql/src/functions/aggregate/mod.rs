@@ -206,7 +206,8 @@ mod tests {
         let t = [DataType::Int32];
         let mut acc = DistinctAccumulator::try_new(f.create_accumulator(&t).unwrap(), &t).unwrap();
         let v: ArrayRef = Arc::new(Int32Array::from(vec![Some(1), Some(1), None, Some(2)]));
-        acc.update_batch(&[v.clone()], &[0, 0, 0, 0], 1).unwrap();
+        acc.update_batch(std::slice::from_ref(&v), &[0, 0, 0, 0], 1)
+            .unwrap();
         acc.update_batch(&[v], &[0, 0, 0, 0], 1).unwrap();
         assert_eq!(
             acc.evaluate().unwrap().as_primitive::<Int64Type>().value(0),
