@@ -63,7 +63,9 @@ impl AggregateFunction for Sum {
 }
 
 /// Checked or plain addition for the three accumulator kinds.
-pub(super) trait SumValue: arrow::datatypes::ArrowNativeType + Default + Send + Sync + 'static {
+pub(super) trait SumValue:
+    arrow::datatypes::ArrowNativeType + Default + Send + Sync + 'static
+{
     /// The Arrow type the values come in.
     type Arrow: arrow::datatypes::ArrowPrimitiveType<Native = Self>;
     fn add(self, other: Self) -> Result<Self>;
