@@ -52,6 +52,15 @@ fn step(node: Arc<LogicalPlan>) -> Arc<LogicalPlan> {
             exprs: exprs.clone(),
             input: limited(n, grand),
         }),
+        // An alias renames columns only: the limit can sit below it (and so reach the
+        // scan it usually wraps).
+        LogicalPlan::SubqueryAlias {
+            alias,
+            input: grand,
+        } => Arc::new(LogicalPlan::SubqueryAlias {
+            alias: alias.clone(),
+            input: limited(n, grand),
+        }),
         // Filters already in the scan (even exact ones) apply before the limit
         // only if the source says so; stay safe and skip such scans.
         LogicalPlan::Scan(s) if s.filters.is_empty() && s.limit.is_none_or(|m| m > n) => {
@@ -109,10 +118,16 @@ mod tests {
             run(plan),
             "Project [(a + 1)]\n+- GlobalLimit 3\n   +- Relation [a,b,s] LocalRelation, Limit: 3"
         );
-        let plan = limit(2, limit(7, scan_t()));
+        let plan = limit(
+            2,
+            Arc::new(LogicalPlan::SubqueryAlias {
+                alias: "v".into(),
+                input: limit(7, scan_t()),
+            }),
+        );
         assert_eq!(
             run(plan),
-            "GlobalLimit 2\n+- Relation [a,b,s] LocalRelation, Limit: 2"
+            "SubqueryAlias v\n+- GlobalLimit 2\n   +- Relation [a,b,s] LocalRelation, Limit: 2"
         );
     }
 
