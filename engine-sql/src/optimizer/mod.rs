@@ -184,10 +184,16 @@ pub(crate) fn replace_columns(e: &Expr, f: &impl Fn(&Column) -> Option<Expr>) ->
         .ok()
 }
 
-/// `new` named as `old` was: aliased when rewriting changed its output name.
+/// `new` named as `old` was: aliased when rewriting changed its output name, or when it
+/// turned into a column (a column output carries its relation name, an alias none).
 pub(crate) fn keep_name(old: &Expr, new: Expr) -> Expr {
     let name = old.output_name();
-    if new.output_name() == name {
+    let same = match (old, &new) {
+        (Expr::Column(a), Expr::Column(b)) => a == b,
+        (_, Expr::Column(_)) => false,
+        _ => new.output_name() == name,
+    };
+    if same {
         new
     } else {
         new.unalias().clone().alias(name)

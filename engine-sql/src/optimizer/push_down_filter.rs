@@ -194,7 +194,9 @@ fn push_join(preds: Vec<Expr>, j: &Join) -> Result<Arc<LogicalPlan>> {
     // would then produce padded rows instead of none.
     let (to_left, to_right, into_condition) = match j.join_type {
         JoinType::Inner => (true, true, true),
-        JoinType::Cross => (true, true, false),
+        // `FROM a, b WHERE a.k = b.k`: the predicate makes the cross join an inner join
+        // the planner can run as a hash join.
+        JoinType::Cross => (true, true, true),
         JoinType::Left | JoinType::LeftSemi | JoinType::LeftAnti => (true, false, false),
         JoinType::Right => (false, true, false),
         JoinType::Full => (false, false, false),
@@ -231,10 +233,15 @@ fn push_join(preds: Vec<Expr>, j: &Join) -> Result<Arc<LogicalPlan>> {
         condition.extend(j.condition.clone());
     }
     condition.extend(cond);
+    let join_type = if j.join_type == JoinType::Cross && !condition.is_empty() {
+        JoinType::Inner
+    } else {
+        j.join_type
+    };
     let node = Arc::new(LogicalPlan::Join(Join {
         left: push(left, &j.left)?,
         right: push(right, &j.right)?,
-        join_type: j.join_type,
+        join_type,
         condition: crate::expr::conjunction(condition),
     }));
     Ok(filter_over(up, node))
@@ -400,6 +407,18 @@ mod tests {
         assert_eq!(
             semi,
             "Join LeftSemi, (a = a)\n:- Filter (b > 1)\n:  +- Relation [a,b,s] LocalRelation\n+- Relation [a,b,s] LocalRelation"
+        );
+    }
+
+    #[test]
+    fn cross_join_with_a_join_predicate_becomes_inner() {
+        let plan = filter(
+            binary(c("t", "a"), BinaryOperator::Eq, c("u", "a")).and(gt(c("u", "b"), 2)),
+            join(scan_t(), scan_u(), JoinType::Cross, None),
+        );
+        assert_eq!(
+            run(plan),
+            "Join Inner, (a = a)\n:- Relation [a,b,s] LocalRelation\n+- Filter (b > 2)\n   +- Relation [a,b,s] LocalRelation"
         );
     }
 
