@@ -378,6 +378,7 @@ fn sql_queries_agree() {
         "SELECT x, CASE WHEN y > 2 THEN 'big' ELSE s END AS c FROM t WHERE false OR y IS NOT NULL",
         "SELECT * FROM t WHERE NULL",
         "SELECT x FROM t LIMIT 0",
+        "SELECT t.x, u.y FROM t, u WHERE t.x = u.x AND u.y > 0",
     ];
     for q in queries {
         let Ok(df) = spark.sql(q) else {
@@ -396,4 +397,10 @@ fn sql_queries_agree() {
         );
         assert!(expected.is_ok(), "{q}: {expected:?}");
     }
+    // A comma join with an equality in WHERE runs as an inner (hash) join.
+    let df = spark
+        .sql("SELECT t.x, u.y FROM t, u WHERE t.x = u.x AND u.y > 0")
+        .unwrap();
+    let plan = df.optimized_plan().unwrap().display_tree();
+    assert!(plan.contains("Join Inner, (x = x)"), "{plan}");
 }
