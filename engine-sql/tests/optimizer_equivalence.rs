@@ -7,11 +7,14 @@
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, Int32Array, StringArray};
-use arrow::datatypes::{DataType, Field, Schema};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use engine_sql::dataframe::JoinOn;
+use engine_sql::datasource::memory::MemTable;
 use engine_sql::expr::{self, Expr, SortExpr, col, lit};
+use engine_sql::logical::{FilterPushdown, TableProvider};
 use engine_sql::optimizer::EXCLUDED_RULES_KEY;
+use engine_sql::physical::plan::{ExecutionPlan, TaskContext};
 use engine_sql::prelude::*;
 use proptest::prelude::*;
 
@@ -28,7 +31,40 @@ fn spark() -> Session {
         .unwrap()
 }
 
+/// A source that takes every pushed filter as a hint and ignores it, as a Parquet reader
+/// with useless statistics would: the filter must stay above the scan.
+#[derive(Debug)]
+struct HintOnly(MemTable);
+
+impl TableProvider for HintOnly {
+    fn schema(&self) -> SchemaRef {
+        self.0.schema()
+    }
+
+    fn describe(&self) -> String {
+        "HintOnly".into()
+    }
+
+    fn supports_filter(&self, _filter: &Expr) -> FilterPushdown {
+        FilterPushdown::Inexact
+    }
+
+    fn scan(
+        &self,
+        projection: Option<&[usize]>,
+        filters: &[Expr],
+        limit: Option<usize>,
+        ctx: &Arc<TaskContext>,
+    ) -> engine_core::Result<Arc<dyn ExecutionPlan>> {
+        self.0.scan(projection, filters, limit, ctx)
+    }
+}
+
 fn table(spark: &Session, rows: &[RowData]) -> DataFrame {
+    table_of(spark, rows, false)
+}
+
+fn table_of(spark: &Session, rows: &[RowData], hint_only: bool) -> DataFrame {
     let schema = Arc::new(Schema::new(vec![
         Field::new("x", DataType::Int32, true),
         Field::new("y", DataType::Int32, true),
@@ -53,9 +89,16 @@ fn table(spark: &Session, rows: &[RowData]) -> DataFrame {
         )
         .unwrap()
     };
-    spark
-        .create_dataframe(vec![batch(&rows[..half]), batch(&rows[half..])])
-        .unwrap()
+    let mem = MemTable::try_new(
+        schema.clone(),
+        vec![vec![batch(&rows[..half])], vec![batch(&rows[half..])]],
+    )
+    .unwrap();
+    if hint_only {
+        spark.dataframe_from_table(Arc::new(HintOnly(mem))).unwrap()
+    } else {
+        spark.dataframe_from_table(Arc::new(mem)).unwrap()
+    }
 }
 
 /// Draws choices from a random tape (wrapping around), so one proptest input describes
@@ -139,7 +182,7 @@ fn all_cols(cols: &Cols) -> Vec<Expr> {
 
 /// The base frame: one table, or a join of two of every join type.
 fn base(t: &mut Tape, spark: &Session, l: &[RowData], r: &[RowData]) -> (DataFrame, Cols) {
-    let left = table(spark, l);
+    let left = table_of(spark, l, t.next(2) == 0);
     let ints = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     if t.next(3) == 0 {
         return (
@@ -212,7 +255,8 @@ fn build(t: &mut Tape, spark: &Session, l: &[RowData], r: &[RowData]) -> DataFra
     let (mut df, mut cols) = base(t, spark, l, r);
     let steps = 1 + t.next(4);
     for _ in 0..steps {
-        df = match t.next(9) {
+        df = match t.next(10) {
+            9 => df.alias("v").unwrap(),
             0 | 1 | 8 => df.filter(predicate(t, &cols, 2)).unwrap(),
             2 => {
                 // Recompute every int column from the others, same names.
@@ -235,12 +279,17 @@ fn build(t: &mut Tape, spark: &Session, l: &[RowData], r: &[RowData]) -> DataFra
                     2 => expr::min(col(&v)),
                     _ => expr::max(col(&v)),
                 };
-                let mut keys = vec![col(&key)];
-                let keep_s = cols.has_s && t.next(2) == 0;
+                let global = t.next(4) == 0;
+                let mut keys = if global { vec![] } else { vec![col(&key)] };
+                let keep_s = !global && cols.has_s && t.next(2) == 0;
                 if keep_s {
                     keys.push(col("s"));
                 }
-                let out = df.group_by(keys).agg(vec![agg.alias(v.clone())]).unwrap();
+                let mut aggs = vec![agg.alias(v.clone())];
+                if global {
+                    aggs.insert(0, expr::count(lit(1i32)).alias(key.clone()));
+                }
+                let out = df.group_by(keys).agg(aggs).unwrap();
                 // Back to INT so later arithmetic and unions keep one type per column.
                 let mut exprs = vec![col(&key), col(&v).cast(DataType::Int32).alias(v.clone())];
                 if keep_s {
