@@ -453,3 +453,23 @@ fn sql_queries_agree() {
     let plan = df.optimized_plan().unwrap().display_tree();
     assert!(plan.contains("Join Inner, (x = x)"), "{plan}");
 }
+
+/// Folding a time-zone dependent cast uses the session's zone, as running it would.
+#[test]
+fn constant_folding_uses_the_session_time_zone() {
+    let spark = Session::builder()
+        .master("local[1]")
+        .config("spark.sql.session.timeZone", "America/Los_Angeles")
+        .build()
+        .unwrap();
+    let df = spark
+        .sql("SELECT CAST(CAST('2024-01-01 10:00:00' AS TIMESTAMP) AS STRING) AS v, CAST(CAST('2024-07-01' AS DATE) AS TIMESTAMP) AS w")
+        .unwrap();
+    spark.conf_set(EXCLUDED_RULES_KEY, "*").unwrap();
+    let expected = rows(&df).unwrap();
+    spark.conf_set(EXCLUDED_RULES_KEY, "").unwrap();
+    assert_eq!(rows(&df).unwrap(), expected);
+    let plan = df.optimized_plan().unwrap().display_tree();
+    assert!(!plan.contains("CAST(CAST"), "not folded:\n{plan}");
+    assert!(expected[0].contains("2024-01-01 10:00:00"), "{expected:?}");
+}
