@@ -8,7 +8,14 @@
 //! [`registry`]: adding a function never touches the analyzer or planner.
 
 pub mod aggregate;
+pub mod collection;
+pub mod conditional;
+pub mod datetime;
+pub mod datetime_format;
+pub mod dsl;
+pub mod math;
 pub mod registry;
+pub mod string;
 
 use std::fmt;
 

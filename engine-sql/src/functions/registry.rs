@@ -15,7 +15,13 @@ fn registry() -> &'static Registry {
     REGISTRY.get_or_init(|| {
         let mut scalars = HashMap::new();
         // Each area contributes its list here; aliases are extra entries to the same object.
-        let lists: Vec<Vec<(&'static str, Arc<dyn ScalarFunction>)>> = vec![];
+        let lists: Vec<Vec<(&'static str, Arc<dyn ScalarFunction>)>> = vec![
+            super::string::functions(),
+            super::math::functions(),
+            super::datetime::functions(),
+            super::collection::functions(),
+            super::conditional::functions(),
+        ];
         for list in lists {
             for (name, f) in list {
                 scalars.insert(name.to_string(), f);

@@ -1,0 +1,371 @@
+//! Rust builders for the DataFrame API, one per scalar function, in the spirit of
+//! `pyspark.sql.functions`: `upper(col("name"))`, `date_format(col("ts"), "yyyy-MM")`.
+//!
+//! Each returns an unresolved call (`crate::expr::call`), so it prints as Spark's column
+//! name (`upper(name)`) and the analyzer resolves it against the registry like SQL does.
+//! Patterns and other constant options are plain Rust values; anything that may be a column
+//! is an [`Expr`] (wrap constants with `lit`).
+
+use crate::expr::{Expr, call, lit};
+
+/// `upper(e)`
+pub fn upper(e: Expr) -> Expr {
+    call("upper", vec![e])
+}
+
+/// `lower(e)`
+pub fn lower(e: Expr) -> Expr {
+    call("lower", vec![e])
+}
+
+/// `trim(e)`: removes leading and trailing spaces.
+pub fn trim(e: Expr) -> Expr {
+    call("trim", vec![e])
+}
+
+/// `ltrim(e)`
+pub fn ltrim(e: Expr) -> Expr {
+    call("ltrim", vec![e])
+}
+
+/// `rtrim(e)`
+pub fn rtrim(e: Expr) -> Expr {
+    call("rtrim", vec![e])
+}
+
+/// `substring(e, pos, len)`: 1-based `pos`; negative counts from the end.
+pub fn substring(e: Expr, pos: i32, len: i32) -> Expr {
+    call("substring", vec![e, lit(pos), lit(len)])
+}
+
+/// `concat(e1, e2, ...)`: NULL if any input is NULL.
+pub fn concat(es: Vec<Expr>) -> Expr {
+    call("concat", es)
+}
+
+/// `concat_ws(sep, e1, e2, ...)`: skips NULL inputs.
+pub fn concat_ws(sep: &str, es: Vec<Expr>) -> Expr {
+    let mut args = vec![lit(sep)];
+    args.extend(es);
+    call("concat_ws", args)
+}
+
+/// `length(e)`: characters of a string, bytes of a binary.
+pub fn length(e: Expr) -> Expr {
+    call("length", vec![e])
+}
+
+/// `split(e, pattern)`: splits around matches of a Java regex into `ARRAY<STRING>`.
+pub fn split(e: Expr, pattern: &str) -> Expr {
+    call("split", vec![e, lit(pattern)])
+}
+
+/// `split(e, pattern, limit)`: at most `limit` pieces when `limit > 0`.
+pub fn split_limit(e: Expr, pattern: &str, limit: i32) -> Expr {
+    call("split", vec![e, lit(pattern), lit(limit)])
+}
+
+/// `regexp_extract(e, pattern, idx)`: group `idx` of the first match, `""` when none.
+pub fn regexp_extract(e: Expr, pattern: &str, idx: i32) -> Expr {
+    call("regexp_extract", vec![e, lit(pattern), lit(idx)])
+}
+
+/// `regexp_replace(e, pattern, replacement)`: `$1` refers to groups.
+pub fn regexp_replace(e: Expr, pattern: &str, replacement: &str) -> Expr {
+    call("regexp_replace", vec![e, lit(pattern), lit(replacement)])
+}
+
+/// `lpad(e, len, pad)`
+pub fn lpad(e: Expr, len: i32, pad: &str) -> Expr {
+    call("lpad", vec![e, lit(len), lit(pad)])
+}
+
+/// `rpad(e, len, pad)`
+pub fn rpad(e: Expr, len: i32, pad: &str) -> Expr {
+    call("rpad", vec![e, lit(len), lit(pad)])
+}
+
+/// `initcap(e)`
+pub fn initcap(e: Expr) -> Expr {
+    call("initcap", vec![e])
+}
+
+/// `reverse(e)`
+pub fn reverse(e: Expr) -> Expr {
+    call("reverse", vec![e])
+}
+
+/// `instr(e, substr)`: 1-based position, 0 when absent.
+pub fn instr(e: Expr, substr: &str) -> Expr {
+    call("instr", vec![e, lit(substr)])
+}
+
+/// `abs(e)`
+pub fn abs(e: Expr) -> Expr {
+    call("abs", vec![e])
+}
+
+/// `round(e, scale)`: HALF_UP.
+pub fn round(e: Expr, scale: i32) -> Expr {
+    call("round", vec![e, lit(scale)])
+}
+
+/// `bround(e, scale)`: HALF_EVEN.
+pub fn bround(e: Expr, scale: i32) -> Expr {
+    call("bround", vec![e, lit(scale)])
+}
+
+/// `floor(e)`
+pub fn floor(e: Expr) -> Expr {
+    call("floor", vec![e])
+}
+
+/// `ceil(e)`
+pub fn ceil(e: Expr) -> Expr {
+    call("ceil", vec![e])
+}
+
+/// `pow(base, exponent)` as DOUBLE.
+pub fn pow(base: Expr, exponent: Expr) -> Expr {
+    call("pow", vec![base, exponent])
+}
+
+/// `sqrt(e)`
+pub fn sqrt(e: Expr) -> Expr {
+    call("sqrt", vec![e])
+}
+
+/// `greatest(e1, e2, ...)`: skips NULLs.
+pub fn greatest(es: Vec<Expr>) -> Expr {
+    call("greatest", es)
+}
+
+/// `least(e1, e2, ...)`: skips NULLs.
+pub fn least(es: Vec<Expr>) -> Expr {
+    call("least", es)
+}
+
+/// `current_timestamp()`: the query's start time.
+pub fn current_timestamp() -> Expr {
+    call("current_timestamp", vec![])
+}
+
+/// `current_date()`: the query's start date in the session time zone.
+pub fn current_date() -> Expr {
+    call("current_date", vec![])
+}
+
+/// `to_timestamp(e)` (cast-style parsing) or `to_timestamp(e, fmt)`.
+pub fn to_timestamp(e: Expr, fmt: Option<&str>) -> Expr {
+    with_fmt("to_timestamp", e, fmt)
+}
+
+/// `to_date(e)` or `to_date(e, fmt)`.
+pub fn to_date(e: Expr, fmt: Option<&str>) -> Expr {
+    with_fmt("to_date", e, fmt)
+}
+
+fn with_fmt(name: &str, e: Expr, fmt: Option<&str>) -> Expr {
+    let mut args = vec![e];
+    if let Some(f) = fmt {
+        args.push(lit(f));
+    }
+    call(name, args)
+}
+
+/// `date_format(e, fmt)` with a Spark datetime pattern.
+pub fn date_format(e: Expr, fmt: &str) -> Expr {
+    call("date_format", vec![e, lit(fmt)])
+}
+
+/// `year(e)`
+pub fn year(e: Expr) -> Expr {
+    call("year", vec![e])
+}
+
+/// `month(e)`
+pub fn month(e: Expr) -> Expr {
+    call("month", vec![e])
+}
+
+/// `dayofmonth(e)`
+pub fn dayofmonth(e: Expr) -> Expr {
+    call("dayofmonth", vec![e])
+}
+
+/// `dayofweek(e)`: 1 = Sunday.
+pub fn dayofweek(e: Expr) -> Expr {
+    call("dayofweek", vec![e])
+}
+
+/// `hour(e)` in the session time zone.
+pub fn hour(e: Expr) -> Expr {
+    call("hour", vec![e])
+}
+
+/// `minute(e)`
+pub fn minute(e: Expr) -> Expr {
+    call("minute", vec![e])
+}
+
+/// `second(e)`
+pub fn second(e: Expr) -> Expr {
+    call("second", vec![e])
+}
+
+/// `unix_timestamp(e)` or `unix_timestamp(e, fmt)`: seconds since the epoch.
+pub fn unix_timestamp(e: Expr, fmt: Option<&str>) -> Expr {
+    with_fmt("unix_timestamp", e, fmt)
+}
+
+/// `unix_timestamp()`: the query's start time in seconds.
+pub fn unix_timestamp_now() -> Expr {
+    call("unix_timestamp", vec![])
+}
+
+/// `from_unixtime(secs)` or `from_unixtime(secs, fmt)`.
+pub fn from_unixtime(secs: Expr, fmt: Option<&str>) -> Expr {
+    with_fmt("from_unixtime", secs, fmt)
+}
+
+/// `date_add(start, days)`
+pub fn date_add(start: Expr, days: Expr) -> Expr {
+    call("date_add", vec![start, days])
+}
+
+/// `date_sub(start, days)`
+pub fn date_sub(start: Expr, days: Expr) -> Expr {
+    call("date_sub", vec![start, days])
+}
+
+/// `datediff(end, start)` in days.
+pub fn datediff(end: Expr, start: Expr) -> Expr {
+    call("datediff", vec![end, start])
+}
+
+/// `date_trunc(unit, ts)`: `"year"`, `"month"`, `"day"`, `"hour"`, ...
+pub fn date_trunc(unit: &str, ts: Expr) -> Expr {
+    call("date_trunc", vec![lit(unit), ts])
+}
+
+/// `size(e)` of an array or map.
+pub fn size(e: Expr) -> Expr {
+    call("size", vec![e])
+}
+
+/// `element_at(e, key)`: 1-based index for arrays, key for maps.
+pub fn element_at(e: Expr, key: Expr) -> Expr {
+    call("element_at", vec![e, key])
+}
+
+/// `array_contains(e, value)`
+pub fn array_contains(e: Expr, value: Expr) -> Expr {
+    call("array_contains", vec![e, value])
+}
+
+/// `array(e1, e2, ...)`
+pub fn array(es: Vec<Expr>) -> Expr {
+    call("array", es)
+}
+
+/// `struct(e1, e2, ...)`: field names from column names (`col1`, ... otherwise).
+pub fn struct_(es: Vec<Expr>) -> Expr {
+    call("struct", es)
+}
+
+/// `named_struct(name1, e1, name2, e2, ...)`
+pub fn named_struct(fields: Vec<(&str, Expr)>) -> Expr {
+    let args = fields.into_iter().flat_map(|(n, e)| [lit(n), e]).collect();
+    call("named_struct", args)
+}
+
+/// `sort_array(e, asc)`
+pub fn sort_array(e: Expr, asc: bool) -> Expr {
+    call("sort_array", vec![e, lit(asc)])
+}
+
+/// `array_distinct(e)`
+pub fn array_distinct(e: Expr) -> Expr {
+    call("array_distinct", vec![e])
+}
+
+/// `array_join(e, delimiter)`
+pub fn array_join(e: Expr, delimiter: &str) -> Expr {
+    call("array_join", vec![e, lit(delimiter)])
+}
+
+/// `coalesce(e1, e2, ...)`: the first non-NULL value.
+pub fn coalesce(es: Vec<Expr>) -> Expr {
+    call("coalesce", es)
+}
+
+/// `nvl(e, replacement)`
+pub fn nvl(e: Expr, replacement: Expr) -> Expr {
+    call("nvl", vec![e, replacement])
+}
+
+/// `nullif(a, b)`
+pub fn nullif(a: Expr, b: Expr) -> Expr {
+    call("nullif", vec![a, b])
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::expr::col;
+
+    #[test]
+    fn builders_print_as_spark_names() {
+        assert_eq!(upper(col("name")).to_string(), "upper(name)");
+        assert_eq!(substring(col("s"), 1, 3).to_string(), "substring(s, 1, 3)");
+        assert_eq!(
+            date_format(col("ts"), "yyyy-MM").to_string(),
+            "date_format(ts, yyyy-MM)"
+        );
+        assert_eq!(
+            coalesce(vec![col("a"), lit(0)]).to_string(),
+            "coalesce(a, 0)"
+        );
+        assert_eq!(
+            named_struct(vec![("x", col("a"))]).to_string(),
+            "named_struct(x, a)"
+        );
+        assert_eq!(to_date(col("s"), None).to_string(), "to_date(s)");
+    }
+
+    #[test]
+    fn every_builder_names_a_registered_function() {
+        let exprs = vec![
+            upper(col("a")),
+            concat_ws(",", vec![col("a")]),
+            split(col("a"), ","),
+            regexp_extract(col("a"), "x", 1),
+            lpad(col("a"), 3, "0"),
+            round(col("a"), 1),
+            pow(col("a"), lit(2)),
+            current_timestamp(),
+            to_timestamp(col("a"), Some("yyyy")),
+            unix_timestamp_now(),
+            from_unixtime(col("a"), None),
+            date_add(col("a"), lit(1)),
+            datediff(col("a"), col("b")),
+            size(col("a")),
+            element_at(col("a"), lit(1)),
+            array_contains(col("a"), lit(1)),
+            array(vec![col("a")]),
+            struct_(vec![col("a")]),
+            named_struct(vec![("x", col("a"))]),
+            sort_array(col("a"), true),
+            array_join(col("a"), ","),
+            coalesce(vec![col("a")]),
+            nvl(col("a"), lit(1)),
+        ];
+        for e in exprs {
+            let Expr::UnresolvedFunction { name, .. } = &e else {
+                panic!("{e}")
+            };
+            assert!(super::super::lookup_scalar(name).is_some(), "{name}");
+        }
+    }
+}
