@@ -6,13 +6,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
 use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::datatypes::{self as t, DataType, TimeUnit};
 use chrono_tz::Tz;
 use engine_sql::format;
 use engine_sql::prelude::*;
 use sqllogictest::{DBOutput, DefaultColumnType};
+use std::path::{Path, PathBuf};
 
 /// One session per test file.
 struct SparkDb {
@@ -81,11 +81,15 @@ fn column_type(dt: &DataType) -> DefaultColumnType {
 
 /// A top-level value: NULL is `NULL`, the empty string `(empty)` (sqllogictest's spelling).
 fn render_top(array: &ArrayRef, row: usize, tz: &Tz) -> String {
-    if array.is_null(row) {
+    if array.is_null(row) || array.data_type() == &DataType::Null {
         return "NULL".to_string();
     }
     let s = render(array.as_ref(), row, tz);
-    if s.is_empty() { "(empty)".to_string() } else { s }
+    if s.is_empty() {
+        "(empty)".to_string()
+    } else {
+        s
+    }
 }
 
 /// Spark's `CAST(value AS STRING)`; NULLs nested in arrays, structs and maps are `null`.
@@ -101,10 +105,9 @@ fn render(array: &dyn Array, row: usize, tz: &Tz) -> String {
         DataType::Int64 => array.as_primitive::<t::Int64Type>().value(row).to_string(),
         DataType::Float32 => format::format_f32(array.as_primitive::<t::Float32Type>().value(row)),
         DataType::Float64 => format::format_f64(array.as_primitive::<t::Float64Type>().value(row)),
-        DataType::Decimal128(_, s) => format::format_decimal(
-            array.as_primitive::<t::Decimal128Type>().value(row),
-            *s,
-        ),
+        DataType::Decimal128(_, s) => {
+            format::format_decimal(array.as_primitive::<t::Decimal128Type>().value(row), *s)
+        }
         DataType::Utf8 => array.as_string::<i32>().value(row).to_string(),
         DataType::LargeUtf8 => array.as_string::<i64>().value(row).to_string(),
         DataType::Binary => {
@@ -208,7 +211,11 @@ fn main() {
     if failures.is_empty() {
         println!("{} slt files passed", files.len());
     } else {
-        println!("{} of {} slt files failed: {failures:?}", failures.len(), files.len());
+        println!(
+            "{} of {} slt files failed: {failures:?}",
+            failures.len(),
+            files.len()
+        );
         std::process::exit(1);
     }
 }

@@ -195,22 +195,7 @@ pub fn execute(session: &Session, stmt: SparkStatement) -> Result<DataFrame> {
 
 /// `EXPLAIN` text of a DataFrame.
 fn explain_text(df: &DataFrame, extended: bool) -> Result<String> {
-    // Until DataFrame::explain_string lands: the logical plans only.
-    let mut out = String::new();
-    if extended {
-        out.push_str("== Parsed Logical Plan ==\n");
-        out.push_str(&df.parsed_plan().display_tree());
-        out.push_str("\n\n== Analyzed Logical Plan ==\n");
-        out.push_str(&df.logical_plan().display_tree());
-        out.push_str("\n\n== Optimized Logical Plan ==\n");
-        out.push_str(&df.optimized_plan()?.display_tree());
-        out.push_str("\n\n");
-    }
-    out.push_str("== Physical Plan ==\n");
-    let ctx = df.session().task_context()?;
-    let physical = df.physical_plan(&ctx)?;
-    out.push_str(&format!("{physical:?}\n"));
-    Ok(out)
+    df.explain_string(extended)
 }
 
 fn describe(session: &Session, df: &DataFrame) -> Result<DataFrame> {
