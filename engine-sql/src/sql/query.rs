@@ -994,9 +994,28 @@ impl<'a> SqlPlanner<'a> {
             let expr = match key {
                 Key::Output(e) => e,
                 Key::Hidden(e) if !distinct => {
-                    let name = format!("__sort_{i}");
-                    hidden.push(rewrite(e)?.alias(name.clone()));
-                    Expr::UnresolvedColumn(vec![name])
+                    let e = rewrite(e)?;
+                    let taken = |n: &str| {
+                        items.iter().any(|it| it.name().eq_ignore_ascii_case(n))
+                            || hidden
+                                .iter()
+                                .any(|h: &Expr| h.output_name().eq_ignore_ascii_case(n))
+                    };
+                    match e {
+                        // A plain column is carried under its own name, as Spark does,
+                        // unless that name is already an output column.
+                        Expr::UnresolvedColumn(parts)
+                            if !parts.last().is_some_and(|n| taken(n)) =>
+                        {
+                            hidden.push(Expr::UnresolvedColumn(parts.clone()));
+                            Expr::UnresolvedColumn(parts)
+                        }
+                        other => {
+                            let name = format!("__sort_{i}");
+                            hidden.push(other.alias(name.clone()));
+                            Expr::UnresolvedColumn(vec![name])
+                        }
+                    }
                 }
                 Key::Hidden(e) => e,
             };
@@ -1257,52 +1276,128 @@ mod tests {
 
     #[test]
     fn plans_look_like_spark_parsed_plans() {
-        let cases: Vec<(&str, &str)> = vec![(
-            "SELECT a, b + 1 AS c FROM t WHERE a > 1",
-            "'Project ['a, (b + 1) AS c]\n+- 'Filter (a > 1)\n   +- 'UnresolvedRelation [t], [], false",
-        )];
+        let cases: Vec<(&str, &str)> = vec![
+            (
+                "SELECT a, b + 1 AS c FROM t WHERE a > 1",
+                "'Project ['a, (b + 1) AS c]\n+- 'Filter (a > 1)\n   +- 'UnresolvedRelation [t], [], false",
+            ),
+            (
+                "SELECT DISTINCT t.* FROM db.t AS x",
+                "Distinct\n+- 'Project [t.*]\n   +- SubqueryAlias x\n      +- 'UnresolvedRelation [db, t], [], false",
+            ),
+            ("SELECT 1", "Project [1]\n+- Relation [] OneRowRelation"),
+            (
+                "SELECT k, count(*) AS c, sum(v) + 1 FROM t GROUP BY k HAVING c > 1 ORDER BY c DESC, k",
+                "Sort [c DESC NULLS LAST, k ASC NULLS FIRST], true\n+- 'Project ['k, count(1) AS c, (sum(v) + 1)]\n   +- 'Filter (count(1) > 1)\n      +- 'Aggregate ['k], ['k, count(1) AS count(1), sum(v) AS sum(v)]\n         +- 'UnresolvedRelation [t], [], false",
+            ),
+            (
+                "SELECT t.k + 1, sum(t.v) + 1, avg(s.f) FROM t GROUP BY t.k + 1",
+                "'Project ['(k + 1), (sum(v) + 1), 'avg(s.f)]\n+- 'Aggregate [(t.k + 1)], [(t.k + 1), sum(t.v) AS sum(v), avg(s.f) AS avg(s.f)]\n   +- 'UnresolvedRelation [t], [], false",
+            ),
+            (
+                "SELECT k + 1 AS x, count(*) FROM t GROUP BY x ORDER BY 1",
+                "Sort [x ASC NULLS FIRST], true\n+- 'Project [(k + 1) AS x, 'count(1)]\n   +- 'Aggregate [(k + 1)], [(k + 1), count(1) AS count(1)]\n      +- 'UnresolvedRelation [t], [], false",
+            ),
+            (
+                "SELECT k, count(*) FROM t GROUP BY 1 ORDER BY count(*) DESC NULLS FIRST LIMIT 3",
+                "GlobalLimit 3\n+- Sort [count(1) DESC NULLS FIRST], true\n   +- 'Project ['k, 'count(1)]\n      +- 'Aggregate ['k], ['k, count(1) AS count(1)]\n         +- 'UnresolvedRelation [t], [], false",
+            ),
+            (
+                "SELECT a FROM t ORDER BY b",
+                "'Project ['a]\n+- Sort [b ASC NULLS FIRST], true\n   +- 'Project ['a, 'b]\n      +- 'UnresolvedRelation [t], [], false",
+            ),
+            (
+                "SELECT a AS x FROM t ORDER BY x, a + 1",
+                "'Project ['x]\n+- Sort [x ASC NULLS FIRST, __sort_1 ASC NULLS FIRST], true\n   +- 'Project [a AS x, (a + 1) AS __sort_1]\n      +- 'UnresolvedRelation [t], [], false",
+            ),
+            (
+                "SELECT * FROM t ORDER BY a",
+                "Sort [a ASC NULLS FIRST], true\n+- 'Project [*]\n   +- 'UnresolvedRelation [t], [], false",
+            ),
+            (
+                "SELECT count(*) FROM t",
+                "'Project ['count(1)]\n+- 'Aggregate [], [count(1) AS count(1)]\n   +- 'UnresolvedRelation [t], [], false",
+            ),
+            (
+                "SELECT max(a) FROM t ORDER BY min(b)",
+                "'Project ['max(a)]\n+- Sort [min(b) ASC NULLS FIRST], true\n   +- 'Project ['max(a), 'min(b)]\n      +- 'Aggregate [], [max(a) AS max(a), min(b) AS min(b)]\n         +- 'UnresolvedRelation [t], [], false",
+            ),
+            (
+                "SELECT a FROM t UNION SELECT b FROM u UNION ALL SELECT c FROM v ORDER BY 1 LIMIT 1",
+                "GlobalLimit 1\n+- Sort [a ASC NULLS FIRST], true\n   +- Union false, false\n      :- Distinct\n      :  +- Union false, false\n      :     :- 'Project ['a]\n      :     :  +- 'UnresolvedRelation [t], [], false\n      :     +- 'Project ['b]\n      :        +- 'UnresolvedRelation [u], [], false\n      +- 'Project ['c]\n         +- 'UnresolvedRelation [v], [], false",
+            ),
+            (
+                "SELECT a FROM t UNION ALL SELECT b FROM u UNION ALL SELECT c FROM v",
+                "Union false, false\n:- 'Project ['a]\n:  +- 'UnresolvedRelation [t], [], false\n:- 'Project ['b]\n:  +- 'UnresolvedRelation [u], [], false\n+- 'Project ['c]\n   +- 'UnresolvedRelation [v], [], false",
+            ),
+            (
+                "WITH x AS (SELECT 1 AS a), y AS (SELECT a FROM x) SELECT * FROM y JOIN x ON y.a = x.a",
+                "'Project [*]\n+- Join Inner, (y.a = x.a)\n   :- SubqueryAlias y\n   :  +- 'Project ['a]\n   :     +- SubqueryAlias x\n   :        +- Project [1 AS a]\n   :           +- Relation [] OneRowRelation\n   +- SubqueryAlias x\n      +- Project [1 AS a]\n         +- Relation [] OneRowRelation",
+            ),
+            (
+                "WITH x(c) AS (SELECT 1) SELECT c FROM x",
+                "'Project ['c]\n+- SubqueryAlias x\n   +- 'Project [1 AS c]\n      +- Project [1]\n         +- Relation [] OneRowRelation",
+            ),
+            (
+                "SELECT * FROM VALUES (1, 'a'), (2, 'b') AS v(x, y)",
+                "'Project [*]\n+- SubqueryAlias v\n   +- 'Project [col1 AS x, col2 AS y]\n      +- Union false, false\n         :- Project [1 AS col1, a AS col2]\n         :  +- Relation [] OneRowRelation\n         +- Project [2 AS col1, b AS col2]\n            +- Relation [] OneRowRelation",
+            ),
+            (
+                "VALUES (1), (2)",
+                "Union false, false\n:- Project [1 AS col1]\n:  +- Relation [] OneRowRelation\n+- Project [2 AS col1]\n   +- Relation [] OneRowRelation",
+            ),
+            (
+                "SELECT * FROM a LEFT JOIN b ON a.k = b.k LEFT SEMI JOIN c ON a.k = c.k CROSS JOIN d",
+                "'Project [*]\n+- Join Cross\n   :- Join LeftSemi, (a.k = c.k)\n   :  :- Join LeftOuter, (a.k = b.k)\n   :  :  :- 'UnresolvedRelation [a], [], false\n   :  :  +- 'UnresolvedRelation [b], [], false\n   :  +- 'UnresolvedRelation [c], [], false\n   +- 'UnresolvedRelation [d], [], false",
+            ),
+            (
+                "SELECT * FROM a JOIN b USING (k)",
+                "'Project [*]\n+- Join Inner, (a.k = b.k)\n   :- 'UnresolvedRelation [a], [], false\n   +- 'UnresolvedRelation [b], [], false",
+            ),
+            (
+                "SELECT * FROM a, b WHERE a.x = b.y",
+                "'Project [*]\n+- 'Filter (a.x = b.y)\n   +- Join Inner\n      :- 'UnresolvedRelation [a], [], false\n      +- 'UnresolvedRelation [b], [], false",
+            ),
+            (
+                "SELECT arr[0], m['k'], a BETWEEN 1 AND 2 FROM (SELECT * FROM t) s",
+                "'Project [element_at(arr, 1) AS arr[0], element_at(m, k) AS m[k], ((a >= 1) AND (a <= 2)) AS between(a, 1, 2)]\n+- SubqueryAlias s\n   +- 'Project [*]\n      +- 'UnresolvedRelation [t], [], false",
+            ),
+        ];
         for (sql, want) in cases {
             assert_eq!(plan(sql), want, "{sql}");
         }
     }
 
     #[test]
-    fn dump() {
-        for sql in [
-            "SELECT a, b + 1 AS c FROM t WHERE a > 1",
-            "SELECT DISTINCT t.* FROM db.t AS x",
-            "SELECT 1",
-            "SELECT k, count(*) AS c, sum(v) + 1 FROM t GROUP BY k HAVING c > 1 ORDER BY c DESC, k",
-            "SELECT t.k + 1, sum(t.v) + 1, avg(s.f) FROM t GROUP BY t.k + 1",
-            "SELECT k + 1 AS x, count(*) FROM t GROUP BY x ORDER BY 1",
-            "SELECT k, count(*) FROM t GROUP BY 1 ORDER BY count(*) DESC NULLS FIRST LIMIT 3",
-            "SELECT a FROM t ORDER BY b",
-            "SELECT a AS x FROM t ORDER BY x, a + 1",
-            "SELECT * FROM t ORDER BY a",
-            "SELECT count(*) FROM t",
-            "SELECT max(a) FROM t ORDER BY min(b)",
-            "SELECT a FROM t UNION SELECT b FROM u UNION ALL SELECT c FROM v ORDER BY 1 LIMIT 1",
-            "SELECT a FROM t UNION ALL SELECT b FROM u UNION ALL SELECT c FROM v",
-            "WITH x AS (SELECT 1 AS a), y AS (SELECT a FROM x) SELECT * FROM y JOIN x ON y.a = x.a",
-            "WITH x(c) AS (SELECT 1) SELECT c FROM x",
-            "SELECT * FROM VALUES (1, 'a'), (2, 'b') AS v(x, y)",
-            "VALUES (1), (2)",
-            "SELECT * FROM a LEFT JOIN b ON a.k = b.k LEFT SEMI JOIN c ON a.k = c.k CROSS JOIN d",
-            "SELECT * FROM a JOIN b USING (k)",
-            "SELECT * FROM a, b WHERE a.x = b.y",
-            "SELECT arr[0], m['k'], a BETWEEN 1 AND 2 FROM (SELECT * FROM t) s",
-        ] {
-            println!("=== {sql}\n{}", plan(sql));
-        }
-        for sql in [
-            "SELECT a FROM t GROUP BY 3",
-            "SELECT count(*) FROM t GROUP BY 1",
-            "SELECT a FROM t ORDER BY 0",
-            "SELECT a FROM t EXCEPT SELECT a FROM u",
-            "SELECT * FROM t LATERAL VIEW explode(a) x AS y",
-            "SELECT * FROM range(10)",
-        ] {
-            println!("=== {sql}\n{}", plan_err(sql));
+    fn errors_name_the_problem() {
+        let cases: Vec<(&str, &str)> = vec![
+            (
+                "SELECT a FROM t GROUP BY 3",
+                "[GROUP_BY_POS_OUT_OF_RANGE] GROUP BY position 3 is not in select list (valid range is [1, 1]). SQLSTATE: 42805",
+            ),
+            (
+                "SELECT count(*) FROM t GROUP BY 1",
+                "[GROUP_BY_POS_AGGREGATE] GROUP BY 1 refers to an expression count(1) that contains an aggregate function. Aggregate functions are not allowed in GROUP BY. SQLSTATE: 42903",
+            ),
+            (
+                "SELECT a FROM t ORDER BY 0",
+                "[ORDER_BY_POS_OUT_OF_RANGE] ORDER BY position 0 is not in select list (valid range is [1, 1]). SQLSTATE: 42805",
+            ),
+            (
+                "SELECT a FROM t EXCEPT SELECT a FROM u",
+                "not supported: EXCEPT in SQL queries",
+            ),
+            (
+                "SELECT * FROM t LATERAL VIEW explode(a) x AS y",
+                "not supported: LATERAL VIEW in SQL queries",
+            ),
+            (
+                "SELECT * FROM range(10)",
+                "not supported: the table-valued function `range` in SQL queries",
+            ),
+        ];
+        for (sql, want) in cases {
+            assert_eq!(plan_err(sql), want, "{sql}");
         }
     }
 }
