@@ -381,16 +381,19 @@ impl<'a> SqlPlanner<'a> {
                 set_quantifier,
                 right,
             } => {
-                if !matches!(op, ast::SetOperator::Union) {
-                    return Err(unsupported(format!("{op}")));
-                }
                 let all = match set_quantifier {
                     ast::SetQuantifier::All => true,
                     ast::SetQuantifier::Distinct | ast::SetQuantifier::None => false,
-                    other => return Err(unsupported(format!("UNION {other}"))),
+                    other => return Err(unsupported(format!("{op} {other}"))),
                 };
                 let l = self.plan_set_expr(left)?;
                 let r = self.plan_set_expr(right)?;
+                if !matches!(op, ast::SetOperator::Union) {
+                    if all {
+                        return Err(unsupported(format!("{op} ALL")));
+                    }
+                    return self.plan_except_intersect(l, r, op);
+                }
                 // Chains of UNION ALL become one n-ary Union, as Spark's CombineUnions does.
                 let mut inputs = match l {
                     LogicalPlan::Union { inputs } if all => inputs,
@@ -414,6 +417,56 @@ impl<'a> SqlPlanner<'a> {
             }
             other => Err(unsupported(format!("the statement `{other}`"))),
         }
+    }
+
+    /// `EXCEPT [DISTINCT]` / `MINUS` and `INTERSECT [DISTINCT]` as Spark's optimizer plans
+    /// them: the distinct left rows without (with) a row of the right side that matches on
+    /// every column, NULLs matching NULLs (`<=>`), columns paired by position.
+    fn plan_except_intersect(
+        &self,
+        left: LogicalPlan,
+        right: LogicalPlan,
+        op: &ast::SetOperator,
+    ) -> Result<LogicalPlan> {
+        let ln = self.output_names(&left)?;
+        let rn = self.output_names(&right)?;
+        if ln.len() != rn.len() {
+            return Err(EngineError::analysis(
+                "NUM_COLUMNS_MISMATCH",
+                format!(
+                    "{} can only be performed on inputs with the same number of columns, but the first input has {} columns and the second input has {} columns. SQLSTATE: 42826",
+                    op.to_string().to_uppercase(),
+                    ln.len(),
+                    rn.len()
+                ),
+            ));
+        }
+        const L: &str = "__setop_left";
+        const R: &str = "__setop_right";
+        let condition = conjunction(ln.iter().zip(&rn).map(|(a, b)| {
+            Expr::UnresolvedColumn(vec![L.into(), a.clone()])
+                .eq_null_safe(Expr::UnresolvedColumn(vec![R.into(), b.clone()]))
+        }));
+        let join_type = if matches!(op, ast::SetOperator::Intersect) {
+            JoinType::LeftSemi
+        } else {
+            JoinType::LeftAnti
+        };
+        let join = LogicalPlan::Join(Join {
+            left: Arc::new(LogicalPlan::SubqueryAlias {
+                alias: L.into(),
+                input: Arc::new(left),
+            }),
+            right: Arc::new(LogicalPlan::SubqueryAlias {
+                alias: R.into(),
+                input: Arc::new(right),
+            }),
+            join_type,
+            condition,
+        });
+        Ok(LogicalPlan::Distinct {
+            input: Arc::new(join),
+        })
     }
 
     /// `VALUES (..), (..)`: one projection of the one-row relation per row, columns
@@ -1351,6 +1404,10 @@ mod tests {
                 "'Project [*]\n+- Join Cross\n   :- Join LeftSemi, (a.k = c.k)\n   :  :- Join LeftOuter, (a.k = b.k)\n   :  :  :- 'UnresolvedRelation [a], [], false\n   :  :  +- 'UnresolvedRelation [b], [], false\n   :  +- 'UnresolvedRelation [c], [], false\n   +- 'UnresolvedRelation [d], [], false",
             ),
             (
+                "SELECT a, b FROM t EXCEPT SELECT c, d FROM u",
+                "Distinct\n+- Join LeftAnti, ((__setop_left.a <=> __setop_right.c) AND (__setop_left.b <=> __setop_right.d))\n   :- SubqueryAlias __setop_left\n   :  +- 'Project ['a, 'b]\n   :     +- 'UnresolvedRelation [t], [], false\n   +- SubqueryAlias __setop_right\n      +- 'Project ['c, 'd]\n         +- 'UnresolvedRelation [u], [], false",
+            ),
+            (
                 "SELECT * FROM a JOIN b USING (k)",
                 "'Project [*]\n+- Join Inner, (a.k = b.k)\n   :- 'UnresolvedRelation [a], [], false\n   +- 'UnresolvedRelation [b], [], false",
             ),
@@ -1384,8 +1441,8 @@ mod tests {
                 "[ORDER_BY_POS_OUT_OF_RANGE] ORDER BY position 0 is not in select list (valid range is [1, 1]). SQLSTATE: 42805",
             ),
             (
-                "SELECT a FROM t EXCEPT SELECT a FROM u",
-                "not supported: EXCEPT in SQL queries",
+                "SELECT a FROM t EXCEPT ALL SELECT a FROM u",
+                "not supported: EXCEPT ALL in SQL queries",
             ),
             (
                 "SELECT * FROM t LATERAL VIEW explode(a) x AS y",
