@@ -867,10 +867,7 @@ impl<'a> SqlPlanner<'a> {
 
         let mut input = self.plan_from(&s.from)?;
         if let Some(w) = &s.selection {
-            input = LogicalPlan::Filter {
-                predicate: self.expr(w)?,
-                input: Arc::new(input),
-            };
+            input = self.plan_where(input, w)?;
         }
         let items = self.select_items(s)?;
         let has_star = items.iter().any(Item::is_star);
@@ -1105,6 +1102,71 @@ impl<'a> SqlPlanner<'a> {
         Ok(plan)
     }
 
+    /// `WHERE`: a filter, except that top-level `x [NOT] IN (SELECT ...)` conjuncts become
+    /// semi (anti) joins, as Spark's `RewritePredicateSubquery` plans them. `NOT IN` is
+    /// null-aware: a row is dropped when the comparison is true or unknown.
+    fn plan_where(&mut self, input: LogicalPlan, w: &ast::Expr) -> Result<LogicalPlan> {
+        let mut conjuncts = Vec::new();
+        split_ast_conjuncts(w, &mut conjuncts);
+        let mut filters = Vec::new();
+        let mut subqueries = Vec::new();
+        for c in conjuncts {
+            match c {
+                ast::Expr::InSubquery {
+                    expr,
+                    subquery,
+                    negated,
+                } => subqueries.push((expr, subquery, *negated)),
+                other => filters.push(self.expr(other)?),
+            }
+        }
+        let mut plan = input;
+        if let Some(predicate) = conjunction(filters) {
+            plan = LogicalPlan::Filter {
+                predicate,
+                input: Arc::new(plan),
+            };
+        }
+        for (i, (expr, subquery, negated)) in subqueries.into_iter().enumerate() {
+            let sub = self.plan_query(subquery)?;
+            let names = self.output_names(&sub)?;
+            let [name] = names.as_slice() else {
+                return Err(EngineError::analysis(
+                    "DATATYPE_MISMATCH.IN_SUBQUERY_LENGTH_MISMATCH",
+                    format!(
+                        "Cannot resolve \"{expr} IN (listquery())\" due to data type mismatch: The number of columns in the left hand side of an IN subquery does not match the number of columns in the output of subquery. Left hand side columns(length: 1), right hand side columns(length: {}). SQLSTATE: 42K09",
+                        names.len()
+                    ),
+                ));
+            };
+            // The subquery's column gets a private name, so the outer value's columns cannot
+            // resolve against it by accident (`dept IN (SELECT dept ...)`).
+            let alias = format!("__in_subquery_{i}");
+            let column = format!("__in_value_{i}");
+            let sub = LogicalPlan::Projection {
+                exprs: vec![Expr::UnresolvedColumn(vec![name.clone()]).alias(column.clone())],
+                input: Arc::new(sub),
+            };
+            let value = self.expr(expr)?;
+            let eq = value.eq(Expr::UnresolvedColumn(vec![alias.clone(), column]));
+            let (join_type, condition) = if negated {
+                (JoinType::LeftAnti, eq.clone().or(eq.is_null()))
+            } else {
+                (JoinType::LeftSemi, eq)
+            };
+            plan = LogicalPlan::Join(Join {
+                left: Arc::new(plan),
+                right: Arc::new(LogicalPlan::SubqueryAlias {
+                    alias,
+                    input: Arc::new(sub),
+                }),
+                join_type,
+                condition: Some(condition),
+            });
+        }
+        Ok(plan)
+    }
+
     /// How one `ORDER BY` key reaches its value.
     fn order_key(&self, o: &ast::OrderByExpr, items: &[Item], has_star: bool) -> Result<Key> {
         if o.with_fill.is_some() {
@@ -1184,6 +1246,22 @@ impl<'a> SqlPlanner<'a> {
             exprs,
             input: Arc::new(plan),
         })
+    }
+}
+
+/// `a AND (b AND c)` as `[a, b, c]`, looking through parentheses.
+fn split_ast_conjuncts<'e>(e: &'e ast::Expr, out: &mut Vec<&'e ast::Expr>) {
+    match e {
+        ast::Expr::BinaryOp {
+            left,
+            op: ast::BinaryOperator::And,
+            right,
+        } => {
+            split_ast_conjuncts(left, out);
+            split_ast_conjuncts(right, out);
+        }
+        ast::Expr::Nested(inner) => split_ast_conjuncts(inner, out),
+        other => out.push(other),
     }
 }
 
@@ -1406,6 +1484,10 @@ mod tests {
             (
                 "SELECT a, b FROM t EXCEPT SELECT c, d FROM u",
                 "Distinct\n+- Join LeftAnti, ((__setop_left.a <=> __setop_right.c) AND (__setop_left.b <=> __setop_right.d))\n   :- SubqueryAlias __setop_left\n   :  +- 'Project ['a, 'b]\n   :     +- 'UnresolvedRelation [t], [], false\n   +- SubqueryAlias __setop_right\n      +- 'Project ['c, 'd]\n         +- 'UnresolvedRelation [u], [], false",
+            ),
+            (
+                "SELECT a FROM t WHERE a > 1 AND b IN (SELECT c FROM u) AND (d NOT IN (SELECT e FROM v))",
+                "'Project ['a]\n+- Join LeftAnti, ((d = __in_subquery_1.__in_value_1) OR ((d = __in_subquery_1.__in_value_1) IS NULL))\n   :- Join LeftSemi, (b = __in_subquery_0.__in_value_0)\n   :  :- 'Filter (a > 1)\n   :  :  +- 'UnresolvedRelation [t], [], false\n   :  +- SubqueryAlias __in_subquery_0\n   :     +- 'Project [c AS __in_value_0]\n   :        +- 'Project ['c]\n   :           +- 'UnresolvedRelation [u], [], false\n   +- SubqueryAlias __in_subquery_1\n      +- 'Project [e AS __in_value_1]\n         +- 'Project ['e]\n            +- 'UnresolvedRelation [v], [], false",
             ),
             (
                 "SELECT * FROM a JOIN b USING (k)",
