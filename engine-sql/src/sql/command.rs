@@ -134,10 +134,14 @@ pub fn execute(session: &Session, stmt: SparkStatement) -> Result<DataFrame> {
         SparkStatement::Set { key, value } => {
             let rows: Vec<(String, String)> = match (key, value) {
                 (Some(k), Some(v)) => {
+                    // Validate on a copy first: a bad value fails here and leaves the session
+                    // as it was, instead of breaking every later query.
+                    let mut candidate = session.conf();
+                    candidate.set(k.as_str(), v.as_str());
+                    candidate.function_context()?;
+                    candidate.shuffle_partitions()?;
+                    candidate.worker_threads()?;
                     session.conf_set(&k, &v)?;
-                    // Fail now, not in the next query, if the value is unusable.
-                    session.conf().function_context()?;
-                    session.conf().shuffle_partitions()?;
                     vec![(k, v)]
                 }
                 (Some(k), None) => {
