@@ -295,13 +295,12 @@ fn eval_second(
 
 // ---- parsing ----
 
-/// Spark's parse failure; the hint always names `try_to_timestamp`, whichever function
-/// failed (as Spark's `ansiDateTimeParseError` does).
-fn cannot_parse(text: &str) -> EngineError {
+/// Spark's parse failure; `func` is the `try_` variant the hint suggests.
+fn cannot_parse(text: &str, func: &str) -> EngineError {
     EngineError::execution(
         "CANNOT_PARSE_TIMESTAMP",
         format!(
-            "Text '{text}' could not be parsed at index 0. Use `try_to_timestamp` to tolerate invalid input string and return NULL instead. SQLSTATE: 22007"
+            "Text '{text}' could not be parsed at index 0. Use `{func}` to tolerate invalid input string and return NULL instead. SQLSTATE: 22007"
         ),
     )
 }
@@ -310,7 +309,7 @@ fn cast_invalid(text: &str, to: &str) -> EngineError {
     EngineError::execution(
         "CAST_INVALID_INPUT",
         format!(
-            "The value '{text}' of the type \"STRING\" cannot be cast to \"{to}\" because it is malformed. Correct the value as per the syntax, or change its target type. Use `try_cast` to tolerate malformed input and return NULL instead. SQLSTATE: 22P02"
+            "The value '{text}' of the type \"STRING\" cannot be cast to \"{to}\" because it is malformed. Correct the value as per the syntax, or change its target type. Use `try_cast` to tolerate malformed input and return NULL instead. SQLSTATE: 22018"
         ),
     )
 }
@@ -365,6 +364,7 @@ fn coerce_parse(name: &str, a: &[DataType]) -> Result<Vec<DataType>> {
 /// Parses the first argument (text with an optional format, or a DATE/TIMESTAMP) into
 /// instants; `func` names the function in errors.
 fn parse_instants(
+    try_func: &str,
     args: &[ColumnarValue],
     rows: usize,
     ctx: &FunctionContext,
@@ -413,7 +413,7 @@ fn parse_instants(
         let t = s.value(i);
         match p.parse_micros(t, &tz) {
             Some(m) => out.push(Some(m)),
-            None if ctx.ansi => return Err(cannot_parse(t)),
+            None if ctx.ansi => return Err(cannot_parse(t, try_func)),
             None => out.push(None),
         }
     }
@@ -426,7 +426,7 @@ fn eval_to_timestamp(
     n: usize,
     ctx: &FunctionContext,
 ) -> Result<ColumnarValue> {
-    let ts = parse_instants(args, rows(args, n), ctx, None)?;
+    let ts = parse_instants("try_to_timestamp", args, rows(args, n), ctx, None)?;
     wrap(args, ts_array(ts))
 }
 
@@ -456,7 +456,7 @@ fn eval_to_date(
     if a.data_type() == &DataType::Date32 {
         return wrap(args, a);
     }
-    let ts = parse_instants(args, rows, ctx, None)?;
+    let ts = parse_instants("try_to_date", args, rows, ctx, None)?;
     let days = local_days(&ts_array(ts), &ctx.time_zone)?;
     wrap(args, Arc::new(days))
 }
@@ -472,7 +472,13 @@ fn eval_unix_timestamp(
             ctx.query_start_micros.div_euclid(MICROS_PER_SEC),
         ))));
     }
-    let ts = parse_instants(args, rows(args, n), ctx, Some(DEFAULT_TIMESTAMP_PATTERN))?;
+    let ts = parse_instants(
+        "try_to_timestamp",
+        args,
+        rows(args, n),
+        ctx,
+        Some(DEFAULT_TIMESTAMP_PATTERN),
+    )?;
     let out: Int64Array =
         arrow::compute::kernels::arity::unary(&ts, |m| m.div_euclid(MICROS_PER_SEC));
     wrap(args, Arc::new(out))
@@ -1150,8 +1156,15 @@ mod tests {
             e.contains("[CANNOT_PARSE_TIMESTAMP] Text 'bad' could not be parsed"),
             "{e}"
         );
-        let e = call("to_timestamp", vec![s]).unwrap_err().to_string();
+        let e = call("to_timestamp", vec![s.clone()])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("CAST_INVALID_INPUT"), "{e}");
+        assert!(e.contains("SQLSTATE: 22018"), "{e}");
+        let e = call("to_date", vec![s, sv("yyyy")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("Use `try_to_date` to tolerate"), "{e}");
         let r = call_ctx(
             "to_date",
             vec![strs(&[Some("2024-03-05"), Some("x")])],

@@ -81,12 +81,10 @@ fn ret_first(args: &[DataType]) -> Result<DataType> {
     Ok(args[0].clone())
 }
 
-fn overflow(what: &str) -> EngineError {
+fn overflow() -> EngineError {
     EngineError::execution(
         "ARITHMETIC_OVERFLOW",
-        format!(
-            "{what} caused overflow. Use 'try_' functions to tolerate overflow and return NULL instead. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22003"
-        ),
+        "overflow. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22003",
     )
 }
 
@@ -107,7 +105,7 @@ fn abs_int<T: ArrowPrimitiveType>(
         let out: PrimitiveArray<T> = arrow::compute::kernels::arity::try_unary(a, |v| {
             checked(v).ok_or_else(|| arrow::error::ArrowError::ComputeError("overflow".into()))
         })
-        .map_err(|_| overflow("abs"))?;
+        .map_err(|_| overflow())?;
         Ok(Arc::new(out.with_data_type(a.data_type().clone())))
     } else {
         let out: PrimitiveArray<T> = unary(a, wrapping);
