@@ -214,7 +214,7 @@ impl Cursor<'_> {
             secs += m * 60;
             // Seconds follow with the same separator style as the minutes.
             let sep_ok = !colon || self.lit(":").is_some();
-            if let Some((sx, _)) = self.digits(2, 2).filter(|_| sep_ok) {
+            if sep_ok && let Some((sx, _)) = self.digits(2, 2) {
                 secs += sx;
             }
         } else if colon {
