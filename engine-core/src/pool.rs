@@ -87,10 +87,10 @@ impl WorkerPool {
         }
         // Report the first real failure by partition; a skipped slot only means the stage
         // stopped early because of that failure.
-        if let Some(pos) = slots.iter().position(|s| matches!(s, Some(Err(_)))) {
-            if let Some(Some(Err(e))) = slots.get_mut(pos).map(Option::take) {
-                return Err(e);
-            }
+        if let Some(pos) = slots.iter().position(|s| matches!(s, Some(Err(_))))
+            && let Some(Some(Err(e))) = slots.get_mut(pos).map(Option::take)
+        {
+            return Err(e);
         }
         let mut out = Vec::with_capacity(n);
         for slot in slots {

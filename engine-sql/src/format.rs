@@ -157,6 +157,106 @@ pub fn parse_time_zone(id: &str) -> Option<Tz> {
     })
 }
 
+/// The text of `array[row]` as Spark shows it (`CAST(x AS STRING)` for scalars; arrays as
+/// `[1, 2]`, structs as `{1, a}`, maps as `{k -> v}`, binary as `[41 42]`); `None` for NULL.
+pub fn value_to_string(array: &dyn arrow::array::Array, row: usize, tz: &Tz) -> Option<String> {
+    use arrow::array::{Array, AsArray};
+    use arrow::datatypes::{self as t, DataType, TimeUnit};
+    if array.is_null(row) {
+        return None;
+    }
+    let nested = |a: &dyn arrow::array::Array, r: usize| {
+        value_to_string(a, r, tz).unwrap_or_else(|| "NULL".to_string())
+    };
+    Some(match array.data_type() {
+        DataType::Boolean => array.as_boolean().value(row).to_string(),
+        DataType::Int8 => array.as_primitive::<t::Int8Type>().value(row).to_string(),
+        DataType::Int16 => array.as_primitive::<t::Int16Type>().value(row).to_string(),
+        DataType::Int32 => array.as_primitive::<t::Int32Type>().value(row).to_string(),
+        DataType::Int64 => array.as_primitive::<t::Int64Type>().value(row).to_string(),
+        DataType::UInt8 => array.as_primitive::<t::UInt8Type>().value(row).to_string(),
+        DataType::UInt16 => array.as_primitive::<t::UInt16Type>().value(row).to_string(),
+        DataType::UInt32 => array.as_primitive::<t::UInt32Type>().value(row).to_string(),
+        DataType::UInt64 => array.as_primitive::<t::UInt64Type>().value(row).to_string(),
+        DataType::Float32 => format_f32(array.as_primitive::<t::Float32Type>().value(row)),
+        DataType::Float64 => format_f64(array.as_primitive::<t::Float64Type>().value(row)),
+        DataType::Decimal128(_, s) => {
+            format_decimal(array.as_primitive::<t::Decimal128Type>().value(row), *s)
+        }
+        DataType::Utf8 => array.as_string::<i32>().value(row).to_string(),
+        DataType::LargeUtf8 => array.as_string::<i64>().value(row).to_string(),
+        DataType::Utf8View => array.as_string_view().value(row).to_string(),
+        DataType::Binary => binary_text(array.as_binary::<i32>().value(row)),
+        DataType::LargeBinary => binary_text(array.as_binary::<i64>().value(row)),
+        DataType::Date32 => format_date(array.as_primitive::<t::Date32Type>().value(row)),
+        DataType::Timestamp(unit, zone) => {
+            let v = match unit {
+                TimeUnit::Second => array
+                    .as_primitive::<t::TimestampSecondType>()
+                    .value(row)
+                    .saturating_mul(1_000_000),
+                TimeUnit::Millisecond => array
+                    .as_primitive::<t::TimestampMillisecondType>()
+                    .value(row)
+                    .saturating_mul(1000),
+                TimeUnit::Microsecond => array
+                    .as_primitive::<t::TimestampMicrosecondType>()
+                    .value(row),
+                TimeUnit::Nanosecond => {
+                    array
+                        .as_primitive::<t::TimestampNanosecondType>()
+                        .value(row)
+                        / 1000
+                }
+            };
+            match zone {
+                Some(_) => format_timestamp(v, tz),
+                None => format_timestamp_ntz(v),
+            }
+        }
+        DataType::List(_) => {
+            let list = array.as_list::<i32>().value(row);
+            let items: Vec<String> = (0..list.len()).map(|i| nested(list.as_ref(), i)).collect();
+            format!("[{}]", items.join(", "))
+        }
+        DataType::LargeList(_) => {
+            let list = array.as_list::<i64>().value(row);
+            let items: Vec<String> = (0..list.len()).map(|i| nested(list.as_ref(), i)).collect();
+            format!("[{}]", items.join(", "))
+        }
+        DataType::Struct(_) => {
+            let s = array.as_struct();
+            let items: Vec<String> = s
+                .columns()
+                .iter()
+                .map(|c| nested(c.as_ref(), row))
+                .collect();
+            format!("{{{}}}", items.join(", "))
+        }
+        DataType::Map(_, _) => {
+            let m = array.as_map();
+            let entries = m.value(row);
+            let items: Vec<String> = (0..entries.len())
+                .map(|i| {
+                    format!(
+                        "{} -> {}",
+                        nested(entries.column(0).as_ref(), i),
+                        nested(entries.column(1).as_ref(), i)
+                    )
+                })
+                .collect();
+            format!("{{{}}}", items.join(", "))
+        }
+        DataType::Null => return None,
+        other => format!("<{other}>"),
+    })
+}
+
+fn binary_text(b: &[u8]) -> String {
+    let hex: Vec<String> = b.iter().map(|x| format!("{x:02X}")).collect();
+    format!("[{}]", hex.join(" "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,16 +1,334 @@
 //! The analyzer: resolves names, functions and types of a logical plan.
+//!
+//! Works bottom-up: a node is resolved against the schemas of its already resolved inputs.
+//! Each expression is resolved in two steps: names and functions are bound first (which
+//! fixes the column name Spark would show), then implicit casts are inserted by
+//! [`coercion`]. Resolving an already resolved plan returns an equal plan, so DataFrames can
+//! stack unresolved operations on resolved inputs.
 
 pub mod coercion;
+mod resolve;
+mod typecheck;
 
 use std::sync::Arc;
 
-use engine_core::Result;
+use engine_core::{EngineError, Result};
 
-use crate::logical::LogicalPlan;
+use crate::expr::{Expr, SortExpr};
+use crate::logical::{Join, LogicalPlan};
+use crate::schema::PlanSchema;
 use crate::session::Session;
+
+pub use resolve::{expand_stars, resolve_expr};
+pub use typecheck::coerce_expr;
 
 /// Resolves every relation, column, star and function of `plan`.
 pub fn analyze(plan: &Arc<LogicalPlan>, session: &Session) -> Result<Arc<LogicalPlan>> {
-    let _ = session;
-    Ok(plan.clone())
+    let ansi = session.conf().ansi()?;
+    Analyzer { session, ansi }.resolve_plan(plan)
+}
+
+struct Analyzer<'a> {
+    session: &'a Session,
+    ansi: bool,
+}
+
+impl Analyzer<'_> {
+    fn resolve_plan(&self, plan: &Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> {
+        Ok(match plan.as_ref() {
+            LogicalPlan::UnresolvedRelation(name) => {
+                let last = name.last().cloned().unwrap_or_default();
+                let view = self
+                    .session
+                    .catalog()
+                    .view(&name.join("."))
+                    .ok_or_else(|| self.session.catalog().not_found(name))?;
+                Arc::new(LogicalPlan::SubqueryAlias {
+                    alias: last,
+                    input: view,
+                })
+            }
+            LogicalPlan::Scan(_) => plan.clone(),
+            LogicalPlan::Projection { exprs, input } => {
+                let input = self.resolve_plan(input)?;
+                let schema = input.schema()?;
+                let exprs = expand_stars(exprs, &schema)?;
+                if exprs.iter().any(Expr::contains_aggregate) {
+                    // `SELECT sum(x)` without GROUP BY: a global aggregation, as in Spark.
+                    return self.resolve_plan(&Arc::new(LogicalPlan::Aggregate {
+                        group_exprs: vec![],
+                        aggr_exprs: exprs,
+                        input,
+                    }));
+                }
+                let exprs = self.named_exprs(&exprs, &schema)?;
+                Arc::new(LogicalPlan::Projection { exprs, input })
+            }
+            LogicalPlan::Filter { predicate, input } => {
+                let input = self.resolve_plan(input)?;
+                let schema = input.schema()?;
+                let predicate = self.expr(predicate, &schema)?;
+                typecheck::expect_boolean(&predicate, &schema, "FILTER_NOT_BOOLEAN", "filter")?;
+                Arc::new(LogicalPlan::Filter { predicate, input })
+            }
+            LogicalPlan::Aggregate {
+                group_exprs,
+                aggr_exprs,
+                input,
+            } => {
+                let input = self.resolve_plan(input)?;
+                let schema = input.schema()?;
+                let group_exprs =
+                    self.named_exprs(&expand_stars(group_exprs, &schema)?, &schema)?;
+                let aggr_exprs = self.named_exprs(aggr_exprs, &schema)?;
+                for e in &aggr_exprs {
+                    if !e.contains_aggregate()
+                        && !group_exprs.iter().any(|g| g.unalias() == e.unalias())
+                    {
+                        return Err(EngineError::analysis(
+                            "MISSING_AGGREGATION",
+                            format!(
+                                "The non-aggregating expression \"{}\" is based on columns which are not participating in the GROUP BY clause. Add the columns or the expression to the GROUP BY, aggregate the expression, or use \"any_value({})\" if you do not care which of the values within a group is returned. SQLSTATE: 42803",
+                                e.unalias(),
+                                e.unalias()
+                            ),
+                        ));
+                    }
+                }
+                Arc::new(LogicalPlan::Aggregate {
+                    group_exprs,
+                    aggr_exprs,
+                    input,
+                })
+            }
+            LogicalPlan::Sort { exprs, input } => self.resolve_sort(exprs, input)?,
+            LogicalPlan::Limit { n, input } => Arc::new(LogicalPlan::Limit {
+                n: *n,
+                input: self.resolve_plan(input)?,
+            }),
+            LogicalPlan::Distinct { input } => Arc::new(LogicalPlan::Distinct {
+                input: self.resolve_plan(input)?,
+            }),
+            LogicalPlan::SubqueryAlias { alias, input } => Arc::new(LogicalPlan::SubqueryAlias {
+                alias: alias.clone(),
+                input: self.resolve_plan(input)?,
+            }),
+            LogicalPlan::Join(j) => {
+                let left = self.resolve_plan(&j.left)?;
+                let right = self.resolve_plan(&j.right)?;
+                let schema = left.schema()?.join(&right.schema()?);
+                let condition = match &j.condition {
+                    Some(c) => {
+                        let c = self.expr(c, &schema)?;
+                        typecheck::expect_boolean(
+                            &c,
+                            &schema,
+                            "JOIN_CONDITION_IS_NOT_BOOLEAN_TYPE",
+                            "join condition",
+                        )?;
+                        Some(c)
+                    }
+                    None => None,
+                };
+                Arc::new(LogicalPlan::Join(Join {
+                    left,
+                    right,
+                    join_type: j.join_type,
+                    condition,
+                }))
+            }
+            LogicalPlan::Union { inputs } => self.resolve_union(inputs)?,
+        })
+    }
+
+    /// Resolves and coerces one expression.
+    fn expr(&self, e: &Expr, schema: &PlanSchema) -> Result<Expr> {
+        let bound = resolve_expr(e, schema)?;
+        coerce_expr(bound, schema, self.ansi)
+    }
+
+    /// Resolves output expressions, keeping the name Spark gives them before implicit
+    /// casts are added (`upper(id)`, not `upper(CAST(id AS STRING))`).
+    fn named_exprs(&self, exprs: &[Expr], schema: &PlanSchema) -> Result<Vec<Expr>> {
+        exprs
+            .iter()
+            .map(|e| {
+                let bound = resolve_expr(e, schema)?;
+                let name = bound.output_name();
+                let coerced = coerce_expr(bound, schema, self.ansi)?;
+                Ok(if coerced.output_name() == name {
+                    coerced
+                } else {
+                    coerced.alias(name)
+                })
+            })
+            .collect()
+    }
+
+    fn resolve_sort(
+        &self,
+        keys: &[SortExpr],
+        input: &Arc<LogicalPlan>,
+    ) -> Result<Arc<LogicalPlan>> {
+        let input = self.resolve_plan(input)?;
+        let schema = input.schema()?;
+        let direct: Result<Vec<SortExpr>> = keys
+            .iter()
+            .map(|k| {
+                Ok(SortExpr {
+                    expr: self.expr(&k.expr, &schema)?,
+                    ..k.clone()
+                })
+            })
+            .collect();
+        match (direct, input.as_ref()) {
+            (Ok(exprs), _) => Ok(Arc::new(LogicalPlan::Sort { exprs, input })),
+            // `SELECT a FROM t ORDER BY b`: sort on a column the projection dropped, as
+            // Spark does, by carrying it through and projecting it away afterwards.
+            (
+                Err(first_err),
+                LogicalPlan::Projection {
+                    exprs: proj,
+                    input: below,
+                },
+            ) => {
+                let below_schema = below.schema()?;
+                let mut keys_below = Vec::with_capacity(keys.len());
+                for k in keys {
+                    match self.expr(&k.expr, &schema) {
+                        Ok(e) => keys_below.push(SortExpr {
+                            expr: e,
+                            ..k.clone()
+                        }),
+                        Err(_) => match self.expr(&k.expr, &below_schema) {
+                            Ok(e) => keys_below.push(SortExpr {
+                                expr: e,
+                                ..k.clone()
+                            }),
+                            Err(_) => return Err(first_err),
+                        },
+                    }
+                }
+                let mut widened = proj.clone();
+                let mut extra = Vec::new();
+                for k in &mut keys_below {
+                    for c in k.expr.columns() {
+                        let e = Expr::Column(c.clone());
+                        if !widened
+                            .iter()
+                            .any(|p| p.unalias() == &e || p.output_name() == c.name)
+                        {
+                            widened.push(e.clone());
+                            extra.push(c);
+                        }
+                    }
+                }
+                let wide = Arc::new(LogicalPlan::Projection {
+                    exprs: widened,
+                    input: below.clone(),
+                });
+                let wide_schema = wide.schema()?;
+                let exprs = keys_below
+                    .into_iter()
+                    .map(|k| {
+                        Ok(SortExpr {
+                            expr: self.expr(&strip_relations(k.expr), &wide_schema)?,
+                            ..k
+                        })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let sorted = Arc::new(LogicalPlan::Sort { exprs, input: wide });
+                let outer: Vec<Expr> = schema
+                    .fields()
+                    .iter()
+                    .map(|f| {
+                        Expr::Column(crate::expr::Column::new(f.qualifier.as_deref(), f.name()))
+                    })
+                    .collect();
+                Ok(Arc::new(LogicalPlan::Projection {
+                    exprs: outer,
+                    input: sorted,
+                }))
+            }
+            (Err(e), _) => Err(e),
+        }
+    }
+
+    fn resolve_union(&self, inputs: &[Arc<LogicalPlan>]) -> Result<Arc<LogicalPlan>> {
+        let inputs = inputs
+            .iter()
+            .map(|i| self.resolve_plan(i))
+            .collect::<Result<Vec<_>>>()?;
+        let schemas = inputs
+            .iter()
+            .map(|i| i.schema())
+            .collect::<Result<Vec<_>>>()?;
+        let first = schemas
+            .first()
+            .ok_or_else(|| EngineError::Internal("UNION of nothing".into()))?;
+        for (i, s) in schemas.iter().enumerate().skip(1) {
+            if s.len() != first.len() {
+                return Err(EngineError::analysis(
+                    "NUM_COLUMNS_MISMATCH",
+                    format!(
+                        "UNION can only be performed on inputs with the same number of columns, but the first input has {} columns and the {} input has {} columns. SQLSTATE: 42826",
+                        first.len(),
+                        crate::functions::ordinal(i + 1),
+                        s.len()
+                    ),
+                ));
+            }
+        }
+        // Widen each column to the common type of all inputs (Spark's WidenSetOperationTypes).
+        let mut targets = Vec::with_capacity(first.len());
+        for c in 0..first.len() {
+            let types: Vec<_> = schemas
+                .iter()
+                .map(|s| s.field(c).field.data_type().clone())
+                .collect();
+            targets.push(coercion::common_type(&types)?);
+        }
+        let inputs = inputs
+            .into_iter()
+            .zip(&schemas)
+            .map(|(input, schema)| {
+                if (0..schema.len()).all(|c| schema.field(c).field.data_type() == &targets[c]) {
+                    return Ok(input);
+                }
+                let exprs = schema
+                    .fields()
+                    .iter()
+                    .zip(&targets)
+                    .map(|(f, t)| {
+                        let c = Expr::Column(crate::expr::Column::new(
+                            f.qualifier.as_deref(),
+                            f.name(),
+                        ));
+                        if f.field.data_type() == t {
+                            c
+                        } else {
+                            c.cast(t.clone()).alias(f.name())
+                        }
+                    })
+                    .collect::<Vec<_>>();
+                let exprs = self.named_exprs(&exprs, schema)?;
+                Ok(Arc::new(LogicalPlan::Projection { exprs, input }))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Arc::new(LogicalPlan::Union { inputs }))
+    }
+}
+
+/// Drops relation names so an expression resolves against a projection's output.
+fn strip_relations(e: Expr) -> Expr {
+    let r = e.transform_up(&mut |e| {
+        Ok::<_, std::convert::Infallible>(match e {
+            Expr::Column(c) => Expr::UnresolvedColumn(vec![c.name]),
+            other => other,
+        })
+    });
+    match r {
+        Ok(e) => e,
+        Err(never) => match never {},
+    }
 }

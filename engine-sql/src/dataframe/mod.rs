@@ -1,6 +1,9 @@
 //! The lazy DataFrame: a session plus a logical plan. Transformations build plans;
 //! actions (`collect`, `count`, `show`, `write`) plan and run them.
 
+mod show;
+mod transform;
+
 use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
@@ -11,6 +14,9 @@ use crate::logical::LogicalPlan;
 use crate::physical::plan::{self, ExecutionPlanRef, TaskContext};
 use crate::schema::PlanSchema;
 use crate::session::Session;
+
+pub use show::Row;
+pub use transform::{GroupedData, JoinOn};
 
 /// A lazily evaluated, immutable table: Spark's `DataFrame`.
 #[derive(Debug, Clone)]

@@ -2,8 +2,18 @@
 
 use std::collections::BTreeMap;
 
-use arrow::datatypes::SchemaRef;
+use std::sync::Arc;
+
+use arrow::datatypes::{Schema, SchemaRef};
 use engine_core::{EngineError, Result};
+
+use super::csv::{self, CsvFormat, CsvOptions};
+use super::json::{self, JsonFormat, JsonOptions};
+use super::listing::{ListingOptions, list_files_with};
+use super::options::Options;
+use super::parquet::{self, ParquetFormat};
+use super::table::{FileFormat, FileTable};
+use super::text::{TextFormat, text_schema};
 
 use crate::dataframe::DataFrame;
 use crate::session::Session;
@@ -62,10 +72,112 @@ impl DataFrameReader {
 
     /// Reads `path` (a file, a directory or a glob).
     pub fn load(self, path: &str) -> Result<DataFrame> {
-        let _ = (&self.session, &self.options, &self.schema, path);
-        Err(EngineError::Unsupported(format!(
-            "reading format `{}` is not implemented yet",
-            self.format
-        )))
+        self.load_many(&[path])
     }
+
+    /// Reads several paths as one table.
+    pub fn load_many(self, paths: &[&str]) -> Result<DataFrame> {
+        let table = self.table(paths)?;
+        self.session.dataframe_from_table(Arc::new(table))
+    }
+
+    /// `format("csv").load(path)`.
+    pub fn csv(self, path: &str) -> Result<DataFrame> {
+        self.format("csv").load(path)
+    }
+
+    /// `format("json").load(path)`.
+    pub fn json(self, path: &str) -> Result<DataFrame> {
+        self.format("json").load(path)
+    }
+
+    /// `format("parquet").load(path)`.
+    pub fn parquet(self, path: &str) -> Result<DataFrame> {
+        self.format("parquet").load(path)
+    }
+
+    /// `format("text").load(path)`.
+    pub fn text(self, path: &str) -> Result<DataFrame> {
+        self.format("text").load(path)
+    }
+
+    /// The table provider `load` wraps: lists the files and settles the schema (given,
+    /// or inferred as Spark does, eagerly).
+    pub fn table(&self, paths: &[&str]) -> Result<FileTable> {
+        let opts = Options::new(self.options.iter().map(|(k, v)| (k.as_str(), v.clone())));
+        let format = self.format.as_str();
+        if !SUPPORTED_FORMATS.contains(&format) {
+            return Err(unknown_format(format));
+        }
+        let listing = list_files_with(
+            &paths.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
+            &ListingOptions::parse(&opts)?,
+        )?;
+        let tz = self.session.conf().time_zone()?;
+        let (fmt, inferred): (Arc<dyn FileFormat>, Option<SchemaRef>) = match format {
+            "csv" => {
+                let o = CsvOptions::parse(&opts)?;
+                let inferred = match &self.schema {
+                    Some(_) => None,
+                    None => csv::infer_schema(&listing.files, &o, &tz)?,
+                };
+                (Arc::new(CsvFormat::new(o)), inferred)
+            }
+            "json" => {
+                let o = JsonOptions::parse(&opts)?;
+                let inferred = match &self.schema {
+                    Some(_) => None,
+                    None => json::infer_schema(&listing.files, &o)?,
+                };
+                (Arc::new(JsonFormat::new(o)), inferred)
+            }
+            "parquet" => {
+                let inferred = match &self.schema {
+                    Some(_) => None,
+                    None => parquet::infer_schema(&listing.files)?,
+                };
+                (Arc::new(ParquetFormat::new()), inferred)
+            }
+            _ => (Arc::new(TextFormat::new(&opts)?), Some(text_schema())),
+        };
+        let schema = match (&self.schema, inferred) {
+            (Some(s), _) => s.clone(),
+            (None, Some(s)) => s,
+            (None, None) => {
+                return Err(EngineError::analysis(
+                    "UNABLE_TO_INFER_SCHEMA",
+                    format!(
+                        "Unable to infer schema for {}. It must be specified manually. SQLSTATE: 42KD9",
+                        format.to_uppercase()
+                    ),
+                ));
+            }
+        };
+        Ok(FileTable::new(fmt, listing, nullable(&schema)))
+    }
+}
+
+/// The formats `format(..)` accepts.
+pub const SUPPORTED_FORMATS: &[&str] = &["csv", "json", "parquet", "text"];
+
+/// Spark's error for an unknown format, listing the ones this engine has.
+pub fn unknown_format(format: &str) -> EngineError {
+    EngineError::analysis(
+        "DATA_SOURCE_NOT_FOUND",
+        format!(
+            "Failed to find the data source: {format}. Supported formats are: {}. SQLSTATE: 42K02",
+            SUPPORTED_FORMATS.join(", ")
+        ),
+    )
+}
+
+/// File data is always nullable, whatever a given schema says (as in Spark).
+fn nullable(schema: &SchemaRef) -> SchemaRef {
+    Arc::new(Schema::new(
+        schema
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone().with_nullable(true))
+            .collect::<Vec<_>>(),
+    ))
 }

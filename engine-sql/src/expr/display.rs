@@ -116,7 +116,11 @@ mod tests {
             col("a")
                 .cast(arrow::datatypes::DataType::Utf8)
                 .output_name(),
-            "CAST(a AS STRING)"
+            "a"
+        );
+        assert_eq!(
+            lit(1).cast(arrow::datatypes::DataType::Utf8).output_name(),
+            "CAST(1 AS STRING)"
         );
         assert_eq!(count(lit(1)).output_name(), "count(1)");
         assert_eq!(col("x").is_null().output_name(), "(x IS NULL)");

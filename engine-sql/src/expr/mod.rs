@@ -310,6 +310,16 @@ impl Expr {
             Expr::Column(c) => c.name.clone(),
             Expr::UnresolvedColumn(parts) => parts.last().cloned().unwrap_or_default(),
             Expr::GetField { name, .. } => name.clone(),
+            // Spark keeps a column's name through a cast: `CAST(a AS STRING)` is named `a`
+            // (checked against PySpark 4.3).
+            Expr::Cast { expr, .. }
+                if matches!(
+                    expr.as_ref(),
+                    Expr::Column(_) | Expr::UnresolvedColumn(_) | Expr::GetField { .. }
+                ) =>
+            {
+                expr.output_name()
+            }
             other => other.to_string(),
         }
     }
@@ -481,10 +491,10 @@ impl Expr {
     }
 
     fn collect_columns(&self, out: &mut Vec<Column>) {
-        if let Expr::Column(c) = self {
-            if !out.contains(c) {
-                out.push(c.clone());
-            }
+        if let Expr::Column(c) = self
+            && !out.contains(c)
+        {
+            out.push(c.clone());
         }
         for c in self.children() {
             c.collect_columns(out);
@@ -528,6 +538,7 @@ impl Expr {
     }
 }
 
+#[allow(clippy::boxed_local)] // the callers hold boxes; taking one avoids a re-box
 fn bx<E>(f: &mut impl FnMut(Expr) -> Result<Expr, E>, e: Box<Expr>) -> Result<Box<Expr>, E> {
     Ok(Box::new(f(*e)?))
 }

@@ -19,17 +19,12 @@ impl Expr {
                 .clone(),
             Expr::Literal(v) => v.data_type(),
             Expr::Alias(e, _) | Expr::Negative(e) => e.data_type(schema)?,
-            Expr::BinaryOp { left, op, .. } => {
-                if op.is_comparison() || op.is_logical() {
-                    DataType::Boolean
-                } else if *op == BinaryOperator::IntDivide {
-                    DataType::Int64
-                } else if *op == BinaryOperator::StringConcat {
-                    DataType::Utf8
-                } else {
-                    left.data_type(schema)?
-                }
-            }
+            // Spark's result types, including DecimalPrecision for decimal arithmetic.
+            Expr::BinaryOp { left, op, right } => crate::analyzer::coercion::binary_result_type(
+                *op,
+                &left.data_type(schema)?,
+                &right.data_type(schema)?,
+            ),
             Expr::Not(_)
             | Expr::IsNull(_)
             | Expr::IsNotNull(_)

@@ -1,20 +1,406 @@
 //! Logical plan -> executable plan.
+//!
+//! Narrow operators map one to one and stay fused per partition. Wide ones get an exchange:
+//! aggregates run partial -> exchange by key -> final; joins exchange both sides by key;
+//! global limits and sorts gather into one partition.
 
 use std::sync::Arc;
 
+use arrow::datatypes::{Field, Schema};
 use engine_core::{EngineError, Result};
 
-use crate::logical::LogicalPlan;
+use crate::expr::{BinaryOperator, Column, Expr, SortExpr, conjunction};
+use crate::logical::{Join, JoinType, LogicalPlan};
+use crate::physical::expr::{PhysicalExprRef, create_physical_expr};
+use crate::physical::plan::aggregate::{AggregateCall, AggregateMode, HashAggregateExec};
+use crate::physical::plan::exchange::ExchangeExec;
+use crate::physical::plan::filter::FilterExec;
+use crate::physical::plan::hash_join::HashJoinExec;
+use crate::physical::plan::limit::LimitExec;
+use crate::physical::plan::projection::ProjectionExec;
+use crate::physical::plan::sort::{PhysicalSortExpr, SortExec};
+use crate::physical::plan::union::UnionExec;
 use crate::physical::plan::{ExecutionPlanRef, TaskContext};
+use crate::schema::{PlanSchema, QualifiedField};
 
 /// Compiles an optimized logical plan.
 pub fn create_physical_plan(
     plan: &Arc<LogicalPlan>,
     ctx: &Arc<TaskContext>,
 ) -> Result<ExecutionPlanRef> {
-    let _ = ctx;
-    Err(EngineError::Unsupported(format!(
-        "planning {}",
-        plan.node_line()
-    )))
+    Planner { ctx }.plan(plan)
+}
+
+struct Planner<'a> {
+    ctx: &'a Arc<TaskContext>,
+}
+
+impl Planner<'_> {
+    fn expr(&self, e: &Expr, schema: &PlanSchema) -> Result<PhysicalExprRef> {
+        create_physical_expr(e, schema, &self.ctx.functions)
+    }
+
+    fn shuffle_partitions(&self) -> Result<usize> {
+        self.ctx.conf.shuffle_partitions()
+    }
+
+    fn plan(&self, plan: &Arc<LogicalPlan>) -> Result<ExecutionPlanRef> {
+        match plan.as_ref() {
+            LogicalPlan::UnresolvedRelation(name) => Err(EngineError::Internal(format!(
+                "unresolved relation {} reached the planner",
+                name.join(".")
+            ))),
+            LogicalPlan::Scan(s) => {
+                s.source
+                    .scan(s.projection.as_deref(), &s.filters, s.limit, self.ctx)
+            }
+            LogicalPlan::SubqueryAlias { input, .. } => self.plan(input),
+            LogicalPlan::Projection { exprs, input } => {
+                let child = self.plan(input)?;
+                let in_schema = input.schema()?;
+                let physical = exprs
+                    .iter()
+                    .map(|e| self.expr(e, &in_schema))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(Arc::new(ProjectionExec::new(
+                    child,
+                    physical,
+                    plan.schema()?.to_arrow(),
+                )))
+            }
+            LogicalPlan::Filter { predicate, input } => {
+                let child = self.plan(input)?;
+                let predicate = self.expr(predicate, &input.schema()?)?;
+                Ok(Arc::new(FilterExec::new(child, predicate)))
+            }
+            LogicalPlan::Limit { n, input } => {
+                if let LogicalPlan::Sort {
+                    exprs,
+                    input: below,
+                } = input.as_ref()
+                {
+                    // ORDER BY .. LIMIT n: a top-k sort, never a full one.
+                    return self.plan_sort(exprs, below, Some(*n));
+                }
+                let child = self.plan(input)?;
+                let local: ExecutionPlanRef = Arc::new(LimitExec::new(child, *n, false));
+                let gathered: ExecutionPlanRef = Arc::new(ExchangeExec::new(local, vec![], 1));
+                Ok(Arc::new(LimitExec::new(gathered, *n, true)))
+            }
+            LogicalPlan::Distinct { input } => {
+                let schema = input.schema()?;
+                let group_exprs = schema
+                    .fields()
+                    .iter()
+                    .map(|f| Expr::Column(Column::new(f.qualifier.as_deref(), f.name())))
+                    .collect::<Vec<_>>();
+                self.plan_aggregate(&group_exprs, &[], input, &schema)
+            }
+            LogicalPlan::Aggregate {
+                group_exprs,
+                aggr_exprs,
+                input,
+            } => self.plan_aggregate(group_exprs, aggr_exprs, input, &plan.schema()?),
+            LogicalPlan::Sort { exprs, input } => self.plan_sort(exprs, input, None),
+            LogicalPlan::Join(j) => self.plan_join(j, &plan.schema()?),
+            LogicalPlan::Union { inputs } => {
+                let children = inputs
+                    .iter()
+                    .map(|i| self.plan(i))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(Arc::new(UnionExec::new(
+                    children,
+                    plan.schema()?.to_arrow(),
+                )))
+            }
+        }
+    }
+
+    fn plan_sort(
+        &self,
+        keys: &[SortExpr],
+        input: &Arc<LogicalPlan>,
+        fetch: Option<usize>,
+    ) -> Result<ExecutionPlanRef> {
+        let child = self.plan(input)?;
+        let schema = input.schema()?;
+        let keys = keys
+            .iter()
+            .map(|k| {
+                Ok(PhysicalSortExpr {
+                    expr: self.expr(&k.expr, &schema)?,
+                    asc: k.asc,
+                    nulls_first: k.nulls_first,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Arc::new(SortExec::new(child, keys, fetch)))
+    }
+
+    /// Equality conjuncts between the two sides become hash keys (both sides exchanged by
+    /// them); the rest of the condition is a filter on joined rows. Without keys the right
+    /// side (and for right/full joins the left too) is gathered into one partition.
+    fn plan_join(&self, j: &Join, out_schema: &PlanSchema) -> Result<ExecutionPlanRef> {
+        let left_schema = j.left.schema()?;
+        let right_schema = j.right.schema()?;
+        let both = left_schema.join(&right_schema);
+        let mut left_keys = Vec::new();
+        let mut right_keys = Vec::new();
+        let mut rest = Vec::new();
+        let conjuncts = j
+            .condition
+            .clone()
+            .map(Expr::split_conjunction)
+            .unwrap_or_default();
+        for c in conjuncts {
+            if let Expr::BinaryOp {
+                left,
+                op: BinaryOperator::Eq,
+                right,
+            } = &c
+            {
+                let ls = side_of(left, &left_schema, &right_schema);
+                let rs = side_of(right, &left_schema, &right_schema);
+                if ls == Side::Left && rs == Side::Right {
+                    left_keys.push(self.expr(left, &left_schema)?);
+                    right_keys.push(self.expr(right, &right_schema)?);
+                    continue;
+                }
+                if ls == Side::Right && rs == Side::Left {
+                    left_keys.push(self.expr(right, &left_schema)?);
+                    right_keys.push(self.expr(left, &right_schema)?);
+                    continue;
+                }
+            }
+            rest.push(c);
+        }
+        let filter = conjunction(rest)
+            .map(|f| self.expr(&f, &both))
+            .transpose()?;
+        let mut left = self.plan(&j.left)?;
+        let mut right = self.plan(&j.right)?;
+        if left_keys.is_empty() {
+            right = Arc::new(ExchangeExec::new(right, vec![], 1));
+            if matches!(j.join_type, JoinType::Right | JoinType::Full) {
+                left = Arc::new(ExchangeExec::new(left, vec![], 1));
+            }
+        } else {
+            let n = self.shuffle_partitions()?;
+            left = Arc::new(ExchangeExec::new(left, left_keys.clone(), n));
+            right = Arc::new(ExchangeExec::new(right, right_keys.clone(), n));
+        }
+        let on = left_keys.into_iter().zip(right_keys).collect();
+        Ok(Arc::new(HashJoinExec::try_new(
+            left,
+            right,
+            on,
+            filter,
+            j.join_type,
+            out_schema.to_arrow(),
+        )?))
+    }
+
+    /// Partial aggregate -> exchange by key -> final aggregate -> projection to the logical
+    /// output. DISTINCT aggregates skip the partial phase.
+    fn plan_aggregate(
+        &self,
+        group_exprs: &[Expr],
+        aggr_exprs: &[Expr],
+        input: &Arc<LogicalPlan>,
+        out_schema: &PlanSchema,
+    ) -> Result<ExecutionPlanRef> {
+        let child = self.plan(input)?;
+        let in_schema = input.schema()?;
+
+        // Every distinct aggregate call, in order of first appearance.
+        let mut calls: Vec<Expr> = Vec::new();
+        for e in aggr_exprs {
+            collect_aggregates(e, &mut calls);
+        }
+        let group_fields = group_exprs
+            .iter()
+            .enumerate()
+            .map(|(i, g)| {
+                Ok(Field::new(
+                    format!("_gk{i}"),
+                    g.data_type(&in_schema)?,
+                    g.nullable(&in_schema)?,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let physical_groups = group_exprs
+            .iter()
+            .map(|g| self.expr(g, &in_schema))
+            .collect::<Result<Vec<_>>>()?;
+        let mut agg_calls = Vec::with_capacity(calls.len());
+        for c in &calls {
+            if let Expr::AggregateFunction {
+                func,
+                args,
+                distinct,
+            } = c
+            {
+                agg_calls.push(AggregateCall {
+                    func: func.clone(),
+                    args: args
+                        .iter()
+                        .map(|a| self.expr(a, &in_schema))
+                        .collect::<Result<Vec<_>>>()?,
+                    arg_types: args
+                        .iter()
+                        .map(|a| a.data_type(&in_schema))
+                        .collect::<Result<Vec<_>>>()?,
+                    distinct: *distinct,
+                    display: c.to_string(),
+                });
+            }
+        }
+        let value_fields = calls
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                Ok(Field::new(
+                    format!("_agg{i}"),
+                    c.data_type(&in_schema)?,
+                    true,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut final_fields = group_fields.clone();
+        final_fields.extend(value_fields);
+        let final_schema = Arc::new(Schema::new(final_fields));
+        let partitions = if group_exprs.is_empty() {
+            1
+        } else {
+            self.shuffle_partitions()?
+        };
+
+        let aggregated: ExecutionPlanRef = if agg_calls.iter().any(|c| c.distinct) {
+            let exchanged: ExecutionPlanRef = Arc::new(ExchangeExec::new(
+                child,
+                physical_groups.clone(),
+                partitions,
+            ));
+            Arc::new(HashAggregateExec::try_new(
+                exchanged,
+                AggregateMode::Single,
+                physical_groups,
+                agg_calls,
+                final_schema.clone(),
+            )?)
+        } else {
+            let mut partial_fields = group_fields.clone();
+            for (i, c) in agg_calls.iter().enumerate() {
+                for f in c.func.state_fields(&c.arg_types)? {
+                    partial_fields.push(Field::new(
+                        format!("_agg{i}_{}", f.name()),
+                        f.data_type().clone(),
+                        true,
+                    ));
+                }
+            }
+            let partial_schema = Arc::new(Schema::new(partial_fields));
+            let partial: ExecutionPlanRef = Arc::new(HashAggregateExec::try_new(
+                child,
+                AggregateMode::Partial,
+                physical_groups,
+                agg_calls.clone(),
+                partial_schema.clone(),
+            )?);
+            let partial_plan_schema = PlanSchema::from_arrow(None, &partial_schema);
+            let keys = (0..group_exprs.len())
+                .map(|i| {
+                    self.expr(
+                        &Expr::Column(Column::new(None, format!("_gk{i}"))),
+                        &partial_plan_schema,
+                    )
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let exchanged: ExecutionPlanRef =
+                Arc::new(ExchangeExec::new(partial, keys.clone(), partitions));
+            Arc::new(HashAggregateExec::try_new(
+                exchanged,
+                AggregateMode::Final,
+                keys,
+                agg_calls,
+                final_schema.clone(),
+            )?)
+        };
+
+        // Project the aggregate's internal columns to the logical output.
+        let final_plan_schema = PlanSchema::new(
+            final_schema
+                .fields()
+                .iter()
+                .map(|f| QualifiedField::new(None, f.clone()))
+                .collect(),
+        );
+        let mut out_exprs = Vec::with_capacity(out_schema.len());
+        for i in 0..group_exprs.len() {
+            out_exprs.push(Expr::Column(Column::new(None, format!("_gk{i}"))));
+        }
+        for e in aggr_exprs {
+            out_exprs.push(replace_aggregates(e, &calls, group_exprs)?);
+        }
+        let physical = out_exprs
+            .iter()
+            .map(|e| self.expr(e, &final_plan_schema))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Arc::new(ProjectionExec::new(
+            aggregated,
+            physical,
+            out_schema.to_arrow(),
+        )))
+    }
+}
+
+#[derive(Debug, PartialEq)]
+enum Side {
+    Left,
+    Right,
+    Neither,
+}
+
+/// Which join input every column of `e` comes from.
+fn side_of(e: &Expr, left: &PlanSchema, right: &PlanSchema) -> Side {
+    let cols = e.columns();
+    if cols.is_empty() {
+        return Side::Neither;
+    }
+    let in_schema = |s: &PlanSchema| {
+        cols.iter()
+            .all(|c| s.index_of(c.relation.as_deref(), &c.name).is_ok())
+    };
+    match (in_schema(left), in_schema(right)) {
+        (true, false) => Side::Left,
+        (false, true) => Side::Right,
+        _ => Side::Neither,
+    }
+}
+
+fn collect_aggregates(e: &Expr, out: &mut Vec<Expr>) {
+    if let Expr::AggregateFunction { .. } = e {
+        if !out.contains(e) {
+            out.push(e.clone());
+        }
+        return;
+    }
+    for c in e.children() {
+        collect_aggregates(c, out);
+    }
+}
+
+/// Rewrites an output expression over the aggregate's internal columns.
+fn replace_aggregates(e: &Expr, calls: &[Expr], groups: &[Expr]) -> Result<Expr> {
+    e.clone().transform_down(&mut |e| {
+        if let Some(i) = calls.iter().position(|c| c == &e) {
+            return Ok(Expr::Column(Column::new(None, format!("_agg{i}"))));
+        }
+        if !matches!(e, Expr::Alias(..))
+            && let Some(i) = groups.iter().position(|g| g.unalias() == &e)
+        {
+            return Ok(Expr::Column(Column::new(None, format!("_gk{i}"))));
+        }
+        Ok::<_, EngineError>(e)
+    })
 }

@@ -1,14 +1,72 @@
 //! SQL text to logical plans, and SQL commands (`CREATE TEMPORARY VIEW`, `DESCRIBE`, ...).
+//!
+//! - [`parser`]: the Spark dialect, statement splitting, Spark's commands;
+//! - [`query`]: `SELECT`/`UNION`/`VALUES`/`WITH` to unresolved logical plans;
+//! - [`expr`]: expressions, with Spark's literal types and column names;
+//! - [`command`]: running statements against a session.
+
+pub mod command;
+pub mod expr;
+pub mod parser;
+pub mod query;
+
+use std::sync::Arc;
 
 use engine_core::{EngineError, Result};
 
 use crate::dataframe::DataFrame;
 use crate::session::Session;
 
+pub use query::SqlPlanner;
+
 /// Runs every statement of `text` (separated by `;`) and returns the last one's result.
 pub fn run_sql(session: &Session, text: &str) -> Result<DataFrame> {
-    let _ = session;
-    Err(EngineError::Unsupported(format!(
-        "SQL is not implemented yet: {text}"
-    )))
+    let statements = parser::split_statements(text);
+    if statements.is_empty() {
+        return Err(EngineError::Parse(
+            "Syntax error at or near end of input. SQLSTATE: 42601".into(),
+        ));
+    }
+    let mut last = None;
+    for s in statements {
+        let stmt = parser::parse_statement(&s)?;
+        last = Some(command::execute(session, stmt)?);
+    }
+    last.ok_or_else(|| EngineError::Internal("no statement ran".into()))
+}
+
+/// The unresolved plan of one query (`SELECT ...`), without running anything.
+pub fn plan_query(session: &Session, text: &str) -> Result<Arc<crate::logical::LogicalPlan>> {
+    let q = parser::parse_query(text.trim().trim_end_matches(';'))?;
+    Ok(Arc::new(SqlPlanner::with_session(session)?.plan_query(&q)?))
+}
+
+/// One SQL expression (`"a + 1"`, `"count(*) AS n"`) as an unresolved [`crate::expr::Expr`]:
+/// what `selectExpr` and `expr("...")` need. A trailing alias becomes [`crate::expr::Expr::Alias`].
+pub fn parse_sql_expr(session: &Session, text: &str) -> Result<crate::expr::Expr> {
+    let ctx = expr::ExprContext {
+        time_zone: session.conf().time_zone()?,
+    };
+    match parser::parse_select_item(text)? {
+        sqlparser::ast::SelectItem::UnnamedExpr(e) => {
+            let bare = expr::sql_to_expr(&e, &ctx)?;
+            Ok(match expr::spark_name(&e, &ctx)? {
+                Some(name) if name != bare.output_name() => bare.alias(name),
+                _ => bare,
+            })
+        }
+        sqlparser::ast::SelectItem::ExprWithAlias { expr: e, alias } => {
+            Ok(expr::sql_to_expr(&e, &ctx)?.alias(alias.value))
+        }
+        sqlparser::ast::SelectItem::Wildcard(_) => Ok(crate::expr::Expr::Star(None)),
+        sqlparser::ast::SelectItem::QualifiedWildcard(
+            sqlparser::ast::SelectItemQualifiedWildcardKind::ObjectName(n),
+            _,
+        ) => Ok(crate::expr::Expr::Star(Some(parser::object_name_parts(
+            &n,
+        )?))),
+        other => Err(EngineError::Unsupported(format!(
+            "the expression `{other}`"
+        ))),
+    }
 }

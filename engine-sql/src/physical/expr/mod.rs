@@ -57,5 +57,146 @@ pub trait PhysicalExpr: Send + Sync + fmt::Debug + fmt::Display {
 /// Shared [`PhysicalExpr`].
 pub type PhysicalExprRef = Arc<dyn PhysicalExpr>;
 
+pub mod binary;
+pub mod case;
+pub mod cast;
+pub mod column;
+mod decimal;
+pub mod get_field;
+pub mod in_list;
+pub mod like;
+pub mod literal;
 pub mod planner;
+pub mod scalar_function;
+pub mod unary;
+
+pub use binary::BinaryExpr;
+pub use case::CaseExpr;
+pub use cast::{CastExpr, cast_array};
+pub use column::ColumnExpr;
+pub use get_field::GetFieldExpr;
+pub use in_list::InListExpr;
+pub use like::LikeExpr;
+pub use literal::LiteralExpr;
 pub use planner::create_physical_expr;
+pub use scalar_function::ScalarFunctionExpr;
+pub use unary::{IsNotNullExpr, IsNullExpr, NegativeExpr, NotExpr};
+
+use arrow::error::ArrowError;
+use engine_core::EngineError;
+
+/// Marks a Spark error carried through an Arrow kernel closure (which can only return
+/// [`ArrowError`]): `CLASS\u{1}message`.
+const SPARK_ERROR_SEP: char = '\u{1}';
+
+/// An [`ArrowError`] that [`arrow_to_engine`] turns back into a Spark error with `class`.
+pub(crate) fn spark_arrow_error(class: &str, message: String) -> ArrowError {
+    ArrowError::ComputeError(format!("{class}{SPARK_ERROR_SEP}{message}"))
+}
+
+/// Converts a kernel error, restoring Spark errors made by [`spark_arrow_error`].
+pub(crate) fn arrow_to_engine(e: ArrowError) -> EngineError {
+    if let ArrowError::ComputeError(m) = &e
+        && let Some((class, message)) = m.split_once(SPARK_ERROR_SEP)
+    {
+        return EngineError::execution(class, message);
+    }
+    EngineError::Arrow(e)
+}
+
+/// Applies a [`arrow::array::Datum`] kernel to two values; scalars stay scalars (a scalar
+/// operand is passed as an Arrow `Scalar`, so it is never expanded to `num_rows`).
+pub(crate) fn apply_datum(
+    l: &ColumnarValue,
+    r: &ColumnarValue,
+    f: impl Fn(
+        &dyn arrow::array::Datum,
+        &dyn arrow::array::Datum,
+    ) -> std::result::Result<ArrayRef, ArrowError>,
+) -> Result<ColumnarValue> {
+    use arrow::array::Scalar;
+    let out = match (l, r) {
+        (ColumnarValue::Array(a), ColumnarValue::Array(b)) => f(a, b),
+        (ColumnarValue::Array(a), ColumnarValue::Scalar(s)) => f(a, &Scalar::new(s.to_array(1)?)),
+        (ColumnarValue::Scalar(s), ColumnarValue::Array(b)) => f(&Scalar::new(s.to_array(1)?), b),
+        (ColumnarValue::Scalar(x), ColumnarValue::Scalar(y)) => {
+            let out = f(&x.to_array(1)?, &y.to_array(1)?).map_err(arrow_to_engine)?;
+            return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+                out.as_ref(),
+                0,
+            )?));
+        }
+    };
+    Ok(ColumnarValue::Array(out.map_err(arrow_to_engine)?))
+}
+
+/// Applies an array kernel to two values: two scalars are computed once on one row (and
+/// stay a scalar); otherwise a scalar operand is expanded to `num_rows`.
+pub(crate) fn apply_arrays(
+    l: ColumnarValue,
+    r: ColumnarValue,
+    num_rows: usize,
+    f: impl Fn(&ArrayRef, &ArrayRef) -> Result<ArrayRef>,
+) -> Result<ColumnarValue> {
+    if let (ColumnarValue::Scalar(x), ColumnarValue::Scalar(y)) = (&l, &r) {
+        let out = f(&x.to_array(1)?, &y.to_array(1)?)?;
+        return Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+            out.as_ref(),
+            0,
+        )?));
+    }
+    let a = l.into_array(num_rows)?;
+    let b = r.into_array(num_rows)?;
+    Ok(ColumnarValue::Array(f(&a, &b)?))
+}
+
+/// Applies an array kernel to one value; a scalar is computed on one row and stays scalar.
+pub(crate) fn apply_unary(
+    v: ColumnarValue,
+    f: impl Fn(&ArrayRef) -> Result<ArrayRef>,
+) -> Result<ColumnarValue> {
+    match v {
+        ColumnarValue::Array(a) => Ok(ColumnarValue::Array(f(&a)?)),
+        ColumnarValue::Scalar(s) => {
+            let out = f(&s.to_array(1)?)?;
+            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(
+                out.as_ref(),
+                0,
+            )?))
+        }
+    }
+}
+
+/// Spark's `toSQLValue` of a value in error messages: `128S`, `1L`, `'abc'`, `1.5BD`.
+pub(crate) fn sql_value(v: &ScalarValue) -> String {
+    match v {
+        ScalarValue::Int8(Some(x)) => format!("{x}Y"),
+        ScalarValue::Int16(Some(x)) => format!("{x}S"),
+        ScalarValue::Int64(Some(x)) => format!("{x}L"),
+        ScalarValue::Float32(Some(x)) => {
+            let t = crate::format::format_f32(*x);
+            if x.is_finite() {
+                format!("{t}F")
+            } else {
+                format!("CAST('{t}' AS FLOAT)")
+            }
+        }
+        ScalarValue::Float64(Some(x)) => {
+            let t = crate::format::format_f64(*x);
+            if x.is_finite() {
+                format!("{t}D")
+            } else {
+                format!("CAST('{t}' AS DOUBLE)")
+            }
+        }
+        ScalarValue::Decimal128(Some(x), _, s) => {
+            format!("{}BD", crate::format::format_decimal(*x, *s))
+        }
+        ScalarValue::Utf8(Some(x)) => format!("'{}'", x.replace('\\', "\\\\").replace('\'', "\\'")),
+        ScalarValue::Date32(Some(d)) => format!("DATE '{}'", crate::format::format_date(*d)),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

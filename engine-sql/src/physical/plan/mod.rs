@@ -4,7 +4,15 @@
 //! is one fused pipeline per partition with no intermediate materialization. Wide operators
 //! (aggregate, join, sort) sit behind an exchange that repartitions by key.
 
+pub mod aggregate;
+pub mod exchange;
+pub mod filter;
 pub mod hash;
+pub mod hash_join;
+pub mod limit;
+pub mod projection;
+pub mod sort;
+pub mod union;
 
 use std::fmt;
 use std::sync::Arc;

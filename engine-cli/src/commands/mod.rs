@@ -1,0 +1,5 @@
+//! One module per `sstream` subcommand.
+
+pub mod demo;
+pub mod gen_data;
+pub mod sql;

@@ -1,0 +1,134 @@
+//! Binding names: columns to relations, functions to implementations, stars to columns.
+
+use engine_core::{EngineError, Result};
+
+use crate::expr::{Column, Expr};
+use crate::functions::{lookup_aggregate, lookup_scalar, registry};
+use crate::schema::PlanSchema;
+
+/// Expands `*`, `t.*` and `struct_col.*` in a select list into columns.
+pub fn expand_stars(exprs: &[Expr], schema: &PlanSchema) -> Result<Vec<Expr>> {
+    let mut out = Vec::with_capacity(exprs.len());
+    for e in exprs {
+        match e {
+            Expr::Star(None) => out.extend(
+                schema
+                    .fields()
+                    .iter()
+                    .map(|f| Expr::Column(Column::new(f.qualifier.as_deref(), f.name()))),
+            ),
+            Expr::Star(Some(q)) => {
+                let rel = q.join(".");
+                let hits: Vec<Expr> = schema
+                    .fields()
+                    .iter()
+                    .filter(|f| {
+                        f.qualifier
+                            .as_deref()
+                            .is_some_and(|fq| fq.eq_ignore_ascii_case(&rel))
+                    })
+                    .map(|f| Expr::Column(Column::new(f.qualifier.as_deref(), f.name())))
+                    .collect();
+                if !hits.is_empty() {
+                    out.extend(hits);
+                    continue;
+                }
+                // `s.*` on a struct column expands to its fields.
+                let base = resolve_expr(&Expr::UnresolvedColumn(q.clone()), schema)?;
+                match base.data_type(schema)? {
+                    arrow::datatypes::DataType::Struct(fields) => {
+                        out.extend(fields.iter().map(|f| base.clone().field(f.name())))
+                    }
+                    _ => {
+                        return Err(EngineError::analysis(
+                            "CANNOT_RESOLVE_STAR_EXPAND",
+                            format!(
+                                "Cannot resolve {}.* given input columns {}. Please check that the specified table or struct exists and is accessible in the input columns. SQLSTATE: 42704",
+                                crate::schema::quote_parts(q),
+                                schema
+                                    .fields()
+                                    .iter()
+                                    .map(|f| f.quoted())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        ));
+                    }
+                }
+            }
+            other => out.push(other.clone()),
+        }
+    }
+    Ok(out)
+}
+
+/// Binds the columns and functions of `e` against `schema`, without inserting casts.
+pub fn resolve_expr(e: &Expr, schema: &PlanSchema) -> Result<Expr> {
+    e.clone().transform_up(&mut |e| match e {
+        Expr::UnresolvedColumn(parts) => {
+            let r = schema.resolve(&parts)?;
+            let f = schema.field(r.index);
+            let mut out = Expr::Column(Column::new(f.qualifier.as_deref(), f.name()));
+            for name in r.nested {
+                // Use the field's declared spelling so the output column name matches it.
+                let dt = out.data_type(schema)?;
+                let exact = crate::schema::struct_field(&dt, &name)
+                    .map(|f| f.name().clone())
+                    .unwrap_or(name);
+                out = out.field(&exact);
+            }
+            Ok(out)
+        }
+        Expr::UnresolvedFunction {
+            name,
+            args,
+            distinct,
+        } => {
+            if let Some(func) = lookup_aggregate(&name) {
+                if args.iter().any(Expr::contains_aggregate) {
+                    return Err(EngineError::analysis(
+                        "NESTED_AGGREGATE_FUNCTION",
+                        "It is not allowed to use an aggregate function in the argument of another aggregate function. Please use the inner aggregate function in a sub-query. SQLSTATE: 42607",
+                    ));
+                }
+                return Ok(Expr::AggregateFunction {
+                    func,
+                    args,
+                    distinct,
+                });
+            }
+            match lookup_scalar(&name) {
+                Some(func) if !distinct => Ok(Expr::ScalarFunction { func, args }),
+                Some(_) => Err(EngineError::analysis(
+                    "INVALID_SQL_SYNTAX.FUNCTION_WITH_UNSUPPORTED_SYNTAX",
+                    format!("Invalid SQL syntax: The function `{name}` does not support DISTINCT. SQLSTATE: 42000"),
+                )),
+                None => Err(unknown_function(&name)),
+            }
+        }
+        Expr::Star(_) => Err(EngineError::analysis(
+            "INVALID_USAGE_OF_STAR_OR_REGEX",
+            format!("Invalid usage of '*' in expression `{e}`. SQLSTATE: 42000"),
+        )),
+        other => Ok(other),
+    })
+}
+
+fn unknown_function(name: &str) -> EngineError {
+    let mut close: Vec<(usize, String)> = registry::all_names()
+        .into_iter()
+        .map(|n| (strsim::levenshtein(name, &n), n))
+        .filter(|(d, _)| *d <= 2)
+        .collect();
+    close.sort();
+    let hint = match close.first() {
+        Some((_, n)) => format!(" Did you mean `{n}`?"),
+        None => String::new(),
+    };
+    EngineError::analysis(
+        "UNRESOLVED_ROUTINE",
+        format!(
+            "Cannot resolve routine `{name}` on search path [`system`.`builtin`, `system`.`session`, `spark_catalog`.`default`].{hint} SQLSTATE: 42883"
+        ),
+    )
+}

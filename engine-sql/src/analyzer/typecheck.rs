@@ -1,0 +1,262 @@
+//! Type checking and implicit casts of bound expressions.
+
+use arrow::datatypes::DataType;
+use engine_core::{EngineError, Result};
+
+use super::coercion::{can_cast, coerce_binary, common_type};
+use crate::expr::{CastMode, Expr};
+use crate::schema::PlanSchema;
+use crate::types::{is_numeric, is_string, sql_type_name};
+
+/// Inserts the implicit casts Spark would and checks operand types, bottom-up.
+/// Explicit casts follow `spark.sql.ansi.enabled` (`ansi`); `try_cast` always yields NULL.
+pub fn coerce_expr(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
+    e.transform_up(&mut |e| coerce_node(e, schema, ansi))
+}
+
+fn cast_to(e: Expr, from: &DataType, to: &DataType) -> Expr {
+    if from == to {
+        e
+    } else if let Expr::Literal(v) = &e {
+        if v.is_null() {
+            // A NULL literal takes whatever type it is asked for.
+            return Expr::Literal(crate::scalar::ScalarValue::null_of(to));
+        }
+        e.cast(to.clone())
+    } else {
+        e.cast(to.clone())
+    }
+}
+
+fn coerce_node(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
+    Ok(match e {
+        Expr::BinaryOp { left, op, right } => {
+            let lt = left.data_type(schema)?;
+            let rt = right.data_type(schema)?;
+            let (l_to, r_to) = coerce_binary(op, &lt, &rt, ansi)
+                .map_err(|err| fill_expr_text(err, &format!("({left} {op} {right})")))?;
+            Expr::BinaryOp {
+                left: Box::new(cast_to(*left, &lt, &l_to)),
+                op,
+                right: Box::new(cast_to(*right, &rt, &r_to)),
+            }
+        }
+        Expr::Not(inner) => {
+            let t = inner.data_type(schema)?;
+            Expr::Not(Box::new(require(*inner, &t, &DataType::Boolean, "NOT")?))
+        }
+        Expr::Negative(inner) => {
+            let t = inner.data_type(schema)?;
+            if !(is_numeric(&t) || t == DataType::Null) {
+                return Err(type_mismatch(&format!("(- {inner})"), 1, "NUMERIC", &t));
+            }
+            Expr::Negative(inner)
+        }
+        Expr::Cast { expr, to, mode } => {
+            let from = expr.data_type(schema)?;
+            if !can_cast(&from, &to, ansi) {
+                return Err(EngineError::analysis(
+                    "DATATYPE_MISMATCH.CAST_WITHOUT_SUGGESTION",
+                    format!(
+                        "Cannot resolve \"CAST({expr} AS {})\" due to data type mismatch: cannot cast \"{}\" to \"{}\". SQLSTATE: 42K09",
+                        sql_type_name(&to),
+                        sql_type_name(&from),
+                        sql_type_name(&to)
+                    ),
+                ));
+            }
+            let mode = match mode {
+                CastMode::Ansi if !ansi => CastMode::Legacy,
+                m => m,
+            };
+            Expr::Cast { expr, to, mode }
+        }
+        Expr::Case {
+            operand,
+            branches,
+            otherwise,
+        } => {
+            let mut value_types: Vec<DataType> = Vec::new();
+            for (_, t) in &branches {
+                value_types.push(t.data_type(schema)?);
+            }
+            if let Some(o) = &otherwise {
+                value_types.push(o.data_type(schema)?);
+            }
+            let target = common_type(&value_types)?;
+            // `CASE x WHEN v ...` compares x with each v: coerce those pairs too.
+            let operand_target = match &operand {
+                Some(o) => {
+                    let mut ts = vec![o.data_type(schema)?];
+                    for (w, _) in &branches {
+                        ts.push(w.data_type(schema)?);
+                    }
+                    Some(common_type(&ts)?)
+                }
+                None => None,
+            };
+            let mut new_branches = Vec::with_capacity(branches.len());
+            for (w, t) in branches {
+                let wt = w.data_type(schema)?;
+                let w = match &operand_target {
+                    Some(ot) => cast_to(w, &wt, ot),
+                    None => require(w, &wt, &DataType::Boolean, "CASE WHEN")?,
+                };
+                let tt = t.data_type(schema)?;
+                new_branches.push((w, cast_to(t, &tt, &target)));
+            }
+            let operand = match (operand, &operand_target) {
+                (Some(o), Some(ot)) => {
+                    let t = o.data_type(schema)?;
+                    Some(Box::new(cast_to(*o, &t, ot)))
+                }
+                (o, _) => o,
+            };
+            let otherwise = match otherwise {
+                Some(o) => {
+                    let t = o.data_type(schema)?;
+                    Some(Box::new(cast_to(*o, &t, &target)))
+                }
+                None => None,
+            };
+            Expr::Case {
+                operand,
+                branches: new_branches,
+                otherwise,
+            }
+        }
+        Expr::InList {
+            expr,
+            list,
+            negated,
+        } => {
+            let mut types = vec![expr.data_type(schema)?];
+            for l in &list {
+                types.push(l.data_type(schema)?);
+            }
+            let target = common_type(&types)?;
+            let et = types[0].clone();
+            Expr::InList {
+                expr: Box::new(cast_to(*expr, &et, &target)),
+                list: list
+                    .into_iter()
+                    .zip(types.into_iter().skip(1))
+                    .map(|(l, t)| cast_to(l, &t, &target))
+                    .collect(),
+                negated,
+            }
+        }
+        Expr::Like {
+            expr,
+            pattern,
+            kind,
+            negated,
+        } => {
+            let et = expr.data_type(schema)?;
+            let pt = pattern.data_type(schema)?;
+            Expr::Like {
+                expr: Box::new(to_string_arg(*expr, &et)),
+                pattern: Box::new(to_string_arg(*pattern, &pt)),
+                kind,
+                negated,
+            }
+        }
+        Expr::ScalarFunction { func, args } => {
+            let types = args
+                .iter()
+                .map(|a| a.data_type(schema))
+                .collect::<Result<Vec<_>>>()?;
+            let wanted = func.coerce_types(&types)?;
+            let args = args
+                .into_iter()
+                .zip(types.iter().zip(&wanted))
+                .map(|(a, (from, to))| cast_to(a, from, to))
+                .collect();
+            func.return_type(&wanted)?;
+            Expr::ScalarFunction { func, args }
+        }
+        Expr::AggregateFunction {
+            func,
+            args,
+            distinct,
+        } => {
+            let types = args
+                .iter()
+                .map(|a| a.data_type(schema))
+                .collect::<Result<Vec<_>>>()?;
+            let wanted = func.coerce_types(&types)?;
+            let args = args
+                .into_iter()
+                .zip(types.iter().zip(&wanted))
+                .map(|(a, (from, to))| cast_to(a, from, to))
+                .collect();
+            func.return_type(&wanted)?;
+            Expr::AggregateFunction {
+                func,
+                args,
+                distinct,
+            }
+        }
+        other => other,
+    })
+}
+
+fn to_string_arg(e: Expr, t: &DataType) -> Expr {
+    if is_string(t) {
+        e
+    } else {
+        cast_to(e, t, &DataType::Utf8)
+    }
+}
+
+fn require(e: Expr, got: &DataType, want: &DataType, ctx: &str) -> Result<Expr> {
+    if got == want {
+        return Ok(e);
+    }
+    if *got == DataType::Null {
+        return Ok(cast_to(e, got, want));
+    }
+    Err(type_mismatch(
+        &format!("{ctx} {e}"),
+        1,
+        &sql_type_name(want),
+        got,
+    ))
+}
+
+fn type_mismatch(expr_text: &str, pos: usize, want: &str, got: &DataType) -> EngineError {
+    EngineError::analysis(
+        "DATATYPE_MISMATCH.UNEXPECTED_INPUT_TYPE",
+        format!(
+            "Cannot resolve \"{expr_text}\" due to data type mismatch: The {} parameter requires the \"{want}\" type, however \"{expr_text}\" has the type \"{}\". SQLSTATE: 42K09",
+            crate::functions::ordinal(pos),
+            sql_type_name(got)
+        ),
+    )
+}
+
+/// Puts the expression's text into a coercion error that was built without it.
+fn fill_expr_text(err: EngineError, text: &str) -> EngineError {
+    match err {
+        EngineError::Analysis { class, message } => EngineError::Analysis {
+            class,
+            message: message.replace("{expr}", text),
+        },
+        other => other,
+    }
+}
+
+/// Fails unless `e` (resolved over `schema`) is BOOLEAN.
+pub fn expect_boolean(e: &Expr, schema: &PlanSchema, class: &str, what: &str) -> Result<()> {
+    let t = e.data_type(schema)?;
+    if t == DataType::Boolean || t == DataType::Null {
+        return Ok(());
+    }
+    Err(EngineError::analysis(
+        format!("DATATYPE_MISMATCH.{class}"),
+        format!(
+            "Cannot resolve \"{e}\" due to data type mismatch: the {what} expects a \"BOOLEAN\" type, but got \"{}\". SQLSTATE: 42K09",
+            sql_type_name(&t)
+        ),
+    ))
+}

@@ -1,0 +1,460 @@
+//! The table over a set of files: one [`FileFormat`] decodes files, this module adds what
+//! all formats share: partition columns, projection, partition-value pruning, limits, one
+//! scan partition per file, and Spark's `FileScan` line for `explain`.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
+use arrow::datatypes::{Field, Schema, SchemaRef};
+use engine_core::Result;
+
+use super::listing::{FileEntry, Listing};
+use super::pruning::{self, ColumnStats, Stat};
+use crate::expr::Expr;
+use crate::logical::{FilterPushdown, TableProvider};
+use crate::physical::plan::{BatchIter, ExecutionPlan, ExecutionPlanRef, TaskContext};
+use crate::types::simple_string;
+
+/// Counters a scan updates while it runs (for metrics and tests).
+#[derive(Debug, Default)]
+pub struct ScanMetrics {
+    /// Records dropped (DROPMALFORMED) or nulled (PERMISSIVE) because they were malformed.
+    pub malformed_records: AtomicUsize,
+    /// Files skipped because their partition values cannot match the filters.
+    pub files_pruned: AtomicUsize,
+    /// Parquet row groups decoded.
+    pub row_groups_read: AtomicUsize,
+    /// Parquet row groups skipped by their statistics.
+    pub row_groups_pruned: AtomicUsize,
+}
+
+impl ScanMetrics {
+    /// The current value of a counter.
+    pub fn get(counter: &AtomicUsize) -> usize {
+        counter.load(Ordering::Relaxed)
+    }
+
+    /// Adds `n` to a counter.
+    pub fn add(counter: &AtomicUsize, n: usize) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+/// What a file format needs to read one file.
+#[derive(Debug, Clone)]
+pub struct FileRead<'a> {
+    /// The file.
+    pub file: &'a FileEntry,
+    /// The table's data schema (without partition columns).
+    pub data_schema: &'a SchemaRef,
+    /// Indices into `data_schema`, ascending: the columns the batches must have, in order.
+    pub columns: &'a [usize],
+    /// Filters resolved against the table schema (the format may use them to skip data).
+    pub filters: &'a [Expr],
+    /// Rows the scan needs at most.
+    pub limit: Option<usize>,
+    /// The part of the file to read (from [`FileFormat::splits`]); `None` = all of it.
+    pub split: Option<&'a [usize]>,
+    /// Counters to update.
+    pub metrics: &'a Arc<ScanMetrics>,
+}
+
+/// A file format: decodes one file into batches of `ctx.batch_size()` rows.
+pub trait FileFormat: Send + Sync + fmt::Debug {
+    /// `csv`, `json`, `parquet`, `text`.
+    fn name(&self) -> &'static str;
+
+    /// Reads one file. Batches have exactly the columns of `read.columns` (possibly none,
+    /// then only a row count).
+    fn open(&self, read: &FileRead<'_>, ctx: &Arc<TaskContext>) -> Result<BatchIter>;
+
+    /// Cuts a file into independently readable parts of about `target_bytes` each, so a
+    /// big file is read by several tasks (Parquet: runs of row groups). `vec![None]` means
+    /// the file is read whole.
+    fn splits(&self, _file: &FileEntry, _target_bytes: u64) -> Result<Vec<Option<Vec<usize>>>> {
+        Ok(vec![None])
+    }
+
+    /// How the format uses a filter on its data columns.
+    fn supports_filter(&self, _filter: &Expr, _data_schema: &SchemaRef) -> FilterPushdown {
+        FilterPushdown::Unsupported
+    }
+}
+
+/// Picks `columns` of a batch; keeps the row count when no column is left.
+pub fn project_batch(batch: &RecordBatch, columns: &[usize]) -> Result<RecordBatch> {
+    if columns.is_empty() {
+        let schema = Arc::new(Schema::empty());
+        let opts = RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+        return Ok(RecordBatch::try_new_with_options(schema, vec![], &opts)?);
+    }
+    Ok(batch.project(columns)?)
+}
+
+/// A table over files of one format.
+#[derive(Debug)]
+pub struct FileTable {
+    format: Arc<dyn FileFormat>,
+    listing: Listing,
+    data_schema: SchemaRef,
+    schema: SchemaRef,
+    metrics: Arc<ScanMetrics>,
+}
+
+impl FileTable {
+    /// A table of `listing`'s files with `data_schema` plus the listing's partition columns
+    /// (a partition column that is also in the data schema is taken from the directory).
+    pub fn new(format: Arc<dyn FileFormat>, listing: Listing, data_schema: SchemaRef) -> Self {
+        let part_names: Vec<&String> = listing
+            .partition_schema
+            .fields()
+            .iter()
+            .map(|f| f.name())
+            .collect();
+        let data_fields: Vec<Arc<Field>> = data_schema
+            .fields()
+            .iter()
+            .filter(|f| !part_names.iter().any(|p| p.eq_ignore_ascii_case(f.name())))
+            .cloned()
+            .collect();
+        let data_schema = Arc::new(Schema::new(data_fields));
+        let mut fields: Vec<Arc<Field>> = data_schema.fields().iter().cloned().collect();
+        fields.extend(listing.partition_schema.fields().iter().cloned());
+        FileTable {
+            format,
+            listing,
+            data_schema,
+            schema: Arc::new(Schema::new(fields)),
+            metrics: Arc::new(ScanMetrics::default()),
+        }
+    }
+
+    /// The counters of every scan of this table.
+    pub fn metrics(&self) -> &Arc<ScanMetrics> {
+        &self.metrics
+    }
+
+    /// The files.
+    pub fn listing(&self) -> &Listing {
+        &self.listing
+    }
+
+    fn is_partition_column(&self, name: &str) -> bool {
+        self.listing
+            .partition_schema
+            .fields()
+            .iter()
+            .any(|f| f.name() == name)
+    }
+
+    fn partition_stats(&self, file: &FileEntry, name: &str) -> Option<ColumnStats> {
+        let idx = self.listing.partition_schema.index_of(name).ok()?;
+        let v = file.partition_values.get(idx)?;
+        let s = Stat::from_scalar(v);
+        Some(ColumnStats {
+            data_type: self.listing.partition_schema.field(idx).data_type().clone(),
+            min: s.clone(),
+            max: s,
+            null_count: Some(u64::from(v.is_null())),
+            row_count: 1,
+        })
+    }
+}
+
+impl TableProvider for FileTable {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn describe(&self) -> String {
+        let roots: Vec<String> = self
+            .listing
+            .roots
+            .iter()
+            .map(|r| r.display().to_string())
+            .collect();
+        format!("{} [{}]", self.format.name(), roots.join(", "))
+    }
+
+    fn supports_filter(&self, filter: &Expr) -> FilterPushdown {
+        if pruning::is_prunable(filter, &|c| self.is_partition_column(c)) {
+            return FilterPushdown::Inexact;
+        }
+        self.format.supports_filter(filter, &self.data_schema)
+    }
+
+    fn scan(
+        &self,
+        projection: Option<&[usize]>,
+        filters: &[Expr],
+        limit: Option<usize>,
+        ctx: &Arc<TaskContext>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let projection: Vec<usize> = match projection {
+            Some(p) => p.to_vec(),
+            None => (0..self.schema.fields().len()).collect(),
+        };
+        let schema = Arc::new(self.schema.project(&projection)?);
+        let files: Vec<FileEntry> = self
+            .listing
+            .files
+            .iter()
+            .filter(|f| {
+                let skip = filters.iter().any(|flt| {
+                    pruning::is_prunable(flt, &|c| self.is_partition_column(c))
+                        && pruning::can_skip(flt, &|c| self.partition_stats(f, c))
+                });
+                if skip {
+                    ScanMetrics::add(&self.metrics.files_pruned, 1);
+                }
+                !skip
+            })
+            .cloned()
+            .collect();
+        let target = max_partition_bytes(ctx)?;
+        let mut splits = Vec::with_capacity(files.len());
+        for (i, f) in files.iter().enumerate() {
+            for part in self.format.splits(f, target)? {
+                splits.push((i, part));
+            }
+        }
+        Ok(Arc::new(FileScanExec {
+            splits,
+            format: self.format.clone(),
+            roots: self
+                .listing
+                .roots
+                .iter()
+                .map(|r| r.display().to_string())
+                .collect(),
+            files,
+            data_schema: self.data_schema.clone(),
+            projection,
+            schema,
+            filters: filters.to_vec(),
+            limit,
+            metrics: self.metrics.clone(),
+        }))
+    }
+}
+
+/// `spark.sql.files.maxPartitionBytes`: the size of one scan task (default 128 MiB).
+pub const MAX_PARTITION_BYTES: &str = "spark.sql.files.maxPartitionBytes";
+
+fn max_partition_bytes(ctx: &TaskContext) -> Result<u64> {
+    let Some(v) = ctx.conf.get(MAX_PARTITION_BYTES) else {
+        return Ok(128 * 1024 * 1024);
+    };
+    let lower = v.trim().to_ascii_lowercase();
+    let t = lower.strip_suffix('b').unwrap_or(&lower);
+    let (num, mult) = match t.chars().last() {
+        Some('k') => (&t[..t.len() - 1], 1u64 << 10),
+        Some('m') => (&t[..t.len() - 1], 1 << 20),
+        Some('g') => (&t[..t.len() - 1], 1 << 30),
+        _ => (t, 1),
+    };
+    num.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .map(|n| n * mult)
+        .ok_or_else(|| {
+            engine_core::EngineError::invalid_option(
+                MAX_PARTITION_BYTES,
+                format!("`{v}` is not a size; use bytes or a size such as `64m`"),
+            )
+        })
+}
+
+/// Reads files: one partition per file, or per split of a big file.
+#[derive(Debug)]
+pub struct FileScanExec {
+    /// (index into `files`, part of the file) per output partition.
+    splits: Vec<(usize, Option<Vec<usize>>)>,
+    format: Arc<dyn FileFormat>,
+    roots: Vec<String>,
+    files: Vec<FileEntry>,
+    data_schema: SchemaRef,
+    projection: Vec<usize>,
+    schema: SchemaRef,
+    filters: Vec<Expr>,
+    limit: Option<usize>,
+    metrics: Arc<ScanMetrics>,
+}
+
+impl FileScanExec {
+    /// The files this scan reads (after partition pruning).
+    pub fn files(&self) -> &[FileEntry] {
+        &self.files
+    }
+}
+
+impl ExecutionPlan for FileScanExec {
+    fn name(&self) -> &'static str {
+        "FileScan"
+    }
+
+    fn describe(&self) -> String {
+        let cols: Vec<&str> = self
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect();
+        let pushed: Vec<String> = self
+            .filters
+            .iter()
+            .map(pruning::spark_filter_string)
+            .collect();
+        let n_data = self.data_schema.fields().len();
+        let read_fields: Vec<Arc<Field>> = self
+            .projection
+            .iter()
+            .filter(|i| **i < n_data)
+            .map(|i| self.data_schema.fields()[*i].clone())
+            .collect();
+        let read_schema = arrow::datatypes::DataType::Struct(read_fields.into());
+        format!(
+            "FileScan {} [{}] Location: [{}], PushedFilters: [{}], ReadSchema: {}",
+            self.format.name(),
+            cols.join(","),
+            self.roots.join(", "),
+            pushed.join(", "),
+            simple_string(&read_schema)
+        )
+    }
+
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn children(&self) -> Vec<ExecutionPlanRef> {
+        vec![]
+    }
+
+    fn output_partitions(&self) -> usize {
+        self.splits.len().max(1)
+    }
+
+    fn execute(&self, partition: usize, ctx: &Arc<TaskContext>) -> Result<BatchIter> {
+        let Some((file_idx, split)) = self.splits.get(partition) else {
+            return Ok(Box::new(std::iter::empty()));
+        };
+        let file = &self.files[*file_idx];
+        let n_data = self.data_schema.fields().len();
+        let mut columns: Vec<usize> = self
+            .projection
+            .iter()
+            .copied()
+            .filter(|i| *i < n_data)
+            .collect();
+        columns.sort_unstable();
+        columns.dedup();
+        let inner = self.format.open(
+            &FileRead {
+                file,
+                data_schema: &self.data_schema,
+                columns: &columns,
+                filters: &self.filters,
+                limit: self.limit,
+                split: split.as_deref(),
+                metrics: &self.metrics,
+            },
+            ctx,
+        )?;
+        let projection = self.projection.clone();
+        let schema = self.schema.clone();
+        let values = file.partition_values.clone();
+        let mut remaining = self.limit.unwrap_or(usize::MAX);
+        let iter = inner.map_while(move |batch| {
+            if remaining == 0 {
+                return None;
+            }
+            Some(batch.and_then(|b| {
+                let b = if b.num_rows() > remaining {
+                    b.slice(0, remaining)
+                } else {
+                    b
+                };
+                remaining -= b.num_rows();
+                let n = b.num_rows();
+                let cols = projection
+                    .iter()
+                    .map(|i| {
+                        if *i < n_data {
+                            let pos = columns.binary_search(i).unwrap_or(0);
+                            Ok(b.column(pos).clone())
+                        } else {
+                            values[*i - n_data].to_array(n)
+                        }
+                    })
+                    .collect::<Result<Vec<ArrayRef>>>()?;
+                let opts = RecordBatchOptions::new().with_row_count(Some(n));
+                Ok(RecordBatch::try_new_with_options(
+                    schema.clone(),
+                    cols,
+                    &opts,
+                )?)
+            }))
+        });
+        Ok(Box::new(iter))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conf::SessionConf;
+    use crate::datasource::listing::list_files;
+    use crate::datasource::options::Options;
+    use crate::datasource::text::{TextFormat, text_schema};
+    use crate::expr::{BinaryOperator, Column};
+    use crate::physical::plan::collect;
+    use crate::scalar::ScalarValue;
+
+    #[test]
+    fn partition_filters_skip_files_and_partition_columns_are_filled() {
+        let dir = tempfile::tempdir().unwrap();
+        for (d, text) in [("d=1", "a\nb\n"), ("d=2", "c\n"), ("d=3", "e\n")] {
+            std::fs::create_dir_all(dir.path().join(d)).unwrap();
+            std::fs::write(dir.path().join(d).join("x.txt"), text).unwrap();
+        }
+        let listing = list_files(&[dir.path().display().to_string()]).unwrap();
+        let format = Arc::new(TextFormat::new(&Options::default()).unwrap());
+        let t = FileTable::new(format, listing, text_schema());
+        let filter = Expr::BinaryOp {
+            left: Box::new(Expr::Column(Column::new(None, "d"))),
+            op: BinaryOperator::GtEq,
+            right: Box::new(Expr::Literal(ScalarValue::Int32(Some(2)))),
+        };
+        assert_eq!(t.supports_filter(&filter), FilterPushdown::Inexact);
+        let c = Arc::new(TaskContext::new(Arc::new(SessionConf::new())).unwrap());
+        let plan = t.scan(Some(&[1, 0]), &[filter], None, &c).unwrap();
+        assert_eq!(plan.output_partitions(), 2);
+        assert_eq!(ScanMetrics::get(&t.metrics().files_pruned), 1);
+        let b = collect(&plan, &c).unwrap();
+        let b = arrow::compute::concat_batches(&plan.schema(), &b).unwrap();
+        assert_eq!(b.schema().field(0).name(), "d");
+        let d = b
+            .column(0)
+            .as_any()
+            .downcast_ref::<arrow::array::Int32Array>()
+            .unwrap();
+        assert_eq!(d.values().to_vec(), vec![2, 3]);
+    }
+
+    #[test]
+    fn partition_bytes_parse() {
+        let mut conf = SessionConf::new();
+        conf.set(MAX_PARTITION_BYTES, "64m");
+        let c = TaskContext::new(Arc::new(conf)).unwrap();
+        assert_eq!(max_partition_bytes(&c).unwrap(), 64 << 20);
+        let mut conf = SessionConf::new();
+        conf.set(MAX_PARTITION_BYTES, "lots");
+        let c = TaskContext::new(Arc::new(conf)).unwrap();
+        let e = max_partition_bytes(&c).unwrap_err().to_string();
+        assert!(e.contains(MAX_PARTITION_BYTES), "{e}");
+    }
+}

@@ -1,0 +1,903 @@
+//! `sqlparser` expressions to the engine's unresolved [`Expr`]s, with Spark's literal typing
+//! and names.
+//!
+//! Choices worth knowing:
+//! - Numbers follow Spark: `1` INT (BIGINT, then DECIMAL(p,0) when too large), `1.5`
+//!   DECIMAL(2,1), `1.5E0`/`1.5D` DOUBLE, `1F` FLOAT, `1L` BIGINT, `1S` SMALLINT, `1Y`
+//!   TINYINT, `1.5BD` DECIMAL; a minus sign directly before a number is part of the literal
+//!   (`-2147483648` is an INT named `-2147483648`).
+//! - `a || b` is `concat(a, b)`, as Spark's parser rewrites it.
+//! - Subscripts: `arr[i]` becomes `element_at(arr, i + 1)` (Spark's `[]` is 0-based,
+//!   `element_at` 1-based) and `m['k']` becomes `element_at(m, 'k')`. The choice is made
+//!   from the index's syntax, so a map with non-string keys indexed by a number is read as
+//!   an array; the select list names such items Spark's way (`arr[0]`).
+//! - `count(*)` is `count(1)`, as Spark names it.
+
+use arrow::datatypes::DataType;
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+use chrono_tz::Tz;
+use sqlparser::ast;
+
+use engine_core::{EngineError, Result};
+
+use crate::expr::{BinaryOperator, CastMode, Expr, LikeKind, call, lit};
+use crate::scalar::ScalarValue;
+
+/// What expression translation needs from the session.
+#[derive(Debug, Clone, Copy)]
+pub struct ExprContext {
+    /// `spark.sql.session.timeZone`, for `TIMESTAMP '...'` literals without a zone.
+    pub time_zone: Tz,
+}
+
+impl Default for ExprContext {
+    fn default() -> Self {
+        ExprContext { time_zone: Tz::UTC }
+    }
+}
+
+fn unsupported(what: impl std::fmt::Display) -> EngineError {
+    EngineError::Unsupported(format!("{what} in SQL expressions"))
+}
+
+/// Translates one expression.
+pub fn sql_to_expr(e: &ast::Expr, ctx: &ExprContext) -> Result<Expr> {
+    use ast::Expr as A;
+    let conv = |x: &ast::Expr| sql_to_expr(x, ctx);
+    Ok(match e {
+        A::Identifier(id) => ident_expr(id)?,
+        A::CompoundIdentifier(ids) => {
+            Expr::UnresolvedColumn(ids.iter().map(|i| i.value.clone()).collect())
+        }
+        A::CompoundFieldAccess { root, access_chain } => {
+            let mut cur = conv(root)?;
+            for access in access_chain {
+                cur = match access {
+                    ast::AccessExpr::Dot(ast::Expr::Identifier(id)) => match cur {
+                        Expr::UnresolvedColumn(mut parts) => {
+                            parts.push(id.value.clone());
+                            Expr::UnresolvedColumn(parts)
+                        }
+                        other => other.field(&id.value),
+                    },
+                    ast::AccessExpr::Dot(other) => {
+                        return Err(unsupported(format!("the field access `.{other}`")));
+                    }
+                    ast::AccessExpr::Subscript(ast::Subscript::Index { index }) => {
+                        subscript(cur, index, ctx)?
+                    }
+                    ast::AccessExpr::Subscript(s) => {
+                        return Err(unsupported(format!("the array slice `[{s}]`")));
+                    }
+                };
+            }
+            cur
+        }
+        A::Value(v) => Expr::Literal(value_literal(&v.value)?),
+        A::TypedString(ts) => Expr::Literal(typed_literal(ts, ctx)?),
+        A::Nested(inner) => conv(inner)?,
+        A::IsNull(x) => conv(x)?.is_null(),
+        A::IsNotNull(x) => conv(x)?.is_not_null(),
+        A::IsTrue(x) => conv(x)?.eq_null_safe(lit(true)),
+        A::IsFalse(x) => conv(x)?.eq_null_safe(lit(false)),
+        A::IsNotTrue(x) => Expr::Not(Box::new(conv(x)?.eq_null_safe(lit(true)))),
+        A::IsNotFalse(x) => Expr::Not(Box::new(conv(x)?.eq_null_safe(lit(false)))),
+        A::IsUnknown(x) => conv(x)?.is_null(),
+        A::IsNotUnknown(x) => conv(x)?.is_not_null(),
+        A::IsDistinctFrom(a, b) => Expr::Not(Box::new(conv(a)?.eq_null_safe(conv(b)?))),
+        A::IsNotDistinctFrom(a, b) => conv(a)?.eq_null_safe(conv(b)?),
+        A::InList {
+            expr,
+            list,
+            negated,
+        } => Expr::InList {
+            expr: Box::new(conv(expr)?),
+            list: list.iter().map(conv).collect::<Result<_>>()?,
+            negated: *negated,
+        },
+        A::Between {
+            expr,
+            negated,
+            low,
+            high,
+        } => {
+            let b = conv(expr)?.between(conv(low)?, conv(high)?);
+            if *negated { Expr::Not(Box::new(b)) } else { b }
+        }
+        A::BinaryOp { left, op, right } => binary(conv(left)?, op, conv(right)?)?,
+        A::UnaryOp { op, expr } => unary(op, expr, ctx)?,
+        A::Like {
+            negated,
+            any,
+            expr,
+            pattern,
+            escape_char,
+        }
+        | A::ILike {
+            negated,
+            any,
+            expr,
+            pattern,
+            escape_char,
+        } => {
+            if *any {
+                return Err(unsupported("LIKE ANY"));
+            }
+            if escape_char.is_some() {
+                return Err(unsupported("LIKE ... ESCAPE"));
+            }
+            Expr::Like {
+                expr: Box::new(conv(expr)?),
+                pattern: Box::new(conv(pattern)?),
+                kind: if matches!(e, A::ILike { .. }) {
+                    LikeKind::ILike
+                } else {
+                    LikeKind::Like
+                },
+                negated: *negated,
+            }
+        }
+        A::RLike {
+            negated,
+            expr,
+            pattern,
+            ..
+        } => Expr::Like {
+            expr: Box::new(conv(expr)?),
+            pattern: Box::new(conv(pattern)?),
+            kind: LikeKind::RLike,
+            negated: *negated,
+        },
+        A::Cast {
+            kind,
+            expr,
+            data_type,
+            format,
+        } => {
+            if format.is_some() {
+                return Err(unsupported("CAST ... FORMAT"));
+            }
+            let to = sql_data_type(data_type)?;
+            let mode = match kind {
+                ast::CastKind::TryCast | ast::CastKind::SafeCast => CastMode::Try,
+                ast::CastKind::Cast | ast::CastKind::DoubleColon => CastMode::Ansi,
+            };
+            Expr::Cast {
+                expr: Box::new(conv(expr)?),
+                to,
+                mode,
+            }
+        }
+        A::Case {
+            operand,
+            conditions,
+            else_result,
+            ..
+        } => Expr::Case {
+            operand: operand
+                .as_ref()
+                .map(|o| conv(o).map(Box::new))
+                .transpose()?,
+            branches: conditions
+                .iter()
+                .map(|w| Ok((conv(&w.condition)?, conv(&w.result)?)))
+                .collect::<Result<_>>()?,
+            otherwise: else_result
+                .as_ref()
+                .map(|o| conv(o).map(Box::new))
+                .transpose()?,
+        },
+        A::Function(f) => function(f, ctx)?,
+        A::Substring {
+            expr,
+            substring_from,
+            substring_for,
+            ..
+        } => {
+            let mut args = vec![conv(expr)?];
+            match substring_from {
+                Some(from) => args.push(conv(from)?),
+                None => args.push(lit(1)),
+            }
+            if let Some(n) = substring_for {
+                args.push(conv(n)?);
+            }
+            call("substring", args)
+        }
+        A::Trim {
+            trim_where,
+            trim_what,
+            expr,
+            trim_characters,
+        } => {
+            let name = match trim_where {
+                Some(ast::TrimWhereField::Leading) => "ltrim",
+                Some(ast::TrimWhereField::Trailing) => "rtrim",
+                _ => "trim",
+            };
+            let mut args = vec![conv(expr)?];
+            if let Some(w) = trim_what {
+                args.push(conv(w)?);
+            }
+            if let Some(chars) = trim_characters {
+                for c in chars {
+                    args.push(conv(c)?);
+                }
+            }
+            call(name, args)
+        }
+        A::Extract { field, expr, .. } => {
+            call("date_part", vec![lit(field.to_string()), conv(expr)?])
+        }
+        A::Position { expr, r#in } => call("position", vec![conv(expr)?, conv(r#in)?]),
+        A::Ceil { expr, field } | A::Floor { expr, field } => {
+            let name = if matches!(e, A::Ceil { .. }) {
+                "ceil"
+            } else {
+                "floor"
+            };
+            let mut args = vec![conv(expr)?];
+            match field {
+                ast::CeilFloorKind::Scale(v) => args.push(Expr::Literal(value_literal(&v.value)?)),
+                ast::CeilFloorKind::DateTimeField(ast::DateTimeField::NoDateTime) => {}
+                ast::CeilFloorKind::DateTimeField(f) => {
+                    return Err(unsupported(format!("{name}(... TO {f})")));
+                }
+            }
+            call(name, args)
+        }
+        A::Array(arr) => call(
+            "array",
+            arr.elem.iter().map(conv).collect::<Result<Vec<_>>>()?,
+        ),
+        A::Wildcard(_) => Expr::Star(None),
+        A::QualifiedWildcard(name, _) => Expr::Star(Some(super::parser::object_name_parts(name)?)),
+        A::Interval(_) => return Err(unsupported("INTERVAL literals")),
+        A::Subquery(_) | A::Exists { .. } | A::InSubquery { .. } => {
+            return Err(unsupported("subqueries"));
+        }
+        A::Lambda(_) => return Err(unsupported("lambda functions")),
+        other => return Err(unsupported(format!("the expression `{other}`"))),
+    })
+}
+
+/// A single identifier: a column, or a number with a Spark type suffix (`10L`, `1.5D`),
+/// which the tokenizer reads as an identifier starting with a digit.
+fn ident_expr(id: &ast::Ident) -> Result<Expr> {
+    if id.quote_style.is_none() && id.value.starts_with(|c: char| c.is_ascii_digit()) {
+        return Ok(Expr::Literal(number_literal(&id.value)?));
+    }
+    Ok(Expr::UnresolvedColumn(vec![id.value.clone()]))
+}
+
+fn subscript(base: Expr, index: &ast::Expr, ctx: &ExprContext) -> Result<Expr> {
+    let idx = sql_to_expr(index, ctx)?;
+    let key = match idx {
+        // A string key: a map lookup.
+        Expr::Literal(ScalarValue::Utf8(_)) => idx,
+        // A constant position: shift it to element_at's 1-based index now.
+        Expr::Literal(ScalarValue::Int32(Some(i))) => lit(i.saturating_add(1)),
+        Expr::Literal(ScalarValue::Int64(Some(i))) => lit(i.saturating_add(1)),
+        other => other + lit(1),
+    };
+    Ok(call("element_at", vec![base, key]))
+}
+
+fn binary(left: Expr, op: &ast::BinaryOperator, right: Expr) -> Result<Expr> {
+    use ast::BinaryOperator as B;
+    let op = match op {
+        B::Plus => BinaryOperator::Plus,
+        B::Minus => BinaryOperator::Minus,
+        B::Multiply => BinaryOperator::Multiply,
+        B::Divide => BinaryOperator::Divide,
+        B::Modulo => BinaryOperator::Modulo,
+        B::MyIntegerDivide | B::DuckIntegerDivide => BinaryOperator::IntDivide,
+        B::Gt => BinaryOperator::Gt,
+        B::Lt => BinaryOperator::Lt,
+        B::GtEq => BinaryOperator::GtEq,
+        B::LtEq => BinaryOperator::LtEq,
+        B::Eq => BinaryOperator::Eq,
+        B::NotEq => BinaryOperator::NotEq,
+        B::Spaceship => BinaryOperator::NullSafeEq,
+        B::And => BinaryOperator::And,
+        B::Or => BinaryOperator::Or,
+        // Spark's parser turns `a || b` into `concat(a, b)` (strings and arrays alike).
+        B::StringConcat => return Ok(call("concat", vec![left, right])),
+        other => return Err(unsupported(format!("the operator `{other}`"))),
+    };
+    Ok(Expr::BinaryOp {
+        left: Box::new(left),
+        op,
+        right: Box::new(right),
+    })
+}
+
+fn unary(op: &ast::UnaryOperator, expr: &ast::Expr, ctx: &ExprContext) -> Result<Expr> {
+    use ast::UnaryOperator as U;
+    match op {
+        U::Minus => {
+            // `-5` is one literal in Spark (`-2147483648` is an INT named `-2147483648`).
+            if let Some(text) = number_text(expr) {
+                return Ok(Expr::Literal(number_literal(&format!("-{text}"))?));
+            }
+            Ok(Expr::Negative(Box::new(sql_to_expr(expr, ctx)?)))
+        }
+        // Spark keeps `+x` as `(+ x)`, a no-op; the engine drops it.
+        U::Plus => sql_to_expr(expr, ctx),
+        U::Not | U::BangNot => Ok(Expr::Not(Box::new(sql_to_expr(expr, ctx)?))),
+        other => Err(unsupported(format!("the unary operator `{other}`"))),
+    }
+}
+
+/// The text of a numeric literal (`5`, `1.5`, `10L`), if `e` is one.
+fn number_text(e: &ast::Expr) -> Option<String> {
+    match e {
+        ast::Expr::Value(v) => match &v.value {
+            ast::Value::Number(n, _) => Some(n.to_string()),
+            _ => None,
+        },
+        ast::Expr::Identifier(id)
+            if id.quote_style.is_none() && id.value.starts_with(|c: char| c.is_ascii_digit()) =>
+        {
+            Some(id.value.clone())
+        }
+        _ => None,
+    }
+}
+
+fn value_literal(v: &ast::Value) -> Result<ScalarValue> {
+    use ast::Value as V;
+    Ok(match v {
+        V::Number(n, long) => {
+            let text = if *long {
+                format!("{n}L")
+            } else {
+                n.to_string()
+            };
+            number_literal(&text)?
+        }
+        V::SingleQuotedString(s)
+        | V::DoubleQuotedString(s)
+        | V::TripleSingleQuotedString(s)
+        | V::TripleDoubleQuotedString(s)
+        | V::SingleQuotedRawStringLiteral(s)
+        | V::DoubleQuotedRawStringLiteral(s)
+        | V::NationalStringLiteral(s)
+        | V::EscapedStringLiteral(s) => ScalarValue::Utf8(Some(s.clone())),
+        V::HexStringLiteral(h) => ScalarValue::Binary(Some(hex_bytes(h)?)),
+        V::Boolean(b) => ScalarValue::Boolean(Some(*b)),
+        V::Null => ScalarValue::Null,
+        other => return Err(unsupported(format!("the literal `{other}`"))),
+    })
+}
+
+fn hex_bytes(h: &str) -> Result<Vec<u8>> {
+    // Spark pads an odd number of digits with a leading zero.
+    let padded = if h.len() % 2 == 1 {
+        format!("0{h}")
+    } else {
+        h.to_string()
+    };
+    (0..padded.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&padded[i..i + 2], 16).map_err(|_| invalid_literal("X", h)))
+        .collect()
+}
+
+fn invalid_literal(ty: &str, value: &str) -> EngineError {
+    EngineError::Parse(format!(
+        "[INVALID_TYPED_LITERAL] The value of the typed literal \"{ty}\" is invalid: '{value}'. SQLSTATE: 42604"
+    ))
+}
+
+/// Parses a Spark numeric literal, with its optional type suffix and sign.
+pub fn number_literal(text: &str) -> Result<ScalarValue> {
+    let lower = text.to_ascii_lowercase();
+    let out_of_range = |ty: &str| {
+        EngineError::Parse(format!(
+            "[INVALID_NUMERIC_LITERAL_RANGE] Numeric literal {text} is outside the valid range for {ty}. SQLSTATE: 22003"
+        ))
+    };
+    let bad = || EngineError::Parse(format!("Syntax error at or near '{text}'. SQLSTATE: 42601"));
+    if let Some(body) = lower.strip_suffix("bd") {
+        return decimal_literal(body).ok_or_else(bad);
+    }
+    if let Some(body) = lower.strip_suffix('d') {
+        return body
+            .parse::<f64>()
+            .map(|v| ScalarValue::Float64(Some(v)))
+            .map_err(|_| bad());
+    }
+    if let Some(body) = lower.strip_suffix('f') {
+        return body
+            .parse::<f32>()
+            .map(|v| ScalarValue::Float32(Some(v)))
+            .map_err(|_| bad());
+    }
+    if let Some(body) = lower.strip_suffix('l') {
+        return body
+            .parse::<i64>()
+            .map(|v| ScalarValue::Int64(Some(v)))
+            .map_err(|_| out_of_range("bigint"));
+    }
+    if let Some(body) = lower.strip_suffix('s') {
+        return body
+            .parse::<i16>()
+            .map(|v| ScalarValue::Int16(Some(v)))
+            .map_err(|_| out_of_range("smallint"));
+    }
+    if let Some(body) = lower.strip_suffix('y') {
+        return body
+            .parse::<i8>()
+            .map(|v| ScalarValue::Int8(Some(v)))
+            .map_err(|_| out_of_range("tinyint"));
+    }
+    if lower.contains('e') {
+        return lower
+            .parse::<f64>()
+            .map(|v| ScalarValue::Float64(Some(v)))
+            .map_err(|_| bad());
+    }
+    if lower.contains('.') {
+        return decimal_literal(&lower).ok_or_else(bad);
+    }
+    if let Ok(v) = lower.parse::<i32>() {
+        return Ok(ScalarValue::Int32(Some(v)));
+    }
+    if let Ok(v) = lower.parse::<i64>() {
+        return Ok(ScalarValue::Int64(Some(v)));
+    }
+    decimal_literal(&lower).ok_or_else(bad)
+}
+
+/// A decimal literal typed as Java's `BigDecimal` would be: precision = significant digits,
+/// scale = digits after the point, precision at least the scale.
+fn decimal_literal(text: &str) -> Option<ScalarValue> {
+    let (neg, body) = match text.strip_prefix('-') {
+        Some(b) => (true, b),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let (int_part, frac_part) = body.split_once('.').unwrap_or((body, ""));
+    if !int_part
+        .chars()
+        .chain(frac_part.chars())
+        .all(|c| c.is_ascii_digit())
+        || (int_part.is_empty() && frac_part.is_empty())
+    {
+        return None;
+    }
+    let digits = format!("{int_part}{frac_part}");
+    let significant = digits.trim_start_matches('0');
+    let scale = frac_part.len();
+    let precision = significant.len().max(1).max(scale);
+    if precision > 38 {
+        return None;
+    }
+    let unscaled: i128 = if significant.is_empty() {
+        0
+    } else {
+        significant.parse().ok()?
+    };
+    Some(ScalarValue::Decimal128(
+        Some(if neg { -unscaled } else { unscaled }),
+        precision as u8,
+        scale as i8,
+    ))
+}
+
+/// A SQL type as written (`INT`, `DECIMAL(10,2)`, `ARRAY<STRING>`) as an Arrow type.
+pub fn sql_data_type(dt: &ast::DataType) -> Result<DataType> {
+    crate::types::parse_data_type(&dt.to_string())
+}
+
+fn typed_literal(ts: &ast::TypedString, ctx: &ExprContext) -> Result<ScalarValue> {
+    let text = match &ts.value.value {
+        ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => s.clone(),
+        other => return Err(unsupported(format!("the typed literal value `{other}`"))),
+    };
+    let ty = ts.data_type.to_string().to_uppercase();
+    match ty.as_str() {
+        "DATE" => parse_date(&text)
+            .map(|d| ScalarValue::Date32(Some(days_since_epoch(d))))
+            .ok_or_else(|| invalid_literal("DATE", &text)),
+        "TIMESTAMP" | "TIMESTAMP_LTZ" => parse_timestamp(&text, Some(ctx.time_zone))
+            .map(|us| ScalarValue::TimestampMicros(Some(us), Some("UTC".into())))
+            .ok_or_else(|| invalid_literal("TIMESTAMP", &text)),
+        "TIMESTAMP_NTZ" => parse_timestamp(&text, None)
+            .map(|us| ScalarValue::TimestampMicros(Some(us), None))
+            .ok_or_else(|| invalid_literal("TIMESTAMP_NTZ", &text)),
+        "X" | "BINARY" => Ok(ScalarValue::Binary(Some(hex_bytes(&text)?))),
+        other => Err(unsupported(format!("typed literals of type {other}"))),
+    }
+}
+
+fn days_since_epoch(d: NaiveDate) -> i32 {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    (d - epoch).num_days() as i32
+}
+
+/// Spark's date literal forms: `yyyy`, `yyyy-[m]m`, `yyyy-[m]m-[d]d`, optionally followed
+/// by `T`/space and anything (ignored).
+fn parse_date(text: &str) -> Option<NaiveDate> {
+    let t = text.trim();
+    let date_part = t.split(['T', ' ']).next()?;
+    let mut it = date_part.split('-');
+    let y: i32 = it.next()?.parse().ok()?;
+    let m: u32 = it.next().map_or(Some(1), |s| s.parse().ok())?;
+    let d: u32 = it.next().map_or(Some(1), |s| s.parse().ok())?;
+    if it.next().is_some() {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(y, m, d)
+}
+
+/// Spark's timestamp literal forms: a date, then optionally `T`/space and
+/// `HH:mm[:ss[.fraction]]`, then an optional zone (`Z`, `+02:00`, `UTC`, a region id).
+/// Without a zone the wall-clock time is read in `zone` (`None`: TIMESTAMP_NTZ, kept as is).
+fn parse_timestamp(text: &str, zone: Option<Tz>) -> Option<i64> {
+    let t = text.trim();
+    let (date_s, rest) = match t.find(['T', ' ']) {
+        Some(i) => (&t[..i], t[i + 1..].trim_start()),
+        None => (t, ""),
+    };
+    let date = parse_date(date_s)?;
+    // The time runs while digits, ':' and '.' continue; the rest is the zone.
+    let time_end = rest
+        .find(|c: char| !(c.is_ascii_digit() || c == ':' || c == '.'))
+        .unwrap_or(rest.len());
+    let (time_s, zone_s) = (&rest[..time_end], rest[time_end..].trim());
+    let time = if time_s.is_empty() {
+        NaiveTime::MIN
+    } else {
+        let (hms, frac) = time_s.split_once('.').unwrap_or((time_s, ""));
+        let mut parts = hms.split(':');
+        let h: u32 = parts.next()?.parse().ok()?;
+        let mi: u32 = parts.next().map_or(Some(0), |s| s.parse().ok())?;
+        let s: u32 = parts.next().map_or(Some(0), |s| s.parse().ok())?;
+        if frac.len() > 9 || !frac.chars().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        let micros: u32 = if frac.is_empty() {
+            0
+        } else {
+            format!("{frac:0<6}")[..6].parse().ok()?
+        };
+        NaiveTime::from_hms_micro_opt(h, mi, s, micros)?
+    };
+    let local = NaiveDateTime::new(date, time);
+    let to_micros = |dt: chrono::DateTime<chrono::Utc>| dt.timestamp_micros();
+    if !zone_s.is_empty() {
+        let tz = crate::format::parse_time_zone(zone_s)?;
+        return Some(to_micros(
+            tz.from_local_datetime(&local).earliest()?.to_utc(),
+        ));
+    }
+    match zone {
+        None => Some(local.and_utc().timestamp_micros()),
+        Some(tz) => {
+            let resolved = tz.from_local_datetime(&local);
+            let dt = match resolved.earliest() {
+                Some(dt) => dt,
+                // A wall-clock time in a DST gap: Spark moves it forward by the gap.
+                None => tz
+                    .from_local_datetime(&(local + chrono::Duration::hours(1)))
+                    .earliest()?,
+            };
+            Some(to_micros(dt.to_utc()))
+        }
+    }
+}
+
+fn function(f: &ast::Function, ctx: &ExprContext) -> Result<Expr> {
+    let parts = super::parser::object_name_parts(&f.name)?;
+    let name = match parts.as_slice() {
+        [n] => n.to_lowercase(),
+        _ => {
+            return Err(unsupported(format!(
+                "the qualified function name `{}`",
+                f.name
+            )));
+        }
+    };
+    if f.over.is_some() {
+        return Err(unsupported(format!(
+            "window functions (`{name}(...) OVER`)"
+        )));
+    }
+    if f.filter.is_some() {
+        return Err(unsupported("aggregate FILTER (WHERE ...) clauses"));
+    }
+    if !f.within_group.is_empty() {
+        return Err(unsupported("WITHIN GROUP"));
+    }
+    if !matches!(f.parameters, ast::FunctionArguments::None) {
+        return Err(unsupported(format!("parameterised function `{name}`")));
+    }
+    let (args, distinct) = match &f.args {
+        ast::FunctionArguments::None => (vec![], false),
+        ast::FunctionArguments::Subquery(_) => return Err(unsupported("subqueries")),
+        ast::FunctionArguments::List(list) => {
+            if !list.clauses.is_empty() {
+                return Err(unsupported(format!(
+                    "the clauses `{}` in a call of `{name}`",
+                    list.clauses
+                        .iter()
+                        .map(|c| c.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                )));
+            }
+            let distinct = matches!(
+                list.duplicate_treatment,
+                Some(ast::DuplicateTreatment::Distinct)
+            );
+            let mut args = Vec::with_capacity(list.args.len());
+            for a in &list.args {
+                let ast::FunctionArg::Unnamed(arg) = a else {
+                    return Err(unsupported(format!("named arguments (in `{name}`)")));
+                };
+                args.push(match arg {
+                    ast::FunctionArgExpr::Expr(x) => sql_to_expr(x, ctx)?,
+                    // `count(*)` counts rows: Spark rewrites it to `count(1)`.
+                    ast::FunctionArgExpr::Wildcard if name == "count" => lit(1),
+                    ast::FunctionArgExpr::Wildcard => Expr::Star(None),
+                    ast::FunctionArgExpr::QualifiedWildcard(q) => {
+                        Expr::Star(Some(super::parser::object_name_parts(q)?))
+                    }
+                    ast::FunctionArgExpr::WildcardWithOptions(_) => {
+                        return Err(unsupported("`* EXCEPT (...)` in function arguments"));
+                    }
+                });
+            }
+            (args, distinct)
+        }
+    };
+    Ok(Expr::UnresolvedFunction {
+        name,
+        args,
+        distinct,
+    })
+}
+
+/// Spark's name for a select-list expression when the engine's translation would display
+/// differently (`between(a, 1, 2)`, `arr[0]`, `m[k]`, `(+ a)`); `None` when they agree.
+pub fn spark_name(e: &ast::Expr, ctx: &ExprContext) -> Result<Option<String>> {
+    use ast::Expr as A;
+    Ok(match e {
+        A::Between {
+            expr,
+            negated,
+            low,
+            high,
+        } => {
+            let inner = format!(
+                "between({}, {}, {})",
+                display_name(expr, ctx)?,
+                display_name(low, ctx)?,
+                display_name(high, ctx)?
+            );
+            Some(if *negated {
+                format!("(NOT {inner})")
+            } else {
+                inner
+            })
+        }
+        A::CompoundFieldAccess { root, access_chain }
+            if access_chain
+                .iter()
+                .any(|a| matches!(a, ast::AccessExpr::Subscript(_))) =>
+        {
+            let mut name = display_name(root, ctx)?;
+            for a in access_chain {
+                match a {
+                    ast::AccessExpr::Subscript(ast::Subscript::Index { index }) => {
+                        name = format!("{name}[{}]", display_name(index, ctx)?);
+                    }
+                    // `s[0].f` is named after its last field, like `s.f`.
+                    ast::AccessExpr::Dot(ast::Expr::Identifier(id)) => name = id.value.clone(),
+                    _ => return Ok(None),
+                }
+            }
+            Some(name)
+        }
+        A::UnaryOp {
+            op: ast::UnaryOperator::Plus,
+            expr,
+        } if number_text(expr).is_none() => Some(format!("(+ {})", display_name(expr, ctx)?)),
+        A::Nested(inner) => spark_name(inner, ctx)?,
+        _ => None,
+    })
+}
+
+fn display_name(e: &ast::Expr, ctx: &ExprContext) -> Result<String> {
+    match spark_name(e, ctx)? {
+        Some(n) => Ok(n),
+        None => Ok(sql_to_expr(e, ctx)?.to_string()),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn parse(sql: &str) -> Expr {
+        let ast = super::super::parser::parse_expr(sql).unwrap();
+        sql_to_expr(&ast, &ExprContext::default()).unwrap()
+    }
+
+    fn ty_and_name(sql: &str) -> (DataType, String) {
+        match parse(sql) {
+            Expr::Literal(v) => (v.data_type(), v.to_string()),
+            other => panic!("not a literal: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn numbers_are_typed_like_spark() {
+        assert_eq!(ty_and_name("1"), (DataType::Int32, "1".into()));
+        assert_eq!(ty_and_name("-5"), (DataType::Int32, "-5".into()));
+        assert_eq!(
+            ty_and_name("-2147483648"),
+            (DataType::Int32, "-2147483648".into())
+        );
+        assert_eq!(ty_and_name("2147483648").0, DataType::Int64);
+        assert_eq!(
+            ty_and_name("1.5"),
+            (DataType::Decimal128(2, 1), "1.5".into())
+        );
+        assert_eq!(
+            ty_and_name("0.05"),
+            (DataType::Decimal128(2, 2), "0.05".into())
+        );
+        assert_eq!(
+            ty_and_name(".5"),
+            (DataType::Decimal128(1, 1), "0.5".into())
+        );
+        assert_eq!(
+            ty_and_name("99999999999999999999").0,
+            DataType::Decimal128(20, 0)
+        );
+        assert_eq!(ty_and_name("1.5D"), (DataType::Float64, "1.5".into()));
+        assert_eq!(ty_and_name("1.5E0"), (DataType::Float64, "1.5".into()));
+        assert_eq!(ty_and_name("1e10"), (DataType::Float64, "1.0E10".into()));
+        assert_eq!(ty_and_name("10L"), (DataType::Int64, "10".into()));
+        assert_eq!(ty_and_name("2Y"), (DataType::Int8, "2".into()));
+        assert_eq!(ty_and_name("3S"), (DataType::Int16, "3".into()));
+        assert_eq!(
+            ty_and_name("1.5BD"),
+            (DataType::Decimal128(2, 1), "1.5".into())
+        );
+        assert_eq!(ty_and_name("2.5F").0, DataType::Float32);
+    }
+
+    #[test]
+    fn other_literals() {
+        assert_eq!(ty_and_name("'a'"), (DataType::Utf8, "a".into()));
+        assert_eq!(ty_and_name("\"a\""), (DataType::Utf8, "a".into()));
+        assert_eq!(ty_and_name("TRUE"), (DataType::Boolean, "true".into()));
+        assert_eq!(ty_and_name("NULL"), (DataType::Null, "NULL".into()));
+        assert_eq!(
+            ty_and_name("DATE '2020-01-02'"),
+            (DataType::Date32, "DATE '2020-01-02'".into())
+        );
+        assert_eq!(
+            ty_and_name("TIMESTAMP '2020-01-01 10:00:00+02:00'").1,
+            "TIMESTAMP '2020-01-01 08:00:00'"
+        );
+        assert_eq!(
+            ty_and_name("TIMESTAMP '2020-01-01 00:00:00.5'").1,
+            "TIMESTAMP '2020-01-01 00:00:00.5'"
+        );
+        assert_eq!(ty_and_name("X'0A'").0, DataType::Binary);
+        assert!(
+            sql_to_expr(
+                &super::super::parser::parse_expr("DATE '2020-13-01'").unwrap(),
+                &ExprContext::default()
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn timestamp_literals_use_the_session_zone() {
+        let ctx = ExprContext {
+            time_zone: chrono_tz::America::Los_Angeles,
+        };
+        let ast = super::super::parser::parse_expr("TIMESTAMP '2020-01-01 00:00:00'").unwrap();
+        match sql_to_expr(&ast, &ctx).unwrap() {
+            Expr::Literal(ScalarValue::TimestampMicros(Some(us), _)) => {
+                assert_eq!(us, 1_577_865_600_000_000)
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn expressions_display_with_spark_names() {
+        let cases = [
+            ("a + 1", "(a + 1)"),
+            ("t.a * 2", "(t.a * 2)"),
+            ("a DIV 2", "(a div 2)"),
+            ("a <=> b", "(a <=> b)"),
+            ("a % 2", "(a % 2)"),
+            ("NOT a", "(NOT a)"),
+            ("-a", "(- a)"),
+            ("a IN (1, 2)", "(a IN (1, 2))"),
+            ("a NOT IN (1)", "(NOT (a IN (1)))"),
+            ("'x' || 'y'", "concat(x, y)"),
+            ("s LIKE 'a%'", "s LIKE a%"),
+            ("s NOT LIKE 'a%'", "(NOT s LIKE a%)"),
+            ("s ILIKE 'A%'", "ilike(s, A%)"),
+            ("s RLIKE 'b'", "RLIKE(s, b)"),
+            ("s REGEXP 'b'", "RLIKE(s, b)"),
+            ("s NOT RLIKE 'b'", "(NOT RLIKE(s, b))"),
+            ("count(*)", "count(1)"),
+            ("COUNT(DISTINCT a)", "count(DISTINCT a)"),
+            ("UPPER(s)", "upper(s)"),
+            ("CAST(a AS STRING)", "CAST(a AS STRING)"),
+            ("try_cast('x' AS INT)", "TRY_CAST(x AS INT)"),
+            ("a::bigint", "CAST(a AS BIGINT)"),
+            ("CAST(a AS DECIMAL(10, 2))", "CAST(a AS DECIMAL(10,2))"),
+            ("CAST(a AS ARRAY<INT>)", "CAST(a AS ARRAY<INT>)"),
+            (
+                "CASE WHEN a > 1 THEN 'x' ELSE 'y' END",
+                "CASE WHEN (a > 1) THEN x ELSE y END",
+            ),
+            ("CASE a WHEN 1 THEN 'o' END", "CASE a WHEN 1 THEN o END"),
+            ("a IS NULL", "(a IS NULL)"),
+            ("a IS NOT NULL", "(a IS NOT NULL)"),
+            ("a IS DISTINCT FROM 1", "(NOT (a <=> 1))"),
+            ("arr[0]", "element_at(arr, 1)"),
+            ("m['k']", "element_at(m, k)"),
+            ("arr[i]", "element_at(arr, (i + 1))"),
+            ("s.f.g", "g"),
+            ("(a + 1) * 2", "((a + 1) * 2)"),
+        ];
+        for (sql, name) in cases {
+            assert_eq!(parse(sql).output_name(), name, "{sql}");
+        }
+        assert_eq!(
+            parse("s.f.g"),
+            Expr::UnresolvedColumn(vec!["s".into(), "f".into(), "g".into()])
+        );
+        assert_eq!(parse("`a.b`"), Expr::UnresolvedColumn(vec!["a.b".into()]));
+        assert!(matches!(parse("x.y[1].z"), Expr::GetField { name, .. } if name == "z"));
+    }
+
+    #[test]
+    fn spark_names_of_rewritten_forms() {
+        let name = |sql: &str| {
+            spark_name(
+                &super::super::parser::parse_expr(sql).unwrap(),
+                &ExprContext::default(),
+            )
+            .unwrap()
+        };
+        assert_eq!(
+            name("a BETWEEN 1 AND 2").as_deref(),
+            Some("between(a, 1, 2)")
+        );
+        assert_eq!(
+            name("a NOT BETWEEN 1 AND 2").as_deref(),
+            Some("(NOT between(a, 1, 2))")
+        );
+        assert_eq!(name("arr[0]").as_deref(), Some("arr[0]"));
+        assert_eq!(name("m['k']").as_deref(), Some("m[k]"));
+        assert_eq!(name("a + 1"), None);
+    }
+
+    #[test]
+    fn unsupported_constructs_are_named() {
+        let err = |sql: &str| {
+            sql_to_expr(
+                &super::super::parser::parse_expr(sql).unwrap(),
+                &ExprContext::default(),
+            )
+            .unwrap_err()
+            .to_string()
+        };
+        assert!(err("row_number() OVER (ORDER BY a)").contains("window functions"));
+        assert!(err("a IN (SELECT 1)").contains("subqueries"));
+    }
+}

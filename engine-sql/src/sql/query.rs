@@ -1,0 +1,1308 @@
+//! Queries (`SELECT`, set operations, `VALUES`, `WITH`) to unresolved logical plans.
+//!
+//! The plans keep names as written (`UnresolvedRelation`, `UnresolvedColumn`,
+//! `UnresolvedFunction`, `Star`); the analyzer binds them. A few Spark rules need more than
+//! syntax: the column lists of a `JOIN ... USING`, `GROUP BY` aliases that must not shadow
+//! input columns, ordinals over `*`. For those the planner asks the analyzer for the schema
+//! of a sub-plan when it has a session (see [`SqlPlanner::with_session`]).
+//!
+//! Shape of a `SELECT` with aggregates:
+//!
+//! ```text
+//! Sort (ORDER BY over the output; hidden keys are projected and removed again)
+//! +- Project [select list, aggregates replaced by columns of the Aggregate's output]
+//!    +- Filter (HAVING)
+//!       +- Aggregate [group exprs], [group exprs, agg(x) AS `agg(x)`, ...]
+//!          +- Filter (WHERE)
+//!             +- FROM (joins, subqueries, views)
+//! ```
+
+use std::sync::Arc;
+
+use arrow::datatypes::{Schema, SchemaRef};
+use arrow::record_batch::{RecordBatch, RecordBatchOptions};
+use sqlparser::ast;
+
+use engine_core::{EngineError, Result};
+
+use super::expr::{ExprContext, spark_name, sql_to_expr};
+use super::parser::object_name_parts;
+use crate::datasource::memory::MemoryExec;
+use crate::expr::{Expr, SortExpr, call, conjunction};
+use crate::logical::{Join, JoinType, LogicalPlan, Scan, TableProvider};
+use crate::physical::plan::{ExecutionPlanRef, TaskContext};
+use crate::schema::PlanSchema;
+use crate::session::Session;
+
+/// Aggregate names known even before the function registry lists them, so the planner
+/// shapes the query right (an unknown function still fails in the analyzer).
+const AGGREGATES: &[&str] = &[
+    "any",
+    "any_value",
+    "approx_count_distinct",
+    "array_agg",
+    "avg",
+    "bit_and",
+    "bit_or",
+    "bit_xor",
+    "bool_and",
+    "bool_or",
+    "collect_list",
+    "collect_set",
+    "corr",
+    "count",
+    "count_if",
+    "covar_pop",
+    "covar_samp",
+    "every",
+    "first",
+    "first_value",
+    "kurtosis",
+    "last",
+    "last_value",
+    "listagg",
+    "max",
+    "max_by",
+    "mean",
+    "median",
+    "min",
+    "min_by",
+    "mode",
+    "percentile",
+    "percentile_approx",
+    "product",
+    "skewness",
+    "some",
+    "std",
+    "stddev",
+    "stddev_pop",
+    "stddev_samp",
+    "string_agg",
+    "sum",
+    "try_avg",
+    "try_sum",
+    "var_pop",
+    "var_samp",
+    "variance",
+];
+
+/// True for a call of an aggregate function.
+pub fn is_aggregate_call(e: &Expr) -> bool {
+    match e {
+        Expr::UnresolvedFunction { name, .. } => {
+            let n = name.to_lowercase();
+            AGGREGATES.contains(&n.as_str()) || crate::functions::is_aggregate_name(&n)
+        }
+        Expr::AggregateFunction { .. } => true,
+        _ => false,
+    }
+}
+
+fn contains_aggregate(e: &Expr) -> bool {
+    e.any(&is_aggregate_call)
+}
+
+fn collect_aggregates(e: &Expr, out: &mut Vec<Expr>) {
+    if is_aggregate_call(e) {
+        if !out.contains(e) {
+            out.push(e.clone());
+        }
+    } else {
+        for c in e.children() {
+            collect_aggregates(c, out);
+        }
+    }
+}
+
+/// The relation of a single row and no columns: `SELECT 1` reads from it.
+#[derive(Debug)]
+pub struct OneRowRelation;
+
+impl TableProvider for OneRowRelation {
+    fn schema(&self) -> SchemaRef {
+        Arc::new(Schema::empty())
+    }
+
+    fn describe(&self) -> String {
+        "OneRowRelation".into()
+    }
+
+    fn scan(
+        &self,
+        _projection: Option<&[usize]>,
+        _filters: &[Expr],
+        _limit: Option<usize>,
+        _ctx: &Arc<TaskContext>,
+    ) -> Result<ExecutionPlanRef> {
+        let schema = self.schema();
+        let batch = RecordBatch::try_new_with_options(
+            schema.clone(),
+            vec![],
+            &RecordBatchOptions::new().with_row_count(Some(1)),
+        )?;
+        Ok(Arc::new(MemoryExec::new(schema, vec![vec![batch]])))
+    }
+}
+
+/// A plan reading [`OneRowRelation`].
+pub fn one_row_relation() -> LogicalPlan {
+    LogicalPlan::Scan(Scan {
+        source: Arc::new(OneRowRelation),
+        qualifier: None,
+        projection: None,
+        filters: vec![],
+        limit: None,
+    })
+}
+
+fn unsupported(what: impl std::fmt::Display) -> EngineError {
+    EngineError::Unsupported(format!("{what} in SQL queries"))
+}
+
+/// Translates queries; holds the CTEs in scope.
+#[derive(Debug)]
+pub struct SqlPlanner<'a> {
+    session: Option<&'a Session>,
+    ctx: ExprContext,
+    /// Visible CTEs, innermost last (searched from the end so inner ones shadow outer).
+    ctes: Vec<(String, Arc<LogicalPlan>)>,
+}
+
+/// One select-list item, translated.
+#[derive(Debug, Clone)]
+struct Item {
+    /// The expression as it will be projected (aliased when the user or Spark names it).
+    expr: Expr,
+    /// The expression without its alias, for matching `GROUP BY`/`ORDER BY` keys.
+    bare: Expr,
+    /// The user's alias, if any.
+    alias: Option<String>,
+}
+
+impl Item {
+    fn name(&self) -> String {
+        self.expr.output_name()
+    }
+
+    fn is_star(&self) -> bool {
+        matches!(self.expr, Expr::Star(_))
+    }
+
+    /// An expression selecting this item from the output of the projection it is part of.
+    fn reference(&self) -> Expr {
+        match &self.expr {
+            Expr::UnresolvedColumn(parts) => Expr::UnresolvedColumn(parts.clone()),
+            Expr::Star(q) => Expr::Star(q.clone()),
+            other => Expr::UnresolvedColumn(vec![other.output_name()]),
+        }
+    }
+}
+
+impl<'a> SqlPlanner<'a> {
+    /// A planner without a session: purely syntactic (used by tests); `USING` joins then
+    /// keep both key columns and ordinals over `*` fail.
+    pub fn new(ctx: ExprContext) -> Self {
+        SqlPlanner {
+            session: None,
+            ctx,
+            ctes: vec![],
+        }
+    }
+
+    /// A planner that may analyze sub-plans with `session` to learn their columns.
+    pub fn with_session(session: &'a Session) -> Result<Self> {
+        let tz = session.conf().time_zone()?;
+        Ok(SqlPlanner {
+            session: Some(session),
+            ctx: ExprContext { time_zone: tz },
+            ctes: vec![],
+        })
+    }
+
+    fn expr(&self, e: &ast::Expr) -> Result<Expr> {
+        sql_to_expr(e, &self.ctx)
+    }
+
+    /// The analyzed schema of `plan`, when a session is at hand and analysis succeeds.
+    fn schema_of(&self, plan: &LogicalPlan) -> Option<PlanSchema> {
+        let session = self.session?;
+        let analyzed = crate::analyzer::analyze(&Arc::new(plan.clone()), session).ok()?;
+        analyzed.schema().ok()
+    }
+
+    /// Output column names of `plan`, from its shape or (failing that) from analysis.
+    fn output_names(&self, plan: &LogicalPlan) -> Result<Vec<String>> {
+        match plan {
+            LogicalPlan::Projection { exprs, .. }
+                if !exprs.iter().any(|e| matches!(e, Expr::Star(_))) =>
+            {
+                return Ok(exprs.iter().map(|e| e.output_name()).collect());
+            }
+            LogicalPlan::Filter { input, .. }
+            | LogicalPlan::Sort { input, .. }
+            | LogicalPlan::Limit { input, .. }
+            | LogicalPlan::Distinct { input }
+            | LogicalPlan::SubqueryAlias { input, .. } => return self.output_names(input),
+            LogicalPlan::Union { inputs } if !inputs.is_empty() => {
+                return self.output_names(&inputs[0]);
+            }
+            _ => {}
+        }
+        match self.schema_of(plan) {
+            Some(s) => Ok(s.fields().iter().map(|f| f.name().to_string()).collect()),
+            None => Err(unsupported(
+                "naming the columns of this relation before analysis",
+            )),
+        }
+    }
+
+    /// Plans a whole query: CTEs, body, `ORDER BY`, `LIMIT`.
+    pub fn plan_query(&mut self, q: &ast::Query) -> Result<LogicalPlan> {
+        let saved = self.ctes.len();
+        let result = self.plan_query_inner(q);
+        self.ctes.truncate(saved);
+        result
+    }
+
+    fn plan_query_inner(&mut self, q: &ast::Query) -> Result<LogicalPlan> {
+        if q.fetch.is_some() || !q.locks.is_empty() || q.for_clause.is_some() {
+            return Err(unsupported("FETCH/FOR/locking clauses"));
+        }
+        if !q.pipe_operators.is_empty() {
+            return Err(unsupported("pipe operators (|>)"));
+        }
+        if let Some(with) = &q.with {
+            if with.recursive {
+                return Err(unsupported("WITH RECURSIVE"));
+            }
+            for cte in &with.cte_tables {
+                let mut plan = self.plan_query(&cte.query)?;
+                if !cte.alias.columns.is_empty() {
+                    let names: Vec<String> = cte
+                        .alias
+                        .columns
+                        .iter()
+                        .map(|c| c.name.value.clone())
+                        .collect();
+                    plan = self.rename_columns(plan, &names)?;
+                }
+                self.ctes
+                    .push((cte.alias.name.value.clone(), Arc::new(plan)));
+            }
+        }
+        let order_by: Vec<ast::OrderByExpr> = match &q.order_by {
+            None => vec![],
+            Some(ob) => match &ob.kind {
+                ast::OrderByKind::Expressions(v) => v.clone(),
+                ast::OrderByKind::All(_) => return Err(unsupported("ORDER BY ALL")),
+            },
+        };
+        let mut plan = match q.body.as_ref() {
+            ast::SetExpr::Select(s) => self.plan_select(s, &order_by)?,
+            other => {
+                let plan = self.plan_set_expr(other)?;
+                if order_by.is_empty() {
+                    plan
+                } else {
+                    self.sort_over_output(plan, &order_by)?
+                }
+            }
+        };
+        if let Some(limit) = &q.limit_clause {
+            match limit {
+                ast::LimitClause::LimitOffset {
+                    limit,
+                    offset,
+                    limit_by,
+                } => {
+                    if offset.is_some() || !limit_by.is_empty() {
+                        return Err(unsupported("OFFSET"));
+                    }
+                    if let Some(l) = limit {
+                        plan = LogicalPlan::Limit {
+                            n: self.limit_value(l)?,
+                            input: Arc::new(plan),
+                        };
+                    }
+                }
+                ast::LimitClause::OffsetCommaLimit { .. } => {
+                    return Err(unsupported("LIMIT offset, count"));
+                }
+            }
+        }
+        Ok(plan)
+    }
+
+    fn limit_value(&self, e: &ast::Expr) -> Result<usize> {
+        match self.expr(e)? {
+            Expr::Literal(v) => {
+                let n = match v {
+                    crate::scalar::ScalarValue::Int32(Some(n)) => n as i64,
+                    crate::scalar::ScalarValue::Int64(Some(n)) => n,
+                    crate::scalar::ScalarValue::Int16(Some(n)) => n as i64,
+                    crate::scalar::ScalarValue::Int8(Some(n)) => n as i64,
+                    other => {
+                        return Err(EngineError::analysis(
+                            "INVALID_LIMIT_LIKE_EXPRESSION.DATA_TYPE",
+                            format!(
+                                "The limit like expression \"{other}\" is invalid. The limit expression must be integer type, but got \"{}\". SQLSTATE: 42K0E",
+                                crate::types::sql_type_name(&other.data_type())
+                            ),
+                        ));
+                    }
+                };
+                if n < 0 {
+                    return Err(EngineError::analysis(
+                        "INVALID_LIMIT_LIKE_EXPRESSION.IS_NEGATIVE",
+                        format!(
+                            "The limit like expression \"{n}\" is invalid. The limit expression must be equal to or greater than 0, but got {n}. SQLSTATE: 42K0E"
+                        ),
+                    ));
+                }
+                Ok(n as usize)
+            }
+            other => Err(EngineError::analysis(
+                "INVALID_LIMIT_LIKE_EXPRESSION.IS_UNFOLDABLE",
+                format!(
+                    "The limit like expression \"{other}\" is invalid. The limit expression must evaluate to a constant value. SQLSTATE: 42K0E"
+                ),
+            )),
+        }
+    }
+
+    fn plan_set_expr(&mut self, e: &ast::SetExpr) -> Result<LogicalPlan> {
+        match e {
+            ast::SetExpr::Select(s) => self.plan_select(s, &[]),
+            ast::SetExpr::Query(q) => self.plan_query(q),
+            ast::SetExpr::Values(v) => self.plan_values(v),
+            ast::SetExpr::SetOperation {
+                left,
+                op,
+                set_quantifier,
+                right,
+            } => {
+                if !matches!(op, ast::SetOperator::Union) {
+                    return Err(unsupported(format!("{op}")));
+                }
+                let all = match set_quantifier {
+                    ast::SetQuantifier::All => true,
+                    ast::SetQuantifier::Distinct | ast::SetQuantifier::None => false,
+                    other => return Err(unsupported(format!("UNION {other}"))),
+                };
+                let l = self.plan_set_expr(left)?;
+                let r = self.plan_set_expr(right)?;
+                // Chains of UNION ALL become one n-ary Union, as Spark's CombineUnions does.
+                let mut inputs = match l {
+                    LogicalPlan::Union { inputs } if all => inputs,
+                    other => vec![Arc::new(other)],
+                };
+                inputs.push(Arc::new(r));
+                let union = LogicalPlan::Union { inputs };
+                Ok(if all {
+                    union
+                } else {
+                    LogicalPlan::Distinct {
+                        input: Arc::new(union),
+                    }
+                })
+            }
+            ast::SetExpr::Table(t) => {
+                let mut parts = vec![];
+                parts.extend(t.schema_name.clone());
+                parts.extend(t.table_name.clone());
+                Ok(self.relation(parts))
+            }
+            other => Err(unsupported(format!("the statement `{other}`"))),
+        }
+    }
+
+    /// `VALUES (..), (..)`: one projection of the one-row relation per row, columns
+    /// `col1..colN`, united (the analyzer widens the types across rows).
+    fn plan_values(&mut self, v: &ast::Values) -> Result<LogicalPlan> {
+        let mut inputs = Vec::with_capacity(v.rows.len());
+        let width = v.rows.first().map_or(0, |r| r.len());
+        for row in &v.rows {
+            if row.len() != width {
+                return Err(EngineError::analysis(
+                    "INVALID_INLINE_TABLE.NUM_COLUMNS_MISMATCH",
+                    format!(
+                        "Invalid inline table. Inline table expected {width} columns but found {} columns in row {}. SQLSTATE: 42000",
+                        row.len(),
+                        inputs.len()
+                    ),
+                ));
+            }
+            let exprs = row
+                .iter()
+                .enumerate()
+                .map(|(i, e)| Ok(self.expr(e)?.alias(format!("col{}", i + 1))))
+                .collect::<Result<Vec<_>>>()?;
+            inputs.push(Arc::new(LogicalPlan::Projection {
+                exprs,
+                input: Arc::new(one_row_relation()),
+            }));
+        }
+        match inputs.len() {
+            0 => Err(unsupported("empty VALUES")),
+            1 => Ok(Arc::unwrap_or_clone(inputs.remove(0))),
+            _ => Ok(LogicalPlan::Union { inputs }),
+        }
+    }
+
+    fn relation(&self, parts: Vec<String>) -> LogicalPlan {
+        if let [name] = parts.as_slice()
+            && let Some((cte_name, plan)) = self
+                .ctes
+                .iter()
+                .rev()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            return LogicalPlan::SubqueryAlias {
+                alias: cte_name.clone(),
+                input: plan.clone(),
+            };
+        }
+        LogicalPlan::UnresolvedRelation(parts)
+    }
+
+    /// Renames the output columns of `plan` (`AS t(x, y)`, `WITH t(x, y)`).
+    fn rename_columns(&self, plan: LogicalPlan, names: &[String]) -> Result<LogicalPlan> {
+        let old = self.output_names(&plan)?;
+        if old.len() != names.len() {
+            return Err(EngineError::analysis(
+                "ASSIGNMENT_ARITY_MISMATCH",
+                format!(
+                    "The number of columns or variables assigned or aliased: {} does not match the number of source values: {}. SQLSTATE: 42802",
+                    names.len(),
+                    old.len()
+                ),
+            ));
+        }
+        Ok(LogicalPlan::Projection {
+            exprs: old
+                .iter()
+                .zip(names)
+                .map(|(o, n)| Expr::UnresolvedColumn(vec![o.clone()]).alias(n.clone()))
+                .collect(),
+            input: Arc::new(plan),
+        })
+    }
+
+    fn with_alias(
+        &self,
+        plan: LogicalPlan,
+        alias: &Option<ast::TableAlias>,
+    ) -> Result<LogicalPlan> {
+        let Some(alias) = alias else {
+            return Ok(plan);
+        };
+        let mut plan = plan;
+        if !alias.columns.is_empty() {
+            let names: Vec<String> = alias.columns.iter().map(|c| c.name.value.clone()).collect();
+            plan = self.rename_columns(plan, &names)?;
+        }
+        Ok(LogicalPlan::SubqueryAlias {
+            alias: alias.name.value.clone(),
+            input: Arc::new(plan),
+        })
+    }
+
+    fn plan_table_factor(&mut self, t: &ast::TableFactor) -> Result<LogicalPlan> {
+        match t {
+            ast::TableFactor::Table {
+                name,
+                alias,
+                args,
+                version,
+                sample,
+                ..
+            } => {
+                if args.is_some() {
+                    return Err(unsupported(format!("the table-valued function `{name}`")));
+                }
+                if version.is_some() || sample.is_some() {
+                    return Err(unsupported("time travel and TABLESAMPLE"));
+                }
+                let plan = self.relation(object_name_parts(name)?);
+                self.with_alias(plan, alias)
+            }
+            ast::TableFactor::Derived {
+                lateral,
+                subquery,
+                alias,
+                sample,
+            } => {
+                if *lateral || sample.is_some() {
+                    return Err(unsupported("LATERAL subqueries and TABLESAMPLE"));
+                }
+                let plan = self.plan_query(subquery)?;
+                self.with_alias(plan, alias)
+            }
+            ast::TableFactor::NestedJoin {
+                table_with_joins,
+                alias,
+            } => {
+                let plan = self.plan_table_with_joins(table_with_joins)?;
+                self.with_alias(plan, alias)
+            }
+            other => Err(unsupported(format!("the relation `{other}`"))),
+        }
+    }
+
+    fn plan_table_with_joins(&mut self, t: &ast::TableWithJoins) -> Result<LogicalPlan> {
+        let mut plan = self.plan_table_factor(&t.relation)?;
+        for j in &t.joins {
+            let right = self.plan_table_factor(&j.relation)?;
+            use ast::JoinOperator as J;
+            let (join_type, constraint) = match &j.join_operator {
+                J::Join(c) | J::Inner(c) => (JoinType::Inner, c),
+                J::Left(c) | J::LeftOuter(c) => (JoinType::Left, c),
+                J::Right(c) | J::RightOuter(c) => (JoinType::Right, c),
+                J::FullOuter(c) => (JoinType::Full, c),
+                J::CrossJoin(c) => (JoinType::Cross, c),
+                J::Semi(c) | J::LeftSemi(c) => (JoinType::LeftSemi, c),
+                J::Anti(c) | J::LeftAnti(c) => (JoinType::LeftAnti, c),
+                other => return Err(unsupported(format!("the join `{other:?}`"))),
+            };
+            plan = self.plan_join(plan, right, join_type, constraint)?;
+        }
+        Ok(plan)
+    }
+
+    fn plan_join(
+        &mut self,
+        left: LogicalPlan,
+        right: LogicalPlan,
+        join_type: JoinType,
+        constraint: &ast::JoinConstraint,
+    ) -> Result<LogicalPlan> {
+        let join = |condition: Option<Expr>, jt: JoinType| {
+            LogicalPlan::Join(Join {
+                left: Arc::new(left.clone()),
+                right: Arc::new(right.clone()),
+                join_type: jt,
+                condition,
+            })
+        };
+        match constraint {
+            ast::JoinConstraint::On(e) => {
+                let cond = self.expr(e)?;
+                // `CROSS JOIN ... ON` is an inner join in Spark.
+                let jt = if join_type == JoinType::Cross {
+                    JoinType::Inner
+                } else {
+                    join_type
+                };
+                Ok(join(Some(cond), jt))
+            }
+            ast::JoinConstraint::None => Ok(join(None, join_type)),
+            ast::JoinConstraint::Using(names) => {
+                let keys = names
+                    .iter()
+                    .map(|n| {
+                        let parts = object_name_parts(n)?;
+                        match parts.as_slice() {
+                            [k] => Ok(k.clone()),
+                            _ => Err(unsupported(format!("the qualified USING column `{n}`"))),
+                        }
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                self.plan_using_join(left, right, join_type, keys)
+            }
+            ast::JoinConstraint::Natural => {
+                let (Some(ls), Some(rs)) = (self.schema_of(&left), self.schema_of(&right)) else {
+                    return Err(unsupported(
+                        "NATURAL JOIN over relations of unknown columns",
+                    ));
+                };
+                let keys: Vec<String> = ls
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().to_string())
+                    .filter(|n| rs.fields().iter().any(|r| r.name().eq_ignore_ascii_case(n)))
+                    .collect();
+                self.plan_using_join(left, right, join_type, keys)
+            }
+        }
+    }
+
+    /// `JOIN ... USING (k, ...)`: equality on the keys, then Spark's output order: the keys
+    /// once (from the left side; the right for RIGHT joins; `coalesce` for FULL), then the
+    /// other left columns, then the other right columns.
+    fn plan_using_join(
+        &mut self,
+        left: LogicalPlan,
+        right: LogicalPlan,
+        join_type: JoinType,
+        keys: Vec<String>,
+    ) -> Result<LogicalPlan> {
+        let ls = self.schema_of(&left);
+        let rs = self.schema_of(&right);
+        let qualifier = |schema: &Option<PlanSchema>, plan: &LogicalPlan, key: &str| {
+            let from_schema = schema.as_ref().and_then(|s| {
+                s.fields()
+                    .iter()
+                    .find(|f| f.name().eq_ignore_ascii_case(key))
+                    .and_then(|f| f.qualifier.clone())
+            });
+            from_schema.or_else(|| plan_qualifier(plan))
+        };
+        let side_col = |q: Option<String>, key: &str| -> Result<Expr> {
+            match q {
+                Some(q) => Ok(Expr::UnresolvedColumn(vec![q, key.to_string()])),
+                None => Err(unsupported(format!(
+                    "USING ({key}) between relations without names; give both sides an alias"
+                ))),
+            }
+        };
+        let mut conds = Vec::with_capacity(keys.len());
+        let mut key_outputs = Vec::with_capacity(keys.len());
+        for k in &keys {
+            let l = side_col(qualifier(&ls, &left, k), k)?;
+            let r = side_col(qualifier(&rs, &right, k), k)?;
+            key_outputs.push(match join_type {
+                JoinType::Right => r.clone(),
+                JoinType::Full => call("coalesce", vec![l.clone(), r.clone()]).alias(k.clone()),
+                _ => l.clone(),
+            });
+            conds.push(l.eq(r));
+        }
+        let join_type = if join_type == JoinType::Cross {
+            JoinType::Inner
+        } else {
+            join_type
+        };
+        let join = LogicalPlan::Join(Join {
+            left: Arc::new(left),
+            right: Arc::new(right),
+            join_type,
+            condition: conjunction(conds),
+        });
+        let (Some(ls), Some(rs)) = (ls, rs) else {
+            // Without a session (syntax-only tests) the column lists are unknown: keep the
+            // join's own output.
+            return Ok(join);
+        };
+        let is_key = |n: &str| keys.iter().any(|k| k.eq_ignore_ascii_case(n));
+        let mut exprs = key_outputs;
+        let side_fields = |s: &PlanSchema| -> Vec<Expr> {
+            s.fields()
+                .iter()
+                .filter(|f| !is_key(f.name()))
+                .map(|f| {
+                    let mut parts: Vec<String> = f.qualifier.iter().cloned().collect();
+                    parts.push(f.name().to_string());
+                    Expr::UnresolvedColumn(parts)
+                })
+                .collect()
+        };
+        exprs.extend(side_fields(&ls));
+        if join_type.outputs_right() {
+            exprs.extend(side_fields(&rs));
+        }
+        Ok(LogicalPlan::Projection {
+            exprs,
+            input: Arc::new(join),
+        })
+    }
+
+    fn plan_from(&mut self, from: &[ast::TableWithJoins]) -> Result<LogicalPlan> {
+        let mut plan: Option<LogicalPlan> = None;
+        for t in from {
+            let next = self.plan_table_with_joins(t)?;
+            plan = Some(match plan {
+                None => next,
+                // `FROM a, b`: an inner join without a condition, as Spark plans it.
+                Some(left) => LogicalPlan::Join(Join {
+                    left: Arc::new(left),
+                    right: Arc::new(next),
+                    join_type: JoinType::Inner,
+                    condition: None,
+                }),
+            });
+        }
+        Ok(plan.unwrap_or_else(one_row_relation))
+    }
+
+    fn select_items(&self, s: &ast::Select) -> Result<Vec<Item>> {
+        let mut items = Vec::with_capacity(s.projection.len());
+        for p in &s.projection {
+            items.push(match p {
+                ast::SelectItem::UnnamedExpr(e) => {
+                    let bare = self.expr(e)?;
+                    let expr = match spark_name(e, &self.ctx)? {
+                        Some(name) if name != bare.output_name() => bare.clone().alias(name),
+                        _ => bare.clone(),
+                    };
+                    Item {
+                        expr,
+                        bare,
+                        alias: None,
+                    }
+                }
+                ast::SelectItem::ExprWithAlias { expr, alias } => {
+                    let bare = self.expr(expr)?;
+                    Item {
+                        expr: bare.clone().alias(alias.value.clone()),
+                        bare,
+                        alias: Some(alias.value.clone()),
+                    }
+                }
+                ast::SelectItem::Wildcard(opts) => {
+                    check_wildcard(opts)?;
+                    Item {
+                        expr: Expr::Star(None),
+                        bare: Expr::Star(None),
+                        alias: None,
+                    }
+                }
+                ast::SelectItem::QualifiedWildcard(kind, opts) => {
+                    check_wildcard(opts)?;
+                    let q = match kind {
+                        ast::SelectItemQualifiedWildcardKind::ObjectName(n) => {
+                            object_name_parts(n)?
+                        }
+                        ast::SelectItemQualifiedWildcardKind::Expr(e) => {
+                            return Err(unsupported(format!("`{e}.*`")));
+                        }
+                    };
+                    Item {
+                        expr: Expr::Star(Some(q.clone())),
+                        bare: Expr::Star(Some(q)),
+                        alias: None,
+                    }
+                }
+                ast::SelectItem::ExprWithAliases { .. } => {
+                    return Err(unsupported("multi-column aliases `AS (a, b)`"));
+                }
+            });
+        }
+        Ok(items)
+    }
+
+    /// A `SELECT` block with its `ORDER BY` (which may use the select list's aliases and the
+    /// input's columns).
+    fn plan_select(
+        &mut self,
+        s: &ast::Select,
+        order_by: &[ast::OrderByExpr],
+    ) -> Result<LogicalPlan> {
+        if s.top.is_some()
+            || s.into.is_some()
+            || s.prewhere.is_some()
+            || !s.connect_by.is_empty()
+            || s.qualify.is_some()
+            || s.value_table_mode.is_some()
+            || s.exclude.is_some()
+        {
+            return Err(unsupported("TOP/INTO/PREWHERE/CONNECT BY/QUALIFY clauses"));
+        }
+        if !s.lateral_views.is_empty() {
+            return Err(unsupported("LATERAL VIEW"));
+        }
+        if !s.cluster_by.is_empty() || !s.distribute_by.is_empty() || !s.sort_by.is_empty() {
+            return Err(unsupported("CLUSTER BY/DISTRIBUTE BY/SORT BY"));
+        }
+        if !s.named_window.is_empty() {
+            return Err(unsupported("WINDOW clauses"));
+        }
+        let distinct = match &s.distinct {
+            None | Some(ast::Distinct::All) => false,
+            Some(ast::Distinct::Distinct) => true,
+            Some(ast::Distinct::On(_)) => return Err(unsupported("DISTINCT ON")),
+        };
+
+        let mut input = self.plan_from(&s.from)?;
+        if let Some(w) = &s.selection {
+            input = LogicalPlan::Filter {
+                predicate: self.expr(w)?,
+                input: Arc::new(input),
+            };
+        }
+        let items = self.select_items(s)?;
+        let has_star = items.iter().any(Item::is_star);
+
+        // GROUP BY: expressions, ordinals, and select-list aliases that do not name an
+        // input column.
+        let group_asts: &[ast::Expr] = match &s.group_by {
+            ast::GroupByExpr::Expressions(exprs, modifiers) => {
+                if !modifiers.is_empty() {
+                    return Err(unsupported("GROUP BY ... WITH ROLLUP/CUBE"));
+                }
+                exprs
+            }
+            ast::GroupByExpr::All(_) => return Err(unsupported("GROUP BY ALL")),
+        };
+        let input_schema = if group_asts.is_empty() {
+            None
+        } else {
+            self.schema_of(&input)
+        };
+        let mut group_exprs = Vec::with_capacity(group_asts.len());
+        for g in group_asts {
+            if matches!(
+                g,
+                ast::Expr::GroupingSets(_) | ast::Expr::Cube(_) | ast::Expr::Rollup(_)
+            ) {
+                return Err(unsupported("GROUPING SETS/CUBE/ROLLUP"));
+            }
+            let e = self.expr(g)?;
+            let e = if let Some(pos) = ordinal(&e) {
+                let item = items.get(pos.wrapping_sub(1)).filter(|_| pos >= 1).ok_or_else(|| {
+                    EngineError::analysis(
+                        "GROUP_BY_POS_OUT_OF_RANGE",
+                        format!(
+                            "GROUP BY position {pos} is not in select list (valid range is [1, {}]). SQLSTATE: 42805",
+                            items.len()
+                        ),
+                    )
+                })?;
+                if item.is_star() {
+                    return Err(unsupported("GROUP BY ordinals over `*`"));
+                }
+                if contains_aggregate(&item.bare) {
+                    return Err(EngineError::analysis(
+                        "GROUP_BY_POS_AGGREGATE",
+                        format!(
+                            "GROUP BY {pos} refers to an expression {} that contains an aggregate function. Aggregate functions are not allowed in GROUP BY. SQLSTATE: 42903",
+                            item.expr
+                        ),
+                    ));
+                }
+                item.bare.clone()
+            } else if let Expr::UnresolvedColumn(parts) = &e
+                && parts.len() == 1
+                && let Some(item) = items.iter().find(|i| {
+                    i.alias
+                        .as_ref()
+                        .is_some_and(|a| a.eq_ignore_ascii_case(&parts[0]))
+                })
+                && input_schema
+                    .as_ref()
+                    .is_none_or(|s| s.resolve(parts).is_err())
+                && !contains_aggregate(&item.bare)
+            {
+                item.bare.clone()
+            } else {
+                e
+            };
+            group_exprs.push(e);
+        }
+
+        let having = match &s.having {
+            None => None,
+            Some(h) => {
+                // HAVING sees the select list's aliases first, as in Spark.
+                let e = self.expr(h)?;
+                Some(e.transform_up(&mut |x| -> Result<Expr> {
+                    if let Expr::UnresolvedColumn(parts) = &x
+                        && parts.len() == 1
+                        && let Some(item) = items.iter().find(|i| {
+                            i.alias
+                                .as_ref()
+                                .is_some_and(|a| a.eq_ignore_ascii_case(&parts[0]))
+                        })
+                    {
+                        return Ok(item.bare.clone());
+                    }
+                    Ok(x)
+                })?)
+            }
+        };
+
+        // ORDER BY keys, classified against the select list.
+        let mut keys = Vec::with_capacity(order_by.len());
+        for o in order_by {
+            keys.push((self.order_key(o, &items, has_star)?, sort_flags(o)?));
+        }
+
+        let is_aggregate = !group_exprs.is_empty()
+            || items.iter().any(|i| contains_aggregate(&i.bare))
+            || having.as_ref().is_some_and(contains_aggregate)
+            || keys
+                .iter()
+                .any(|(k, _)| matches!(k, Key::Hidden(e) if contains_aggregate(e)));
+
+        let mut select_exprs: Vec<Expr> = items.iter().map(|i| i.expr.clone()).collect();
+        let mut base = input;
+        let mut rewrite: Box<dyn Fn(Expr) -> Result<Expr>> = Box::new(Ok);
+        if is_aggregate {
+            if has_star {
+                return Err(unsupported("`*` in an aggregate query"));
+            }
+            let mut aggs = Vec::new();
+            for i in &items {
+                collect_aggregates(&i.bare, &mut aggs);
+            }
+            if let Some(h) = &having {
+                collect_aggregates(h, &mut aggs);
+            }
+            for (k, _) in &keys {
+                if let Key::Hidden(e) = k {
+                    collect_aggregates(e, &mut aggs);
+                }
+            }
+            let groups = group_exprs.clone();
+            let mut quals = Vec::new();
+            visible_qualifiers(&base, &mut quals);
+            let rw_quals = quals.clone();
+            let rw =
+                move |e: Expr| -> Result<Expr> { rewrite_aggregate_refs(e, &groups, &rw_quals) };
+            base = LogicalPlan::Aggregate {
+                group_exprs: group_exprs.clone(),
+                aggr_exprs: aggs
+                    .iter()
+                    .map(|a| a.clone().alias(resolved_text(a, &quals)))
+                    .collect(),
+                input: Arc::new(base),
+            };
+            if let Some(h) = having {
+                base = LogicalPlan::Filter {
+                    predicate: rw(h)?,
+                    input: Arc::new(base),
+                };
+            }
+            select_exprs = items
+                .iter()
+                .map(|i| {
+                    let name = match &i.expr {
+                        Expr::Alias(_, n) => n.clone(),
+                        Expr::UnresolvedColumn(_) => i.name(),
+                        other => resolved_text(other, &quals),
+                    };
+                    let e = rw(i.expr.clone())?;
+                    // Keep Spark's name when the rewrite changed how the item displays.
+                    Ok(if e.output_name() != name {
+                        e.alias(name)
+                    } else {
+                        e
+                    })
+                })
+                .collect::<Result<_>>()?;
+            rewrite = Box::new(rw);
+        } else if let Some(h) = having {
+            // HAVING without aggregation filters the input, as Spark allows.
+            base = LogicalPlan::Filter {
+                predicate: h,
+                input: Arc::new(base),
+            };
+        }
+
+        let mut hidden = Vec::new();
+        let mut sort_exprs = Vec::with_capacity(keys.len());
+        for (i, (key, (asc, nulls_first))) in keys.into_iter().enumerate() {
+            let expr = match key {
+                Key::Output(e) => e,
+                Key::Hidden(e) if !distinct => {
+                    let name = format!("__sort_{i}");
+                    hidden.push(rewrite(e)?.alias(name.clone()));
+                    Expr::UnresolvedColumn(vec![name])
+                }
+                Key::Hidden(e) => e,
+            };
+            sort_exprs.push(SortExpr {
+                expr,
+                asc,
+                nulls_first,
+            });
+        }
+
+        let mut projected = select_exprs.clone();
+        projected.extend(hidden.iter().cloned());
+        let mut plan = LogicalPlan::Projection {
+            exprs: projected,
+            input: Arc::new(base),
+        };
+        if distinct {
+            plan = LogicalPlan::Distinct {
+                input: Arc::new(plan),
+            };
+        }
+        if !sort_exprs.is_empty() {
+            plan = LogicalPlan::Sort {
+                exprs: sort_exprs,
+                input: Arc::new(plan),
+            };
+        }
+        if !hidden.is_empty() {
+            plan = LogicalPlan::Projection {
+                exprs: items.iter().map(Item::reference).collect(),
+                input: Arc::new(plan),
+            };
+        }
+        Ok(plan)
+    }
+
+    /// How one `ORDER BY` key reaches its value.
+    fn order_key(&self, o: &ast::OrderByExpr, items: &[Item], has_star: bool) -> Result<Key> {
+        if o.with_fill.is_some() {
+            return Err(unsupported("ORDER BY ... WITH FILL"));
+        }
+        let e = self.expr(&o.expr)?;
+        if let Some(pos) = ordinal(&e) {
+            let item = items.get(pos.wrapping_sub(1)).filter(|_| pos >= 1).ok_or_else(|| {
+                EngineError::analysis(
+                    "ORDER_BY_POS_OUT_OF_RANGE",
+                    format!(
+                        "ORDER BY position {pos} is not in select list (valid range is [1, {}]). SQLSTATE: 42805",
+                        items.len()
+                    ),
+                )
+            })?;
+            if item.is_star() {
+                return Err(unsupported("ORDER BY ordinals over `*`"));
+            }
+            return Ok(Key::Output(item.reference()));
+        }
+        // An alias or output name of the select list.
+        if let Expr::UnresolvedColumn(parts) = &e
+            && parts.len() == 1
+            && let Some(item) = items.iter().find(|i| {
+                i.alias
+                    .as_ref()
+                    .is_some_and(|a| a.eq_ignore_ascii_case(&parts[0]))
+            })
+        {
+            return Ok(Key::Output(item.reference()));
+        }
+        // The same expression as a select item.
+        if let Some(item) = items.iter().find(|i| i.bare == e) {
+            return Ok(Key::Output(item.reference()));
+        }
+        // Every column it uses is an output column: evaluate it over the output.
+        if !contains_aggregate(&e) && resolvable_over(&e, items, has_star) {
+            return Ok(Key::Output(e));
+        }
+        Ok(Key::Hidden(e))
+    }
+
+    /// `ORDER BY` over a set operation or `VALUES`: keys name output columns.
+    fn sort_over_output(
+        &self,
+        plan: LogicalPlan,
+        order_by: &[ast::OrderByExpr],
+    ) -> Result<LogicalPlan> {
+        let mut exprs = Vec::with_capacity(order_by.len());
+        for o in order_by {
+            let e = self.expr(&o.expr)?;
+            let e = match ordinal(&e) {
+                Some(pos) => {
+                    let names = self.output_names(&plan)?;
+                    let name = names.get(pos.wrapping_sub(1)).filter(|_| pos >= 1).ok_or_else(|| {
+                        EngineError::analysis(
+                            "ORDER_BY_POS_OUT_OF_RANGE",
+                            format!(
+                                "ORDER BY position {pos} is not in select list (valid range is [1, {}]). SQLSTATE: 42805",
+                                names.len()
+                            ),
+                        )
+                    })?;
+                    Expr::UnresolvedColumn(vec![name.clone()])
+                }
+                None => e,
+            };
+            let (asc, nulls_first) = sort_flags(o)?;
+            exprs.push(SortExpr {
+                expr: e,
+                asc,
+                nulls_first,
+            });
+        }
+        Ok(LogicalPlan::Sort {
+            exprs,
+            input: Arc::new(plan),
+        })
+    }
+}
+
+/// Where an `ORDER BY` key is evaluated.
+#[derive(Debug)]
+enum Key {
+    /// Over the select list's output.
+    Output(Expr),
+    /// Over the select list's input (after aggregation): projected as a hidden column.
+    Hidden(Expr),
+}
+
+fn check_wildcard(opts: &ast::WildcardAdditionalOptions) -> Result<()> {
+    if opts.opt_ilike.is_some()
+        || opts.opt_exclude.is_some()
+        || opts.opt_except.is_some()
+        || opts.opt_replace.is_some()
+        || opts.opt_rename.is_some()
+        || opts.opt_alias.is_some()
+    {
+        return Err(unsupported("`* EXCEPT/REPLACE/...`"));
+    }
+    Ok(())
+}
+
+fn sort_flags(o: &ast::OrderByExpr) -> Result<(bool, bool)> {
+    let asc = match &o.options.sort {
+        None | Some(ast::OrderBySort::Asc) => true,
+        Some(ast::OrderBySort::Desc) => false,
+        Some(ast::OrderBySort::Using(_)) => return Err(unsupported("ORDER BY ... USING")),
+    };
+    // Spark: NULLs first when ascending, last when descending, unless stated.
+    Ok((asc, o.options.nulls_first.unwrap_or(asc)))
+}
+
+/// An integer literal in `GROUP BY`/`ORDER BY`: a 1-based select-list position.
+fn ordinal(e: &Expr) -> Option<usize> {
+    match e {
+        Expr::Literal(crate::scalar::ScalarValue::Int32(Some(n))) => Some(*n as usize),
+        Expr::Literal(crate::scalar::ScalarValue::Int64(Some(n))) => Some(*n as usize),
+        _ => None,
+    }
+}
+
+/// True if every column `e` uses is produced by the select list.
+fn resolvable_over(e: &Expr, items: &[Item], has_star: bool) -> bool {
+    let eq_parts = |a: &[String], b: &[String]| {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.eq_ignore_ascii_case(y))
+    };
+    let produced = |parts: &[String]| {
+        has_star
+            || items.iter().any(|i| {
+                let by_name = parts.len() == 1 && i.name().eq_ignore_ascii_case(&parts[0]);
+                match &i.expr {
+                    Expr::UnresolvedColumn(p) => eq_parts(p, parts) || by_name,
+                    _ => by_name,
+                }
+            })
+    };
+    !e.any(&|x| matches!(x, Expr::UnresolvedColumn(parts) if !produced(parts)))
+}
+
+/// Replaces aggregate calls with the Aggregate's output columns (named by their text) and
+/// non-column grouping expressions with their output columns.
+fn rewrite_aggregate_refs(e: Expr, groups: &[Expr], qualifiers: &[String]) -> Result<Expr> {
+    e.transform_down(&mut |x| -> Result<Expr> {
+        if is_aggregate_call(&x) {
+            return Ok(Expr::UnresolvedColumn(vec![resolved_text(&x, qualifiers)]));
+        }
+        if !matches!(
+            x,
+            Expr::UnresolvedColumn(_) | Expr::Literal(_) | Expr::Alias(..)
+        ) && groups.contains(&x)
+        {
+            return Ok(Expr::UnresolvedColumn(vec![resolved_text(&x, qualifiers)]));
+        }
+        Ok(x)
+    })
+}
+
+/// The relation names visible in a FROM plan (aliases, table names), for naming.
+fn visible_qualifiers(plan: &LogicalPlan, out: &mut Vec<String>) {
+    match plan {
+        LogicalPlan::SubqueryAlias { alias, .. } => out.push(alias.clone()),
+        LogicalPlan::UnresolvedRelation(parts) => out.extend(parts.last().cloned()),
+        other => {
+            for i in other.inputs() {
+                visible_qualifiers(i, out);
+            }
+        }
+    }
+}
+
+/// The text Spark shows for `e` once resolved: relation qualifiers dropped (`t.a` is `a`).
+fn resolved_text(e: &Expr, qualifiers: &[String]) -> String {
+    let stripped = e.clone().transform_up(&mut |x| -> Result<Expr> {
+        Ok(match x {
+            Expr::UnresolvedColumn(parts)
+                if parts.len() > 1
+                    && qualifiers.iter().any(|q| q.eq_ignore_ascii_case(&parts[0])) =>
+            {
+                Expr::UnresolvedColumn(parts[1..].to_vec())
+            }
+            other => other,
+        })
+    });
+    match stripped {
+        Ok(Expr::UnresolvedColumn(parts)) if parts.len() > 1 => parts.join("."),
+        Ok(x) => x.to_string(),
+        Err(_) => e.to_string(),
+    }
+}
+
+/// The relation name a plan's columns carry, judged from its shape.
+fn plan_qualifier(plan: &LogicalPlan) -> Option<String> {
+    match plan {
+        LogicalPlan::SubqueryAlias { alias, .. } => Some(alias.clone()),
+        LogicalPlan::UnresolvedRelation(parts) => parts.last().cloned(),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn plan(sql: &str) -> String {
+        let q = super::super::parser::parse_query(sql).unwrap();
+        SqlPlanner::new(ExprContext::default())
+            .plan_query(&q)
+            .unwrap()
+            .display_tree()
+    }
+
+    fn plan_err(sql: &str) -> String {
+        let q = super::super::parser::parse_query(sql).unwrap();
+        SqlPlanner::new(ExprContext::default())
+            .plan_query(&q)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn plans_look_like_spark_parsed_plans() {
+        let cases: Vec<(&str, &str)> = vec![(
+            "SELECT a, b + 1 AS c FROM t WHERE a > 1",
+            "'Project ['a, (b + 1) AS c]\n+- 'Filter (a > 1)\n   +- 'UnresolvedRelation [t], [], false",
+        )];
+        for (sql, want) in cases {
+            assert_eq!(plan(sql), want, "{sql}");
+        }
+    }
+
+    #[test]
+    fn dump() {
+        for sql in [
+            "SELECT a, b + 1 AS c FROM t WHERE a > 1",
+            "SELECT DISTINCT t.* FROM db.t AS x",
+            "SELECT 1",
+            "SELECT k, count(*) AS c, sum(v) + 1 FROM t GROUP BY k HAVING c > 1 ORDER BY c DESC, k",
+            "SELECT t.k + 1, sum(t.v) + 1, avg(s.f) FROM t GROUP BY t.k + 1",
+            "SELECT k + 1 AS x, count(*) FROM t GROUP BY x ORDER BY 1",
+            "SELECT k, count(*) FROM t GROUP BY 1 ORDER BY count(*) DESC NULLS FIRST LIMIT 3",
+            "SELECT a FROM t ORDER BY b",
+            "SELECT a AS x FROM t ORDER BY x, a + 1",
+            "SELECT * FROM t ORDER BY a",
+            "SELECT count(*) FROM t",
+            "SELECT max(a) FROM t ORDER BY min(b)",
+            "SELECT a FROM t UNION SELECT b FROM u UNION ALL SELECT c FROM v ORDER BY 1 LIMIT 1",
+            "SELECT a FROM t UNION ALL SELECT b FROM u UNION ALL SELECT c FROM v",
+            "WITH x AS (SELECT 1 AS a), y AS (SELECT a FROM x) SELECT * FROM y JOIN x ON y.a = x.a",
+            "WITH x(c) AS (SELECT 1) SELECT c FROM x",
+            "SELECT * FROM VALUES (1, 'a'), (2, 'b') AS v(x, y)",
+            "VALUES (1), (2)",
+            "SELECT * FROM a LEFT JOIN b ON a.k = b.k LEFT SEMI JOIN c ON a.k = c.k CROSS JOIN d",
+            "SELECT * FROM a JOIN b USING (k)",
+            "SELECT * FROM a, b WHERE a.x = b.y",
+            "SELECT arr[0], m['k'], a BETWEEN 1 AND 2 FROM (SELECT * FROM t) s",
+        ] {
+            println!("=== {sql}\n{}", plan(sql));
+        }
+        for sql in [
+            "SELECT a FROM t GROUP BY 3",
+            "SELECT count(*) FROM t GROUP BY 1",
+            "SELECT a FROM t ORDER BY 0",
+            "SELECT a FROM t EXCEPT SELECT a FROM u",
+            "SELECT * FROM t LATERAL VIEW explode(a) x AS y",
+            "SELECT * FROM range(10)",
+        ] {
+            println!("=== {sql}\n{}", plan_err(sql));
+        }
+    }
+}
