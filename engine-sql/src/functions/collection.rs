@@ -14,6 +14,10 @@
 //!
 //! The registry's plain `struct` entry names fields `col1`, `col2`, ...; its `named_struct`
 //! entry can only report an error asking for the rewrite.
+//!
+//! [`specialize`] does all of this (and `round`/`bround` with a literal scale) in one call:
+//! after looking a function up, the analyzer calls
+//! `specialize(&name, &args)?.unwrap_or(looked_up)`.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -30,7 +34,9 @@ use engine_core::{EngineError, Result};
 use super::string::{SimpleFunction, castable_to_string, rows, want_string, wrap};
 use super::{FunctionContext, ScalarFunction, unexpected_input_type};
 use crate::analyzer::coercion::common_type;
+use crate::expr::Expr;
 use crate::physical::expr::ColumnarValue;
+use crate::scalar::ScalarValue;
 use crate::types::list_of;
 
 fn element_type(t: &DataType) -> Option<&DataType> {
@@ -414,6 +420,76 @@ impl ScalarFunction for StructFunction {
     }
 }
 
+/// A call-specific function object for calls whose result type depends on argument
+/// *values* or *names* rather than types: `struct` (field names from the arguments),
+/// `named_struct` (names from the literal odd arguments) and `round`/`bround` with a literal
+/// scale (DECIMAL result type). `None`: use the registry's entry as is.
+///
+/// `args` are the resolved (or at least name-bearing) argument expressions, before coercion.
+pub fn specialize(name: &str, args: &[Expr]) -> Result<Option<Arc<dyn ScalarFunction>>> {
+    match name.to_ascii_lowercase().as_str() {
+        "struct" => {
+            // Spark's CreateStruct: named expressions (columns, aliases, struct fields) keep
+            // their name, anything else is `col{i}`.
+            let names = args
+                .iter()
+                .enumerate()
+                .map(|(i, a)| match a {
+                    Expr::Column(_)
+                    | Expr::UnresolvedColumn(_)
+                    | Expr::Alias(_, _)
+                    | Expr::GetField { .. } => a.output_name(),
+                    _ => format!("col{}", i + 1),
+                })
+                .collect();
+            Ok(Some(struct_function(names)))
+        }
+        "named_struct" => {
+            if args.is_empty() || !args.len().is_multiple_of(2) {
+                return Err(super::wrong_num_args(
+                    "named_struct",
+                    "2n (n > 0)",
+                    args.len(),
+                ));
+            }
+            let mut names = Vec::with_capacity(args.len() / 2);
+            for a in args.iter().step_by(2) {
+                match a.unalias() {
+                    Expr::Literal(ScalarValue::Utf8(Some(n))) => names.push(n.clone()),
+                    Expr::Literal(ScalarValue::Utf8(None)) | Expr::Literal(ScalarValue::Null) => {
+                        return Err(EngineError::analysis(
+                            "DATATYPE_MISMATCH.UNEXPECTED_NULL",
+                            format!(
+                                "Cannot resolve \"named_struct\" due to data type mismatch: The `{a}` must not be null. SQLSTATE: 42K09"
+                            ),
+                        ));
+                    }
+                    other => {
+                        return Err(EngineError::analysis(
+                            "DATATYPE_MISMATCH.CREATE_NAMED_STRUCT_WITHOUT_FOLDABLE_STRING",
+                            format!(
+                                "Cannot resolve \"named_struct\" due to data type mismatch: Only foldable `STRING` expressions are allowed to appear at odd position, but they are [\"{other}\"]. SQLSTATE: 42K09"
+                            ),
+                        ));
+                    }
+                }
+            }
+            Ok(Some(named_struct_function(names)))
+        }
+        n @ ("round" | "bround") if args.len() == 2 => {
+            let scale = match args[1].unalias() {
+                Expr::Literal(ScalarValue::Int8(Some(v))) => Some(i32::from(*v)),
+                Expr::Literal(ScalarValue::Int16(Some(v))) => Some(i32::from(*v)),
+                Expr::Literal(ScalarValue::Int32(Some(v))) => Some(*v),
+                Expr::Literal(ScalarValue::Int64(Some(v))) => i32::try_from(*v).ok(),
+                _ => None,
+            };
+            Ok(scale.map(|s| super::math::round_with_scale(n == "bround", s)))
+        }
+        _ => Ok(None),
+    }
+}
+
 // ---- sort_array / array_distinct / array_join ----
 
 fn coerce_sort_array(name: &str, a: &[DataType]) -> Result<Vec<DataType>> {
@@ -674,7 +750,7 @@ mod tests {
 
     use super::super::string::tests::{as_strs, call, call_ctx, ints, iv, strs, sv};
     use super::*;
-    use crate::scalar::ScalarValue;
+    use crate::expr::{col, lit};
 
     fn int_lists(rows: &[Option<Vec<Option<i32>>>]) -> ColumnarValue {
         let mut b = ListBuilder::new(Int32Builder::new()).with_field(Arc::new(Field::new(
@@ -842,6 +918,43 @@ mod tests {
             ns.coerce_types(&[DataType::Int32, DataType::Int32])
                 .is_err()
         );
+    }
+
+    #[test]
+    fn specialize_names_fields() {
+        let f = specialize("struct", &[col("a"), lit(1), col("s.x"), lit(2).alias("y")])
+            .unwrap()
+            .unwrap();
+        let t = f
+            .return_type(&[
+                DataType::Int32,
+                DataType::Int32,
+                DataType::Int32,
+                DataType::Int32,
+            ])
+            .unwrap();
+        assert_eq!(
+            crate::types::sql_type_name(&t),
+            "STRUCT<a: INT, col2: INT, x: INT, y: INT>"
+        );
+        let f = specialize("named_struct", &[lit("k"), col("a")])
+            .unwrap()
+            .unwrap();
+        let t = f.return_type(&[DataType::Utf8, DataType::Int64]).unwrap();
+        assert_eq!(crate::types::sql_type_name(&t), "STRUCT<k: BIGINT>");
+        let e = specialize("named_struct", &[col("n"), col("a")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("CREATE_NAMED_STRUCT_WITHOUT_FOLDABLE_STRING"),
+            "{e}"
+        );
+        let f = specialize("round", &[col("d"), lit(1)]).unwrap().unwrap();
+        let t = f
+            .return_type(&[DataType::Decimal128(6, 3), DataType::Int32])
+            .unwrap();
+        assert_eq!(t, DataType::Decimal128(5, 1));
+        assert!(specialize("upper", &[col("a")]).unwrap().is_none());
     }
 
     #[test]
