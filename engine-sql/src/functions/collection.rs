@@ -359,7 +359,7 @@ impl StructFunction {
             }
             None if self.is_named() => {
                 return Err(EngineError::Internal(
-                    "named_struct must be built by the analyzer with named_struct_function".into(),
+                    "named_struct needs its field names from the analyzer: resolve the call through functions::collection::specialize".into(),
                 ));
             }
             None => (1..=types.len()).map(|i| format!("col{i}")).collect(),
