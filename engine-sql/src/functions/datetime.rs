@@ -346,6 +346,20 @@ impl PatternCache {
 }
 
 fn coerce_parse(name: &str, a: &[DataType]) -> Result<Vec<DataType>> {
+    // Numbers are seconds since the epoch (Spark casts them to TIMESTAMP).
+    match a.first() {
+        Some(DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64) => {
+            let mut out = vec![DataType::Int64];
+            out.extend(a.iter().skip(1).map(|_| DataType::Utf8));
+            return Ok(out);
+        }
+        Some(DataType::Float32 | DataType::Float64 | DataType::Decimal128(_, _)) => {
+            let mut out = vec![DataType::Float64];
+            out.extend(a.iter().skip(1).map(|_| DataType::Utf8));
+            return Ok(out);
+        }
+        _ => {}
+    }
     let mut out = vec![if *a.first().unwrap_or(&DataType::Null) == DataType::Date32
         || is_timestamp(&a[0])
     {
@@ -371,8 +385,26 @@ fn parse_instants(
     default_pattern: Option<&str>,
 ) -> Result<TimestampMicrosecondArray> {
     let a = args[0].to_array(rows)?;
-    if !is_string(a.data_type()) {
-        return instants(&a, &ctx.time_zone);
+    match a.data_type() {
+        DataType::Int64 => {
+            return Ok(a
+                .as_primitive::<Int64Type>()
+                .iter()
+                .map(|s| s.and_then(|s| s.checked_mul(MICROS_PER_SEC)))
+                .collect());
+        }
+        DataType::Float64 => {
+            return Ok(a
+                .as_primitive::<arrow::datatypes::Float64Type>()
+                .iter()
+                .map(|s| {
+                    s.filter(|s| s.is_finite())
+                        .map(|s| (s * MICROS_PER_SEC as f64) as i64)
+                })
+                .collect());
+        }
+        t if !is_string(t) => return instants(&a, &ctx.time_zone),
+        _ => {}
     }
     let s = a.as_string::<i32>();
     let tz = ctx.time_zone;
@@ -1186,6 +1218,9 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.as_primitive::<Int64Type>().value(0), 10 + 8 * 3600);
+        let secs = ColumnarValue::Array(Arc::new(Int64Array::from(vec![Some(10), None])));
+        let r = call("to_timestamp", vec![secs]).unwrap();
+        assert_eq!(micros(&r), vec![Some(10 * MICROS_PER_SEC), None]);
         let r = call_ctx("unix_timestamp", vec![ts(&[Some(-1)])], &la()).unwrap();
         assert_eq!(r.as_primitive::<Int64Type>().value(0), -1);
     }

@@ -331,7 +331,7 @@ enum TrimSide {
     Right,
 }
 
-fn trim_with(s: &str, side: TrimSide, chars: Option<&str>) -> String {
+fn trim_with<'a>(s: &'a str, side: TrimSide, chars: Option<&str>) -> &'a str {
     // Spark trims only the space character (0x20) by default, not all whitespace.
     let pred = |c: char| match chars {
         Some(set) => set.contains(c),
@@ -342,14 +342,13 @@ fn trim_with(s: &str, side: TrimSide, chars: Option<&str>) -> String {
         TrimSide::Left => s.trim_start_matches(pred),
         TrimSide::Right => s.trim_end_matches(pred),
     }
-    .to_string()
 }
 
 fn eval_trim_side(args: &[ColumnarValue], n: usize, side: TrimSide) -> Result<ColumnarValue> {
     let rows = rows(args, n);
     if args.len() == 1 {
         return unary_string(args, n, |s, buf| {
-            buf.push_str(&trim_with(s, side, None));
+            buf.push_str(trim_with(s, side, None));
         });
     }
     // Spark's two-argument function form is `trim(trimStr, str)`.
