@@ -266,7 +266,12 @@ fn time_field(
 ) -> Result<ColumnarValue> {
     let a = args[0].to_array(rows(args, n))?;
     let ts = instants(&a, &ctx.time_zone)?;
-    let tz = ctx.time_zone;
+    // TIMESTAMP_NTZ holds wall-clock values: read them without a zone.
+    let tz = if matches!(a.data_type(), DataType::Timestamp(_, None)) {
+        Tz::UTC
+    } else {
+        ctx.time_zone
+    };
     let out: Int32Array = arrow::compute::kernels::arity::unary(&ts, |m| {
         (local_micros(m, &tz).div_euclid(unit).rem_euclid(modulo)) as i32
     });
@@ -522,7 +527,7 @@ fn format_instants(
     args: &[ColumnarValue],
     rows: usize,
     ts: &TimestampMicrosecondArray,
-    ctx: &FunctionContext,
+    tz: &Tz,
     default: &str,
 ) -> Result<ColumnarValue> {
     let mut cache = PatternCache::new(args.get(1), default)?;
@@ -543,7 +548,7 @@ fn format_instants(
             None => cache.get(default)?,
         };
         buf.clear();
-        if p.format_micros(ts.value(i), &ctx.time_zone, &mut buf) {
+        if p.format_micros(ts.value(i), tz, &mut buf) {
             b.append_value(&buf);
         } else {
             b.append_null();
@@ -566,8 +571,15 @@ fn eval_date_format(
     ctx: &FunctionContext,
 ) -> Result<ColumnarValue> {
     let rows = rows(args, n);
-    let ts = instants(&args[0].to_array(rows)?, &ctx.time_zone)?;
-    format_instants(args, rows, &ts, ctx, DEFAULT_TIMESTAMP_PATTERN)
+    let a = args[0].to_array(rows)?;
+    let ts = instants(&a, &ctx.time_zone)?;
+    // TIMESTAMP_NTZ holds wall-clock values: format them without a zone.
+    let tz = if matches!(a.data_type(), DataType::Timestamp(_, None)) {
+        Tz::UTC
+    } else {
+        ctx.time_zone
+    };
+    format_instants(args, rows, &ts, &tz, DEFAULT_TIMESTAMP_PATTERN)
 }
 
 fn coerce_from_unixtime(name: &str, a: &[DataType]) -> Result<Vec<DataType>> {
@@ -598,7 +610,7 @@ fn eval_from_unixtime(
         .iter()
         .map(|s| s.and_then(|s| s.checked_mul(MICROS_PER_SEC)))
         .collect();
-    format_instants(args, rows, &ts, ctx, DEFAULT_TIMESTAMP_PATTERN)
+    format_instants(args, rows, &ts, &ctx.time_zone, DEFAULT_TIMESTAMP_PATTERN)
 }
 
 // ---- arithmetic ----
@@ -1223,6 +1235,18 @@ mod tests {
         assert_eq!(micros(&r), vec![Some(10 * MICROS_PER_SEC), None]);
         let r = call_ctx("unix_timestamp", vec![ts(&[Some(-1)])], &la()).unwrap();
         assert_eq!(r.as_primitive::<Int64Type>().value(0), -1);
+    }
+
+    #[test]
+    fn ntz_fields_ignore_the_session_zone() {
+        let ntz =
+            ColumnarValue::Array(Arc::new(TimestampMicrosecondArray::from(vec![Some(3 * H)])));
+        assert_eq!(
+            ints(&call_ctx("hour", vec![ntz.clone()], &la()).unwrap()),
+            vec![Some(3)]
+        );
+        let r = call_ctx("date_format", vec![ntz, sv("HH:mm")], &la()).unwrap();
+        assert_eq!(as_strs(&r), vec![Some("03:00".into())]);
     }
 
     #[test]

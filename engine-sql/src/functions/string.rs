@@ -663,11 +663,13 @@ fn eval_length(
 
 /// Compiles a Java-style regex for `func`, with Spark's error for a bad pattern.
 pub(crate) fn compile_regex(func: &str, pattern: &str) -> Result<Regex> {
-    Regex::new(pattern).map_err(|e| {
+    // Rust's regex lacks some Java features (look-around, back-references): those
+    // patterns fail here with Spark's bad-pattern error.
+    Regex::new(pattern).map_err(|_| {
         EngineError::execution(
             "INVALID_PARAMETER_VALUE.PATTERN",
             format!(
-                "The value of parameter(s) `regexp` in `{func}` is invalid: {pattern}: {e}. SQLSTATE: 22023"
+                "The value of parameter(s) `regexp` in `{func}` is invalid: '{pattern}'. SQLSTATE: 22023"
             ),
         )
     })
