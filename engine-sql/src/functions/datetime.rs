@@ -945,7 +945,7 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
         eval_current_timestamp,
     );
     now.foldable = false;
-    v.extend(now.entries(&["now", "localtimestamp"]));
+    v.extend(now.entries(&["now"]));
     let mut today = s("current_date", (0, 0), none, ret_date, eval_current_date);
     today.foldable = false;
     v.extend(today.entries(&["curdate"]));
