@@ -666,16 +666,15 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
         )
         .entries(&["cardinality"]),
     );
-    v.extend(
-        s(
-            "element_at",
-            (2, 2),
-            coerce_element_at,
-            ret_element_at,
-            eval_element_at,
-        )
-        .entries(&[]),
+    let element_at = s(
+        "element_at",
+        (2, 2),
+        coerce_element_at,
+        ret_element_at,
+        eval_element_at,
     );
+    v.push(element_at.try_entry("try_element_at"));
+    v.extend(element_at.entries(&[]));
     v.extend(
         s(
             "array_contains",
@@ -818,6 +817,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("[INVALID_ARRAY_INDEX_IN_ELEMENT_AT] The index 5 is out of bounds. The array has 3 elements."), "{e}");
+        assert_eq!(
+            i32s(&call("try_element_at", vec![a.clone(), iv(5)]).unwrap()),
+            vec![None, None]
+        );
         let legacy = FunctionContext {
             ansi: false,
             ..Default::default()

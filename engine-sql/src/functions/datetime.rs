@@ -949,17 +949,18 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
     let mut today = s("current_date", (0, 0), none, ret_date, eval_current_date);
     today.foldable = false;
     v.extend(today.entries(&["curdate"]));
-    v.extend(
-        s(
-            "to_timestamp",
-            (1, 2),
-            coerce_parse,
-            ret_ts,
-            eval_to_timestamp,
-        )
-        .entries(&[]),
+    let to_ts = s(
+        "to_timestamp",
+        (1, 2),
+        coerce_parse,
+        ret_ts,
+        eval_to_timestamp,
     );
-    v.extend(s("to_date", (1, 2), coerce_parse, ret_date, eval_to_date).entries(&[]));
+    v.push(to_ts.try_entry("try_to_timestamp"));
+    v.extend(to_ts.entries(&[]));
+    let to_date = s("to_date", (1, 2), coerce_parse, ret_date, eval_to_date);
+    v.push(to_date.try_entry("try_to_date"));
+    v.extend(to_date.entries(&[]));
     v.extend(
         s(
             "date_format",

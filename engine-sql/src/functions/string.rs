@@ -104,6 +104,58 @@ impl ScalarFunction for SimpleFunction {
     }
 }
 
+/// `try_<f>`: `f` evaluated as if ANSI mode were off, so bad input gives NULL instead of an
+/// error (`try_to_timestamp`, `try_element_at`, ...).
+#[derive(Debug)]
+pub(crate) struct TryFunction {
+    pub name: &'static str,
+    pub inner: SimpleFunction,
+}
+
+impl ScalarFunction for TryFunction {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
+        check_arity(self.name, args.len(), self.inner.arity)?;
+        (self.inner.coerce)(self.name, args)
+    }
+
+    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        self.inner.return_type(args)
+    }
+
+    fn invoke(
+        &self,
+        args: &[ColumnarValue],
+        num_rows: usize,
+        ctx: &FunctionContext,
+    ) -> Result<ColumnarValue> {
+        let lenient = FunctionContext {
+            ansi: false,
+            ..ctx.clone()
+        };
+        self.inner.invoke(args, num_rows, &lenient)
+    }
+}
+
+impl SimpleFunction {
+    /// The registry entry of `try_name`, the lenient form of this function.
+    pub(crate) fn try_entry(
+        &self,
+        try_name: &'static str,
+    ) -> (&'static str, Arc<dyn ScalarFunction>) {
+        (
+            try_name,
+            Arc::new(TryFunction {
+                name: try_name,
+                inner: self.clone(),
+            }),
+        )
+    }
+}
+
 /// Spark's `WRONG_NUM_ARGS` unless `got` is within `(min, max)`.
 pub(crate) fn check_arity(name: &str, got: usize, (min, max): (usize, usize)) -> Result<()> {
     if got >= min && got <= max {
