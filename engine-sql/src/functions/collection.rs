@@ -306,6 +306,133 @@ fn eval_array(
     wrap(args, Arc::new(out))
 }
 
+// ---- map(...) / map_keys / map_values ----
+
+fn coerce_map(name: &str, a: &[DataType]) -> Result<Vec<DataType>> {
+    if !a.len().is_multiple_of(2) {
+        return Err(super::wrong_num_args(name, "2n (n > 0)", a.len()));
+    }
+    let keys: Vec<DataType> = a.iter().step_by(2).cloned().collect();
+    let values: Vec<DataType> = a.iter().skip(1).step_by(2).cloned().collect();
+    let k = common_type(&keys)?;
+    let v = common_type(&values)?;
+    Ok(a.iter()
+        .enumerate()
+        .map(|(i, _)| if i % 2 == 0 { k.clone() } else { v.clone() })
+        .collect())
+}
+
+fn ret_map(a: &[DataType]) -> Result<DataType> {
+    let k = a.first().cloned().unwrap_or(DataType::Null);
+    let v = a.get(1).cloned().unwrap_or(DataType::Null);
+    Ok(crate::types::map_of(k, v))
+}
+
+/// Row-major interleave: row `i` of the result holds `cols[0][i], cols[1][i], ...`.
+fn interleave_rows(cols: &[ArrayRef], rows: usize, dt: &DataType) -> Result<ArrayRef> {
+    if cols.is_empty() {
+        return Ok(arrow::array::new_empty_array(dt));
+    }
+    let refs: Vec<&dyn Array> = cols.iter().map(|c| c.as_ref()).collect();
+    let all = arrow::compute::concat(&refs)?;
+    let k = cols.len();
+    let idx: UInt32Array = (0..rows)
+        .flat_map(|i| (0..k).map(move |j| (j * rows + i) as u32))
+        .collect();
+    Ok(arrow::compute::take(all.as_ref(), &idx, None)?)
+}
+
+fn eval_map(
+    _: &str,
+    args: &[ColumnarValue],
+    n: usize,
+    _: &FunctionContext,
+) -> Result<ColumnarValue> {
+    let rows = rows(args, n);
+    let types: Vec<DataType> = args.iter().map(|a| a.data_type()).collect();
+    let DataType::Map(entries, _) = ret_map(&types)? else {
+        return Err(EngineError::Internal("map type".into()));
+    };
+    let DataType::Struct(kv) = entries.data_type() else {
+        return Err(EngineError::Internal("map entries".into()));
+    };
+    let cols: Vec<ArrayRef> = args
+        .iter()
+        .map(|a| a.to_array(rows))
+        .collect::<Result<_>>()?;
+    let key_cols: Vec<ArrayRef> = cols.iter().step_by(2).cloned().collect();
+    let value_cols: Vec<ArrayRef> = cols.iter().skip(1).step_by(2).cloned().collect();
+    let keys = interleave_rows(&key_cols, rows, kv[0].data_type())?;
+    let values = interleave_rows(&value_cols, rows, kv[1].data_type())?;
+    if keys.null_count() > 0 {
+        return Err(EngineError::execution(
+            "NULL_MAP_KEY",
+            "Cannot use null as map key. SQLSTATE: 2200E",
+        ));
+    }
+    // Spark 4's default spark.sql.mapKeyDedupPolicy=EXCEPTION rejects duplicate keys.
+    let k = key_cols.len();
+    if k > 1 {
+        let cmp = make_comparator(keys.as_ref(), keys.as_ref(), SortOptions::default())?;
+        for r in 0..rows {
+            let base = r * k;
+            for x in 0..k {
+                for y in x + 1..k {
+                    if cmp(base + x, base + y) == std::cmp::Ordering::Equal {
+                        let shown = ScalarValue::try_from_array(keys.as_ref(), base + x)?;
+                        return Err(EngineError::execution(
+                            "DUPLICATED_MAP_KEY",
+                            format!(
+                                "Duplicate map key {shown} was found, please check the input data. If you want to remove the duplicated keys, you can set \"spark.sql.mapKeyDedupPolicy\" to \"LAST_WIN\" so that the key inserted at last takes precedence. SQLSTATE: 23505"
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    let entries_array = StructArray::try_new(kv.clone(), vec![keys, values], None)?;
+    let offsets = OffsetBuffer::from_lengths(std::iter::repeat_n(k, rows));
+    let out =
+        arrow::array::MapArray::try_new(entries.clone(), offsets, entries_array, None, false)?;
+    wrap(args, Arc::new(out))
+}
+
+fn coerce_map_arg(name: &str, a: &[DataType]) -> Result<Vec<DataType>> {
+    match &a[0] {
+        DataType::Map(_, _) => Ok(a.to_vec()),
+        t => Err(unexpected_input_type(name, 1, "\"MAP\"", t)),
+    }
+}
+
+fn map_part(args: &[ColumnarValue], n: usize, values: bool) -> Result<ColumnarValue> {
+    let rows = rows(args, n);
+    let a = args[0].to_array(rows)?;
+    let m = a.as_map();
+    let part = if values { m.values() } else { m.keys() };
+    let field = Arc::new(Field::new("element", part.data_type().clone(), true));
+    let out = ListArray::try_new(field, m.offsets().clone(), part.clone(), m.nulls().cloned())?;
+    wrap(args, Arc::new(out))
+}
+
+fn eval_map_keys(
+    _: &str,
+    args: &[ColumnarValue],
+    n: usize,
+    _: &FunctionContext,
+) -> Result<ColumnarValue> {
+    map_part(args, n, false)
+}
+
+fn eval_map_values(
+    _: &str,
+    args: &[ColumnarValue],
+    n: usize,
+    _: &FunctionContext,
+) -> Result<ColumnarValue> {
+    map_part(args, n, true)
+}
+
 // ---- struct / named_struct ----
 
 /// `struct(...)`/`named_struct(...)` with field names fixed when the analyzer built it.
@@ -725,6 +852,35 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
         )
         .entries(&[]),
     );
+    v.extend(s("map", (0, usize::MAX), coerce_map, ret_map, eval_map).entries(&[]));
+    v.extend(
+        s(
+            "map_keys",
+            (1, 1),
+            coerce_map_arg,
+            |a| {
+                Ok(list_of(
+                    map_kv(&a[0]).map_or(DataType::Null, |(k, _)| k.clone()),
+                ))
+            },
+            eval_map_keys,
+        )
+        .entries(&[]),
+    );
+    v.extend(
+        s(
+            "map_values",
+            (1, 1),
+            coerce_map_arg,
+            |a| {
+                Ok(list_of(
+                    map_kv(&a[0]).map_or(DataType::Null, |(_, v)| v.clone()),
+                ))
+            },
+            eval_map_values,
+        )
+        .entries(&[]),
+    );
     v.push((
         "struct",
         Arc::new(StructFunction {
@@ -855,6 +1011,38 @@ mod tests {
             vec![None, None]
         );
         assert_eq!(i32s(&call("size", vec![m]).unwrap()), vec![Some(2), None]);
+    }
+
+    #[test]
+    fn map_construction_and_parts() {
+        let m = call("map", vec![sv("a"), ints(&[Some(1), None]), sv("b"), iv(2)]).unwrap();
+        assert_eq!(
+            crate::types::sql_type_name(m.data_type()),
+            "MAP<STRING, INT>"
+        );
+        let mv = ColumnarValue::Array(m);
+        let r = call("element_at", vec![mv.clone(), sv("b")]).unwrap();
+        assert_eq!(i32s(&r), vec![Some(2), Some(2)]);
+        let r = call("map_keys", vec![mv.clone()]).unwrap();
+        assert_eq!(
+            as_strs(&r.as_list::<i32>().value(1)),
+            vec![Some("a".into()), Some("b".into())]
+        );
+        let r = call("map_values", vec![mv]).unwrap();
+        assert_eq!(
+            list_vals(&r),
+            vec![Some(vec![Some(1), Some(2)]), Some(vec![None, Some(2)])]
+        );
+        let e = call("map", vec![sv("a"), iv(1), sv("a"), iv(2)])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("[DUPLICATED_MAP_KEY] Duplicate map key a was found"),
+            "{e}"
+        );
+        let null_key = ColumnarValue::Scalar(ScalarValue::Utf8(None));
+        let e = call("map", vec![null_key, iv(1)]).unwrap_err().to_string();
+        assert!(e.contains("NULL_MAP_KEY"), "{e}");
     }
 
     #[test]
