@@ -3,6 +3,7 @@
 use engine_core::{EngineError, Result};
 
 use crate::expr::{Column, Expr};
+use crate::functions::collection::specialize;
 use crate::functions::{lookup_aggregate, lookup_scalar, registry};
 use crate::schema::PlanSchema;
 
@@ -98,7 +99,12 @@ pub fn resolve_expr(e: &Expr, schema: &PlanSchema) -> Result<Expr> {
                 });
             }
             match lookup_scalar(&name) {
-                Some(func) if !distinct => Ok(Expr::ScalarFunction { func, args }),
+                Some(func) if !distinct => {
+                    // Some functions need their arguments' names or literal values
+                    // (`struct` field names, `round`'s result scale).
+                    let func = specialize(&name, &args)?.unwrap_or(func);
+                    Ok(Expr::ScalarFunction { func, args })
+                }
                 Some(_) => Err(EngineError::analysis(
                     "INVALID_SQL_SYNTAX.FUNCTION_WITH_UNSUPPORTED_SYNTAX",
                     format!("Invalid SQL syntax: The function `{name}` does not support DISTINCT. SQLSTATE: 42000"),

@@ -46,6 +46,18 @@ pub fn sql_to_expr(e: &ast::Expr, ctx: &ExprContext) -> Result<Expr> {
     let conv = |x: &ast::Expr| sql_to_expr(x, ctx);
     Ok(match e {
         A::Identifier(id) => ident_expr(id)?,
+        // The Databricks dialect parses `struct(a, b AS x)` into a struct literal; Spark
+        // treats it as the `struct` function, with `AS` naming a field.
+        A::Struct { values, fields } if fields.is_empty() => crate::expr::call(
+            "struct",
+            values
+                .iter()
+                .map(|v| match v {
+                    A::Named { expr, name } => Ok(conv(expr)?.alias(name.value.clone())),
+                    other => conv(other),
+                })
+                .collect::<Result<Vec<_>>>()?,
+        ),
         A::CompoundIdentifier(ids) => {
             Expr::UnresolvedColumn(ids.iter().map(|i| i.value.clone()).collect())
         }
