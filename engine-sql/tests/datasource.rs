@@ -128,7 +128,11 @@ fn errors_are_spark_like() {
 #[test]
 fn filter_and_project_over_files() {
     let dir = tempfile::tempdir().unwrap();
-    let path = write(dir.path(), "people.csv", "name,age\nAnn,34\nBob,19\nCid,51\n");
+    let path = write(
+        dir.path(),
+        "people.csv",
+        "name,age\nAnn,34\nBob,19\nCid,51\n",
+    );
     let s = spark();
     let df = s
         .read()
@@ -151,8 +155,15 @@ fn filter_and_project_over_files() {
     // Partition columns filter like any other column.
     write(dir.path(), "t/year=2023/a.json", "{\"v\":1}\n{\"v\":2}\n");
     write(dir.path(), "t/year=2024/b.json", "{\"v\":3}\n");
-    let t = s.read().json(&dir.path().join("t").display().to_string()).unwrap();
-    let n = t.filter(col("year").eq(lit(2024))).unwrap().count().unwrap();
+    let t = s
+        .read()
+        .json(&dir.path().join("t").display().to_string())
+        .unwrap();
+    let n = t
+        .filter(col("year").eq(lit(2024)))
+        .unwrap()
+        .count()
+        .unwrap();
     assert_eq!(n, 1);
     let plan = t
         .filter(col("year").eq(lit(2024)))

@@ -303,11 +303,19 @@ impl ExecutionPlan for FileScanExec {
             .iter()
             .map(|f| f.name().as_str())
             .collect();
-        let pushed: Vec<String> = self
+        // Spark lists filters on partition columns apart, in SQL form.
+        let is_part = |c: &str| self.data_schema.field_with_name(c).is_err();
+        let (part, data): (Vec<&Expr>, Vec<&Expr>) = self
             .filters
             .iter()
-            .map(pruning::spark_filter_string)
-            .collect();
+            .partition(|f| pruning::is_prunable(f, &is_part));
+        let pushed: Vec<String> = data.into_iter().map(pruning::spark_filter_string).collect();
+        let part: Vec<String> = part.into_iter().map(|f| f.to_string()).collect();
+        let part = if part.is_empty() {
+            String::new()
+        } else {
+            format!("PartitionFilters: [{}], ", part.join(", "))
+        };
         let n_data = self.data_schema.fields().len();
         let read_fields: Vec<Arc<Field>> = self
             .projection
@@ -317,7 +325,7 @@ impl ExecutionPlan for FileScanExec {
             .collect();
         let read_schema = arrow::datatypes::DataType::Struct(read_fields.into());
         format!(
-            "FileScan {} [{}] Location: [{}], PushedFilters: [{}], ReadSchema: {}",
+            "FileScan {} [{}] Location: [{}], {part}PushedFilters: [{}], ReadSchema: {}",
             self.format.name(),
             cols.join(","),
             self.roots.join(", "),
@@ -433,6 +441,13 @@ mod tests {
         let c = Arc::new(TaskContext::new(Arc::new(SessionConf::new())).unwrap());
         let plan = t.scan(Some(&[1, 0]), &[filter], None, &c).unwrap();
         assert_eq!(plan.output_partitions(), 2);
+        assert!(
+            plan.describe().contains(
+                "PartitionFilters: [(d >= 2)], PushedFilters: [], ReadSchema: struct<value:string>"
+            ),
+            "{}",
+            plan.describe()
+        );
         assert_eq!(ScanMetrics::get(&t.metrics().files_pruned), 1);
         let b = collect(&plan, &c).unwrap();
         let b = arrow::compute::concat_batches(&plan.schema(), &b).unwrap();
