@@ -13,6 +13,7 @@ use engine_core::{EngineError, Result};
 use super::csv::DEFAULT_CORRUPT_RECORD_COLUMN;
 use super::listing::FileEntry;
 use super::options::{Options, ParseMode, malformed_record_error};
+use super::split::{line_splits, read_lines};
 use super::table::{FileFormat, FileRead, ScanMetrics};
 use crate::physical::plan::{BatchIter, TaskContext};
 use crate::types::list_of;
@@ -220,6 +221,14 @@ impl FileFormat for JsonFormat {
         "json"
     }
 
+    fn splits(&self, file: &FileEntry, target_bytes: u64) -> Result<Vec<Option<Vec<usize>>>> {
+        Ok(if self.options.multi_line {
+            vec![None]
+        } else {
+            line_splits(file.size, target_bytes)
+        })
+    }
+
     fn open(&self, read: &FileRead<'_>, ctx: &Arc<TaskContext>) -> Result<BatchIter> {
         let o = self.options.clone();
         let out_schema = Arc::new(read.data_schema.project(read.columns)?);
@@ -231,7 +240,7 @@ impl FileFormat for JsonFormat {
             .cloned()
             .collect();
         let decode_schema = Arc::new(Schema::new(decode_fields));
-        let data = read_file(&read.file.path)?;
+        let data = read_lines(&read.file.path, read.split)?;
         let all_lines = if o.multi_line {
             // The whole file is one record for the decoder (which flattens a top-level array).
             vec![(0, data.len(), 1)]
@@ -246,7 +255,14 @@ impl FileFormat for JsonFormat {
         };
         let state = JsonChunks {
             data,
-            path: read.file.path.display().to_string(),
+            path: match read.split {
+                Some(r) if r.first().is_some_and(|s| *s > 0) => format!(
+                    "{} (lines counted from byte {})",
+                    read.file.path.display(),
+                    r[0]
+                ),
+                _ => read.file.path.display().to_string(),
+            },
             options: o,
             decode_schema,
             out_schema,
@@ -445,6 +461,26 @@ mod tests {
         assert_eq!(b.num_rows(), 2);
         let a = b.column(0).as_any().downcast_ref::<StringArray>().unwrap();
         assert_eq!(a.value(1), "3");
+    }
+
+    #[test]
+    fn big_files_split_into_line_ranges() {
+        let dir = tempfile::tempdir().unwrap();
+        let data: String = (0..50).map(|i| format!("{{\"i\":{i}}}\n")).collect();
+        let t = table(dir.path(), &data, &[]);
+        let mut conf = SessionConf::new();
+        conf.set(crate::datasource::table::MAX_PARTITION_BYTES, "37");
+        let c = Arc::new(TaskContext::new(Arc::new(conf)).unwrap());
+        let plan = t.scan(None, &[], None, &c).unwrap();
+        assert!(plan.output_partitions() > 5);
+        let b = collect(&plan, &c).unwrap();
+        let b = arrow::compute::concat_batches(&t.schema(), &b).unwrap();
+        let i = b
+            .column(0)
+            .as_any()
+            .downcast_ref::<arrow::array::Int64Array>()
+            .unwrap();
+        assert_eq!(i.values().to_vec(), (0..50).collect::<Vec<i64>>());
     }
 
     #[test]

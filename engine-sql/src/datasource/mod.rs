@@ -8,6 +8,7 @@ pub mod options;
 pub mod parquet;
 pub mod pruning;
 pub mod reader;
+pub mod split;
 pub mod table;
 pub mod text;
 pub mod values;
