@@ -117,11 +117,7 @@ fn infer_field(so_far: Inferred, v: &str, o: &CsvOptions, tz: &Tz) -> Inferred {
         let ok = match stage {
             Int => v.parse::<i32>().is_ok(),
             Long => v.parse::<i64>().is_ok(),
-            Double => {
-                let t = v.trim();
-                t.parse::<f64>().is_ok() && !t.eq_ignore_ascii_case("infinity")
-                    || matches!(t, "Infinity" | "-Infinity" | "NaN")
-            }
+            Double => values::parse_double(v).is_some(),
             Date => match &o.formats.date {
                 None => values::parse_date_default(v).is_some(),
                 Some(p) => chrono::NaiveDate::parse_from_str(v, p).is_ok(),
