@@ -47,11 +47,27 @@ pub fn infer_schema(files: &[FileEntry]) -> Result<Option<SchemaRef>> {
         return Ok(None);
     };
     let builder = open(&first.path)?;
+    let descr = builder.parquet_schema();
+    // Spark writes timestamps as INT96 by default: instants, though Arrow reads them as
+    // zone-less nanoseconds.
+    let int96 = |name: &str| {
+        descr.columns().iter().any(|c| {
+            c.path().parts() == [name.to_string()]
+                && c.physical_type() == parquet::basic::Type::INT96
+        })
+    };
     let fields: Vec<Field> = builder
         .schema()
         .fields()
         .iter()
-        .map(|f| Field::new(f.name(), spark_type(f.data_type()), true))
+        .map(|f| {
+            let dt = if int96(f.name()) {
+                timestamp_type()
+            } else {
+                spark_type(f.data_type())
+            };
+            Field::new(f.name(), dt, true)
+        })
         .collect();
     Ok(Some(Arc::new(Schema::new(fields))))
 }
