@@ -335,3 +335,18 @@ fn temp_views_are_queryable_by_name() {
     let err = spark.table("nope").unwrap_err().to_string();
     assert!(err.starts_with("[TABLE_OR_VIEW_NOT_FOUND]"), "{err}");
 }
+
+#[test]
+fn select_expr_and_filter_expr_take_sql() {
+    let spark = spark();
+    let df = people(&spark)
+        .filter_expr("salary >= 80 AND dept = 'eng'")
+        .unwrap()
+        .select_expr(&["upper(name) AS who", "salary / 2", "id + 1"])
+        .unwrap();
+    assert_eq!(
+        df.columns().unwrap(),
+        vec!["who", "(salary / 2)", "(id + 1)"]
+    );
+    assert_eq!(rows(&df), vec!["ANN,50.0,2", "BOB,40.0,3"]);
+}

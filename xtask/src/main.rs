@@ -131,19 +131,18 @@ fn bench(rows: u64, data_dir: &Path, threads: usize) -> Result<()> {
     }
     let parquet = data_dir.join(format!("orders-{rows}.parquet"));
     if !parquet.exists() {
-        let mut convert = Command::new(&sstream);
-        convert.args([
-            "sql",
-            "-e",
-            &format!(
-                "CREATE TEMPORARY VIEW orders USING csv OPTIONS (path '{}', header 'true', inferSchema 'true'); \
-                 CREATE TEMPORARY VIEW out AS SELECT * FROM orders; \
-                 INSERT OVERWRITE DIRECTORY '{}' USING parquet SELECT * FROM orders",
-                csv.display(),
-                parquet.display()
-            ),
+        let mut gen_cmd = Command::new(&sstream);
+        gen_cmd.args([
+            "gen",
+            "orders",
+            "--rows",
+            &rows.to_string(),
+            "--format",
+            "parquet",
+            "--out",
         ]);
-        run(convert)?;
+        gen_cmd.arg(&parquet);
+        run(gen_cmd)?;
     }
     println!("| source | query | rows | threads | seconds | rows/s |");
     println!("|---|---|---|---|---|---|");

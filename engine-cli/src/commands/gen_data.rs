@@ -15,7 +15,8 @@ pub struct GenArgs {
 
 #[derive(Debug, Subcommand)]
 enum GenWhat {
-    /// Orders as CSV with a header: order_id, ts, user_id, country, sku, qty, price.
+    /// Orders: order_id, ts, user_id, country, sku, qty, price (CSV with a header, or a
+    /// Parquet directory).
     Orders {
         /// Number of rows.
         #[arg(long, default_value_t = 100_000)]
@@ -26,14 +27,26 @@ enum GenWhat {
         /// Seed of the generator; the same seed gives the same file.
         #[arg(long, default_value_t = 42)]
         seed: u64,
+        /// `csv` (one file) or `parquet` (a directory written by the engine).
+        #[arg(long, default_value = "csv")]
+        format: String,
     },
 }
 
 /// Runs `sstream gen`.
 pub fn run(args: GenArgs) -> Result<()> {
     match args.what {
-        GenWhat::Orders { rows, out, seed } => {
-            write_orders_csv(&out, rows, seed)?;
+        GenWhat::Orders {
+            rows,
+            out,
+            seed,
+            format,
+        } => {
+            match format.as_str() {
+                "csv" => write_orders_csv(&out, rows, seed)?,
+                "parquet" => write_orders_parquet(&out, rows, seed)?,
+                other => anyhow::bail!("--format `{other}`: use csv or parquet"),
+            }
             eprintln!("wrote {rows} orders to {}", out.display());
             Ok(())
         }
@@ -92,6 +105,28 @@ pub fn write_orders_csv(path: &Path, rows: u64, seed: u64) -> Result<()> {
         )?;
     }
     w.flush()?;
+    Ok(())
+}
+
+/// Writes `rows` sample orders as a Parquet directory at `path`, converting the CSV form
+/// with the engine itself (CSV schema inference, then the Parquet writer).
+pub fn write_orders_parquet(path: &Path, rows: u64, seed: u64) -> Result<()> {
+    let tmp = tempfile::tempdir().context("creating a temporary directory")?;
+    let csv = tmp.path().join("orders.csv");
+    write_orders_csv(&csv, rows, seed)?;
+    let spark = engine_sql::session::Session::builder()
+        .config("spark.sql.session.timeZone", "UTC")
+        .build()?;
+    spark
+        .read()
+        .format("csv")
+        .option("header", "true")
+        .option("inferSchema", "true")
+        .load(&csv.to_string_lossy())?
+        .write()
+        .mode("overwrite")
+        .format("parquet")
+        .save(&path.to_string_lossy())?;
     Ok(())
 }
 

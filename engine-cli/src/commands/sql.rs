@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use engine_sql::session::Session;
+use engine_sql::sql::parser::split_statements;
 
 use crate::output::{OutputFormat, print_dataframe};
 
@@ -26,49 +27,6 @@ pub struct SqlArgs {
     /// Rows to show per result in table mode.
     #[arg(long, default_value_t = 20)]
     num_rows: usize,
-}
-
-/// Splits `text` into statements at `;` outside quotes and comments.
-pub fn split_statements(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut chars = text.chars().peekable();
-    let mut quote: Option<char> = None;
-    while let Some(c) = chars.next() {
-        match quote {
-            Some(q) => {
-                cur.push(c);
-                if c == '\\' {
-                    if let Some(n) = chars.next() {
-                        cur.push(n);
-                    }
-                } else if c == q {
-                    quote = None;
-                }
-            }
-            None => match c {
-                '\'' | '"' | '`' => {
-                    quote = Some(c);
-                    cur.push(c);
-                }
-                '-' if chars.peek() == Some(&'-') => {
-                    for n in chars.by_ref() {
-                        if n == '\n' {
-                            cur.push('\n');
-                            break;
-                        }
-                    }
-                }
-                ';' => out.push(std::mem::take(&mut cur)),
-                c => cur.push(c),
-            },
-        }
-    }
-    out.push(cur);
-    out.into_iter()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-        .collect()
 }
 
 /// Builds a session from `--conf KEY=VALUE` pairs.
@@ -98,15 +56,4 @@ pub fn run(args: SqlArgs) -> Result<()> {
         print_dataframe(&mut out, &df, args.output, args.num_rows)?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn splits_outside_quotes_and_comments() {
-        let s = split_statements("SELECT ';' AS a; -- x; y\nSELECT 2;;");
-        assert_eq!(s, vec!["SELECT ';' AS a", "SELECT 2"]);
-    }
 }

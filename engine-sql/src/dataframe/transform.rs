@@ -92,7 +92,7 @@ impl DataFrame {
     pub fn select_expr(&self, exprs: &[&str]) -> Result<DataFrame> {
         let parsed = exprs
             .iter()
-            .map(|e| crate::sql::parse_expression(e))
+            .map(|e| crate::sql::parse_sql_expr(self.session(), e))
             .collect::<Result<Vec<_>>>()?;
         self.select(parsed)
     }
@@ -153,7 +153,7 @@ impl DataFrame {
 
     /// Keeps rows where the SQL condition is true: `df.filter_expr("a > 1")`.
     pub fn filter_expr(&self, condition: &str) -> Result<DataFrame> {
-        self.filter(crate::sql::parse_expression(condition)?)
+        self.filter(crate::sql::parse_sql_expr(self.session(), condition)?)
     }
 
     /// Alias of [`DataFrame::filter`] (Spark's `where`).

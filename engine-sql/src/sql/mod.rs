@@ -70,10 +70,3 @@ pub fn parse_sql_expr(session: &Session, text: &str) -> Result<crate::expr::Expr
         ))),
     }
 }
-
-/// Parses one SQL expression (`"a + 1 AS b"`) into an unresolved expression.
-pub fn parse_expression(text: &str) -> Result<crate::expr::Expr> {
-    Err(EngineError::Unsupported(format!(
-        "SQL expressions are not implemented yet: {text}"
-    )))
-}

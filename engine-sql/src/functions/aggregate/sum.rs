@@ -63,9 +63,12 @@ impl AggregateFunction for Sum {
 }
 
 /// Checked or plain addition for the three accumulator kinds.
-pub(super) trait SumValue: Copy + Default + Send + 'static {
+pub(super) trait SumValue:
+    arrow::datatypes::ArrowNativeType + Default + Send + Sync + 'static
+{
+    /// The Arrow type the values come in.
+    type Arrow: arrow::datatypes::ArrowPrimitiveType<Native = Self>;
     fn add(self, other: Self) -> Result<Self>;
-    fn values(a: &ArrayRef) -> Vec<Option<Self>>;
     fn to_array(v: Vec<Option<Self>>, dt: &DataType) -> Result<ArrayRef>;
 }
 
@@ -77,11 +80,9 @@ fn overflow() -> EngineError {
 }
 
 impl SumValue for i64 {
+    type Arrow = Int64Type;
     fn add(self, o: Self) -> Result<Self> {
         self.checked_add(o).ok_or_else(overflow)
-    }
-    fn values(a: &ArrayRef) -> Vec<Option<Self>> {
-        a.as_primitive::<Int64Type>().iter().collect()
     }
     fn to_array(v: Vec<Option<Self>>, _dt: &DataType) -> Result<ArrayRef> {
         Ok(Arc::new(Int64Array::from(v)))
@@ -89,11 +90,9 @@ impl SumValue for i64 {
 }
 
 impl SumValue for f64 {
+    type Arrow = Float64Type;
     fn add(self, o: Self) -> Result<Self> {
         Ok(self + o)
-    }
-    fn values(a: &ArrayRef) -> Vec<Option<Self>> {
-        a.as_primitive::<Float64Type>().iter().collect()
     }
     fn to_array(v: Vec<Option<Self>>, _dt: &DataType) -> Result<ArrayRef> {
         Ok(Arc::new(Float64Array::from(v)))
@@ -101,11 +100,9 @@ impl SumValue for f64 {
 }
 
 impl SumValue for i128 {
+    type Arrow = Decimal128Type;
     fn add(self, o: Self) -> Result<Self> {
         self.checked_add(o).ok_or_else(overflow)
-    }
-    fn values(a: &ArrayRef) -> Vec<Option<Self>> {
-        a.as_primitive::<Decimal128Type>().iter().collect()
     }
     fn to_array(v: Vec<Option<Self>>, dt: &DataType) -> Result<ArrayRef> {
         let arr = Decimal128Array::from(v);
@@ -133,13 +130,29 @@ impl<T: SumValue> SumAcc<T> {
         } else {
             cast(values, &self.dt)?
         };
-        for (v, &g) in T::values(&values).into_iter().zip(groups) {
-            if let Some(v) = v {
-                let slot = &mut self.sums[g];
-                *slot = Some(match slot {
-                    Some(s) => s.add(v)?,
-                    None => v,
-                });
+        let arr = values.as_primitive::<T::Arrow>();
+        let vals: &[T] = arr.values();
+        // Tight loop over the value buffer; the NULL check only when there are NULLs.
+        let mut add = |g: usize, v: T| -> Result<()> {
+            let slot = &mut self.sums[g];
+            *slot = Some(match slot {
+                Some(s) => s.add(v)?,
+                None => v,
+            });
+            Ok(())
+        };
+        match arr.nulls().filter(|n| n.null_count() > 0) {
+            None => {
+                for (&v, &g) in vals.iter().zip(groups) {
+                    add(g, v)?;
+                }
+            }
+            Some(nulls) => {
+                for (i, (&v, &g)) in vals.iter().zip(groups).enumerate() {
+                    if nulls.is_valid(i) {
+                        add(g, v)?;
+                    }
+                }
             }
         }
         Ok(())

@@ -1,0 +1,137 @@
+//! The real `sstream` binary: happy paths, output formats, errors and exit codes.
+
+#![allow(clippy::unwrap_used)]
+
+use std::process::{Command, Output};
+
+fn sstream(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sstream"))
+        .args(args)
+        .env("TZ", "UTC")
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn sql_prints_spark_table() {
+    let o = sstream(&[
+        "sql",
+        "-e",
+        "SELECT 1 AS a, 'x' AS b UNION ALL SELECT 2, NULL",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut lines: Vec<String> = stdout(&o).lines().map(str::to_string).collect();
+    // Row order of a union is by input; keep the assertion exact.
+    assert_eq!(lines.remove(0), "+---+----+");
+    assert_eq!(lines.remove(0), "|  a|   b|");
+    assert_eq!(lines.remove(0), "+---+----+");
+    assert_eq!(lines.remove(0), "|  1|   x|");
+    assert_eq!(lines.remove(0), "|  2|NULL|");
+    assert_eq!(lines.remove(0), "+---+----+");
+}
+
+#[test]
+fn sql_csv_output_and_several_statements() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("t.csv");
+    std::fs::write(&data, "id,name\n1,ann\n2,\"b,ob\"\n").unwrap();
+    let sql = format!(
+        "CREATE TEMPORARY VIEW t USING csv OPTIONS (path '{}', header 'true', inferSchema 'true'); \
+         SELECT name, id * 10 AS x FROM t ORDER BY id",
+        data.display()
+    );
+    let o = sstream(&["sql", "--output", "csv", "-e", &sql]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "name,x\nann,10\n\"b,ob\",20\n");
+}
+
+#[test]
+fn sql_from_file_with_conf() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("q.sql");
+    std::fs::write(&f, "-- a comment\nSELECT CAST('abc' AS INT) AS v;\n").unwrap();
+    let o = sstream(&[
+        "sql",
+        "--conf",
+        "spark.sql.ansi.enabled=false",
+        "--output",
+        "csv",
+        "-f",
+        f.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "v\n\n");
+}
+
+#[test]
+fn errors_go_to_stderr_with_exit_code_1() {
+    let o = sstream(&["sql", "-e", "SELECT nme FROM (SELECT 1 AS name)"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).is_empty());
+    let err = stderr(&o);
+    assert!(err.contains("[UNRESOLVED_COLUMN.WITH_SUGGESTION]"), "{err}");
+    assert!(err.contains("`name`"), "{err}");
+    let o = sstream(&["sql", "-e", "SELECT CAST('abc' AS INT)"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("[CAST_INVALID_INPUT]"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn missing_sql_is_a_usage_error() {
+    let o = sstream(&["sql"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("-e"), "{}", stderr(&o));
+}
+
+#[test]
+fn gen_is_deterministic() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.csv");
+    let b = dir.path().join("b.csv");
+    for p in [&a, &b] {
+        let o = sstream(&[
+            "gen",
+            "orders",
+            "--rows",
+            "50",
+            "--seed",
+            "3",
+            "--out",
+            p.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+}
+
+#[test]
+fn demo_exits_zero_with_a_summary() {
+    let o = sstream(&["demo", "--events", "2000"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("Revenue per country"), "{out}");
+    assert!(out.contains("|country|orders|items|"), "{out}");
+    assert!(out.contains("Done: 2000 rows"), "{out}");
+}
+
+#[test]
+fn help_lists_commands() {
+    let o = sstream(&["--help"]);
+    assert!(o.status.success());
+    let out = stdout(&o);
+    for cmd in ["sql", "demo", "gen"] {
+        assert!(out.contains(cmd), "{out}");
+    }
+}
