@@ -260,6 +260,22 @@ pub fn write_partitions(
             }
         },
     };
+    // Text formats are written uncompressed; say so rather than ignore the option.
+    let compression = spec.options.get("compression").map(str::to_ascii_lowercase);
+    if spec.format != "parquet"
+        && compression
+            .as_deref()
+            .is_some_and(|c| !matches!(c, "none" | "uncompressed"))
+    {
+        return Err(EngineError::invalid_option(
+            "compression",
+            format!(
+                "`{}` is not supported for {}; valid values are none and uncompressed",
+                compression.unwrap_or_default(),
+                spec.format
+            ),
+        ));
+    }
     std::fs::create_dir_all(target).map_err(|e| io(target, e))?;
     let job = uuid::Uuid::new_v4();
     let ext = match spec.format.as_str() {
