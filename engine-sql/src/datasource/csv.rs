@@ -17,7 +17,7 @@ use engine_core::{EngineError, Result};
 use super::listing::FileEntry;
 use super::options::{Options, ParseMode, malformed_record_error};
 use super::split::{line_splits, read_lines};
-use super::table::{FileFormat, FileRead, ScanMetrics};
+use super::table::{FileFormat, FileRead, FileSplit, ScanMetrics};
 use super::values::{self, DateTimeFormats};
 use crate::physical::plan::{BatchIter, TaskContext};
 use crate::types::timestamp_type;
@@ -272,11 +272,11 @@ impl FileFormat for CsvFormat {
         "csv"
     }
 
-    fn splits(&self, file: &FileEntry, target_bytes: u64) -> Result<Vec<Option<Vec<usize>>>> {
+    fn splits(&self, file: &FileEntry, target_bytes: u64) -> Result<Vec<FileSplit>> {
         Ok(if self.options.multi_line {
-            vec![None]
+            vec![FileSplit::whole(file)]
         } else {
-            line_splits(file.size, target_bytes)
+            line_splits(file, target_bytes)
         })
     }
 

@@ -14,7 +14,7 @@ use super::csv::DEFAULT_CORRUPT_RECORD_COLUMN;
 use super::listing::FileEntry;
 use super::options::{Options, ParseMode, malformed_record_error};
 use super::split::{line_splits, read_lines};
-use super::table::{FileFormat, FileRead, ScanMetrics};
+use super::table::{FileFormat, FileRead, FileSplit, ScanMetrics};
 use crate::physical::plan::{BatchIter, TaskContext};
 use crate::types::list_of;
 
@@ -221,11 +221,11 @@ impl FileFormat for JsonFormat {
         "json"
     }
 
-    fn splits(&self, file: &FileEntry, target_bytes: u64) -> Result<Vec<Option<Vec<usize>>>> {
+    fn splits(&self, file: &FileEntry, target_bytes: u64) -> Result<Vec<FileSplit>> {
         Ok(if self.options.multi_line {
-            vec![None]
+            vec![FileSplit::whole(file)]
         } else {
-            line_splits(file.size, target_bytes)
+            line_splits(file, target_bytes)
         })
     }
 

@@ -15,7 +15,7 @@ use parquet::file::statistics::Statistics;
 
 use super::listing::FileEntry;
 use super::pruning::{self, ColumnStats, Stat};
-use super::table::{FileFormat, FileRead, ScanMetrics};
+use super::table::{FileFormat, FileRead, FileSplit, ScanMetrics};
 use crate::expr::Expr;
 use crate::logical::FilterPushdown;
 use crate::physical::plan::{BatchIter, TaskContext};
@@ -149,9 +149,9 @@ impl FileFormat for ParquetFormat {
         }
     }
 
-    fn splits(&self, file: &FileEntry, target_bytes: u64) -> Result<Vec<Option<Vec<usize>>>> {
+    fn splits(&self, file: &FileEntry, target_bytes: u64) -> Result<Vec<FileSplit>> {
         if file.size <= target_bytes {
-            return Ok(vec![None]);
+            return Ok(vec![FileSplit::whole(file)]);
         }
         // Runs of consecutive row groups of about `target_bytes` (compressed) each.
         let builder = open(&file.path)?;
@@ -163,15 +163,21 @@ impl FileFormat for ParquetFormat {
             current.push(rg);
             bytes += meta.row_group(rg).compressed_size().max(0) as u64;
             if bytes >= target_bytes {
-                out.push(Some(std::mem::take(&mut current)));
+                out.push(FileSplit {
+                    part: Some(std::mem::take(&mut current)),
+                    bytes,
+                });
                 bytes = 0;
             }
         }
         if !current.is_empty() {
-            out.push(Some(current));
+            out.push(FileSplit {
+                part: Some(current),
+                bytes,
+            });
         }
         if out.is_empty() {
-            out.push(None);
+            out.push(FileSplit::whole(file));
         }
         Ok(out)
     }

@@ -8,17 +8,24 @@ use std::path::Path;
 
 use engine_core::{EngineError, Result};
 
-/// `[start, end)` ranges of about `target` bytes covering a file of `size` bytes, encoded
-/// as `Some(vec![start, end])`; `[None]` (the whole file) when it is small.
-pub fn line_splits(size: u64, target: u64) -> Vec<Option<Vec<usize>>> {
+use super::listing::FileEntry;
+use super::table::FileSplit;
+
+/// `[start, end)` ranges of about `target` bytes covering `file`, encoded as
+/// `Some(vec![start, end])`; the whole file when it is small.
+pub fn line_splits(file: &FileEntry, target: u64) -> Vec<FileSplit> {
+    let size = file.size;
     if size <= target || target == 0 {
-        return vec![None];
+        return vec![FileSplit::whole(file)];
     }
     let mut out = Vec::new();
     let mut start = 0;
     while start < size {
         let end = (start + target).min(size);
-        out.push(Some(vec![start as usize, end as usize]));
+        out.push(FileSplit {
+            part: Some(vec![start as usize, end as usize]),
+            bytes: end - start,
+        });
         start = end;
     }
     out
@@ -90,10 +97,15 @@ mod tests {
         let p = dir.path().join("x.txt");
         let text = "alpha\nb\n\nccccccccc\nd\nlast-no-newline";
         std::fs::write(&p, text).unwrap();
+        let file = FileEntry {
+            path: p.clone(),
+            size: text.len() as u64,
+            partition_values: vec![],
+        };
         for target in 1..=(text.len() as u64 + 1) {
             let mut all = Vec::new();
-            for s in line_splits(text.len() as u64, target) {
-                all.extend(read_lines(&p, s.as_deref()).unwrap());
+            for s in line_splits(&file, target) {
+                all.extend(read_lines(&p, s.part.as_deref()).unwrap());
             }
             assert_eq!(String::from_utf8(all).unwrap(), text, "target {target}");
         }

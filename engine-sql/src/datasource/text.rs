@@ -10,7 +10,7 @@ use engine_core::Result;
 use super::listing::FileEntry;
 use super::options::Options;
 use super::split::{line_splits, read_lines};
-use super::table::{FileFormat, FileRead};
+use super::table::{FileFormat, FileRead, FileSplit};
 use crate::physical::plan::{BatchIter, TaskContext};
 
 /// The schema of a text read: `value STRING`.
@@ -38,11 +38,11 @@ impl FileFormat for TextFormat {
         "text"
     }
 
-    fn splits(&self, file: &FileEntry, target_bytes: u64) -> Result<Vec<Option<Vec<usize>>>> {
+    fn splits(&self, file: &FileEntry, target_bytes: u64) -> Result<Vec<FileSplit>> {
         Ok(if self.whole_text {
-            vec![None]
+            vec![FileSplit::whole(file)]
         } else {
-            line_splits(file.size, target_bytes)
+            line_splits(file, target_bytes)
         })
     }
 
