@@ -102,6 +102,17 @@ fn coerce_arithmetic(
             DataType::Float64
         }
     };
+    // `date + n` / `n + date` / `date - n` add days (Spark's DateAdd / DateSub).
+    let small_int = |t: &DataType| matches!(t, DataType::Int8 | DataType::Int16 | DataType::Int32);
+    match (op, left, right) {
+        (Plus | Minus, DataType::Date32, n) if small_int(n) || *n == DataType::Null => {
+            return Ok((DataType::Date32, DataType::Int32));
+        }
+        (Plus, n, DataType::Date32) if small_int(n) || *n == DataType::Null => {
+            return Ok((DataType::Int32, DataType::Date32));
+        }
+        _ => {}
+    }
     let (mut l, mut r) = (promote(left, right), promote(right, left));
     if l == DataType::Null && r == DataType::Null {
         l = DataType::Float64;
@@ -145,7 +156,19 @@ fn coerce_arithmetic(
             } else if is_integral(&l) || !ansi {
                 (DataType::Int64, DataType::Int64)
             } else {
-                return Err(wrong_type(op, "(\"BIGINT\" or \"DECIMAL\")", &l));
+                // ANSI does not cast fractions to BIGINT implicitly; Spark reports the
+                // fractional side against the BIGINT the integral side became.
+                let (a, b) = if is_integral(left) {
+                    (DataType::Int64, r.clone())
+                } else if is_integral(right) {
+                    (l.clone(), DataType::Int64)
+                } else {
+                    (l.clone(), r.clone())
+                };
+                if a == b {
+                    return Err(wrong_type(op, "(\"BIGINT\" or \"DECIMAL\")", &a));
+                }
+                return Err(diff_types(&a, &b));
             }
         }
         _ => (l, r),
@@ -162,6 +185,15 @@ fn coerce_comparison(left: &DataType, right: &DataType, ansi: bool) -> Option<Da
     }
     if let Some(t) = decimal_common_type(left, right) {
         return Some(t);
+    }
+    // Legacy `BooleanEquality`: a boolean compares with a number as 1/0.
+    if !ansi {
+        match (left, right) {
+            (DataType::Boolean, n) | (n, DataType::Boolean) if is_numeric(n) => {
+                return Some(n.clone());
+            }
+            _ => {}
+        }
     }
     let (s, other) = if is_string(left) {
         (left, right)
@@ -200,6 +232,9 @@ pub fn binary_result_type(op: BinaryOperator, left: &DataType, right: &DataType)
     use BinaryOperator::*;
     if op.is_comparison() || op.is_logical() {
         return DataType::Boolean;
+    }
+    if let (Plus | Minus, DataType::Int32, DataType::Date32) = (op, left, right) {
+        return DataType::Date32;
     }
     match op {
         StringConcat => {
@@ -260,6 +295,12 @@ pub fn common_type(types: &[DataType]) -> Result<DataType> {
 /// string with a number (or date, ...) gives STRING; in ANSI mode the string is promoted to
 /// the number's type (BIGINT / DOUBLE) or the datetime type.
 pub fn common_type_with(types: &[DataType], ansi: bool) -> Result<DataType> {
+    common_type_for(EXPR_PLACEHOLDER, types, ansi)
+}
+
+/// [`common_type_with`] whose error names Spark's function (`casewhen`, `in`, `coalesce`,
+/// ...): `Input to `casewhen` should all be the same type, but it's ["INT", "BOOLEAN"]`.
+pub fn common_type_for(function: &str, types: &[DataType], ansi: bool) -> Result<DataType> {
     let mut acc = DataType::Null;
     for t in types {
         match wider_type(&acc, t, ansi) {
@@ -272,7 +313,7 @@ pub fn common_type_with(types: &[DataType], ansi: bool) -> Result<DataType> {
                 return Err(EngineError::analysis(
                     "DATATYPE_MISMATCH.DATA_DIFF_TYPES",
                     format!(
-                        "Cannot resolve \"{EXPR_PLACEHOLDER}\" due to data type mismatch: Input to {EXPR_PLACEHOLDER} should all be the same type, but it's [{}]. SQLSTATE: 42K09",
+                        "Cannot resolve \"{EXPR_PLACEHOLDER}\" due to data type mismatch: Input to `{function}` should all be the same type, but it's [{}]. SQLSTATE: 42K09",
                         names.join(", ")
                     ),
                 ));
@@ -470,6 +511,42 @@ fn wrong_type(op: BinaryOperator, expected: &str, got: &DataType) -> EngineError
     )
 }
 
+/// Spark's error for a `CAST(from AS to)` that [`can_cast`] rejects, with
+/// [`EXPR_PLACEHOLDER`] for the cast's SQL text: `CAST_WITH_FUNC_SUGGESTION` where a
+/// function does the conversion, `CAST_WITH_CONF_SUGGESTION` when only ANSI mode forbids it,
+/// `CAST_WITHOUT_SUGGESTION` otherwise.
+pub fn cast_mismatch(from: &DataType, to: &DataType, ansi: bool) -> EngineError {
+    let (f, t) = (sql_type_name(from), sql_type_name(to));
+    let head = format!(
+        "Cannot resolve \"{EXPR_PLACEHOLDER}\" due to data type mismatch: cannot cast \"{f}\" to \"{t}\""
+    );
+    let function = match (from, to) {
+        (n, DataType::Date32) if is_numeric(n) => Some("DATE_FROM_UNIX_DATE"),
+        (DataType::Date32, n) if is_numeric(n) => Some("UNIX_DATE"),
+        _ => None,
+    };
+    if let Some(function) = function {
+        return EngineError::analysis(
+            "DATATYPE_MISMATCH.CAST_WITH_FUNC_SUGGESTION",
+            format!(
+                "{head}.\nTo convert values from \"{f}\" to \"{t}\", you can use the functions `{function}` instead. SQLSTATE: 42K09"
+            ),
+        );
+    }
+    if ansi && can_cast(from, to, false) {
+        return EngineError::analysis(
+            "DATATYPE_MISMATCH.CAST_WITH_CONF_SUGGESTION",
+            format!(
+                "{head} with ANSI mode on.\nIf you have to cast \"{f}\" to \"{t}\", you can set \"spark.sql.ansi.enabled\" as 'false'. SQLSTATE: 42K09"
+            ),
+        );
+    }
+    EngineError::analysis(
+        "DATATYPE_MISMATCH.CAST_WITHOUT_SUGGESTION",
+        format!("{head}. SQLSTATE: 42K09"),
+    )
+}
+
 /// Whether an explicit `CAST(from AS to)` is allowed (Spark's `Cast.canCast` /
 /// `canAnsiCast`).
 pub fn can_cast(from: &DataType, to: &DataType, ansi: bool) -> bool {
@@ -636,6 +713,12 @@ mod tests {
         );
         assert!(coerce_binary(Eq, &Int32, &Boolean, true).is_err());
         assert_eq!(
+            coerce_binary(Eq, &Int32, &Boolean, false).unwrap(),
+            (Int32, Int32)
+        );
+        let e = coerce_binary(IntDivide, &Float64, &Int32, true).unwrap_err();
+        assert!(e.to_string().contains("(\"DOUBLE\" and \"BIGINT\")"), "{e}");
+        assert_eq!(
             coerce_binary(StringConcat, &Int32, &Utf8, true).unwrap(),
             (Utf8, Utf8)
         );
@@ -657,6 +740,37 @@ mod tests {
         );
         let e = common_type(&[Int32, Boolean]).unwrap_err().to_string();
         assert!(e.contains("DATA_DIFF_TYPES"), "{e}");
+        let e = common_type_for("casewhen", &[Int32, Boolean], true).unwrap_err();
+        assert_eq!(
+            with_expression(e, "CASE WHEN true THEN 1 ELSE true END").to_string(),
+            "[DATATYPE_MISMATCH.DATA_DIFF_TYPES] Cannot resolve \"CASE WHEN true THEN 1 ELSE true END\" due to data type mismatch: Input to `casewhen` should all be the same type, but it's [\"INT\", \"BOOLEAN\"]. SQLSTATE: 42K09"
+        );
+    }
+
+    #[test]
+    fn cast_errors_suggest_like_spark() {
+        let e = with_expression(
+            cast_mismatch(&Boolean, &timestamp_type(), true),
+            "CAST(true AS TIMESTAMP)",
+        );
+        assert_eq!(
+            e.to_string(),
+            "[DATATYPE_MISMATCH.CAST_WITH_CONF_SUGGESTION] Cannot resolve \"CAST(true AS TIMESTAMP)\" due to data type mismatch: cannot cast \"BOOLEAN\" to \"TIMESTAMP\" with ANSI mode on.\nIf you have to cast \"BOOLEAN\" to \"TIMESTAMP\", you can set \"spark.sql.ansi.enabled\" as 'false'. SQLSTATE: 42K09"
+        );
+        let e = with_expression(cast_mismatch(&Int32, &Date32, true), "CAST(1 AS DATE)");
+        assert_eq!(
+            e.to_string(),
+            "[DATATYPE_MISMATCH.CAST_WITH_FUNC_SUGGESTION] Cannot resolve \"CAST(1 AS DATE)\" due to data type mismatch: cannot cast \"INT\" to \"DATE\".\nTo convert values from \"INT\" to \"DATE\", you can use the functions `DATE_FROM_UNIX_DATE` instead. SQLSTATE: 42K09"
+        );
+        let e = cast_mismatch(&crate::types::list_of(Int32), &Int32, true).to_string();
+        assert!(
+            e.starts_with("[DATATYPE_MISMATCH.CAST_WITHOUT_SUGGESTION]"),
+            "{e}"
+        );
+        assert!(
+            e.ends_with("cannot cast \"ARRAY<INT>\" to \"INT\". SQLSTATE: 42K09"),
+            "{e}"
+        );
     }
 
     #[test]

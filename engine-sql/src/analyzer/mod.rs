@@ -286,7 +286,7 @@ impl Analyzer<'_> {
                 .iter()
                 .map(|s| s.field(c).field.data_type().clone())
                 .collect();
-            targets.push(coercion::common_type(&types)?);
+            targets.push(coercion::common_type_for("union", &types, self.ansi)?);
         }
         let inputs = inputs
             .into_iter()

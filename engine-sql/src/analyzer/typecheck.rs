@@ -3,7 +3,7 @@
 use arrow::datatypes::DataType;
 use engine_core::{EngineError, Result};
 
-use super::coercion::{can_cast, coerce_binary, common_type};
+use super::coercion::{can_cast, cast_mismatch, coerce_binary, common_type_for};
 use crate::expr::{CastMode, Expr};
 use crate::schema::PlanSchema;
 use crate::types::{is_numeric, is_string, sql_type_name};
@@ -14,17 +14,25 @@ pub fn coerce_expr(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
     e.transform_up(&mut |e| coerce_node(e, schema, ansi))
 }
 
-fn cast_to(e: Expr, from: &DataType, to: &DataType) -> Expr {
+fn cast_to(e: Expr, from: &DataType, to: &DataType, ansi: bool) -> Expr {
     if from == to {
-        e
-    } else if let Expr::Literal(v) = &e {
-        if v.is_null() {
-            // A NULL literal takes whatever type it is asked for.
-            return Expr::Literal(crate::scalar::ScalarValue::null_of(to));
-        }
-        e.cast(to.clone())
-    } else {
-        e.cast(to.clone())
+        return e;
+    }
+    if let Expr::Literal(v) = &e
+        && v.is_null()
+    {
+        // A NULL literal takes whatever type it is asked for.
+        return Expr::Literal(crate::scalar::ScalarValue::null_of(to));
+    }
+    // Implicit casts follow the session's mode, as explicit ones do.
+    Expr::Cast {
+        expr: Box::new(e),
+        to: to.clone(),
+        mode: if ansi {
+            CastMode::Ansi
+        } else {
+            CastMode::Legacy
+        },
     }
 }
 
@@ -36,14 +44,20 @@ fn coerce_node(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
             let (l_to, r_to) = coerce_binary(op, &lt, &rt, ansi)
                 .map_err(|err| fill_expr_text(err, &format!("({left} {op} {right})")))?;
             Expr::BinaryOp {
-                left: Box::new(cast_to(*left, &lt, &l_to)),
+                left: Box::new(cast_to(*left, &lt, &l_to, ansi)),
                 op,
-                right: Box::new(cast_to(*right, &rt, &r_to)),
+                right: Box::new(cast_to(*right, &rt, &r_to, ansi)),
             }
         }
         Expr::Not(inner) => {
             let t = inner.data_type(schema)?;
-            Expr::Not(Box::new(require(*inner, &t, &DataType::Boolean, "NOT")?))
+            Expr::Not(Box::new(require(
+                *inner,
+                &t,
+                &DataType::Boolean,
+                "NOT",
+                ansi,
+            )?))
         }
         Expr::Negative(inner) => {
             let t = inner.data_type(schema)?;
@@ -55,15 +69,8 @@ fn coerce_node(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
         Expr::Cast { expr, to, mode } => {
             let from = expr.data_type(schema)?;
             if !can_cast(&from, &to, ansi) {
-                return Err(EngineError::analysis(
-                    "DATATYPE_MISMATCH.CAST_WITHOUT_SUGGESTION",
-                    format!(
-                        "Cannot resolve \"CAST({expr} AS {})\" due to data type mismatch: cannot cast \"{}\" to \"{}\". SQLSTATE: 42K09",
-                        sql_type_name(&to),
-                        sql_type_name(&from),
-                        sql_type_name(&to)
-                    ),
-                ));
+                let text = format!("CAST({expr} AS {})", sql_type_name(&to));
+                return Err(fill_expr_text(cast_mismatch(&from, &to, ansi), &text));
             }
             let mode = match mode {
                 CastMode::Ansi if !ansi => CastMode::Legacy,
@@ -83,7 +90,7 @@ fn coerce_node(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
             if let Some(o) = &otherwise {
                 value_types.push(o.data_type(schema)?);
             }
-            let target = common_type(&value_types)?;
+            let target = common_type_for("casewhen", &value_types, ansi)?;
             // `CASE x WHEN v ...` compares x with each v: coerce those pairs too.
             let operand_target = match &operand {
                 Some(o) => {
@@ -91,7 +98,7 @@ fn coerce_node(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
                     for (w, _) in &branches {
                         ts.push(w.data_type(schema)?);
                     }
-                    Some(common_type(&ts)?)
+                    Some(common_type_for("casewhen", &ts, ansi)?)
                 }
                 None => None,
             };
@@ -99,23 +106,23 @@ fn coerce_node(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
             for (w, t) in branches {
                 let wt = w.data_type(schema)?;
                 let w = match &operand_target {
-                    Some(ot) => cast_to(w, &wt, ot),
-                    None => require(w, &wt, &DataType::Boolean, "CASE WHEN")?,
+                    Some(ot) => cast_to(w, &wt, ot, ansi),
+                    None => require(w, &wt, &DataType::Boolean, "CASE WHEN", ansi)?,
                 };
                 let tt = t.data_type(schema)?;
-                new_branches.push((w, cast_to(t, &tt, &target)));
+                new_branches.push((w, cast_to(t, &tt, &target, ansi)));
             }
             let operand = match (operand, &operand_target) {
                 (Some(o), Some(ot)) => {
                     let t = o.data_type(schema)?;
-                    Some(Box::new(cast_to(*o, &t, ot)))
+                    Some(Box::new(cast_to(*o, &t, ot, ansi)))
                 }
                 (o, _) => o,
             };
             let otherwise = match otherwise {
                 Some(o) => {
                     let t = o.data_type(schema)?;
-                    Some(Box::new(cast_to(*o, &t, &target)))
+                    Some(Box::new(cast_to(*o, &t, &target, ansi)))
                 }
                 None => None,
             };
@@ -134,14 +141,14 @@ fn coerce_node(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
             for l in &list {
                 types.push(l.data_type(schema)?);
             }
-            let target = common_type(&types)?;
+            let target = common_type_for("in", &types, ansi)?;
             let et = types[0].clone();
             Expr::InList {
-                expr: Box::new(cast_to(*expr, &et, &target)),
+                expr: Box::new(cast_to(*expr, &et, &target, ansi)),
                 list: list
                     .into_iter()
                     .zip(types.into_iter().skip(1))
-                    .map(|(l, t)| cast_to(l, &t, &target))
+                    .map(|(l, t)| cast_to(l, &t, &target, ansi))
                     .collect(),
                 negated,
             }
@@ -155,8 +162,8 @@ fn coerce_node(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
             let et = expr.data_type(schema)?;
             let pt = pattern.data_type(schema)?;
             Expr::Like {
-                expr: Box::new(to_string_arg(*expr, &et)),
-                pattern: Box::new(to_string_arg(*pattern, &pt)),
+                expr: Box::new(to_string_arg(*expr, &et, ansi)),
+                pattern: Box::new(to_string_arg(*pattern, &pt, ansi)),
                 kind,
                 negated,
             }
@@ -170,7 +177,7 @@ fn coerce_node(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
             let args = args
                 .into_iter()
                 .zip(types.iter().zip(&wanted))
-                .map(|(a, (from, to))| cast_to(a, from, to))
+                .map(|(a, (from, to))| cast_to(a, from, to, ansi))
                 .collect();
             func.return_type(&wanted)?;
             Expr::ScalarFunction { func, args }
@@ -188,7 +195,7 @@ fn coerce_node(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
             let args = args
                 .into_iter()
                 .zip(types.iter().zip(&wanted))
-                .map(|(a, (from, to))| cast_to(a, from, to))
+                .map(|(a, (from, to))| cast_to(a, from, to, ansi))
                 .collect();
             func.return_type(&wanted)?;
             Expr::AggregateFunction {
@@ -201,20 +208,20 @@ fn coerce_node(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
     })
 }
 
-fn to_string_arg(e: Expr, t: &DataType) -> Expr {
+fn to_string_arg(e: Expr, t: &DataType, ansi: bool) -> Expr {
     if is_string(t) {
         e
     } else {
-        cast_to(e, t, &DataType::Utf8)
+        cast_to(e, t, &DataType::Utf8, ansi)
     }
 }
 
-fn require(e: Expr, got: &DataType, want: &DataType, ctx: &str) -> Result<Expr> {
+fn require(e: Expr, got: &DataType, want: &DataType, ctx: &str, ansi: bool) -> Result<Expr> {
     if got == want {
         return Ok(e);
     }
     if *got == DataType::Null {
-        return Ok(cast_to(e, got, want));
+        return Ok(cast_to(e, got, want, ansi));
     }
     Err(type_mismatch(
         &format!("{ctx} {e}"),

@@ -65,9 +65,10 @@ impl DataFrame {
         Ok(self.plan.schema()?.to_arrow())
     }
 
-    /// The optimized logical plan.
+    /// The optimized logical plan (rules listed in `spark.sql.optimizer.excludedRules`
+    /// skipped; the session's time zone and ANSI mode used for constant folding).
     pub fn optimized_plan(&self) -> Result<Arc<LogicalPlan>> {
-        crate::optimizer::optimize(&self.plan)
+        crate::optimizer::optimize_with_conf(&self.plan, &self.session.conf())
     }
 
     /// The executable plan for `ctx`.

@@ -66,7 +66,7 @@ pub(crate) fn decimal_out_of_range(unscaled: Option<i128>, scale: i8, p: u8, s: 
     EngineError::execution(
         "NUMERIC_VALUE_OUT_OF_RANGE.WITH_SUGGESTION",
         format!(
-            "{value} cannot be represented as Decimal({p}, {s}). If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error, and return NULL instead. SQLSTATE: 22003"
+            " {value} cannot be represented as Decimal({p}, {s}). If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error, and return NULL instead. SQLSTATE: 22003"
         ),
     )
 }
@@ -210,6 +210,9 @@ pub(crate) fn compare(
             }
         });
     }
+    if is_nested(&lt) || is_nested(&rt) {
+        return compare_nested(op, l, r);
+    }
     let ln = normalize_zero(l)?;
     let rn = normalize_zero(r)?;
     let l = ln.as_ref().unwrap_or(l);
@@ -229,6 +232,55 @@ pub(crate) fn compare(
         }
     };
     apply_datum(l, r, |a, b| f(a, b).map(|x| Arc::new(x) as ArrayRef))
+}
+
+fn is_nested(t: &DataType) -> bool {
+    matches!(
+        t,
+        DataType::List(_) | DataType::LargeList(_) | DataType::Struct(_) | DataType::Map(_, _)
+    )
+}
+
+/// Comparisons of arrays and structs (Spark orders them element by element), row by row
+/// through Arrow's dynamic comparator.
+fn compare_nested(
+    op: BinaryOperator,
+    l: &ColumnarValue,
+    r: &ColumnarValue,
+) -> Result<ColumnarValue> {
+    use BinaryOperator::*;
+    use std::cmp::Ordering;
+    let n = match (l, r) {
+        (ColumnarValue::Array(a), _) | (_, ColumnarValue::Array(a)) => a.len(),
+        _ => 1,
+    };
+    let both_scalar = matches!((l, r), (ColumnarValue::Scalar(_), ColumnarValue::Scalar(_)));
+    let a = l.to_array(n)?;
+    let b = r.to_array(n)?;
+    let cmp = arrow::array::make_comparator(a.as_ref(), b.as_ref(), Default::default())?;
+    let out: BooleanArray = (0..n)
+        .map(|i| {
+            let (an, bn) = (a.is_null(i), b.is_null(i));
+            if an || bn {
+                return (op == NullSafeEq).then_some(an && bn);
+            }
+            let o = cmp(i, i);
+            Some(match op {
+                Eq | NullSafeEq => o == Ordering::Equal,
+                NotEq => o != Ordering::Equal,
+                Lt => o == Ordering::Less,
+                LtEq => o != Ordering::Greater,
+                Gt => o == Ordering::Greater,
+                _ => o != Ordering::Less,
+            })
+        })
+        .collect();
+    if both_scalar {
+        return Ok(ColumnarValue::Scalar(ScalarValue::Boolean(
+            (!out.is_null(0)).then(|| out.value(0)),
+        )));
+    }
+    Ok(ColumnarValue::Array(Arc::new(out)))
 }
 
 /// The Spark `try_*` function that tolerates an operator's overflow.
@@ -259,6 +311,24 @@ fn arithmetic(
         return float_div_mod::<Float64Type>(op, &a, &b, ansi);
     }
     match (a.data_type(), b.data_type()) {
+        (DataType::Date32, DataType::Int32) | (DataType::Int32, DataType::Date32) => {
+            let date_first = a.data_type() == &DataType::Date32;
+            let (d, n) = if date_first { (a, b) } else { (b, a) };
+            let days = arrow::compute::cast(d, &DataType::Int32)?;
+            let (pd, pn) = (
+                days.as_primitive::<Int32Type>(),
+                n.as_primitive::<Int32Type>(),
+            );
+            let minus = op == Minus;
+            let out: PrimitiveArray<Int32Type> = try_binary(pd, pn, |x, y| {
+                Ok(if minus {
+                    x.wrapping_sub(y)
+                } else {
+                    x.wrapping_add(y)
+                })
+            })?;
+            Ok(arrow::compute::cast(&out, &DataType::Date32)?)
+        }
         (DataType::Decimal128(_, _), DataType::Decimal128(_, _)) => {
             decimal_arithmetic(op, a, b, ansi, out)
         }
@@ -322,16 +392,10 @@ where
 {
     use BinaryOperator::*;
     let small = matches!(T::DATA_TYPE, DataType::Int8 | DataType::Int16);
-    let what = match T::DATA_TYPE {
-        DataType::Int64 => "long overflow",
-        _ => "integer overflow",
-    };
-    let suffix = match T::DATA_TYPE {
-        DataType::Int8 => "Y",
-        DataType::Int16 => "S",
-        DataType::Int64 => "L",
-        _ => "",
-    };
+    // Spark 4 says just "overflow" for INT and BIGINT.
+    let what = "overflow";
+    // Spark renders TINYINT operands with the SMALLINT suffix in this message.
+    let suffix = "S";
     let b = if matches!(op, IntDivide | Modulo) {
         guard_zero::<T>(op, b, ansi)?
     } else {
@@ -348,7 +412,7 @@ where
             spark_arrow_error(
                 "BINARY_ARITHMETIC_OVERFLOW",
                 format!(
-                    "{x}{suffix} {op} {y}{suffix} caused overflow. Use '{}' to tolerate overflow and return NULL instead. {ANSI_OFF_HINT} SQLSTATE: 22003",
+                    "{x}{suffix} {op} {y}{suffix} caused overflow. Use `{}` to ignore overflow problem and return NULL. SQLSTATE: 22003",
                     try_function(op)
                 ),
             )

@@ -5,16 +5,16 @@
 //! ANSI mode, as in Spark.
 
 use std::fmt;
-use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, UInt32Array, new_null_array};
-use arrow::compute::kernels::cmp;
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, new_null_array};
 use arrow::compute::{filter_record_batch, prep_null_mask_filter};
 use arrow::datatypes::DataType;
 use arrow::record_batch::RecordBatch;
 use engine_core::{EngineError, Result};
 
+use super::binary::compare;
 use super::{ColumnarValue, PhysicalExpr, PhysicalExprRef};
+use crate::expr::{BinaryOperator, Expr};
 
 /// A compiled CASE expression.
 #[derive(Debug)]
@@ -23,6 +23,9 @@ pub struct CaseExpr {
     branches: Vec<(PhysicalExprRef, PhysicalExprRef)>,
     otherwise: Option<PhysicalExprRef>,
     data_type: DataType,
+    when_safe: Vec<bool>,
+    then_safe: Vec<bool>,
+    else_safe: bool,
 }
 
 impl CaseExpr {
@@ -39,6 +42,9 @@ impl CaseExpr {
             branches,
             otherwise,
             data_type,
+            when_safe: Vec::new(),
+            then_safe: Vec::new(),
+            else_safe: false,
         }
     }
 
@@ -87,6 +93,106 @@ fn to_mask(v: ColumnarValue, num_rows: usize) -> Result<BooleanArray> {
     })
 }
 
+/// True when evaluating `e` on rows that do not need it cannot fail or cost much:
+/// columns, literals, struct fields, NULL tests, NOT/AND/OR and comparisons of such.
+/// Those branches are evaluated on the whole batch and then filtered, instead of
+/// filtering the whole batch first.
+pub fn is_infallible(e: &Expr) -> bool {
+    match e {
+        Expr::Column(_) | Expr::Literal(_) => true,
+        Expr::Alias(x, _)
+        | Expr::Not(x)
+        | Expr::IsNull(x)
+        | Expr::IsNotNull(x)
+        | Expr::GetField { expr: x, .. } => is_infallible(x),
+        Expr::BinaryOp { left, op, right } => {
+            (op.is_comparison() || op.is_logical()) && is_infallible(left) && is_infallible(right)
+        }
+        _ => false,
+    }
+}
+
+/// Row positions of the set bits of `mask`.
+fn set_positions(mask: &BooleanArray) -> Vec<usize> {
+    mask.values().set_indices().collect()
+}
+
+impl CaseExpr {
+    /// Marks which WHEN conditions, THEN values and the ELSE value are
+    /// [`is_infallible`] (evaluated on the whole batch, then filtered).
+    pub fn with_infallible(mut self, when: Vec<bool>, then: Vec<bool>, otherwise: bool) -> Self {
+        self.when_safe = when;
+        self.then_safe = then;
+        self.else_safe = otherwise;
+        self
+    }
+
+    /// `e` over the rows of `batch` selected by `mask` (`count` of them).
+    fn eval_on(
+        &self,
+        e: &PhysicalExprRef,
+        safe: bool,
+        batch: &RecordBatch,
+        mask: &BooleanArray,
+        count: usize,
+    ) -> Result<ArrayRef> {
+        let n = batch.num_rows();
+        if count == n {
+            return self.value(e, batch);
+        }
+        if safe {
+            let all = self.value(e, batch)?;
+            return Ok(arrow::compute::filter(&all, mask)?);
+        }
+        let taken = filter_record_batch(batch, mask)?;
+        self.value(e, &taken)
+    }
+
+    /// The WHEN condition `i` as a full-length mask restricted to `remaining` rows.
+    fn condition(
+        &self,
+        i: usize,
+        batch: &RecordBatch,
+        operand: Option<&ArrayRef>,
+        remaining: &BooleanArray,
+        remaining_count: usize,
+    ) -> Result<BooleanArray> {
+        let n = batch.num_rows();
+        let when = &self.branches[i].0;
+        let safe = self.when_safe.get(i).copied().unwrap_or(false);
+        // Evaluate on all rows when safe or when every row is still unmatched.
+        let full = if safe || remaining_count == n {
+            let v = when.evaluate(batch)?;
+            match operand {
+                Some(o) => {
+                    let eq = compare(BinaryOperator::Eq, &ColumnarValue::Array(o.clone()), &v)?;
+                    to_mask(eq, n)?
+                }
+                None => to_mask(v, n)?,
+            }
+        } else {
+            let taken = filter_record_batch(batch, remaining)?;
+            let rn = taken.num_rows();
+            let v = when.evaluate(&taken)?;
+            let m = match operand {
+                Some(o) => {
+                    let o = arrow::compute::filter(o, remaining)?;
+                    let eq = compare(BinaryOperator::Eq, &ColumnarValue::Array(o), &v)?;
+                    to_mask(eq, rn)?
+                }
+                None => to_mask(v, rn)?,
+            };
+            // Scatter back to full length.
+            let mut bits = vec![false; n];
+            for (k, row) in set_positions(remaining).into_iter().enumerate() {
+                bits[row] = m.value(k);
+            }
+            BooleanArray::from(bits)
+        };
+        Ok(arrow::compute::and(&full, remaining)?)
+    }
+}
+
 impl PhysicalExpr for CaseExpr {
     fn data_type(&self) -> &DataType {
         &self.data_type
@@ -94,76 +200,41 @@ impl PhysicalExpr for CaseExpr {
 
     fn evaluate(&self, batch: &RecordBatch) -> Result<ColumnarValue> {
         let n = batch.num_rows();
-        // `rows[i]` is the original row index of row i of `remaining`.
-        let mut remaining = batch.clone();
-        let mut rows: Vec<u32> = (0..n as u32).collect();
+        // Rows no WHEN has matched yet.
+        let mut remaining = BooleanArray::from(vec![true; n]);
+        let mut remaining_count = n;
         // Per output row: (source array, row in it); source 0 is the NULL fallback.
         let mut sources: Vec<ArrayRef> = vec![new_null_array(&self.data_type, 1)];
         let mut picks: Vec<(usize, usize)> = vec![(0, 0); n];
-        let operand = self
-            .operand
-            .as_ref()
-            .map(|o| o.evaluate(batch))
-            .transpose()?;
-        let mut operand = operand.map(|o| o.into_array(n)).transpose()?;
-        for (when, then) in &self.branches {
-            if rows.is_empty() {
+        let operand = match &self.operand {
+            Some(o) => Some(o.evaluate(batch)?.into_array(n)?),
+            None => None,
+        };
+        for i in 0..self.branches.len() {
+            if remaining_count == 0 {
                 break;
             }
-            let rn = remaining.num_rows();
-            let cond = when.evaluate(&remaining)?;
-            let mask = match &operand {
-                Some(o) => {
-                    let w = cond.into_array(rn)?;
-                    if w.data_type() == &DataType::Null {
-                        BooleanArray::from(vec![false; rn])
-                    } else {
-                        let eq = cmp::eq(o, &w)?;
-                        to_mask(ColumnarValue::Array(Arc::new(eq)), rn)?
-                    }
-                }
-                None => to_mask(cond, rn)?,
-            };
+            let mask = self.condition(i, batch, operand.as_ref(), &remaining, remaining_count)?;
             let matched = mask.true_count();
             if matched == 0 {
                 continue;
             }
-            let all = matched == rn;
-            let taken = if all {
-                remaining.clone()
-            } else {
-                filter_record_batch(&remaining, &mask)?
-            };
-            let values = self.value(then, &taken)?;
+            let safe = self.then_safe.get(i).copied().unwrap_or(false);
+            let values = self.eval_on(&self.branches[i].1, safe, batch, &mask, matched)?;
             let src = sources.len();
             sources.push(values);
-            let mut k = 0;
-            for (i, m) in mask.values().iter().enumerate() {
-                if m {
-                    picks[rows[i] as usize] = (src, k);
-                    k += 1;
-                }
+            for (k, row) in set_positions(&mask).into_iter().enumerate() {
+                picks[row] = (src, k);
             }
-            if all {
-                rows.clear();
-                break;
-            }
-            let rest = arrow::compute::not(&mask)?;
-            remaining = filter_record_batch(&remaining, &rest)?;
-            rows = arrow::compute::filter(&UInt32Array::from(rows), &rest)?
-                .as_primitive::<arrow::datatypes::UInt32Type>()
-                .values()
-                .to_vec();
-            if let Some(o) = &operand {
-                operand = Some(arrow::compute::filter(o, &rest)?);
-            }
+            remaining = arrow::compute::and_not(&remaining, &mask)?;
+            remaining_count -= matched;
         }
-        if let (Some(e), false) = (&self.otherwise, rows.is_empty()) {
-            let values = self.value(e, &remaining)?;
+        if let (Some(e), true) = (&self.otherwise, remaining_count > 0) {
+            let values = self.eval_on(e, self.else_safe, batch, &remaining, remaining_count)?;
             let src = sources.len();
             sources.push(values);
-            for (k, r) in rows.iter().enumerate() {
-                picks[*r as usize] = (src, k);
+            for (k, row) in set_positions(&remaining).into_iter().enumerate() {
+                picks[row] = (src, k);
             }
         }
         // One source covering every row in order needs no interleave.

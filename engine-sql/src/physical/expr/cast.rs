@@ -15,8 +15,8 @@ use arrow::array::{
     StringBuilder, StructArray, new_null_array,
 };
 use arrow::datatypes::{
-    DataType, Date32Type, Decimal128Type, Field, Float32Type, Float64Type, Int8Type, Int16Type,
-    Int32Type, Int64Type, TimeUnit, TimestampMicrosecondType,
+    DataType, Date32Type, Decimal128Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type,
+    Int64Type, TimeUnit, TimestampMicrosecondType,
 };
 use arrow::record_batch::RecordBatch;
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone};
@@ -161,6 +161,21 @@ pub fn cast_array(
     }
     match (from, to) {
         (DataType::Null, _) => Ok(new_null_array(to, a.len())),
+        // Other units (e.g. from files) become microseconds first; the same instant with
+        // another zone label needs no conversion.
+        (DataType::Timestamp(unit, tz), _) if *unit != TimeUnit::Microsecond => {
+            let micros =
+                arrow::compute::cast(a, &DataType::Timestamp(TimeUnit::Microsecond, tz.clone()))?;
+            cast_array(&micros, to, mode, ctx)
+        }
+        (DataType::Timestamp(_, Some(_)), DataType::Timestamp(TimeUnit::Microsecond, Some(tz))) => {
+            let t = a.as_primitive::<TimestampMicrosecondType>().clone();
+            Ok(Arc::new(t.with_timezone(tz.clone())))
+        }
+        (DataType::Date64, _) => {
+            let days = arrow::compute::cast(a, &DataType::Date32)?;
+            cast_array(&days, to, mode, ctx)
+        }
         (_, DataType::Utf8) => to_string(a, ctx),
         (DataType::LargeUtf8 | DataType::Utf8View, _) => {
             let s = arrow::compute::cast(a, &DataType::Utf8)?;
@@ -328,14 +343,23 @@ pub fn cast_array(
                 .zip(to_fields.iter())
                 .map(|(c, f)| cast_array(c, f.data_type(), mode, ctx))
                 .collect::<Result<Vec<_>>>()?;
-            let fields: Vec<Field> = to_fields
-                .iter()
-                .map(|f| f.as_ref().clone().with_nullable(true))
-                .collect();
+            // The target's fields exactly, so the array has the declared type.
             Ok(Arc::new(StructArray::try_new(
-                fields.into(),
+                to_fields.clone(),
                 columns,
                 s.nulls().cloned(),
+            )?))
+        }
+        (DataType::Map(_, _), DataType::Map(to_entries, ordered)) => {
+            let m = a.as_map();
+            let entries: ArrayRef = Arc::new(m.entries().clone());
+            let entries = cast_array(&entries, to_entries.data_type(), mode, ctx)?;
+            Ok(Arc::new(arrow::array::MapArray::try_new(
+                to_entries.clone(),
+                m.offsets().clone(),
+                entries.as_struct().clone(),
+                m.nulls().cloned(),
+                *ordered,
             )?))
         }
         _ => Err(EngineError::analysis(
@@ -503,12 +527,16 @@ fn numeric_cast(a: &ArrayRef, to: &DataType, mode: CastMode) -> Result<ArrayRef>
                             } else {
                                 format!("{v}")
                             };
-                            match parse_decimal(&text).and_then(|(u, sc)| rescale(u, sc, s)) {
-                                Some(r) if fits(r, p) => Ok(r),
-                                _ => Err(Failure::Error(cast_overflow(
+                            let Some((u, sc)) = parse_decimal(&text) else {
+                                // NaN and infinities have no decimal value.
+                                return Err(Failure::Error(cast_overflow(
                                     ScalarValue::Float64(Some(v)),
                                     to,
-                                ))),
+                                )));
+                            };
+                            match rescale(u, sc, s) {
+                                Some(r) if fits(r, p) => Ok(r),
+                                _ => Err(Failure::Error(decimal_out_of_range(Some(u), sc, p, s))),
                             }
                         },
                         |_| EngineError::Internal("float to decimal".into()),
@@ -809,13 +837,27 @@ fn utc_to_local_micros(us: i64, tz: &Tz) -> i64 {
 /// Parses Spark's timestamp strings: `yyyy[-mm[-dd]]`, then optionally `T` or space and
 /// `hh:mm[:ss[.ffffff]]`, then an optional zone (`Z`, `+02:00`, ` America/New_York`).
 /// Returns UTC microseconds; zone-less text is in `session` (or wall-clock when `ntz`).
-fn parse_timestamp(s: &str, session: &Tz, ntz: bool) -> Option<i64> {
-    let split = s.find([' ', 'T']);
+fn parse_timestamp(s: &str, session: &Tz, ntz: bool, today: NaiveDate) -> Option<i64> {
+    // Time-only text (`10:00:00`, `T10:00`) is on the current date, as in Spark.
+    let time_only = s.starts_with('T')
+        || s.find(':').is_some_and(|c| {
+            let head = &s[..c];
+            !head.is_empty() && head.len() <= 2 && head.bytes().all(|b| b.is_ascii_digit())
+        });
+    let split = if time_only { None } else { s.find([' ', 'T']) };
     let (date_text, rest) = match split {
         Some(i) => (&s[..i], &s[i + 1..]),
+        None if time_only => ("", s.strip_prefix('T').unwrap_or(s)),
         None => (s, ""),
     };
-    let date = parse_date_part(date_text)?;
+    let date = if time_only {
+        today
+    } else {
+        parse_date_part(date_text)?
+    };
+    if time_only && !rest.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+        return None;
+    }
     let mut rest = rest.trim_start();
     let mut time = NaiveTime::MIN;
     if rest.as_bytes().first().is_some_and(u8::is_ascii_digit) {
@@ -854,7 +896,8 @@ fn parse_timestamp(s: &str, session: &Tz, ntz: bool) -> Option<i64> {
             padded[..6].parse().ok()?
         };
         time = NaiveTime::from_hms_micro_opt(h, m, sec, micros)?;
-    } else if !rest.is_empty() && split.is_some_and(|i| s.as_bytes()[i] == b'T') {
+    } else if split.is_some_and(|i| s.as_bytes()[i] == b'T') {
+        // `T` must be followed by a time (`2020-01-01T` is malformed).
         return None;
     }
     let naive = date.and_time(time);
@@ -984,11 +1027,17 @@ fn from_string(
         }
         DataType::Timestamp(TimeUnit::Microsecond, tz) => {
             let ntz = tz.is_none();
+            // The query's current date in the session zone, for time-only strings.
+            let today_days = utc_to_local_micros(ctx.query_start_micros, &ctx.time_zone)
+                .div_euclid(MICROS_PER_DAY);
+            let today = date_midnight(today_days as i32)
+                .map(|d| d.date())
+                .unwrap_or_default();
             let out: PrimitiveArray<TimestampMicrosecondType> = map_values(
                 a.len(),
                 a.iter(),
                 mode,
-                |s| parse_timestamp(trim(s), &ctx.time_zone, ntz).ok_or(Failure::Malformed),
+                |s| parse_timestamp(trim(s), &ctx.time_zone, ntz, today).ok_or(Failure::Malformed),
                 bad,
             )?;
             Ok(Arc::new(out.with_timezone_opt(tz.clone())))

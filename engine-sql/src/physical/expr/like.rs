@@ -112,7 +112,8 @@ pub fn like_to_regex(pattern: &str) -> Result<String> {
 fn compile(pattern: &str, kind: LikeKind) -> Result<Regex> {
     let re = match kind {
         LikeKind::Like => like_to_regex(pattern)?,
-        LikeKind::ILike => like_to_regex(&pattern.to_lowercase())?,
+        // Case-insensitive matching instead of lower-casing every row.
+        LikeKind::ILike => format!("(?i){}", like_to_regex(&pattern.to_lowercase())?),
         LikeKind::RLike => pattern.to_string(),
     };
     Regex::new(&re).map_err(|_| {
@@ -125,12 +126,8 @@ fn compile(pattern: &str, kind: LikeKind) -> Result<Regex> {
     })
 }
 
-fn matches(re: &Regex, s: &str, kind: LikeKind) -> bool {
-    if kind == LikeKind::ILike {
-        re.is_match(&s.to_lowercase())
-    } else {
-        re.is_match(s)
-    }
+fn matches(re: &Regex, s: &str, _kind: LikeKind) -> bool {
+    re.is_match(s)
 }
 
 impl PhysicalExpr for LikeExpr {

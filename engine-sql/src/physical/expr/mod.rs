@@ -175,19 +175,11 @@ pub(crate) fn sql_value(v: &ScalarValue) -> String {
         ScalarValue::Int64(Some(x)) => format!("{x}L"),
         ScalarValue::Float32(Some(x)) => {
             let t = crate::format::format_f32(*x);
-            if x.is_finite() {
-                format!("{t}F")
-            } else {
-                format!("CAST('{t}' AS FLOAT)")
-            }
+            if x.is_finite() { format!("{t}F") } else { t }
         }
         ScalarValue::Float64(Some(x)) => {
             let t = crate::format::format_f64(*x);
-            if x.is_finite() {
-                format!("{t}D")
-            } else {
-                format!("CAST('{t}' AS DOUBLE)")
-            }
+            if x.is_finite() { format!("{t}D") } else { t }
         }
         ScalarValue::Decimal128(Some(x), _, s) => {
             format!("{}BD", crate::format::format_decimal(*x, *s))

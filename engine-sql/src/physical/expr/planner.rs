@@ -4,11 +4,12 @@ use std::sync::Arc;
 
 use engine_core::{EngineError, Result};
 
+use super::case::is_infallible;
 use super::{
     BinaryExpr, CaseExpr, CastExpr, ColumnExpr, GetFieldExpr, InListExpr, IsNotNullExpr,
     IsNullExpr, LikeExpr, LiteralExpr, NegativeExpr, NotExpr, PhysicalExprRef, ScalarFunctionExpr,
 };
-use crate::expr::Expr;
+use crate::expr::{CastMode, Expr};
 use crate::functions::FunctionContext;
 use crate::schema::PlanSchema;
 
@@ -40,17 +41,21 @@ pub fn create_physical_expr(
         Expr::Negative(e) => Arc::new(NegativeExpr::new(compile(e)?, ctx.ansi)),
         Expr::IsNull(e) => Arc::new(IsNullExpr::new(compile(e)?)),
         Expr::IsNotNull(e) => Arc::new(IsNotNullExpr::new(compile(e)?)),
-        Expr::Cast { expr, to, mode } => Arc::new(CastExpr::new(
-            compile(expr)?,
-            to.clone(),
-            *mode,
-            ctx.clone(),
-        )),
+        Expr::Cast { expr, to, mode } => {
+            // With ANSI off an ANSI-mode cast (e.g. an implicit one the analyzer inserted)
+            // behaves as a legacy cast, as Spark derives the cast's mode from the session.
+            let mode = match mode {
+                CastMode::Ansi if !ctx.ansi => CastMode::Legacy,
+                m => *m,
+            };
+            Arc::new(CastExpr::new(compile(expr)?, to.clone(), mode, ctx.clone()))
+        }
         Expr::Case {
             operand,
             branches,
             otherwise,
         } => {
+            let (exprs_branches, exprs_otherwise) = (branches, otherwise);
             let data_type = expr.data_type(input)?;
             let operand = operand.as_deref().map(compile).transpose()?;
             let branches = branches
@@ -58,17 +63,39 @@ pub fn create_physical_expr(
                 .map(|(w, t)| Ok((compile(w)?, compile(t)?)))
                 .collect::<Result<Vec<_>>>()?;
             let otherwise = otherwise.as_deref().map(compile).transpose()?;
-            Arc::new(CaseExpr::new(operand, branches, otherwise, data_type))
+            let when_safe = exprs_branches
+                .iter()
+                .map(|(w, _)| is_infallible(w))
+                .collect();
+            let then_safe = exprs_branches
+                .iter()
+                .map(|(_, t)| is_infallible(t))
+                .collect();
+            let else_safe = exprs_otherwise.as_deref().is_none_or(is_infallible);
+            Arc::new(
+                CaseExpr::new(operand, branches, otherwise, data_type)
+                    .with_infallible(when_safe, then_safe, else_safe),
+            )
         }
         Expr::InList {
             expr,
             list,
             negated,
-        } => Arc::new(InListExpr::new(
-            compile(expr)?,
-            list.iter().map(compile).collect::<Result<Vec<_>>>()?,
-            *negated,
-        )),
+        } => {
+            let compiled = InListExpr::new(
+                compile(expr)?,
+                list.iter().map(compile).collect::<Result<Vec<_>>>()?,
+                *negated,
+            );
+            let literals: Vec<_> = list
+                .iter()
+                .filter_map(|e| match e.unalias() {
+                    Expr::Literal(v) => Some(v.clone()),
+                    _ => None,
+                })
+                .collect();
+            Arc::new(compiled.with_literals(&literals))
+        }
         Expr::Like {
             expr,
             pattern,

@@ -102,10 +102,10 @@ impl PhysicalExpr for NegativeExpr {
     fn evaluate(&self, batch: &RecordBatch) -> Result<ColumnarValue> {
         let ansi = self.ansi;
         apply_unary(self.expr.evaluate(batch)?, |a| match a.data_type() {
-            DataType::Int8 => neg_int::<Int8Type>(a, ansi, "tinyint overflow"),
-            DataType::Int16 => neg_int::<Int16Type>(a, ansi, "smallint overflow"),
-            DataType::Int32 => neg_int::<Int32Type>(a, ansi, "integer overflow"),
-            DataType::Int64 => neg_int::<Int64Type>(a, ansi, "long overflow"),
+            DataType::Int8 => neg_int::<Int8Type>(a, ansi, "overflow"),
+            DataType::Int16 => neg_int::<Int16Type>(a, ansi, "overflow"),
+            DataType::Int32 => neg_int::<Int32Type>(a, ansi, "overflow"),
+            DataType::Int64 => neg_int::<Int64Type>(a, ansi, "overflow"),
             DataType::Float32 => Ok(Arc::new(unary::<Float32Type, _, Float32Type>(
                 a.as_primitive(),
                 |x| -x,
