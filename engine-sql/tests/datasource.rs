@@ -172,3 +172,43 @@ fn filter_and_project_over_files() {
         .unwrap();
     assert!(plan.contains("FileScan json"), "{plan}");
 }
+
+#[test]
+fn parquet_filters_and_columns_reach_the_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = spark();
+    let mut csv = String::from("id,name\n");
+    for i in 0..100 {
+        csv.push_str(&format!("{i},n{i}\n"));
+    }
+    let src = write(dir.path(), "in.csv", &csv);
+    let out = dir.path().join("pq").display().to_string();
+    s.read()
+        .option("header", "true")
+        .option("inferSchema", "true")
+        .csv(&src)
+        .unwrap()
+        .write()
+        .option("parquet.block.rows", "10")
+        .parquet(&out)
+        .unwrap();
+    let df = s
+        .read()
+        .parquet(&out)
+        .unwrap()
+        .filter(col("id").gt_eq(lit(95)))
+        .unwrap()
+        .select(vec![col("name")])
+        .unwrap();
+    let plan = df.explain_string(false).unwrap();
+    assert!(
+        plan.contains("PushedFilters: [GreaterThanOrEqual(id,95)]"),
+        "{plan}"
+    );
+    assert_eq!(df.count().unwrap(), 5);
+    let shown = df.show_string(20, 20).unwrap();
+    assert!(
+        shown.contains("n95") && shown.contains("n99") && !shown.contains("n94"),
+        "{shown}"
+    );
+}
