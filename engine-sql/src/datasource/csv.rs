@@ -190,6 +190,10 @@ pub fn infer_schema(files: &[FileEntry], o: &CsvOptions, tz: &Tz) -> Result<Opti
     let mut record = csv::StringRecord::new();
     let mut seen = 0u64;
     for f in files {
+        if names.is_some() && !o.infer_schema {
+            // Without inference only the first file's first record matters.
+            break;
+        }
         let mut rdr = o.reader(read_file(&f.path)?);
         let mut first = true;
         loop {
