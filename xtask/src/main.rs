@@ -105,14 +105,17 @@ struct Case {
     sql: &'static str,
 }
 
+// Each query consumes every column it computes, so column pruning cannot skip the work.
 const CASES: &[Case] = &[
     Case {
         name: "scan + filter + project",
-        sql: "SELECT order_id, qty * price AS amount FROM orders WHERE qty > 2 AND country = 'DE'",
+        sql: "SELECT count(*), sum(amount), max(order_id) FROM \
+              (SELECT order_id, qty * price AS amount FROM orders WHERE qty > 2 AND country = 'DE')",
     },
     Case {
         name: "group-by, 1k keys",
-        sql: "SELECT sku, count(*) AS n, sum(qty) AS items, avg(price) AS avg_price FROM orders GROUP BY sku",
+        sql: "SELECT count(*), sum(n), sum(items), sum(avg_price) FROM \
+              (SELECT sku, count(*) AS n, sum(qty) AS items, avg(price) AS avg_price FROM orders GROUP BY sku)",
     },
 ];
 
@@ -158,7 +161,7 @@ fn bench(rows: u64, data_dir: &Path, threads: usize) -> Result<()> {
                     path.display()
                 ),
             };
-            let sql = format!("{create}; SELECT count(*) FROM ({})", case.sql);
+            let sql = format!("{create}; {}", case.sql);
             let mut cmd = Command::new(&sstream);
             cmd.args([
                 "sql",

@@ -14,6 +14,10 @@
 //!
 //! The registry's plain `struct` entry names fields `col1`, `col2`, ...; its `named_struct`
 //! entry can only report an error asking for the rewrite.
+//!
+//! [`specialize`] does all of this (and `round`/`bround` with a literal scale) in one call:
+//! after looking a function up, the analyzer calls
+//! `specialize(&name, &args)?.unwrap_or(looked_up)`.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -30,7 +34,9 @@ use engine_core::{EngineError, Result};
 use super::string::{SimpleFunction, castable_to_string, rows, want_string, wrap};
 use super::{FunctionContext, ScalarFunction, unexpected_input_type};
 use crate::analyzer::coercion::common_type;
+use crate::expr::Expr;
 use crate::physical::expr::ColumnarValue;
+use crate::scalar::ScalarValue;
 use crate::types::list_of;
 
 fn element_type(t: &DataType) -> Option<&DataType> {
@@ -300,6 +306,133 @@ fn eval_array(
     wrap(args, Arc::new(out))
 }
 
+// ---- map(...) / map_keys / map_values ----
+
+fn coerce_map(name: &str, a: &[DataType]) -> Result<Vec<DataType>> {
+    if !a.len().is_multiple_of(2) {
+        return Err(super::wrong_num_args(name, "2n (n > 0)", a.len()));
+    }
+    let keys: Vec<DataType> = a.iter().step_by(2).cloned().collect();
+    let values: Vec<DataType> = a.iter().skip(1).step_by(2).cloned().collect();
+    let k = common_type(&keys)?;
+    let v = common_type(&values)?;
+    Ok(a.iter()
+        .enumerate()
+        .map(|(i, _)| if i % 2 == 0 { k.clone() } else { v.clone() })
+        .collect())
+}
+
+fn ret_map(a: &[DataType]) -> Result<DataType> {
+    let k = a.first().cloned().unwrap_or(DataType::Null);
+    let v = a.get(1).cloned().unwrap_or(DataType::Null);
+    Ok(crate::types::map_of(k, v))
+}
+
+/// Row-major interleave: row `i` of the result holds `cols[0][i], cols[1][i], ...`.
+fn interleave_rows(cols: &[ArrayRef], rows: usize, dt: &DataType) -> Result<ArrayRef> {
+    if cols.is_empty() {
+        return Ok(arrow::array::new_empty_array(dt));
+    }
+    let refs: Vec<&dyn Array> = cols.iter().map(|c| c.as_ref()).collect();
+    let all = arrow::compute::concat(&refs)?;
+    let k = cols.len();
+    let idx: UInt32Array = (0..rows)
+        .flat_map(|i| (0..k).map(move |j| (j * rows + i) as u32))
+        .collect();
+    Ok(arrow::compute::take(all.as_ref(), &idx, None)?)
+}
+
+fn eval_map(
+    _: &str,
+    args: &[ColumnarValue],
+    n: usize,
+    _: &FunctionContext,
+) -> Result<ColumnarValue> {
+    let rows = rows(args, n);
+    let types: Vec<DataType> = args.iter().map(|a| a.data_type()).collect();
+    let DataType::Map(entries, _) = ret_map(&types)? else {
+        return Err(EngineError::Internal("map type".into()));
+    };
+    let DataType::Struct(kv) = entries.data_type() else {
+        return Err(EngineError::Internal("map entries".into()));
+    };
+    let cols: Vec<ArrayRef> = args
+        .iter()
+        .map(|a| a.to_array(rows))
+        .collect::<Result<_>>()?;
+    let key_cols: Vec<ArrayRef> = cols.iter().step_by(2).cloned().collect();
+    let value_cols: Vec<ArrayRef> = cols.iter().skip(1).step_by(2).cloned().collect();
+    let keys = interleave_rows(&key_cols, rows, kv[0].data_type())?;
+    let values = interleave_rows(&value_cols, rows, kv[1].data_type())?;
+    if keys.null_count() > 0 {
+        return Err(EngineError::execution(
+            "NULL_MAP_KEY",
+            "Cannot use null as map key. SQLSTATE: 2200E",
+        ));
+    }
+    // Spark 4's default spark.sql.mapKeyDedupPolicy=EXCEPTION rejects duplicate keys.
+    let k = key_cols.len();
+    if k > 1 {
+        let cmp = make_comparator(keys.as_ref(), keys.as_ref(), SortOptions::default())?;
+        for r in 0..rows {
+            let base = r * k;
+            for x in 0..k {
+                for y in x + 1..k {
+                    if cmp(base + x, base + y) == std::cmp::Ordering::Equal {
+                        let shown = ScalarValue::try_from_array(keys.as_ref(), base + x)?;
+                        return Err(EngineError::execution(
+                            "DUPLICATED_MAP_KEY",
+                            format!(
+                                "Duplicate map key {shown} was found, please check the input data. If you want to remove the duplicated keys, you can set \"spark.sql.mapKeyDedupPolicy\" to \"LAST_WIN\" so that the key inserted at last takes precedence. SQLSTATE: 23505"
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    let entries_array = StructArray::try_new(kv.clone(), vec![keys, values], None)?;
+    let offsets = OffsetBuffer::from_lengths(std::iter::repeat_n(k, rows));
+    let out =
+        arrow::array::MapArray::try_new(entries.clone(), offsets, entries_array, None, false)?;
+    wrap(args, Arc::new(out))
+}
+
+fn coerce_map_arg(name: &str, a: &[DataType]) -> Result<Vec<DataType>> {
+    match &a[0] {
+        DataType::Map(_, _) => Ok(a.to_vec()),
+        t => Err(unexpected_input_type(name, 1, "\"MAP\"", t)),
+    }
+}
+
+fn map_part(args: &[ColumnarValue], n: usize, values: bool) -> Result<ColumnarValue> {
+    let rows = rows(args, n);
+    let a = args[0].to_array(rows)?;
+    let m = a.as_map();
+    let part = if values { m.values() } else { m.keys() };
+    let field = Arc::new(Field::new("element", part.data_type().clone(), true));
+    let out = ListArray::try_new(field, m.offsets().clone(), part.clone(), m.nulls().cloned())?;
+    wrap(args, Arc::new(out))
+}
+
+fn eval_map_keys(
+    _: &str,
+    args: &[ColumnarValue],
+    n: usize,
+    _: &FunctionContext,
+) -> Result<ColumnarValue> {
+    map_part(args, n, false)
+}
+
+fn eval_map_values(
+    _: &str,
+    args: &[ColumnarValue],
+    n: usize,
+    _: &FunctionContext,
+) -> Result<ColumnarValue> {
+    map_part(args, n, true)
+}
+
 // ---- struct / named_struct ----
 
 /// `struct(...)`/`named_struct(...)` with field names fixed when the analyzer built it.
@@ -353,7 +486,7 @@ impl StructFunction {
             }
             None if self.is_named() => {
                 return Err(EngineError::Internal(
-                    "named_struct must be built by the analyzer with named_struct_function".into(),
+                    "named_struct needs its field names from the analyzer: resolve the call through functions::collection::specialize".into(),
                 ));
             }
             None => (1..=types.len()).map(|i| format!("col{i}")).collect(),
@@ -411,6 +544,76 @@ impl ScalarFunction for StructFunction {
             .collect::<Result<_>>()?;
         let out = StructArray::try_new(fields, cols, None)?;
         wrap(args, Arc::new(out))
+    }
+}
+
+/// A call-specific function object for calls whose result type depends on argument
+/// *values* or *names* rather than types: `struct` (field names from the arguments),
+/// `named_struct` (names from the literal odd arguments) and `round`/`bround` with a literal
+/// scale (DECIMAL result type). `None`: use the registry's entry as is.
+///
+/// `args` are the resolved (or at least name-bearing) argument expressions, before coercion.
+pub fn specialize(name: &str, args: &[Expr]) -> Result<Option<Arc<dyn ScalarFunction>>> {
+    match name.to_ascii_lowercase().as_str() {
+        "struct" => {
+            // Spark's CreateStruct: named expressions (columns, aliases, struct fields) keep
+            // their name, anything else is `col{i}`.
+            let names = args
+                .iter()
+                .enumerate()
+                .map(|(i, a)| match a {
+                    Expr::Column(_)
+                    | Expr::UnresolvedColumn(_)
+                    | Expr::Alias(_, _)
+                    | Expr::GetField { .. } => a.output_name(),
+                    _ => format!("col{}", i + 1),
+                })
+                .collect();
+            Ok(Some(struct_function(names)))
+        }
+        "named_struct" => {
+            if args.is_empty() || !args.len().is_multiple_of(2) {
+                return Err(super::wrong_num_args(
+                    "named_struct",
+                    "2n (n > 0)",
+                    args.len(),
+                ));
+            }
+            let mut names = Vec::with_capacity(args.len() / 2);
+            for a in args.iter().step_by(2) {
+                match a.unalias() {
+                    Expr::Literal(ScalarValue::Utf8(Some(n))) => names.push(n.clone()),
+                    Expr::Literal(ScalarValue::Utf8(None)) | Expr::Literal(ScalarValue::Null) => {
+                        return Err(EngineError::analysis(
+                            "DATATYPE_MISMATCH.UNEXPECTED_NULL",
+                            format!(
+                                "Cannot resolve \"named_struct\" due to data type mismatch: The `{a}` must not be null. SQLSTATE: 42K09"
+                            ),
+                        ));
+                    }
+                    other => {
+                        return Err(EngineError::analysis(
+                            "DATATYPE_MISMATCH.CREATE_NAMED_STRUCT_WITHOUT_FOLDABLE_STRING",
+                            format!(
+                                "Cannot resolve \"named_struct\" due to data type mismatch: Only foldable `STRING` expressions are allowed to appear at odd position, but they are [\"{other}\"]. SQLSTATE: 42K09"
+                            ),
+                        ));
+                    }
+                }
+            }
+            Ok(Some(named_struct_function(names)))
+        }
+        n @ ("round" | "bround") if args.len() == 2 => {
+            let scale = match args[1].unalias() {
+                Expr::Literal(ScalarValue::Int8(Some(v))) => Some(i32::from(*v)),
+                Expr::Literal(ScalarValue::Int16(Some(v))) => Some(i32::from(*v)),
+                Expr::Literal(ScalarValue::Int32(Some(v))) => Some(*v),
+                Expr::Literal(ScalarValue::Int64(Some(v))) => i32::try_from(*v).ok(),
+                _ => None,
+            };
+            Ok(scale.map(|s| super::math::round_with_scale(n == "bround", s)))
+        }
+        _ => Ok(None),
     }
 }
 
@@ -590,16 +793,15 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
         )
         .entries(&["cardinality"]),
     );
-    v.extend(
-        s(
-            "element_at",
-            (2, 2),
-            coerce_element_at,
-            ret_element_at,
-            eval_element_at,
-        )
-        .entries(&[]),
+    let element_at = s(
+        "element_at",
+        (2, 2),
+        coerce_element_at,
+        ret_element_at,
+        eval_element_at,
     );
+    v.push(element_at.try_entry("try_element_at"));
+    v.extend(element_at.entries(&[]));
     v.extend(
         s(
             "array_contains",
@@ -650,6 +852,35 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
         )
         .entries(&[]),
     );
+    v.extend(s("map", (0, usize::MAX), coerce_map, ret_map, eval_map).entries(&[]));
+    v.extend(
+        s(
+            "map_keys",
+            (1, 1),
+            coerce_map_arg,
+            |a| {
+                Ok(list_of(
+                    map_kv(&a[0]).map_or(DataType::Null, |(k, _)| k.clone()),
+                ))
+            },
+            eval_map_keys,
+        )
+        .entries(&[]),
+    );
+    v.extend(
+        s(
+            "map_values",
+            (1, 1),
+            coerce_map_arg,
+            |a| {
+                Ok(list_of(
+                    map_kv(&a[0]).map_or(DataType::Null, |(_, v)| v.clone()),
+                ))
+            },
+            eval_map_values,
+        )
+        .entries(&[]),
+    );
     v.push((
         "struct",
         Arc::new(StructFunction {
@@ -674,7 +905,7 @@ mod tests {
 
     use super::super::string::tests::{as_strs, call, call_ctx, ints, iv, strs, sv};
     use super::*;
-    use crate::scalar::ScalarValue;
+    use crate::expr::{col, lit};
 
     fn int_lists(rows: &[Option<Vec<Option<i32>>>]) -> ColumnarValue {
         let mut b = ListBuilder::new(Int32Builder::new()).with_field(Arc::new(Field::new(
@@ -742,6 +973,10 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("[INVALID_ARRAY_INDEX_IN_ELEMENT_AT] The index 5 is out of bounds. The array has 3 elements."), "{e}");
+        assert_eq!(
+            i32s(&call("try_element_at", vec![a.clone(), iv(5)]).unwrap()),
+            vec![None, None]
+        );
         let legacy = FunctionContext {
             ansi: false,
             ..Default::default()
@@ -776,6 +1011,38 @@ mod tests {
             vec![None, None]
         );
         assert_eq!(i32s(&call("size", vec![m]).unwrap()), vec![Some(2), None]);
+    }
+
+    #[test]
+    fn map_construction_and_parts() {
+        let m = call("map", vec![sv("a"), ints(&[Some(1), None]), sv("b"), iv(2)]).unwrap();
+        assert_eq!(
+            crate::types::sql_type_name(m.data_type()),
+            "MAP<STRING, INT>"
+        );
+        let mv = ColumnarValue::Array(m);
+        let r = call("element_at", vec![mv.clone(), sv("b")]).unwrap();
+        assert_eq!(i32s(&r), vec![Some(2), Some(2)]);
+        let r = call("map_keys", vec![mv.clone()]).unwrap();
+        assert_eq!(
+            as_strs(&r.as_list::<i32>().value(1)),
+            vec![Some("a".into()), Some("b".into())]
+        );
+        let r = call("map_values", vec![mv]).unwrap();
+        assert_eq!(
+            list_vals(&r),
+            vec![Some(vec![Some(1), Some(2)]), Some(vec![None, Some(2)])]
+        );
+        let e = call("map", vec![sv("a"), iv(1), sv("a"), iv(2)])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("[DUPLICATED_MAP_KEY] Duplicate map key a was found"),
+            "{e}"
+        );
+        let null_key = ColumnarValue::Scalar(ScalarValue::Utf8(None));
+        let e = call("map", vec![null_key, iv(1)]).unwrap_err().to_string();
+        assert!(e.contains("NULL_MAP_KEY"), "{e}");
     }
 
     #[test]
@@ -842,6 +1109,43 @@ mod tests {
             ns.coerce_types(&[DataType::Int32, DataType::Int32])
                 .is_err()
         );
+    }
+
+    #[test]
+    fn specialize_names_fields() {
+        let f = specialize("struct", &[col("a"), lit(1), col("s.x"), lit(2).alias("y")])
+            .unwrap()
+            .unwrap();
+        let t = f
+            .return_type(&[
+                DataType::Int32,
+                DataType::Int32,
+                DataType::Int32,
+                DataType::Int32,
+            ])
+            .unwrap();
+        assert_eq!(
+            crate::types::sql_type_name(&t),
+            "STRUCT<a: INT, col2: INT, x: INT, y: INT>"
+        );
+        let f = specialize("named_struct", &[lit("k"), col("a")])
+            .unwrap()
+            .unwrap();
+        let t = f.return_type(&[DataType::Utf8, DataType::Int64]).unwrap();
+        assert_eq!(crate::types::sql_type_name(&t), "STRUCT<k: BIGINT>");
+        let e = specialize("named_struct", &[col("n"), col("a")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("CREATE_NAMED_STRUCT_WITHOUT_FOLDABLE_STRING"),
+            "{e}"
+        );
+        let f = specialize("round", &[col("d"), lit(1)]).unwrap().unwrap();
+        let t = f
+            .return_type(&[DataType::Decimal128(6, 3), DataType::Int32])
+            .unwrap();
+        assert_eq!(t, DataType::Decimal128(5, 1));
+        assert!(specialize("upper", &[col("a")]).unwrap().is_none());
     }
 
     #[test]

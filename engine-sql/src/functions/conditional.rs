@@ -175,7 +175,22 @@ fn eval_nanvl(
     wrap(args, Arc::new(out))
 }
 
-/// Every conditional function with its names.
+fn eval_typeof(
+    _: &str,
+    args: &[ColumnarValue],
+    n: usize,
+    _: &FunctionContext,
+) -> Result<ColumnarValue> {
+    // Spark's `typeof`: the argument type's simpleString (`int`, `decimal(5,2)`, ...).
+    let name = crate::types::simple_string(&args[0].data_type());
+    let v = crate::scalar::ScalarValue::Utf8(Some(name));
+    match &args[0] {
+        ColumnarValue::Scalar(_) => Ok(ColumnarValue::Scalar(v)),
+        ColumnarValue::Array(_) => Ok(ColumnarValue::Array(v.to_array(n)?)),
+    }
+}
+
+/// Every conditional (and type-inspection) function with its names.
 pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
     let s = SimpleFunction::new;
     let mut v = Vec::new();
@@ -210,6 +225,16 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
             |_, a| Ok(a.to_vec()),
             ret_bool,
             eval_isnotnull,
+        )
+        .entries(&[]),
+    );
+    v.extend(
+        s(
+            "typeof",
+            (1, 1),
+            |_, a| Ok(a.to_vec()),
+            |_| Ok(DataType::Utf8),
+            eval_typeof,
         )
         .entries(&[]),
     );
@@ -287,6 +312,15 @@ mod tests {
         assert_eq!(
             r.as_boolean().iter().collect::<Vec<_>>(),
             vec![Some(true), Some(false)]
+        );
+    }
+
+    #[test]
+    fn typeof_names_types() {
+        let r = call("typeof", vec![ints(&[Some(1), None])]).unwrap();
+        assert_eq!(
+            super::super::string::tests::as_strs(&r),
+            vec![Some("int".to_string()), Some("int".to_string())]
         );
     }
 

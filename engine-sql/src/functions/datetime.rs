@@ -266,7 +266,12 @@ fn time_field(
 ) -> Result<ColumnarValue> {
     let a = args[0].to_array(rows(args, n))?;
     let ts = instants(&a, &ctx.time_zone)?;
-    let tz = ctx.time_zone;
+    // TIMESTAMP_NTZ holds wall-clock values: read them without a zone.
+    let tz = if matches!(a.data_type(), DataType::Timestamp(_, None)) {
+        Tz::UTC
+    } else {
+        ctx.time_zone
+    };
     let out: Int32Array = arrow::compute::kernels::arity::unary(&ts, |m| {
         (local_micros(m, &tz).div_euclid(unit).rem_euclid(modulo)) as i32
     });
@@ -295,13 +300,12 @@ fn eval_second(
 
 // ---- parsing ----
 
-/// Spark's parse failure; the hint always names `try_to_timestamp`, whichever function
-/// failed (as Spark's `ansiDateTimeParseError` does).
-fn cannot_parse(text: &str) -> EngineError {
+/// Spark's parse failure; `func` is the `try_` variant the hint suggests.
+fn cannot_parse(text: &str, func: &str) -> EngineError {
     EngineError::execution(
         "CANNOT_PARSE_TIMESTAMP",
         format!(
-            "Text '{text}' could not be parsed at index 0. Use `try_to_timestamp` to tolerate invalid input string and return NULL instead. SQLSTATE: 22007"
+            "Text '{text}' could not be parsed at index 0. Use `{func}` to tolerate invalid input string and return NULL instead. SQLSTATE: 22007"
         ),
     )
 }
@@ -310,7 +314,7 @@ fn cast_invalid(text: &str, to: &str) -> EngineError {
     EngineError::execution(
         "CAST_INVALID_INPUT",
         format!(
-            "The value '{text}' of the type \"STRING\" cannot be cast to \"{to}\" because it is malformed. Correct the value as per the syntax, or change its target type. Use `try_cast` to tolerate malformed input and return NULL instead. SQLSTATE: 22P02"
+            "The value '{text}' of the type \"STRING\" cannot be cast to \"{to}\" because it is malformed. Correct the value as per the syntax, or change its target type. Use `try_cast` to tolerate malformed input and return NULL instead. SQLSTATE: 22018"
         ),
     )
 }
@@ -347,6 +351,20 @@ impl PatternCache {
 }
 
 fn coerce_parse(name: &str, a: &[DataType]) -> Result<Vec<DataType>> {
+    // Numbers are seconds since the epoch (Spark casts them to TIMESTAMP).
+    match a.first() {
+        Some(DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64) => {
+            let mut out = vec![DataType::Int64];
+            out.extend(a.iter().skip(1).map(|_| DataType::Utf8));
+            return Ok(out);
+        }
+        Some(DataType::Float32 | DataType::Float64 | DataType::Decimal128(_, _)) => {
+            let mut out = vec![DataType::Float64];
+            out.extend(a.iter().skip(1).map(|_| DataType::Utf8));
+            return Ok(out);
+        }
+        _ => {}
+    }
     let mut out = vec![if *a.first().unwrap_or(&DataType::Null) == DataType::Date32
         || is_timestamp(&a[0])
     {
@@ -365,14 +383,33 @@ fn coerce_parse(name: &str, a: &[DataType]) -> Result<Vec<DataType>> {
 /// Parses the first argument (text with an optional format, or a DATE/TIMESTAMP) into
 /// instants; `func` names the function in errors.
 fn parse_instants(
+    try_func: &str,
     args: &[ColumnarValue],
     rows: usize,
     ctx: &FunctionContext,
     default_pattern: Option<&str>,
 ) -> Result<TimestampMicrosecondArray> {
     let a = args[0].to_array(rows)?;
-    if !is_string(a.data_type()) {
-        return instants(&a, &ctx.time_zone);
+    match a.data_type() {
+        DataType::Int64 => {
+            return Ok(a
+                .as_primitive::<Int64Type>()
+                .iter()
+                .map(|s| s.and_then(|s| s.checked_mul(MICROS_PER_SEC)))
+                .collect());
+        }
+        DataType::Float64 => {
+            return Ok(a
+                .as_primitive::<arrow::datatypes::Float64Type>()
+                .iter()
+                .map(|s| {
+                    s.filter(|s| s.is_finite())
+                        .map(|s| (s * MICROS_PER_SEC as f64) as i64)
+                })
+                .collect());
+        }
+        t if !is_string(t) => return instants(&a, &ctx.time_zone),
+        _ => {}
     }
     let s = a.as_string::<i32>();
     let tz = ctx.time_zone;
@@ -413,7 +450,7 @@ fn parse_instants(
         let t = s.value(i);
         match p.parse_micros(t, &tz) {
             Some(m) => out.push(Some(m)),
-            None if ctx.ansi => return Err(cannot_parse(t)),
+            None if ctx.ansi => return Err(cannot_parse(t, try_func)),
             None => out.push(None),
         }
     }
@@ -426,7 +463,7 @@ fn eval_to_timestamp(
     n: usize,
     ctx: &FunctionContext,
 ) -> Result<ColumnarValue> {
-    let ts = parse_instants(args, rows(args, n), ctx, None)?;
+    let ts = parse_instants("try_to_timestamp", args, rows(args, n), ctx, None)?;
     wrap(args, ts_array(ts))
 }
 
@@ -456,7 +493,7 @@ fn eval_to_date(
     if a.data_type() == &DataType::Date32 {
         return wrap(args, a);
     }
-    let ts = parse_instants(args, rows, ctx, None)?;
+    let ts = parse_instants("try_to_date", args, rows, ctx, None)?;
     let days = local_days(&ts_array(ts), &ctx.time_zone)?;
     wrap(args, Arc::new(days))
 }
@@ -472,7 +509,13 @@ fn eval_unix_timestamp(
             ctx.query_start_micros.div_euclid(MICROS_PER_SEC),
         ))));
     }
-    let ts = parse_instants(args, rows(args, n), ctx, Some(DEFAULT_TIMESTAMP_PATTERN))?;
+    let ts = parse_instants(
+        "try_to_timestamp",
+        args,
+        rows(args, n),
+        ctx,
+        Some(DEFAULT_TIMESTAMP_PATTERN),
+    )?;
     let out: Int64Array =
         arrow::compute::kernels::arity::unary(&ts, |m| m.div_euclid(MICROS_PER_SEC));
     wrap(args, Arc::new(out))
@@ -484,7 +527,7 @@ fn format_instants(
     args: &[ColumnarValue],
     rows: usize,
     ts: &TimestampMicrosecondArray,
-    ctx: &FunctionContext,
+    tz: &Tz,
     default: &str,
 ) -> Result<ColumnarValue> {
     let mut cache = PatternCache::new(args.get(1), default)?;
@@ -505,7 +548,7 @@ fn format_instants(
             None => cache.get(default)?,
         };
         buf.clear();
-        if p.format_micros(ts.value(i), &ctx.time_zone, &mut buf) {
+        if p.format_micros(ts.value(i), tz, &mut buf) {
             b.append_value(&buf);
         } else {
             b.append_null();
@@ -528,8 +571,15 @@ fn eval_date_format(
     ctx: &FunctionContext,
 ) -> Result<ColumnarValue> {
     let rows = rows(args, n);
-    let ts = instants(&args[0].to_array(rows)?, &ctx.time_zone)?;
-    format_instants(args, rows, &ts, ctx, DEFAULT_TIMESTAMP_PATTERN)
+    let a = args[0].to_array(rows)?;
+    let ts = instants(&a, &ctx.time_zone)?;
+    // TIMESTAMP_NTZ holds wall-clock values: format them without a zone.
+    let tz = if matches!(a.data_type(), DataType::Timestamp(_, None)) {
+        Tz::UTC
+    } else {
+        ctx.time_zone
+    };
+    format_instants(args, rows, &ts, &tz, DEFAULT_TIMESTAMP_PATTERN)
 }
 
 fn coerce_from_unixtime(name: &str, a: &[DataType]) -> Result<Vec<DataType>> {
@@ -560,7 +610,7 @@ fn eval_from_unixtime(
         .iter()
         .map(|s| s.and_then(|s| s.checked_mul(MICROS_PER_SEC)))
         .collect();
-    format_instants(args, rows, &ts, ctx, DEFAULT_TIMESTAMP_PATTERN)
+    format_instants(args, rows, &ts, &ctx.time_zone, DEFAULT_TIMESTAMP_PATTERN)
 }
 
 // ---- arithmetic ----
@@ -895,21 +945,22 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
         eval_current_timestamp,
     );
     now.foldable = false;
-    v.extend(now.entries(&["now", "localtimestamp"]));
+    v.extend(now.entries(&["now"]));
     let mut today = s("current_date", (0, 0), none, ret_date, eval_current_date);
     today.foldable = false;
     v.extend(today.entries(&["curdate"]));
-    v.extend(
-        s(
-            "to_timestamp",
-            (1, 2),
-            coerce_parse,
-            ret_ts,
-            eval_to_timestamp,
-        )
-        .entries(&[]),
+    let to_ts = s(
+        "to_timestamp",
+        (1, 2),
+        coerce_parse,
+        ret_ts,
+        eval_to_timestamp,
     );
-    v.extend(s("to_date", (1, 2), coerce_parse, ret_date, eval_to_date).entries(&[]));
+    v.push(to_ts.try_entry("try_to_timestamp"));
+    v.extend(to_ts.entries(&[]));
+    let to_date = s("to_date", (1, 2), coerce_parse, ret_date, eval_to_date);
+    v.push(to_date.try_entry("try_to_date"));
+    v.extend(to_date.entries(&[]));
     v.extend(
         s(
             "date_format",
@@ -1150,8 +1201,15 @@ mod tests {
             e.contains("[CANNOT_PARSE_TIMESTAMP] Text 'bad' could not be parsed"),
             "{e}"
         );
-        let e = call("to_timestamp", vec![s]).unwrap_err().to_string();
+        let e = call("to_timestamp", vec![s.clone()])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("CAST_INVALID_INPUT"), "{e}");
+        assert!(e.contains("SQLSTATE: 22018"), "{e}");
+        let e = call("to_date", vec![s, sv("yyyy")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("Use `try_to_date` to tolerate"), "{e}");
         let r = call_ctx(
             "to_date",
             vec![strs(&[Some("2024-03-05"), Some("x")])],
@@ -1173,8 +1231,23 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.as_primitive::<Int64Type>().value(0), 10 + 8 * 3600);
+        let secs = ColumnarValue::Array(Arc::new(Int64Array::from(vec![Some(10), None])));
+        let r = call("to_timestamp", vec![secs]).unwrap();
+        assert_eq!(micros(&r), vec![Some(10 * MICROS_PER_SEC), None]);
         let r = call_ctx("unix_timestamp", vec![ts(&[Some(-1)])], &la()).unwrap();
         assert_eq!(r.as_primitive::<Int64Type>().value(0), -1);
+    }
+
+    #[test]
+    fn ntz_fields_ignore_the_session_zone() {
+        let ntz =
+            ColumnarValue::Array(Arc::new(TimestampMicrosecondArray::from(vec![Some(3 * H)])));
+        assert_eq!(
+            ints(&call_ctx("hour", vec![ntz.clone()], &la()).unwrap()),
+            vec![Some(3)]
+        );
+        let r = call_ctx("date_format", vec![ntz, sv("HH:mm")], &la()).unwrap();
+        assert_eq!(as_strs(&r), vec![Some("03:00".into())]);
     }
 
     #[test]

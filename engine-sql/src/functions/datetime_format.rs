@@ -7,7 +7,6 @@
 
 use std::fmt::Write;
 
-use chrono::format::{Fixed, Item, Numeric, Pad, Parsed, StrftimeItems};
 use chrono::{Datelike, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Timelike};
 use chrono_tz::Tz;
 use engine_core::{EngineError, Result};
@@ -44,13 +43,16 @@ enum Tok {
 pub struct DateTimePattern {
     pattern: String,
     toks: Vec<Tok>,
-    items: Vec<Item<'static>>,
 }
 
-fn invalid_pattern(class: &str, pattern: &str, detail: String) -> EngineError {
+/// Spark's error for a pattern java.time cannot build (too many letters, week-based
+/// fields, ...).
+fn unrecognized_pattern(pattern: &str) -> EngineError {
     EngineError::execution(
-        format!("INVALID_DATETIME_PATTERN.{class}"),
-        format!("Unrecognized datetime pattern: {pattern}. {detail} SQLSTATE: 22007"),
+        "INCONSISTENT_BEHAVIOR_CROSS_VERSION.DATETIME_PATTERN_RECOGNITION",
+        format!(
+            "You may get a different result due to the upgrading to Spark >= 3.0:\nFail to recognize '{pattern}' pattern in the DateTimeFormatter.\n1) You can set \"spark.sql.legacy.timeParserPolicy\" to \"LEGACY\" to restore the behavior before Spark 3.0.\n2) You can form a valid datetime pattern with the guide from 'https://spark.apache.org/docs/latest/sql-ref-datetime-pattern.html'. SQLSTATE: 42K0B"
+        ),
     )
 }
 
@@ -62,11 +64,9 @@ impl DateTimePattern {
     /// week-based-pattern error) for letters Spark rejects.
     pub fn new(pattern: &str) -> Result<Self> {
         let toks = lex(pattern)?;
-        let items = parse_items(&toks);
         Ok(DateTimePattern {
             pattern: pattern.to_string(),
             toks,
-            items,
         })
     }
 
@@ -94,26 +94,282 @@ impl DateTimePattern {
         }
     }
 
-    /// Parses `text` into a wall-clock time and the explicit UTC offset in seconds, if the
-    /// text carried one.
-    pub fn parse(&self, text: &str) -> Option<(NaiveDateTime, Option<i32>)> {
-        let mut p = Parsed::new();
-        chrono::format::parse(&mut p, text, self.items.iter()).ok()?;
-        fill_defaults(&mut p)?;
-        let date = p.to_naive_date().ok()?;
-        let time = p.to_naive_time().ok()?;
-        Some((NaiveDateTime::new(date, time), p.offset()))
+    /// Parses `text` into a wall-clock time and the zone it named, if any.
+    ///
+    /// Strict like Spark's (java.time) parser: `MM`/`dd`/`HH`/... need exactly two digits,
+    /// `M`/`d`/`H` one or two, fractions `S..S` one up to their length; names and literals
+    /// match case-insensitively; the whole text must be consumed; invalid dates fail.
+    /// Missing fields default to 1970-01-01 00:00:00 (`yy` reads as 2000-2099).
+    pub fn parse(&self, text: &str) -> Option<(NaiveDateTime, ParsedZone)> {
+        parse_with(&self.toks, text)
     }
 
-    /// Parses `text` to an instant in microseconds; times without an offset are read in
-    /// `tz`.
+    /// Parses `text` to an instant in microseconds; times without a zone are read in `tz`.
     pub fn parse_micros(&self, text: &str, tz: &Tz) -> Option<i64> {
-        let (ndt, off) = self.parse(text)?;
-        Some(match off {
-            Some(o) => ndt.and_utc().timestamp_micros() - i64::from(o) * 1_000_000,
-            None => local_to_micros(&ndt, tz)?,
-        })
+        let (ndt, zone) = self.parse(text)?;
+        match zone {
+            ParsedZone::Offset(o) => {
+                Some(ndt.and_utc().timestamp_micros() - i64::from(o) * 1_000_000)
+            }
+            ParsedZone::Zone(z) => local_to_micros(&ndt, &z),
+            ParsedZone::None => local_to_micros(&ndt, tz),
+        }
     }
+}
+
+/// The zone a parsed text carried.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ParsedZone {
+    /// No zone: read the time in the session zone.
+    None,
+    /// A fixed offset from UTC in seconds (`+02:00`, `Z`).
+    Offset(i32),
+    /// A region (`America/Los_Angeles`).
+    Zone(Tz),
+}
+
+#[derive(Default)]
+struct Fields {
+    year: Option<i64>,
+    month: Option<u32>,
+    day: Option<u32>,
+    day_of_year: Option<u32>,
+    hour: Option<u32>,
+    hour12: Option<u32>,
+    pm: Option<bool>,
+    minute: Option<u32>,
+    second: Option<u32>,
+    nanos: Option<u32>,
+}
+
+struct Cursor<'a> {
+    s: &'a str,
+    pos: usize,
+}
+
+impl Cursor<'_> {
+    fn rest(&self) -> &str {
+        &self.s[self.pos..]
+    }
+
+    /// `min..=max` ASCII digits.
+    fn digits(&mut self, min: usize, max: usize) -> Option<(i64, usize)> {
+        let r = self.rest().as_bytes();
+        let n = r
+            .iter()
+            .take(max)
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if n < min || n == 0 {
+            return None;
+        }
+        let v = self.rest()[..n].parse().ok()?;
+        self.pos += n;
+        Some((v, n))
+    }
+
+    /// One of `names` (case-insensitive, longest first is the caller's order); its index.
+    fn name(&mut self, names: &[&str]) -> Option<usize> {
+        let r = self.rest();
+        for (i, n) in names.iter().enumerate() {
+            if r.len() >= n.len()
+                && r.is_char_boundary(n.len())
+                && r[..n.len()].eq_ignore_ascii_case(n)
+            {
+                self.pos += n.len();
+                return Some(i);
+            }
+        }
+        None
+    }
+
+    fn lit(&mut self, l: &str) -> Option<()> {
+        let r = self.rest();
+        if r.len() >= l.len() && r.is_char_boundary(l.len()) && r[..l.len()].eq_ignore_ascii_case(l)
+        {
+            self.pos += l.len();
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    /// `Z`, `+h`, `+hh`, `+hhmm`, `+hh:mm`, `+hh:mm:ss`, optionally after `GMT`/`UTC`.
+    fn offset(&mut self) -> Option<i32> {
+        if self.lit("Z").is_some() {
+            return Some(0);
+        }
+        let had_prefix = self.lit("GMT").is_some() || self.lit("UTC").is_some();
+        let sign = match self.rest().as_bytes().first() {
+            Some(b'+') => 1,
+            Some(b'-') => -1,
+            _ if had_prefix => return Some(0),
+            _ => return None,
+        };
+        self.pos += 1;
+        let (h, _) = self.digits(1, 2)?;
+        let mut secs = h * 3600;
+        let colon = self.lit(":").is_some();
+        if let Some((m, _)) = self.digits(2, 2) {
+            secs += m * 60;
+            // Seconds follow with the same separator style as the minutes.
+            let sep_ok = !colon || self.lit(":").is_some();
+            if sep_ok && let Some((sx, _)) = self.digits(2, 2) {
+                secs += sx;
+            }
+        } else if colon {
+            return None;
+        }
+        if h > 18 {
+            return None;
+        }
+        Some(sign * secs as i32)
+    }
+}
+
+fn next_is_numeric(toks: &[Tok], i: usize) -> bool {
+    matches!(
+        toks.get(i + 1),
+        Some(
+            Tok::Year(_)
+                | Tok::Month(1 | 2)
+                | Tok::Day(_)
+                | Tok::DayOfYear(_)
+                | Tok::Hour24(_)
+                | Tok::Hour12(_)
+                | Tok::Hour0To11(_)
+                | Tok::Hour1To24(_)
+                | Tok::Minute(_)
+                | Tok::Second(_)
+                | Tok::Fraction(_)
+        )
+    )
+}
+
+fn parse_with(toks: &[Tok], text: &str) -> Option<(NaiveDateTime, ParsedZone)> {
+    let mut c = Cursor { s: text, pos: 0 };
+    let mut f = Fields::default();
+    let mut zone = ParsedZone::None;
+    // A one- or two-letter field reads 1-2 digits resp. exactly 2.
+    let width = |n: usize| if n == 1 { (1, 2) } else { (n, n) };
+    let short_months: Vec<&str> = MONTHS.iter().map(|m| &m[..3]).collect();
+    let short_days: Vec<&str> = WEEKDAYS.iter().map(|d| &d[..3]).collect();
+    for (i, t) in toks.iter().enumerate() {
+        match t {
+            Tok::Lit(l) => c.lit(l)?,
+            Tok::Era => {
+                c.name(&["AD", "BC"])?;
+            }
+            Tok::Year(2) => f.year = Some(2000 + c.digits(2, 2)?.0),
+            Tok::Year(n) => {
+                // Adjacent numeric fields (yyyyMMdd) make the year fixed-width.
+                let max = if next_is_numeric(toks, i) {
+                    (*n).max(4)
+                } else {
+                    10
+                };
+                f.year = Some(c.digits(*n, max)?.0);
+            }
+            Tok::Month(n) if *n <= 2 => {
+                let (lo, hi) = width(*n);
+                f.month = Some(c.digits(lo, hi)?.0 as u32);
+            }
+            Tok::Month(3) => f.month = Some(c.name(&short_months)? as u32 + 1),
+            Tok::Month(_) => f.month = Some(c.name(&MONTHS)? as u32 + 1),
+            Tok::Day(n) => {
+                let (lo, hi) = width(*n);
+                f.day = Some(c.digits(lo, hi)?.0 as u32);
+            }
+            Tok::DayOfYear(n) => {
+                let (lo, hi) = if *n == 3 { (3, 3) } else { (*n, 3) };
+                f.day_of_year = Some(c.digits(lo, hi)?.0 as u32);
+            }
+            Tok::Quarter(n) => {
+                if *n >= 3 {
+                    c.lit("Q")?;
+                }
+                c.digits(1, 1)?;
+            }
+            Tok::Weekday(n) => {
+                if *n >= 4 {
+                    c.name(&WEEKDAYS)?;
+                } else {
+                    c.name(&short_days)?;
+                }
+            }
+            Tok::AmPm => f.pm = Some(c.name(&["AM", "PM"])? == 1),
+            Tok::Hour24(n) | Tok::Hour1To24(n) => {
+                let (lo, hi) = width(*n);
+                f.hour = Some(c.digits(lo, hi)?.0 as u32 % 24);
+            }
+            Tok::Hour12(n) | Tok::Hour0To11(n) => {
+                let (lo, hi) = width(*n);
+                f.hour12 = Some(c.digits(lo, hi)?.0 as u32);
+            }
+            Tok::Minute(n) => {
+                let (lo, hi) = width(*n);
+                f.minute = Some(c.digits(lo, hi)?.0 as u32);
+            }
+            Tok::Second(n) => {
+                let (lo, hi) = width(*n);
+                f.second = Some(c.digits(lo, hi)?.0 as u32);
+            }
+            Tok::Fraction(n) => {
+                // Spark parses fractions of variable length, up to the pattern's.
+                let (v, len) = c.digits(1, *n)?;
+                f.nanos = Some((v * 10i64.pow(9 - len as u32)) as u32);
+            }
+            Tok::OffsetX(_) | Tok::Offsetx(_) | Tok::OffsetZ(_) | Tok::OffsetO(_) => {
+                zone = ParsedZone::Offset(c.offset()?);
+            }
+            Tok::ZoneName(_) | Tok::ZoneId => {
+                let r = c.rest();
+                let len = r
+                    .find(|ch: char| !(ch.is_ascii_alphanumeric() || "/_+-:".contains(ch)))
+                    .unwrap_or(r.len());
+                let tz = crate::format::parse_time_zone(&r[..len])?;
+                c.pos += len;
+                zone = ParsedZone::Zone(tz);
+            }
+        }
+    }
+    if c.pos != text.len() {
+        return None;
+    }
+    let year = i32::try_from(f.year.unwrap_or(1970)).ok()?;
+    let date = match (f.day_of_year, f.month, f.day) {
+        (Some(doy), None, None) => NaiveDate::from_yo_opt(year, doy)?,
+        (doy, m, d) => {
+            let date = NaiveDate::from_ymd_opt(year, m.unwrap_or(1), d.unwrap_or(1))?;
+            if doy.is_some_and(|x| x != date.ordinal()) {
+                return None;
+            }
+            date
+        }
+    };
+    let hour = match (f.hour, f.hour12) {
+        (Some(h), _) => h,
+        (None, Some(h)) => {
+            if !(1..=12).contains(&h) && h != 0 {
+                return None;
+            }
+            h % 12 + if f.pm == Some(true) { 12 } else { 0 }
+        }
+        (None, None) => {
+            if f.pm == Some(true) {
+                12
+            } else {
+                0
+            }
+        }
+    };
+    let time = NaiveTime::from_hms_nano_opt(
+        hour,
+        f.minute.unwrap_or(0),
+        f.second.unwrap_or(0),
+        f.nanos.unwrap_or(0),
+    )?;
+    Some((NaiveDateTime::new(date, time), zone))
 }
 
 /// A wall-clock time in `tz` as an instant; in a DST gap the clock moves forward (as Java
@@ -129,40 +385,6 @@ pub fn local_to_micros(ndt: &NaiveDateTime, tz: &Tz) -> Option<i64> {
                 .map(|d| d.timestamp_micros())
         }
     }
-}
-
-fn fill_defaults(p: &mut Parsed) -> Option<()> {
-    if p.year().is_none() {
-        if let Some(m) = p.year_mod_100() {
-            // Spark's `yy` parses into 2000..2099.
-            p.set_year(2000 + i64::from(m)).ok()?;
-        } else if p.year_div_100().is_none() {
-            p.set_year(1970).ok()?;
-        }
-    }
-    if p.ordinal().is_none() {
-        if p.month().is_none() {
-            p.set_month(1).ok()?;
-        }
-        if p.day().is_none() {
-            p.set_day(1).ok()?;
-        }
-    }
-    if p.hour_mod_12().is_none() {
-        p.set_hour(0).ok()?;
-    } else if p.hour_div_12().is_none() {
-        p.set_ampm(false).ok()?;
-    }
-    if p.minute().is_none() {
-        p.set_minute(0).ok()?;
-    }
-    if p.second().is_none() {
-        p.set_second(0).ok()?;
-    }
-    if p.nanosecond().is_none() {
-        p.set_nanosecond(0).ok()?;
-    }
-    Some(())
 }
 
 fn lex(pattern: &str) -> Result<Vec<Tok>> {
@@ -212,13 +434,7 @@ fn lex(pattern: &str) -> Result<Vec<Tok>> {
         i += n;
         let too_many = |max: usize| -> Result<()> {
             if n > max {
-                Err(invalid_pattern(
-                    "LENGTH",
-                    pattern,
-                    format!(
-                        "Too many letters in datetime pattern: {pattern}. Please reduce pattern length."
-                    ),
-                ))
+                Err(unrecognized_pattern(pattern))
             } else {
                 Ok(())
             }
@@ -296,19 +512,13 @@ fn lex(pattern: &str) -> Result<Vec<Tok>> {
                 Tok::ZoneName(n)
             }
             'V' => Tok::ZoneId,
-            'Y' | 'w' | 'W' | 'e' | 'c' => {
-                return Err(EngineError::execution(
-                    "INCONSISTENT_BEHAVIOR_CROSS_VERSION.DATETIME_WEEK_BASED_PATTERN",
-                    format!(
-                        "You may get a different result due to the upgrading to Spark >= 3.0: Spark >= 3.0 doesn't support the week-based pattern {c}: {pattern}. Please use the SQL function EXTRACT instead. SQLSTATE: 42K0B"
-                    ),
-                ));
-            }
+            'Y' | 'w' | 'W' | 'e' | 'c' => return Err(unrecognized_pattern(pattern)),
             other => {
-                return Err(invalid_pattern(
-                    "ILLEGAL_CHARACTER",
-                    pattern,
-                    format!("Found illegal character from datetime pattern: {other}."),
+                return Err(EngineError::execution(
+                    "INVALID_DATETIME_PATTERN.ILLEGAL_CHARACTER",
+                    format!(
+                        "Unrecognized datetime pattern: {pattern}. Illegal pattern character found in datetime pattern: {other}. Please provide legal character. SQLSTATE: 22007"
+                    ),
                 ));
             }
         };
@@ -321,42 +531,6 @@ fn lex(pattern: &str) -> Result<Vec<Tok>> {
         toks.push(Tok::Lit(lit));
     }
     Ok(toks)
-}
-
-fn strftime_item(spec: &'static str) -> Item<'static> {
-    StrftimeItems::new(spec).next().unwrap_or(Item::Error)
-}
-
-fn parse_items(toks: &[Tok]) -> Vec<Item<'static>> {
-    let num = |n: Numeric| Item::Numeric(n, Pad::Zero);
-    toks.iter()
-        .map(|t| match t {
-            Tok::Lit(s) => Item::OwnedLiteral(s.clone().into_boxed_str()),
-            Tok::Era => Item::OwnedLiteral("AD".into()),
-            Tok::Year(2) => num(Numeric::YearMod100),
-            Tok::Year(_) => num(Numeric::Year),
-            Tok::Month(n) if *n <= 2 => num(Numeric::Month),
-            Tok::Month(3) => Item::Fixed(Fixed::ShortMonthName),
-            Tok::Month(_) => Item::Fixed(Fixed::LongMonthName),
-            Tok::Day(_) => num(Numeric::Day),
-            Tok::DayOfYear(_) => num(Numeric::Ordinal),
-            Tok::Quarter(_) => num(Numeric::Quarter),
-            Tok::Weekday(n) if *n <= 3 => Item::Fixed(Fixed::ShortWeekdayName),
-            Tok::Weekday(_) => Item::Fixed(Fixed::LongWeekdayName),
-            Tok::AmPm => Item::Fixed(Fixed::UpperAmPm),
-            Tok::Hour24(_) | Tok::Hour1To24(_) => num(Numeric::Hour),
-            Tok::Hour12(_) | Tok::Hour0To11(_) => num(Numeric::Hour12),
-            Tok::Minute(_) => num(Numeric::Minute),
-            Tok::Second(_) => num(Numeric::Second),
-            Tok::Fraction(n) if *n <= 3 => strftime_item("%3f"),
-            Tok::Fraction(n) if *n <= 6 => strftime_item("%6f"),
-            Tok::Fraction(_) => strftime_item("%9f"),
-            Tok::OffsetX(_) | Tok::Offsetx(_) | Tok::OffsetZ(_) | Tok::OffsetO(_) => {
-                strftime_item("%#z")
-            }
-            Tok::ZoneName(_) | Tok::ZoneId => Item::Fixed(Fixed::TimezoneName),
-        })
-        .collect()
 }
 
 fn pad_num(out: &mut String, v: i64, width: usize) {
@@ -701,14 +875,15 @@ mod tests {
     #[test]
     fn rejects_bad_patterns() {
         let e = DateTimePattern::new("yyyy-ww").unwrap_err().to_string();
-        assert!(e.contains("DATETIME_WEEK_BASED_PATTERN"), "{e}");
-        let e = DateTimePattern::new("yyyy-AA").unwrap_err().to_string();
+        assert!(e.contains("DATETIME_PATTERN_RECOGNITION"), "{e}");
+        assert!(e.contains("Fail to recognize 'yyyy-ww' pattern"), "{e}");
+        let e = DateTimePattern::new("A").unwrap_err().to_string();
         assert!(
-            e.contains("INVALID_DATETIME_PATTERN.ILLEGAL_CHARACTER"),
+            e.contains("[INVALID_DATETIME_PATTERN.ILLEGAL_CHARACTER] Unrecognized datetime pattern: A. Illegal pattern character found in datetime pattern: A."),
             "{e}"
         );
         let e = DateTimePattern::new("ddd").unwrap_err().to_string();
-        assert!(e.contains("INVALID_DATETIME_PATTERN.LENGTH"), "{e}");
+        assert!(e.contains("DATETIME_PATTERN_RECOGNITION"), "{e}");
     }
 
     #[test]
@@ -730,7 +905,29 @@ mod tests {
         let p = DateTimePattern::new("yyyy-MM-dd HH:mm:ss.SSSXXX").unwrap();
         let (t, off) = p.parse("2024-03-05 07:08:09.250+02:00").unwrap();
         assert_eq!(t, ndt("2024-03-05 07:08:09.25"));
-        assert_eq!(off, Some(7200));
+        assert_eq!(off, ParsedZone::Offset(7200));
+        // Strict widths: MM needs two digits, M takes one or two.
+        let p = DateTimePattern::new("yyyy-MM-dd").unwrap();
+        assert!(p.parse("2024-3-5").is_none());
+        assert!(p.parse("2024-02-30").is_none());
+        let p = DateTimePattern::new("yyyy-M-d H").unwrap();
+        assert_eq!(p.parse("2024-3-5 1").unwrap().0, ndt("2024-03-05 01:00:00"));
+        let p = DateTimePattern::new("yyyyMMddHHmmss").unwrap();
+        assert_eq!(
+            p.parse("20240305070809").unwrap().0,
+            ndt("2024-03-05 07:08:09")
+        );
+        let p = DateTimePattern::new("dd MMM yyyy EEE HH:mm:ss.SSS").unwrap();
+        assert_eq!(
+            p.parse("05 mar 2024 TUE 07:08:09.5").unwrap().0,
+            ndt("2024-03-05 07:08:09.5")
+        );
+        let p = DateTimePattern::new("yyyy-MM-dd HH:mm VV").unwrap();
+        let la: Tz = "America/Los_Angeles".parse().unwrap();
+        assert_eq!(
+            p.parse("2024-03-05 07:08 America/Los_Angeles").unwrap().1,
+            ParsedZone::Zone(la)
+        );
         let la: Tz = "America/Los_Angeles".parse().unwrap();
         let p = DateTimePattern::new(DEFAULT_TIMESTAMP_PATTERN).unwrap();
         assert_eq!(

@@ -1,9 +1,9 @@
 //! Math functions: abs, round, bround, floor, ceil, pow, sqrt, exp, ln, log, log10, sign,
 //! greatest, least, mod, pmod.
 //!
-//! Known simplification: `mod`/`pmod`/`greatest`/`least` over DECIMAL compute in DOUBLE, and
-//! `round(DECIMAL(p, s), d)` keeps scale `s` (Spark narrows it to `d`, which needs the value
-//! of `d` at analysis time; the trait's `return_type` only sees types).
+//! Known simplification: `mod`/`pmod`/`greatest`/`least` over DECIMAL compute in DOUBLE.
+//! `round(DECIMAL(p, s), d)` has Spark's narrower type only when built by the analyzer with
+//! [`round_with_scale`] (the registry entry cannot see `d`'s value and keeps scale `s`).
 
 use std::sync::Arc;
 
@@ -81,12 +81,10 @@ fn ret_first(args: &[DataType]) -> Result<DataType> {
     Ok(args[0].clone())
 }
 
-fn overflow(what: &str) -> EngineError {
+fn overflow() -> EngineError {
     EngineError::execution(
         "ARITHMETIC_OVERFLOW",
-        format!(
-            "{what} caused overflow. Use 'try_' functions to tolerate overflow and return NULL instead. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22003"
-        ),
+        "overflow. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22003",
     )
 }
 
@@ -107,7 +105,7 @@ fn abs_int<T: ArrowPrimitiveType>(
         let out: PrimitiveArray<T> = arrow::compute::kernels::arity::try_unary(a, |v| {
             checked(v).ok_or_else(|| arrow::error::ArrowError::ComputeError("overflow".into()))
         })
-        .map_err(|_| overflow("abs"))?;
+        .map_err(|_| overflow())?;
         Ok(Arc::new(out.with_data_type(a.data_type().clone())))
     } else {
         let out: PrimitiveArray<T> = unary(a, wrapping);
@@ -158,11 +156,74 @@ fn coerce_round(name: &str, args: &[DataType]) -> Result<Vec<DataType>> {
     Ok(out)
 }
 
-fn ret_round(args: &[DataType]) -> Result<DataType> {
-    Ok(match &args[0] {
-        DataType::Decimal128(p, s) => DataType::Decimal128((*p + 1).min(38), *s),
-        t => t.clone(),
+/// The result type of rounding `DECIMAL(p, s)`: Spark's when the target scale is known,
+/// otherwise the input scale kept with one more integral digit.
+fn decimal_round_type(p: u8, s: i8, target: Option<i32>) -> (u8, i8) {
+    let integral = i32::from(p) - i32::from(s) + 1;
+    match target {
+        None => ((p + 1).min(38), s),
+        Some(t) if t < 0 => (integral.clamp(1, 38) as u8, 0),
+        Some(t) => {
+            let ns = i32::from(s).min(t);
+            ((integral + ns).clamp(1, 38) as u8, ns.min(38) as i8)
+        }
+    }
+}
+
+/// `round`/`bround`. The result type of a DECIMAL input depends on the scale's value, which
+/// `return_type` cannot see; the analyzer should build the function with
+/// [`round_with_scale`] when the scale is a literal (Spark requires it to be foldable).
+#[derive(Debug)]
+pub struct RoundFunction {
+    half_even: bool,
+    scale: Option<i32>,
+}
+
+/// `round` (HALF_UP) or `bround` (`half_even`) whose scale argument is known to be `scale`.
+pub fn round_with_scale(half_even: bool, scale: i32) -> Arc<dyn ScalarFunction> {
+    Arc::new(RoundFunction {
+        half_even,
+        scale: Some(scale),
     })
+}
+
+impl RoundFunction {
+    /// The scale when known: the literal it was built with, or 0 without a scale argument.
+    fn known_scale(&self, nargs: usize) -> Option<i32> {
+        if nargs < 2 { Some(0) } else { self.scale }
+    }
+}
+
+impl ScalarFunction for RoundFunction {
+    fn name(&self) -> &str {
+        if self.half_even { "bround" } else { "round" }
+    }
+
+    fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
+        super::string::check_arity(self.name(), args.len(), (1, 2))?;
+        coerce_round(self.name(), args)
+    }
+
+    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        super::string::check_arity(self.name(), args.len(), (1, 2))?;
+        Ok(match &args[0] {
+            DataType::Decimal128(p, s) => {
+                let (p, s) = decimal_round_type(*p, *s, self.known_scale(args.len()));
+                DataType::Decimal128(p, s)
+            }
+            t => t.clone(),
+        })
+    }
+
+    fn invoke(
+        &self,
+        args: &[ColumnarValue],
+        num_rows: usize,
+        _: &FunctionContext,
+    ) -> Result<ColumnarValue> {
+        super::string::check_arity(self.name(), args.len(), (1, 2))?;
+        eval_round_mode(args, num_rows, self.half_even, self.known_scale(args.len()))
+    }
 }
 
 /// Rounds `v` (an integer or unscaled decimal) to a multiple of `unit` (a power of ten).
@@ -291,7 +352,12 @@ where
     Arc::new(out.with_data_type(a.data_type().clone()))
 }
 
-fn eval_round_mode(args: &[ColumnarValue], n: usize, half_even: bool) -> Result<ColumnarValue> {
+fn eval_round_mode(
+    args: &[ColumnarValue],
+    n: usize,
+    half_even: bool,
+    known_scale: Option<i32>,
+) -> Result<ColumnarValue> {
     let rows = rows(args, n);
     let a = args[0].to_array(rows)?;
     let scale = match args.get(1) {
@@ -329,19 +395,22 @@ fn eval_round_mode(args: &[ColumnarValue], n: usize, half_even: bool) -> Result<
             round_ints::<Int64Type>(&a, scale, half_even, i128::from, |v| i64::try_from(v).ok())
         }
         DataType::Decimal128(p, s) => {
-            let (p, s) = ((*p + 1).min(38), *s);
+            let (rp, rs) = decimal_round_type(*p, *s, known_scale);
             let d = a.as_primitive::<Decimal128Type>();
-            let unit = pow10_i128(i32::from(s) - scale);
+            let unit = pow10_i128(i32::from(*s) - scale);
+            // Rounded values are multiples of `unit`; dividing by `shrink` drops the digits
+            // the narrower result scale no longer has.
+            let shrink = pow10_i128(i32::from(*s) - i32::from(rs)).unwrap_or(1);
             let out: Decimal128Array = d
                 .iter()
                 .map(|v| {
                     v.map(|v| match unit {
-                        Some(u) => round_i128(v, u, half_even).unwrap_or(v),
+                        Some(u) => round_i128(v, u, half_even).unwrap_or(v) / shrink,
                         None => 0,
                     })
                 })
                 .collect();
-            Arc::new(out.with_precision_and_scale(p, s)?)
+            Arc::new(out.with_precision_and_scale(rp, rs)?)
         }
         DataType::Float32 => Arc::new(unary::<Float32Type, _, Float32Type>(
             a.as_primitive::<Float32Type>(),
@@ -353,24 +422,6 @@ fn eval_round_mode(args: &[ColumnarValue], n: usize, half_even: bool) -> Result<
         )),
     };
     wrap(args, out)
-}
-
-fn eval_round(
-    _: &str,
-    args: &[ColumnarValue],
-    n: usize,
-    _: &FunctionContext,
-) -> Result<ColumnarValue> {
-    eval_round_mode(args, n, false)
-}
-
-fn eval_bround(
-    _: &str,
-    args: &[ColumnarValue],
-    n: usize,
-    _: &FunctionContext,
-) -> Result<ColumnarValue> {
-    eval_round_mode(args, n, true)
 }
 
 // ---- floor / ceil ----
@@ -707,8 +758,20 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
     let s = SimpleFunction::new;
     let mut v = Vec::new();
     v.extend(s("abs", (1, 1), coerce_abs, ret_first, eval_abs).entries(&[]));
-    v.extend(s("round", (1, 2), coerce_round, ret_round, eval_round).entries(&[]));
-    v.extend(s("bround", (1, 2), coerce_round, ret_round, eval_bround).entries(&[]));
+    v.push((
+        "round",
+        Arc::new(RoundFunction {
+            half_even: false,
+            scale: None,
+        }),
+    ));
+    v.push((
+        "bround",
+        Arc::new(RoundFunction {
+            half_even: true,
+            scale: None,
+        }),
+    ));
     v.extend(s("floor", (1, 1), coerce_abs, ret_floor, eval_floor).entries(&[]));
     v.extend(s("ceil", (1, 1), coerce_abs, ret_floor, eval_ceil).entries(&["ceiling"]));
     v.extend(s("pow", (2, 2), all_double, ret_double, eval_pow).entries(&["power"]));
@@ -810,10 +873,45 @@ mod tests {
         let a = Decimal128Array::from(vec![Some(12345), Some(-12355)])
             .with_precision_and_scale(6, 3)
             .unwrap();
-        let r = call("round", vec![ColumnarValue::Array(Arc::new(a)), iv(1)]).unwrap();
+        let a: ArrayRef = Arc::new(a);
+        let r = call("round", vec![ColumnarValue::Array(a.clone()), iv(1)]).unwrap();
         let r = r.as_primitive::<Decimal128Type>();
         assert_eq!(r.value(0), 12300);
         assert_eq!(r.value(1), -12400);
+        // With the scale known, Spark's narrower type: DECIMAL(6,3) -> DECIMAL(5,1).
+        let f = round_with_scale(false, 1);
+        let t = f
+            .return_type(&[DataType::Decimal128(6, 3), DataType::Int32])
+            .unwrap();
+        assert_eq!(t, DataType::Decimal128(5, 1));
+        let out = f
+            .invoke(
+                &[ColumnarValue::Array(a.clone()), iv(1)],
+                2,
+                &FunctionContext::default(),
+            )
+            .unwrap()
+            .into_array(2)
+            .unwrap();
+        assert_eq!(out.data_type(), &t);
+        let out = out.as_primitive::<Decimal128Type>();
+        assert_eq!((out.value(0), out.value(1)), (123, -124));
+        // No scale argument: scale 0.
+        let r = call("round", vec![ColumnarValue::Array(a.clone())]).unwrap();
+        assert_eq!(r.data_type(), &DataType::Decimal128(4, 0));
+        assert_eq!(r.as_primitive::<Decimal128Type>().value(0), 12);
+        let f = round_with_scale(false, -1);
+        let out = f
+            .invoke(
+                &[ColumnarValue::Array(a), iv(-1)],
+                2,
+                &FunctionContext::default(),
+            )
+            .unwrap()
+            .into_array(2)
+            .unwrap();
+        assert_eq!(out.data_type(), &DataType::Decimal128(4, 0));
+        assert_eq!(out.as_primitive::<Decimal128Type>().value(0), 10);
     }
 
     #[test]

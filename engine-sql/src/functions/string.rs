@@ -104,6 +104,58 @@ impl ScalarFunction for SimpleFunction {
     }
 }
 
+/// `try_<f>`: `f` evaluated as if ANSI mode were off, so bad input gives NULL instead of an
+/// error (`try_to_timestamp`, `try_element_at`, ...).
+#[derive(Debug)]
+pub(crate) struct TryFunction {
+    pub name: &'static str,
+    pub inner: SimpleFunction,
+}
+
+impl ScalarFunction for TryFunction {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
+        check_arity(self.name, args.len(), self.inner.arity)?;
+        (self.inner.coerce)(self.name, args)
+    }
+
+    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        self.inner.return_type(args)
+    }
+
+    fn invoke(
+        &self,
+        args: &[ColumnarValue],
+        num_rows: usize,
+        ctx: &FunctionContext,
+    ) -> Result<ColumnarValue> {
+        let lenient = FunctionContext {
+            ansi: false,
+            ..ctx.clone()
+        };
+        self.inner.invoke(args, num_rows, &lenient)
+    }
+}
+
+impl SimpleFunction {
+    /// The registry entry of `try_name`, the lenient form of this function.
+    pub(crate) fn try_entry(
+        &self,
+        try_name: &'static str,
+    ) -> (&'static str, Arc<dyn ScalarFunction>) {
+        (
+            try_name,
+            Arc::new(TryFunction {
+                name: try_name,
+                inner: self.clone(),
+            }),
+        )
+    }
+}
+
 /// Spark's `WRONG_NUM_ARGS` unless `got` is within `(min, max)`.
 pub(crate) fn check_arity(name: &str, got: usize, (min, max): (usize, usize)) -> Result<()> {
     if got >= min && got <= max {
@@ -321,6 +373,11 @@ fn eval_reverse(
     n: usize,
     _: &FunctionContext,
 ) -> Result<ColumnarValue> {
+    if matches!(args[0].data_type(), DataType::List(_)) {
+        let rows = rows(args, n);
+        let a = arrays(args, rows)?;
+        return wrap(args, combine_lists(&a, rows, true)?);
+    }
     unary_string(args, n, |s, buf| buf.extend(s.chars().rev()))
 }
 
@@ -331,7 +388,7 @@ enum TrimSide {
     Right,
 }
 
-fn trim_with(s: &str, side: TrimSide, chars: Option<&str>) -> String {
+fn trim_with<'a>(s: &'a str, side: TrimSide, chars: Option<&str>) -> &'a str {
     // Spark trims only the space character (0x20) by default, not all whitespace.
     let pred = |c: char| match chars {
         Some(set) => set.contains(c),
@@ -342,14 +399,13 @@ fn trim_with(s: &str, side: TrimSide, chars: Option<&str>) -> String {
         TrimSide::Left => s.trim_start_matches(pred),
         TrimSide::Right => s.trim_end_matches(pred),
     }
-    .to_string()
 }
 
 fn eval_trim_side(args: &[ColumnarValue], n: usize, side: TrimSide) -> Result<ColumnarValue> {
     let rows = rows(args, n);
     if args.len() == 1 {
         return unary_string(args, n, |s, buf| {
-            buf.push_str(&trim_with(s, side, None));
+            buf.push_str(trim_with(s, side, None));
         });
     }
     // Spark's two-argument function form is `trim(trimStr, str)`.
@@ -453,6 +509,83 @@ fn eval_substring(
     wrap(args, Arc::new(b.finish()))
 }
 
+/// `concat`/`reverse` also work on arrays: all arguments arrays (common element type), or
+/// all strings.
+fn coerce_strings_or_arrays(name: &str, args: &[DataType]) -> Result<Vec<DataType>> {
+    if args.iter().any(|t| matches!(t, DataType::List(_))) {
+        let mut elems = Vec::with_capacity(args.len());
+        for (i, t) in args.iter().enumerate() {
+            match t {
+                DataType::List(f) => elems.push(f.data_type().clone()),
+                DataType::Null => elems.push(DataType::Null),
+                t => return Err(unexpected_input_type(name, i + 1, "\"ARRAY\"", t)),
+            }
+        }
+        let t = crate::analyzer::coercion::common_type(&elems)?;
+        return Ok(vec![list_of(t); args.len()]);
+    }
+    all_strings(name, args)
+}
+
+fn ret_first_type(args: &[DataType]) -> Result<DataType> {
+    Ok(match args.first() {
+        Some(t @ DataType::List(_)) => t.clone(),
+        _ => DataType::Utf8,
+    })
+}
+
+/// Concatenates (or, for one input, reverses) array rows: gathers value indices per row and
+/// takes them once; a row is NULL when any input row is.
+fn combine_lists(cols: &[ArrayRef], rows: usize, reverse: bool) -> Result<ArrayRef> {
+    let lists: Vec<&arrow::array::ListArray> = cols.iter().map(|c| c.as_list::<i32>()).collect();
+    let refs: Vec<&dyn Array> = lists.iter().map(|l| l.values().as_ref()).collect();
+    let values = arrow::compute::concat(&refs)?;
+    let mut bases = Vec::with_capacity(lists.len());
+    let mut base = 0u32;
+    for l in &lists {
+        bases.push(base);
+        base += l.values().len() as u32;
+    }
+    let mut idx: Vec<u32> = Vec::new();
+    let mut lens = Vec::with_capacity(rows);
+    let mut valid = Vec::with_capacity(rows);
+    for i in 0..rows {
+        if lists.iter().any(|l| l.is_null(i)) {
+            lens.push(0);
+            valid.push(false);
+            continue;
+        }
+        let start = idx.len();
+        for (l, b) in lists.iter().zip(&bases) {
+            let o = l.value_offsets();
+            idx.extend((o[i] as u32..o[i + 1] as u32).map(|j| b + j));
+        }
+        if reverse {
+            idx[start..].reverse();
+        }
+        lens.push(idx.len() - start);
+        valid.push(true);
+    }
+    let values =
+        arrow::compute::take(values.as_ref(), &arrow::array::UInt32Array::from(idx), None)?;
+    let field = match cols[0].data_type() {
+        DataType::List(f) => f.clone(),
+        _ => Arc::new(arrow::datatypes::Field::new(
+            "element",
+            values.data_type().clone(),
+            true,
+        )),
+    };
+    let offsets = arrow::buffer::OffsetBuffer::from_lengths(lens);
+    let nulls = arrow::buffer::NullBuffer::from(valid);
+    Ok(Arc::new(arrow::array::ListArray::try_new(
+        field,
+        offsets,
+        values,
+        Some(nulls),
+    )?))
+}
+
 fn eval_concat(
     _: &str,
     args: &[ColumnarValue],
@@ -460,6 +593,13 @@ fn eval_concat(
     _: &FunctionContext,
 ) -> Result<ColumnarValue> {
     let rows = rows(args, n);
+    if args
+        .first()
+        .is_some_and(|a| matches!(a.data_type(), DataType::List(_)))
+    {
+        let a = arrays(args, rows)?;
+        return wrap(args, combine_lists(&a, rows, false)?);
+    }
     if args.is_empty() {
         return Ok(ColumnarValue::Array(Arc::new(StringArray::from(vec![
             "";
@@ -575,11 +715,13 @@ fn eval_length(
 
 /// Compiles a Java-style regex for `func`, with Spark's error for a bad pattern.
 pub(crate) fn compile_regex(func: &str, pattern: &str) -> Result<Regex> {
-    Regex::new(pattern).map_err(|e| {
+    // Rust's regex lacks some Java features (look-around, back-references): those
+    // patterns fail here with Spark's bad-pattern error.
+    Regex::new(pattern).map_err(|_| {
         EngineError::execution(
             "INVALID_PARAMETER_VALUE.PATTERN",
             format!(
-                "The value of parameter(s) `regexp` in `{func}` is invalid: {pattern}: {e}. SQLSTATE: 22023"
+                "The value of parameter(s) `regexp` in `{func}` is invalid: '{pattern}'. SQLSTATE: 22023"
             ),
         )
     })
@@ -1010,7 +1152,16 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
     v.extend(s("upper", one, all_strings, ret_string, eval_upper).entries(&["ucase"]));
     v.extend(s("lower", one, all_strings, ret_string, eval_lower).entries(&["lcase"]));
     v.extend(s("initcap", one, all_strings, ret_string, eval_initcap).entries(&[]));
-    v.extend(s("reverse", one, all_strings, ret_string, eval_reverse).entries(&[]));
+    v.extend(
+        s(
+            "reverse",
+            one,
+            coerce_strings_or_arrays,
+            ret_first_type,
+            eval_reverse,
+        )
+        .entries(&[]),
+    );
     v.extend(s("trim", (1, 2), all_strings, ret_string, eval_trim).entries(&[]));
     v.extend(s("ltrim", (1, 2), all_strings, ret_string, eval_ltrim).entries(&[]));
     v.extend(s("rtrim", (1, 2), all_strings, ret_string, eval_rtrim).entries(&[]));
@@ -1028,8 +1179,8 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
         s(
             "concat",
             (0, usize::MAX),
-            all_strings,
-            ret_string,
+            coerce_strings_or_arrays,
+            ret_first_type,
             eval_concat,
         )
         .entries(&[]),
@@ -1290,6 +1441,38 @@ pub(crate) mod tests {
         assert_eq!(
             as_strs(&call("concat", vec![one, sv("x")]).unwrap()),
             vec![s("1x")]
+        );
+    }
+
+    #[test]
+    fn concat_and_reverse_arrays() {
+        let mut b =
+            arrow::array::ListBuilder::new(arrow::array::Int32Builder::new()).with_field(Arc::new(
+                arrow::datatypes::Field::new("element", DataType::Int32, true),
+            ));
+        b.values().append_value(1);
+        b.values().append_value(2);
+        b.append(true);
+        b.append(false);
+        let a = ColumnarValue::Array(Arc::new(b.finish()));
+        let r = call("concat", vec![a.clone(), a.clone()]).unwrap();
+        let l = r.as_list::<i32>();
+        assert_eq!(
+            l.value(0).as_primitive::<Int32Type>().values().to_vec(),
+            vec![1, 2, 1, 2]
+        );
+        assert!(l.is_null(1));
+        let r = call("reverse", vec![a]).unwrap();
+        let l = r.as_list::<i32>();
+        assert_eq!(
+            l.value(0).as_primitive::<Int32Type>().values().to_vec(),
+            vec![2, 1]
+        );
+        assert!(l.is_null(1));
+        let f = super::super::lookup_scalar("concat").unwrap();
+        assert!(
+            f.coerce_types(&[list_of(DataType::Int32), DataType::Utf8])
+                .is_err()
         );
     }
 

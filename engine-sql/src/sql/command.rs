@@ -134,10 +134,14 @@ pub fn execute(session: &Session, stmt: SparkStatement) -> Result<DataFrame> {
         SparkStatement::Set { key, value } => {
             let rows: Vec<(String, String)> = match (key, value) {
                 (Some(k), Some(v)) => {
+                    // Validate on a copy first: a bad value fails here and leaves the session
+                    // as it was, instead of breaking every later query.
+                    let mut candidate = session.conf();
+                    candidate.set(k.as_str(), v.as_str());
+                    candidate.function_context()?;
+                    candidate.shuffle_partitions()?;
+                    candidate.worker_threads()?;
                     session.conf_set(&k, &v)?;
-                    // Fail now, not in the next query, if the value is unusable.
-                    session.conf().function_context()?;
-                    session.conf().shuffle_partitions()?;
                     vec![(k, v)]
                 }
                 (Some(k), None) => {
@@ -195,22 +199,7 @@ pub fn execute(session: &Session, stmt: SparkStatement) -> Result<DataFrame> {
 
 /// `EXPLAIN` text of a DataFrame.
 fn explain_text(df: &DataFrame, extended: bool) -> Result<String> {
-    // Until DataFrame::explain_string lands: the logical plans only.
-    let mut out = String::new();
-    if extended {
-        out.push_str("== Parsed Logical Plan ==\n");
-        out.push_str(&df.parsed_plan().display_tree());
-        out.push_str("\n\n== Analyzed Logical Plan ==\n");
-        out.push_str(&df.logical_plan().display_tree());
-        out.push_str("\n\n== Optimized Logical Plan ==\n");
-        out.push_str(&df.optimized_plan()?.display_tree());
-        out.push_str("\n\n");
-    }
-    out.push_str("== Physical Plan ==\n");
-    let ctx = df.session().task_context()?;
-    let physical = df.physical_plan(&ctx)?;
-    out.push_str(&format!("{physical:?}\n"));
-    Ok(out)
+    df.explain_string(extended)
 }
 
 fn describe(session: &Session, df: &DataFrame) -> Result<DataFrame> {

@@ -835,11 +835,13 @@ mod tests {
             ("count(*)", "count(1)"),
             ("COUNT(DISTINCT a)", "count(DISTINCT a)"),
             ("UPPER(s)", "upper(s)"),
-            ("CAST(a AS STRING)", "CAST(a AS STRING)"),
+            // Spark 4: a cast of a column keeps the column's name.
+            ("CAST(a AS STRING)", "a"),
+            ("CAST(a + 1 AS STRING)", "CAST((a + 1) AS STRING)"),
             ("try_cast('x' AS INT)", "TRY_CAST(x AS INT)"),
-            ("a::bigint", "CAST(a AS BIGINT)"),
-            ("CAST(a AS DECIMAL(10, 2))", "CAST(a AS DECIMAL(10,2))"),
-            ("CAST(a AS ARRAY<INT>)", "CAST(a AS ARRAY<INT>)"),
+            ("1::bigint", "CAST(1 AS BIGINT)"),
+            ("CAST(1 AS DECIMAL(10, 2))", "CAST(1 AS DECIMAL(10,2))"),
+            ("CAST(NULL AS ARRAY<INT>)", "CAST(NULL AS ARRAY<INT>)"),
             (
                 "CASE WHEN a > 1 THEN 'x' ELSE 'y' END",
                 "CASE WHEN (a > 1) THEN x ELSE y END",

@@ -43,20 +43,31 @@ pub fn plan_query(session: &Session, text: &str) -> Result<Arc<crate::logical::L
 
 /// One SQL expression (`"a + 1"`, `"count(*) AS n"`) as an unresolved [`crate::expr::Expr`]:
 /// what `selectExpr` and `expr("...")` need. A trailing alias becomes [`crate::expr::Expr::Alias`].
+/// `TIMESTAMP '...'` literals without a zone are read in the session time zone.
 pub fn parse_sql_expr(session: &Session, text: &str) -> Result<crate::expr::Expr> {
     let ctx = expr::ExprContext {
         time_zone: session.conf().time_zone()?,
     };
+    parse_expr_in(text, &ctx)
+}
+
+/// Parses one SQL expression (`"a + 1 AS b"`) into an unresolved expression, reading
+/// zone-less `TIMESTAMP '...'` literals in UTC (use [`parse_sql_expr`] for the session zone).
+pub fn parse_expression(text: &str) -> Result<crate::expr::Expr> {
+    parse_expr_in(text, &expr::ExprContext::default())
+}
+
+fn parse_expr_in(text: &str, ctx: &expr::ExprContext) -> Result<crate::expr::Expr> {
     match parser::parse_select_item(text)? {
         sqlparser::ast::SelectItem::UnnamedExpr(e) => {
-            let bare = expr::sql_to_expr(&e, &ctx)?;
-            Ok(match expr::spark_name(&e, &ctx)? {
+            let bare = expr::sql_to_expr(&e, ctx)?;
+            Ok(match expr::spark_name(&e, ctx)? {
                 Some(name) if name != bare.output_name() => bare.alias(name),
                 _ => bare,
             })
         }
         sqlparser::ast::SelectItem::ExprWithAlias { expr: e, alias } => {
-            Ok(expr::sql_to_expr(&e, &ctx)?.alias(alias.value))
+            Ok(expr::sql_to_expr(&e, ctx)?.alias(alias.value))
         }
         sqlparser::ast::SelectItem::Wildcard(_) => Ok(crate::expr::Expr::Star(None)),
         sqlparser::ast::SelectItem::QualifiedWildcard(

@@ -395,6 +395,15 @@ pub fn parse_statement(sql: &str) -> Result<SparkStatement> {
     if is_word(&first, "CREATE") {
         return parse_create(&mut p, sql);
     }
+    // Spark statements this engine lacks are unsupported; anything else is a typo.
+    const SPARK_STATEMENTS: &[&str] = &[
+        "ADD", "ALTER", "ANALYZE", "CACHE", "CALL", "CLEAR", "COMMENT", "DECLARE", "DELETE",
+        "EXECUTE", "INSERT", "LIST", "LOAD", "MERGE", "MSCK", "REFRESH", "REPAIR", "REPLACE",
+        "RESET", "TRUNCATE", "UNCACHE", "UNSET", "UPDATE", "USE",
+    ];
+    if !SPARK_STATEMENTS.iter().any(|k| is_word(&first, k)) {
+        return Err(syntax_error_near(&first.to_string()));
+    }
     Err(EngineError::Unsupported(format!(
         "the statement starting with `{first}` (supported: queries, CREATE TEMPORARY VIEW, DROP VIEW, DESCRIBE, EXPLAIN, SET, SHOW VIEWS/TABLES)"
     )))

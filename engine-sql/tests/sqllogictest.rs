@@ -1,0 +1,224 @@
+//! Golden SQL tests: every `tests/slt/*.slt` file runs against a fresh session, with
+//! results rendered as Spark's `CAST(x AS STRING)` would show them, so expected values read
+//! like Spark's own output (they were taken from Apache Spark 4).
+//!
+//! Run one file: `cargo test -p engine-sql --test sqllogictest -- joins`.
+//! Refill expectations from Spark (PySpark 4 installed):
+//! `python3 tests/slt/fill_from_spark.py tests/slt/joins.slt`. Records the engine cannot run
+//! yet keep Spark's answer and carry `# FIXME(area): ...` plus `skipif sstream`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::datatypes::{self as t, DataType, TimeUnit};
+use chrono_tz::Tz;
+use engine_sql::format;
+use engine_sql::prelude::*;
+use sqllogictest::{DBOutput, DefaultColumnType};
+use std::path::{Path, PathBuf};
+
+/// One session per test file.
+struct SparkDb {
+    session: Session,
+}
+
+impl SparkDb {
+    fn new() -> Result<Self> {
+        let session = Session::builder()
+            .app_name("sqllogictest")
+            .master("local[2]")
+            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.sql.session.timeZone", "UTC")
+            .build()?;
+        Ok(SparkDb { session })
+    }
+}
+
+impl sqllogictest::DB for SparkDb {
+    type Error = EngineError;
+    type ColumnType = DefaultColumnType;
+
+    fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>> {
+        let df = self.session.sql(sql)?;
+        let schema = df.schema()?;
+        if schema.fields().is_empty() {
+            return Ok(DBOutput::StatementComplete(0));
+        }
+        let tz = self.session.conf().time_zone()?;
+        let types = schema
+            .fields()
+            .iter()
+            .map(|f| column_type(f.data_type()))
+            .collect();
+        let mut rows = Vec::new();
+        for batch in df.collect()? {
+            for r in 0..batch.num_rows() {
+                rows.push(
+                    batch
+                        .columns()
+                        .iter()
+                        .map(|c| render_top(c, r, &tz))
+                        .collect(),
+                );
+            }
+        }
+        Ok(DBOutput::Rows { types, rows })
+    }
+
+    fn engine_name(&self) -> &str {
+        "sstream"
+    }
+}
+
+fn column_type(dt: &DataType) -> DefaultColumnType {
+    match dt {
+        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 => {
+            DefaultColumnType::Integer
+        }
+        DataType::Float32 | DataType::Float64 | DataType::Decimal128(_, _) => {
+            DefaultColumnType::FloatingPoint
+        }
+        _ => DefaultColumnType::Text,
+    }
+}
+
+/// A top-level value: NULL is `NULL`, the empty string `(empty)` (sqllogictest's spelling).
+fn render_top(array: &ArrayRef, row: usize, tz: &Tz) -> String {
+    if array.is_null(row) || array.data_type() == &DataType::Null {
+        return "NULL".to_string();
+    }
+    let s = render(array.as_ref(), row, tz);
+    if s.is_empty() {
+        "(empty)".to_string()
+    } else {
+        s
+    }
+}
+
+/// Spark's `CAST(value AS STRING)`; NULLs nested in arrays, structs and maps are `null`.
+fn render(array: &dyn Array, row: usize, tz: &Tz) -> String {
+    if array.is_null(row) {
+        return "null".to_string();
+    }
+    match array.data_type() {
+        DataType::Boolean => array.as_boolean().value(row).to_string(),
+        DataType::Int8 => array.as_primitive::<t::Int8Type>().value(row).to_string(),
+        DataType::Int16 => array.as_primitive::<t::Int16Type>().value(row).to_string(),
+        DataType::Int32 => array.as_primitive::<t::Int32Type>().value(row).to_string(),
+        DataType::Int64 => array.as_primitive::<t::Int64Type>().value(row).to_string(),
+        DataType::Float32 => format::format_f32(array.as_primitive::<t::Float32Type>().value(row)),
+        DataType::Float64 => format::format_f64(array.as_primitive::<t::Float64Type>().value(row)),
+        DataType::Decimal128(_, s) => {
+            format::format_decimal(array.as_primitive::<t::Decimal128Type>().value(row), *s)
+        }
+        DataType::Utf8 => array.as_string::<i32>().value(row).to_string(),
+        DataType::LargeUtf8 => array.as_string::<i64>().value(row).to_string(),
+        DataType::Binary => {
+            String::from_utf8_lossy(array.as_binary::<i32>().value(row)).into_owned()
+        }
+        DataType::Date32 => format::format_date(array.as_primitive::<t::Date32Type>().value(row)),
+        DataType::Timestamp(TimeUnit::Microsecond, Some(_)) => format::format_timestamp(
+            array
+                .as_primitive::<t::TimestampMicrosecondType>()
+                .value(row),
+            tz,
+        ),
+        DataType::Timestamp(TimeUnit::Microsecond, None) => format::format_timestamp_ntz(
+            array
+                .as_primitive::<t::TimestampMicrosecondType>()
+                .value(row),
+        ),
+        DataType::List(_) => {
+            let list = array.as_list::<i32>();
+            let values = list.value(row);
+            let items: Vec<String> = (0..values.len())
+                .map(|i| render(values.as_ref(), i, tz))
+                .collect();
+            format!("[{}]", items.join(", "))
+        }
+        DataType::Struct(_) => {
+            let s = array.as_struct();
+            let items: Vec<String> = s
+                .columns()
+                .iter()
+                .map(|c| render(c.as_ref(), row, tz))
+                .collect();
+            format!("{{{}}}", items.join(", "))
+        }
+        DataType::Map(_, _) => {
+            let m = array.as_map();
+            let entries = m.value(row);
+            let (keys, values) = (entries.column(0), entries.column(1));
+            let items: Vec<String> = (0..entries.len())
+                .map(|i| {
+                    format!(
+                        "{} -> {}",
+                        render(keys.as_ref(), i, tz),
+                        render(values.as_ref(), i, tz)
+                    )
+                })
+                .collect();
+            format!("{{{}}}", items.join(", "))
+        }
+        DataType::Null => "null".to_string(),
+        other => format!("<unrendered {other}>"),
+    }
+}
+
+fn slt_files(filter: Option<&str>) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/slt");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/slt exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "slt"))
+        .filter(|p| filter.is_none_or(|f| p.to_string_lossy().contains(f)))
+        .collect();
+    files.sort();
+    files
+}
+
+fn main() {
+    // Fixture paths in the .slt files are relative to the crate root.
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).expect("crate dir");
+    // `cargo test -- <filter>`: the first argument that is not a flag selects files.
+    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let files = slt_files(filter.as_deref());
+    let mut failures = Vec::new();
+    for file in &files {
+        let mut runner = sqllogictest::Runner::new(|| async { SparkDb::new() });
+        let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+        let name = name.unwrap_or_default();
+        // Run record by record so one file reports all its failures, not only the first.
+        let records = match sqllogictest::parse_file::<DefaultColumnType>(file) {
+            Ok(r) => r,
+            Err(e) => {
+                println!("FAILED  {name}: cannot parse: {e}");
+                failures.push(name);
+                continue;
+            }
+        };
+        let mut errors = 0;
+        for record in records {
+            if let Err(e) = runner.run(record) {
+                errors += 1;
+                println!("FAILED  {name}\n{e}\n");
+            }
+        }
+        if errors == 0 {
+            println!("ok      {name}");
+        } else {
+            println!("{errors} failing records in {name}");
+            failures.push(name);
+        }
+    }
+    if failures.is_empty() {
+        println!("{} slt files passed", files.len());
+    } else {
+        println!(
+            "{} of {} slt files failed: {failures:?}",
+            failures.len(),
+            files.len()
+        );
+        std::process::exit(1);
+    }
+}
