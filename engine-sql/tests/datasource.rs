@@ -124,3 +124,91 @@ fn errors_are_spark_like() {
         .to_string();
     assert!(e.contains("`mode`") && e.contains("FAILFAST"), "{e}");
 }
+
+#[test]
+fn filter_and_project_over_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "people.csv",
+        "name,age\nAnn,34\nBob,19\nCid,51\n",
+    );
+    let s = spark();
+    let df = s
+        .read()
+        .option("header", "true")
+        .option("inferSchema", "true")
+        .csv(&path)
+        .unwrap();
+    let adults = df.filter(col("age").gt(lit(20))).unwrap();
+    assert_eq!(adults.count().unwrap(), 2);
+    let out = adults
+        .select(vec![col("name")])
+        .unwrap()
+        .show_string(20, 20)
+        .unwrap();
+    assert!(
+        out.contains("Ann") && out.contains("Cid") && !out.contains("Bob"),
+        "{out}"
+    );
+
+    // Partition columns filter like any other column.
+    write(dir.path(), "t/year=2023/a.json", "{\"v\":1}\n{\"v\":2}\n");
+    write(dir.path(), "t/year=2024/b.json", "{\"v\":3}\n");
+    let t = s
+        .read()
+        .json(&dir.path().join("t").display().to_string())
+        .unwrap();
+    let n = t
+        .filter(col("year").eq(lit(2024)))
+        .unwrap()
+        .count()
+        .unwrap();
+    assert_eq!(n, 1);
+    let plan = t
+        .filter(col("year").eq(lit(2024)))
+        .unwrap()
+        .explain_string(false)
+        .unwrap();
+    assert!(plan.contains("FileScan json"), "{plan}");
+}
+
+#[test]
+fn parquet_filters_and_columns_reach_the_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = spark();
+    let mut csv = String::from("id,name\n");
+    for i in 0..100 {
+        csv.push_str(&format!("{i},n{i}\n"));
+    }
+    let src = write(dir.path(), "in.csv", &csv);
+    let out = dir.path().join("pq").display().to_string();
+    s.read()
+        .option("header", "true")
+        .option("inferSchema", "true")
+        .csv(&src)
+        .unwrap()
+        .write()
+        .option("parquet.block.rows", "10")
+        .parquet(&out)
+        .unwrap();
+    let df = s
+        .read()
+        .parquet(&out)
+        .unwrap()
+        .filter(col("id").gt_eq(lit(95)))
+        .unwrap()
+        .select(vec![col("name")])
+        .unwrap();
+    let plan = df.explain_string(false).unwrap();
+    assert!(
+        plan.contains("PushedFilters: [GreaterThanOrEqual(id,95)]"),
+        "{plan}"
+    );
+    assert_eq!(df.count().unwrap(), 5);
+    let shown = df.show_string(20, 20).unwrap();
+    assert!(
+        shown.contains("n95") && shown.contains("n99") && !shown.contains("n94"),
+        "{shown}"
+    );
+}

@@ -16,7 +16,8 @@ use engine_core::{EngineError, Result};
 
 use super::listing::FileEntry;
 use super::options::{Options, ParseMode, malformed_record_error};
-use super::table::{FileFormat, FileRead, ScanMetrics};
+use super::split::{line_splits, read_lines};
+use super::table::{FileFormat, FileRead, FileSplit, ScanMetrics};
 use super::values::{self, DateTimeFormats};
 use crate::physical::plan::{BatchIter, TaskContext};
 use crate::types::timestamp_type;
@@ -49,6 +50,9 @@ pub struct CsvOptions {
     pub corrupt_column: String,
     /// `samplingRatio` for inference.
     pub sampling_ratio: f64,
+    /// `multiLine`: records may span lines (quoted newlines), so files are not split.
+    /// Without it big files are split at line boundaries, as Spark does.
+    pub multi_line: bool,
 }
 
 impl CsvOptions {
@@ -73,6 +77,7 @@ impl CsvOptions {
             mode: o.parse_mode()?,
             corrupt_column: o.string("columnnameofcorruptrecord", DEFAULT_CORRUPT_RECORD_COLUMN),
             sampling_ratio: o.ratio("samplingratio", 1.0)?,
+            multi_line: o.bool("multiline", false)?,
         })
     }
 
@@ -117,11 +122,7 @@ fn infer_field(so_far: Inferred, v: &str, o: &CsvOptions, tz: &Tz) -> Inferred {
         let ok = match stage {
             Int => v.parse::<i32>().is_ok(),
             Long => v.parse::<i64>().is_ok(),
-            Double => {
-                let t = v.trim();
-                t.parse::<f64>().is_ok() && !t.eq_ignore_ascii_case("infinity")
-                    || matches!(t, "Infinity" | "-Infinity" | "NaN")
-            }
+            Double => values::parse_double(v).is_some(),
             Date => match &o.formats.date {
                 None => values::parse_date_default(v).is_some(),
                 Some(p) => chrono::NaiveDate::parse_from_str(v, p).is_ok(),
@@ -189,6 +190,10 @@ pub fn infer_schema(files: &[FileEntry], o: &CsvOptions, tz: &Tz) -> Result<Opti
     let mut record = csv::StringRecord::new();
     let mut seen = 0u64;
     for f in files {
+        if names.is_some() && !o.infer_schema {
+            // Without inference only the first file's first record matters.
+            break;
+        }
         let mut rdr = o.reader(read_file(&f.path)?);
         let mut first = true;
         loop {
@@ -271,8 +276,17 @@ impl FileFormat for CsvFormat {
         "csv"
     }
 
+    fn splits(&self, file: &FileEntry, target_bytes: u64) -> Result<Vec<FileSplit>> {
+        Ok(if self.options.multi_line {
+            vec![FileSplit::whole(file)]
+        } else {
+            line_splits(file, target_bytes)
+        })
+    }
+
     fn open(&self, read: &FileRead<'_>, ctx: &Arc<TaskContext>) -> Result<BatchIter> {
         let o = &self.options;
+        let first_split = read.split.and_then(|r| r.first()).is_none_or(|s| *s == 0);
         let corrupt_idx = read.data_schema.index_of(&o.corrupt_column).ok();
         let csv_pos = |i: usize| match corrupt_idx {
             Some(c) if c == i => None,
@@ -294,9 +308,17 @@ impl FileFormat for CsvFormat {
         let n_fields = read.data_schema.fields().len() - usize::from(corrupt_idx.is_some());
         let out_schema = Arc::new(read.data_schema.project(read.columns)?);
         Ok(Box::new(CsvBatches {
-            reader: o.reader(read_file(&read.file.path)?),
+            reader: o.reader(read_lines(&read.file.path, read.split)?),
             record: csv::ByteRecord::new(),
-            path: read.file.path.display().to_string(),
+            path: if first_split {
+                read.file.path.display().to_string()
+            } else {
+                format!(
+                    "{} (lines counted from byte {})",
+                    read.file.path.display(),
+                    read.split.and_then(|r| r.first()).copied().unwrap_or(0)
+                )
+            },
             options: o.clone(),
             columns,
             n_fields,
@@ -304,7 +326,8 @@ impl FileFormat for CsvFormat {
             batch_size: ctx.batch_size(),
             tz: ctx.functions.time_zone,
             metrics: read.metrics.clone(),
-            header_pending: o.header,
+            // Only the first split of a file starts with the header.
+            header_pending: o.header && first_split,
             done: false,
         }))
     }
@@ -623,6 +646,44 @@ mod tests {
                 && e.contains("data.csv"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn big_files_split_at_lines_and_skip_one_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut data = String::from("id,v\n");
+        for i in 0..40 {
+            data.push_str(&format!("{i},x{i}\n"));
+        }
+        let t = table(
+            dir.path(),
+            &data,
+            &[
+                ("header", "true"),
+                ("inferSchema", "true"),
+                ("mode", "FAILFAST"),
+            ],
+            None,
+        )
+        .unwrap();
+        let mut conf = SessionConf::new();
+        conf.set(crate::datasource::table::MAX_PARTITION_BYTES, "50");
+        let c = Arc::new(TaskContext::new(Arc::new(conf)).unwrap());
+        let plan = t.scan(Some(&[0]), &[], None, &c).unwrap();
+        assert!(plan.output_partitions() > 3);
+        let b = collect(&plan, &c).unwrap();
+        let ids: Vec<i32> = b
+            .iter()
+            .flat_map(|b| {
+                let a = b
+                    .column(0)
+                    .as_any()
+                    .downcast_ref::<arrow::array::Int32Array>()
+                    .unwrap();
+                a.values().to_vec()
+            })
+            .collect();
+        assert_eq!(ids, (0..40).collect::<Vec<i32>>());
     }
 
     #[test]

@@ -13,7 +13,8 @@ use engine_core::{EngineError, Result};
 use super::csv::DEFAULT_CORRUPT_RECORD_COLUMN;
 use super::listing::FileEntry;
 use super::options::{Options, ParseMode, malformed_record_error};
-use super::table::{FileFormat, FileRead, ScanMetrics};
+use super::split::{line_splits, read_lines};
+use super::table::{FileFormat, FileRead, FileSplit, ScanMetrics};
 use crate::physical::plan::{BatchIter, TaskContext};
 use crate::types::list_of;
 
@@ -220,6 +221,14 @@ impl FileFormat for JsonFormat {
         "json"
     }
 
+    fn splits(&self, file: &FileEntry, target_bytes: u64) -> Result<Vec<FileSplit>> {
+        Ok(if self.options.multi_line {
+            vec![FileSplit::whole(file)]
+        } else {
+            line_splits(file, target_bytes)
+        })
+    }
+
     fn open(&self, read: &FileRead<'_>, ctx: &Arc<TaskContext>) -> Result<BatchIter> {
         let o = self.options.clone();
         let out_schema = Arc::new(read.data_schema.project(read.columns)?);
@@ -231,7 +240,7 @@ impl FileFormat for JsonFormat {
             .cloned()
             .collect();
         let decode_schema = Arc::new(Schema::new(decode_fields));
-        let data = read_file(&read.file.path)?;
+        let data = read_lines(&read.file.path, read.split)?;
         let all_lines = if o.multi_line {
             // The whole file is one record for the decoder (which flattens a top-level array).
             vec![(0, data.len(), 1)]
@@ -246,7 +255,14 @@ impl FileFormat for JsonFormat {
         };
         let state = JsonChunks {
             data,
-            path: read.file.path.display().to_string(),
+            path: match read.split {
+                Some(r) if r.first().is_some_and(|s| *s > 0) => format!(
+                    "{} (lines counted from byte {})",
+                    read.file.path.display(),
+                    r[0]
+                ),
+                _ => read.file.path.display().to_string(),
+            },
             options: o,
             decode_schema,
             out_schema,
@@ -281,11 +297,12 @@ struct JsonChunks {
 }
 
 impl JsonChunks {
-    fn decoder(&self) -> Result<Decoder> {
+    /// A decoder; `lenient` turns values of the wrong type into NULL instead of failing.
+    fn decoder(&self, lenient: bool) -> Result<Decoder> {
         Ok(arrow::json::ReaderBuilder::new(self.decode_schema.clone())
             .with_batch_size(self.batch_size)
             .with_coerce_primitive(true)
-            .with_ignore_type_conflicts(self.options.mode == ParseMode::Permissive)
+            .with_ignore_type_conflicts(lenient)
             .with_flatten(self.options.multi_line)
             .build_decoder()?)
     }
@@ -293,9 +310,10 @@ impl JsonChunks {
     fn decode_lines(
         &self,
         lines: &[(usize, usize, u64)],
+        lenient: bool,
     ) -> Result<RecordBatch, arrow::error::ArrowError> {
         let mut d = self
-            .decoder()
+            .decoder(lenient)
             .map_err(|e| arrow::error::ArrowError::ExternalError(Box::new(e)))?;
         // The decoder stops taking input when a batch is full (only possible for a
         // multiLine document): flush and go on.
@@ -351,14 +369,17 @@ impl JsonChunks {
                 &opts,
             )?);
         }
-        if let Ok(b) = self.decode_lines(chunk) {
+        // PERMISSIVE without a corrupt-record column can decode leniently in one go (bad
+        // values become NULL, Spark's partial results); otherwise type errors must be seen.
+        let lenient = self.options.mode == ParseMode::Permissive && self.corrupt_pos.is_none();
+        if let Ok(b) = self.decode_lines(chunk, lenient) {
             return self.finish(b, None);
         }
         // Some line is malformed: find it (them) line by line.
         let mut parts: Vec<RecordBatch> = Vec::new();
         let mut raw: Vec<Option<&str>> = Vec::new();
         for line in chunk {
-            match self.decode_lines(std::slice::from_ref(line)) {
+            match self.decode_lines(std::slice::from_ref(line), lenient) {
                 Ok(b) => {
                     raw.push(None);
                     parts.push(b);
@@ -375,18 +396,25 @@ impl JsonChunks {
                         }
                         ParseMode::DropMalformed => {}
                         ParseMode::Permissive => {
-                            let nulls: Vec<ArrayRef> = self
-                                .decode_schema
-                                .fields()
-                                .iter()
-                                .map(|f| new_null_array(f.data_type(), 1))
-                                .collect();
-                            let opts = RecordBatchOptions::new().with_row_count(Some(1));
-                            parts.push(RecordBatch::try_new_with_options(
-                                self.decode_schema.clone(),
-                                nulls,
-                                &opts,
-                            )?);
+                            // Keep what parses (wrong-typed values NULL), else a NULL row.
+                            let partial = self.decode_lines(std::slice::from_ref(line), true);
+                            match partial {
+                                Ok(b) if b.num_rows() == 1 => parts.push(b),
+                                _ => {
+                                    let nulls: Vec<ArrayRef> = self
+                                        .decode_schema
+                                        .fields()
+                                        .iter()
+                                        .map(|f| new_null_array(f.data_type(), 1))
+                                        .collect();
+                                    let opts = RecordBatchOptions::new().with_row_count(Some(1));
+                                    parts.push(RecordBatch::try_new_with_options(
+                                        self.decode_schema.clone(),
+                                        nulls,
+                                        &opts,
+                                    )?);
+                                }
+                            }
                             raw.push(Some(
                                 std::str::from_utf8(&self.data[line.0..line.1])
                                     .unwrap_or("")
@@ -445,6 +473,49 @@ mod tests {
         assert_eq!(b.num_rows(), 2);
         let a = b.column(0).as_any().downcast_ref::<StringArray>().unwrap();
         assert_eq!(a.value(1), "3");
+    }
+
+    #[test]
+    fn big_files_split_into_line_ranges() {
+        let dir = tempfile::tempdir().unwrap();
+        let data: String = (0..50).map(|i| format!("{{\"i\":{i}}}\n")).collect();
+        let t = table(dir.path(), &data, &[]);
+        let mut conf = SessionConf::new();
+        conf.set(crate::datasource::table::MAX_PARTITION_BYTES, "37");
+        let c = Arc::new(TaskContext::new(Arc::new(conf)).unwrap());
+        let plan = t.scan(None, &[], None, &c).unwrap();
+        assert!(plan.output_partitions() > 5);
+        let b = collect(&plan, &c).unwrap();
+        let b = arrow::compute::concat_batches(&t.schema(), &b).unwrap();
+        let i = b
+            .column(0)
+            .as_any()
+            .downcast_ref::<arrow::array::Int64Array>()
+            .unwrap();
+        assert_eq!(i.values().to_vec(), (0..50).collect::<Vec<i64>>());
+    }
+
+    #[test]
+    fn wrong_types_keep_partial_rows_and_the_raw_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("d.json");
+        std::fs::write(&p, "{\"a\":1,\"b\":\"x\"}\n{\"a\":\"oops\",\"b\":\"y\"}\n").unwrap();
+        let o = JsonOptions::parse(&Options::default()).unwrap();
+        let listing = list_files(&[p.display().to_string()]).unwrap();
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("a", DataType::Int64, true),
+            Field::new("b", DataType::Utf8, true),
+            Field::new("_corrupt_record", DataType::Utf8, true),
+        ]));
+        let t = FileTable::new(Arc::new(JsonFormat::new(o)), listing, schema);
+        let b = read(&t).unwrap();
+        assert_eq!(b.num_rows(), 2);
+        assert!(b.column(0).is_null(1));
+        let bcol = b.column(1).as_any().downcast_ref::<StringArray>().unwrap();
+        assert_eq!(bcol.value(1), "y");
+        let c = b.column(2).as_any().downcast_ref::<StringArray>().unwrap();
+        assert!(c.is_null(0));
+        assert_eq!(c.value(1), "{\"a\":\"oops\",\"b\":\"y\"}");
     }
 
     #[test]

@@ -1,4 +1,14 @@
 //! Data sources and sinks: files (csv, json, parquet, text) and in-memory tables.
+//!
+//! Reading: [`reader::DataFrameReader`] (`session.read()`) lists the files
+//! ([`listing`]: directories, globs, hidden files, `col=value` partition directories),
+//! settles the schema (given, or inferred by [`csv`], [`json`], [`parquet`]) and returns a
+//! DataFrame over a [`table::FileTable`]. Its scan, [`table::FileScanExec`], runs one task
+//! per file or per split of a big file ([`split`], Parquet row groups), projects columns,
+//! skips files and row groups with [`pruning`], and stops at a limit.
+//!
+//! Writing: [`writer::DataFrameWriter`] (`df.write()`) with save modes, `partition_by`,
+//! `part-NNNNN-<uuid>-cNNN.<ext>` files and a `_SUCCESS` marker.
 
 pub mod csv;
 pub mod json;
@@ -8,6 +18,7 @@ pub mod options;
 pub mod parquet;
 pub mod pruning;
 pub mod reader;
+pub mod split;
 pub mod table;
 pub mod text;
 pub mod values;

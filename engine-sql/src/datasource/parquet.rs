@@ -15,7 +15,7 @@ use parquet::file::statistics::Statistics;
 
 use super::listing::FileEntry;
 use super::pruning::{self, ColumnStats, Stat};
-use super::table::{FileFormat, FileRead, ScanMetrics};
+use super::table::{FileFormat, FileRead, FileSplit, ScanMetrics};
 use crate::expr::Expr;
 use crate::logical::FilterPushdown;
 use crate::physical::plan::{BatchIter, TaskContext};
@@ -47,11 +47,27 @@ pub fn infer_schema(files: &[FileEntry]) -> Result<Option<SchemaRef>> {
         return Ok(None);
     };
     let builder = open(&first.path)?;
+    let descr = builder.parquet_schema();
+    // Spark writes timestamps as INT96 by default: instants, though Arrow reads them as
+    // zone-less nanoseconds.
+    let int96 = |name: &str| {
+        descr.columns().iter().any(|c| {
+            c.path().parts() == [name.to_string()]
+                && c.physical_type() == parquet::basic::Type::INT96
+        })
+    };
     let fields: Vec<Field> = builder
         .schema()
         .fields()
         .iter()
-        .map(|f| Field::new(f.name(), spark_type(f.data_type()), true))
+        .map(|f| {
+            let dt = if int96(f.name()) {
+                timestamp_type()
+            } else {
+                spark_type(f.data_type())
+            };
+            Field::new(f.name(), dt, true)
+        })
         .collect();
     Ok(Some(Arc::new(Schema::new(fields))))
 }
@@ -133,9 +149,9 @@ impl FileFormat for ParquetFormat {
         }
     }
 
-    fn splits(&self, file: &FileEntry, target_bytes: u64) -> Result<Vec<Option<Vec<usize>>>> {
+    fn splits(&self, file: &FileEntry, target_bytes: u64) -> Result<Vec<FileSplit>> {
         if file.size <= target_bytes {
-            return Ok(vec![None]);
+            return Ok(vec![FileSplit::whole(file)]);
         }
         // Runs of consecutive row groups of about `target_bytes` (compressed) each.
         let builder = open(&file.path)?;
@@ -147,15 +163,21 @@ impl FileFormat for ParquetFormat {
             current.push(rg);
             bytes += meta.row_group(rg).compressed_size().max(0) as u64;
             if bytes >= target_bytes {
-                out.push(Some(std::mem::take(&mut current)));
+                out.push(FileSplit {
+                    part: Some(std::mem::take(&mut current)),
+                    bytes,
+                });
                 bytes = 0;
             }
         }
         if !current.is_empty() {
-            out.push(Some(current));
+            out.push(FileSplit {
+                part: Some(current),
+                bytes,
+            });
         }
         if out.is_empty() {
-            out.push(None);
+            out.push(FileSplit::whole(file));
         }
         Ok(out)
     }

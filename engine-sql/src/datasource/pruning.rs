@@ -252,6 +252,8 @@ pub fn spark_filter_string(filter: &Expr) -> String {
     fn lit_text(v: &ScalarValue) -> String {
         match v {
             ScalarValue::Utf8(Some(s)) => s.clone(),
+            ScalarValue::Date32(Some(d)) => crate::format::format_date(*d),
+            ScalarValue::TimestampMicros(Some(t), _) => crate::format::format_timestamp_utc(*t),
             other => other.to_string(),
         }
     }
@@ -364,5 +366,11 @@ mod tests {
         };
         assert!(can_skip(&inl, &s));
         assert_eq!(spark_filter_string(&cmp("a", Gt, 3)), "GreaterThan(a,3)");
+        let d = Expr::BinaryOp {
+            left: c("d"),
+            op: Eq,
+            right: Box::new(Expr::Literal(ScalarValue::Date32(Some(18262)))),
+        };
+        assert_eq!(spark_filter_string(&d), "EqualTo(d,2020-01-01)");
     }
 }

@@ -61,6 +61,26 @@ pub struct FileRead<'a> {
     pub metrics: &'a Arc<ScanMetrics>,
 }
 
+/// A part of a file that one task reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileSplit {
+    /// Format-specific description (`[start, end)` bytes, Parquet row groups); `None` is
+    /// the whole file.
+    pub part: Option<Vec<usize>>,
+    /// About how many bytes it covers (for packing splits into tasks).
+    pub bytes: u64,
+}
+
+impl FileSplit {
+    /// All of `file`.
+    pub fn whole(file: &FileEntry) -> Self {
+        FileSplit {
+            part: None,
+            bytes: file.size,
+        }
+    }
+}
+
 /// A file format: decodes one file into batches of `ctx.batch_size()` rows.
 pub trait FileFormat: Send + Sync + fmt::Debug {
     /// `csv`, `json`, `parquet`, `text`.
@@ -73,8 +93,8 @@ pub trait FileFormat: Send + Sync + fmt::Debug {
     /// Cuts a file into independently readable parts of about `target_bytes` each, so a
     /// big file is read by several tasks (Parquet: runs of row groups). `vec![None]` means
     /// the file is read whole.
-    fn splits(&self, _file: &FileEntry, _target_bytes: u64) -> Result<Vec<Option<Vec<usize>>>> {
-        Ok(vec![None])
+    fn splits(&self, file: &FileEntry, _target_bytes: u64) -> Result<Vec<FileSplit>> {
+        Ok(vec![FileSplit::whole(file)])
     }
 
     /// How the format uses a filter on its data columns.
@@ -213,29 +233,38 @@ impl TableProvider for FileTable {
             })
             .cloned()
             .collect();
-        let target = max_partition_bytes(ctx)?;
+        // Spark's split size: big enough to amortize opening files, small enough to give
+        // every core work (`FilePartition.maxSplitBytes`).
+        let max_bytes = size_conf(ctx, MAX_PARTITION_BYTES, 128 << 20)?;
+        let open_cost = size_conf(ctx, OPEN_COST_IN_BYTES, 4 << 20)?;
+        let total: u64 = files.iter().map(|f| f.size + open_cost).sum();
+        let per_core = total / ctx.pool.threads().max(1) as u64;
+        let max_split = max_bytes.min(open_cost.max(per_core));
         let mut splits = Vec::with_capacity(files.len());
         for (i, f) in files.iter().enumerate() {
-            for part in self.format.splits(f, target)? {
-                splits.push((i, part));
+            for s in self.format.splits(f, max_split)? {
+                splits.push((i, s.part, s.bytes));
             }
         }
+        let partitions = pack_splits(splits, max_split, open_cost);
         Ok(Arc::new(FileScanExec {
-            splits,
-            format: self.format.clone(),
+            partitions,
             roots: self
                 .listing
                 .roots
                 .iter()
                 .map(|r| r.display().to_string())
                 .collect(),
-            files,
-            data_schema: self.data_schema.clone(),
-            projection,
-            schema,
-            filters: filters.to_vec(),
-            limit,
-            metrics: self.metrics.clone(),
+            shared: Arc::new(ScanShared {
+                format: self.format.clone(),
+                files,
+                data_schema: self.data_schema.clone(),
+                projection,
+                schema,
+                filters: filters.to_vec(),
+                limit,
+                metrics: self.metrics.clone(),
+            }),
         }))
     }
 }
@@ -243,9 +272,13 @@ impl TableProvider for FileTable {
 /// `spark.sql.files.maxPartitionBytes`: the size of one scan task (default 128 MiB).
 pub const MAX_PARTITION_BYTES: &str = "spark.sql.files.maxPartitionBytes";
 
-fn max_partition_bytes(ctx: &TaskContext) -> Result<u64> {
-    let Some(v) = ctx.conf.get(MAX_PARTITION_BYTES) else {
-        return Ok(128 * 1024 * 1024);
+/// `spark.sql.files.openCostInBytes`: what opening a file costs, in bytes (default 4 MiB).
+pub const OPEN_COST_IN_BYTES: &str = "spark.sql.files.openCostInBytes";
+
+/// A byte size setting (`134217728`, `128m`, `4MB`).
+fn size_conf(ctx: &TaskContext, key: &str, default: u64) -> Result<u64> {
+    let Some(v) = ctx.conf.get(key) else {
+        return Ok(default);
     };
     let lower = v.trim().to_ascii_lowercase();
     let t = lower.strip_suffix('b').unwrap_or(&lower);
@@ -262,19 +295,25 @@ fn max_partition_bytes(ctx: &TaskContext) -> Result<u64> {
         .map(|n| n * mult)
         .ok_or_else(|| {
             engine_core::EngineError::invalid_option(
-                MAX_PARTITION_BYTES,
+                key,
                 format!("`{v}` is not a size; use bytes or a size such as `64m`"),
             )
         })
 }
 
-/// Reads files: one partition per file, or per split of a big file.
+/// Reads files: each partition reads a few small files or one split of a big file.
 #[derive(Debug)]
 pub struct FileScanExec {
-    /// (index into `files`, part of the file) per output partition.
-    splits: Vec<(usize, Option<Vec<usize>>)>,
-    format: Arc<dyn FileFormat>,
+    /// The splits (file index, part of the file) of each output partition.
+    partitions: Vec<Vec<(usize, Option<Vec<usize>>)>>,
     roots: Vec<String>,
+    shared: Arc<ScanShared>,
+}
+
+/// What every partition of a scan needs.
+#[derive(Debug)]
+struct ScanShared {
+    format: Arc<dyn FileFormat>,
     files: Vec<FileEntry>,
     data_schema: SchemaRef,
     projection: Vec<usize>,
@@ -287,7 +326,7 @@ pub struct FileScanExec {
 impl FileScanExec {
     /// The files this scan reads (after partition pruning).
     pub fn files(&self) -> &[FileEntry] {
-        &self.files
+        &self.shared.files
     }
 }
 
@@ -298,27 +337,38 @@ impl ExecutionPlan for FileScanExec {
 
     fn describe(&self) -> String {
         let cols: Vec<&str> = self
+            .shared
             .schema
             .fields()
             .iter()
             .map(|f| f.name().as_str())
             .collect();
-        let pushed: Vec<String> = self
+        // Spark lists filters on partition columns apart, in SQL form.
+        let is_part = |c: &str| self.shared.data_schema.field_with_name(c).is_err();
+        let (part, data): (Vec<&Expr>, Vec<&Expr>) = self
+            .shared
             .filters
             .iter()
-            .map(pruning::spark_filter_string)
-            .collect();
-        let n_data = self.data_schema.fields().len();
+            .partition(|f| pruning::is_prunable(f, &is_part));
+        let pushed: Vec<String> = data.into_iter().map(pruning::spark_filter_string).collect();
+        let part: Vec<String> = part.into_iter().map(|f| f.to_string()).collect();
+        let part = if part.is_empty() {
+            String::new()
+        } else {
+            format!("PartitionFilters: [{}], ", part.join(", "))
+        };
+        let n_data = self.shared.data_schema.fields().len();
         let read_fields: Vec<Arc<Field>> = self
+            .shared
             .projection
             .iter()
             .filter(|i| **i < n_data)
-            .map(|i| self.data_schema.fields()[*i].clone())
+            .map(|i| self.shared.data_schema.fields()[*i].clone())
             .collect();
         let read_schema = arrow::datatypes::DataType::Struct(read_fields.into());
         format!(
-            "FileScan {} [{}] Location: [{}], PushedFilters: [{}], ReadSchema: {}",
-            self.format.name(),
+            "FileScan {} [{}] Location: [{}], {part}PushedFilters: [{}], ReadSchema: {}",
+            self.shared.format.name(),
             cols.join(","),
             self.roots.join(", "),
             pushed.join(", "),
@@ -327,7 +377,7 @@ impl ExecutionPlan for FileScanExec {
     }
 
     fn schema(&self) -> SchemaRef {
-        self.schema.clone()
+        self.shared.schema.clone()
     }
 
     fn children(&self) -> Vec<ExecutionPlanRef> {
@@ -335,14 +385,55 @@ impl ExecutionPlan for FileScanExec {
     }
 
     fn output_partitions(&self) -> usize {
-        self.splits.len().max(1)
+        self.partitions.len().max(1)
     }
 
     fn execute(&self, partition: usize, ctx: &Arc<TaskContext>) -> Result<BatchIter> {
-        let Some((file_idx, split)) = self.splits.get(partition) else {
+        let Some(splits) = self.partitions.get(partition) else {
             return Ok(Box::new(std::iter::empty()));
         };
-        let file = &self.files[*file_idx];
+        // Files of a partition are opened one after the other, when the previous is done.
+        let this = self.shared.clone();
+        let ctx = ctx.clone();
+        let batches = splits
+            .clone()
+            .into_iter()
+            .flat_map(move |(file_idx, split)| {
+                match this.open_split(file_idx, split.as_deref(), &ctx) {
+                    Ok(iter) => iter,
+                    Err(e) => Box::new(std::iter::once(Err(e))),
+                }
+            });
+        let mut remaining = self.shared.limit.unwrap_or(usize::MAX);
+        let iter = batches.map_while(move |batch| {
+            if remaining == 0 {
+                return None;
+            }
+            Some(batch.map(|b| {
+                let b = if b.num_rows() > remaining {
+                    b.slice(0, remaining)
+                } else {
+                    b
+                };
+                remaining -= b.num_rows();
+                b
+            }))
+        });
+        Ok(Box::new(iter))
+    }
+}
+
+impl ScanShared {
+    /// Reads one split and adds the partition columns, in projection order.
+    fn open_split(
+        &self,
+        file_idx: usize,
+        split: Option<&[usize]>,
+        ctx: &Arc<TaskContext>,
+    ) -> Result<BatchIter> {
+        let file = self.files.get(file_idx).ok_or_else(|| {
+            engine_core::EngineError::Internal(format!("scan split of unknown file {file_idx}"))
+        })?;
         let n_data = self.data_schema.fields().len();
         let mut columns: Vec<usize> = self
             .projection
@@ -359,7 +450,7 @@ impl ExecutionPlan for FileScanExec {
                 columns: &columns,
                 filters: &self.filters,
                 limit: self.limit,
-                split: split.as_deref(),
+                split,
                 metrics: &self.metrics,
             },
             ctx,
@@ -367,40 +458,54 @@ impl ExecutionPlan for FileScanExec {
         let projection = self.projection.clone();
         let schema = self.schema.clone();
         let values = file.partition_values.clone();
-        let mut remaining = self.limit.unwrap_or(usize::MAX);
-        let iter = inner.map_while(move |batch| {
-            if remaining == 0 {
-                return None;
-            }
-            Some(batch.and_then(|b| {
-                let b = if b.num_rows() > remaining {
-                    b.slice(0, remaining)
-                } else {
-                    b
-                };
-                remaining -= b.num_rows();
-                let n = b.num_rows();
-                let cols = projection
-                    .iter()
-                    .map(|i| {
-                        if *i < n_data {
-                            let pos = columns.binary_search(i).unwrap_or(0);
-                            Ok(b.column(pos).clone())
-                        } else {
-                            values[*i - n_data].to_array(n)
-                        }
-                    })
-                    .collect::<Result<Vec<ArrayRef>>>()?;
-                let opts = RecordBatchOptions::new().with_row_count(Some(n));
-                Ok(RecordBatch::try_new_with_options(
-                    schema.clone(),
-                    cols,
-                    &opts,
-                )?)
-            }))
+        let iter = inner.map(move |batch| {
+            let b = batch?;
+            let n = b.num_rows();
+            let cols = projection
+                .iter()
+                .map(|i| {
+                    if *i < n_data {
+                        let pos = columns.binary_search(i).unwrap_or(0);
+                        Ok(b.column(pos).clone())
+                    } else {
+                        values[*i - n_data].to_array(n)
+                    }
+                })
+                .collect::<Result<Vec<ArrayRef>>>()?;
+            let opts = RecordBatchOptions::new().with_row_count(Some(n));
+            Ok(RecordBatch::try_new_with_options(
+                schema.clone(),
+                cols,
+                &opts,
+            )?)
         });
         Ok(Box::new(iter))
     }
+}
+
+/// Spark's packing of file splits into scan partitions (`FilePartition.getFilePartitions`):
+/// a partition takes splits, in order, while their bytes plus `open_cost` each stay within
+/// `max_bytes`.
+pub fn pack_splits(
+    splits: Vec<(usize, Option<Vec<usize>>, u64)>,
+    max_bytes: u64,
+    open_cost: u64,
+) -> Vec<Vec<(usize, Option<Vec<usize>>)>> {
+    let mut out = Vec::new();
+    let mut current = Vec::new();
+    let mut size = 0u64;
+    for (file, split, len) in splits {
+        if !current.is_empty() && size + len > max_bytes {
+            out.push(std::mem::take(&mut current));
+            size = 0;
+        }
+        size += len + open_cost;
+        current.push((file, split));
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -432,7 +537,13 @@ mod tests {
         assert_eq!(t.supports_filter(&filter), FilterPushdown::Inexact);
         let c = Arc::new(TaskContext::new(Arc::new(SessionConf::new())).unwrap());
         let plan = t.scan(Some(&[1, 0]), &[filter], None, &c).unwrap();
-        assert_eq!(plan.output_partitions(), 2);
+        assert!(
+            plan.describe().contains(
+                "PartitionFilters: [(d >= 2)], PushedFilters: [], ReadSchema: struct<value:string>"
+            ),
+            "{}",
+            plan.describe()
+        );
         assert_eq!(ScanMetrics::get(&t.metrics().files_pruned), 1);
         let b = collect(&plan, &c).unwrap();
         let b = arrow::compute::concat_batches(&plan.schema(), &b).unwrap();
@@ -446,15 +557,25 @@ mod tests {
     }
 
     #[test]
+    fn small_splits_share_a_partition() {
+        let s = |f: usize, b: u64| (f, None, b);
+        let p = pack_splits(vec![s(0, 10), s(1, 10), s(2, 10), s(3, 50)], 40, 5);
+        let files: Vec<Vec<usize>> = p.iter().map(|p| p.iter().map(|x| x.0).collect()).collect();
+        assert_eq!(files, vec![vec![0, 1, 2], vec![3]]);
+    }
+
+    #[test]
     fn partition_bytes_parse() {
         let mut conf = SessionConf::new();
         conf.set(MAX_PARTITION_BYTES, "64m");
         let c = TaskContext::new(Arc::new(conf)).unwrap();
-        assert_eq!(max_partition_bytes(&c).unwrap(), 64 << 20);
+        assert_eq!(size_conf(&c, MAX_PARTITION_BYTES, 1).unwrap(), 64 << 20);
         let mut conf = SessionConf::new();
         conf.set(MAX_PARTITION_BYTES, "lots");
         let c = TaskContext::new(Arc::new(conf)).unwrap();
-        let e = max_partition_bytes(&c).unwrap_err().to_string();
+        let e = size_conf(&c, MAX_PARTITION_BYTES, 1)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(MAX_PARTITION_BYTES), "{e}");
     }
 }

@@ -5,10 +5,12 @@ use std::sync::Arc;
 
 use arrow::array::{RecordBatch, RecordBatchOptions, StringBuilder};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use engine_core::{EngineError, Result};
+use engine_core::Result;
 
+use super::listing::FileEntry;
 use super::options::Options;
-use super::table::{FileFormat, FileRead};
+use super::split::{line_splits, read_lines};
+use super::table::{FileFormat, FileRead, FileSplit};
 use crate::physical::plan::{BatchIter, TaskContext};
 
 /// The schema of a text read: `value STRING`.
@@ -36,10 +38,16 @@ impl FileFormat for TextFormat {
         "text"
     }
 
+    fn splits(&self, file: &FileEntry, target_bytes: u64) -> Result<Vec<FileSplit>> {
+        Ok(if self.whole_text {
+            vec![FileSplit::whole(file)]
+        } else {
+            line_splits(file, target_bytes)
+        })
+    }
+
     fn open(&self, read: &FileRead<'_>, ctx: &Arc<TaskContext>) -> Result<BatchIter> {
-        let path = read.file.path.clone();
-        let bytes = std::fs::read(&path)
-            .map_err(|e| EngineError::io(format!("reading {}", path.display()), e))?;
+        let bytes = read_lines(&read.file.path, read.split)?;
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let schema = Arc::new(read.data_schema.project(read.columns)?);
         let with_value = !read.columns.is_empty();
@@ -119,6 +127,25 @@ mod tests {
             .downcast_ref::<arrow::array::StringArray>()
             .unwrap();
         let got: Vec<&str> = v.iter().map(|s| s.unwrap()).collect();
+        assert_eq!(got, ["hello", "world", "", "last"]);
+
+        let mut conf = SessionConf::new();
+        conf.set(crate::datasource::table::MAX_PARTITION_BYTES, "4");
+        let c = Arc::new(TaskContext::new(Arc::new(conf)).unwrap());
+        let plan = t.scan(None, &[], None, &c).unwrap();
+        assert!(plan.output_partitions() > 1);
+        let b = collect(&plan, &c).unwrap();
+        let got: Vec<String> = b
+            .iter()
+            .flat_map(|b| {
+                let v = b
+                    .column(0)
+                    .as_any()
+                    .downcast_ref::<arrow::array::StringArray>()
+                    .unwrap();
+                v.iter().map(|s| s.unwrap().to_string()).collect::<Vec<_>>()
+            })
+            .collect();
         assert_eq!(got, ["hello", "world", "", "last"]);
     }
 }

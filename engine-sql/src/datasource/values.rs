@@ -191,6 +191,28 @@ pub fn parse_timestamp_with(s: &str, pattern: &str, tz: &Tz) -> Option<i64> {
         .and_then(|d| local_to_micros(d.and_time(NaiveTime::MIN), tz))
 }
 
+/// Java's `Double.parseDouble` as Spark's csv uses it: decimal or scientific notation
+/// with surrounding spaces, `NaN`, `Infinity`, and the csv defaults `Inf` / `-Inf`.
+pub fn parse_double(s: &str) -> Option<f64> {
+    let t = s.trim();
+    match t {
+        "NaN" => return Some(f64::NAN),
+        "Infinity" | "+Infinity" | "Inf" | "+Inf" => return Some(f64::INFINITY),
+        "-Infinity" | "-Inf" => return Some(f64::NEG_INFINITY),
+        _ => {}
+    }
+    // Java accepts a trailing type suffix (`1.5d`, `2f`); Rust rejects `inf`/`nan` words.
+    let body = t.strip_suffix(['d', 'D', 'f', 'F']).unwrap_or(t);
+    if !body.bytes().any(|b| b.is_ascii_digit())
+        || body
+            .bytes()
+            .any(|b| b.is_ascii_alphabetic() && b != b'e' && b != b'E')
+    {
+        return None;
+    }
+    body.parse::<f64>().ok()
+}
+
 /// Spark's boolean text: `true`/`false` in any case.
 pub fn parse_bool(s: &str) -> Option<bool> {
     if s.eq_ignore_ascii_case("true") {
@@ -242,17 +264,17 @@ pub fn convert_strings(
             }
             Arc::new(b.finish().with_timezone_opt(zone.clone()))
         }
-        DataType::Float32 | DataType::Float64 => {
-            // Java's Double.parseDouble accepts surrounding spaces and `Infinity`.
-            let trimmed: StringArray = input.iter().map(|v| v.map(str::trim)).collect();
-            cast_with_options(
-                &trimmed,
-                to,
-                &CastOptions {
-                    safe: true,
-                    ..Default::default()
-                },
-            )?
+        DataType::Float64 => {
+            let d: arrow::array::Float64Array =
+                input.iter().map(|v| v.and_then(parse_double)).collect();
+            Arc::new(d)
+        }
+        DataType::Float32 => {
+            let d: arrow::array::Float32Array = input
+                .iter()
+                .map(|v| v.and_then(parse_double).map(|x| x as f32))
+                .collect();
+            Arc::new(d)
         }
         other => cast_with_options(
             input,
@@ -339,6 +361,18 @@ mod tests {
             Some(want)
         );
         assert_eq!(parse_timestamp_default("hello", &utc, false), None);
+    }
+
+    #[test]
+    fn doubles_parse_like_java() {
+        assert_eq!(parse_double(" 1.5 "), Some(1.5));
+        assert_eq!(parse_double("1e3"), Some(1000.0));
+        assert_eq!(parse_double("2d"), Some(2.0));
+        assert_eq!(parse_double("-Inf"), Some(f64::NEG_INFINITY));
+        assert!(parse_double("NaN").unwrap().is_nan());
+        assert_eq!(parse_double("nan"), None);
+        assert_eq!(parse_double("inf"), None);
+        assert_eq!(parse_double("abc"), None);
     }
 
     #[test]

@@ -260,6 +260,22 @@ pub fn write_partitions(
             }
         },
     };
+    // Text formats are written uncompressed; say so rather than ignore the option.
+    let compression = spec.options.get("compression").map(str::to_ascii_lowercase);
+    if spec.format != "parquet"
+        && compression
+            .as_deref()
+            .is_some_and(|c| !matches!(c, "none" | "uncompressed"))
+    {
+        return Err(EngineError::invalid_option(
+            "compression",
+            format!(
+                "`{}` is not supported for {}; valid values are none and uncompressed",
+                compression.unwrap_or_default(),
+                spec.format
+            ),
+        ));
+    }
     std::fs::create_dir_all(target).map_err(|e| io(target, e))?;
     let job = uuid::Uuid::new_v4();
     let ext = match spec.format.as_str() {
@@ -468,6 +484,11 @@ fn write_file(
                 .with_escape(escape)
                 .with_double_quote(false)
                 .with_null(o.string("nullvalue", ""))
+                .with_quote_style(if o.bool("quoteall", false)? {
+                    arrow::csv::QuoteStyle::Always
+                } else {
+                    arrow::csv::QuoteStyle::Necessary
+                })
                 .build(BufWriter::new(file));
             for b in batches {
                 w.write(&text_ready(b, spec, true)?).map_err(ext)?;
@@ -753,6 +774,35 @@ mod tests {
         assert!(first.contains("\"ts\":\"01/01/2020 10:00\""), "{first}");
         let second = text.lines().nth(1).unwrap();
         assert!(second.contains("\"name\":null"), "{second}");
+    }
+
+    #[test]
+    fn csv_quote_all_and_bad_compression() {
+        let dir = tempfile::tempdir().unwrap();
+        let b = sample().project(&[0, 1]).unwrap();
+        let path = dir.path().join("q");
+        write_partitions(
+            &b.schema(),
+            &[vec![b.slice(0, 1)]],
+            &path,
+            &spec("csv", &[("quoteAll", "true")]),
+        )
+        .unwrap();
+        let file = std::fs::read_dir(&path)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|e| e == "csv"))
+            .unwrap();
+        assert_eq!(std::fs::read_to_string(file).unwrap(), "\"1\",\"a,b\"\n");
+        let e = write_partitions(
+            &b.schema(),
+            &[vec![b]],
+            &dir.path().join("z"),
+            &spec("json", &[("compression", "gzip")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("`compression`") && e.contains("gzip"), "{e}");
     }
 
     #[test]
