@@ -32,7 +32,19 @@ pub fn print_dataframe(
     match format {
         OutputFormat::Table => write!(out, "{}", df.show_string(num_rows, 20)?)?,
         OutputFormat::Json => {
-            anyhow::bail!("--output json is not available yet");
+            // The engine's JSON writer already follows Spark's conventions (NULL fields
+            // omitted, ISO-8601 timestamps in the session zone); print what it writes.
+            let dir = tempfile::tempdir()?;
+            let target = dir.path().join("out");
+            df.write().format("json").save(&target.to_string_lossy())?;
+            let mut parts: Vec<_> = std::fs::read_dir(&target)?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect();
+            parts.sort();
+            for p in parts {
+                out.write_all(&std::fs::read(p)?)?;
+            }
         }
         OutputFormat::Csv => {
             let tz = df.session().conf().time_zone()?;

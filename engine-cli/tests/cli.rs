@@ -135,3 +135,21 @@ fn help_lists_commands() {
         assert!(out.contains(cmd), "{out}");
     }
 }
+
+#[test]
+fn sql_json_output_follows_spark() {
+    let o = sstream(&[
+        "sql",
+        "--output",
+        "json",
+        "--conf",
+        "spark.sql.session.timeZone=UTC",
+        "-e",
+        "SELECT 1 AS a, CAST(NULL AS STRING) AS b, TIMESTAMP '2020-01-01 10:00:00' AS t, 1.5D AS d",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "{\"a\":1,\"t\":\"2020-01-01T10:00:00.000Z\",\"d\":1.5}\n"
+    );
+}
