@@ -174,6 +174,46 @@ mod tests {
     }
 
     #[test]
+    fn min_max_numbers_nan_and_timestamps() {
+        use arrow::array::{Float64Array, TimestampMicrosecondArray};
+        let v: ArrayRef = Arc::new(Float64Array::from(vec![
+            Some(1.0),
+            Some(f64::NAN),
+            None,
+            Some(-3.0),
+        ]));
+        let g = [0, 0, 0, 0];
+        assert!(
+            two_phase("max", v.clone(), &g, 1)
+                .as_primitive::<Float64Type>()
+                .value(0)
+                .is_nan()
+        );
+        assert_eq!(
+            two_phase("min", v, &g, 1)
+                .as_primitive::<Float64Type>()
+                .value(0),
+            -3.0
+        );
+        let v: ArrayRef = Arc::new(Int32Array::from(vec![None, Some(5), None, Some(2)]));
+        let out = two_phase("min", v, &[0, 1, 0, 1], 2);
+        assert!(out.is_null(0));
+        assert_eq!(
+            out.as_primitive::<arrow::datatypes::Int32Type>().value(1),
+            2
+        );
+        let ts: ArrayRef =
+            Arc::new(TimestampMicrosecondArray::from(vec![5, 9, 1, 7]).with_timezone("UTC"));
+        let out = two_phase("max", ts.clone(), &g, 1);
+        assert_eq!(out.data_type(), ts.data_type());
+        assert_eq!(
+            out.as_primitive::<arrow::datatypes::TimestampMicrosecondType>()
+                .value(0),
+            9
+        );
+    }
+
+    #[test]
     fn first_keeps_a_leading_null() {
         let v: ArrayRef = Arc::new(StringArray::from(vec![
             None,

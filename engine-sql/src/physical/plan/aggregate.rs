@@ -8,8 +8,8 @@
 
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, new_empty_array};
-use arrow::datatypes::{DataType, SchemaRef};
+use arrow::array::{Array, ArrayRef, AsArray, Int64Array, new_empty_array};
+use arrow::datatypes::{DataType, Int64Type, SchemaRef};
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use arrow::row::{RowConverter, Rows, SortField};
 use engine_core::{EngineError, Result};
@@ -100,18 +100,7 @@ impl HashAggregateExec {
     }
 
     fn run(&self, partition: usize, ctx: &Arc<TaskContext>) -> Result<Vec<RecordBatch>> {
-        let converter = RowConverter::new(
-            self.group_types
-                .iter()
-                .cloned()
-                .map(SortField::new)
-                .collect(),
-        )?;
-        let mut groups = Groups {
-            rows: converter.empty_rows(1024, 1024 * 16),
-            table: HashTable::new(),
-            count: 0,
-        };
+        let mut groups = Groups::new(&self.group_types)?;
         let global = self.group_exprs.is_empty();
         if global {
             groups.count = 1;
@@ -144,9 +133,8 @@ impl HashAggregateExec {
                     .iter()
                     .map(|e| e.evaluate(&batch)?.into_array(n))
                     .collect::<Result<Vec<_>>>()?;
-                let rows = converter.convert_columns(&keys)?;
                 hash_arrays(&keys, &mut hashes)?;
-                groups.assign(&rows, &hashes, &mut indices);
+                groups.assign(&keys, &hashes, &mut indices)?;
             }
             for (i, (acc, call)) in accs.iter_mut().zip(&self.aggs).enumerate() {
                 match self.mode {
@@ -190,11 +178,7 @@ impl HashAggregateExec {
                 }
             }
         }
-        let mut columns: Vec<ArrayRef> = if global {
-            vec![]
-        } else {
-            converter.convert_rows(groups.rows.iter())?
-        };
+        let mut columns: Vec<ArrayRef> = if global { vec![] } else { groups.emit()? };
         for acc in &mut accs {
             match self.mode {
                 AggregateMode::Partial => columns.extend(acc.state()?),
@@ -222,33 +206,111 @@ impl HashAggregateExec {
     }
 }
 
+/// The distinct group keys seen so far, each with a dense id.
 struct Groups {
-    rows: Rows,
+    keys: KeyStore,
     table: HashTable<(u64, usize)>,
     count: usize,
 }
 
+/// How group keys are stored: one integer key directly, anything else in Arrow's row
+/// format (one contiguous buffer, compared as bytes).
+enum KeyStore {
+    Rows {
+        converter: RowConverter,
+        rows: Rows,
+    },
+    Int {
+        dt: DataType,
+        values: Vec<i64>,
+        valid: Vec<bool>,
+    },
+}
+
 impl Groups {
+    fn new(types: &[DataType]) -> Result<Self> {
+        let keys = match types {
+            [dt @ (DataType::Int32 | DataType::Int64)] => KeyStore::Int {
+                dt: dt.clone(),
+                values: Vec::new(),
+                valid: Vec::new(),
+            },
+            _ => {
+                let converter =
+                    RowConverter::new(types.iter().cloned().map(SortField::new).collect())?;
+                let rows = converter.empty_rows(1024, 1024 * 16);
+                KeyStore::Rows { converter, rows }
+            }
+        };
+        Ok(Groups {
+            keys,
+            table: HashTable::new(),
+            count: 0,
+        })
+    }
+
     /// Looks up (or creates) the group of every row; writes dense ids into `out`.
-    fn assign(&mut self, keys: &Rows, hashes: &[u64], out: &mut Vec<usize>) {
+    fn assign(&mut self, keys: &[ArrayRef], hashes: &[u64], out: &mut Vec<usize>) -> Result<()> {
         out.clear();
-        for (i, &h) in hashes.iter().enumerate() {
-            let row = keys.row(i);
-            let rows = &self.rows;
-            let id = match self
-                .table
-                .find(h, |&(gh, id)| gh == h && rows.row(id) == row)
-            {
-                Some(&(_, id)) => id,
-                None => {
-                    let id = self.count;
-                    self.rows.push(row);
-                    self.table.insert_unique(h, (h, id), |&(gh, _)| gh);
-                    self.count += 1;
-                    id
+        match &mut self.keys {
+            KeyStore::Rows { converter, rows } => {
+                let batch_rows = converter.convert_columns(keys)?;
+                for (i, &h) in hashes.iter().enumerate() {
+                    let row = batch_rows.row(i);
+                    let id = match self
+                        .table
+                        .find(h, |&(gh, id)| gh == h && rows.row(id) == row)
+                    {
+                        Some(&(_, id)) => id,
+                        None => {
+                            let id = self.count;
+                            rows.push(row);
+                            self.table.insert_unique(h, (h, id), |&(gh, _)| gh);
+                            self.count += 1;
+                            id
+                        }
+                    };
+                    out.push(id);
                 }
-            };
-            out.push(id);
+            }
+            KeyStore::Int { values, valid, .. } => {
+                let col = arrow::compute::cast(&keys[0], &DataType::Int64)?;
+                let col = col.as_primitive::<Int64Type>();
+                let nulls = col.nulls().filter(|n| n.null_count() > 0).cloned();
+                for (i, (&v, &h)) in col.values().iter().zip(hashes).enumerate() {
+                    let ok = nulls.as_ref().is_none_or(|n| n.is_valid(i));
+                    let id = match self.table.find(h, |&(gh, id)| {
+                        gh == h && valid[id] == ok && (!ok || values[id] == v)
+                    }) {
+                        Some(&(_, id)) => id,
+                        None => {
+                            let id = self.count;
+                            values.push(if ok { v } else { 0 });
+                            valid.push(ok);
+                            self.table.insert_unique(h, (h, id), |&(gh, _)| gh);
+                            self.count += 1;
+                            id
+                        }
+                    };
+                    out.push(id);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The key columns of every group, in id order.
+    fn emit(&mut self) -> Result<Vec<ArrayRef>> {
+        match &mut self.keys {
+            KeyStore::Rows { converter, rows } => Ok(converter.convert_rows(rows.iter())?),
+            KeyStore::Int { dt, values, valid } => {
+                let arr: Int64Array = values
+                    .iter()
+                    .zip(valid.iter())
+                    .map(|(&v, &ok)| ok.then_some(v))
+                    .collect();
+                Ok(vec![arrow::compute::cast(&arr, dt)?])
+            }
         }
     }
 }
@@ -290,5 +352,82 @@ impl ExecutionPlan for HashAggregateExec {
         // partitions without rows.
         let batches = self.run(partition, ctx)?;
         Ok(Box::new(batches.into_iter().map(Ok)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conf::SessionConf;
+    use crate::datasource::memory::MemoryExec;
+    use crate::functions::lookup_aggregate;
+    use crate::physical::expr::ColumnExpr;
+    use arrow::array::{Int32Array, StringArray};
+    use arrow::datatypes::{Field, Schema};
+
+    /// Groups (k, v) batches by `k` in one `Single` phase and returns sorted "k:count" text.
+    fn group_count(k: Vec<ArrayRef>, key_type: DataType) -> Vec<String> {
+        let schema = Arc::new(Schema::new(vec![Field::new("k", key_type.clone(), true)]));
+        let batches = k
+            .into_iter()
+            .map(|a| RecordBatch::try_new(schema.clone(), vec![a]).unwrap())
+            .collect();
+        let input = Arc::new(MemoryExec::new(schema, vec![batches]));
+        let out_schema = Arc::new(Schema::new(vec![
+            Field::new("k", key_type.clone(), true),
+            Field::new("n", DataType::Int64, false),
+        ]));
+        let key: PhysicalExprRef = Arc::new(ColumnExpr::new("k", 0, key_type.clone()));
+        let count = AggregateCall {
+            func: lookup_aggregate("count").unwrap(),
+            args: vec![key.clone()],
+            arg_types: vec![key_type],
+            distinct: false,
+            display: "count(k)".into(),
+        };
+        let exec = HashAggregateExec::try_new(
+            input,
+            AggregateMode::Single,
+            vec![key],
+            vec![count],
+            out_schema,
+        )
+        .unwrap();
+        let ctx = Arc::new(TaskContext::new(Arc::new(SessionConf::new())).unwrap());
+        let mut out = Vec::new();
+        for b in exec.execute(0, &ctx).unwrap() {
+            let b = b.unwrap();
+            let tz = chrono_tz::Tz::UTC;
+            for r in 0..b.num_rows() {
+                let k = crate::format::value_to_string(b.column(0).as_ref(), r, &tz)
+                    .unwrap_or_else(|| "NULL".into());
+                let n = b.column(1).as_primitive::<Int64Type>().value(r);
+                out.push(format!("{k}:{n}"));
+            }
+            assert_eq!(b.column(0).data_type(), b.schema().field(0).data_type());
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn integer_keys_with_nulls_across_batches() {
+        let a: ArrayRef = Arc::new(Int32Array::from(vec![Some(1), None, Some(2), Some(1)]));
+        let b: ArrayRef = Arc::new(Int32Array::from(vec![None, Some(2), Some(-1)]));
+        // count(k) skips NULL keys' values but the NULL group still exists.
+        assert_eq!(
+            group_count(vec![a, b], DataType::Int32),
+            vec!["-1:1", "1:2", "2:2", "NULL:0"]
+        );
+    }
+
+    #[test]
+    fn string_keys_use_the_row_format() {
+        let a: ArrayRef = Arc::new(StringArray::from(vec![Some("x"), None, Some("y")]));
+        let b: ArrayRef = Arc::new(StringArray::from(vec![Some("x"), None]));
+        assert_eq!(
+            group_count(vec![a, b], DataType::Utf8),
+            vec!["NULL:0", "x:2", "y:1"]
+        );
     }
 }
