@@ -213,8 +213,22 @@ pub(crate) fn compare(
     if is_nested(&lt) || is_nested(&rt) {
         return compare_nested(op, l, r);
     }
-    let ln = normalize_zero(l)?;
-    let rn = normalize_zero(r)?;
+    // -0.0 and 0.0 only compare differently against zero; against any other constant the
+    // order is the same, so skip copying the array to normalize it.
+    let nonzero_const = |v: &ColumnarValue| {
+        matches!(v, ColumnarValue::Scalar(ScalarValue::Float64(Some(x))) if *x != 0.0)
+            || matches!(v, ColumnarValue::Scalar(ScalarValue::Float32(Some(x))) if *x != 0.0)
+    };
+    let ln = if nonzero_const(r) {
+        None
+    } else {
+        normalize_zero(l)?
+    };
+    let rn = if nonzero_const(l) {
+        None
+    } else {
+        normalize_zero(r)?
+    };
     let l = ln.as_ref().unwrap_or(l);
     let r = rn.as_ref().unwrap_or(r);
     let f = match op {
