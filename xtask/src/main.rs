@@ -108,12 +108,22 @@ struct Case {
 // Each query consumes every column it computes, so column pruning cannot skip the work.
 const CASES: &[Case] = &[
     Case {
-        name: "scan + filter + project",
+        name: "scan + filter + project, numeric",
+        sql: "SELECT count(*), sum(amount) FROM \
+              (SELECT qty * price AS amount FROM orders WHERE qty > 2 AND price < 150.0)",
+    },
+    Case {
+        name: "scan + filter + project, with a string column",
         sql: "SELECT count(*), sum(amount), max(order_id) FROM \
               (SELECT order_id, qty * price AS amount FROM orders WHERE qty > 2 AND country = 'DE')",
     },
     Case {
-        name: "group-by, 1k keys",
+        name: "group-by, 1k integer keys",
+        sql: "SELECT count(*), sum(n), sum(items), sum(avg_price) FROM \
+              (SELECT store_id, count(*) AS n, sum(qty) AS items, avg(price) AS avg_price FROM orders GROUP BY store_id)",
+    },
+    Case {
+        name: "group-by, 1k string keys",
         sql: "SELECT count(*), sum(n), sum(items), sum(avg_price) FROM \
               (SELECT sku, count(*) AS n, sum(qty) AS items, avg(price) AS avg_price FROM orders GROUP BY sku)",
     },
@@ -125,14 +135,14 @@ fn bench(rows: u64, data_dir: &Path, threads: usize) -> Result<()> {
     run(build)?;
     let sstream = PathBuf::from("target/release/sstream");
     std::fs::create_dir_all(data_dir)?;
-    let csv = data_dir.join(format!("orders-{rows}.csv"));
+    let csv = data_dir.join(format!("orders-v2-{rows}.csv"));
     if !csv.exists() {
         let mut gen_cmd = Command::new(&sstream);
         gen_cmd.args(["gen", "orders", "--rows", &rows.to_string(), "--out"]);
         gen_cmd.arg(&csv);
         run(gen_cmd)?;
     }
-    let parquet = data_dir.join(format!("orders-{rows}.parquet"));
+    let parquet = data_dir.join(format!("orders-v2-{rows}.parquet"));
     if !parquet.exists() {
         let mut gen_cmd = Command::new(&sstream);
         gen_cmd.args([

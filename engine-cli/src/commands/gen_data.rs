@@ -15,7 +15,7 @@ pub struct GenArgs {
 
 #[derive(Debug, Subcommand)]
 enum GenWhat {
-    /// Orders: order_id, ts, user_id, country, sku, qty, price (CSV with a header, or a
+    /// Orders: order_id, ts, user_id, country, sku, qty, price, store_id (CSV with a header, or a
     /// Parquet directory).
     Orders {
         /// Number of rows.
@@ -81,7 +81,7 @@ pub fn write_orders_csv(path: &Path, rows: u64, seed: u64) -> Result<()> {
         std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
     let mut w = BufWriter::with_capacity(1 << 20, file);
     let mut rng = Rng(seed);
-    writeln!(w, "order_id,ts,user_id,country,sku,qty,price")?;
+    writeln!(w, "order_id,ts,user_id,country,sku,qty,price,store_id")?;
     // 2026-01-01T00:00:00Z, then about one order per second.
     let start = 1_767_225_600u64;
     for i in 0..rows {
@@ -95,13 +95,14 @@ pub fn write_orders_csv(path: &Path, rows: u64, seed: u64) -> Result<()> {
         let cents = 99 + rng.below(20_000);
         writeln!(
             w,
-            "o-{i:09},{y:04}-{m:02}-{day:02} {:02}:{:02}:{:02},u-{},{country},sku-{sku:04},{qty},{}.{:02}",
+            "o-{i:09},{y:04}-{m:02}-{day:02} {:02}:{:02}:{:02},u-{},{country},sku-{sku:04},{qty},{}.{:02},{}",
             rem / 3600,
             rem % 3600 / 60,
             rem % 60,
             rng.below(50_000),
             cents / 100,
-            cents % 100
+            cents % 100,
+            rng.below(1000)
         )?;
     }
     w.flush()?;
