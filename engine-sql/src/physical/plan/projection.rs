@@ -60,7 +60,9 @@ impl ExecutionPlan for ProjectionExec {
             .zip(self.schema.fields())
             .map(|(e, f)| {
                 let text = e.to_string();
-                if &text == f.name() {
+                // A column keeping its name prints bare (`a#0`), as in Spark.
+                let bare = text.rsplit_once('#').map_or(text.as_str(), |(n, _)| n);
+                if bare == f.name() {
                     text
                 } else {
                     format!("{text} AS {}", f.name())
