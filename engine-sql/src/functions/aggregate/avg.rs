@@ -63,10 +63,21 @@ impl GroupsAccumulator for AvgAcc {
         self.grow(n);
         let v = cast(&values[0], &DataType::Float64)?;
         let v = v.as_primitive::<Float64Type>();
-        for (i, &g) in groups.iter().enumerate() {
-            if v.is_valid(i) {
-                self.sums[g] += v.value(i);
-                self.counts[g] += 1;
+        let vals = v.values();
+        match v.nulls().filter(|n| n.null_count() > 0) {
+            None => {
+                for (&x, &g) in vals.iter().zip(groups) {
+                    self.sums[g] += x;
+                    self.counts[g] += 1;
+                }
+            }
+            Some(nulls) => {
+                for (i, (&x, &g)) in vals.iter().zip(groups).enumerate() {
+                    if nulls.is_valid(i) {
+                        self.sums[g] += x;
+                        self.counts[g] += 1;
+                    }
+                }
             }
         }
         Ok(())

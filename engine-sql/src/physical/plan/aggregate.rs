@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, Int64Array, new_empty_array};
+use arrow::array::{Array, ArrayRef, AsArray, Int64Array, StringArray, new_empty_array};
 use arrow::datatypes::{DataType, Int64Type, SchemaRef};
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use arrow::row::{RowConverter, Rows, SortField};
@@ -225,6 +225,12 @@ enum KeyStore {
         values: Vec<i64>,
         valid: Vec<bool>,
     },
+    /// One STRING key: all keys' bytes back to back, `ends[id]` where key `id` ends.
+    Str {
+        bytes: Vec<u8>,
+        ends: Vec<usize>,
+        valid: Vec<bool>,
+    },
 }
 
 impl Groups {
@@ -233,6 +239,11 @@ impl Groups {
             [dt @ (DataType::Int32 | DataType::Int64)] => KeyStore::Int {
                 dt: dt.clone(),
                 values: Vec::new(),
+                valid: Vec::new(),
+            },
+            [DataType::Utf8] => KeyStore::Str {
+                bytes: Vec::new(),
+                ends: Vec::new(),
                 valid: Vec::new(),
             },
             _ => {
@@ -295,6 +306,31 @@ impl Groups {
                     out.push(id);
                 }
             }
+            KeyStore::Str { bytes, ends, valid } => {
+                let col = keys[0].as_string::<i32>();
+                let nulls = col.nulls().filter(|n| n.null_count() > 0).cloned();
+                for (i, &h) in hashes.iter().enumerate() {
+                    let ok = nulls.as_ref().is_none_or(|n| n.is_valid(i));
+                    let key = if ok { col.value(i).as_bytes() } else { &[] };
+                    let found = self.table.find(h, |&(gh, id)| {
+                        let start = if id == 0 { 0 } else { ends[id - 1] };
+                        gh == h && valid[id] == ok && &bytes[start..ends[id]] == key
+                    });
+                    let id = match found {
+                        Some(&(_, id)) => id,
+                        None => {
+                            let id = self.count;
+                            bytes.extend_from_slice(key);
+                            ends.push(bytes.len());
+                            valid.push(ok);
+                            self.table.insert_unique(h, (h, id), |&(gh, _)| gh);
+                            self.count += 1;
+                            id
+                        }
+                    };
+                    out.push(id);
+                }
+            }
         }
         Ok(())
     }
@@ -310,6 +346,20 @@ impl Groups {
                     .map(|(&v, &ok)| ok.then_some(v))
                     .collect();
                 Ok(vec![arrow::compute::cast(&arr, dt)?])
+            }
+            KeyStore::Str { bytes, ends, valid } => {
+                let mut start = 0;
+                let arr: StringArray = ends
+                    .iter()
+                    .zip(valid.iter())
+                    .map(|(&end, &ok)| {
+                        let text = std::str::from_utf8(&bytes[start..end]);
+                        start = end;
+                        // The bytes were copied from valid UTF-8 strings.
+                        ok.then(|| text.unwrap_or_default())
+                    })
+                    .collect();
+                Ok(vec![Arc::new(arr)])
             }
         }
     }
@@ -422,7 +472,7 @@ mod tests {
     }
 
     #[test]
-    fn string_keys_use_the_row_format() {
+    fn string_keys_with_nulls_across_batches() {
         let a: ArrayRef = Arc::new(StringArray::from(vec![Some("x"), None, Some("y")]));
         let b: ArrayRef = Arc::new(StringArray::from(vec![Some("x"), None]));
         assert_eq!(
