@@ -10,9 +10,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use arrow::array::{Array, ArrayRef, AsArray};
-use arrow::datatypes::{self as t, DataType, TimeUnit};
-use chrono_tz::Tz;
-use engine_sql::format;
+use arrow::datatypes::DataType;
+use engine_sql::expr::CastMode;
+use engine_sql::physical::expr::cast_array;
 use engine_sql::prelude::*;
 use sqllogictest::{DBOutput, DefaultColumnType};
 use std::path::{Path, PathBuf};
@@ -44,7 +44,9 @@ impl sqllogictest::DB for SparkDb {
         if schema.fields().is_empty() {
             return Ok(DBOutput::StatementComplete(0));
         }
-        let tz = self.session.conf().time_zone()?;
+        // Values are rendered by the engine's own `CAST(x AS STRING)`, which is how the
+        // expected values were taken from Spark.
+        let ctx = self.session.conf().function_context()?;
         let types = schema
             .fields()
             .iter()
@@ -52,14 +54,18 @@ impl sqllogictest::DB for SparkDb {
             .collect();
         let mut rows = Vec::new();
         for batch in df.collect()? {
+            let texts = batch
+                .columns()
+                .iter()
+                .map(|c| {
+                    if c.data_type() == &DataType::Null {
+                        return Ok(arrow::array::new_null_array(&DataType::Utf8, c.len()));
+                    }
+                    cast_array(c, &DataType::Utf8, CastMode::Legacy, &ctx)
+                })
+                .collect::<Result<Vec<_>>>()?;
             for r in 0..batch.num_rows() {
-                rows.push(
-                    batch
-                        .columns()
-                        .iter()
-                        .map(|c| render_top(c, r, &tz))
-                        .collect(),
-                );
+                rows.push(texts.iter().map(|c| render_top(c, r)).collect());
             }
         }
         Ok(DBOutput::Rows { types, rows })
@@ -83,85 +89,13 @@ fn column_type(dt: &DataType) -> DefaultColumnType {
 }
 
 /// A top-level value: NULL is `NULL`, the empty string `(empty)` (sqllogictest's spelling).
-fn render_top(array: &ArrayRef, row: usize, tz: &Tz) -> String {
-    if array.is_null(row) || array.data_type() == &DataType::Null {
+fn render_top(text: &ArrayRef, row: usize) -> String {
+    if text.is_null(row) {
         return "NULL".to_string();
     }
-    let s = render(array.as_ref(), row, tz);
-    if s.is_empty() {
-        "(empty)".to_string()
-    } else {
-        s
-    }
-}
-
-/// Spark's `CAST(value AS STRING)`; NULLs nested in arrays, structs and maps are `null`.
-fn render(array: &dyn Array, row: usize, tz: &Tz) -> String {
-    if array.is_null(row) {
-        return "null".to_string();
-    }
-    match array.data_type() {
-        DataType::Boolean => array.as_boolean().value(row).to_string(),
-        DataType::Int8 => array.as_primitive::<t::Int8Type>().value(row).to_string(),
-        DataType::Int16 => array.as_primitive::<t::Int16Type>().value(row).to_string(),
-        DataType::Int32 => array.as_primitive::<t::Int32Type>().value(row).to_string(),
-        DataType::Int64 => array.as_primitive::<t::Int64Type>().value(row).to_string(),
-        DataType::Float32 => format::format_f32(array.as_primitive::<t::Float32Type>().value(row)),
-        DataType::Float64 => format::format_f64(array.as_primitive::<t::Float64Type>().value(row)),
-        DataType::Decimal128(_, s) => {
-            format::format_decimal(array.as_primitive::<t::Decimal128Type>().value(row), *s)
-        }
-        DataType::Utf8 => array.as_string::<i32>().value(row).to_string(),
-        DataType::LargeUtf8 => array.as_string::<i64>().value(row).to_string(),
-        DataType::Binary => {
-            String::from_utf8_lossy(array.as_binary::<i32>().value(row)).into_owned()
-        }
-        DataType::Date32 => format::format_date(array.as_primitive::<t::Date32Type>().value(row)),
-        DataType::Timestamp(TimeUnit::Microsecond, Some(_)) => format::format_timestamp(
-            array
-                .as_primitive::<t::TimestampMicrosecondType>()
-                .value(row),
-            tz,
-        ),
-        DataType::Timestamp(TimeUnit::Microsecond, None) => format::format_timestamp_ntz(
-            array
-                .as_primitive::<t::TimestampMicrosecondType>()
-                .value(row),
-        ),
-        DataType::List(_) => {
-            let list = array.as_list::<i32>();
-            let values = list.value(row);
-            let items: Vec<String> = (0..values.len())
-                .map(|i| render(values.as_ref(), i, tz))
-                .collect();
-            format!("[{}]", items.join(", "))
-        }
-        DataType::Struct(_) => {
-            let s = array.as_struct();
-            let items: Vec<String> = s
-                .columns()
-                .iter()
-                .map(|c| render(c.as_ref(), row, tz))
-                .collect();
-            format!("{{{}}}", items.join(", "))
-        }
-        DataType::Map(_, _) => {
-            let m = array.as_map();
-            let entries = m.value(row);
-            let (keys, values) = (entries.column(0), entries.column(1));
-            let items: Vec<String> = (0..entries.len())
-                .map(|i| {
-                    format!(
-                        "{} -> {}",
-                        render(keys.as_ref(), i, tz),
-                        render(values.as_ref(), i, tz)
-                    )
-                })
-                .collect();
-            format!("{{{}}}", items.join(", "))
-        }
-        DataType::Null => "null".to_string(),
-        other => format!("<unrendered {other}>"),
+    match text.as_string::<i32>().value(row) {
+        "" => "(empty)".to_string(),
+        s => s.to_string(),
     }
 }
 
