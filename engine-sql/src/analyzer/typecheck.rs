@@ -169,17 +169,11 @@ fn coerce_node(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
             }
         }
         Expr::ScalarFunction { func, args } => {
-            let types = args
-                .iter()
-                .map(|a| a.data_type(schema))
-                .collect::<Result<Vec<_>>>()?;
-            let wanted = func.coerce_types(&types)?;
-            let args = args
-                .into_iter()
-                .zip(types.iter().zip(&wanted))
-                .map(|(a, (from, to))| cast_to(a, from, to, ansi))
-                .collect();
-            func.return_type(&wanted)?;
+            let args = coerce_args(args, schema, ansi, |t| {
+                let wanted = func.coerce_types(t)?;
+                func.return_type(&wanted)?;
+                Ok(wanted)
+            })?;
             Expr::ScalarFunction { func, args }
         }
         Expr::AggregateFunction {
@@ -187,17 +181,11 @@ fn coerce_node(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
             args,
             distinct,
         } => {
-            let types = args
-                .iter()
-                .map(|a| a.data_type(schema))
-                .collect::<Result<Vec<_>>>()?;
-            let wanted = func.coerce_types(&types)?;
-            let args = args
-                .into_iter()
-                .zip(types.iter().zip(&wanted))
-                .map(|(a, (from, to))| cast_to(a, from, to, ansi))
-                .collect();
-            func.return_type(&wanted)?;
+            let args = coerce_args(args, schema, ansi, |t| {
+                let wanted = func.coerce_types(t)?;
+                func.return_type(&wanted)?;
+                Ok(wanted)
+            })?;
             Expr::AggregateFunction {
                 func,
                 args,
@@ -206,6 +194,26 @@ fn coerce_node(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
         }
         other => other,
     })
+}
+
+/// Casts a call's arguments to the types `wanted` asks for (given their current types),
+/// which also checks that the call's return type resolves.
+fn coerce_args(
+    args: Vec<Expr>,
+    schema: &PlanSchema,
+    ansi: bool,
+    wanted: impl FnOnce(&[DataType]) -> Result<Vec<DataType>>,
+) -> Result<Vec<Expr>> {
+    let types = args
+        .iter()
+        .map(|a| a.data_type(schema))
+        .collect::<Result<Vec<_>>>()?;
+    let targets = wanted(&types)?;
+    Ok(args
+        .into_iter()
+        .zip(types.iter().zip(&targets))
+        .map(|(a, (from, to))| cast_to(a, from, to, ansi))
+        .collect())
 }
 
 fn to_string_arg(e: Expr, t: &DataType, ansi: bool) -> Expr {
