@@ -22,7 +22,10 @@ fn main() -> Result<()> {
             p.to_string_lossy().into_owned()
         }
     };
-    let spark = Session::builder().app_name("tour").master("local[2]").build()?;
+    let spark = Session::builder()
+        .app_name("tour")
+        .master("local[2]")
+        .build()?;
     let orders = spark
         .read()
         .format("csv")

@@ -55,17 +55,8 @@ impl Options {
 
     /// A boolean option (`true`/`false`, any case).
     pub fn bool(&self, key: &str, default: bool) -> Result<bool> {
-        match self.get(key) {
-            None => Ok(default),
-            Some(v) => match v.trim().to_ascii_lowercase().as_str() {
-                "true" => Ok(true),
-                "false" => Ok(false),
-                _ => Err(EngineError::invalid_option(
-                    key,
-                    format!("`{v}` is not a boolean; valid values are `true` and `false`"),
-                )),
-            },
-        }
+        self.get(key)
+            .map_or(Ok(default), |v| crate::conf::parse_bool(key, v))
     }
 
     /// A number in `(0, 1]`, as `samplingRatio`.
