@@ -89,8 +89,22 @@ impl DataFrame {
         Ok(self.collect_partitions()?.1.into_iter().flatten().collect())
     }
 
-    /// Runs the query and counts its rows.
+    /// Runs the query and counts its rows. Like Spark, this is a `count(1)` aggregation, so
+    /// no row is materialized and only the columns the count needs are read.
     pub fn count(&self) -> Result<usize> {
-        Ok(self.collect()?.iter().map(|b| b.num_rows()).sum())
+        use arrow::array::AsArray;
+        let counted = self.agg(vec![crate::expr::count(crate::expr::lit(1))])?;
+        let batches = counted.collect()?;
+        let n = batches
+            .first()
+            .filter(|b| b.num_rows() == 1)
+            .map(|b| {
+                b.column(0)
+                    .as_primitive::<arrow::datatypes::Int64Type>()
+                    .value(0)
+            })
+            .ok_or_else(|| engine_core::EngineError::Internal("count(1) returned no row".into()))?;
+        usize::try_from(n)
+            .map_err(|_| engine_core::EngineError::Internal(format!("negative count {n}")))
     }
 }
