@@ -174,7 +174,8 @@ fn coerce_node(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
                 func.return_type(&wanted)?;
                 Ok(wanted)
             })?;
-            Expr::ScalarFunction { func, args }
+            lazy_conditional(func.name(), args)
+                .unwrap_or_else(|args| Expr::ScalarFunction { func, args })
         }
         Expr::AggregateFunction {
             func,
@@ -194,6 +195,36 @@ fn coerce_node(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
         }
         other => other,
     })
+}
+
+/// Spark evaluates `if`, `coalesce` and friends lazily: `IF(b = 0, NULL, a / b)` never
+/// divides by zero. Their coerced calls become the equivalent CASE, whose evaluator gives each
+/// branch only the rows that reach it. Other calls are handed back unchanged.
+fn lazy_conditional(name: &str, mut args: Vec<Expr>) -> std::result::Result<Expr, Vec<Expr>> {
+    let case = |branches: Vec<(Expr, Expr)>, otherwise: Expr| Expr::Case {
+        operand: None,
+        branches,
+        otherwise: Some(Box::new(otherwise)),
+    };
+    match (name, args.len()) {
+        ("if", 3) => {
+            let (c, a, b) = (args.remove(0), args.remove(0), args.remove(0));
+            Ok(case(vec![(c, a)], b))
+        }
+        ("nvl2", 3) => {
+            let (x, a, b) = (args.remove(0), args.remove(0), args.remove(0));
+            Ok(case(vec![(x.is_not_null(), a)], b))
+        }
+        ("coalesce" | "nvl" | "ifnull", n) if n >= 2 => {
+            let last = args.pop().ok_or_else(Vec::new)?;
+            let branches = args
+                .into_iter()
+                .map(|a| (a.clone().is_not_null(), a))
+                .collect();
+            Ok(case(branches, last))
+        }
+        _ => Err(args),
+    }
 }
 
 /// Casts a call's arguments to the types `wanted` asks for (given their current types),

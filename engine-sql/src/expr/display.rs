@@ -96,6 +96,10 @@ fn write_call(
     distinct: bool,
 ) -> fmt::Result {
     let items: Vec<String> = args.iter().map(|e| e.to_string()).collect();
+    // Spark's `If` has its own SQL form: `(IF(cond, a, b))`.
+    if name == "if" {
+        return write!(f, "(IF({}))", items.join(", "));
+    }
     if distinct {
         write!(f, "{name}(DISTINCT {})", items.join(", "))
     } else {
