@@ -96,6 +96,10 @@ fn write_call(
     distinct: bool,
 ) -> fmt::Result {
     let items: Vec<String> = args.iter().map(|e| e.to_string()).collect();
+    // Subscripts print as Spark writes them: `arr[0]`, `m[k]`.
+    if name == crate::functions::collection::ARRAY_ITEM && items.len() == 2 {
+        return write!(f, "{}[{}]", items[0], items[1]);
+    }
     // Spark's `If` has its own SQL form: `(IF(cond, a, b))`.
     if name == "if" {
         return write!(f, "(IF({}))", items.join(", "));

@@ -146,12 +146,19 @@ fn ret_element_at(a: &[DataType]) -> Result<DataType> {
     Ok(DataType::Null)
 }
 
+/// The function behind SQL subscripts `arr[i]` / `m[k]` (Spark's `GetArrayItem` /
+/// `GetMapValue`): 0-based, out-of-bounds fails under ANSI. Displayed as `arr[i]`.
+pub const ARRAY_ITEM: &str = "__array_item";
+
+/// `element_at` (1-based, negative from the end), `get` (0-based, NULL when out of bounds)
+/// and subscripts ([`ARRAY_ITEM`]) share one implementation; maps look up the key in all.
 fn eval_element_at(
-    _: &str,
+    name: &str,
     args: &[ColumnarValue],
     n: usize,
     ctx: &FunctionContext,
 ) -> Result<ColumnarValue> {
+    let zero_based = name == "get" || name == ARRAY_ITEM;
     let rows = rows(args, n);
     let a = args[0].to_array(rows)?;
     let key = args[1].to_array(rows)?;
@@ -168,19 +175,33 @@ fn eval_element_at(
                 }
                 let len = (o[i + 1] - o[i]) as i64;
                 let k = i64::from(idx.value(i));
-                if k == 0 {
+                if k == 0 && !zero_based {
                     return Err(EngineError::execution(
                         "INVALID_INDEX_OF_ZERO",
                         "The index 0 is invalid. An index shall be either < 0 or > 0 (the first element has index 1). SQLSTATE: 22003",
                     ));
                 }
-                let pos = if k > 0 { k - 1 } else { len + k };
+                let pos = if zero_based {
+                    k
+                } else if k > 0 {
+                    k - 1
+                } else {
+                    len + k
+                };
                 if pos < 0 || pos >= len {
-                    if ctx.ansi {
+                    if ctx.ansi && name == "element_at" {
                         return Err(EngineError::execution(
                             "INVALID_ARRAY_INDEX_IN_ELEMENT_AT",
                             format!(
                                 "The index {k} is out of bounds. The array has {len} elements. Use `try_element_at` to tolerate accessing element at invalid index and return NULL instead. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22003"
+                            ),
+                        ));
+                    }
+                    if ctx.ansi && name == ARRAY_ITEM {
+                        return Err(EngineError::execution(
+                            "INVALID_ARRAY_INDEX",
+                            format!(
+                                "The index {k} is out of bounds. The array has {len} elements. Use the SQL function `get()` to tolerate accessing element at invalid index and return NULL instead. SQLSTATE: 22003"
                             ),
                         ));
                     }
@@ -802,6 +823,18 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
     );
     v.push(element_at.try_entry("try_element_at"));
     v.extend(element_at.entries(&[]));
+    for name in ["get", ARRAY_ITEM] {
+        v.extend(
+            s(
+                name,
+                (2, 2),
+                coerce_element_at,
+                ret_element_at,
+                eval_element_at,
+            )
+            .entries(&[]),
+        );
+    }
     v.extend(
         s(
             "array_contains",

@@ -7,10 +7,8 @@
 //!   TINYINT, `1.5BD` DECIMAL; a minus sign directly before a number is part of the literal
 //!   (`-2147483648` is an INT named `-2147483648`).
 //! - `a || b` is `concat(a, b)`, as Spark's parser rewrites it.
-//! - Subscripts: `arr[i]` becomes `element_at(arr, i + 1)` (Spark's `[]` is 0-based,
-//!   `element_at` 1-based) and `m['k']` becomes `element_at(m, 'k')`. The choice is made
-//!   from the index's syntax, so a map with non-string keys indexed by a number is read as
-//!   an array; the select list names such items Spark's way (`arr[0]`).
+//! - Subscripts: `arr[i]` and `m[k]` call the internal `__array_item` function (0-based on
+//!   arrays, a key lookup on maps, decided by the value's type), displayed as `arr[i]`.
 //! - `count(*)` is `count(1)`, as Spark names it.
 
 use arrow::datatypes::DataType;
@@ -283,16 +281,12 @@ fn ident_expr(id: &ast::Ident) -> Result<Expr> {
 }
 
 fn subscript(base: Expr, index: &ast::Expr, ctx: &ExprContext) -> Result<Expr> {
+    // Spark's `[]`: 0-based on arrays (ANSI errors out of bounds), a key lookup on maps.
     let idx = sql_to_expr(index, ctx)?;
-    let key = match idx {
-        // A string key: a map lookup.
-        Expr::Literal(ScalarValue::Utf8(_)) => idx,
-        // A constant position: shift it to element_at's 1-based index now.
-        Expr::Literal(ScalarValue::Int32(Some(i))) => lit(i.saturating_add(1)),
-        Expr::Literal(ScalarValue::Int64(Some(i))) => lit(i.saturating_add(1)),
-        other => other + lit(1),
-    };
-    Ok(call("element_at", vec![base, key]))
+    Ok(call(
+        crate::functions::collection::ARRAY_ITEM,
+        vec![base, idx],
+    ))
 }
 
 fn binary(left: Expr, op: &ast::BinaryOperator, right: Expr) -> Result<Expr> {
@@ -862,9 +856,9 @@ mod tests {
             ("a IS NULL", "(a IS NULL)"),
             ("a IS NOT NULL", "(a IS NOT NULL)"),
             ("a IS DISTINCT FROM 1", "(NOT (a <=> 1))"),
-            ("arr[0]", "element_at(arr, 1)"),
-            ("m['k']", "element_at(m, k)"),
-            ("arr[i]", "element_at(arr, (i + 1))"),
+            ("arr[0]", "arr[0]"),
+            ("m['k']", "m[k]"),
+            ("arr[i]", "arr[i]"),
             ("s.f.g", "g"),
             ("(a + 1) * 2", "((a + 1) * 2)"),
         ];

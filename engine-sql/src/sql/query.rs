@@ -1499,7 +1499,7 @@ mod tests {
             ),
             (
                 "SELECT arr[0], m['k'], a BETWEEN 1 AND 2 FROM (SELECT * FROM t) s",
-                "'Project [element_at(arr, 1) AS arr[0], element_at(m, k) AS m[k], ((a >= 1) AND (a <= 2)) AS between(a, 1, 2)]\n+- SubqueryAlias s\n   +- 'Project [*]\n      +- 'UnresolvedRelation [t], [], false",
+                "'Project ['arr[0], 'm[k], ((a >= 1) AND (a <= 2)) AS between(a, 1, 2)]\n+- SubqueryAlias s\n   +- 'Project [*]\n      +- 'UnresolvedRelation [t], [], false",
             ),
         ];
         for (sql, want) in cases {
