@@ -45,6 +45,12 @@ impl GroupsAccumulator for CountAcc {
         for v in values {
             nulls = NullBuffer::union(nulls.as_ref(), v.logical_nulls().as_ref());
         }
+        if n == 1 {
+            // One group (a global aggregate): count the valid rows at once.
+            let nulls_in = nulls.as_ref().map_or(0, |nb| nb.null_count());
+            self.counts[0] += (groups.len() - nulls_in) as i64;
+            return Ok(());
+        }
         match nulls {
             None => {
                 for &g in groups {

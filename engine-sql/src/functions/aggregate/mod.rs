@@ -113,6 +113,30 @@ mod tests {
     }
 
     #[test]
+    fn single_group_sums_and_counts_whole_batches() {
+        // One group takes the vectorized path; results must match the per-row one.
+        let v: ArrayRef = Arc::new(Int64Array::from(vec![
+            Some(1),
+            None,
+            Some(3),
+            Some(4),
+            None,
+        ]));
+        let g = [0, 0, 0, 0, 0];
+        let s = two_phase("sum", v.clone(), &g, 1);
+        assert_eq!(s.as_primitive::<Int64Type>().value(0), 8);
+        let c = two_phase("count", v, &g, 1);
+        assert_eq!(c.as_primitive::<Int64Type>().value(0), 3);
+        let f: ArrayRef = Arc::new(arrow::array::Float64Array::from(vec![
+            Some(0.5),
+            None,
+            Some(2.0),
+        ]));
+        let s = two_phase("sum", f, &[0, 0, 0], 1);
+        assert_eq!(s.as_primitive::<Float64Type>().value(0), 2.5);
+    }
+
+    #[test]
     fn sum_of_only_nulls_is_null() {
         let v: ArrayRef = Arc::new(Int64Array::from(vec![None, None]));
         let s = two_phase("sum", v, &[0, 0], 1);

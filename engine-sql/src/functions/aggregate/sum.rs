@@ -70,6 +70,8 @@ pub(super) trait SumValue:
     type Arrow: arrow::datatypes::ArrowPrimitiveType<Native = Self>;
     fn add(self, other: Self) -> Result<Self>;
     fn to_array(v: Vec<Option<Self>>, dt: &DataType) -> Result<ArrayRef>;
+    /// The sum of a whole array with Arrow's vectorized kernel (`None` if all NULL).
+    fn sum_all(a: &arrow::array::PrimitiveArray<Self::Arrow>) -> Result<Option<Self>>;
 }
 
 fn overflow() -> EngineError {
@@ -84,6 +86,9 @@ impl SumValue for i64 {
     fn add(self, o: Self) -> Result<Self> {
         self.checked_add(o).ok_or_else(overflow)
     }
+    fn sum_all(a: &arrow::array::PrimitiveArray<Int64Type>) -> Result<Option<Self>> {
+        arrow::compute::sum_checked(a).map_err(|_| overflow())
+    }
     fn to_array(v: Vec<Option<Self>>, _dt: &DataType) -> Result<ArrayRef> {
         Ok(Arc::new(Int64Array::from(v)))
     }
@@ -94,6 +99,9 @@ impl SumValue for f64 {
     fn add(self, o: Self) -> Result<Self> {
         Ok(self + o)
     }
+    fn sum_all(a: &arrow::array::PrimitiveArray<Float64Type>) -> Result<Option<Self>> {
+        Ok(arrow::compute::sum(a))
+    }
     fn to_array(v: Vec<Option<Self>>, _dt: &DataType) -> Result<ArrayRef> {
         Ok(Arc::new(Float64Array::from(v)))
     }
@@ -103,6 +111,9 @@ impl SumValue for i128 {
     type Arrow = Decimal128Type;
     fn add(self, o: Self) -> Result<Self> {
         self.checked_add(o).ok_or_else(overflow)
+    }
+    fn sum_all(a: &arrow::array::PrimitiveArray<Decimal128Type>) -> Result<Option<Self>> {
+        arrow::compute::sum_checked(a).map_err(|_| overflow())
     }
     fn to_array(v: Vec<Option<Self>>, dt: &DataType) -> Result<ArrayRef> {
         let arr = Decimal128Array::from(v);
@@ -131,6 +142,17 @@ impl<T: SumValue> SumAcc<T> {
             cast(values, &self.dt)?
         };
         let arr = values.as_primitive::<T::Arrow>();
+        if n == 1 && !groups.is_empty() {
+            // One group (a global aggregate): the vectorized kernel sums the whole batch.
+            if let Some(v) = T::sum_all(arr)? {
+                let slot = &mut self.sums[0];
+                *slot = Some(match slot {
+                    Some(s) => s.add(v)?,
+                    None => v,
+                });
+            }
+            return Ok(());
+        }
         let vals: &[T] = arr.values();
         // Tight loop over the value buffer; the NULL check only when there are NULLs.
         let mut add = |g: usize, v: T| -> Result<()> {
