@@ -439,3 +439,52 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn data_type() -> impl Strategy<Value = DataType> {
+        let leaf = prop_oneof![
+            Just(DataType::Boolean),
+            Just(DataType::Int8),
+            Just(DataType::Int16),
+            Just(DataType::Int32),
+            Just(DataType::Int64),
+            Just(DataType::Float32),
+            Just(DataType::Float64),
+            Just(DataType::Utf8),
+            Just(DataType::Binary),
+            Just(DataType::Date32),
+            Just(timestamp_type()),
+            Just(timestamp_ntz_type()),
+            (1u8..=38)
+                .prop_flat_map(|p| (Just(p), 0..=p as i8))
+                .prop_map(|(p, s)| DataType::Decimal128(p, s)),
+        ];
+        leaf.prop_recursive(3, 12, 3, |inner| {
+            prop_oneof![
+                inner.clone().prop_map(list_of),
+                (inner.clone(), inner.clone()).prop_map(|(k, v)| map_of(k, v)),
+                proptest::collection::vec(inner, 1..3).prop_map(|ts| DataType::Struct(
+                    ts.into_iter()
+                        .enumerate()
+                        .map(|(i, t)| Field::new(format!("f{i}"), t, true))
+                        .collect::<Vec<_>>()
+                        .into()
+                )),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Spark's SQL type names parse back to the same type (what DDL schemas, CAST and
+        /// DESCRIBE rely on), in both the SQL and the `simpleString` spellings.
+        #[test]
+        fn type_names_round_trip(dt in data_type()) {
+            prop_assert_eq!(parse_data_type(&sql_type_name(&dt)).unwrap(), dt.clone());
+            prop_assert_eq!(parse_data_type(&simple_string(&dt)).unwrap(), dt);
+        }
+    }
+}

@@ -171,3 +171,39 @@ mod tests {
         assert_eq!(h[0], h[1]);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use std::sync::Arc;
+
+    proptest! {
+        /// Rows with equal keys hash equally, whatever batch they arrive in: the exchange and
+        /// the hash join rely on it to send equal keys to the same partition.
+        #[test]
+        fn equal_keys_hash_equally(
+            rows in proptest::collection::vec((proptest::option::of(-3i64..3), proptest::option::of("[ab]{0,9}")), 1..40),
+            split in 0usize..40,
+        ) {
+            let split = split.min(rows.len());
+            let batch = |rs: &[(Option<i64>, Option<String>)]| -> Vec<ArrayRef> {
+                vec![
+                    Arc::new(arrow::array::Int64Array::from(rs.iter().map(|r| r.0).collect::<Vec<_>>())),
+                    Arc::new(arrow::array::StringArray::from(rs.iter().map(|r| r.1.clone()).collect::<Vec<_>>())),
+                ]
+            };
+            let (mut h1, mut h2) = (Vec::new(), Vec::new());
+            hash_arrays(&batch(&rows[..split]), &mut h1).unwrap();
+            hash_arrays(&batch(&rows[split..]), &mut h2).unwrap();
+            let hashes: Vec<u64> = h1.into_iter().chain(h2).collect();
+            for i in 0..rows.len() {
+                for j in 0..rows.len() {
+                    if rows[i] == rows[j] {
+                        prop_assert_eq!(hashes[i], hashes[j]);
+                    }
+                }
+            }
+        }
+    }
+}
