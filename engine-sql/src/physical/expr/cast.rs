@@ -741,27 +741,14 @@ fn parse_zone(z: &str) -> Option<Tz> {
     crate::format::parse_time_zone(z)
 }
 
-/// `+h`, `+hh`, `+hh:mm`, `+hhmm` as a fixed-offset zone.
+/// `+h`, `+hh`, `+hh:mm`, `+hhmm` as a fixed-offset zone (whole hours only: chrono-tz's
+/// `Etc/GMT` zones; other offsets go through [`parse_offset_seconds`]).
 fn parse_offset(z: &str) -> Option<Tz> {
-    let sign = &z[..1];
-    let rest = &z[1..];
-    let (h, m) = if let Some((h, m)) = rest.split_once(':') {
-        (h, m)
-    } else if rest.len() == 4 {
-        (&rest[..2], &rest[2..])
-    } else {
-        (rest, "00")
-    };
-    let h: u32 = h.parse().ok()?;
-    let m: u32 = m.parse().ok()?;
-    if h > 18 || m > 59 {
-        return None;
-    }
-    crate::format::parse_time_zone(&format!("{sign}{h:02}:{m:02}")).or(if h == 0 && m == 0 {
-        Some(Tz::UTC)
-    } else {
-        None
-    })
+    let secs = parse_offset_seconds(z)?;
+    let (sign, abs) = if secs < 0 { ('-', -secs) } else { ('+', secs) };
+    let (h, m) = (abs / 3600, abs % 3600 / 60);
+    crate::format::parse_time_zone(&format!("{sign}{h:02}:{m:02}"))
+        .or((secs == 0).then_some(Tz::UTC))
 }
 
 /// A fixed offset in seconds for offsets chrono-tz has no `Etc/GMT` zone for (`+05:30`).
