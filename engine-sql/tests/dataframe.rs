@@ -350,3 +350,23 @@ fn select_expr_and_filter_expr_take_sql() {
     );
     assert_eq!(rows(&df), vec!["ANN,50.0,2", "BOB,40.0,3"]);
 }
+
+#[test]
+fn order_by_a_column_the_select_dropped() {
+    // Spark allows sorting on a column the projection dropped (and on its aliases).
+    let spark = spark();
+    let df = people(&spark)
+        .select(vec![col("name"), (col("id") * lit(10)).alias("x")])
+        .unwrap()
+        .order_by(vec![col("salary").desc(), col("x").asc()])
+        .unwrap();
+    assert_eq!(df.columns().unwrap(), vec!["name", "x"]);
+    let got: Vec<String> = df
+        .collect_rows()
+        .unwrap()
+        .iter()
+        .map(|r| r.values[1].to_string())
+        .collect();
+    // salary DESC NULLS LAST: 100 (id 1), 80 (id 2), 50 (id 3), NULL (id 4).
+    assert_eq!(got, vec!["10", "20", "30", "40"]);
+}
