@@ -124,14 +124,6 @@ impl EngineError {
     }
 }
 
-/// Builds an [`EngineError::Internal`] from a format string.
-#[macro_export]
-macro_rules! internal_err {
-    ($($arg:tt)*) => {
-        $crate::error::EngineError::Internal(format!($($arg)*))
-    };
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -217,12 +217,6 @@ impl ScalarValue {
             _ => ScalarValue::Nested(array.slice(row, 1)),
         })
     }
-
-    /// Spark's SQL text of the literal, as in auto-generated column names: `1`, `abc`,
-    /// `NULL`, `true`, `1.5`.
-    pub fn sql_name(&self) -> String {
-        self.to_string()
-    }
 }
 
 impl fmt::Display for ScalarValue {

@@ -195,31 +195,24 @@ impl Analyzer<'_> {
                 let below_schema = below.schema()?;
                 let mut keys_below = Vec::with_capacity(keys.len());
                 for k in keys {
-                    match self.expr(&k.expr, &schema) {
-                        Ok(e) => keys_below.push(SortExpr {
-                            expr: e,
-                            ..k.clone()
-                        }),
-                        Err(_) => match self.expr(&k.expr, &below_schema) {
-                            Ok(e) => keys_below.push(SortExpr {
-                                expr: e,
-                                ..k.clone()
-                            }),
-                            Err(_) => return Err(first_err),
-                        },
+                    // A key resolves over the projection's output (its aliases) or below it.
+                    let resolved = self
+                        .expr(&k.expr, &schema)
+                        .or_else(|_| self.expr(&k.expr, &below_schema));
+                    match resolved {
+                        Ok(expr) => keys_below.push(SortExpr { expr, ..k.clone() }),
+                        Err(_) => return Err(first_err),
                     }
                 }
                 let mut widened = proj.clone();
-                let mut extra = Vec::new();
-                for k in &mut keys_below {
+                for k in &keys_below {
                     for c in k.expr.columns() {
                         let e = Expr::Column(c.clone());
                         if !widened
                             .iter()
                             .any(|p| p.unalias() == &e || p.output_name() == c.name)
                         {
-                            widened.push(e.clone());
-                            extra.push(c);
+                            widened.push(e);
                         }
                     }
                 }

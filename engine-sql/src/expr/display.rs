@@ -10,7 +10,7 @@ impl fmt::Display for Expr {
         match self {
             Expr::UnresolvedColumn(parts) => write!(f, "{}", parts.join(".")),
             Expr::Column(c) => write!(f, "{}", c.name),
-            Expr::Literal(v) => write!(f, "{}", v.sql_name()),
+            Expr::Literal(v) => write!(f, "{v}"),
             Expr::Alias(e, name) => write!(f, "{e} AS {name}"),
             Expr::BinaryOp { left, op, right } => write!(f, "({left} {op} {right})"),
             Expr::Not(e) => write!(f, "(NOT {e})"),

@@ -531,11 +531,6 @@ impl Expr {
             e => vec![e],
         }
     }
-
-    /// The data type Spark gives a literal NULL after coercion is [`DataType::Null`].
-    pub fn is_null_literal(&self) -> bool {
-        matches!(self, Expr::Literal(v) if v.is_null())
-    }
 }
 
 #[allow(clippy::boxed_local)] // the callers hold boxes; taking one avoids a re-box
