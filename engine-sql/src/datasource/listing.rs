@@ -261,7 +261,7 @@ fn typed_value(v: Option<&str>, dt: &DataType) -> ScalarValue {
         DataType::Date32 => ScalarValue::Date32(
             NaiveDate::parse_from_str(v, "%Y-%m-%d")
                 .ok()
-                .map(|d| (d - NaiveDate::default()).num_days() as i32),
+                .map(crate::functions::datetime_format::days_from_date),
         ),
         _ => ScalarValue::Utf8(Some(v.to_string())),
     }

@@ -9,9 +9,11 @@ use arrow::array::{
 };
 use arrow::compute::{CastOptions, cast_with_options};
 use arrow::datatypes::{DataType, TimeUnit};
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use chrono_tz::Tz;
 use engine_core::Result;
+
+use crate::functions::datetime_format::{days_from_date, local_to_micros};
 
 /// How dates and timestamps are written in the text.
 #[derive(Debug, Clone, Default)]
@@ -95,11 +97,6 @@ pub fn parse_date_default(s: &str) -> Option<NaiveDate> {
     )
 }
 
-/// Days since the epoch.
-pub fn days(d: NaiveDate) -> i32 {
-    (d - NaiveDate::default()).num_days() as i32
-}
-
 /// Spark's default timestamp parsing: `yyyy-MM-dd[( |T)HH:mm[:ss[.fraction]]][zone]` with
 /// zone `Z`, `±HH:mm`, `±HHmm` or `±HH`; without a zone the text is in `tz`. With
 /// `allow_date_only` a bare date means midnight.
@@ -108,7 +105,7 @@ pub fn parse_timestamp_default(s: &str, tz: &Tz, allow_date_only: bool) -> Optio
     let date = parse_date_default(s.get(..10)?)?;
     let rest = &s[10..];
     if rest.is_empty() {
-        return allow_date_only.then(|| local_to_micros(date.and_time(NaiveTime::MIN), tz))?;
+        return allow_date_only.then(|| local_to_micros(&date.and_time(NaiveTime::MIN), tz))?;
     }
     let rest = rest.strip_prefix(['T', ' '])?;
     let b = rest.as_bytes();
@@ -141,7 +138,7 @@ pub fn parse_timestamp_default(s: &str, tz: &Tz, allow_date_only: bool) -> Optio
     let local = date.and_time(time);
     let zone = rest[i..].trim_start();
     if zone.is_empty() {
-        return local_to_micros(local, tz);
+        return local_to_micros(&local, tz);
     }
     let offset_secs = if zone == "Z" || zone == "UTC" {
         0
@@ -152,7 +149,7 @@ pub fn parse_timestamp_default(s: &str, tz: &Tz, allow_date_only: bool) -> Optio
             _ => {
                 // A region id: `2020-01-01 10:00:00 America/New_York`.
                 let tz: Tz = zone.parse().ok()?;
-                return local_to_micros(local, &tz);
+                return local_to_micros(&local, &tz);
             }
         };
         let zb: Vec<u8> = z.bytes().filter(|c| *c != b':').collect();
@@ -166,29 +163,17 @@ pub fn parse_timestamp_default(s: &str, tz: &Tz, allow_date_only: bool) -> Optio
     Some(local.and_utc().timestamp_micros() - offset_secs * 1_000_000)
 }
 
-fn local_to_micros(local: NaiveDateTime, tz: &Tz) -> Option<i64> {
-    // In a DST gap or overlap take the earliest valid instant, as java.time does.
-    tz.from_local_datetime(&local)
-        .earliest()
-        .map(|d| d.timestamp_micros())
-        .or_else(|| {
-            tz.from_local_datetime(&(local + chrono::Duration::hours(1)))
-                .earliest()
-                .map(|d| d.timestamp_micros())
-        })
-}
-
 /// Parses a timestamp with a chrono pattern (from `timestampFormat`).
 pub fn parse_timestamp_with(s: &str, pattern: &str, tz: &Tz) -> Option<i64> {
     if let Ok(dt) = chrono::DateTime::parse_from_str(s, pattern) {
         return Some(dt.timestamp_micros());
     }
     if let Ok(dt) = NaiveDateTime::parse_from_str(s, pattern) {
-        return local_to_micros(dt, tz);
+        return local_to_micros(&dt, tz);
     }
     NaiveDate::parse_from_str(s, pattern)
         .ok()
-        .and_then(|d| local_to_micros(d.and_time(NaiveTime::MIN), tz))
+        .and_then(|d| local_to_micros(&d.and_time(NaiveTime::MIN), tz))
 }
 
 /// Java's `Double.parseDouble` as Spark's csv uses it: decimal or scientific notation
@@ -248,7 +233,7 @@ pub fn convert_strings(
                     None => parse_date_default(s),
                     Some(p) => NaiveDate::parse_from_str(s, p).ok(),
                 });
-                b.append_option(d.map(days));
+                b.append_option(d.map(days_from_date));
             }
             Arc::new(b.finish())
         }

@@ -677,11 +677,6 @@ fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
-/// Days since the epoch of a [`NaiveDate`].
-fn epoch_days(d: NaiveDate) -> i32 {
-    (d - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()).num_days() as i32
-}
-
 /// Parses the date part of Spark's date/timestamp strings: `[+-]yyyy[-[m]m[-[d]d]]`.
 fn parse_date_part(s: &str) -> Option<NaiveDate> {
     let (neg, body) = match s.as_bytes().first()? {
@@ -716,7 +711,7 @@ fn parse_date(s: &str) -> Option<i32> {
         Some(i) => &s[..i],
         None => s,
     };
-    parse_date_part(date).map(epoch_days)
+    parse_date_part(date).map(crate::functions::datetime_format::days_from_date)
 }
 
 /// A zone suffix: `Z`, `+02:00`, `-0800`, `+2`, `UTC`, `GMT+1`, or a region id.
