@@ -86,7 +86,11 @@ impl DataFrame {
     /// analyzed, optimized and physical plans as Spark prints them.
     pub fn explain_string(&self, extended: bool) -> Result<String> {
         let ctx = self.session().task_context()?;
-        let physical = display_tree(&self.physical_plan(&ctx)?);
+        // Optimize once: the physical plan and the "Optimized" section show the same plan.
+        let optimized = self.optimized_plan()?;
+        let physical = display_tree(&crate::physical::planner::create_physical_plan(
+            &optimized, &ctx,
+        )?);
         if !extended {
             return Ok(format!("== Physical Plan ==\n{physical}\n"));
         }
@@ -101,7 +105,7 @@ impl DataFrame {
             self.parsed_plan().display_tree(),
             header.join(", "),
             self.logical_plan().display_tree(),
-            self.optimized_plan()?.display_tree(),
+            optimized.display_tree(),
             physical
         ))
     }

@@ -110,11 +110,13 @@ impl HashAggregateExec {
             .iter()
             .map(AggregateCall::accumulator)
             .collect::<Result<Vec<_>>>()?;
-        let mut state_offsets = Vec::with_capacity(self.aggs.len());
+        // Where each call's partial state columns sit in a Final-mode input batch.
+        let mut state_ranges = Vec::with_capacity(self.aggs.len());
         let mut off = self.group_exprs.len();
         for a in &self.aggs {
-            state_offsets.push(off);
-            off += a.state_len()?;
+            let len = a.state_len()?;
+            state_ranges.push(off..off + len);
+            off += len;
         }
         let mut hashes = Vec::new();
         let mut indices: Vec<usize> = Vec::new();
@@ -147,8 +149,8 @@ impl HashAggregateExec {
                         acc.update_batch(&args, &indices, groups.count)?;
                     }
                     AggregateMode::Final => {
-                        let start = state_offsets[i];
-                        let states: Vec<ArrayRef> = (start..start + call.state_len()?)
+                        let states: Vec<ArrayRef> = state_ranges[i]
+                            .clone()
                             .map(|c| batch.column(c).clone())
                             .collect();
                         acc.merge_batch(&states, &indices, groups.count)?;
