@@ -5,6 +5,8 @@ use std::io::Write;
 use anyhow::Result;
 use clap::ValueEnum;
 use engine_sql::dataframe::DataFrame;
+use engine_sql::datasource::options::Options;
+use engine_sql::datasource::writer::{SaveMode, WriteSpec, write_json_lines};
 use engine_sql::format::value_to_string;
 
 /// How results are printed.
@@ -32,19 +34,16 @@ pub fn print_dataframe(
     match format {
         OutputFormat::Table => write!(out, "{}", df.show_string(num_rows, 20)?)?,
         OutputFormat::Json => {
-            // The engine's JSON writer already follows Spark's conventions (NULL fields
-            // omitted, ISO-8601 timestamps in the session zone); print what it writes.
-            let dir = tempfile::tempdir()?;
-            let target = dir.path().join("out");
-            df.write().format("json").save(&target.to_string_lossy())?;
-            let mut parts: Vec<_> = std::fs::read_dir(&target)?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.extension().is_some_and(|x| x == "json"))
-                .collect();
-            parts.sort();
-            for p in parts {
-                out.write_all(&std::fs::read(p)?)?;
-            }
+            // The engine's JSON writer follows Spark's conventions (NULL fields omitted,
+            // ISO-8601 timestamps in the session zone).
+            let spec = WriteSpec {
+                format: "json".into(),
+                options: Options::default(),
+                mode: SaveMode::Append,
+                partition_by: vec![],
+                time_zone: df.session().conf().time_zone()?,
+            };
+            write_json_lines(&mut *out, &df.collect()?, &spec)?;
         }
         OutputFormat::Csv => {
             let tz = df.session().conf().time_zone()?;

@@ -459,6 +459,21 @@ fn format_with(array: &ArrayRef, pattern: &str, tz: Option<&Tz>) -> Result<Array
     Ok(Arc::new(out))
 }
 
+/// Writes `batches` as JSON lines to `out` the way the `json` format writes files (Spark's
+/// conventions: NULL fields omitted unless `ignoreNullFields=false`, timestamps as ISO-8601
+/// text in the session zone) and returns `out`. The CLI prints query results with it.
+pub fn write_json_lines<W: Write>(out: W, batches: &[RecordBatch], spec: &WriteSpec) -> Result<W> {
+    let explicit_nulls = !spec.options.bool("ignorenullfields", true)?;
+    let mut w = arrow::json::WriterBuilder::new()
+        .with_explicit_nulls(explicit_nulls)
+        .build::<_, arrow::json::writer::LineDelimited>(out);
+    for b in batches {
+        w.write(&text_ready(b, spec, false)?)?;
+    }
+    w.finish()?;
+    Ok(w.into_inner())
+}
+
 fn write_file(
     path: &Path,
     schema: &SchemaRef,
@@ -496,15 +511,13 @@ fn write_file(
             w.into_inner().flush().map_err(|e| io(path, e))?;
         }
         "json" => {
-            let explicit_nulls = !o.bool("ignorenullfields", true)?;
-            let mut w = arrow::json::WriterBuilder::new()
-                .with_explicit_nulls(explicit_nulls)
-                .build::<_, arrow::json::writer::LineDelimited>(BufWriter::new(file));
-            for b in batches {
-                w.write(&text_ready(b, spec, false)?).map_err(ext)?;
-            }
-            w.finish().map_err(ext)?;
-            w.into_inner().flush().map_err(|e| io(path, e))?;
+            let out =
+                write_json_lines(BufWriter::new(file), batches, spec).map_err(|e| match e {
+                    EngineError::Arrow(a) => ext(a),
+                    other => other,
+                })?;
+            let mut out = out;
+            out.flush().map_err(|e| io(path, e))?;
         }
         "parquet" => {
             let compression = match o.get("compression").map(str::to_ascii_lowercase).as_deref() {
