@@ -6,7 +6,9 @@
 
 mod display;
 mod plan;
+mod streaming;
 mod table;
 
 pub use plan::*;
+pub use streaming::*;
 pub use table::*;

@@ -13,6 +13,7 @@ pub mod limit;
 pub mod projection;
 pub mod sort;
 pub mod union;
+pub mod watermark;
 
 use std::fmt;
 use std::sync::Arc;
