@@ -81,7 +81,6 @@ impl DataStreamReader {
 
     /// The streaming DataFrame.
     pub fn load(self) -> Result<DataFrame> {
-        let format = super::formats::lookup(&self.format)?;
         let name = self.format.to_ascii_lowercase();
         if self.schema.is_none()
             && INFERRING_FORMATS.contains(&name.as_str())
@@ -94,6 +93,7 @@ impl DataStreamReader {
                 ),
             ));
         }
+        let format = super::formats::lookup(&self.format)?;
         let schema = format.schema(&self.options, self.schema.clone())?;
         let relation =
             StreamingRelation::new(format, &self.format, self.options, self.schema, schema);

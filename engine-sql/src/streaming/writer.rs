@@ -346,8 +346,9 @@ fn run_query(
         // Spark deletes a temporary checkpoint when the query ends without error.
         let _ = std::fs::remove_dir_all(&checkpoint);
     }
+    // Spark's order: record the error, leave the manager, tell listeners, and only then
+    // release `await_termination` waiters.
     inner.update(|s| {
-        s.active = false;
         s.exception = exception.clone();
         s.status.is_trigger_active = false;
         s.status.is_data_available = false;
@@ -360,4 +361,5 @@ fn run_query(
         exception: exception.as_ref().map(|e| e.message.clone()),
         error_class_on_exception: exception.and_then(|e| e.error_class),
     });
+    inner.update(|s| s.active = false);
 }
