@@ -137,6 +137,17 @@ impl StreamingQueryManager {
         Ok(())
     }
 
+    /// A query that failed to start: forget it without counting it as terminated.
+    pub(crate) fn forget(&self, q: &StreamingQuery) {
+        let mut s = self.lock();
+        if s.active
+            .get(q.id())
+            .is_some_and(|a| a.run_id() == q.run_id())
+        {
+            s.active.remove(q.id());
+        }
+    }
+
     /// A query ended: forget it and wake `await_any_termination`.
     pub(crate) fn deregister(&self, q: &StreamingQuery) {
         let mut s = self.lock();

@@ -53,3 +53,19 @@ impl Trigger {
         if i == 0 { now_ms } else { now_ms / i * i + i }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_batch_time_aligns_to_the_interval() {
+        let i = Duration::from_millis(1000);
+        assert_eq!(Trigger::next_batch_time(i, 0), 1000);
+        assert_eq!(Trigger::next_batch_time(i, 999), 1000);
+        assert_eq!(Trigger::next_batch_time(i, 1000), 2000);
+        assert_eq!(Trigger::next_batch_time(i, 2500), 3000);
+        assert_eq!(Trigger::next_batch_time(Duration::ZERO, 1234), 1234);
+        assert_eq!(Trigger::default(), Trigger::ProcessingTime(Duration::ZERO));
+    }
+}

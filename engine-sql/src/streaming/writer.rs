@@ -273,7 +273,7 @@ impl DataStreamWriter {
             Ok(e) => e,
             Err(e) => {
                 inner.update(|s| s.active = false);
-                manager.deregister(&query);
+                manager.forget(&query);
                 return Err(e);
             }
         };

@@ -27,7 +27,7 @@ use super::incremental::{IncrementalPlan, collect_sources, incrementalize};
 use super::progress::{Timings, WatermarkTracker, event_time_map};
 use crate::conf::SessionConf;
 use crate::logical::LogicalPlan;
-use crate::physical::plan::{TaskContext, display_tree};
+use crate::physical::plan::{StreamingBatch, TaskContext, display_tree};
 use crate::streaming::clock::Clock;
 use crate::streaming::format_timestamp_ms;
 use crate::streaming::query::QueryInner;
@@ -510,6 +510,11 @@ impl MicroBatchExecution {
             let mut functions = (*ctx.functions).clone();
             functions.query_start_micros = metadata.batch_timestamp_ms * 1000;
             ctx.functions = Arc::new(functions);
+            ctx.streaming = Some(StreamingBatch {
+                batch_id,
+                watermark_ms: metadata.batch_watermark_ms,
+                timestamp_ms: metadata.batch_timestamp_ms,
+            });
             let ctx = Arc::new(ctx);
             let physical =
                 crate::physical::planner::create_physical_plan(&self.plan.optimized, &ctx)?;
