@@ -10,7 +10,9 @@ pub mod filter;
 pub mod hash;
 pub mod hash_join;
 pub mod limit;
+pub mod partition_scan;
 pub mod projection;
+pub mod sink_write;
 pub mod sort;
 pub mod union;
 
