@@ -22,9 +22,12 @@ fn schema() -> SchemaRef {
     ]))
 }
 
+/// Batches committed by the sink: (batch id, sorted values).
+type Committed = Arc<Mutex<Vec<(u64, Vec<i64>)>>>;
+
 /// `numbers`: `partitions` partitions of `per` consecutive numbers; writes land in `SINK`.
 struct Numbers {
-    committed: Arc<Mutex<Vec<(u64, Vec<i64>)>>>,
+    committed: Committed,
 }
 
 #[derive(Debug)]
@@ -40,7 +43,7 @@ impl InputPartition for Range {
 }
 
 struct Collect {
-    committed: Arc<Mutex<Vec<(u64, Vec<i64>)>>>,
+    committed: Committed,
     fail_on: Option<i64>,
 }
 
