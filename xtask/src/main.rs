@@ -2,6 +2,10 @@
 //!
 //! - `test`: the whole suite, exactly what CI runs (format check, clippy, every test).
 //! - `bench`: end-to-end benchmarks of the release `sstream` binary on generated data.
+//! - `broker start|stop|status|create-topic T --partitions N`: the local Kafka broker
+//!   (librdkafka's mock cluster in a background process, see `engine_kafka::broker`); `start`
+//!   prints the bootstrap address `127.0.0.1:PORT` as its last stdout line and reuses a running
+//!   broker.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -33,6 +37,12 @@ enum Cmd {
         #[arg(long, default_value_t = 1)]
         threads: usize,
     },
+    /// The local Kafka broker: `start`, `stop`, `status`, `create-topic T --partitions N`.
+    Broker {
+        /// Arguments passed to `sstream-broker` (see `sstream-broker --help`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        args: Vec<String>,
+    },
 }
 
 fn main() -> Result<()> {
@@ -46,6 +56,13 @@ fn main() -> Result<()> {
             data_dir,
             threads,
         } => bench(rows, &data_dir, threads),
+        Cmd::Broker { args } => {
+            let bin = build_broker()?;
+            let mut cmd = Command::new(bin);
+            cmd.args(&args);
+            let status = cmd.status().context("running sstream-broker")?;
+            std::process::exit(status.code().unwrap_or(1));
+        }
     }
 }
 
@@ -70,6 +87,51 @@ fn run(mut cmd: Command) -> Result<()> {
     Ok(())
 }
 
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target"))
+}
+
+/// Builds the `sstream-broker` binary (debug profile) and returns its path.
+fn build_broker() -> Result<PathBuf> {
+    let mut build = cargo();
+    build.args([
+        "build",
+        "--quiet",
+        "-p",
+        "engine-kafka",
+        "--bin",
+        "sstream-broker",
+    ]);
+    run(build)?;
+    Ok(target_dir().join("debug").join("sstream-broker"))
+}
+
+/// Starts the local broker unless one runs; returns whether this call started it.
+fn ensure_broker() -> Result<bool> {
+    let bin = build_broker()?;
+    let running = Command::new(&bin)
+        .arg("status")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .context("running sstream-broker status")?
+        .success();
+    if !running {
+        let mut start = Command::new(&bin);
+        start.arg("start");
+        run(start)?;
+    }
+    Ok(!running)
+}
+
+fn stop_broker() -> Result<()> {
+    let mut stop = Command::new(target_dir().join("debug").join("sstream-broker"));
+    stop.arg("stop");
+    run(stop)
+}
+
 fn test() -> Result<()> {
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--", "--check"]);
@@ -84,6 +146,16 @@ fn test() -> Result<()> {
         "warnings",
     ]);
     run(clippy)?;
+    // engine-kafka's integration tests need the local broker; CI starts on a clean machine.
+    let started_broker = ensure_broker()?;
+    let result = run_tests();
+    if started_broker {
+        stop_broker()?;
+    }
+    result
+}
+
+fn run_tests() -> Result<()> {
     let mut tests = cargo();
     // Benches are compiled by clippy above; running them belongs to `cargo bench`.
     tests.args([
