@@ -5,6 +5,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
+/// The workspace root (xtask's parent directory).
 pub fn workspace_root() -> Result<PathBuf> {
     let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     manifest
@@ -13,10 +14,12 @@ pub fn workspace_root() -> Result<PathBuf> {
         .context("xtask must live one level below the workspace root")
 }
 
+/// The cargo that runs xtask (`$CARGO`), so toolchain overrides carry over.
 pub fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
+/// Runs `cmd`, echoing it; a non-zero exit is an error.
 pub fn run(mut cmd: Command) -> Result<()> {
     eprintln!("$ {cmd:?}");
     let status = cmd.status().with_context(|| format!("starting {cmd:?}"))?;
@@ -26,6 +29,7 @@ pub fn run(mut cmd: Command) -> Result<()> {
     Ok(())
 }
 
+/// The shared target directory (`$CARGO_TARGET_DIR` or `target`).
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
