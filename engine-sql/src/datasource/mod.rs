@@ -10,6 +10,7 @@
 //! Writing: [`writer::DataFrameWriter`] (`df.write()`) with save modes, `partition_by`,
 //! `part-NNNNN-<uuid>-cNNN.<ext>` files and a `_SUCCESS` marker.
 
+pub mod connector;
 pub mod csv;
 pub mod json;
 pub mod listing;

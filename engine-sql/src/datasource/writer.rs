@@ -15,9 +15,10 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
+use super::connector::write_with_format;
 use super::listing::{HIVE_DEFAULT_PARTITION, absolute, escape_path_name, qualified};
 use super::options::Options;
-use super::reader::{SUPPORTED_FORMATS, unknown_format};
+use super::reader::{SUPPORTED_FORMATS, registered, unknown_format};
 use super::values::{format_timestamp_array, java_to_chrono};
 use crate::dataframe::DataFrame;
 use crate::types::simple_string;
@@ -129,6 +130,10 @@ impl DataFrameWriter {
 
     /// Runs the query and writes its result under `path`.
     pub fn save(mut self, path: &str) -> Result<()> {
+        if registered(&self.spec.format).is_some() {
+            self.spec.options.set("path", path);
+            return self.save_no_path();
+        }
         self.spec.mode = SaveMode::parse(&self.mode)?;
         self.spec.time_zone = self.df.session().conf().time_zone()?;
         if !SUPPORTED_FORMATS.contains(&self.spec.format.as_str()) {
@@ -143,6 +148,29 @@ impl DataFrameWriter {
         }
         let (schema, partitions) = self.df.collect_partitions()?;
         write_partitions(&schema, &partitions, target, &self.spec)
+    }
+
+    /// PySpark's `save()` with no path, for formats that take none: a registered connector
+    /// such as `kafka` writes where its options say (`df.write().format("kafka")
+    /// .option("kafka.bootstrap.servers", ..).option("topic", ..).save_no_path()`).
+    pub fn save_no_path(self) -> Result<()> {
+        SaveMode::parse(&self.mode)?;
+        match registered(&self.spec.format) {
+            Some(format) => {
+                write_with_format(&self.df, format, self.spec.options, &self.mode)?;
+                Ok(())
+            }
+            None if SUPPORTED_FORMATS.contains(&self.spec.format.as_str()) => {
+                Err(EngineError::analysis(
+                    "UNSUPPORTED_DATA_SOURCE_SAVE_MODE",
+                    format!(
+                        "'path' is not specified: the {} format writes files; use save(path)",
+                        self.spec.format
+                    ),
+                ))
+            }
+            None => Err(unknown_format(&self.spec.format)),
+        }
     }
 
     /// `format("csv").save(path)`.
