@@ -88,14 +88,6 @@ fn groups_by_watermark(agg: &LogicalPlan) -> bool {
                 .iter()
                 .any(|c| wm.iter().any(|w| w.eq_ignore_ascii_case(&c.name)))
         }),
-        LogicalPlan::Distinct { input } => input
-            .schema()
-            .map(|s| {
-                s.fields()
-                    .iter()
-                    .any(|f| wm.iter().any(|w| w.eq_ignore_ascii_case(f.name())))
-            })
-            .unwrap_or(false),
         _ => false,
     }
 }
@@ -239,17 +231,19 @@ fn check_not_yet_supported(plan: &LogicalPlan) -> Result<()> {
             continue;
         }
         let what = match node {
-            LogicalPlan::Aggregate { .. } => "Streaming aggregations",
-            LogicalPlan::Distinct { .. } => "Streaming deduplication (distinct / dropDuplicates)",
-            LogicalPlan::Limit { .. } => "Limits on streaming DataFrames/Datasets",
-            LogicalPlan::Sort { .. } => "Sorting streaming aggregates",
+            LogicalPlan::Aggregate { .. } => "Streaming aggregations are",
+            LogicalPlan::Distinct { .. } => {
+                "Streaming deduplication (distinct / dropDuplicates) is"
+            }
+            LogicalPlan::Limit { .. } => "Limits on streaming DataFrames/Datasets are",
+            LogicalPlan::Sort { .. } => "Sorting streaming aggregates is",
             LogicalPlan::Join(j) if j.left.is_streaming() && j.right.is_streaming() => {
-                "Joins between two streaming DataFrames/Datasets"
+                "Joins between two streaming DataFrames/Datasets are"
             }
             _ => continue,
         };
         return Err(EngineError::Unsupported(format!(
-            "{what} are not yet supported: they need the state store, which lands with the windows issue"
+            "{what} not yet supported: they need the state store, which lands with the windows issue"
         )));
     }
     Ok(())
