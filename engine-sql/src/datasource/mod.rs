@@ -11,6 +11,7 @@
 //! `part-NNNNN-<uuid>-cNNN.<ext>` files and a `_SUCCESS` marker.
 
 pub mod csv;
+pub mod file_stream_log;
 pub mod json;
 pub mod listing;
 pub mod memory;
