@@ -24,10 +24,11 @@ enum Command {
     Sql(commands::sql::SqlArgs),
     /// A zero-setup demo: generates sample orders and runs a SQL report over them.
     Demo(commands::demo::DemoArgs),
-    /// Generate deterministic sample data.
+    /// Generate deterministic sample data (flat orders, or nested order events).
     ///
-    /// Example:
+    /// Examples:
     ///   sstream gen orders --rows 1000000 --out /tmp/orders.csv
+    ///   sstream gen events --events 100000 --files 10 --out /tmp/events
     Gen(commands::gen_data::GenArgs),
 }
 

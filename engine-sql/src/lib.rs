@@ -30,6 +30,7 @@ pub mod scalar;
 pub mod schema;
 pub mod session;
 pub mod sql;
+pub mod streaming;
 pub mod types;
 
 /// The names most programs need: `use engine_sql::prelude::*;`.
