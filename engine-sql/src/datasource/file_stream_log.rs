@@ -14,8 +14,6 @@
 //! batch id can be added once only.
 
 use std::collections::HashSet;
-use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use engine_core::{EngineError, Result};
@@ -148,7 +146,7 @@ impl CompactibleLog {
 
     /// Whether batch `id` is written as `id.compact`.
     pub fn is_compaction_batch(&self, id: u64) -> bool {
-        (id + 1) % self.compact_interval == 0
+        (id + 1).is_multiple_of(self.compact_interval)
     }
 
     fn file(&self, id: u64, compact: bool) -> PathBuf {
@@ -164,7 +162,12 @@ impl CompactibleLog {
         let rd = match std::fs::read_dir(&self.dir) {
             Ok(rd) => rd,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(vec![]),
-            Err(e) => return Err(EngineError::io(format!("listing {}", self.dir.display()), e)),
+            Err(e) => {
+                return Err(EngineError::io(
+                    format!("listing {}", self.dir.display()),
+                    e,
+                ));
+            }
         };
         let mut out: Vec<(u64, bool)> = rd
             .flatten()
@@ -276,33 +279,11 @@ pub fn parse_log_text<T: DeserializeOwned>(text: &str, path: &Path) -> Result<Ve
         .collect()
 }
 
-/// Writes `bytes` to `path` atomically, failing (returning false) if `path` exists: temp
-/// file, fsync, hard link into place, fsync of the directory.
+/// Writes `bytes` to `path` atomically, failing (returning false) if `path` exists
+/// (engine-core's [`engine_core::checkpoint::create_atomic`]: temp file, fsync, hard link
+/// into place, fsync of the directory).
 pub fn write_new_atomic(path: &Path, bytes: &[u8]) -> Result<bool> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let io = |e| EngineError::io(format!("writing {}", path.display()), e);
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", uuid::Uuid::new_v4()));
-    {
-        let mut f = File::create(&tmp).map_err(io)?;
-        f.write_all(bytes).map_err(io)?;
-        f.sync_all().map_err(io)?;
-    }
-    let linked = std::fs::hard_link(&tmp, path);
-    let _ = std::fs::remove_file(&tmp);
-    match linked {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
-        Err(e) => return Err(io(e)),
-    }
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(true)
+    engine_core::checkpoint::create_atomic(path, bytes)
 }
 
 /// Milliseconds since the epoch of a file's modification time.
@@ -357,7 +338,9 @@ pub fn committed_files(dir: &Path) -> Result<Option<Vec<SinkFileStatus>>> {
     // Readers never compact, so the interval does not matter here.
     let log = CompactibleLog::new(meta, 10);
     let all: Vec<SinkFileStatus> = log.all()?;
-    Ok(Some(all.into_iter().filter(|e| e.action == "add").collect()))
+    Ok(Some(
+        all.into_iter().filter(|e| e.action == "add").collect(),
+    ))
 }
 
 #[cfg(test)]

@@ -270,7 +270,11 @@ fn typed_value(v: Option<&str>, dt: &DataType) -> ScalarValue {
 
 /// The values of `partition_schema`'s columns for `file` below `root`, from its
 /// `col=value` directories (NULL for a column the path does not name).
-pub fn partition_values_for(root: &Path, file: &Path, partition_schema: &Schema) -> Vec<ScalarValue> {
+pub fn partition_values_for(
+    root: &Path,
+    file: &Path,
+    partition_schema: &Schema,
+) -> Vec<ScalarValue> {
     let rel = file.strip_prefix(root).unwrap_or(file);
     let pairs = rel.parent().map(partition_pairs).unwrap_or_default();
     partition_schema
@@ -338,15 +342,19 @@ pub fn list_files_with(paths: &[String], options: &ListingOptions) -> Result<Lis
         // A file sink's output directory: only the files its `_spark_metadata` log
         // committed, as Spark's `MetadataLogFileIndex` (only for a single non-glob path,
         // as Spark's `FileStreamSink.hasMetadata`).
-        if paths.len() == 1 && !has_glob(p) && path.is_dir() {
-            if let Some(committed) = super::file_stream_log::committed_files(&path)? {
-                found.extend(
-                    committed
-                        .iter()
-                        .map(|e| (absolute(&path), super::file_stream_log::uri_to_path(&e.path))),
-                );
-                continue;
-            }
+        let committed = if paths.len() == 1 && !has_glob(p) && path.is_dir() {
+            super::file_stream_log::committed_files(&path)?
+        } else {
+            None
+        };
+        if let Some(committed) = committed {
+            found.extend(committed.iter().map(|e| {
+                (
+                    absolute(&path),
+                    super::file_stream_log::uri_to_path(&e.path),
+                )
+            }));
+            continue;
         }
         for m in expanded {
             if m.is_dir() {

@@ -517,7 +517,7 @@ fn write_file(
 
 /// The encoder of one open output file.
 enum Encoder {
-    Csv(arrow::csv::Writer<BufWriter<File>>),
+    Csv(Box<arrow::csv::Writer<BufWriter<File>>>),
     Json(arrow::json::Writer<BufWriter<File>, arrow::json::writer::LineDelimited>),
     Parquet(Box<ArrowWriter<File>>),
     Text(BufWriter<File>),
@@ -551,7 +551,7 @@ impl FileWriter {
                     .unwrap_or(b',');
                 let quote = o.byte(&["quote"], Some(b'"'), false)?.unwrap_or(b'"');
                 let escape = o.byte(&["escape"], Some(b'\\'), false)?.unwrap_or(b'\\');
-                Encoder::Csv(
+                Encoder::Csv(Box::new(
                     arrow::csv::WriterBuilder::new()
                         .with_header(o.bool("header", false)?)
                         .with_delimiter(delimiter)
@@ -565,7 +565,7 @@ impl FileWriter {
                             arrow::csv::QuoteStyle::Necessary
                         })
                         .build(BufWriter::new(file)),
-                )
+                ))
             }
             "json" => {
                 let explicit_nulls = !o.bool("ignorenullfields", true)?;
@@ -576,19 +576,19 @@ impl FileWriter {
                 )
             }
             "parquet" => {
-                let compression =
-                    match o.get("compression").map(str::to_ascii_lowercase).as_deref() {
-                        None | Some("snappy") => Compression::SNAPPY,
-                        Some("none") | Some("uncompressed") => Compression::UNCOMPRESSED,
-                        Some(other) => {
-                            return Err(EngineError::invalid_option(
-                                "compression",
-                                format!(
-                                    "`{other}` is not supported; valid values are snappy, none, uncompressed"
-                                ),
-                            ));
-                        }
-                    };
+                let compression = match o.get("compression").map(str::to_ascii_lowercase).as_deref()
+                {
+                    None | Some("snappy") => Compression::SNAPPY,
+                    Some("none") | Some("uncompressed") => Compression::UNCOMPRESSED,
+                    Some(other) => {
+                        return Err(EngineError::invalid_option(
+                            "compression",
+                            format!(
+                                "`{other}` is not supported; valid values are snappy, none, uncompressed"
+                            ),
+                        ));
+                    }
+                };
                 let mut props = WriterProperties::builder().set_compression(compression);
                 if let Some(n) = o.get("parquet.block.rows") {
                     let n = n.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
@@ -661,15 +661,14 @@ impl FileWriter {
             EngineError::external(format!("writing {}", absolute(&path).display()), e)
         };
         match self.encoder {
-            Encoder::Csv(w) => w.into_inner().flush().map_err(|e| io(&path, e)),
+            Encoder::Csv(w) => (*w).into_inner().flush().map_err(|e| io(&path, e)),
             Encoder::Json(mut w) => {
                 w.finish().map_err(ext)?;
                 w.into_inner().flush().map_err(|e| io(&path, e))
             }
-            Encoder::Parquet(w) => w
-                .close()
-                .map(|_| ())
-                .map_err(|e| EngineError::external(format!("writing {}", absolute(&path).display()), e)),
+            Encoder::Parquet(w) => w.close().map(|_| ()).map_err(|e| {
+                EngineError::external(format!("writing {}", absolute(&path).display()), e)
+            }),
             Encoder::Text(mut w) => w.flush().map_err(|e| io(&path, e)),
         }
     }
