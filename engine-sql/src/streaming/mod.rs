@@ -6,6 +6,7 @@
 //! - [`sources`]: built-in streaming sources (memory stream; file and rate sources).
 //! - [`sinks`]: built-in sinks (console, memory, foreach, foreachBatch; file sink).
 
+pub mod crash;
 pub mod formats;
 pub mod sinks;
 pub mod sources;

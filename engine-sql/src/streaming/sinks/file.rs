@@ -173,6 +173,7 @@ impl Sink for FileStreamSink {
     }
 
     fn create_writer(&self, ctx: WriterContext) -> Result<Box<dyn DataWriter>> {
+        crate::streaming::crash::crash_point("file_sink.writer_created");
         let skip = self.committed(ctx.batch_id)?;
         Ok(Box::new(FileSinkWriter {
             shared: self.shared.clone(),
@@ -190,9 +191,11 @@ impl Sink for FileStreamSink {
             delete_files(&files);
             return Ok(());
         }
+        crate::streaming::crash::crash_point("file_sink.before_log");
         if !self.shared.log.add(batch_id, &files)? {
             delete_files(&files);
         }
+        crate::streaming::crash::crash_point("file_sink.log_written");
         Ok(())
     }
 
@@ -268,7 +271,9 @@ impl DataWriter for FileSinkWriter {
             return Ok(());
         }
         if self.shared.layout.part_idx.is_empty() {
-            return self.append(PathBuf::new(), batch);
+            self.append(PathBuf::new(), batch)?;
+            crate::streaming::crash::crash_point("file_sink.rows_written");
+            return Ok(());
         }
         let batch = if batch.schema().fields().len() == self.shared.schema.fields().len() {
             batch.clone()
@@ -283,6 +288,7 @@ impl DataWriter for FileSinkWriter {
             let data = rows.project(&self.shared.data_idx)?;
             self.append(dir, &data)?;
         }
+        crate::streaming::crash::crash_point("file_sink.rows_written");
         Ok(())
     }
 
@@ -297,6 +303,7 @@ impl DataWriter for FileSinkWriter {
             .iter()
             .map(|p| SinkFileStatus::added(p))
             .collect::<Result<Vec<_>>>()?;
+        crate::streaming::crash::crash_point("file_sink.task_committed");
         Ok(Box::new(files))
     }
 

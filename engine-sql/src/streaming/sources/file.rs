@@ -868,6 +868,7 @@ impl Source for FileStreamSource {
                 ));
             }
             self.current = id;
+            crate::streaming::crash::crash_point("file_source.log_written");
         }
         Ok(log_offset(self.current))
     }
@@ -936,6 +937,7 @@ impl Source for FileStreamSource {
             .unwrap_or_default();
         for e in entries.iter().filter(|e| e.batch_id == id) {
             self.clean(e);
+            crate::streaming::crash::crash_point("file_source.cleaned_one");
         }
         Ok(())
     }
