@@ -475,7 +475,7 @@ fn sink_log_is_spark_format_and_replays_commit_nothing() {
             .as_millis();
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         assert!(
-            name.starts_with("part-0000") && name.ends_with(".c000.json") && name.len() == 57,
+            name.starts_with("part-0000") && name.ends_with("-c000.json") && name.len() == 57,
             "{name}"
         );
         expected.push(format!(
@@ -675,4 +675,25 @@ fn write_output_for_spark() {
         let _orphan = w.commit().unwrap();
         assert_eq!(committed_ids(&out, format), (0..15).collect::<Vec<_>>());
     }
+}
+
+#[test]
+fn sink_rolls_files_at_max_records_per_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let s = sink("csv", &out, &[("maxRecordsPerFile", "3")]);
+    write_batch(&s, 0, 0..10, 1);
+    let mut counters: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with("part-"))
+        .map(|n| n[47..].to_string())
+        .collect();
+    counters.sort();
+    assert_eq!(
+        counters,
+        ["-c000.csv", "-c001.csv", "-c002.csv", "-c003.csv"]
+    );
+    assert_eq!(committed_ids(&out, "csv"), (0..10).collect::<Vec<_>>());
 }

@@ -2,7 +2,7 @@
 //! json, csv, parquet or text files under a directory, `partition_by` into Hive-style
 //! `col=value` directories.
 //!
-//! Every task writes files under fresh names (`part-00003-<uuid>.c000.json`), invisible to
+//! Every task writes files under fresh names (`part-00003-<uuid>-c000.json`), invisible to
 //! readers until [`Sink::commit`] appends the batch to `<path>/_spark_metadata/<batch id>`
 //! in Spark's `FileStreamSinkLog` format (compacted every
 //! `spark.sql.streaming.fileSink.log.compactInterval` batches, default 10). A batch id the
@@ -181,6 +181,7 @@ impl Sink for FileStreamSink {
             skip,
             open: HashMap::new(),
             done: Vec::new(),
+            file_counter: 0,
         }))
     }
 
@@ -221,19 +222,29 @@ struct FileSinkWriter {
     /// Open files by relative partition directory.
     open: HashMap<PathBuf, OpenFile>,
     done: Vec<PathBuf>,
+    file_counter: usize,
 }
 
 impl FileSinkWriter {
-    fn new_file(&self, dir: &Path) -> Result<FileWriter> {
+    fn new_file(&mut self, dir: &Path) -> Result<FileWriter> {
         let dir = self.shared.path.join(dir);
         std::fs::create_dir_all(&dir)
             .map_err(|e| EngineError::io(format!("creating {}", dir.display()), e))?;
+        // Spark's names: `-c000` in a flat directory, `.c000` below partition directories,
+        // the counter counting this task's files.
+        let sep = if self.shared.layout.part_idx.is_empty() {
+            '-'
+        } else {
+            '.'
+        };
         let name = format!(
-            "part-{:05}-{}.c000.{}",
+            "part-{:05}-{}{sep}c{:03}.{}",
             self.partition,
             uuid::Uuid::new_v4(),
+            self.file_counter,
             file_extension(&self.shared.spec)
         );
+        self.file_counter += 1;
         FileWriter::create(&dir.join(name), &self.shared.data_schema, &self.shared.spec)
     }
 
