@@ -11,8 +11,9 @@
 //! committed (we delete the ones we know of; Spark leaves them as orphans). Readers that
 //! honour `_spark_metadata` (Spark, and this engine's batch reader) see each batch once.
 //!
-//! Partition columns come from the option `__partition_columns` (a JSON array of names,
-//! the key Spark's `DataStreamWriter.partitionBy` uses) or `partitionBy` (comma-separated).
+//! Partition columns come from the option `__partition_columns` (the key Spark's
+//! `DataStreamWriter.partitionBy` uses) or `partitionBy`: a JSON array of names or a
+//! comma-separated list.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -37,25 +38,22 @@ use crate::streaming::sources::file::path_option;
 /// The option Spark uses to pass `partitionBy` columns to a data source.
 pub const PARTITION_COLUMNS_OPTION: &str = "__partition_columns";
 
-/// The partition columns named in the options.
+/// The partition columns named in the options: `__partition_columns` or `partitionBy`, each
+/// a JSON array of names (`["day","country"]`) or a comma-separated list.
 pub fn partition_columns(options: &engine_core::options::Options) -> Result<Vec<String>> {
-    if let Some(json) = options.get(PARTITION_COLUMNS_OPTION) {
-        return serde_json::from_str::<Vec<String>>(json).map_err(|e| {
-            EngineError::invalid_option(
-                PARTITION_COLUMNS_OPTION,
-                format!("expected a JSON array of column names: {e}"),
-            )
+    let Some((key, value)) = options.get_any(&[PARTITION_COLUMNS_OPTION, "partitionBy"]) else {
+        return Ok(vec![]);
+    };
+    if value.trim_start().starts_with('[') {
+        return serde_json::from_str::<Vec<String>>(value).map_err(|e| {
+            EngineError::invalid_option(key, format!("expected a JSON array of column names: {e}"))
         });
     }
-    Ok(options
-        .get("partitionBy")
-        .map(|v| {
-            v.split(',')
-                .map(|c| c.trim().to_string())
-                .filter(|c| !c.is_empty())
-                .collect()
-        })
-        .unwrap_or_default())
+    Ok(value
+        .split(',')
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty())
+        .collect())
 }
 
 /// What every writer of the sink shares.
