@@ -12,6 +12,7 @@
 
 pub mod connector;
 pub mod csv;
+pub mod file_stream_log;
 pub mod json;
 pub mod listing;
 pub mod memory;

@@ -30,6 +30,7 @@
 
 pub mod checks;
 pub mod clock;
+pub mod crash;
 pub mod execution;
 pub mod formats;
 pub mod manager;

@@ -6,6 +6,7 @@
 //! [`super::formats`].
 
 pub mod console;
+pub mod file;
 pub mod foreach;
 pub mod memory;
 
