@@ -939,3 +939,121 @@ fn file_stream_schema_inference_is_refused_unless_enabled() {
     );
     assert!(e.contains("spark.sql.streaming.schemaInference"), "{e}");
 }
+
+fn write_json(dir: &std::path::Path, name: &str, ids: std::ops::Range<i64>, secs: u64) {
+    std::fs::create_dir_all(dir).unwrap();
+    let text: String = ids
+        .map(|i| format!("{{\"id\":{i},\"name\":\"n{i}\"}}\n"))
+        .collect();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    // Distinct modification times: the file source takes the oldest first.
+    let t = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + secs);
+    std::fs::File::options()
+        .write(true)
+        .open(&p)
+        .unwrap()
+        .set_modified(t)
+        .unwrap();
+}
+
+#[test]
+fn file_source_to_file_sink_through_the_runtime_restarts_exactly_once() {
+    let spark = spark();
+    let dir = tmp();
+    let (input, out, ckpt) = (
+        dir.path().join("in"),
+        dir.path().join("out"),
+        dir.path().join("ckpt"),
+    );
+    write_json(&input, "a.json", 0..10, 1);
+    write_json(&input, "b.json", 10..20, 2);
+    write_json(&input, "c.json", 20..30, 3);
+    let run = || {
+        let df = spark
+            .read_stream()
+            .schema_ddl("id BIGINT, name STRING")
+            .unwrap()
+            .option("maxFilesPerTrigger", 2)
+            .json(input.to_str().unwrap())
+            .unwrap()
+            .filter_expr("id % 3 != 0")
+            .unwrap();
+        let q = df
+            .write_stream()
+            .format("json")
+            .option("checkpointLocation", ckpt.display())
+            .trigger(Trigger::AvailableNow)
+            .start_path(out.to_str().unwrap())
+            .unwrap();
+        q.await_termination(None).unwrap();
+        q.recent_progress()
+    };
+    let first = run();
+    // maxFilesPerTrigger = 2: three files in two batches.
+    assert_eq!(first.len(), 2);
+    assert_eq!(first[0].num_input_rows, 20);
+    let committed = |spark: &Session| {
+        values(
+            &spark
+                .read()
+                .format("json")
+                .schema_ddl("id BIGINT, name STRING")
+                .unwrap()
+                .load(out.to_str().unwrap())
+                .unwrap()
+                .select_cols(&["id"])
+                .unwrap()
+                .collect()
+                .unwrap(),
+        )
+    };
+    let expected: Vec<i64> = (0..30).filter(|i| i % 3 != 0).collect();
+    assert_eq!(committed(&spark), expected);
+    // A crash after the sink committed batch 1 but before commits/1: the replay commits
+    // nothing twice; a new file is then read once.
+    std::fs::remove_file(ckpt.join("commits/1")).unwrap();
+    write_json(&input, "d.json", 30..33, 4);
+    let second = run();
+    assert_eq!(
+        second.iter().map(|p| p.batch_id).collect::<Vec<_>>(),
+        vec![1, 2]
+    );
+    let expected: Vec<i64> = (0..33).filter(|i| i % 3 != 0).collect();
+    assert_eq!(committed(&spark), expected);
+}
+
+#[test]
+fn rate_source_runs_through_the_runtime() {
+    let spark = spark();
+    let df = spark
+        .read_stream()
+        .format("rate")
+        .option("rowsPerSecond", 1000)
+        .load()
+        .unwrap();
+    assert!(df.is_streaming());
+    let q = df
+        .select_expr(&["value"])
+        .unwrap()
+        .write_stream()
+        .format("memory")
+        .query_name("rate_out")
+        .start()
+        .unwrap();
+    eventually("rate rows", || {
+        spark
+            .sql("SELECT * FROM rate_out")
+            .unwrap()
+            .count()
+            .unwrap()
+            > 0
+    });
+    q.stop().unwrap();
+    let p = q.last_progress().unwrap();
+    assert!(
+        p.sources[0].description.starts_with("RateStreamV2"),
+        "{}",
+        p.sources[0].description
+    );
+}

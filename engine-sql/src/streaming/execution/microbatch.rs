@@ -386,6 +386,7 @@ impl MicroBatchExecution {
                 };
                 let id = self.next_batch_id;
                 timings.time("walCommit", || self.offsets.add(id, &seq))?;
+                crate::streaming::crash::crash_point("driver.offsets_written");
                 (id, seq, latest)
             }
         };
@@ -411,6 +412,7 @@ impl MicroBatchExecution {
                     next_batch_watermark_ms: self.watermark.current_ms,
                 },
             )?;
+            crate::streaming::crash::crash_point("driver.commit_written");
             for (s, end) in self.sources.iter_mut().zip(&ends) {
                 s.commit(end)?;
             }
