@@ -66,6 +66,13 @@ impl LogicalPlan {
             },
             LogicalPlan::Union { .. } => "Union false, false".to_string(),
             LogicalPlan::SubqueryAlias { alias, .. } => format!("SubqueryAlias {alias}"),
+            LogicalPlan::Generate(g) => format!(
+                "{}Generate {}, {}, [{}]",
+                mark(g.args.iter()),
+                g.call_text(),
+                g.outer,
+                g.names.join(", ")
+            ),
         }
     }
 

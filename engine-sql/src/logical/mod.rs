@@ -5,8 +5,10 @@
 //! into an executable plan by the [`crate::physical::planner`].
 
 mod display;
+mod generate;
 mod plan;
 mod table;
 
+pub use generate::*;
 pub use plan::*;
 pub use table::*;
