@@ -136,7 +136,13 @@ fn exactly_once_survives_sigkill() {
     loop {
         assert!(Instant::now() < deadline, "the child never finished");
         let mut child = Command::new(&exe)
-            .args(["--exact", "eos_child", "--ignored", "--nocapture", "--test-threads=1"])
+            .args([
+                "--exact",
+                "eos_child",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env("EOS_CHILD_STATE", state.path())
             .env("EOS_CHILD_BOOTSTRAP", &b.bootstrap)
             .env("EOS_CHILD_TOPIC", &topic)

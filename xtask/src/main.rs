@@ -37,6 +37,16 @@ enum Cmd {
         #[arg(long, default_value_t = 1)]
         threads: usize,
     },
+    /// Kafka benchmarks (release): sink alone, source alone, plain consumer, against the local
+    /// broker (started if needed); prints a Markdown table.
+    BenchKafka {
+        /// Messages to write and read.
+        #[arg(long, default_value_t = 1_000_000)]
+        messages: u64,
+        /// Writer/reader threads.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
     /// The local Kafka broker: `start`, `stop`, `status`, `create-topic T --partitions N`.
     Broker {
         /// Arguments passed to `sstream-broker` (see `sstream-broker --help`).
@@ -56,6 +66,7 @@ fn main() -> Result<()> {
             data_dir,
             threads,
         } => bench(rows, &data_dir, threads),
+        Cmd::BenchKafka { messages, threads } => bench_kafka(messages, threads),
         Cmd::Broker { args } => {
             let bin = build_broker()?;
             let mut cmd = Command::new(bin);
@@ -124,6 +135,38 @@ fn ensure_broker() -> Result<bool> {
         run(start)?;
     }
     Ok(!running)
+}
+
+fn bench_kafka(messages: u64, threads: usize) -> Result<()> {
+    ensure_broker()?;
+    let mut build = cargo();
+    build.args([
+        "build",
+        "--release",
+        "-p",
+        "engine-kafka",
+        "--example",
+        "kafka_bench",
+    ]);
+    run(build)?;
+    let status = Command::new(target_dir().join("debug").join("sstream-broker"))
+        .arg("status")
+        .output()
+        .context("running sstream-broker status")?;
+    let bootstrap = String::from_utf8_lossy(&status.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let mut bench = Command::new(
+        target_dir()
+            .join("release")
+            .join("examples")
+            .join("kafka_bench"),
+    );
+    bench.args([bootstrap, messages.to_string(), threads.to_string()]);
+    run(bench)
 }
 
 fn stop_broker() -> Result<()> {
