@@ -2,4 +2,5 @@
 //! the deterministic data generators. The binary (`src/main.rs`) only parses arguments.
 
 pub mod generate;
+pub mod inspect;
 pub mod pipeline;

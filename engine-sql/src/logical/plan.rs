@@ -5,7 +5,7 @@ use std::sync::Arc;
 use arrow::datatypes::Field;
 use engine_core::{EngineError, Result};
 
-use super::TableProvider;
+use super::{EventTimeWatermark, StreamingRelation, TableProvider};
 use crate::expr::{Expr, SortExpr};
 use crate::schema::{PlanSchema, QualifiedField};
 
@@ -65,6 +65,8 @@ pub enum LogicalPlan {
         /// Inputs with the same number of columns.
         inputs: Vec<Arc<LogicalPlan>>,
     },
+    /// A generator (`explode`, ...): each input row yields zero or more rows.
+    Generate(super::Generate),
     /// Gives the input's columns a relation name (`FROM t AS x`, `df.alias("x")`, a view).
     SubqueryAlias {
         /// The relation name.
@@ -72,6 +74,10 @@ pub enum LogicalPlan {
         /// The input.
         input: Arc<LogicalPlan>,
     },
+    /// A streaming source leaf; see [`StreamingRelation`].
+    StreamingRelation(Arc<StreamingRelation>),
+    /// An event-time watermark; see [`EventTimeWatermark`].
+    EventTimeWatermark(EventTimeWatermark),
 }
 
 /// A table scan with what the optimizer pushed into it.
@@ -167,7 +173,10 @@ impl LogicalPlan {
     /// The inputs of this node.
     pub fn inputs(&self) -> Vec<&Arc<LogicalPlan>> {
         match self {
-            LogicalPlan::UnresolvedRelation(_) | LogicalPlan::Scan(_) => vec![],
+            LogicalPlan::UnresolvedRelation(_)
+            | LogicalPlan::Scan(_)
+            | LogicalPlan::StreamingRelation(_) => vec![],
+            LogicalPlan::EventTimeWatermark(w) => vec![&w.input],
             LogicalPlan::Projection { input, .. }
             | LogicalPlan::Filter { input, .. }
             | LogicalPlan::Aggregate { input, .. }
@@ -176,6 +185,7 @@ impl LogicalPlan {
             | LogicalPlan::Distinct { input }
             | LogicalPlan::SubqueryAlias { input, .. } => vec![input],
             LogicalPlan::Join(j) => vec![&j.left, &j.right],
+            LogicalPlan::Generate(g) => vec![&g.input],
             LogicalPlan::Union { inputs } => inputs.iter().collect(),
         }
     }
@@ -191,7 +201,15 @@ impl LogicalPlan {
         }
         let mut next = || inputs.remove(0);
         Ok(match self {
-            LogicalPlan::UnresolvedRelation(_) | LogicalPlan::Scan(_) => self.clone(),
+            LogicalPlan::UnresolvedRelation(_)
+            | LogicalPlan::Scan(_)
+            | LogicalPlan::StreamingRelation(_) => self.clone(),
+            LogicalPlan::EventTimeWatermark(w) => {
+                LogicalPlan::EventTimeWatermark(EventTimeWatermark {
+                    input: next(),
+                    ..w.clone()
+                })
+            }
             LogicalPlan::Projection { exprs, .. } => LogicalPlan::Projection {
                 exprs: exprs.clone(),
                 input: next(),
@@ -234,6 +252,10 @@ impl LogicalPlan {
             LogicalPlan::Union { .. } => LogicalPlan::Union {
                 inputs: std::mem::take(&mut inputs),
             },
+            LogicalPlan::Generate(g) => LogicalPlan::Generate(super::Generate {
+                input: next(),
+                ..g.clone()
+            }),
         })
     }
 
@@ -250,6 +272,8 @@ impl LogicalPlan {
             LogicalPlan::Sort { exprs, .. } => exprs.iter().map(|s| &s.expr).collect(),
             LogicalPlan::Join(j) => j.condition.iter().collect(),
             LogicalPlan::Scan(s) => s.filters.iter().collect(),
+            LogicalPlan::EventTimeWatermark(w) => vec![&w.event_time],
+            LogicalPlan::Generate(g) => g.args.iter().collect(),
             _ => vec![],
         }
     }
@@ -295,6 +319,14 @@ impl LogicalPlan {
                     .collect::<Result<Vec<_>>>()?;
                 Ok(PlanSchema::new(fields))
             }
+            LogicalPlan::StreamingRelation(r) => Ok(PlanSchema::new(
+                r.schema
+                    .fields()
+                    .iter()
+                    .map(|f| QualifiedField::new(None, f.clone()))
+                    .collect(),
+            )),
+            LogicalPlan::EventTimeWatermark(w) => w.input.schema(),
             LogicalPlan::Filter { input, .. }
             | LogicalPlan::Sort { input, .. }
             | LogicalPlan::Limit { input, .. }
@@ -320,6 +352,23 @@ impl LogicalPlan {
             }
             LogicalPlan::SubqueryAlias { alias, input } => {
                 Ok(input.schema()?.with_qualifier(alias))
+            }
+            LogicalPlan::Generate(g) => {
+                let in_schema = input_schema(&g.input)?;
+                let types = g
+                    .args
+                    .iter()
+                    .map(|a| a.data_type(&in_schema))
+                    .collect::<Result<Vec<_>>>()?;
+                let generated =
+                    super::generator_fields(g.kind, g.outer, &g.call_text(), &types, &g.names)?;
+                let mut fields = in_schema.fields().to_vec();
+                fields.extend(
+                    generated
+                        .into_iter()
+                        .map(|f| QualifiedField::new(g.qualifier.clone(), f)),
+                );
+                Ok(PlanSchema::new(fields))
             }
             LogicalPlan::Join(j) => {
                 let left = j.left.schema()?;
@@ -369,6 +418,12 @@ impl LogicalPlan {
         }
     }
 
+    /// True if a streaming source is anywhere below (Spark's `isStreaming`).
+    pub fn is_streaming(&self) -> bool {
+        matches!(self, LogicalPlan::StreamingRelation(_))
+            || self.inputs().iter().any(|i| i.is_streaming())
+    }
+
     /// Rewrites the plan bottom-up: inputs first, then `f` on the rebuilt node.
     pub fn transform_up(
         self: &Arc<Self>,
@@ -404,6 +459,10 @@ impl LogicalPlan {
             Ok(Arc::new(node.with_new_inputs(inputs)?))
         }
     }
+}
+
+fn input_schema(p: &LogicalPlan) -> Result<PlanSchema> {
+    p.schema()
 }
 
 fn nullable_if(schema: &PlanSchema, nullable: bool) -> PlanSchema {

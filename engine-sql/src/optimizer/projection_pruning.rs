@@ -83,6 +83,13 @@ fn prune(plan: &Arc<LogicalPlan>, needed: &Needed) -> Result<Arc<LogicalPlan>> {
                 ..s.clone()
             }))
         }
+        LogicalPlan::StreamingRelation(_) => plan.clone(),
+        LogicalPlan::EventTimeWatermark(w) => Arc::new(LogicalPlan::EventTimeWatermark(
+            crate::logical::EventTimeWatermark {
+                input: prune(&w.input, &with_refs(needed, [&w.event_time], &w.input)?)?,
+                ..w.clone()
+            },
+        )),
         LogicalPlan::Projection { exprs, input } => {
             let kept: Vec<Expr> = if needed.is_empty() {
                 // Nothing is read from here, but rows still count: keep the cheapest.
@@ -191,6 +198,17 @@ fn prune(plan: &Arc<LogicalPlan>, needed: &Needed) -> Result<Arc<LogicalPlan>> {
                 right: narrow(prune(&j.right, &right_needed)?, &right_needed, &j.right)?,
                 join_type: j.join_type,
                 condition: j.condition.clone(),
+            }))
+        }
+        LogicalPlan::Generate(g) => {
+            // Generated columns are always produced; of the input, keep what the parents
+            // read and what the generator's arguments read.
+            let width = g.input.schema()?.len();
+            let below: Needed = needed.iter().copied().filter(|&i| i < width).collect();
+            let child_needed = with_refs(&below, &g.args, &g.input)?;
+            Arc::new(LogicalPlan::Generate(crate::logical::Generate {
+                input: narrow(prune(&g.input, &child_needed)?, &child_needed, &g.input)?,
+                ..g.clone()
             }))
         }
         LogicalPlan::UnresolvedRelation(_) => plan.clone(),

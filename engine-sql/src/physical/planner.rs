@@ -15,11 +15,13 @@ use crate::physical::expr::{PhysicalExprRef, create_physical_expr};
 use crate::physical::plan::aggregate::{AggregateCall, AggregateMode, HashAggregateExec};
 use crate::physical::plan::exchange::ExchangeExec;
 use crate::physical::plan::filter::FilterExec;
+use crate::physical::plan::generate::GenerateExec;
 use crate::physical::plan::hash_join::HashJoinExec;
 use crate::physical::plan::limit::LimitExec;
 use crate::physical::plan::projection::ProjectionExec;
 use crate::physical::plan::sort::{PhysicalSortExpr, SortExec};
 use crate::physical::plan::union::UnionExec;
+use crate::physical::plan::watermark::EventTimeWatermarkExec;
 use crate::physical::plan::{ExecutionPlanRef, TaskContext};
 use crate::schema::{PlanSchema, QualifiedField};
 
@@ -55,6 +57,19 @@ impl Planner<'_> {
                     .scan(s.projection.as_deref(), &s.filters, s.limit, self.ctx)
             }
             LogicalPlan::SubqueryAlias { input, .. } => self.plan(input),
+            LogicalPlan::StreamingRelation(r) => Ok(Arc::new(
+                crate::streaming::execution::scan::StreamingRelationExec::new(r.clone()),
+            )),
+            LogicalPlan::EventTimeWatermark(w) => {
+                let child = self.plan(&w.input)?;
+                let event_time = self.expr(&w.event_time, &w.input.schema()?)?;
+                Ok(Arc::new(EventTimeWatermarkExec::new(
+                    child,
+                    event_time,
+                    w.delay,
+                    w.stats.clone(),
+                )))
+            }
             LogicalPlan::Projection { exprs, input } => {
                 let child = self.plan(input)?;
                 let in_schema = input.schema()?;
@@ -103,6 +118,22 @@ impl Planner<'_> {
             } => self.plan_aggregate(group_exprs, aggr_exprs, input, &plan.schema()?),
             LogicalPlan::Sort { exprs, input } => self.plan_sort(exprs, input, None),
             LogicalPlan::Join(j) => self.plan_join(j, &plan.schema()?),
+            LogicalPlan::Generate(g) => {
+                let child = self.plan(&g.input)?;
+                let in_schema = g.input.schema()?;
+                let args = g
+                    .args
+                    .iter()
+                    .map(|e| self.expr(e, &in_schema))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(Arc::new(GenerateExec::new(
+                    child,
+                    g.kind,
+                    g.outer,
+                    args,
+                    plan.schema()?.to_arrow(),
+                )))
+            }
             LogicalPlan::Union { inputs } => {
                 let children = inputs
                     .iter()

@@ -11,7 +11,9 @@ use engine_core::{EngineError, Result};
 /// Connectors defined in this crate add one line here (the file/rate helper adds `rate`,
 /// `json`, `csv`, `parquet`, `text`).
 pub fn builtins() -> Vec<Arc<dyn Format>> {
-    vec![]
+    let mut all: Vec<Arc<dyn Format>> = vec![Arc::new(super::sources::rate::RateFormat)];
+    all.extend(super::sources::file::FileStreamFormat::all());
+    all
 }
 
 /// The format called `name` (any case): a built-in one, or one from the global registry.
