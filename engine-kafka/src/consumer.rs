@@ -75,6 +75,25 @@ pub fn client_config(params: &BTreeMap<String, String>) -> ClientConfig {
     c
 }
 
+/// An error from creating a Kafka client, with a secret option's value never shown: librdkafka
+/// quotes the offending value of an invalid option in its message.
+pub fn client_error(context: &str, e: KafkaError) -> EngineError {
+    match e {
+        KafkaError::ClientConfig(_, desc, key, _) => EngineError::execution(
+            "KAFKA_CLIENT_CONFIG",
+            format!(
+                "{context}: invalid Kafka option 'kafka.{key}': {}",
+                if crate::options::is_secret_key(&key) {
+                    "(message hidden: the option holds a secret)".to_string()
+                } else {
+                    desc
+                }
+            ),
+        ),
+        e => EngineError::external(context.to_string(), e),
+    }
+}
+
 /// Executor consumer params: what the user gave plus what the engine requires.
 pub fn executor_params(
     user: &BTreeMap<String, String>,
@@ -147,7 +166,7 @@ impl ConsumerPool {
         drop(idle);
         let consumer: BaseConsumer = client_config(params)
             .create()
-            .map_err(|e| EngineError::external("creating a Kafka consumer", e))?;
+            .map_err(|e| client_error("creating a Kafka consumer", e))?;
         Ok(PooledConsumer {
             consumer,
             assigned: None,

@@ -44,9 +44,9 @@ use rdkafka::message::{DeliveryResult, Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::{Offset, TopicPartitionList};
 
-use crate::consumer::client_config;
+use crate::consumer::{client_config, client_error};
 use crate::murmur2::partition_for_key;
-use crate::options::{DeliveryGuarantee, SinkOptions, redacted};
+use crate::options::{DeliveryGuarantee, SinkOptions};
 use crate::producer_cache::{CachedProducer, Clock, ProducerCache, ProducerKey, SystemClock};
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -102,12 +102,7 @@ pub type SinkProducer = ThreadedProducer<SinkProducerContext>;
 fn create_producer(params: &ProducerKey) -> Result<SinkProducer> {
     client_config(params)
         .create_with_context(SinkProducerContext)
-        .map_err(|e| {
-            EngineError::external(
-                format!("creating a Kafka producer with {:?}", redacted(params)),
-                e,
-            )
-        })
+        .map_err(|e| client_error("creating a Kafka producer", e))
 }
 
 /// Settings of the process-wide producer cache: `spark.kafka.producer.cache.timeout` and
@@ -816,7 +811,7 @@ fn read_back(
     p.insert("auto.offset.reset".into(), "earliest".into());
     let consumer: BaseConsumer = client_config(&p)
         .create()
-        .map_err(|e| EngineError::external("creating the read-back consumer", e))?;
+        .map_err(|e| client_error("creating the read-back consumer", e))?;
     let (lo, hi) = consumer
         .fetch_watermarks(topic, partition, TIMEOUT)
         .map_err(|e| {

@@ -12,7 +12,8 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Offset as KOffset, TopicPartitionList};
 
 use crate::consumer::{
-    RangeReader, ReadSettings, client_config, executor_params, kafka_schema, report_data_loss,
+    RangeReader, ReadSettings, client_config, client_error, executor_params, kafka_schema,
+    report_data_loss,
 };
 use crate::offsets::{
     EARLIEST, LATEST, OffsetRange, PartitionOffsets, TopicPartition, from_offset, rate_limit,
@@ -42,7 +43,7 @@ impl OffsetReader {
         params.insert("enable.auto.commit".into(), "false".into());
         let consumer: BaseConsumer = client_config(&params)
             .create()
-            .map_err(|e| EngineError::external("creating the Kafka offset reader", e))?;
+            .map_err(|e| client_error("creating the Kafka offset reader", e))?;
         let pattern = match &opts.strategy {
             Strategy::SubscribePattern(p) => Some(
                 regex::Regex::new(&format!("^(?:{p})$"))
