@@ -38,6 +38,8 @@ enum Command {
 }
 
 fn main() {
+    // `format("kafka")` in SQL, pipelines and streams.
+    engine_kafka::register();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Sql(args) => commands::sql::run(args),
