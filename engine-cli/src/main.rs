@@ -45,6 +45,8 @@ enum Command {
 }
 
 fn main() {
+    // `format("kafka")` in SQL, pipelines and streams.
+    engine_kafka::register();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => commands::run::run(args),
