@@ -29,7 +29,12 @@ enum Command {
     ///   sstream sql -e "CREATE TEMPORARY VIEW t USING csv OPTIONS (path 'orders.csv', header 'true', inferSchema 'true'); SELECT country, count(*) FROM t GROUP BY country"
     ///   sstream sql -f report.sql --output json
     Sql(commands::sql::SqlArgs),
-    /// A zero-setup demo: generates sample orders and runs a SQL report over them.
+    /// The zero-setup demo: an embedded Kafka broker, generated order events and the
+    /// flagship streaming pipeline (Kafka -> from_json -> explode -> filter -> to_json ->
+    /// Kafka, exactly once), with a live status and a summary.
+    ///
+    /// Example:
+    ///   sstream demo --events 50000 --duration "5 seconds"
     Demo(commands::demo::DemoArgs),
     /// Generate deterministic sample data (flat orders, or nested order events).
     ///
