@@ -42,6 +42,18 @@ enum Command {
     ///   sstream gen orders --rows 1000000 --out /tmp/orders.csv
     ///   sstream gen events --events 100000 --files 10 --out /tmp/events
     Gen(commands::gen_data::GenArgs),
+    /// Send a CSV file (each row as `to_json(struct(*))`) or a JSON-lines file to a topic.
+    ///
+    /// Examples:
+    ///   sstream produce --bootstrap-servers 127.0.0.1:9092 --topic orders --csv orders.csv --header --key-column order_id
+    ///   sstream produce --bootstrap-servers 127.0.0.1:9092 --topic orders --jsonl events.json --rate 1000
+    Produce(commands::produce::ProduceArgs),
+    /// Print a topic's records: partition, offset, key and value, tab-separated.
+    ///
+    /// Examples:
+    ///   sstream consume --bootstrap-servers 127.0.0.1:9092 --topic items --max 10
+    ///   sstream consume --bootstrap-servers 127.0.0.1:9092 --topic items --from latest --isolation read_committed
+    Consume(commands::consume::ConsumeArgs),
     /// Inspect a streaming query's checkpoint.
     ///
     /// Example:
@@ -59,6 +71,8 @@ fn main() {
         Command::Demo(args) => commands::demo::run(args),
         Command::Gen(args) => commands::gen_data::run(args),
         Command::Checkpoint(args) => commands::checkpoint::run(args),
+        Command::Produce(args) => commands::produce::run(args),
+        Command::Consume(args) => commands::consume::run(args),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
