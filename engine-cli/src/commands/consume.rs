@@ -87,7 +87,10 @@ pub fn run(args: ConsumeArgs) -> Result<()> {
     let (count, finished) = (Arc::clone(&printed), Arc::clone(&done));
     let query = records
         .write_stream()
-        .option("checkpointLocation", checkpoint.path().display().to_string())
+        .option(
+            "checkpointLocation",
+            checkpoint.path().display().to_string(),
+        )
         .trigger(Trigger::ProcessingTime(Duration::from_millis(100)))
         .foreach_batch(move |df, _batch_id| {
             for row in df.collect_rows()? {
