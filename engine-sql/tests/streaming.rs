@@ -719,6 +719,21 @@ fn watermark_is_tracked_and_reported_in_event_time() {
         offsets1.contains("\"batchWatermarkMs\":110000"),
         "{offsets1}"
     );
+    // A memory sink in append mode cannot resume (its rows lived in the old process).
+    let e = input
+        .to_df()
+        .unwrap()
+        .write_stream()
+        .format("memory")
+        .query_name("wm_out2")
+        .option("checkpointLocation", dir.path().display())
+        .start()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("This query does not support recovering from checkpoint location. Delete"),
+        "{e}"
+    );
     // The event time column must be a timestamp.
     let e = MemoryStream::new(&spark, schema())
         .to_df()
