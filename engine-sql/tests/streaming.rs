@@ -180,6 +180,8 @@ fn default_trigger_and_process_all_available() {
         .query_name("default_trigger_out")
         .start()
         .unwrap();
+    assert!(q.explain().contains("Waiting for data") || q.explain().contains("Physical Plan"));
+    assert_eq!(q.name(), Some("default_trigger_out"));
     input.add_data(batch(&[1, 2])).unwrap();
     q.process_all_available().unwrap();
     assert_eq!(table_values(&spark, "default_trigger_out"), vec![1, 2]);
