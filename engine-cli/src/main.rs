@@ -15,6 +15,13 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run a streaming query described by a pipeline file until it ends (availableNow/once)
+    /// or Ctrl-C (the current batch finishes and commits; a second Ctrl-C aborts).
+    ///
+    /// Examples:
+    ///   sstream run examples/pipelines/json_dir_to_parquet.toml
+    ///   sstream run pipeline.toml --set sink.checkpointLocation=/tmp/ck --progress json
+    Run(commands::run::RunArgs),
     /// Run SQL statements and print the result of each query.
     ///
     /// Examples:
@@ -38,8 +45,11 @@ enum Command {
 }
 
 fn main() {
+    // `format("kafka")` in SQL, pipelines and streams.
+    engine_kafka::register();
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Run(args) => commands::run::run(args),
         Command::Sql(args) => commands::sql::run(args),
         Command::Demo(args) => commands::demo::run(args),
         Command::Gen(args) => commands::gen_data::run(args),
