@@ -16,9 +16,9 @@
 //! batch reader of the format (csv `header`, `sep`, `mode`, ...) and `pathGlobFilter` /
 //! `recursiveFileLookup`.
 //!
-//! The schema is required for csv, json and parquet unless
-//! `spark.sql.streaming.schemaInference` is true (given as an option); text has its fixed
-//! `value STRING` column. Columns from `col=value` directories are discovered when the
+//! `DataStreamReader` requires a schema for csv, json and parquet unless
+//! `spark.sql.streaming.schemaInference` is true; without one the format infers it from the
+//! files present when the stream is created. Text has its fixed `value STRING` column. Columns from `col=value` directories are discovered when the
 //! stream is created and added after the data columns, as in batch reads.
 
 use std::collections::HashMap;
@@ -48,10 +48,6 @@ use crate::datasource::table::{FileFormat, FileTable};
 use crate::datasource::text::{TextFormat, text_schema};
 use crate::logical::TableProvider;
 use crate::physical::plan::{ExecutionPlan, TaskContext};
-
-/// `spark.sql.streaming.schemaInference`: infer a file stream's schema from the files
-/// already there (default false).
-pub const SCHEMA_INFERENCE: &str = "spark.sql.streaming.schemaInference";
 
 /// The file formats the streaming file source and sink support.
 pub const FILE_FORMATS: &[&str] = &["json", "csv", "parquet", "text"];
@@ -173,16 +169,8 @@ impl ResolvedFiles {
         if !has_glob(&path) && !Path::new(&path).exists() {
             return Err(listing::path_not_found(Path::new(&path)));
         }
-        let infer = options
-            .get(SCHEMA_INFERENCE)
-            .or_else(|| conf.get(SCHEMA_INFERENCE))
-            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-        if user_schema.is_none() && name != "text" && !infer {
-            return Err(EngineError::invalid_option(
-                "schema",
-                "Schema must be specified when creating a streaming source DataFrame. If some files already exist in the directory, then depending on the file format you may be able to create a static DataFrame on that directory with 'spark.read.load(directory)' and infer schema from it.".to_string(),
-            ));
-        }
+        // Spark's "Schema must be specified" check (unless schemaInference) is made by
+        // DataStreamReader, which sees the session conf; here a missing schema is inferred.
         let listing_opts = ListingOptions::parse(options)?;
         let listing = list_files_with(std::slice::from_ref(&path), &listing_opts).ok();
         let files: &[FileEntry] = listing.as_ref().map_or(&[], |l| l.files.as_slice());
