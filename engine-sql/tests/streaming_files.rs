@@ -702,3 +702,26 @@ fn sink_rolls_files_at_max_records_per_file() {
     );
     assert_eq!(committed_ids(&out, "csv"), (0..10).collect::<Vec<_>>());
 }
+
+#[test]
+fn glob_paths_and_file_name_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("in");
+    put(&base, "a/x1.txt", "a1\n", 0);
+    put(&base, "b/x2.txt", "b2\n", 1);
+    put(&base, "b/y3.txt", "no\n", 2);
+    let glob = base.join("*/x*.txt");
+    let ck = dir.path().join("ck");
+    let mut src = source("text", &glob, &ck, None, &[]);
+    let start = src.initial_offset().unwrap();
+    let (o1, r1) = next(&mut src, &start);
+    assert_eq!(r1, ["a1", "b2"]);
+    // fileNameOnly: the same name under another directory is not new.
+    let ck2 = dir.path().join("ck2");
+    let mut src = source("text", &glob, &ck2, None, &[("fileNameOnly", "true")]);
+    let (p1, _) = next(&mut src, &start);
+    put(&base, "c/x1.txt", "c1\n", 3);
+    let (p2, r2) = next(&mut src, &p1);
+    assert_eq!((p2 == p1, r2.len()), (true, 0), "x1.txt was seen already");
+    let _ = o1;
+}
