@@ -725,3 +725,26 @@ fn glob_paths_and_file_name_only() {
     assert_eq!((p2 == p1, r2.len()), (true, 0), "x1.txt was seen already");
     let _ = o1;
 }
+
+#[test]
+fn file_sinks_only_append() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = Options::default();
+    options.set("path", dir.path().display().to_string());
+    let e = lookup("json")
+        .unwrap()
+        .create_sink(SinkContext {
+            options,
+            schema: sample_schema(),
+            output_mode: OutputMode::Update,
+            query_id: Some("q".into()),
+            save_mode: None,
+        })
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("[STREAMING_OUTPUT_MODE.UNSUPPORTED_DATASOURCE] Invalid streaming output mode: update. This output mode is not supported in Data Source json."),
+        "{e}"
+    );
+}
