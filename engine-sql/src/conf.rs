@@ -151,6 +151,7 @@ impl SessionConf {
             time_zone: self.time_zone()?,
             ansi: self.ansi()?,
             query_start_micros: now,
+            malformed_records: Default::default(),
         })
     }
 }

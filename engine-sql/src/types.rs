@@ -488,3 +488,162 @@ mod properties {
         }
     }
 }
+
+/// Parses Spark's JSON schema format (`StructType.json()`:
+/// `{"type":"struct","fields":[{"name":"a","type":"integer","nullable":true,"metadata":{}}]}`).
+pub fn schema_from_json(text: &str) -> Result<DataType> {
+    let v: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        EngineError::analysis(
+            "INVALID_SCHEMA.PARSE_ERROR",
+            format!("The input schema {text} is not a valid schema string. {e}. SQLSTATE: 42K07"),
+        )
+    })?;
+    json_value_type(&v)
+}
+
+fn json_value_type(v: &serde_json::Value) -> Result<DataType> {
+    use serde_json::Value as V;
+    let bad = || {
+        EngineError::analysis(
+            "INVALID_SCHEMA.PARSE_ERROR",
+            format!("The input schema {v} is not a valid schema string. SQLSTATE: 42K07"),
+        )
+    };
+    match v {
+        V::String(name) => {
+            let ddl = match name.as_str() {
+                "integer" => "int",
+                "long" => "bigint",
+                "short" => "smallint",
+                "byte" => "tinyint",
+                other => other,
+            };
+            parse_data_type(ddl)
+        }
+        V::Object(m) => match m.get("type").and_then(V::as_str) {
+            Some("struct") => {
+                let fields = m.get("fields").and_then(V::as_array).ok_or_else(bad)?;
+                let mut out = Vec::with_capacity(fields.len());
+                for f in fields {
+                    let name = f.get("name").and_then(V::as_str).ok_or_else(bad)?;
+                    let dt = json_value_type(f.get("type").ok_or_else(bad)?)?;
+                    let nullable = f.get("nullable").and_then(V::as_bool).unwrap_or(true);
+                    out.push(Field::new(name, dt, nullable));
+                }
+                Ok(DataType::Struct(Fields::from(out)))
+            }
+            Some("array") => {
+                let e = json_value_type(m.get("elementType").ok_or_else(bad)?)?;
+                let n = m.get("containsNull").and_then(V::as_bool).unwrap_or(true);
+                Ok(DataType::List(Arc::new(Field::new("element", e, n))))
+            }
+            Some("map") => {
+                let k = json_value_type(m.get("keyType").ok_or_else(bad)?)?;
+                let val = json_value_type(m.get("valueType").ok_or_else(bad)?)?;
+                let n = m
+                    .get("valueContainsNull")
+                    .and_then(V::as_bool)
+                    .unwrap_or(true);
+                let entries = Field::new(
+                    "entries",
+                    DataType::Struct(Fields::from(vec![
+                        Field::new("key", k, false),
+                        Field::new("value", val, n),
+                    ])),
+                    false,
+                );
+                Ok(DataType::Map(Arc::new(entries), false))
+            }
+            _ => Err(bad()),
+        },
+        _ => Err(bad()),
+    }
+}
+
+/// Spark's JSON schema format of a type (`StructType.json()`), keys in Spark's order.
+pub fn schema_to_json(dt: &DataType) -> String {
+    json_type_value(dt).to_string()
+}
+
+fn json_type_value(dt: &DataType) -> serde_json::Value {
+    use serde_json::json;
+    match dt {
+        DataType::Struct(fields) => json!({
+            "fields": fields.iter().map(|f| json!({
+                "metadata": {},
+                "name": f.name(),
+                "nullable": f.is_nullable(),
+                "type": json_type_value(f.data_type()),
+            })).collect::<Vec<_>>(),
+            "type": "struct",
+        }),
+        DataType::List(e) | DataType::LargeList(e) => json!({
+            "containsNull": e.is_nullable(),
+            "elementType": json_type_value(e.data_type()),
+            "type": "array",
+        }),
+        DataType::Map(entries, _) => match entries.data_type() {
+            DataType::Struct(kv) if kv.len() == 2 => json!({
+                "keyType": json_type_value(kv[0].data_type()),
+                "type": "map",
+                "valueContainsNull": kv[1].is_nullable(),
+                "valueType": json_type_value(kv[1].data_type()),
+            }),
+            _ => json!("map"),
+        },
+        other => serde_json::Value::String(tree_type_name(other)),
+    }
+}
+
+/// Spark's `StructType.toDDL`: `a INT,b STRING NOT NULL` (nested non-nullable fields keep
+/// `NOT NULL` too, so the text parses back to the same schema).
+pub fn fields_to_ddl(fields: &Fields) -> String {
+    fields
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {}{}",
+                quote_ddl_name(f.name()),
+                ddl_type(f.data_type()),
+                if f.is_nullable() { "" } else { " NOT NULL" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn quote_ddl_name(n: &str) -> String {
+    if !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        n.to_string()
+    } else {
+        format!("`{}`", n.replace('`', "``"))
+    }
+}
+
+fn ddl_type(dt: &DataType) -> String {
+    match dt {
+        DataType::Struct(fields) => format!(
+            "STRUCT<{}>",
+            fields
+                .iter()
+                .map(|f| format!(
+                    "{}: {}{}",
+                    quote_ddl_name(f.name()),
+                    ddl_type(f.data_type()),
+                    if f.is_nullable() { "" } else { " NOT NULL" }
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        DataType::List(e) | DataType::LargeList(e) => format!("ARRAY<{}>", ddl_type(e.data_type())),
+        DataType::Map(entries, _) => match entries.data_type() {
+            DataType::Struct(kv) if kv.len() == 2 => format!(
+                "MAP<{}, {}>",
+                ddl_type(kv[0].data_type()),
+                ddl_type(kv[1].data_type())
+            ),
+            _ => sql_type_name(dt),
+        },
+        other => sql_type_name(other),
+    }
+}

@@ -15,7 +15,9 @@ use std::sync::Arc;
 use engine_core::{EngineError, Result};
 
 use crate::expr::{Expr, SortExpr};
-use crate::logical::{Join, LogicalPlan};
+use crate::logical::{
+    Generate, GeneratorKind, Join, LogicalPlan, generator_fields, is_generator_call, split_aliases,
+};
 use crate::schema::PlanSchema;
 use crate::session::Session;
 
@@ -76,6 +78,9 @@ impl Analyzer<'_> {
                 let input = self.resolve_plan(input)?;
                 let schema = input.schema()?;
                 let exprs = expand_stars(exprs, &schema)?;
+                if exprs.iter().any(contains_generator) {
+                    return self.resolve_generators(exprs, input);
+                }
                 if exprs.iter().any(Expr::contains_aggregate) {
                     // `SELECT sum(x)` without GROUP BY: a global aggregation, as in Spark.
                     return self.resolve_plan(&Arc::new(LogicalPlan::Aggregate {
@@ -85,6 +90,11 @@ impl Analyzer<'_> {
                     }));
                 }
                 let exprs = self.named_exprs(&exprs, &schema)?;
+                if let Some(rewritten) =
+                    crate::functions::json::rewrite_dropmalformed(&exprs, &input)?
+                {
+                    return Ok(rewritten);
+                }
                 Arc::new(LogicalPlan::Projection { exprs, input })
             }
             LogicalPlan::Filter { predicate, input } => {
@@ -161,7 +171,86 @@ impl Analyzer<'_> {
                 }))
             }
             LogicalPlan::Union { inputs } => self.resolve_union(inputs)?,
+            LogicalPlan::Generate(g) => {
+                let input = self.resolve_plan(&g.input)?;
+                let schema = input.schema()?;
+                let args = g
+                    .args
+                    .iter()
+                    .map(|a| self.expr(a, &schema))
+                    .collect::<Result<Vec<_>>>()?;
+                let types = args
+                    .iter()
+                    .map(|a| a.data_type(&schema))
+                    .collect::<Result<Vec<_>>>()?;
+                let resolved = Generate {
+                    args,
+                    input,
+                    ..g.clone()
+                };
+                let fields =
+                    generator_fields(g.kind, g.outer, &resolved.call_text(), &types, &g.names)?;
+                Arc::new(LogicalPlan::Generate(Generate {
+                    names: fields.iter().map(|f| f.name().clone()).collect(),
+                    ..resolved
+                }))
+            }
         })
+    }
+
+    /// A select list with generators (`SELECT a, explode(b) AS x`): each generator becomes
+    /// a `Generate` node below the projection (several chain, as in Spark 4), and the
+    /// projection reads the generated columns in the generator's place.
+    fn resolve_generators(
+        &self,
+        exprs: Vec<Expr>,
+        input: Arc<LogicalPlan>,
+    ) -> Result<Arc<LogicalPlan>> {
+        let mut plan = input;
+        let mut out = Vec::with_capacity(exprs.len());
+        for (i, e) in exprs.into_iter().enumerate() {
+            if !is_generator_call(&e) {
+                if e.any(&|x| is_generator_call(x)) {
+                    return Err(EngineError::analysis(
+                        "UNSUPPORTED_GENERATOR.NESTED_IN_EXPRESSIONS",
+                        format!(
+                            "The generator is not supported: nested in expressions \"{}\". SQLSTATE: 42K0E",
+                            e.unalias()
+                        ),
+                    ));
+                }
+                out.push(e);
+                continue;
+            }
+            let (call, names) = split_aliases(&e);
+            let Expr::UnresolvedFunction { name, args, .. } = call else {
+                return Err(EngineError::Internal("generator call expected".into()));
+            };
+            let Some((kind, outer)) = GeneratorKind::from_name(name) else {
+                return Err(EngineError::Internal(format!("{name} is not a generator")));
+            };
+            let generated = self.resolve_plan(&Arc::new(LogicalPlan::Generate(Generate {
+                kind,
+                args: args.clone(),
+                outer,
+                names,
+                // A private relation name keeps the columns of several generators apart
+                // (`explode(a), explode(b)` both make `col`); the projection drops it.
+                qualifier: Some(format!("__generate_{i}")),
+                input: plan,
+            })))?;
+            if let LogicalPlan::Generate(g) = generated.as_ref() {
+                out.extend(g.names.iter().map(|n| {
+                    Expr::Column(crate::expr::Column::new(g.qualifier.as_deref(), n.clone()))
+                        .alias(n.clone())
+                }));
+            }
+            plan = generated;
+        }
+        self.resolve_plan(&Arc::new(LogicalPlan::Projection {
+            exprs: out,
+            input: plan,
+        }))
     }
 
     /// Resolves and coerces one expression.
@@ -333,6 +422,11 @@ impl Analyzer<'_> {
             .collect::<Result<Vec<_>>>()?;
         Ok(Arc::new(LogicalPlan::Union { inputs }))
     }
+}
+
+/// True if a generator call appears anywhere in `e`.
+fn contains_generator(e: &Expr) -> bool {
+    e.any(&|x| is_generator_call(x))
 }
 
 /// Drops relation names so an expression resolves against a projection's output.

@@ -65,7 +65,26 @@ pub fn expand_stars(exprs: &[Expr], schema: &PlanSchema) -> Result<Vec<Expr>> {
 
 /// Binds the columns and functions of `e` against `schema`, without inserting casts.
 pub fn resolve_expr(e: &Expr, schema: &PlanSchema) -> Result<Expr> {
-    e.clone().transform_up(&mut |e| match e {
+    // `struct(*)`, `to_json(struct(*))`: a star argument of a scalar function expands to
+    // the input's columns, as in Spark (aggregates such as `count(*)` keep theirs).
+    let e = if e.any(&|x| matches!(x, Expr::UnresolvedFunction { name, args, .. } if !crate::functions::is_aggregate_name(name) && args.iter().any(|a| matches!(a, Expr::Star(_))))) {
+        e.clone().transform_down(&mut |x| match x {
+            Expr::UnresolvedFunction { name, args, distinct }
+                if !crate::functions::is_aggregate_name(&name)
+                    && args.iter().any(|a| matches!(a, Expr::Star(_))) =>
+            {
+                Ok(Expr::UnresolvedFunction {
+                    name,
+                    args: expand_stars(&args, schema)?,
+                    distinct,
+                })
+            }
+            other => Ok::<_, EngineError>(other),
+        })?
+    } else {
+        e.clone()
+    };
+    e.transform_up(&mut |e| match e {
         Expr::UnresolvedColumn(parts) => {
             let r = schema.resolve(&parts)?;
             let f = schema.field(r.index);
@@ -85,6 +104,20 @@ pub fn resolve_expr(e: &Expr, schema: &PlanSchema) -> Result<Expr> {
             args,
             distinct,
         } => {
+            if crate::logical::GeneratorKind::from_name(&name).is_some() {
+                return Err(EngineError::analysis(
+                    "UNSUPPORTED_GENERATOR.OUTSIDE_SELECT",
+                    format!(
+                        "The generator is not supported: outside the SELECT clause, found: {}. SQLSTATE: 42K0E",
+                        Expr::UnresolvedFunction { name: name.clone(), args: args.clone(), distinct }
+                    ),
+                ));
+            }
+            if !distinct
+                && let Some((func, args)) = crate::functions::json::specialize(&name, &args)?
+            {
+                return Ok(Expr::ScalarFunction { func, args });
+            }
             if let Some(func) = lookup_aggregate(&name) {
                 if args.iter().any(Expr::contains_aggregate) {
                     return Err(EngineError::analysis(

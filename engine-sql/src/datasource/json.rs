@@ -114,6 +114,14 @@ fn to_arrow(t: &JType) -> DataType {
     }
 }
 
+/// The type Spark infers for one JSON document (`schema_of_json`); `None` if it is not
+/// valid JSON. Fields are sorted by name and NULL becomes STRING, as in Spark.
+pub fn infer_text_type(text: &str) -> Option<DataType> {
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    let o = JsonOptions::parse(&Options::default()).ok()?;
+    Some(to_arrow(&infer_value(&v, &o)))
+}
+
 fn struct_fields(m: &BTreeMap<String, JType>) -> Fields {
     // BTreeMap iterates in name order: Spark sorts inferred fields by name.
     m.iter()

@@ -1078,6 +1078,7 @@ mod tests {
             time_zone: "America/Los_Angeles".parse().unwrap(),
             ansi: false,
             query_start_micros: 1_700_000_000_123_456,
+            malformed_records: Default::default(),
         }
     }
 

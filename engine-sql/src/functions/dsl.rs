@@ -309,6 +309,114 @@ pub fn nullif(a: Expr, b: Expr) -> Expr {
     call("nullif", vec![a, b])
 }
 
+// ---- semi-structured data ----
+
+/// `struct(*)`: every input column in one struct (`to_json(struct_all())` serializes a row).
+pub fn struct_all() -> Expr {
+    call("struct", vec![Expr::Star(None)])
+}
+
+fn options_map(options: &[(&str, &str)]) -> Expr {
+    call(
+        "map",
+        options
+            .iter()
+            .flat_map(|(k, v)| [lit(*k), lit(*v)])
+            .collect(),
+    )
+}
+
+/// `from_json(e, schema)`: `schema` is a DDL string (`"a INT, b ARRAY<STRING>"`), a type
+/// (`"ARRAY<STRUCT<a: INT>>"`, `"MAP<STRING, INT>"`) or Spark's JSON schema format.
+pub fn from_json(e: Expr, schema: &str) -> Expr {
+    call("from_json", vec![e, lit(schema)])
+}
+
+/// `from_json(e, schema, options)`: Spark's JSON options (`mode`,
+/// `columnNameOfCorruptRecord`, `timestampFormat`, `allowComments`, ...).
+/// `mode = DROPMALFORMED` drops malformed rows (an extension, see
+/// [`crate::functions::json::from_json`]).
+pub fn from_json_with_options(e: Expr, schema: &str, options: &[(&str, &str)]) -> Expr {
+    call("from_json", vec![e, lit(schema), options_map(options)])
+}
+
+/// `from_json(e, schema)` with the schema as an Arrow type (a STRUCT, ARRAY or MAP).
+pub fn from_json_type(e: Expr, schema: &arrow::datatypes::DataType) -> Expr {
+    from_json(e, &crate::types::schema_to_json(schema))
+}
+
+/// `to_json(e)`: the JSON text of a struct, array or map.
+pub fn to_json(e: Expr) -> Expr {
+    call("to_json", vec![e])
+}
+
+/// `to_json(e, options)` (`ignoreNullFields`, `timestampFormat`, `dateFormat`).
+pub fn to_json_with_options(e: Expr, options: &[(&str, &str)]) -> Expr {
+    call("to_json", vec![e, options_map(options)])
+}
+
+/// `get_json_object(e, path)`.
+pub fn get_json_object(e: Expr, path: &str) -> Expr {
+    call("get_json_object", vec![e, lit(path)])
+}
+
+/// `json_tuple(e, f1, f2, ...)`: a generator of one row with columns `c0`, `c1`, ...
+pub fn json_tuple(e: Expr, fields: &[&str]) -> Expr {
+    let mut args = vec![e];
+    args.extend(fields.iter().map(|f| lit(*f)));
+    call("json_tuple", args)
+}
+
+/// `schema_of_json(e)`.
+pub fn schema_of_json(e: Expr) -> Expr {
+    call("schema_of_json", vec![e])
+}
+
+/// `from_csv(e, schema, options)`.
+pub fn from_csv(e: Expr, schema: &str, options: &[(&str, &str)]) -> Expr {
+    call("from_csv", vec![e, lit(schema), options_map(options)])
+}
+
+/// `to_csv(e, options)`.
+pub fn to_csv(e: Expr, options: &[(&str, &str)]) -> Expr {
+    call("to_csv", vec![e, options_map(options)])
+}
+
+/// `explode(e)`: one row per array element (`col`) or map entry (`key`, `value`).
+pub fn explode(e: Expr) -> Expr {
+    call("explode", vec![e])
+}
+
+/// `explode_outer(e)`: as `explode`, keeping rows whose array is NULL or empty.
+pub fn explode_outer(e: Expr) -> Expr {
+    call("explode_outer", vec![e])
+}
+
+/// `posexplode(e)`: as `explode` with the position first (`pos`).
+pub fn posexplode(e: Expr) -> Expr {
+    call("posexplode", vec![e])
+}
+
+/// `posexplode_outer(e)`.
+pub fn posexplode_outer(e: Expr) -> Expr {
+    call("posexplode_outer", vec![e])
+}
+
+/// `inline(e)`: one row per struct of an array of structs.
+pub fn inline(e: Expr) -> Expr {
+    call("inline", vec![e])
+}
+
+/// `inline_outer(e)`.
+pub fn inline_outer(e: Expr) -> Expr {
+    call("inline_outer", vec![e])
+}
+
+/// Names every column of a generator (`posexplode(c).alias("p", "v")` in PySpark).
+pub fn aliases(e: Expr, names: &[&str]) -> Expr {
+    crate::logical::multi_alias(e, names)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {

@@ -13,6 +13,7 @@ pub mod conditional;
 pub mod datetime;
 pub mod datetime_format;
 pub mod dsl;
+pub mod json;
 pub mod math;
 pub mod registry;
 pub mod string;
@@ -37,6 +38,10 @@ pub struct FunctionContext {
     /// The query's start time in microseconds since the epoch; `current_timestamp()` returns
     /// it so every row of a query (a micro-batch, when streaming) sees the same instant.
     pub query_start_micros: i64,
+    /// Malformed records met by `from_json`/`from_csv` in this query (every mode: nulled in
+    /// PERMISSIVE, dropped in DROPMALFORMED). Shared by all tasks of the query, so metrics
+    /// and streaming progress read one number per query (micro-batch).
+    pub malformed_records: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Default for FunctionContext {
@@ -45,6 +50,7 @@ impl Default for FunctionContext {
             time_zone: Tz::UTC,
             ansi: true,
             query_start_micros: 0,
+            malformed_records: Default::default(),
         }
     }
 }
@@ -81,6 +87,12 @@ pub trait ScalarFunction: Send + Sync + fmt::Debug {
     /// arguments (`current_timestamp()` depends on when the query runs).
     fn is_foldable(&self) -> bool {
         true
+    }
+
+    /// The concrete object, for the analyzer rewrites that need a function's settings
+    /// (`from_json` in DROPMALFORMED mode). `None` by default.
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
     }
 }
 

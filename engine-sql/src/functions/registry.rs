@@ -21,6 +21,7 @@ fn registry() -> &'static Registry {
             super::datetime::functions(),
             super::collection::functions(),
             super::conditional::functions(),
+            super::json::functions(),
         ];
         for list in lists {
             for (name, f) in list {

@@ -80,6 +80,13 @@ impl LogicalPlan {
                 expr_line(&w.event_time),
                 crate::streaming::format_delay(w.delay)
             ),
+            LogicalPlan::Generate(g) => format!(
+                "{}Generate {}, {}, [{}]",
+                mark(g.args.iter()),
+                g.call_text(),
+                g.outer,
+                g.names.join(", ")
+            ),
         }
     }
 

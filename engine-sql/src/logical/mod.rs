@@ -5,10 +5,12 @@
 //! into an executable plan by the [`crate::physical::planner`].
 
 mod display;
+mod generate;
 mod plan;
 mod streaming;
 mod table;
 
+pub use generate::*;
 pub use plan::*;
 pub use streaming::*;
 pub use table::*;

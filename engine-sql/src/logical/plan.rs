@@ -65,6 +65,8 @@ pub enum LogicalPlan {
         /// Inputs with the same number of columns.
         inputs: Vec<Arc<LogicalPlan>>,
     },
+    /// A generator (`explode`, ...): each input row yields zero or more rows.
+    Generate(super::Generate),
     /// Gives the input's columns a relation name (`FROM t AS x`, `df.alias("x")`, a view).
     SubqueryAlias {
         /// The relation name.
@@ -183,6 +185,7 @@ impl LogicalPlan {
             | LogicalPlan::Distinct { input }
             | LogicalPlan::SubqueryAlias { input, .. } => vec![input],
             LogicalPlan::Join(j) => vec![&j.left, &j.right],
+            LogicalPlan::Generate(g) => vec![&g.input],
             LogicalPlan::Union { inputs } => inputs.iter().collect(),
         }
     }
@@ -249,6 +252,10 @@ impl LogicalPlan {
             LogicalPlan::Union { .. } => LogicalPlan::Union {
                 inputs: std::mem::take(&mut inputs),
             },
+            LogicalPlan::Generate(g) => LogicalPlan::Generate(super::Generate {
+                input: next(),
+                ..g.clone()
+            }),
         })
     }
 
@@ -266,6 +273,7 @@ impl LogicalPlan {
             LogicalPlan::Join(j) => j.condition.iter().collect(),
             LogicalPlan::Scan(s) => s.filters.iter().collect(),
             LogicalPlan::EventTimeWatermark(w) => vec![&w.event_time],
+            LogicalPlan::Generate(g) => g.args.iter().collect(),
             _ => vec![],
         }
     }
@@ -344,6 +352,23 @@ impl LogicalPlan {
             }
             LogicalPlan::SubqueryAlias { alias, input } => {
                 Ok(input.schema()?.with_qualifier(alias))
+            }
+            LogicalPlan::Generate(g) => {
+                let in_schema = input_schema(&g.input)?;
+                let types = g
+                    .args
+                    .iter()
+                    .map(|a| a.data_type(&in_schema))
+                    .collect::<Result<Vec<_>>>()?;
+                let generated =
+                    super::generator_fields(g.kind, g.outer, &g.call_text(), &types, &g.names)?;
+                let mut fields = in_schema.fields().to_vec();
+                fields.extend(
+                    generated
+                        .into_iter()
+                        .map(|f| QualifiedField::new(g.qualifier.clone(), f)),
+                );
+                Ok(PlanSchema::new(fields))
             }
             LogicalPlan::Join(j) => {
                 let left = j.left.schema()?;
@@ -434,6 +459,10 @@ impl LogicalPlan {
             Ok(Arc::new(node.with_new_inputs(inputs)?))
         }
     }
+}
+
+fn input_schema(p: &LogicalPlan) -> Result<PlanSchema> {
+    p.schema()
 }
 
 fn nullable_if(schema: &PlanSchema, nullable: bool) -> PlanSchema {

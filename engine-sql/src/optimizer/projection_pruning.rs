@@ -200,6 +200,17 @@ fn prune(plan: &Arc<LogicalPlan>, needed: &Needed) -> Result<Arc<LogicalPlan>> {
                 condition: j.condition.clone(),
             }))
         }
+        LogicalPlan::Generate(g) => {
+            // Generated columns are always produced; of the input, keep what the parents
+            // read and what the generator's arguments read.
+            let width = g.input.schema()?.len();
+            let below: Needed = needed.iter().copied().filter(|&i| i < width).collect();
+            let child_needed = with_refs(&below, &g.args, &g.input)?;
+            Arc::new(LogicalPlan::Generate(crate::logical::Generate {
+                input: narrow(prune(&g.input, &child_needed)?, &child_needed, &g.input)?,
+                ..g.clone()
+            }))
+        }
         LogicalPlan::UnresolvedRelation(_) => plan.clone(),
     })
 }

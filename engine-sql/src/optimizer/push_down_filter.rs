@@ -181,6 +181,22 @@ fn push(preds: Vec<Expr>, input: &Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> 
             });
             Ok(filter_over(up, node))
         }
+        LogicalPlan::Generate(g) => {
+            // Only predicates on the input's columns move below: a filter on a generated
+            // column must see the generated rows.
+            let schema = input.schema()?;
+            let width = g.input.schema()?.len();
+            let (down, up): (Vec<Expr>, Vec<Expr>) = preds.into_iter().partition(|p| {
+                p.columns()
+                    .iter()
+                    .all(|c| field_index(&schema, c).is_some_and(|i| i < width))
+            });
+            let node = Arc::new(LogicalPlan::Generate(crate::logical::Generate {
+                input: push(down, &g.input)?,
+                ..g.clone()
+            }));
+            Ok(filter_over(up, node))
+        }
         LogicalPlan::Join(j) => push_join(preds, j),
         LogicalPlan::Scan(s) if s.limit.is_none() => push_scan(preds, s),
         _ => keep(preds),

@@ -15,6 +15,7 @@ use crate::physical::expr::{PhysicalExprRef, create_physical_expr};
 use crate::physical::plan::aggregate::{AggregateCall, AggregateMode, HashAggregateExec};
 use crate::physical::plan::exchange::ExchangeExec;
 use crate::physical::plan::filter::FilterExec;
+use crate::physical::plan::generate::GenerateExec;
 use crate::physical::plan::hash_join::HashJoinExec;
 use crate::physical::plan::limit::LimitExec;
 use crate::physical::plan::projection::ProjectionExec;
@@ -117,6 +118,22 @@ impl Planner<'_> {
             } => self.plan_aggregate(group_exprs, aggr_exprs, input, &plan.schema()?),
             LogicalPlan::Sort { exprs, input } => self.plan_sort(exprs, input, None),
             LogicalPlan::Join(j) => self.plan_join(j, &plan.schema()?),
+            LogicalPlan::Generate(g) => {
+                let child = self.plan(&g.input)?;
+                let in_schema = g.input.schema()?;
+                let args = g
+                    .args
+                    .iter()
+                    .map(|e| self.expr(e, &in_schema))
+                    .collect::<Result<Vec<_>>>()?;
+                Ok(Arc::new(GenerateExec::new(
+                    child,
+                    g.kind,
+                    g.outer,
+                    args,
+                    plan.schema()?.to_arrow(),
+                )))
+            }
             LogicalPlan::Union { inputs } => {
                 let children = inputs
                     .iter()

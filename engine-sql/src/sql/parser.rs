@@ -85,6 +85,37 @@ impl Dialect for SparkDialect {
         true
     }
 
+    // `struct(*)` (Spark's CreateStruct over every column): sqlparser's struct literal
+    // cannot hold `*`, so this one form is parsed here as a call with a wildcard argument.
+    fn parse_prefix(&self, parser: &mut Parser) -> Option<Result<ast::Expr, ParserError>> {
+        use sqlparser::tokenizer::Token;
+        let t = parser.peek_tokens_ref::<4>();
+        let is_struct_star = matches!(&t[0].token, Token::Word(w) if w.keyword == Keyword::STRUCT)
+            && t[1].token == Token::LParen
+            && t[2].token == Token::Mul
+            && t[3].token == Token::RParen;
+        if !is_struct_star {
+            return None;
+        }
+        for _ in 0..4 {
+            parser.next_token();
+        }
+        Some(Ok(ast::Expr::Function(ast::Function {
+            name: ast::ObjectName::from(vec![ast::Ident::new("struct")]),
+            uses_odbc_syntax: false,
+            parameters: ast::FunctionArguments::None,
+            args: ast::FunctionArguments::List(ast::FunctionArgumentList {
+                duplicate_treatment: None,
+                args: vec![ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Wildcard)],
+                clauses: vec![],
+            }),
+            filter: None,
+            null_treatment: None,
+            over: None,
+            within_group: vec![],
+        })))
+    }
+
     // `a DIV b`: Spark's integral division. The default precedence table already ranks DIV
     // with `*` and `/`; only the infix parse is missing.
     fn parse_infix(

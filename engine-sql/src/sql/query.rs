@@ -759,6 +759,50 @@ impl<'a> SqlPlanner<'a> {
         })
     }
 
+    /// `LATERAL VIEW [OUTER] gen(args) t [AS c1, c2]`: a `Generate` over the FROM clause.
+    fn plan_lateral_view(
+        &mut self,
+        input: LogicalPlan,
+        lv: &ast::LateralView,
+    ) -> Result<LogicalPlan> {
+        let call = self.expr(&lv.lateral_view)?;
+        let (kind, outer, args) = match call.unalias() {
+            Expr::UnresolvedFunction { name, args, .. } => {
+                match crate::logical::GeneratorKind::from_name(name) {
+                    Some((k, o)) => (k, o, args.clone()),
+                    None => {
+                        return Err(EngineError::analysis(
+                            "UNSUPPORTED_GENERATOR.NOT_GENERATOR",
+                            format!(
+                                "The generator is not supported: `{name}` is expected to be a generator. However, its class is not a generator. SQLSTATE: 42K0E"
+                            ),
+                        ));
+                    }
+                }
+            }
+            other => {
+                return Err(unsupported(format!("LATERAL VIEW over `{other}`")));
+            }
+        };
+        let qualifier = lv
+            .lateral_view_name
+            .0
+            .last()
+            .map(|p| p.to_string().trim_matches('`').to_string());
+        Ok(LogicalPlan::Generate(crate::logical::Generate {
+            kind,
+            args,
+            outer: outer || lv.outer,
+            names: lv
+                .lateral_col_alias
+                .iter()
+                .map(|i| i.value.clone())
+                .collect(),
+            qualifier,
+            input: Arc::new(input),
+        }))
+    }
+
     fn plan_from(&mut self, from: &[ast::TableWithJoins]) -> Result<LogicalPlan> {
         let mut plan: Option<LogicalPlan> = None;
         for t in from {
@@ -825,8 +869,15 @@ impl<'a> SqlPlanner<'a> {
                         alias: None,
                     }
                 }
-                ast::SelectItem::ExprWithAliases { .. } => {
-                    return Err(unsupported("multi-column aliases `AS (a, b)`"));
+                ast::SelectItem::ExprWithAliases { expr, aliases } => {
+                    // `posexplode(a) AS (p, v)`: names for a generator's columns.
+                    let bare = self.expr(expr)?;
+                    let names: Vec<&str> = aliases.iter().map(|a| a.value.as_str()).collect();
+                    Item {
+                        expr: crate::logical::multi_alias(bare.clone(), &names),
+                        bare,
+                        alias: None,
+                    }
                 }
             });
         }
@@ -850,9 +901,6 @@ impl<'a> SqlPlanner<'a> {
         {
             return Err(unsupported("TOP/INTO/PREWHERE/CONNECT BY/QUALIFY clauses"));
         }
-        if !s.lateral_views.is_empty() {
-            return Err(unsupported("LATERAL VIEW"));
-        }
         if !s.cluster_by.is_empty() || !s.distribute_by.is_empty() || !s.sort_by.is_empty() {
             return Err(unsupported("CLUSTER BY/DISTRIBUTE BY/SORT BY"));
         }
@@ -866,6 +914,9 @@ impl<'a> SqlPlanner<'a> {
         };
 
         let mut input = self.plan_from(&s.from)?;
+        for lv in &s.lateral_views {
+            input = self.plan_lateral_view(input, lv)?;
+        }
         if let Some(w) = &s.selection {
             input = self.plan_where(input, w)?;
         }
@@ -1527,8 +1578,8 @@ mod tests {
                 "not supported: EXCEPT ALL in SQL queries",
             ),
             (
-                "SELECT * FROM t LATERAL VIEW explode(a) x AS y",
-                "not supported: LATERAL VIEW in SQL queries",
+                "SELECT * FROM t LATERAL VIEW upper(a) x AS y",
+                "[UNSUPPORTED_GENERATOR.NOT_GENERATOR] The generator is not supported: `upper` is expected to be a generator. However, its class is not a generator. SQLSTATE: 42K0E",
             ),
             (
                 "SELECT * FROM range(10)",

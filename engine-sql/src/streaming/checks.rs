@@ -265,6 +265,7 @@ pub fn check_continuous(plan: &LogicalPlan, mode: OutputMode) -> Result<()> {
             LogicalPlan::Limit { .. } => Some("LocalLimit"),
             LogicalPlan::Union { .. } => Some("Union"),
             LogicalPlan::EventTimeWatermark(_) => Some("EventTimeWatermark"),
+            LogicalPlan::Generate(_) => Some("Generate"),
             LogicalPlan::Scan(_) | LogicalPlan::UnresolvedRelation(_) => Some("LogicalRelation"),
         };
         if let Some(name) = name {

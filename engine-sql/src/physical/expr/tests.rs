@@ -66,6 +66,7 @@ fn ctx(ansi: bool, tz: &str) -> Arc<FunctionContext> {
         time_zone: crate::format::parse_time_zone(tz).unwrap(),
         ansi,
         query_start_micros: 0,
+        malformed_records: Default::default(),
     })
 }
 

@@ -7,6 +7,7 @@
 pub mod aggregate;
 pub mod exchange;
 pub mod filter;
+pub mod generate;
 pub mod hash;
 pub mod hash_join;
 pub mod limit;

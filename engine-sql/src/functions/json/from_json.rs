@@ -1,0 +1,267 @@
+//! `from_json(json, schema [, options])`: JSON text to a STRUCT (or ARRAY / MAP) with
+//! Spark's parse modes.
+//!
+//! - PERMISSIVE (default): a field of the wrong kind becomes NULL, a syntax error NULLs every
+//!   field; the raw text goes to the corrupt-record field when the schema has one
+//!   (`columnNameOfCorruptRecord`, default `_corrupt_record`, type STRING).
+//! - FAILFAST: the first malformed record fails the query with
+//!   `MALFORMED_RECORD_IN_PARSING`, quoting the record (truncated to 1000 characters).
+//! - DROPMALFORMED: **an extension** (Spark rejects it for `from_json` with
+//!   `PARSE_MODE_UNSUPPORTED`): the row is dropped. A scalar function cannot drop rows, so
+//!   the analyzer rewrites a projection that calls it (see [`super::rewrite_dropmalformed`]):
+//!   the call is computed once below a filter as `STRUCT<ok, value>` and the filter keeps the
+//!   rows whose record parsed.
+//!
+//! Every malformed record (any mode) is counted in
+//! [`FunctionContext::malformed_records`](crate::functions::FunctionContext), the query's
+//! counter that metrics and streaming progress read.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, StringArray, StructArray};
+use arrow::datatypes::{DataType, Field, Fields};
+use engine_core::Result;
+
+use super::decoder::{Col, Fail, JsonParseOptions, Parser, StructCol};
+use crate::datasource::options::{ParseMode, malformed_record_error};
+use crate::functions::string::{rows, want_string, wrap};
+use crate::functions::{FunctionContext, ScalarFunction};
+use crate::physical::expr::ColumnarValue;
+
+/// A `from_json` call with its schema and options fixed at analysis.
+#[derive(Debug, Clone)]
+pub struct FromJson {
+    /// The declared result type (STRUCT, ARRAY or MAP).
+    pub schema: DataType,
+    /// Parser features and formats (the time zone is taken from the session at run time).
+    pub options: JsonParseOptions,
+    /// `mode`.
+    pub mode: ParseMode,
+    /// `columnNameOfCorruptRecord`.
+    pub corrupt_column: String,
+    /// The DROPMALFORMED form: returns `STRUCT<ok: BOOLEAN, value: schema>`.
+    pub marked: bool,
+}
+
+/// Nullable everywhere, as Spark makes `from_json`'s result type.
+pub fn nullable_type(dt: &DataType) -> DataType {
+    match dt {
+        DataType::Struct(fs) => DataType::Struct(
+            fs.iter()
+                .map(|f| {
+                    Field::new(f.name(), nullable_type(f.data_type()), true)
+                        .with_metadata(f.metadata().clone())
+                })
+                .collect::<Vec<_>>()
+                .into(),
+        ),
+        DataType::List(f) => DataType::List(Arc::new(
+            f.as_ref()
+                .clone()
+                .with_data_type(nullable_type(f.data_type()))
+                .with_nullable(true),
+        )),
+        DataType::Map(entries, sorted) => match entries.data_type() {
+            DataType::Struct(kv) if kv.len() == 2 => {
+                let inner = DataType::Struct(Fields::from(vec![
+                    kv[0].as_ref().clone().with_nullable(false),
+                    kv[1]
+                        .as_ref()
+                        .clone()
+                        .with_data_type(nullable_type(kv[1].data_type()))
+                        .with_nullable(true),
+                ]));
+                DataType::Map(
+                    Arc::new(entries.as_ref().clone().with_data_type(inner)),
+                    *sorted,
+                )
+            }
+            _ => dt.clone(),
+        },
+        other => other.clone(),
+    }
+}
+
+/// The outcome of decoding a batch.
+pub struct Decoded {
+    /// The parsed values, one per input row.
+    pub values: ArrayRef,
+    /// `true` for rows whose record was malformed.
+    pub malformed: Vec<bool>,
+}
+
+impl FromJson {
+    fn value_type(&self) -> DataType {
+        nullable_type(&self.schema)
+    }
+
+    /// Decodes a batch of JSON texts.
+    pub fn decode(&self, input: &StringArray, tz: chrono_tz::Tz) -> Result<Decoded> {
+        let mut options = self.options.clone();
+        options.time_zone = tz;
+        let corrupt = (self.mode == ParseMode::Permissive).then_some(self.corrupt_column.as_str());
+        let mut malformed = vec![false; input.len()];
+        let values = match &self.schema {
+            DataType::Struct(fields) => {
+                let mut root = StructCol::new(fields, corrupt);
+                for (row, bad) in malformed.iter_mut().enumerate() {
+                    if input.is_null(row) {
+                        root.push_null();
+                        continue;
+                    }
+                    let text = input.value(row);
+                    let mut p = Parser::new(text.as_bytes(), &options);
+                    if p.at_end() {
+                        root.push_null();
+                        continue;
+                    }
+                    let r = if text.as_bytes()[p.i] == b'{' {
+                        p.object(&mut root)
+                    } else {
+                        Err(Fail::Syntax)
+                    };
+                    let failed = match r {
+                        Ok(()) => p.bad,
+                        Err(Fail::Convert) => true,
+                        Err(Fail::Syntax) => {
+                            root.truncate_rows(row);
+                            root.push_all_null();
+                            true
+                        }
+                    };
+                    if failed {
+                        *bad = true;
+                        self.on_malformed(text)?;
+                        if root.has_corrupt() {
+                            root.set_corrupt(Some(text));
+                        }
+                    }
+                }
+                root.finish_array()?
+            }
+            other => {
+                let mut root = Col::new(other);
+                for (row, bad) in malformed.iter_mut().enumerate() {
+                    if input.is_null(row) {
+                        root.push_null();
+                        continue;
+                    }
+                    let text = input.value(row);
+                    let mut p = Parser::new(text.as_bytes(), &options);
+                    if p.at_end() {
+                        root.push_null();
+                        continue;
+                    }
+                    let first = text.as_bytes()[p.i];
+                    let r = match (&mut root, first) {
+                        // An object where an array of structs is expected: one element.
+                        (Col::List(_), b'{') => root.push_single_object(&mut p),
+                        (Col::List(_), b'[') | (Col::Map(_), b'{') => p.value(&mut root),
+                        _ => Err(Fail::Syntax),
+                    };
+                    let failed = r.is_err() || p.bad;
+                    if failed {
+                        root.truncate(row);
+                        root.push_null();
+                        *bad = true;
+                        self.on_malformed(text)?;
+                    }
+                }
+                root.finish()?
+            }
+        };
+        // Cast to the nullable form of the declared type (field metadata, map names).
+        let target = self.value_type();
+        let values = if values.data_type() == &target {
+            values
+        } else {
+            arrow::compute::cast(&values, &target)?
+        };
+        Ok(Decoded { values, malformed })
+    }
+
+    fn on_malformed(&self, text: &str) -> Result<()> {
+        if self.mode == ParseMode::FailFast {
+            let shown: String = text.chars().take(1000).collect();
+            return Err(malformed_record_error(&shown, "from_json"));
+        }
+        Ok(())
+    }
+}
+
+impl ScalarFunction for FromJson {
+    fn name(&self) -> &str {
+        "from_json"
+    }
+
+    fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
+        if args.len() != 1 {
+            return Err(crate::functions::wrong_num_args(
+                "from_json",
+                "[2, 3]",
+                args.len() + 1,
+            ));
+        }
+        Ok(vec![want_string("from_json", 1, &args[0])?])
+    }
+
+    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
+        let value = self.value_type();
+        Ok(if self.marked {
+            DataType::Struct(Fields::from(vec![
+                Field::new("ok", DataType::Boolean, false),
+                Field::new("value", value, true),
+            ]))
+        } else {
+            value
+        })
+    }
+
+    fn invoke(
+        &self,
+        args: &[ColumnarValue],
+        num_rows: usize,
+        ctx: &FunctionContext,
+    ) -> Result<ColumnarValue> {
+        let n = rows(args, num_rows);
+        let input = args[0].to_array(n)?;
+        let input = if input.data_type() == &DataType::Utf8 {
+            input
+        } else {
+            arrow::compute::cast(&input, &DataType::Utf8)?
+        };
+        let decoded = self.decode(input.as_string::<i32>(), ctx.time_zone)?;
+        let bad = decoded.malformed.iter().filter(|b| **b).count();
+        if bad > 0 {
+            ctx.malformed_records.fetch_add(bad, Ordering::Relaxed);
+        }
+        let out: ArrayRef = if self.marked {
+            let ok: BooleanArray = decoded.malformed.iter().map(|b| Some(!b)).collect();
+            let value = if bad > 0 {
+                // A dropped row's value is never read; NULL it so no partial result leaks.
+                let keep: BooleanArray = decoded.malformed.iter().map(|b| Some(!b)).collect();
+                arrow::compute::nullif(&decoded.values, &arrow::compute::not(&keep)?)?
+            } else {
+                decoded.values
+            };
+            let DataType::Struct(fields) = self.return_type(&[])? else {
+                return Err(engine_core::EngineError::Internal(
+                    "marked from_json must return a struct".into(),
+                ));
+            };
+            Arc::new(StructArray::try_new(
+                fields,
+                vec![Arc::new(ok), value],
+                None,
+            )?)
+        } else {
+            decoded.values
+        };
+        wrap(args, out)
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+}

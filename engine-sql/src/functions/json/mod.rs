@@ -1,0 +1,371 @@
+//! Semi-structured data: `from_json`, `to_json`, `get_json_object`, `json_tuple`,
+//! `schema_of_json`, `from_csv`, `to_csv`.
+//!
+//! `from_json`, `to_json`, `from_csv` and `to_csv` take their schema and options as
+//! literals, so the analyzer builds a call-specific function object for each call
+//! ([`specialize`]); the literal arguments are dropped from the call, which is also how
+//! Spark names the column (`from_json(value)`).
+//!
+//! ```
+//! use engine_sql::prelude::*;
+//! use engine_sql::functions::dsl::{from_json, to_json};
+//! let spark = Session::builder().build().unwrap();
+//! let df = spark.sql(r#"SELECT '{"a": 1, "b": [1, 2]}' AS value"#).unwrap();
+//! let parsed = df.select(vec![from_json(col("value"), "a INT, b ARRAY<INT>").alias("j")]).unwrap();
+//! let back = parsed.select(vec![to_json(col("j"))]).unwrap();
+//! let rows = back.collect().unwrap();
+//! assert_eq!(rows[0].num_rows(), 1);
+//! ```
+
+pub mod csv;
+pub mod decoder;
+pub mod from_json;
+pub mod path;
+pub mod schema_of_json;
+pub mod to_json;
+
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
+use arrow::datatypes::DataType;
+use engine_core::{EngineError, Result};
+
+use crate::datasource::csv::DEFAULT_CORRUPT_RECORD_COLUMN;
+use crate::datasource::options::{Options, ParseMode};
+use crate::expr::{Column, Expr};
+use crate::functions::ScalarFunction;
+use crate::functions::datetime_format::DateTimePattern;
+use crate::logical::LogicalPlan;
+use crate::scalar::ScalarValue;
+
+pub use decoder::JsonParseOptions;
+pub use from_json::FromJson;
+pub use to_json::{JsonWriteOptions, ToJson, to_json_array};
+
+/// The registry entries of this module (functions without literal-only arguments).
+pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
+    vec![
+        ("get_json_object", Arc::new(path::GetJsonObject)),
+        ("schema_of_json", Arc::new(schema_of_json::SchemaOfJson)),
+        ("json_array_length", Arc::new(path::JsonArrayLength)),
+    ]
+}
+
+/// A literal string argument, or a Spark-style error naming the function.
+fn literal_string(func: &str, what: &str, e: &Expr) -> Result<String> {
+    match e.unalias() {
+        Expr::Literal(ScalarValue::Utf8(Some(s))) => Ok(s.clone()),
+        other => Err(EngineError::analysis(
+            "INVALID_SCHEMA.NON_STRING_LITERAL",
+            format!(
+                "The input {what} \"{other}\" of `{func}` is not a valid schema string: it must be a string literal. SQLSTATE: 42K07"
+            ),
+        )),
+    }
+}
+
+/// Options given as `map('k', 'v', ...)` (SQL) or a map literal.
+pub fn options_from_expr(func: &str, e: &Expr) -> Result<Options> {
+    let bad = || {
+        EngineError::analysis(
+            "INVALID_OPTIONS.NON_MAP_FUNCTION",
+            format!(
+                "Invalid options: Must use the `map()` function for options of `{func}`. SQLSTATE: 42K06"
+            ),
+        )
+    };
+    let (name, args) = match e.unalias() {
+        Expr::UnresolvedFunction { name, args, .. } => (name.as_str(), args),
+        Expr::ScalarFunction { func, args } => (func.name(), args),
+        _ => return Err(bad()),
+    };
+    match name {
+        n if n.eq_ignore_ascii_case("map") => {
+            let mut o = Options::default();
+            for pair in args.chunks(2) {
+                match pair {
+                    [k, v] => {
+                        let key = match k.unalias() {
+                            Expr::Literal(ScalarValue::Utf8(Some(s))) => s.clone(),
+                            _ => return Err(bad()),
+                        };
+                        let val = match v.unalias() {
+                            Expr::Literal(ScalarValue::Utf8(Some(s))) => s.clone(),
+                            Expr::Literal(l) => l.to_string(),
+                            _ => return Err(bad()),
+                        };
+                        o.set(&key, val);
+                    }
+                    _ => return Err(bad()),
+                }
+            }
+            Ok(o)
+        }
+        _ => Err(bad()),
+    }
+}
+
+/// Parses a `from_json`/`from_csv` schema: a DDL field list (`a INT, b STRING`), a type
+/// (`ARRAY<INT>`, `MAP<STRING, INT>`, `STRUCT<...>`) or Spark's JSON schema format.
+pub fn parse_schema(text: &str) -> Result<DataType> {
+    let t = text.trim();
+    if t.starts_with('{') {
+        return crate::types::schema_from_json(t);
+    }
+    let upper = t.to_ascii_uppercase();
+    if (upper.starts_with("ARRAY<") || upper.starts_with("MAP<") || upper.starts_with("STRUCT<"))
+        && let Ok(dt) = crate::types::parse_data_type(t)
+    {
+        return Ok(dt);
+    }
+    let schema = crate::types::parse_ddl_schema(t)?;
+    Ok(DataType::Struct(schema.fields().clone()))
+}
+
+/// `from_json` parse options from Spark's option names.
+pub fn parse_options(o: &Options) -> Result<JsonParseOptions> {
+    let d = JsonParseOptions::default();
+    let pattern = |key: &str| -> Result<Option<Arc<DateTimePattern>>> {
+        o.get(key)
+            .map(|p| DateTimePattern::new(p).map(Arc::new))
+            .transpose()
+    };
+    Ok(JsonParseOptions {
+        allow_comments: o.bool("allowComments", d.allow_comments)?,
+        allow_unquoted_field_names: o
+            .bool("allowUnquotedFieldNames", d.allow_unquoted_field_names)?,
+        allow_single_quotes: o.bool("allowSingleQuotes", d.allow_single_quotes)?,
+        allow_numeric_leading_zeros: o
+            .bool("allowNumericLeadingZeros", d.allow_numeric_leading_zeros)?,
+        allow_non_numeric_numbers: o.bool("allowNonNumericNumbers", d.allow_non_numeric_numbers)?,
+        allow_backslash_escaping_any: o.bool(
+            "allowBackslashEscapingAnyCharacter",
+            d.allow_backslash_escaping_any,
+        )?,
+        allow_unquoted_control_chars: o
+            .bool("allowUnquotedControlChars", d.allow_unquoted_control_chars)?,
+        timestamp_format: pattern("timestampFormat")?,
+        date_format: pattern("dateFormat")?,
+        time_zone: d.time_zone,
+    })
+}
+
+/// Builds `from_json` from its schema and options.
+pub fn from_json_function(schema: DataType, o: &Options) -> Result<FromJson> {
+    if !matches!(
+        schema,
+        DataType::Struct(_) | DataType::List(_) | DataType::Map(_, _)
+    ) {
+        return Err(EngineError::analysis(
+            "DATATYPE_MISMATCH.INVALID_JSON_SCHEMA",
+            format!(
+                "Cannot resolve \"from_json\" due to data type mismatch: Input schema \"{}\" must be a struct, an array of structs or a map. SQLSTATE: 42K09",
+                crate::types::sql_type_name(&schema)
+            ),
+        ));
+    }
+    Ok(FromJson {
+        schema,
+        options: parse_options(o)?,
+        mode: o.parse_mode()?,
+        corrupt_column: o.string("columnNameOfCorruptRecord", DEFAULT_CORRUPT_RECORD_COLUMN),
+        marked: false,
+    })
+}
+
+/// `to_json` writer options from Spark's option names.
+pub fn write_options(o: &Options) -> Result<JsonWriteOptions> {
+    let mut w = JsonWriteOptions::try_default()?;
+    w.ignore_null_fields = o.bool("ignoreNullFields", true)?;
+    if let Some(p) = o.get("timestampFormat") {
+        w.timestamp_format = Arc::new(DateTimePattern::new(p)?);
+    }
+    if let Some(p) = o.get("dateFormat") {
+        w.date_format = Arc::new(DateTimePattern::new(p)?);
+    }
+    Ok(w)
+}
+
+/// A call-specific function object and the arguments the call keeps.
+pub type Specialized = (Arc<dyn ScalarFunction>, Vec<Expr>);
+
+/// The call-specific function object (and the arguments it keeps) for calls whose schema
+/// and options are literals: `from_json`, `to_json`, `from_csv`, `to_csv`. `None` for any
+/// other name.
+pub fn specialize(name: &str, args: &[Expr]) -> Result<Option<Specialized>> {
+    let lname = name.to_ascii_lowercase();
+    let opts = |i: usize| -> Result<Options> {
+        match args.get(i) {
+            Some(e) => options_from_expr(&lname, e),
+            None => Ok(Options::default()),
+        }
+    };
+    Ok(match lname.as_str() {
+        "from_json" | "from_csv" => {
+            if args.len() < 2 || args.len() > 3 {
+                return Err(crate::functions::wrong_num_args(
+                    &lname,
+                    "[2, 3]",
+                    args.len(),
+                ));
+            }
+            let schema = parse_schema(&literal_string(&lname, "schema", &args[1])?)?;
+            let o = opts(2)?;
+            let func: Arc<dyn ScalarFunction> = if lname == "from_json" {
+                Arc::new(from_json_function(schema, &o)?)
+            } else {
+                Arc::new(csv::from_csv_function(schema, &o)?)
+            };
+            Some((func, vec![args[0].clone()]))
+        }
+        "to_json" | "to_csv" => {
+            if args.is_empty() || args.len() > 2 {
+                return Err(crate::functions::wrong_num_args(
+                    &lname,
+                    "[1, 2]",
+                    args.len(),
+                ));
+            }
+            let o = opts(1)?;
+            let func: Arc<dyn ScalarFunction> = if lname == "to_json" {
+                Arc::new(ToJson {
+                    options: write_options(&o)?,
+                })
+            } else {
+                Arc::new(csv::to_csv_function(&o)?)
+            };
+            Some((func, vec![args[0].clone()]))
+        }
+        _ => None,
+    })
+}
+
+/// `json_tuple(json, 'f1', 'f2', ...)`: the generator's columns for one batch of
+/// evaluated arguments (the JSON text first, then the field names).
+pub fn json_tuple_columns(args: &[ArrayRef]) -> Result<Vec<ArrayRef>> {
+    let json = arrow::compute::cast(&args[0], &DataType::Utf8)?;
+    let json = json.as_string::<i32>();
+    let names = args[1..]
+        .iter()
+        .map(|a| Ok(arrow::compute::cast(a, &DataType::Utf8)?))
+        .collect::<Result<Vec<ArrayRef>>>()?;
+    let mut builders: Vec<StringBuilder> = names.iter().map(|_| StringBuilder::new()).collect();
+    let o = JsonParseOptions::default();
+    let mut wanted: Vec<Option<String>> = Vec::with_capacity(names.len());
+    for row in 0..json.len() {
+        wanted.clear();
+        for n in &names {
+            let n = n.as_string::<i32>();
+            wanted.push((!n.is_null(row)).then(|| n.value(row).to_string()));
+        }
+        let found = if json.is_null(row) {
+            vec![None; names.len()]
+        } else {
+            path::top_level_fields(json.value(row), &wanted, &o)
+        };
+        for (b, v) in builders.iter_mut().zip(found) {
+            b.append_option(v);
+        }
+    }
+    Ok(builders
+        .into_iter()
+        .map(|mut b| Arc::new(b.finish()) as ArrayRef)
+        .collect())
+}
+
+/// The DROPMALFORMED rewrite of a resolved projection that calls `from_json` in that
+/// mode (an extension: Spark rejects the mode for `from_json`). Each such call is computed
+/// once below a filter, in its marked form returning `STRUCT<ok, value>`; the filter keeps
+/// rows whose record parsed, and the projection reads `value`:
+///
+/// `Project [f(from_json(x)) AS c]` becomes
+/// `Project [f(__from_json_0.value) AS c] <- Filter __from_json_0.ok <- Project [*, from_json'(x) AS __from_json_0]`.
+///
+/// `None` when the projection has no such call.
+pub fn rewrite_dropmalformed(
+    exprs: &[Expr],
+    input: &Arc<LogicalPlan>,
+) -> Result<Option<Arc<LogicalPlan>>> {
+    let mut calls: Vec<Expr> = Vec::new();
+    for e in exprs {
+        let _ = e.clone().transform_up(&mut |x| {
+            if as_dropmalformed(&x).is_some() && !calls.contains(&x) {
+                calls.push(x.clone());
+            }
+            Ok::<_, std::convert::Infallible>(x)
+        });
+    }
+    if calls.is_empty() {
+        return Ok(None);
+    }
+    let schema = input.schema()?;
+    let mut inner: Vec<Expr> = schema
+        .fields()
+        .iter()
+        .map(|f| Expr::Column(Column::new(f.qualifier.as_deref(), f.name())))
+        .collect();
+    let hidden = |k: usize| format!("__from_json_{k}");
+    for (k, call) in calls.iter().enumerate() {
+        let (Some(fj), Expr::ScalarFunction { args, .. }) = (as_dropmalformed(call), call) else {
+            continue;
+        };
+        let marked = FromJson {
+            marked: true,
+            ..fj.clone()
+        };
+        inner.push(
+            Expr::ScalarFunction {
+                func: Arc::new(marked),
+                args: args.clone(),
+            }
+            .alias(hidden(k)),
+        );
+    }
+    let inner = Arc::new(LogicalPlan::Projection {
+        exprs: inner,
+        input: input.clone(),
+    });
+    let predicate = crate::expr::conjunction(
+        (0..calls.len()).map(|k| Expr::Column(Column::new(None, hidden(k))).field("ok")),
+    )
+    .ok_or_else(|| EngineError::Internal("no from_json calls".into()))?;
+    let filtered = Arc::new(LogicalPlan::Filter {
+        predicate,
+        input: inner,
+    });
+    let outer = exprs
+        .iter()
+        .map(|e| {
+            let name = e.output_name();
+            let replaced = e.clone().transform_up(&mut |x| {
+                Ok::<_, std::convert::Infallible>(match calls.iter().position(|c| *c == x) {
+                    Some(k) => Expr::Column(Column::new(None, hidden(k))).field("value"),
+                    None => x,
+                })
+            });
+            let replaced = match replaced {
+                Ok(r) => r,
+                Err(never) => match never {},
+            };
+            if replaced.output_name() == name {
+                replaced
+            } else {
+                replaced.alias(name)
+            }
+        })
+        .collect();
+    Ok(Some(Arc::new(LogicalPlan::Projection {
+        exprs: outer,
+        input: filtered,
+    })))
+}
+
+fn as_dropmalformed(e: &Expr) -> Option<&FromJson> {
+    match e {
+        Expr::ScalarFunction { func, .. } => func
+            .as_any()
+            .and_then(|a| a.downcast_ref::<FromJson>())
+            .filter(|f| f.mode == ParseMode::DropMalformed && !f.marked),
+        _ => None,
+    }
+}
