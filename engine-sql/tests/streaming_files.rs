@@ -748,3 +748,28 @@ fn file_sinks_only_append() {
         "{e}"
     );
 }
+
+#[test]
+fn a_file_sink_directory_streams_only_committed_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let s = sink("json", &out, &[]);
+    write_batch(&s, 0, 0..4, 1);
+    // An attempt that never committed.
+    let mut w = s
+        .create_writer(WriterContext {
+            batch_id: 1,
+            partition: 0,
+            num_partitions: 1,
+        })
+        .unwrap();
+    w.write(&sample(50..60)).unwrap();
+    let _orphan = w.commit().unwrap();
+    let mut src = source("json", &out, &dir.path().join("ck"), Some("id BIGINT"), &[]);
+    let start = src.initial_offset().unwrap();
+    let (o1, r1) = next(&mut src, &start);
+    assert_eq!(r1, ["0", "1", "2", "3"]);
+    write_batch(&s, 1, 4..6, 1);
+    let (_, r2) = next(&mut src, &o1);
+    assert_eq!(r2, ["4", "5"]);
+}

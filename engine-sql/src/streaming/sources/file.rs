@@ -595,6 +595,16 @@ impl FileStreamSource {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .filter(|n| *n > 0)
             .unwrap_or(10);
+        if opts.latest_first {
+            log::warn!(
+                "'latestFirst' is true. New files will be processed first, which may affect the watermark value. In addition, 'maxFileAge' will be ignored."
+            );
+        }
+        if opts.file_name_only {
+            log::warn!(
+                "'fileNameOnly' is enabled. Make sure your file names are unique (e.g. using UUID), otherwise, files with the same name but under different paths will be considered the same and causes data lost."
+            );
+        }
         let log = CompactibleLog::new(ctx.metadata_path.clone(), interval);
         let current = log.latest_id()?.map_or(-1, |id| id as i64);
         let mut seen = SeenFiles::new(opts.effective_max_file_age_ms(), opts.file_name_only);
