@@ -773,3 +773,31 @@ fn a_file_sink_directory_streams_only_committed_files() {
     let (_, r2) = next(&mut src, &o1);
     assert_eq!(r2, ["4", "5"]);
 }
+
+#[test]
+fn missing_logged_files_fail_unless_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    let a = put(&input, "a.txt", "a\n", 0);
+    put(&input, "b.txt", "b\n", 1);
+    for (ignore, ck) in [("false", "ck1"), ("true", "ck2")] {
+        let mut src = source(
+            "text",
+            &input,
+            &dir.path().join(ck),
+            None,
+            &[("ignoreMissingFiles", ignore)],
+        );
+        let start = src.initial_offset().unwrap();
+        let end = src.latest_offset(&start, &ReadLimit::AllAvailable).unwrap();
+        if ignore == "false" {
+            // Logged, then deleted before the batch ran.
+            std::fs::rename(&a, dir.path().join("a.bak")).unwrap();
+            assert!(src.plan_partitions(&start, &end).is_err());
+            std::fs::rename(dir.path().join("a.bak"), &a).unwrap();
+        } else {
+            std::fs::remove_file(&a).unwrap();
+            assert_eq!(read(&mut src, &start, &end), ["b"]);
+        }
+    }
+}

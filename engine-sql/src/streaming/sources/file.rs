@@ -13,8 +13,9 @@
 //! ignored when `latestFirst` is combined with a per-trigger limit), `fileNameOnly`,
 //! `maxCachedFiles`, `discardCachedInputRatio`, `cleanSource` (`off`, `archive` with
 //! `sourceArchiveDir`, `delete`, applied in [`Source::commit`]), plus every option of the
-//! batch reader of the format (csv `header`, `sep`, `mode`, ...) and `pathGlobFilter` /
-//! `recursiveFileLookup`.
+//! batch reader of the format (csv `header`, `sep`, `mode`, ...), `pathGlobFilter` /
+//! `recursiveFileLookup` and `ignoreMissingFiles` (a logged file deleted before its batch
+//! ran is skipped instead of failing the query).
 //!
 //! `DataStreamReader` requires a schema for csv, json and parquet unless
 //! `spark.sql.streaming.schemaInference` is true; without one the format infers it from the
@@ -555,6 +556,7 @@ pub struct FileStreamSource {
     seen: SeenFiles,
     unread: Option<Vec<NewFile>>,
     available_now: Option<Vec<NewFile>>,
+    ignore_missing: bool,
 }
 
 impl std::fmt::Debug for FileStreamSource {
@@ -612,6 +614,12 @@ impl FileStreamSource {
             seen.add(&e.path, e.timestamp);
         }
         seen.purge();
+        // Spark's `ignoreMissingFiles` option, or the session's
+        // `spark.sql.files.ignoreMissingFiles`.
+        let ignore_missing = match ctx.options.get("ignoreMissingFiles") {
+            Some(v) => engine_core::options::parse_bool("ignoreMissingFiles", v)?,
+            None => conf.get_bool("spark.sql.files.ignoreMissingFiles", false)?,
+        };
         Ok(FileStreamSource {
             path,
             root,
@@ -624,6 +632,7 @@ impl FileStreamSource {
             seen,
             unread: None,
             available_now: None,
+            ignore_missing,
         })
     }
 
@@ -638,7 +647,9 @@ impl FileStreamSource {
         let listing = match list_files_with(std::slice::from_ref(&self.path), &self.listing_opts) {
             Ok(l) => l,
             // The directory (or every match of the glob) may come and go.
-            Err(EngineError::Analysis { .. }) => return Ok(vec![]),
+            Err(EngineError::Analysis { class, .. }) if class == "PATH_NOT_FOUND" => {
+                return Ok(vec![]);
+            }
             Err(e) => return Err(e),
         };
         let mut files = Vec::with_capacity(listing.files.len());
@@ -889,9 +900,15 @@ impl Source for FileStreamSource {
         let mut files = Vec::with_capacity(entries.len());
         for entry in &entries {
             let path = uri_to_path(&entry.path);
-            let size = std::fs::metadata(&path)
-                .map_err(|err| EngineError::io(format!("reading {}", path.display()), err))?
-                .len();
+            let size = match std::fs::metadata(&path) {
+                Ok(m) => m.len(),
+                // `ignoreMissingFiles`: a file deleted after it was logged is skipped.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && self.ignore_missing => {
+                    log::warn!("Skipped missing file: {}", path.display());
+                    continue;
+                }
+                Err(e) => return Err(EngineError::io(format!("reading {}", path.display()), e)),
+            };
             let partition_values =
                 partition_values_for(&self.root, &path, &self.resolved.partition_schema);
             files.push(FileEntry {
