@@ -28,7 +28,7 @@ use engine_core::{EngineError, Result};
 
 use crate::conf::SessionConf;
 use crate::datasource::file_stream_log::{
-    CompactibleLog, SINK_COMPACT_INTERVAL, SINK_METADATA_DIR, SinkFileStatus,
+    CompactibleLog, SINK_COMPACT_INTERVAL, SINK_METADATA_DIR, SinkFileStatus, cleanup_delay,
 };
 use crate::datasource::listing::absolute;
 use crate::datasource::writer::{
@@ -126,7 +126,13 @@ impl FileStreamSink {
             .unwrap_or(10);
         std::fs::create_dir_all(&path)
             .map_err(|e| EngineError::io(format!("creating {}", path.display()), e))?;
-        let log = CompactibleLog::new(path.join(SINK_METADATA_DIR), interval);
+        let delay = cleanup_delay("spark.sql.streaming.fileSink.log", |k| {
+            ctx.options
+                .get(k)
+                .or_else(|| conf.get(k))
+                .map(str::to_string)
+        })?;
+        let log = CompactibleLog::new(path.join(SINK_METADATA_DIR), interval).with_cleanup(delay);
         Ok(FileStreamSink {
             given_path,
             shared: Arc::new(SinkShared {

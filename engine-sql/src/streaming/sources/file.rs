@@ -36,8 +36,8 @@ use engine_core::{EngineError, Result};
 use crate::conf::SessionConf;
 use crate::datasource::csv::{self, CsvFormat, CsvOptions};
 use crate::datasource::file_stream_log::{
-    CompactibleLog, SOURCE_COMPACT_INTERVAL, SourceFileEntry, modification_millis, path_to_uri,
-    uri_to_path,
+    CompactibleLog, SOURCE_COMPACT_INTERVAL, SourceFileEntry, cleanup_delay, modification_millis,
+    path_to_uri, uri_to_path,
 };
 use crate::datasource::json::{self, JsonFormat, JsonOptions};
 use crate::datasource::listing::{
@@ -607,7 +607,10 @@ impl FileStreamSource {
                 "'fileNameOnly' is enabled. Make sure your file names are unique (e.g. using UUID), otherwise, files with the same name but under different paths will be considered the same and causes data lost."
             );
         }
-        let log = CompactibleLog::new(ctx.metadata_path.clone(), interval);
+        let delay = cleanup_delay("spark.sql.streaming.fileSource.log", |k| {
+            conf.get(k).map(str::to_string)
+        })?;
+        let log = CompactibleLog::new(ctx.metadata_path.clone(), interval).with_cleanup(delay);
         let current = log.latest_id()?.map_or(-1, |id| id as i64);
         let mut seen = SeenFiles::new(opts.effective_max_file_age_ms(), opts.file_name_only);
         for e in log.all::<SourceFileEntry>()? {
