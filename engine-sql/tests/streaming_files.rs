@@ -801,3 +801,38 @@ fn missing_logged_files_fail_unless_ignored() {
         }
     }
 }
+
+#[test]
+fn runtime_csv_source_to_partitioned_parquet_sink() {
+    use engine_sql::streaming::Trigger;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    put(&input, "a.csv", "id,part\n1,x\n2,y\n", 0);
+    put(&input, "b.csv", "id,part\n3,x\n", 1);
+    let out = dir.path().join("out");
+    let spark = spark();
+    let df = spark
+        .read_stream()
+        .format("csv")
+        .option("header", "true")
+        .option("maxFilesPerTrigger", "1")
+        .schema_ddl("id BIGINT, part STRING")
+        .unwrap()
+        .load_path(&input.display().to_string())
+        .unwrap();
+    let q = df
+        .write_stream()
+        .format("parquet")
+        .partition_by(["part"])
+        .option("checkpointLocation", dir.path().join("ck").display())
+        .trigger(Trigger::AvailableNow)
+        .start_path(&out.display().to_string())
+        .unwrap();
+    q.await_termination(None).unwrap();
+    assert_eq!(q.recent_progress().len(), 2, "one file per batch");
+    assert!(out.join("part=x").is_dir() && out.join("part=y").is_dir());
+    assert!(out.join("_spark_metadata/1").exists());
+    let back = spark.read().parquet(&out.display().to_string()).unwrap();
+    let rows = rows_of(&back.collect().unwrap());
+    assert_eq!(rows, ["1,x", "2,y", "3,x"]);
+}
