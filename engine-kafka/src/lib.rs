@@ -11,5 +11,15 @@
 //! that the feature is not built in; enable rdkafka's `ssl`/`sasl` features to use them.
 
 pub mod broker;
+pub mod consumer;
+pub mod format;
 mod mock;
+pub mod murmur2;
+pub mod offsets;
+pub mod options;
+pub mod producer_cache;
+pub mod sink;
+pub mod source;
 pub mod testing;
+
+pub use format::{KafkaFormat, register};
