@@ -419,11 +419,26 @@ impl RangeReader {
                     }
                 }
                 Some(Err(KafkaError::PartitionEOF(_))) => {
-                    last_progress = Instant::now();
                     let pos = position(&c.consumer, tp).unwrap_or(self.next);
                     if pos >= until {
                         self.next = until;
-                    } else {
+                        continue;
+                    }
+                    // An end-of-partition event can be stale: it answers a fetch sent before
+                    // the records of this range were produced (a pooled consumer, or a
+                    // producer writing while we plan). Only the broker's current high
+                    // watermark tells whether the log really ends before the range does.
+                    let (_, high) = c
+                        .consumer
+                        .fetch_watermarks(&tp.topic, tp.partition, Duration::from_secs(30))
+                        .map_err(|e| {
+                            EngineError::external(format!("fetching watermarks of {tp}"), e)
+                        })?;
+                    if high >= until {
+                        continue;
+                    }
+                    last_progress = Instant::now();
+                    {
                         // The log ends before the planned range does: it was truncated.
                         report_data_loss(
                             self.settings.fail_on_data_loss,

@@ -3,4 +3,5 @@
 pub mod checkpoint;
 pub mod demo;
 pub mod gen_data;
+pub mod run;
 pub mod sql;
