@@ -192,6 +192,15 @@ impl ConsumerPool {
             .push(c);
     }
 
+    /// Closes every idle consumer made with `params` (a stopping source's).
+    pub fn close_all(&self, params: &BTreeMap<String, String>) {
+        let key = Self::key(params);
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|(k, _), _| *k != key);
+    }
+
     /// Number of idle consumers in the pool.
     pub fn idle_count(&self) -> usize {
         self.idle

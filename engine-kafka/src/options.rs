@@ -271,6 +271,17 @@ impl SourceOptions {
             },
         };
         validate_consumer_params(options)?;
+        if has_kafka(options, "group.id") {
+            // Spark's CUSTOM_GROUP_ID_ERROR_MESSAGE, logged as a warning.
+            eprintln!(
+                "WARN kafka source: Kafka option 'kafka.group.id' has been set on this query, it is not recommended to set this option. This option is unsafe to use since multiple concurrent queries or sources using the same group id will interfere with each other as they are part of the same consumer group."
+            );
+            if options.get("groupIdPrefix").is_some() {
+                eprintln!(
+                    "WARN kafka source: Option groupIdPrefix will be ignored as option kafka.group.id has been set."
+                );
+            }
+        }
         let max_offsets_per_trigger = options.positive("maxOffsetsPerTrigger")?;
         let min_offsets_per_trigger = options.positive("minOffsetsPerTrigger")?;
         if let (Some(min), Some(max)) = (min_offsets_per_trigger, max_offsets_per_trigger)

@@ -425,12 +425,16 @@ impl KafkaSink {
         Ok(TxnProducer { producer })
     }
 
-    fn needs_read_back(&self, task: usize, batch_id: u64) -> bool {
+    /// Whether the task must read back before writing `batch_id`: its first batch in this
+    /// process, a batch id it wrote before, or anything after a failure. The entry is taken out
+    /// here and put back only by a successful [`Sink::commit`], so a writer that fails or aborts
+    /// in between leaves the task "unknown" and its retry reads back.
+    fn take_read_back_decision(&self, task: usize, batch_id: u64) -> bool {
         self.last_written
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .get(&task)
-            .is_none_or(|last| batch_id <= *last)
+            .remove(&task)
+            .is_none_or(|last| batch_id <= last)
     }
 }
 
@@ -471,7 +475,7 @@ impl Sink for KafkaSink {
                 txn.producer
                     .begin_transaction()
                     .map_err(|e| EngineError::external("beginning a Kafka transaction", e))?;
-                let read_back = self.needs_read_back(ctx.partition, ctx.batch_id);
+                let read_back = self.take_read_back_decision(ctx.partition, ctx.batch_id);
                 Ok(Box::new(KafkaDataWriter {
                     producer: WriterProducer::Txn(txn),
                     plan: self.plan.clone(),

@@ -543,6 +543,12 @@ impl Source for KafkaSource {
             .collect())
     }
 
+    fn stop(&mut self) -> Result<()> {
+        // This source's pooled consumers have a group id no other source uses: close them.
+        crate::consumer::ConsumerPool::global().close_all(&self.settings.params);
+        Ok(())
+    }
+
     fn metrics(&self, latest_consumed: Option<&Offset>) -> BTreeMap<String, String> {
         let mut out = BTreeMap::new();
         let (Some(consumed), Some(latest)) = (latest_consumed, self.latest.as_ref()) else {

@@ -178,3 +178,28 @@ fn exactly_once_survives_sigkill() {
     assert_exactly_once(&seen, (BATCHES * 100) as usize);
     eprintln!("exactly-once held across {kills} SIGKILLs");
 }
+
+#[test]
+fn a_batch_retried_in_the_same_process_after_an_abort_lands_once() {
+    let b = broker();
+    let topic = unique_topic("eos-retry");
+    b.create_topic(&topic, 2).unwrap();
+    let query = unique_topic("retry-query");
+    let sink = eos_sink(&b.bootstrap, &topic, &query);
+    write_batch(&sink, 0, &batch_tasks(0));
+    // Batch 1, task 0 writes and flushes, then the batch is aborted (another task failed).
+    let mut w = sink
+        .create_writer(WriterContext {
+            batch_id: 1,
+            partition: 0,
+            num_partitions: 2,
+        })
+        .unwrap();
+    w.write(&batch_tasks(1)[0]).unwrap();
+    let msg = w.commit().unwrap();
+    sink.abort(1, vec![msg]).unwrap();
+    // The runtime retries batch 1 on the same sink.
+    write_batch(&sink, 1, &batch_tasks(1));
+    let seen = consume_committed(&b.bootstrap, &topic, 2);
+    assert_exactly_once(&seen, 200);
+}
