@@ -58,6 +58,23 @@ impl SessionConf {
         self.values.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
+    /// `options` plus every `spark.*` setting of this session the options do not set
+    /// themselves: connectors see only their options, yet must honour the session (time
+    /// zone of text timestamps, split sizes, producer cache timeouts). Spark hands its
+    /// connectors the session the same way, through `SQLConf`.
+    pub fn with_session_settings(
+        &self,
+        options: &engine_core::options::Options,
+    ) -> engine_core::options::Options {
+        let mut merged = options.clone();
+        for (k, v) in self.entries() {
+            if k.starts_with("spark.") && options.get(k).is_none() {
+                merged.set(k, v);
+            }
+        }
+        merged
+    }
+
     /// A boolean setting, or `default` when unset.
     pub fn get_bool(&self, key: &str, default: bool) -> Result<bool> {
         self.get(key).map_or(Ok(default), |v| parse_bool(key, v))
@@ -158,6 +175,28 @@ impl SessionConf {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn connectors_see_session_settings_their_options_do_not_override() {
+        let mut conf = SessionConf::default();
+        conf.set("spark.sql.session.timeZone", "Europe/Paris");
+        conf.set("spark.sql.files.maxPartitionBytes", "1024");
+        let options = engine_core::options::Options::new([
+            ("spark.sql.files.maxPartitionBytes", "2048"),
+            ("path", "/x"),
+        ]);
+        let merged = conf.with_session_settings(&options);
+        assert_eq!(
+            merged.get("spark.sql.session.timeZone"),
+            Some("Europe/Paris")
+        );
+        assert_eq!(
+            merged.get("spark.sql.files.maxPartitionBytes"),
+            Some("2048")
+        );
+        assert_eq!(merged.get("path"), Some("/x"));
+    }
+
     use super::*;
 
     #[test]

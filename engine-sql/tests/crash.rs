@@ -1,4 +1,5 @@
-//! Crash tests: a file-source -> file-sink query runs in a child process that is killed with
+//! Crash tests of the streaming runtime (`read_stream` -> `write_stream`, the real
+//! `MicroBatchExecution`): a file-source -> file-sink query runs in a child process that is killed with
 //! SIGKILL at points proptest picks (a named step: after the source logged its files,
 //! before the sink writes, between sink writes, after the sink's files are written but not
 //! logged, after the sink log but before `commits/N`, ...; or after a random delay), then
@@ -18,17 +19,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use arrow::array::{Array, BooleanArray, Int64Array};
-use engine_core::checkpoint::{CommitLog, CommitMetadata, OffsetSeq, OffsetSeqLog};
-use engine_core::connector::{OutputMode, SinkContext, SourceContext, WriterContext};
-use engine_core::options::Options;
+use arrow::array::{Array, Int64Array};
 use engine_sql::prelude::*;
-use engine_sql::streaming::crash::{CRASH_POINT_ENV, CRASH_POINT_MARKER, crash_point};
-use engine_sql::streaming::formats::lookup;
+use engine_sql::streaming::Trigger;
+use engine_sql::streaming::crash::{CRASH_POINT_ENV, CRASH_POINT_MARKER};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
-const JOB_ENV: &str = "SSTREAM_CRASH_JOB";
+const JOB_ENV: &str = "SSTREAM_RUNTIME_CRASH_JOB";
 const FILES: usize = 12;
 const ROWS_PER_FILE: i64 = 40;
 const SCHEMA: &str = "id BIGINT, name STRING";
@@ -72,99 +70,33 @@ fn write_input(dir: &Path) {
 /// Follows the runtime's protocol: source logs files, `offsets/N`, sink writes and commits,
 /// `commits/N`, then the source may clean up. A restart replays an uncommitted `offsets/N`.
 fn run_query(input: &Path, checkpoint: &Path, out: &Path) -> Result<()> {
-    let mut options = Options::new([("maxFilesPerTrigger", "3"), ("cleanSource", "archive")]);
-    options.set("path", input.display().to_string());
+    let spark = Session::builder()
+        .master("local[2]")
+        .config("spark.sql.shuffle.partitions", "2")
+        .build()?;
     let archive = input.with_extension("archive");
-    options.set("sourceArchiveDir", archive.display().to_string());
-    let format = lookup("json")?;
-    let schema = Arc::new(engine_sql::types::parse_ddl_schema(SCHEMA)?);
-    let mut source = format.create_source(SourceContext {
-        options,
-        user_schema: Some(schema.clone()),
-        metadata_path: checkpoint.join("sources/0"),
-        query_id: "crash".into(),
-    })?;
-    let mut sink_options =
-        Options::new([("spark.sql.streaming.fileSink.log.compactInterval", "3")]);
-    sink_options.set("path", out.display().to_string());
-    let sink = format.create_sink(SinkContext {
-        options: sink_options,
-        schema: source.schema(),
-        output_mode: OutputMode::Append,
-        query_id: Some("crash".into()),
-        save_mode: None,
-    })?;
-    let offsets = OffsetSeqLog::new(checkpoint.join("offsets"));
-    let commits = CommitLog::new(checkpoint.join("commits"));
-    loop {
-        let last_offsets = offsets.latest()?;
-        let last_commit = commits.latest()?.map(|(id, _)| id);
-        let (batch_id, start, end) = match &last_offsets {
-            // Replay the batch that was logged but not committed, with its logged offsets.
-            Some((id, seq)) if Some(*id) != last_commit => {
-                let start = match id.checked_sub(1) {
-                    Some(prev) => offsets.get(prev)?.and_then(|s| s.offsets[0].clone()),
-                    None => None,
-                };
-                let start = match start {
-                    Some(s) => s,
-                    None => source.initial_offset()?,
-                };
-                let end = seq.offsets[0].clone().unwrap();
-                (*id, start, end)
-            }
-            _ => {
-                let start = match &last_offsets {
-                    Some((_, seq)) => seq.offsets[0].clone().unwrap(),
-                    None => source.initial_offset()?,
-                };
-                let limit = source.default_read_limit();
-                let end = source.latest_offset(&start, &limit)?;
-                if end == start {
-                    return Ok(());
-                }
-                let id = last_offsets.as_ref().map_or(0, |(id, _)| id + 1);
-                offsets.add(
-                    id,
-                    &OffsetSeq {
-                        offsets: vec![Some(end.clone())],
-                        metadata: Default::default(),
-                    },
-                )?;
-                crash_point("driver.offsets_written");
-                (id, start, end)
-            }
-        };
-        let parts = source.plan_partitions(&start, &end)?;
-        let tasks = 2;
-        let mut messages = Vec::new();
-        for t in 0..tasks {
-            let mut w = sink.create_writer(WriterContext {
-                batch_id,
-                partition: t,
-                num_partitions: tasks,
-            })?;
-            for p in parts.iter().skip(t).step_by(tasks) {
-                for b in p.read()? {
-                    let b = b?;
-                    let ids = b.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
-                    let keep: BooleanArray = ids.iter().map(|v| v.map(|v| v % 3 != 0)).collect();
-                    w.write(&arrow::compute::filter_record_batch(&b, &keep)?)?;
-                }
-            }
-            messages.push(w.commit()?);
-        }
-        sink.commit(batch_id, messages)?;
-        commits.add(batch_id, CommitMetadata::default())?;
-        crash_point("driver.commit_written");
-        source.commit(&end)?;
-    }
+    let query = spark
+        .read_stream()
+        .schema_ddl(SCHEMA)?
+        .option("maxFilesPerTrigger", 3)
+        .option("cleanSource", "archive")
+        .option("sourceArchiveDir", archive.display())
+        .json(&input.display().to_string())?
+        .filter_expr("id % 3 != 0")?
+        .write_stream()
+        .format("json")
+        .option("checkpointLocation", checkpoint.display())
+        .option("spark.sql.streaming.fileSink.log.compactInterval", 3)
+        .trigger(Trigger::AvailableNow)
+        .start_path(&out.display().to_string())?;
+    query.await_termination(None)?;
+    Ok(())
 }
 
 /// The child: runs the job in the environment, if any.
 #[test]
-#[ignore = "run by crash_kills_never_lose_or_duplicate_rows in a child process"]
-fn crash_child() {
+#[ignore = "run by runtime_crash_kills_never_lose_or_duplicate_rows in a child process"]
+fn runtime_crash_child() {
     let Ok(job) = std::env::var(JOB_ENV) else {
         return;
     };
@@ -196,11 +128,16 @@ fn run_child(dirs: &[&Path; 3], kill: Option<&Kill>) -> bool {
         .collect::<Vec<_>>()
         .join("|");
     let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args(["--exact", "crash_child", "--ignored", "--test-threads=1"])
-        .env(JOB_ENV, job)
-        .env_remove(CRASH_POINT_ENV)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
+    cmd.args([
+        "--exact",
+        "runtime_crash_child",
+        "--ignored",
+        "--test-threads=1",
+    ])
+    .env(JOB_ENV, job)
+    .env_remove(CRASH_POINT_ENV)
+    .stdout(Stdio::null())
+    .stderr(Stdio::piped());
     if let Some(Kill::At(point, n)) = kill {
         cmd.env(CRASH_POINT_ENV, format!("{point}:{n}"));
     }
@@ -265,7 +202,7 @@ fn committed_ids(out: &Path) -> Vec<i64> {
 }
 
 #[test]
-fn crash_kills_never_lose_or_duplicate_rows() {
+fn runtime_crash_kills_never_lose_or_duplicate_rows() {
     let base = tempfile::tempdir().unwrap();
     let input = base.path().join("input");
     write_input(&input);

@@ -836,3 +836,52 @@ fn runtime_csv_source_to_partitioned_parquet_sink() {
     let rows = rows_of(&back.collect().unwrap());
     assert_eq!(rows, ["1,x", "2,y", "3,x"]);
 }
+
+#[test]
+fn sources_and_sinks_honour_the_session_time_zone() {
+    // Text timestamps mean wall-clock time in the session's zone, in streams as in batch.
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    put(&input, "a.csv", "id,ts\n1,2026-01-01 10:00:00\n", 0);
+    let spark = Session::builder()
+        .config("spark.sql.session.timeZone", "America/New_York")
+        .build()
+        .unwrap();
+    let out = dir.path().join("out");
+    let query = spark
+        .read_stream()
+        .format("csv")
+        .option("header", "true")
+        .schema_ddl("id INT, ts TIMESTAMP")
+        .unwrap()
+        .load_path(input.to_str().unwrap())
+        .unwrap()
+        .select_expr(&["id", "ts", "CAST(unix_timestamp(ts) AS STRING) AS epoch"])
+        .unwrap()
+        .write_stream()
+        .format("csv")
+        .option("header", "true")
+        .option(
+            "checkpointLocation",
+            dir.path().join("ck").to_str().unwrap(),
+        )
+        .trigger(engine_sql::streaming::Trigger::AvailableNow)
+        .start_path(out.to_str().unwrap())
+        .unwrap();
+    query.await_termination(None).unwrap();
+    let rows = spark
+        .read()
+        .format("csv")
+        .option("header", "true")
+        .load(out.to_str().unwrap())
+        .unwrap()
+        .collect_rows()
+        .unwrap();
+    let text: Vec<String> = rows[0].values.iter().map(|v| v.to_string()).collect();
+    // 10:00 in New York is 15:00 UTC; the sink writes it back in the session zone.
+    assert_eq!(text[2], "1767279600", "{text:?}");
+    assert!(
+        text[1].starts_with("2026-01-01T10:00:00.000-05:00"),
+        "{text:?}"
+    );
+}

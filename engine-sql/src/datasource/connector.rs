@@ -83,7 +83,7 @@ pub fn write_with_format(
     save_mode: &str,
 ) -> Result<u64> {
     let sink = format.create_sink(SinkContext {
-        options,
+        options: df.session().conf().with_session_settings(&options),
         schema: df.schema()?,
         output_mode: engine_core::connector::OutputMode::Append,
         query_id: None,

@@ -112,7 +112,8 @@ impl DataFrameReader {
     }
 
     fn connector_options(&self) -> Options {
-        Options::new(self.options.iter().map(|(k, v)| (k.as_str(), v.clone())))
+        let options = Options::new(self.options.iter().map(|(k, v)| (k.as_str(), v.clone())));
+        self.session.conf().with_session_settings(&options)
     }
 
     /// `format("csv").load(path)`.

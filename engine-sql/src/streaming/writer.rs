@@ -265,7 +265,7 @@ impl DataStreamWriter {
                         MemorySink::register(&session, name, schema.clone(), self.output_mode)?
                     }
                     _ => super::formats::lookup(&name)?.create_sink(SinkContext {
-                        options: self.options.clone(),
+                        options: session.conf().with_session_settings(&self.options),
                         schema: schema.clone(),
                         output_mode: self.output_mode,
                         query_id: Some(query_id.clone()),

@@ -170,7 +170,7 @@ impl MicroBatchExecution {
                 }
             }
             sources.push(r.format.create_source(SourceContext {
-                options: r.options.clone(),
+                options: conf.with_session_settings(&r.options),
                 user_schema: r.user_schema.clone(),
                 metadata_path: checkpoint.join("sources").join(i.to_string()),
                 query_id: query_id.clone(),
