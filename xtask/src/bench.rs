@@ -102,3 +102,74 @@ pub fn bench(rows: u64, data_dir: &Path, threads: usize) -> Result<()> {
     }
     Ok(())
 }
+
+/// The streaming benchmark: `engine-sql`'s `stream_bench` example over generated event files,
+/// one run per event count; prints a Markdown table from its JSON report.
+pub fn bench_streaming(events: &[u64], threads: usize, data_dir: &Path) -> Result<()> {
+    let mut build = cargo();
+    build.args(["build", "--release", "-p", "engine-cli"]);
+    run(build)?;
+    let mut build = cargo();
+    build.args([
+        "build",
+        "--release",
+        "-p",
+        "engine-sql",
+        "--example",
+        "stream_bench",
+    ]);
+    run(build)?;
+    let sstream = PathBuf::from("target/release/sstream");
+    let bench = PathBuf::from("target/release/examples/stream_bench");
+    std::fs::create_dir_all(data_dir)?;
+    println!(
+        "| events | threads | seconds | events/s | events/s per core | MB/s | first batch after start | peak RSS |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for &n in events {
+        let input = data_dir.join(format!("events-{n}"));
+        if !input.exists() {
+            let mut gen_cmd = Command::new(&sstream);
+            gen_cmd.args([
+                "gen",
+                "events",
+                "--events",
+                &n.to_string(),
+                "--files",
+                "20",
+                "--out",
+            ]);
+            gen_cmd.arg(&input);
+            run(gen_cmd)?;
+        }
+        let bytes: u64 = std::fs::read_dir(&input)?
+            .filter_map(|e| e.ok()?.metadata().ok())
+            .map(|m| m.len())
+            .sum();
+        let scratch = data_dir.join("stream-out");
+        let out = Command::new(&bench)
+            .arg(&input)
+            .arg(&scratch)
+            .arg(threads.to_string())
+            .arg("full")
+            .output()?;
+        if !out.status.success() {
+            anyhow::bail!(
+                "stream_bench failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+        let secs = report["seconds"].as_f64().unwrap_or(f64::NAN);
+        println!(
+            "| {n} | {threads} | {secs:.2} | {:.2}M | {:.2}M | {:.0} | {} ms | {:.0} MB |",
+            report["events_per_second"].as_f64().unwrap_or(0.0) / 1e6,
+            report["events_per_second_per_core"].as_f64().unwrap_or(0.0) / 1e6,
+            bytes as f64 / secs / 1e6,
+            report["first_batch_after_start_ms"],
+            report["peak_rss_mib"].as_f64().unwrap_or(0.0)
+        );
+        let _ = std::fs::remove_dir_all(&scratch);
+    }
+    Ok(())
+}

@@ -2,6 +2,7 @@
 //!
 //! - `test`: the whole suite, exactly what CI runs (format check, clippy, every test).
 //! - `bench`: end-to-end benchmarks of the release `sstream` binary on generated data.
+//! - `bench-streaming`: the JSON files -> from_json -> explode -> parquet streaming query.
 //! - `bench-kafka`: Kafka source/sink benchmarks against the local broker.
 //! - `broker start|stop|status|create-topic T --partitions N`: the local Kafka broker
 //!   (librdkafka's mock cluster in a background process, see `engine_kafka::broker`); `start`
@@ -42,6 +43,19 @@ enum Cmd {
         #[arg(long, default_value_t = 1)]
         threads: usize,
     },
+    /// The streaming benchmark (release): JSON event files -> from_json -> explode -> filter
+    /// -> parquet sink with Trigger.AvailableNow; prints a Markdown table.
+    BenchStreaming {
+        /// Event counts to run (repeatable); each input is generated once and reused.
+        #[arg(long, default_values_t = [1_000_000u64, 10_000_000])]
+        events: Vec<u64>,
+        /// Worker threads (`spark.master=local[N]`).
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Where to keep the generated data.
+        #[arg(long, default_value = "target/bench-data")]
+        data_dir: PathBuf,
+    },
     /// Kafka benchmarks (release): sink alone, source alone, plain consumer, against the local
     /// broker (started if needed); prints a Markdown table.
     BenchKafka {
@@ -71,6 +85,11 @@ fn main() -> Result<()> {
             data_dir,
             threads,
         } => bench::bench(rows, &data_dir, threads),
+        Cmd::BenchStreaming {
+            events,
+            threads,
+            data_dir,
+        } => bench::bench_streaming(&events, threads, &data_dir),
         Cmd::BenchKafka { messages, threads } => broker::bench_kafka(messages, threads),
         Cmd::Broker { args } => {
             let bin = broker::build_broker()?;
