@@ -40,6 +40,8 @@ pub mod prelude {
         Expr, SortExpr, avg, call, col, collect_list, count, count_distinct, first, last, lit, max,
         min, sum, when,
     };
+    pub use crate::functions::dsl::*;
     pub use crate::session::Session;
+    pub use crate::streaming::{OutputMode, StreamingQuery, Trigger};
     pub use engine_core::{EngineError, Result};
 }
