@@ -2,8 +2,10 @@
 //! registered formats (`kafka`) and the streaming runtime's per-batch scans both use it.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
 use engine_core::Result;
 use engine_core::connector::InputPartition;
 
@@ -16,6 +18,8 @@ pub struct PartitionScanExec {
     schema: SchemaRef,
     projection: Option<Vec<usize>>,
     partitions: Vec<Arc<dyn InputPartition>>,
+    rows: Arc<AtomicU64>,
+    micro_batch: bool,
 }
 
 impl PartitionScanExec {
@@ -36,13 +40,27 @@ impl PartitionScanExec {
             schema,
             projection: projection.map(<[usize]>::to_vec),
             partitions,
+            rows: Arc::default(),
+            micro_batch: false,
         })
+    }
+
+    /// One micro-batch of a stream (Spark's `MicroBatchScan` in `explain`), counting every
+    /// row read into `rows` (the progress report's `numInputRows`).
+    pub fn micro_batch(mut self, rows: Arc<AtomicU64>) -> Self {
+        self.rows = rows;
+        self.micro_batch = true;
+        self
     }
 }
 
 impl ExecutionPlan for PartitionScanExec {
     fn name(&self) -> &'static str {
-        "BatchScan"
+        if self.micro_batch {
+            "MicroBatchScan"
+        } else {
+            "BatchScan"
+        }
     }
 
     fn describe(&self) -> String {
@@ -52,7 +70,11 @@ impl ExecutionPlan for PartitionScanExec {
             .iter()
             .map(|f| f.name().as_str())
             .collect();
-        format!("BatchScan {}[{}]", self.name, cols.join(", "))
+        if self.micro_batch {
+            format!("MicroBatchScan[{}] {}", cols.join(", "), self.name)
+        } else {
+            format!("BatchScan {}[{}]", self.name, cols.join(", "))
+        }
     }
 
     fn schema(&self) -> SchemaRef {
@@ -72,12 +94,22 @@ impl ExecutionPlan for PartitionScanExec {
         let Some(p) = self.partitions.get(partition) else {
             return Ok(Box::new(std::iter::empty()));
         };
-        let batches = p.read()?;
-        match self.projection.clone() {
-            None => Ok(batches),
-            Some(cols) => Ok(Box::new(
-                batches.map(move |b| b.and_then(|b| Ok(b.project(&cols)?))),
-            )),
-        }
+        let projection = self.projection.clone();
+        let rows = self.rows.clone();
+        let schema = self.schema.clone();
+        Ok(Box::new(p.read()?.map(move |b| {
+            let b = b?;
+            rows.fetch_add(b.num_rows() as u64, Ordering::Relaxed);
+            let b = match &projection {
+                Some(cols) => b.project(cols)?,
+                None => b,
+            };
+            // Connectors may hand out batches with their own field metadata or nullability;
+            // the operators above expect exactly the plan's schema.
+            if b.schema().fields() != schema.fields() {
+                return Ok(RecordBatch::try_new(schema.clone(), b.columns().to_vec())?);
+            }
+            Ok(b)
+        })))
     }
 }

@@ -14,9 +14,7 @@ use std::time::Duration;
 use engine_core::checkpoint::{
     CommitLog, CommitMetadata, OffsetSeq, OffsetSeqLog, OffsetSeqMetadata,
 };
-use engine_core::connector::{
-    DataWriter, Offset, ReadLimit, Sink, Source, SourceContext, WriterCommitMessage, WriterContext,
-};
+use engine_core::connector::{Offset, ReadLimit, Sink, Source, SourceContext};
 use engine_core::progress::{
     QueryIdleEvent, QueryProgressEvent, SinkProgress, SourceProgress, StreamingQueryProgress,
     offset_value,
@@ -524,37 +522,8 @@ impl MicroBatchExecution {
         })?;
         q.update(|s| s.last_plan = Some(display_tree(&physical)));
         let sink = self.sink.clone();
-        timings.time("addBatch", || -> Result<u64> {
-            let n = physical.output_partitions();
-            let results = ctx.pool.run(n, |p| {
-                let mut writer = sink.create_writer(WriterContext {
-                    batch_id,
-                    partition: p,
-                    num_partitions: n,
-                })?;
-                match write_partition(&physical, p, &ctx, writer.as_mut()) {
-                    Ok(rows) => Ok((writer.commit()?, rows)),
-                    Err(e) => {
-                        if let Err(abort) = writer.abort() {
-                            log::warn!("aborting the writer of task {p} failed: {abort}");
-                        }
-                        Err(e)
-                    }
-                }
-            });
-            let results = match results {
-                Ok(r) => r,
-                Err(e) => {
-                    if let Err(abort) = sink.abort(batch_id, vec![]) {
-                        log::warn!("aborting batch {batch_id} failed: {abort}");
-                    }
-                    return Err(e);
-                }
-            };
-            let rows = results.iter().map(|(_, r)| r).sum();
-            let messages: Vec<WriterCommitMessage> = results.into_iter().map(|(m, _)| m).collect();
-            sink.commit(batch_id, messages)?;
-            Ok(rows)
+        timings.time("addBatch", || {
+            crate::physical::plan::sink_write::write_to_sink(&physical, &ctx, &sink, batch_id)
         })
     }
 
@@ -635,20 +604,4 @@ struct ProgressInput {
     output_rows: u64,
     stats: Vec<(crate::logical::EventTimeSummary, Duration)>,
     batch_watermark_ms: i64,
-}
-
-/// Runs one partition of the batch plan into one writer; returns the rows written.
-fn write_partition(
-    plan: &crate::physical::plan::ExecutionPlanRef,
-    partition: usize,
-    ctx: &Arc<TaskContext>,
-    writer: &mut dyn DataWriter,
-) -> Result<u64> {
-    let mut rows = 0u64;
-    for batch in plan.execute(partition, ctx)? {
-        let batch = batch?;
-        rows += batch.num_rows() as u64;
-        writer.write(&batch)?;
-    }
-    Ok(rows)
 }
