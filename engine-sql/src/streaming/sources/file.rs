@@ -324,33 +324,7 @@ fn positive(options: &Options, key: &str) -> Result<Option<u64>> {
         .transpose()
 }
 
-/// Spark's `Utils.timeStringAsMs`: a number with an optional unit (`us`, `ms`, `s`, `m`,
-/// `min`, `h`, `d`); a bare number is milliseconds.
-pub fn time_string_as_ms(key: &str, v: &str) -> Result<i64> {
-    let t = v.trim().to_ascii_lowercase();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: i64 = num.parse().map_err(|_| bad_time(key, v))?;
-    let ms = match unit.trim() {
-        "" | "ms" => Some(n),
-        "us" => Some(n / 1000),
-        "s" => n.checked_mul(1000),
-        "m" | "min" => n.checked_mul(60_000),
-        "h" => n.checked_mul(3_600_000),
-        "d" => n.checked_mul(86_400_000),
-        _ => None,
-    };
-    ms.ok_or_else(|| bad_time(key, v))
-}
-
-fn bad_time(key: &str, v: &str) -> EngineError {
-    EngineError::invalid_option(
-        key,
-        format!(
-            "Invalid value '{v}': time must be specified as seconds (s), milliseconds (ms), microseconds (us), minutes (m or min), hour (h), or day (d). E.g. 50s, 100ms, or 250us."
-        ),
-    )
-}
+pub use engine_core::options::time_string_as_ms;
 
 impl FileStreamOptions {
     /// Parses and checks the options, with Spark's messages.
