@@ -66,27 +66,24 @@ fn setup(dir: &Path, events: u64, files: u64) -> String {
 
 /// Rows in the committed output, through a batch read that honours `_spark_metadata`.
 fn committed_rows(dir: &Path) -> Vec<String> {
-    let sql = format!(
+    csv_rows(&format!(
         "CREATE TEMPORARY VIEW o USING json OPTIONS (path '{}'); SELECT order_id, sku, qty FROM o ORDER BY order_id, sku, qty",
         dir.join("out").display()
-    );
-    let o = run_ok(&["sql", "--output", "csv", "-e", &sql]);
-    String::from_utf8(o.stdout)
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(str::to_string)
-        .collect()
+    ))
 }
 
 /// The rows the pipeline must produce, computed by a batch query over the same files.
 fn expected_rows(dir: &Path) -> Vec<String> {
-    let sql = format!(
+    csv_rows(&format!(
         "CREATE TEMPORARY VIEW e (order_id STRING, items ARRAY<STRUCT<sku: STRING, qty: INT, price: DOUBLE>>, ts TIMESTAMP, _corrupt_record STRING) USING json OPTIONS (path '{}'); \
          SELECT order_id, item.sku AS sku, item.qty AS qty FROM e LATERAL VIEW explode(items) t AS item WHERE _corrupt_record IS NULL ORDER BY order_id, sku, qty",
         dir.join("events").display()
-    );
-    let o = run_ok(&["sql", "--output", "csv", "-e", &sql]);
+    ))
+}
+
+/// The rows `sstream sql --output csv` prints for `sql`, header dropped.
+fn csv_rows(sql: &str) -> Vec<String> {
+    let o = run_ok(&["sql", "--output", "csv", "-e", sql]);
     String::from_utf8(o.stdout)
         .unwrap()
         .lines()
