@@ -96,7 +96,7 @@ fn select(
             }
             loop {
                 p.key()?;
-                if p.key == k.as_bytes() {
+                if p.key_bytes() == k.as_bytes() {
                     return select(p, rest, out, unquote);
                 }
                 p.skip()?;
@@ -221,10 +221,9 @@ pub fn top_level_fields(
         }
         loop {
             p.key()?;
-            let hit = wanted.iter().position(|w| {
-                w.as_deref()
-                    .is_some_and(|w| w.as_bytes() == p.key.as_slice())
-            });
+            let hit = wanted
+                .iter()
+                .position(|w| w.as_deref().is_some_and(|w| w.as_bytes() == p.key_bytes()));
             match hit {
                 Some(i) => {
                     let mut out = Vec::new();
