@@ -24,11 +24,17 @@ enum Command {
     Sql(commands::sql::SqlArgs),
     /// A zero-setup demo: generates sample orders and runs a SQL report over them.
     Demo(commands::demo::DemoArgs),
-    /// Generate deterministic sample data.
+    /// Generate deterministic sample data (flat orders, or nested order events).
+    ///
+    /// Examples:
+    ///   sstream gen orders --rows 1000000 --out /tmp/orders.csv
+    ///   sstream gen events --events 100000 --files 10 --out /tmp/events
+    Gen(commands::gen_data::GenArgs),
+    /// Inspect a streaming query's checkpoint.
     ///
     /// Example:
-    ///   sstream gen orders --rows 1000000 --out /tmp/orders.csv
-    Gen(commands::gen_data::GenArgs),
+    ///   sstream checkpoint inspect /tmp/ckpt/orders
+    Checkpoint(commands::checkpoint::CheckpointArgs),
 }
 
 fn main() {
@@ -37,6 +43,7 @@ fn main() {
         Command::Sql(args) => commands::sql::run(args),
         Command::Demo(args) => commands::demo::run(args),
         Command::Gen(args) => commands::gen_data::run(args),
+        Command::Checkpoint(args) => commands::checkpoint::run(args),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

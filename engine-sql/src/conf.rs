@@ -24,18 +24,7 @@ pub const CASE_SENSITIVE: &str = "spark.sql.caseSensitive";
 /// for Arrow transfers: `spark.sql.execution.arrow.maxRecordsPerBatch`, default 10000).
 pub const BATCH_SIZE: &str = "spark.sql.execution.arrow.maxRecordsPerBatch";
 
-/// Parses a boolean setting or option the way Spark does (`true`/`false`, any case,
-/// surrounding spaces ignored); the error names `key` and the valid values.
-pub fn parse_bool(key: &str, value: &str) -> Result<bool> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "true" => Ok(true),
-        "false" => Ok(false),
-        _ => Err(EngineError::invalid_option(
-            key,
-            format!("`{value}` is not a boolean; valid values are `true` and `false`"),
-        )),
-    }
-}
+pub use engine_core::options::parse_bool;
 
 /// Session configuration: string keys and values, as Spark's `RuntimeConfig`.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -31,6 +31,7 @@ pub mod schema;
 pub mod schema_builder;
 pub mod session;
 pub mod sql;
+pub mod streaming;
 pub mod types;
 
 /// The names most programs need: `use engine_sql::prelude::*;`.

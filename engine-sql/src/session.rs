@@ -35,6 +35,7 @@ pub struct Session {
 struct SessionInner {
     conf: RwLock<SessionConf>,
     catalog: Catalog,
+    streams: crate::streaming::StreamingQueryManager,
 }
 
 /// Builds a [`Session`].
@@ -73,6 +74,7 @@ impl SessionBuilder {
             inner: Arc::new(SessionInner {
                 conf: RwLock::new(self.conf),
                 catalog: Catalog::new(),
+                streams: Default::default(),
             }),
         })
     }
@@ -126,6 +128,16 @@ impl Session {
     /// Reads files: `session.read().format("csv").option("header", "true").load(path)`.
     pub fn read(&self) -> DataFrameReader {
         DataFrameReader::new(self.clone())
+    }
+
+    /// Reads a stream: `session.read_stream().format("rate").load()`.
+    pub fn read_stream(&self) -> crate::streaming::DataStreamReader {
+        crate::streaming::DataStreamReader::new(self.clone())
+    }
+
+    /// The streaming queries of this session and their listeners.
+    pub fn streams(&self) -> crate::streaming::StreamingQueryManager {
+        self.inner.streams.clone()
     }
 
     /// Runs SQL text. Queries return their result lazily; commands (`CREATE VIEW`, `SET`)

@@ -2,12 +2,20 @@
 //!
 //! - `test`: the whole suite, exactly what CI runs (format check, clippy, every test).
 //! - `bench`: end-to-end benchmarks of the release `sstream` binary on generated data.
+//! - `broker start|stop|status|create-topic T --partitions N`: the local Kafka broker
+//!   (librdkafka's mock cluster in a background process, see `engine_kafka::broker`); `start`
+//!   prints the bootstrap address `127.0.0.1:PORT` as its last stdout line and reuses a running
+//!   broker.
 
-use std::path::{Path, PathBuf};
+mod bench;
+mod broker;
+mod ci;
+mod util;
+
+use std::path::PathBuf;
 use std::process::Command;
-use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
@@ -33,163 +41,31 @@ enum Cmd {
         #[arg(long, default_value_t = 1)]
         threads: usize,
     },
+    /// The local Kafka broker: `start`, `stop`, `status`, `create-topic T --partitions N`.
+    Broker {
+        /// Arguments passed to `sstream-broker` (see `sstream-broker --help`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true)]
+        args: Vec<String>,
+    },
 }
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
-    let root = workspace_root()?;
+    let root = util::workspace_root()?;
     std::env::set_current_dir(&root)?;
     match cli.command {
-        Cmd::Test => test(),
+        Cmd::Test => ci::test(),
         Cmd::Bench {
             rows,
             data_dir,
             threads,
-        } => bench(rows, &data_dir, threads),
-    }
-}
-
-fn workspace_root() -> Result<PathBuf> {
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    manifest
-        .parent()
-        .map(Path::to_path_buf)
-        .context("xtask must live one level below the workspace root")
-}
-
-fn cargo() -> Command {
-    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-}
-
-fn run(mut cmd: Command) -> Result<()> {
-    eprintln!("$ {cmd:?}");
-    let status = cmd.status().with_context(|| format!("starting {cmd:?}"))?;
-    if !status.success() {
-        bail!("{cmd:?} failed with {status}");
-    }
-    Ok(())
-}
-
-fn test() -> Result<()> {
-    let mut fmt = cargo();
-    fmt.args(["fmt", "--all", "--", "--check"]);
-    run(fmt)?;
-    let mut clippy = cargo();
-    clippy.args([
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]);
-    run(clippy)?;
-    let mut tests = cargo();
-    // Benches are compiled by clippy above; running them belongs to `cargo bench`.
-    tests.args([
-        "test",
-        "--workspace",
-        "--lib",
-        "--bins",
-        "--tests",
-        "--examples",
-    ]);
-    run(tests)?;
-    let mut doc_tests = cargo();
-    doc_tests.args(["test", "--workspace", "--doc"]);
-    run(doc_tests)
-}
-
-struct Case {
-    name: &'static str,
-    sql: &'static str,
-}
-
-// Each query consumes every column it computes, so column pruning cannot skip the work.
-const CASES: &[Case] = &[
-    Case {
-        name: "scan + filter + project, numeric",
-        sql: "SELECT count(*), sum(amount) FROM \
-              (SELECT qty * price AS amount FROM orders WHERE qty > 2 AND price < 150.0)",
-    },
-    Case {
-        name: "scan + filter + project, with a string column",
-        sql: "SELECT count(*), sum(amount), max(order_id) FROM \
-              (SELECT order_id, qty * price AS amount FROM orders WHERE qty > 2 AND country = 'DE')",
-    },
-    Case {
-        name: "group-by, 1k integer keys",
-        sql: "SELECT count(*), sum(n), sum(items), sum(avg_price) FROM \
-              (SELECT store_id, count(*) AS n, sum(qty) AS items, avg(price) AS avg_price FROM orders GROUP BY store_id)",
-    },
-    Case {
-        name: "group-by, 1k string keys",
-        sql: "SELECT count(*), sum(n), sum(items), sum(avg_price) FROM \
-              (SELECT sku, count(*) AS n, sum(qty) AS items, avg(price) AS avg_price FROM orders GROUP BY sku)",
-    },
-];
-
-fn bench(rows: u64, data_dir: &Path, threads: usize) -> Result<()> {
-    let mut build = cargo();
-    build.args(["build", "--release", "-p", "engine-cli"]);
-    run(build)?;
-    let sstream = PathBuf::from("target/release/sstream");
-    std::fs::create_dir_all(data_dir)?;
-    let csv = data_dir.join(format!("orders-v2-{rows}.csv"));
-    if !csv.exists() {
-        let mut gen_cmd = Command::new(&sstream);
-        gen_cmd.args(["gen", "orders", "--rows", &rows.to_string(), "--out"]);
-        gen_cmd.arg(&csv);
-        run(gen_cmd)?;
-    }
-    let parquet = data_dir.join(format!("orders-v2-{rows}.parquet"));
-    if !parquet.exists() {
-        let mut gen_cmd = Command::new(&sstream);
-        gen_cmd.args([
-            "gen",
-            "orders",
-            "--rows",
-            &rows.to_string(),
-            "--format",
-            "parquet",
-            "--out",
-        ]);
-        gen_cmd.arg(&parquet);
-        run(gen_cmd)?;
-    }
-    println!("| source | query | rows | threads | seconds | rows/s |");
-    println!("|---|---|---|---|---|---|");
-    for (source, path) in [("csv", &csv), ("parquet", &parquet)] {
-        for case in CASES {
-            let create = match source {
-                "csv" => format!(
-                    "CREATE TEMPORARY VIEW orders USING csv OPTIONS (path '{}', header 'true', inferSchema 'true')",
-                    path.display()
-                ),
-                _ => format!(
-                    "CREATE TEMPORARY VIEW orders USING parquet OPTIONS (path '{}')",
-                    path.display()
-                ),
-            };
-            let sql = format!("{create}; {}", case.sql);
-            let mut cmd = Command::new(&sstream);
-            cmd.args([
-                "sql",
-                "--conf",
-                &format!("spark.master=local[{threads}]"),
-                "-e",
-                &sql,
-            ]);
-            cmd.stdout(std::process::Stdio::null());
-            let start = Instant::now();
-            run(cmd)?;
-            let secs = start.elapsed().as_secs_f64();
-            println!(
-                "| {source} | {} | {rows} | {threads} | {secs:.2} | {:.1}M |",
-                case.name,
-                rows as f64 / secs / 1e6
-            );
+        } => bench::bench(rows, &data_dir, threads),
+        Cmd::Broker { args } => {
+            let bin = broker::build_broker()?;
+            let mut cmd = Command::new(bin);
+            cmd.args(&args);
+            let status = cmd.status().context("running sstream-broker")?;
+            std::process::exit(status.code().unwrap_or(1));
         }
     }
-    Ok(())
 }

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use engine_sql::session::Session;
 
-use super::gen_data::write_orders_csv;
+use engine_cli::generate::write_orders_csv;
 
 /// Arguments of `sstream demo`.
 #[derive(Debug, Args)]

@@ -50,7 +50,30 @@ impl Analyzer<'_> {
                     input: view,
                 })
             }
-            LogicalPlan::Scan(_) => plan.clone(),
+            LogicalPlan::Scan(_) | LogicalPlan::StreamingRelation(_) => plan.clone(),
+            LogicalPlan::EventTimeWatermark(w) => {
+                let input = self.resolve_plan(&w.input)?;
+                let schema = input.schema()?;
+                let event_time = resolve_expr(&w.event_time, &schema)?;
+                let data_type = event_time.to_field(&schema)?.data_type().clone();
+                if !matches!(data_type, arrow::datatypes::DataType::Timestamp(..)) {
+                    return Err(EngineError::analysis(
+                        "EVENT_TIME_IS_NOT_ON_TIMESTAMP_TYPE",
+                        format!(
+                            "The event time `{}` has the invalid type \"{}\", but expected \"TIMESTAMP\". SQLSTATE: 42K09",
+                            event_time.output_name(),
+                            crate::types::sql_type_name(&data_type)
+                        ),
+                    ));
+                }
+                Arc::new(LogicalPlan::EventTimeWatermark(
+                    crate::logical::EventTimeWatermark {
+                        event_time,
+                        input,
+                        ..w.clone()
+                    },
+                ))
+            }
             LogicalPlan::Projection { exprs, input } => {
                 let input = self.resolve_plan(input)?;
                 let schema = input.schema()?;

@@ -79,6 +79,8 @@ impl DataFrame {
 
     /// Runs the query; batches grouped by output partition (what writers need).
     pub fn collect_partitions(&self) -> Result<(SchemaRef, Vec<Vec<RecordBatch>>)> {
+        // Spark's `checkForBatch`: a stream only runs through `write_stream().start()`.
+        crate::streaming::checks::check_batch(&self.plan)?;
         let ctx = self.session.task_context()?;
         let physical = self.physical_plan(&ctx)?;
         let parts = plan::collect_partitions(&physical, &ctx)?;

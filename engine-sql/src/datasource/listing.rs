@@ -66,12 +66,13 @@ pub fn is_hidden(name: &str) -> bool {
     (name.starts_with('_') && !name.contains('=')) || name.starts_with('.')
 }
 
-fn has_glob(s: &str) -> bool {
+/// Whether a path has glob characters (`*`, `?`, `[`, `{`).
+pub fn has_glob(s: &str) -> bool {
     s.contains(['*', '?', '[', '{'])
 }
 
 /// A regex for one path component of a glob (`*`, `?`, `[abc]`, `{a,b}`).
-fn glob_regex(pattern: &str) -> Result<regex::Regex> {
+pub fn glob_regex(pattern: &str) -> Result<regex::Regex> {
     let mut re = String::from("^");
     let mut in_brace = false;
     let mut chars = pattern.chars().peekable();
@@ -267,6 +268,28 @@ fn typed_value(v: Option<&str>, dt: &DataType) -> ScalarValue {
     }
 }
 
+/// The values of `partition_schema`'s columns for `file` below `root`, from its
+/// `col=value` directories (NULL for a column the path does not name).
+pub fn partition_values_for(
+    root: &Path,
+    file: &Path,
+    partition_schema: &Schema,
+) -> Vec<ScalarValue> {
+    let rel = file.strip_prefix(root).unwrap_or(file);
+    let pairs = rel.parent().map(partition_pairs).unwrap_or_default();
+    partition_schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let v = pairs
+                .iter()
+                .find(|(k, _)| k == f.name())
+                .and_then(|(_, v)| v.as_deref());
+            typed_value(v, f.data_type())
+        })
+        .collect()
+}
+
 /// Options that change how files are found.
 #[derive(Debug, Clone, Default)]
 pub struct ListingOptions {
@@ -316,6 +339,23 @@ pub fn list_files_with(paths: &[String], options: &ListingOptions) -> Result<Lis
             vec![path.clone()]
         };
         roots.push(absolute(&path));
+        // A file sink's output directory: only the files its `_spark_metadata` log
+        // committed, as Spark's `MetadataLogFileIndex` (only for a single non-glob path,
+        // as Spark's `FileStreamSink.hasMetadata`).
+        let committed = if paths.len() == 1 && !has_glob(p) && path.is_dir() {
+            super::file_stream_log::committed_files(&path)?
+        } else {
+            None
+        };
+        if let Some(committed) = committed {
+            found.extend(committed.iter().map(|e| {
+                (
+                    absolute(&path),
+                    super::file_stream_log::uri_to_path(&e.path),
+                )
+            }));
+            continue;
+        }
         for m in expanded {
             if m.is_dir() {
                 let mut files = Vec::new();

@@ -10,7 +10,9 @@
 //! Writing: [`writer::DataFrameWriter`] (`df.write()`) with save modes, `partition_by`,
 //! `part-NNNNN-<uuid>-cNNN.<ext>` files and a `_SUCCESS` marker.
 
+pub mod connector;
 pub mod csv;
+pub mod file_stream_log;
 pub mod json;
 pub mod listing;
 pub mod memory;

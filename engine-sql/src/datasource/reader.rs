@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrow::datatypes::{Schema, SchemaRef};
+use engine_core::connector::{Format, FormatRegistry};
 use engine_core::{EngineError, Result};
 
+use super::connector::ConnectorTable;
 use super::csv::{self, CsvFormat, CsvOptions};
 use super::json::{self, JsonFormat, JsonOptions};
 use super::listing::{ListingOptions, list_files_with};
@@ -77,8 +79,40 @@ impl DataFrameReader {
 
     /// Reads several paths as one table.
     pub fn load_many(self, paths: &[&str]) -> Result<DataFrame> {
+        if let Some(format) = registered(&self.format) {
+            let mut options = self.connector_options();
+            options.set("path", paths.join(","));
+            let table = ConnectorTable::try_new(format, options, self.schema.clone())?;
+            return self.session.dataframe_from_table(Arc::new(table));
+        }
         let table = self.table(paths)?;
         self.session.dataframe_from_table(Arc::new(table))
+    }
+
+    /// PySpark's `load()` with no path, for formats that take none: a registered connector
+    /// such as `kafka` reads what its options say.
+    pub fn load_no_path(self) -> Result<DataFrame> {
+        match registered(&self.format) {
+            Some(format) => {
+                let table =
+                    ConnectorTable::try_new(format, self.connector_options(), self.schema.clone())?;
+                self.session.dataframe_from_table(Arc::new(table))
+            }
+            None if SUPPORTED_FORMATS.contains(&self.format.as_str()) => {
+                Err(EngineError::analysis(
+                    "UNABLE_TO_INFER_SCHEMA",
+                    format!(
+                        "'path' is not specified: the {} format reads files; use load(path)",
+                        self.format
+                    ),
+                ))
+            }
+            None => Err(unknown_format(&self.format)),
+        }
+    }
+
+    fn connector_options(&self) -> Options {
+        Options::new(self.options.iter().map(|(k, v)| (k.as_str(), v.clone())))
     }
 
     /// `format("csv").load(path)`.
@@ -160,13 +194,30 @@ impl DataFrameReader {
 /// The formats `format(..)` accepts.
 pub const SUPPORTED_FORMATS: &[&str] = &["csv", "json", "parquet", "text"];
 
-/// Spark's error for an unknown format, listing the ones this engine has.
+/// A format a connector crate registered (`kafka`), unless a built-in file format has the
+/// name.
+pub fn registered(format: &str) -> Option<Arc<dyn Format>> {
+    if SUPPORTED_FORMATS.contains(&format) {
+        return None;
+    }
+    FormatRegistry::global().get(format)
+}
+
+/// Spark's error for an unknown format, listing the ones this engine has (built-in and
+/// registered).
 pub fn unknown_format(format: &str) -> EngineError {
+    let mut names: Vec<String> = SUPPORTED_FORMATS.iter().map(|s| s.to_string()).collect();
+    names.extend(FormatRegistry::global().names());
+    let hint = if format == "kafka" {
+        " The kafka format lives in the engine-kafka crate: call engine_kafka::register() first."
+    } else {
+        ""
+    };
     EngineError::analysis(
         "DATA_SOURCE_NOT_FOUND",
         format!(
-            "Failed to find the data source: {format}. Supported formats are: {}. SQLSTATE: 42K02",
-            SUPPORTED_FORMATS.join(", ")
+            "Failed to find the data source: {format}. Supported formats are: {}.{hint} SQLSTATE: 42K02",
+            names.join(", ")
         ),
     )
 }

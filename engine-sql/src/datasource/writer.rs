@@ -15,9 +15,10 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
+use super::connector::write_with_format;
 use super::listing::{HIVE_DEFAULT_PARTITION, absolute, escape_path_name, qualified};
 use super::options::Options;
-use super::reader::{SUPPORTED_FORMATS, unknown_format};
+use super::reader::{SUPPORTED_FORMATS, registered, unknown_format};
 use super::values::{format_timestamp_array, java_to_chrono};
 use crate::dataframe::DataFrame;
 use crate::types::simple_string;
@@ -129,6 +130,10 @@ impl DataFrameWriter {
 
     /// Runs the query and writes its result under `path`.
     pub fn save(mut self, path: &str) -> Result<()> {
+        if registered(&self.spec.format).is_some() {
+            self.spec.options.set("path", path);
+            return self.save_no_path();
+        }
         self.spec.mode = SaveMode::parse(&self.mode)?;
         self.spec.time_zone = self.df.session().conf().time_zone()?;
         if !SUPPORTED_FORMATS.contains(&self.spec.format.as_str()) {
@@ -143,6 +148,29 @@ impl DataFrameWriter {
         }
         let (schema, partitions) = self.df.collect_partitions()?;
         write_partitions(&schema, &partitions, target, &self.spec)
+    }
+
+    /// PySpark's `save()` with no path, for formats that take none: a registered connector
+    /// such as `kafka` writes where its options say (`df.write().format("kafka")
+    /// .option("kafka.bootstrap.servers", ..).option("topic", ..).save_no_path()`).
+    pub fn save_no_path(self) -> Result<()> {
+        SaveMode::parse(&self.mode)?;
+        match registered(&self.spec.format) {
+            Some(format) => {
+                write_with_format(&self.df, format, self.spec.options, &self.mode)?;
+                Ok(())
+            }
+            None if SUPPORTED_FORMATS.contains(&self.spec.format.as_str()) => {
+                Err(EngineError::analysis(
+                    "UNSUPPORTED_DATA_SOURCE_SAVE_MODE",
+                    format!(
+                        "'path' is not specified: the {} format writes files; use save(path)",
+                        self.spec.format
+                    ),
+                ))
+            }
+            None => Err(unknown_format(&self.spec.format)),
+        }
     }
 
     /// `format("csv").save(path)`.
@@ -204,6 +232,64 @@ pub fn write_partitions(
             SaveMode::Append => {}
         }
     }
+    let WriteLayout {
+        part_idx,
+        max_records,
+    } = validate_write(schema, spec)?;
+    std::fs::create_dir_all(target).map_err(|e| io(target, e))?;
+    let job = uuid::Uuid::new_v4();
+    let ext = file_extension(spec);
+    let data_idx: Vec<usize> = (0..schema.fields().len())
+        .filter(|i| !part_idx.contains(i))
+        .collect();
+    let data_schema = Arc::new(schema.project(&data_idx)?);
+    for (p, batches) in partitions.iter().enumerate() {
+        if batches.iter().all(|b| b.num_rows() == 0) {
+            continue;
+        }
+        let groups: Vec<(PathBuf, Vec<RecordBatch>)> = if part_idx.is_empty() {
+            vec![(PathBuf::new(), batches.clone())]
+        } else {
+            let all = concat_batches(schema, batches)?;
+            split_by_partition(&all, &part_idx)?
+                .into_iter()
+                .map(|(dir, rows)| Ok((dir, vec![rows.project(&data_idx)?])))
+                .collect::<Result<_>>()?
+        };
+        for (dir, rows) in groups {
+            let dir = target.join(dir);
+            std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
+            for (c, chunk) in chunk_rows(&rows, max_records).into_iter().enumerate() {
+                let file_name = format!("part-{p:05}-{job}-c{c:03}.{ext}");
+                write_file(&dir.join(&file_name), &data_schema, &chunk, spec)?;
+            }
+        }
+    }
+    let wrote_nothing = partitions.iter().flatten().all(|b| b.num_rows() == 0);
+    if wrote_nothing && part_idx.is_empty() {
+        // As Spark: one empty file, so that the schema (parquet) or header survives.
+        let file_name = format!("part-00000-{job}-c000.{ext}");
+        let empty = RecordBatch::new_empty(data_schema.clone());
+        write_file(&target.join(file_name), &data_schema, &[empty], spec)?;
+    }
+    let success = target.join("_SUCCESS");
+    File::create(&success).map_err(|e| io(&success, e))?;
+    Ok(())
+}
+
+/// How a write lays rows out: the partition columns' indices and the most rows per file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteLayout {
+    /// Indices of the `partition_by` columns in the written schema, in `partition_by` order.
+    pub part_idx: Vec<usize>,
+    /// `maxRecordsPerFile` (`usize::MAX` when unlimited).
+    pub max_records: usize,
+}
+
+/// Checks a write against `schema` before any file is written (partition columns exist and
+/// are not all columns, text has one string column, compression fits the format) and
+/// returns its layout.
+pub fn validate_write(schema: &SchemaRef, spec: &WriteSpec) -> Result<WriteLayout> {
     // Resolve partition columns (case-insensitively, as Spark).
     let mut part_idx = Vec::new();
     for c in &spec.partition_by {
@@ -276,53 +362,14 @@ pub fn write_partitions(
             ),
         ));
     }
-    std::fs::create_dir_all(target).map_err(|e| io(target, e))?;
-    let job = uuid::Uuid::new_v4();
-    let ext = match spec.format.as_str() {
-        "parquet" => "snappy.parquet",
-        "text" => "txt",
-        other => other,
-    };
-    let data_idx: Vec<usize> = (0..schema.fields().len())
-        .filter(|i| !part_idx.contains(i))
-        .collect();
-    let data_schema = Arc::new(schema.project(&data_idx)?);
-    for (p, batches) in partitions.iter().enumerate() {
-        if batches.iter().all(|b| b.num_rows() == 0) {
-            continue;
-        }
-        let groups: Vec<(PathBuf, Vec<RecordBatch>)> = if part_idx.is_empty() {
-            vec![(PathBuf::new(), batches.clone())]
-        } else {
-            let all = concat_batches(schema, batches)?;
-            split_by_partition(&all, &part_idx)?
-                .into_iter()
-                .map(|(dir, rows)| Ok((dir, vec![rows.project(&data_idx)?])))
-                .collect::<Result<_>>()?
-        };
-        for (dir, rows) in groups {
-            let dir = target.join(dir);
-            std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
-            for (c, chunk) in chunk_rows(&rows, max_records).into_iter().enumerate() {
-                let file_name = format!("part-{p:05}-{job}-c{c:03}.{ext}");
-                write_file(&dir.join(&file_name), &data_schema, &chunk, spec)?;
-            }
-        }
-    }
-    let wrote_nothing = partitions.iter().flatten().all(|b| b.num_rows() == 0);
-    if wrote_nothing && part_idx.is_empty() {
-        // As Spark: one empty file, so that the schema (parquet) or header survives.
-        let file_name = format!("part-00000-{job}-c000.{ext}");
-        let empty = RecordBatch::new_empty(data_schema.clone());
-        write_file(&target.join(file_name), &data_schema, &[empty], spec)?;
-    }
-    let success = target.join("_SUCCESS");
-    File::create(&success).map_err(|e| io(&success, e))?;
-    Ok(())
+    Ok(WriteLayout {
+        part_idx,
+        max_records,
+    })
 }
 
 /// Cuts batches into files of at most `max` rows (`maxRecordsPerFile`).
-fn chunk_rows(batches: &[RecordBatch], max: usize) -> Vec<Vec<RecordBatch>> {
+pub fn chunk_rows(batches: &[RecordBatch], max: usize) -> Vec<Vec<RecordBatch>> {
     let mut out: Vec<Vec<RecordBatch>> = vec![vec![]];
     let mut in_current = 0usize;
     for b in batches {
@@ -345,7 +392,7 @@ fn chunk_rows(batches: &[RecordBatch], max: usize) -> Vec<Vec<RecordBatch>> {
 }
 
 /// Groups rows by their partition values: `(relative dir "a=1/b=x", rows)`.
-fn split_by_partition(
+pub fn split_by_partition(
     batch: &RecordBatch,
     part_idx: &[usize],
 ) -> Result<Vec<(PathBuf, RecordBatch)>> {
@@ -474,99 +521,185 @@ pub fn write_json_lines<W: Write>(out: W, batches: &[RecordBatch], spec: &WriteS
     Ok(w.into_inner())
 }
 
+/// The file name extension of a format (`snappy.parquet`, `csv`, `json`, `txt`).
+pub fn file_extension(spec: &WriteSpec) -> &str {
+    match spec.format.as_str() {
+        "parquet" => "snappy.parquet",
+        "text" => "txt",
+        other => other,
+    }
+}
+
 fn write_file(
     path: &Path,
     schema: &SchemaRef,
     batches: &[RecordBatch],
     spec: &WriteSpec,
 ) -> Result<()> {
-    let file = File::create(path).map_err(|e| io(path, e))?;
-    let ctx = format!("writing {}", absolute(path).display());
-    let ext = |e: arrow::error::ArrowError| EngineError::external(ctx.clone(), e);
-    let pq = |e: parquet::errors::ParquetError| EngineError::external(ctx.clone(), e);
-    let o = &spec.options;
-    match spec.format.as_str() {
-        "csv" => {
-            let delimiter = o
-                .byte(&["sep", "delimiter"], Some(b','), false)?
-                .unwrap_or(b',');
-            let quote = o.byte(&["quote"], Some(b'"'), false)?.unwrap_or(b'"');
-            let escape = o.byte(&["escape"], Some(b'\\'), false)?.unwrap_or(b'\\');
-            let mut w = arrow::csv::WriterBuilder::new()
-                .with_header(o.bool("header", false)?)
-                .with_delimiter(delimiter)
-                .with_quote(quote)
-                .with_escape(escape)
-                .with_double_quote(false)
-                .with_null(o.string("nullvalue", ""))
-                .with_quote_style(if o.bool("quoteall", false)? {
-                    arrow::csv::QuoteStyle::Always
-                } else {
-                    arrow::csv::QuoteStyle::Necessary
-                })
-                .build(BufWriter::new(file));
-            for b in batches {
-                w.write(&text_ready(b, spec, true)?).map_err(ext)?;
+    let mut w = FileWriter::create(path, schema, spec)?;
+    for b in batches {
+        w.write(b)?;
+    }
+    w.finish()
+}
+
+/// The encoder of one open output file.
+enum Encoder {
+    Csv(Box<arrow::csv::Writer<BufWriter<File>>>),
+    Json(arrow::json::Writer<BufWriter<File>, arrow::json::writer::LineDelimited>),
+    Parquet(Box<ArrowWriter<File>>),
+    Text(BufWriter<File>),
+}
+
+/// One output file being written batch by batch (csv, json, parquet or text), so a
+/// streaming writer never holds a task's rows in memory.
+pub struct FileWriter {
+    path: PathBuf,
+    spec: WriteSpec,
+    encoder: Encoder,
+}
+
+impl std::fmt::Debug for FileWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FileWriter({})", self.path.display())
+    }
+}
+
+impl FileWriter {
+    /// Creates `path` for rows of `schema` (the data columns, without partition columns).
+    pub fn create(path: &Path, schema: &SchemaRef, spec: &WriteSpec) -> Result<Self> {
+        let file = File::create(path).map_err(|e| io(path, e))?;
+        let ctx = format!("writing {}", absolute(path).display());
+        let pq = |e: parquet::errors::ParquetError| EngineError::external(ctx.clone(), e);
+        let o = &spec.options;
+        let encoder = match spec.format.as_str() {
+            "csv" => {
+                let delimiter = o
+                    .byte(&["sep", "delimiter"], Some(b','), false)?
+                    .unwrap_or(b',');
+                let quote = o.byte(&["quote"], Some(b'"'), false)?.unwrap_or(b'"');
+                let escape = o.byte(&["escape"], Some(b'\\'), false)?.unwrap_or(b'\\');
+                Encoder::Csv(Box::new(
+                    arrow::csv::WriterBuilder::new()
+                        .with_header(o.bool("header", false)?)
+                        .with_delimiter(delimiter)
+                        .with_quote(quote)
+                        .with_escape(escape)
+                        .with_double_quote(false)
+                        .with_null(o.string("nullvalue", ""))
+                        .with_quote_style(if o.bool("quoteall", false)? {
+                            arrow::csv::QuoteStyle::Always
+                        } else {
+                            arrow::csv::QuoteStyle::Necessary
+                        })
+                        .build(BufWriter::new(file)),
+                ))
             }
-            w.into_inner().flush().map_err(|e| io(path, e))?;
-        }
-        "json" => {
-            let out =
-                write_json_lines(BufWriter::new(file), batches, spec).map_err(|e| match e {
-                    EngineError::Arrow(a) => ext(a),
-                    other => other,
-                })?;
-            let mut out = out;
-            out.flush().map_err(|e| io(path, e))?;
-        }
-        "parquet" => {
-            let compression = match o.get("compression").map(str::to_ascii_lowercase).as_deref() {
-                None | Some("snappy") => Compression::SNAPPY,
-                Some("none") | Some("uncompressed") => Compression::UNCOMPRESSED,
-                Some(other) => {
-                    return Err(EngineError::invalid_option(
-                        "compression",
-                        format!(
-                            "`{other}` is not supported; valid values are snappy, none, uncompressed"
-                        ),
-                    ));
+            "json" => {
+                let explicit_nulls = !o.bool("ignorenullfields", true)?;
+                Encoder::Json(
+                    arrow::json::WriterBuilder::new()
+                        .with_explicit_nulls(explicit_nulls)
+                        .build::<_, arrow::json::writer::LineDelimited>(BufWriter::new(file)),
+                )
+            }
+            "parquet" => {
+                let compression = match o.get("compression").map(str::to_ascii_lowercase).as_deref()
+                {
+                    None | Some("snappy") => Compression::SNAPPY,
+                    Some("none") | Some("uncompressed") => Compression::UNCOMPRESSED,
+                    Some(other) => {
+                        return Err(EngineError::invalid_option(
+                            "compression",
+                            format!(
+                                "`{other}` is not supported; valid values are snappy, none, uncompressed"
+                            ),
+                        ));
+                    }
+                };
+                let mut props = WriterProperties::builder().set_compression(compression);
+                if let Some(n) = o.get("parquet.block.rows") {
+                    let n = n.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                        EngineError::invalid_option(
+                            "parquet.block.rows",
+                            format!("`{n}` is not a positive integer"),
+                        )
+                    })?;
+                    props = props.set_max_row_group_row_count(Some(n));
                 }
-            };
-            let mut props = WriterProperties::builder().set_compression(compression);
-            if let Some(n) = o.get("parquet.block.rows") {
-                let n = n.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| {
-                    EngineError::invalid_option(
-                        "parquet.block.rows",
-                        format!("`{n}` is not a positive integer"),
-                    )
-                })?;
-                props = props.set_max_row_group_row_count(Some(n));
+                Encoder::Parquet(Box::new(
+                    ArrowWriter::try_new(file, schema.clone(), Some(props.build())).map_err(pq)?,
+                ))
             }
-            let mut w =
-                ArrowWriter::try_new(file, schema.clone(), Some(props.build())).map_err(pq)?;
-            for b in batches {
-                w.write(b).map_err(pq)?;
+            _ => Encoder::Text(BufWriter::new(file)),
+        };
+        Ok(FileWriter {
+            path: path.to_path_buf(),
+            spec: spec.clone(),
+            encoder,
+        })
+    }
+
+    /// The file being written.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn external<E: std::error::Error + Send + Sync + 'static>(&self, e: E) -> EngineError {
+        EngineError::external(format!("writing {}", absolute(&self.path).display()), e)
+    }
+
+    /// Appends rows.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        match &mut self.encoder {
+            Encoder::Csv(w) => {
+                let b = text_ready(batch, &self.spec, true)?;
+                let r = w.write(&b);
+                r.map_err(|e| self.external(e))
             }
-            w.close().map_err(pq)?;
-        }
-        _ => {
-            let mut w = BufWriter::new(file);
-            for b in batches {
-                let col = b
+            Encoder::Json(w) => {
+                let b = text_ready(batch, &self.spec, false)?;
+                let r = w.write(&b);
+                r.map_err(|e| self.external(e))
+            }
+            Encoder::Parquet(w) => {
+                let r = w.write(batch);
+                r.map_err(|e| self.external(e))
+            }
+            Encoder::Text(w) => {
+                let col = batch
                     .column(0)
                     .as_any()
                     .downcast_ref::<StringArray>()
                     .ok_or_else(|| EngineError::Internal("text column is not a string".into()))?;
                 for v in col.iter() {
                     w.write_all(v.unwrap_or("").as_bytes())
-                        .map_err(|e| io(path, e))?;
-                    w.write_all(b"\n").map_err(|e| io(path, e))?;
+                        .and_then(|()| w.write_all(b"\n"))
+                        .map_err(|e| io(&self.path, e))?;
                 }
+                Ok(())
             }
-            w.flush().map_err(|e| io(path, e))?;
         }
     }
-    Ok(())
+
+    /// Flushes and closes the file.
+    pub fn finish(self) -> Result<()> {
+        let path = self.path.clone();
+        let ext = |e: arrow::error::ArrowError| {
+            EngineError::external(format!("writing {}", absolute(&path).display()), e)
+        };
+        match self.encoder {
+            Encoder::Csv(w) => (*w).into_inner().flush().map_err(|e| io(&path, e)),
+            Encoder::Json(mut w) => {
+                w.finish().map_err(ext)?;
+                w.into_inner().flush().map_err(|e| io(&path, e))
+            }
+            Encoder::Parquet(w) => w.close().map(|_| ()).map_err(|e| {
+                EngineError::external(format!("writing {}", absolute(&path).display()), e)
+            }),
+            Encoder::Text(mut w) => w.flush().map_err(|e| io(&path, e)),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -66,6 +66,20 @@ impl LogicalPlan {
             },
             LogicalPlan::Union { .. } => "Union false, false".to_string(),
             LogicalPlan::SubqueryAlias { alias, .. } => format!("SubqueryAlias {alias}"),
+            LogicalPlan::StreamingRelation(r) => {
+                let cols: Vec<&str> = r
+                    .schema
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().as_str())
+                    .collect();
+                format!("StreamingRelation {}, [{}]", r.format_name, cols.join(", "))
+            }
+            LogicalPlan::EventTimeWatermark(w) => format!(
+                "EventTimeWatermark {}, {}",
+                expr_line(&w.event_time),
+                crate::streaming::format_delay(w.delay)
+            ),
             LogicalPlan::Generate(g) => format!(
                 "{}Generate {}, {}, [{}]",
                 mark(g.args.iter()),

@@ -7,8 +7,10 @@
 mod display;
 mod generate;
 mod plan;
+mod streaming;
 mod table;
 
 pub use generate::*;
 pub use plan::*;
+pub use streaming::*;
 pub use table::*;

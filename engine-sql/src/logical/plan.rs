@@ -5,7 +5,7 @@ use std::sync::Arc;
 use arrow::datatypes::Field;
 use engine_core::{EngineError, Result};
 
-use super::TableProvider;
+use super::{EventTimeWatermark, StreamingRelation, TableProvider};
 use crate::expr::{Expr, SortExpr};
 use crate::schema::{PlanSchema, QualifiedField};
 
@@ -74,6 +74,10 @@ pub enum LogicalPlan {
         /// The input.
         input: Arc<LogicalPlan>,
     },
+    /// A streaming source leaf; see [`StreamingRelation`].
+    StreamingRelation(Arc<StreamingRelation>),
+    /// An event-time watermark; see [`EventTimeWatermark`].
+    EventTimeWatermark(EventTimeWatermark),
 }
 
 /// A table scan with what the optimizer pushed into it.
@@ -169,7 +173,10 @@ impl LogicalPlan {
     /// The inputs of this node.
     pub fn inputs(&self) -> Vec<&Arc<LogicalPlan>> {
         match self {
-            LogicalPlan::UnresolvedRelation(_) | LogicalPlan::Scan(_) => vec![],
+            LogicalPlan::UnresolvedRelation(_)
+            | LogicalPlan::Scan(_)
+            | LogicalPlan::StreamingRelation(_) => vec![],
+            LogicalPlan::EventTimeWatermark(w) => vec![&w.input],
             LogicalPlan::Projection { input, .. }
             | LogicalPlan::Filter { input, .. }
             | LogicalPlan::Aggregate { input, .. }
@@ -194,7 +201,15 @@ impl LogicalPlan {
         }
         let mut next = || inputs.remove(0);
         Ok(match self {
-            LogicalPlan::UnresolvedRelation(_) | LogicalPlan::Scan(_) => self.clone(),
+            LogicalPlan::UnresolvedRelation(_)
+            | LogicalPlan::Scan(_)
+            | LogicalPlan::StreamingRelation(_) => self.clone(),
+            LogicalPlan::EventTimeWatermark(w) => {
+                LogicalPlan::EventTimeWatermark(EventTimeWatermark {
+                    input: next(),
+                    ..w.clone()
+                })
+            }
             LogicalPlan::Projection { exprs, .. } => LogicalPlan::Projection {
                 exprs: exprs.clone(),
                 input: next(),
@@ -257,6 +272,7 @@ impl LogicalPlan {
             LogicalPlan::Sort { exprs, .. } => exprs.iter().map(|s| &s.expr).collect(),
             LogicalPlan::Join(j) => j.condition.iter().collect(),
             LogicalPlan::Scan(s) => s.filters.iter().collect(),
+            LogicalPlan::EventTimeWatermark(w) => vec![&w.event_time],
             LogicalPlan::Generate(g) => g.args.iter().collect(),
             _ => vec![],
         }
@@ -303,6 +319,14 @@ impl LogicalPlan {
                     .collect::<Result<Vec<_>>>()?;
                 Ok(PlanSchema::new(fields))
             }
+            LogicalPlan::StreamingRelation(r) => Ok(PlanSchema::new(
+                r.schema
+                    .fields()
+                    .iter()
+                    .map(|f| QualifiedField::new(None, f.clone()))
+                    .collect(),
+            )),
+            LogicalPlan::EventTimeWatermark(w) => w.input.schema(),
             LogicalPlan::Filter { input, .. }
             | LogicalPlan::Sort { input, .. }
             | LogicalPlan::Limit { input, .. }
@@ -392,6 +416,12 @@ impl LogicalPlan {
                 ))
             }
         }
+    }
+
+    /// True if a streaming source is anywhere below (Spark's `isStreaming`).
+    pub fn is_streaming(&self) -> bool {
+        matches!(self, LogicalPlan::StreamingRelation(_))
+            || self.inputs().iter().any(|i| i.is_streaming())
     }
 
     /// Rewrites the plan bottom-up: inputs first, then `f` on the rebuilt node.

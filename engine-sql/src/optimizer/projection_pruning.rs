@@ -83,6 +83,13 @@ fn prune(plan: &Arc<LogicalPlan>, needed: &Needed) -> Result<Arc<LogicalPlan>> {
                 ..s.clone()
             }))
         }
+        LogicalPlan::StreamingRelation(_) => plan.clone(),
+        LogicalPlan::EventTimeWatermark(w) => Arc::new(LogicalPlan::EventTimeWatermark(
+            crate::logical::EventTimeWatermark {
+                input: prune(&w.input, &with_refs(needed, [&w.event_time], &w.input)?)?,
+                ..w.clone()
+            },
+        )),
         LogicalPlan::Projection { exprs, input } => {
             let kept: Vec<Expr> = if needed.is_empty() {
                 // Nothing is read from here, but rows still count: keep the cheapest.

@@ -21,6 +21,7 @@ use crate::physical::plan::limit::LimitExec;
 use crate::physical::plan::projection::ProjectionExec;
 use crate::physical::plan::sort::{PhysicalSortExpr, SortExec};
 use crate::physical::plan::union::UnionExec;
+use crate::physical::plan::watermark::EventTimeWatermarkExec;
 use crate::physical::plan::{ExecutionPlanRef, TaskContext};
 use crate::schema::{PlanSchema, QualifiedField};
 
@@ -56,6 +57,19 @@ impl Planner<'_> {
                     .scan(s.projection.as_deref(), &s.filters, s.limit, self.ctx)
             }
             LogicalPlan::SubqueryAlias { input, .. } => self.plan(input),
+            LogicalPlan::StreamingRelation(r) => Ok(Arc::new(
+                crate::streaming::execution::scan::StreamingRelationExec::new(r.clone()),
+            )),
+            LogicalPlan::EventTimeWatermark(w) => {
+                let child = self.plan(&w.input)?;
+                let event_time = self.expr(&w.event_time, &w.input.schema()?)?;
+                Ok(Arc::new(EventTimeWatermarkExec::new(
+                    child,
+                    event_time,
+                    w.delay,
+                    w.stats.clone(),
+                )))
+            }
             LogicalPlan::Projection { exprs, input } => {
                 let child = self.plan(input)?;
                 let in_schema = input.schema()?;

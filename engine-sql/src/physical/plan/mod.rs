@@ -11,9 +11,12 @@ pub mod generate;
 pub mod hash;
 pub mod hash_join;
 pub mod limit;
+pub mod partition_scan;
 pub mod projection;
+pub mod sink_write;
 pub mod sort;
 pub mod union;
+pub mod watermark;
 
 use std::fmt;
 use std::sync::Arc;
@@ -39,6 +42,21 @@ pub struct TaskContext {
     pub pool: WorkerPool,
     /// Shared by every function call of this query.
     pub functions: Arc<FunctionContext>,
+    /// Set when this is one micro-batch of a streaming query: the batch id and the
+    /// watermark stateful operators use to drop late rows and evict state.
+    pub streaming: Option<StreamingBatch>,
+}
+
+/// Which micro-batch a task belongs to (Spark's `IncrementalExecution` fields).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamingBatch {
+    /// The batch id (the state version stateful operators read is `batch_id`, and they
+    /// write `batch_id + 1`).
+    pub batch_id: u64,
+    /// The event-time watermark of the batch, ms since the epoch.
+    pub watermark_ms: i64,
+    /// The batch timestamp (what `current_timestamp()` returns), ms since the epoch.
+    pub timestamp_ms: i64,
 }
 
 impl TaskContext {
@@ -49,6 +67,7 @@ impl TaskContext {
             pool: WorkerPool::new(conf.worker_threads()?),
             conf,
             functions,
+            streaming: None,
         })
     }
 

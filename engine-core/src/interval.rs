@@ -1,0 +1,110 @@
+//! Spark interval strings (`"10 minutes"`, `"interval 1 hour 30 minutes"`) as durations, for
+//! triggers and watermark delays.
+
+use std::time::Duration;
+
+use crate::{EngineError, Result};
+
+/// Parses an interval the way Spark's `Trigger.ProcessingTime(String)` and
+/// `withWatermark(col, delay)` do: an optional leading `interval`, then one or more
+/// `<number> <unit>` pairs, units `week`, `day`, `hour`, `minute`, `second`, `millisecond`,
+/// `microsecond` (singular or plural, any case). Numbers may have a fraction
+/// (`1.5 seconds`). Months and years are refused, as in Spark: they have no fixed length.
+///
+/// ```
+/// use std::time::Duration;
+/// use engine_core::interval::parse_interval;
+/// assert_eq!(parse_interval("10 minutes").unwrap(), Duration::from_secs(600));
+/// assert_eq!(parse_interval("interval 1 hour 30 minutes").unwrap(), Duration::from_secs(5400));
+/// assert_eq!(parse_interval("500 milliseconds").unwrap(), Duration::from_millis(500));
+/// assert!(parse_interval("1 month").is_err());
+/// ```
+pub fn parse_interval(text: &str) -> Result<Duration> {
+    let bad = |why: &str| {
+        EngineError::analysis(
+            "INVALID_INTERVAL_FORMAT",
+            format!("Error parsing interval '{text}': {why}. SQLSTATE: 22006"),
+        )
+    };
+    let mut words = text.split_whitespace().peekable();
+    if words
+        .peek()
+        .is_some_and(|w| w.eq_ignore_ascii_case("interval"))
+    {
+        words.next();
+    }
+    let mut micros: f64 = 0.0;
+    let mut any = false;
+    while let Some(num) = words.next() {
+        let value: f64 = num
+            .trim_matches(|c| c == '\'' || c == '"')
+            .parse()
+            .map_err(|_| bad(&format!("`{num}` is not a number")))?;
+        let unit = words
+            .next()
+            .ok_or_else(|| bad(&format!("missing unit after `{num}`")))?
+            .trim_matches(|c| c == '\'' || c == '"')
+            .to_ascii_lowercase();
+        let unit = unit.strip_suffix('s').unwrap_or(&unit);
+        let scale = match unit {
+            "week" => 7.0 * 86_400e6,
+            "day" => 86_400e6,
+            "hour" => 3_600e6,
+            "minute" => 60e6,
+            "second" => 1e6,
+            "millisecond" => 1e3,
+            "microsecond" => 1.0,
+            "month" | "year" => {
+                return Err(EngineError::analysis(
+                    "INVALID_INTERVAL_FORMAT",
+                    format!(
+                        "Error parsing interval '{text}': Doesn't support month or year interval. SQLSTATE: 22006"
+                    ),
+                ));
+            }
+            other => return Err(bad(&format!("unknown unit `{other}`"))),
+        };
+        micros += value * scale;
+        any = true;
+    }
+    if !any {
+        return Err(bad("the interval is empty"));
+    }
+    if !micros.is_finite() || micros < 0.0 {
+        return Err(bad("the interval must not be negative"));
+    }
+    Ok(Duration::from_micros(micros.round() as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spellings() {
+        let s = |t| parse_interval(t).unwrap();
+        assert_eq!(s("1 second"), Duration::from_secs(1));
+        assert_eq!(s("5 seconds"), Duration::from_secs(5));
+        assert_eq!(s("1 day"), Duration::from_secs(86_400));
+        assert_eq!(s("INTERVAL 2 HOURS"), Duration::from_secs(7_200));
+        assert_eq!(s("1.5 seconds"), Duration::from_millis(1_500));
+        assert_eq!(s("1 week"), Duration::from_secs(604_800));
+        assert_eq!(s("0 seconds"), Duration::ZERO);
+        assert_eq!(s("10 microseconds"), Duration::from_micros(10));
+    }
+
+    #[test]
+    fn errors() {
+        for t in [
+            "",
+            "interval",
+            "ten seconds",
+            "5",
+            "5 fortnights",
+            "-1 second",
+            "2 years",
+        ] {
+            assert!(parse_interval(t).is_err(), "{t}");
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! Source, sink, reader and writer options: case-insensitive keys, Spark's names and defaults, and errors
+//! that name the option and its valid values.
+
+use std::collections::BTreeMap;
+
+use crate::{EngineError, Result};
+
+/// Options as given to `option(k, v)`. Lookups ignore the key's case (as Spark's
+/// `CaseInsensitiveStringMap`); the key as first written is kept for pass-through options
+/// such as `kafka.*`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Options {
+    values: BTreeMap<String, (String, String)>,
+}
+
+/// How a reader treats records it cannot parse (Spark's `mode` option).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParseMode {
+    /// Keep the record; unparseable fields become NULL (and the raw record goes to the
+    /// corrupt-record column when the schema has one).
+    Permissive,
+    /// Skip the record.
+    DropMalformed,
+    /// Fail the query at the first malformed record.
+    FailFast,
+}
+
+impl Options {
+    /// Options from `(key, value)` pairs.
+    pub fn new<K: AsRef<str>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+        let mut o = Options::default();
+        for (k, v) in pairs {
+            o.set(k.as_ref(), v);
+        }
+        o
+    }
+
+    /// Sets `key` (any case) to `value`.
+    pub fn set(&mut self, key: &str, value: impl Into<String>) {
+        self.values
+            .insert(key.to_lowercase(), (key.to_string(), value.into()));
+    }
+
+    /// The raw value of `key` (any case).
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.values
+            .get(&key.to_lowercase())
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The first of `keys` that is set (for aliases such as `sep`/`delimiter`).
+    pub fn get_any<'a>(&'a self, keys: &[&'a str]) -> Option<(&'a str, &'a str)> {
+        keys.iter().find_map(|k| self.get(k).map(|v| (*k, v)))
+    }
+
+    /// A string option with a default.
+    pub fn string(&self, key: &str, default: &str) -> String {
+        self.get(key).unwrap_or(default).to_string()
+    }
+
+    /// A boolean option (`true`/`false`, any case).
+    pub fn bool(&self, key: &str, default: bool) -> Result<bool> {
+        self.get(key).map_or(Ok(default), |v| parse_bool(key, v))
+    }
+
+    /// A number in `(0, 1]`, as `samplingRatio`.
+    pub fn ratio(&self, key: &str, default: f64) -> Result<f64> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(v) => v
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|r| *r > 0.0 && *r <= 1.0)
+                .ok_or_else(|| {
+                    EngineError::invalid_option(key, format!("`{v}` is not a number in (0, 1]"))
+                }),
+        }
+    }
+
+    /// A single character (one byte, since the parsers work on bytes). Spark accepts an
+    /// escaped `\t` for tab; an empty value means "none" where `allow_empty`.
+    pub fn byte(
+        &self,
+        keys: &[&str],
+        default: Option<u8>,
+        allow_empty: bool,
+    ) -> Result<Option<u8>> {
+        let Some((key, v)) = self.get_any(keys) else {
+            return Ok(default);
+        };
+        let unescaped = match v {
+            "\\t" => "\t",
+            "\\n" => "\n",
+            "\\r" => "\r",
+            "\\0" | "\\u0000" => "\0",
+            "\\\\" => "\\",
+            other => other,
+        };
+        if unescaped.is_empty() {
+            return if allow_empty {
+                Ok(None)
+            } else {
+                Err(EngineError::invalid_option(
+                    key,
+                    "an empty value is not allowed; give one character",
+                ))
+            };
+        }
+        match unescaped.as_bytes() {
+            [b] if b.is_ascii() => Ok(Some(*b)),
+            _ => Err(EngineError::invalid_option(
+                key,
+                format!("`{v}` must be a single ASCII character"),
+            )),
+        }
+    }
+
+    /// `mode`: `PERMISSIVE` (default), `DROPMALFORMED` or `FAILFAST`.
+    pub fn parse_mode(&self) -> Result<ParseMode> {
+        match self.get("mode") {
+            None => Ok(ParseMode::Permissive),
+            Some(v) => match v.trim().to_ascii_uppercase().as_str() {
+                "PERMISSIVE" => Ok(ParseMode::Permissive),
+                "DROPMALFORMED" => Ok(ParseMode::DropMalformed),
+                "FAILFAST" => Ok(ParseMode::FailFast),
+                _ => Err(EngineError::invalid_option(
+                    "mode",
+                    format!(
+                        "`{v}` is not a parse mode; valid values are PERMISSIVE, DROPMALFORMED and FAILFAST"
+                    ),
+                )),
+            },
+        }
+    }
+
+    /// Every option, lower-cased keys.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values
+            .iter()
+            .map(|(k, (_, v))| (k.as_str(), v.as_str()))
+    }
+
+    /// Every option with its key as the user wrote it.
+    pub fn iter_original(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values.values().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// Removes `key` (any case), returning its value.
+    pub fn remove(&mut self, key: &str) -> Option<String> {
+        self.values.remove(&key.to_lowercase()).map(|(_, v)| v)
+    }
+
+    /// True when no option is set.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// A non-negative integer option with a default; the error names the option.
+    pub fn u64(&self, key: &str, default: u64) -> Result<u64> {
+        self.parsed(key, default, "a non-negative integer")
+    }
+
+    /// A signed integer option with a default; the error names the option.
+    pub fn i64(&self, key: &str, default: i64) -> Result<i64> {
+        self.parsed(key, default, "an integer")
+    }
+
+    /// A positive integer option (`> 0`), absent allowed.
+    pub fn positive(&self, key: &str) -> Result<Option<u64>> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(v) => match v.trim().parse::<u64>() {
+                Ok(n) if n > 0 => Ok(Some(n)),
+                _ => Err(EngineError::invalid_option(
+                    key,
+                    format!("`{v}` is not a positive integer"),
+                )),
+            },
+        }
+    }
+
+    fn parsed<T: std::str::FromStr>(&self, key: &str, default: T, what: &str) -> Result<T> {
+        match self.get(key) {
+            None => Ok(default),
+            Some(v) => v
+                .trim()
+                .parse::<T>()
+                .map_err(|_| EngineError::invalid_option(key, format!("`{v}` is not {what}"))),
+        }
+    }
+}
+
+/// Spark's boolean option values: `true`/`false` in any case; anything else names the key.
+pub fn parse_bool(key: &str, value: &str) -> Result<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(EngineError::invalid_option(
+            key,
+            format!("`{value}` is not a boolean; valid values are `true` and `false`"),
+        )),
+    }
+}
+
+impl ParseMode {
+    /// Spark's spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            ParseMode::Permissive => "PERMISSIVE",
+            ParseMode::DropMalformed => "DROPMALFORMED",
+            ParseMode::FailFast => "FAILFAST",
+        }
+    }
+}
+
+/// Spark's error for a malformed record in FAILFAST mode, with where it was found.
+pub fn malformed_record_error(record: &str, location: &str) -> EngineError {
+    EngineError::execution(
+        "MALFORMED_RECORD_IN_PARSING.WITHOUT_SUGGESTION",
+        format!(
+            "Malformed records are detected in record parsing: [{record}]. Parse Mode: FAILFAST. \
+             To process malformed records as null result, try setting the option 'mode' as \
+             'PERMISSIVE'. ({location}) SQLSTATE: 22023"
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_ignore_case_and_aliases_work() {
+        let o = Options::new([("Header", "TRUE"), ("delimiter", "\\t")]);
+        assert!(o.bool("header", false).unwrap());
+        assert_eq!(
+            o.byte(&["sep", "delimiter"], Some(b','), false).unwrap(),
+            Some(b'\t')
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_option() {
+        let o = Options::new([("header", "yes"), ("mode", "lenient"), ("sep", "ab")]);
+        let e = o.bool("header", false).unwrap_err().to_string();
+        assert!(e.contains("`header`") && e.contains("true"), "{e}");
+        let e = o.parse_mode().unwrap_err().to_string();
+        assert!(e.contains("`mode`") && e.contains("DROPMALFORMED"), "{e}");
+        let e = o.byte(&["sep"], Some(b','), false).unwrap_err().to_string();
+        assert!(e.contains("`sep`"), "{e}");
+    }
+
+    #[test]
+    fn original_key_case_is_kept_for_pass_through() {
+        let mut o = Options::new([("kafka.Bootstrap.Servers", "h:1")]);
+        assert_eq!(o.get("KAFKA.BOOTSTRAP.SERVERS"), Some("h:1"));
+        assert_eq!(
+            o.iter_original().collect::<Vec<_>>(),
+            vec![("kafka.Bootstrap.Servers", "h:1")]
+        );
+        assert_eq!(o.u64("n", 7).unwrap(), 7);
+        o.set("n", "x");
+        assert!(o.u64("n", 7).unwrap_err().to_string().contains("`n`"));
+        assert_eq!(o.remove("N").as_deref(), Some("x"));
+    }
+}

@@ -1,0 +1,95 @@
+//! Batch reads and writes of formats registered in engine-core's [`FormatRegistry`]
+//! (`kafka`): the bridge between connector crates and the planner.
+
+use std::sync::Arc;
+
+use arrow::datatypes::SchemaRef;
+use engine_core::Result;
+use engine_core::connector::{Format, SinkContext};
+use engine_core::options::Options;
+
+use crate::dataframe::DataFrame;
+use crate::expr::Expr;
+use crate::logical::TableProvider;
+use crate::physical::plan::partition_scan::PartitionScanExec;
+use crate::physical::plan::sink_write::write_to_sink;
+use crate::physical::plan::{ExecutionPlanRef, TaskContext};
+
+/// A batch read of a registered format: the partitions are planned when the query runs, so
+/// a DataFrame read once sees the data present at each action, as in Spark.
+pub struct ConnectorTable {
+    format: Arc<dyn Format>,
+    options: Options,
+    schema: SchemaRef,
+}
+
+impl std::fmt::Debug for ConnectorTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Options may hold credentials (`kafka.sasl.jaas.config`): never print them.
+        write!(f, "ConnectorTable({})", self.format.short_name())
+    }
+}
+
+impl ConnectorTable {
+    /// A table over `format` with `options`; the schema is the format's (or `user_schema`
+    /// where the format accepts one).
+    pub fn try_new(
+        format: Arc<dyn Format>,
+        options: Options,
+        user_schema: Option<SchemaRef>,
+    ) -> Result<Self> {
+        let schema = format.schema(&options, user_schema)?;
+        Ok(ConnectorTable {
+            format,
+            options,
+            schema,
+        })
+    }
+}
+
+impl TableProvider for ConnectorTable {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn describe(&self) -> String {
+        self.format.short_name().to_string()
+    }
+
+    fn scan(
+        &self,
+        projection: Option<&[usize]>,
+        _filters: &[Expr],
+        _limit: Option<usize>,
+        _ctx: &Arc<TaskContext>,
+    ) -> Result<ExecutionPlanRef> {
+        let partitions = self
+            .format
+            .create_batch_scan(&self.options, self.schema.clone())?;
+        Ok(Arc::new(PartitionScanExec::try_new(
+            self.format.short_name(),
+            &self.schema,
+            projection,
+            partitions,
+        )?))
+    }
+}
+
+/// Writes `df` through `format`'s sink as one batch (`df.write().format("kafka").save_no_path()`).
+pub fn write_with_format(
+    df: &DataFrame,
+    format: Arc<dyn Format>,
+    options: Options,
+    save_mode: &str,
+) -> Result<u64> {
+    let sink = format.create_sink(SinkContext {
+        options,
+        schema: df.schema()?,
+        output_mode: engine_core::connector::OutputMode::Append,
+        query_id: None,
+        save_mode: Some(save_mode.to_string()),
+    })?;
+    let ctx = df.session().task_context()?;
+    let plan = df.physical_plan(&ctx)?;
+    write_to_sink(&plan, &ctx, &sink, 0)
+}

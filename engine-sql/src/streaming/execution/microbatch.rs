@@ -1,0 +1,654 @@
+//! Spark's `MicroBatchExecution`: the checkpointed trigger loop.
+//!
+//! Per batch: ask every source for its next end offset (respecting its read limit), write
+//! `offsets/N` *before* reading, plan the sources' partitions into the per-batch plan, run it
+//! on the worker pool with one sink writer per task, `Sink::commit(N)`, write `commits/N`,
+//! tell the sources, report progress, purge old log entries. On restart the last logged
+//! batch is replayed with exactly its logged offsets and metadata if it has no commit.
+//! Batches run with a batch id and a watermark, so stateful operators slot in later.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use engine_core::checkpoint::{
+    CommitLog, CommitMetadata, OffsetSeq, OffsetSeqLog, OffsetSeqMetadata,
+};
+use engine_core::connector::{
+    DataWriter, Offset, ReadLimit, Sink, Source, SourceContext, WriterCommitMessage, WriterContext,
+};
+use engine_core::progress::{
+    QueryIdleEvent, QueryProgressEvent, SinkProgress, SourceProgress, StreamingQueryProgress,
+    offset_value,
+};
+use engine_core::{EngineError, Result};
+
+use super::incremental::{IncrementalPlan, collect_sources, incrementalize};
+use super::progress::{Timings, WatermarkTracker, event_time_map};
+use crate::conf::SessionConf;
+use crate::logical::LogicalPlan;
+use crate::physical::plan::{StreamingBatch, TaskContext, display_tree};
+use crate::streaming::clock::Clock;
+use crate::streaming::format_timestamp_ms;
+use crate::streaming::query::QueryInner;
+use crate::streaming::trigger::Trigger;
+
+/// `spark.sql.streaming.minBatchesToRetain` (default 100).
+pub const MIN_BATCHES_TO_RETAIN: &str = "spark.sql.streaming.minBatchesToRetain";
+/// `spark.sql.streaming.noDataProgressEventInterval` (default 10000 ms).
+pub const NO_DATA_PROGRESS_EVENT_INTERVAL: &str = "spark.sql.streaming.noDataProgressEventInterval";
+/// `spark.sql.streaming.pollingDelay`: sleep after a trigger without data (default 10 ms).
+pub const POLLING_DELAY: &str = "spark.sql.streaming.pollingDelay";
+/// `spark.sql.streaming.multipleWatermarkPolicy`: `min` (default) or `max`.
+pub const MULTIPLE_WATERMARK_POLICY: &str = "spark.sql.streaming.multipleWatermarkPolicy";
+
+/// Conf keys pinned in `offsets/N` and restored on restart (a subset of Spark's
+/// `OffsetSeqMetadata.relevantSQLConfs`).
+const PINNED_CONF: &[(&str, &str)] = &[
+    ("spark.sql.shuffle.partitions", "200"),
+    (MULTIPLE_WATERMARK_POLICY, "min"),
+];
+
+/// Options that choose where a source starts; ignored once the checkpoint has offsets.
+const STARTING_OPTIONS: &[&str] = &[
+    "startingOffsets",
+    "startingOffsetsByTimestamp",
+    "startingTimestamp",
+    "startingVersion",
+];
+
+/// Everything the executor needs to start.
+pub(crate) struct QuerySetup {
+    pub session: crate::session::Session,
+    pub plan: Arc<LogicalPlan>,
+    pub sink: Arc<dyn Sink>,
+    pub trigger: Trigger,
+    pub clock: Arc<dyn Clock>,
+    pub checkpoint: PathBuf,
+    pub query_id: String,
+}
+
+/// One run of a query over its checkpoint.
+pub(crate) struct MicroBatchExecution {
+    conf: SessionConf,
+    plan: IncrementalPlan,
+    sources: Vec<Box<dyn Source>>,
+    descriptions: Vec<String>,
+    limits: Vec<ReadLimit>,
+    sink: Arc<dyn Sink>,
+    offsets: OffsetSeqLog,
+    commits: CommitLog,
+    trigger: Trigger,
+    clock: Arc<dyn Clock>,
+    next_batch_id: u64,
+    /// Where the next batch starts, per source.
+    committed: Vec<Offset>,
+    /// Whether `committed` came from a finished batch (else: the sources' initial offsets;
+    /// progress then reports `startOffset: null`, as Spark).
+    committed_known: bool,
+    /// A logged batch without a commit, to replay first.
+    pending: Option<(u64, OffsetSeq)>,
+    watermark: WatermarkTracker,
+    min_batches_to_retain: u64,
+    no_data_interval_ms: i64,
+    polling_delay: Duration,
+    last_idle_event_ms: Option<i64>,
+    last_trigger_start_ms: Option<i64>,
+}
+
+fn conf_i64(conf: &SessionConf, key: &str, default: i64) -> Result<i64> {
+    match conf.get(key) {
+        None => Ok(default),
+        Some(v) => {
+            let v = v.trim();
+            // Spark accepts time strings with a unit for these (`10s`, `10000ms`).
+            let (num, scale) = if let Some(n) = v.strip_suffix("ms") {
+                (n, 1)
+            } else if let Some(n) = v.strip_suffix('s') {
+                (n, 1000)
+            } else {
+                (v, 1)
+            };
+            num.trim().parse::<i64>().map(|n| n * scale).map_err(|_| {
+                EngineError::invalid_option(key, format!("expected a number, got `{v}`"))
+            })
+        }
+    }
+}
+
+impl MicroBatchExecution {
+    /// Creates the sources and recovers the position from the checkpoint.
+    pub fn new(setup: QuerySetup) -> Result<Self> {
+        let QuerySetup {
+            session,
+            plan,
+            sink,
+            trigger,
+            clock,
+            checkpoint,
+            query_id,
+        } = setup;
+        let offsets = OffsetSeqLog::new(checkpoint.join("offsets"));
+        let commits = CommitLog::new(checkpoint.join("commits"));
+        let relations = collect_sources(&plan);
+        let latest = offsets.latest()?;
+        let mut conf = session.conf();
+        if let Some((n, seq)) = &latest {
+            if seq.offsets.len() != relations.len() {
+                return Err(EngineError::analysis(
+                    "STREAMING_CHECKPOINT_INCOMPATIBLE",
+                    format!(
+                        "The checkpoint at {} was written by a query with {} source(s), but this query has {}: offsets/{n} cannot be matched to its sources. Use a new checkpoint location for a changed query.",
+                        checkpoint.display(),
+                        seq.offsets.len(),
+                        relations.len()
+                    ),
+                ));
+            }
+            // The checkpoint pins what must not change between runs (Spark restores them).
+            for (key, value) in &seq.metadata.conf {
+                if PINNED_CONF.iter().any(|(k, _)| k == key) {
+                    if conf.get(key).is_some_and(|v| v != value) {
+                        log::warn!(
+                            "Updating the value of conf '{key}' to {value} as recorded in the checkpoint"
+                        );
+                    }
+                    conf.set(key.clone(), value.clone());
+                }
+            }
+        }
+        let mut sources = Vec::with_capacity(relations.len());
+        for (i, r) in relations.iter().enumerate() {
+            if latest.is_some() {
+                for opt in STARTING_OPTIONS {
+                    if r.options.get(opt).is_some() {
+                        log::info!(
+                            "Option {opt} of source {i} ({}) is ignored: the query resumes from its checkpoint",
+                            r.format_name
+                        );
+                    }
+                }
+            }
+            sources.push(r.format.create_source(SourceContext {
+                options: r.options.clone(),
+                user_schema: r.user_schema.clone(),
+                metadata_path: checkpoint.join("sources").join(i.to_string()),
+                query_id: query_id.clone(),
+            })?);
+        }
+        let descriptions: Vec<String> = sources.iter().map(|s| s.description()).collect();
+        let limits = sources
+            .iter()
+            .map(|s| match trigger {
+                Trigger::Once => ReadLimit::AllAvailable,
+                _ => s.default_read_limit(),
+            })
+            .collect();
+        let incremental = incrementalize(&plan, &relations, &descriptions, &conf)?;
+        let use_max = conf
+            .get(MULTIPLE_WATERMARK_POLICY)
+            .is_some_and(|p| p.eq_ignore_ascii_case("max"));
+        let mut exec = MicroBatchExecution {
+            watermark: WatermarkTracker::new(incremental.watermarks.len(), use_max, 0),
+            plan: incremental,
+            sources,
+            descriptions,
+            limits,
+            sink,
+            offsets,
+            commits,
+            trigger,
+            clock,
+            next_batch_id: 0,
+            committed: vec![],
+            committed_known: false,
+            pending: None,
+            min_batches_to_retain: conf_i64(&conf, MIN_BATCHES_TO_RETAIN, 100)?.max(1) as u64,
+            no_data_interval_ms: conf_i64(&conf, NO_DATA_PROGRESS_EVENT_INTERVAL, 10_000)?,
+            polling_delay: Duration::from_millis(conf_i64(&conf, POLLING_DELAY, 10)?.max(0) as u64),
+            last_idle_event_ms: None,
+            last_trigger_start_ms: None,
+            conf,
+        };
+        exec.recover(latest)?;
+        Ok(exec)
+    }
+
+    /// Spark's `populateStartOffsets`.
+    fn recover(&mut self, latest: Option<(u64, OffsetSeq)>) -> Result<()> {
+        let Some((n, seq)) = latest else {
+            self.committed = self
+                .sources
+                .iter_mut()
+                .map(|s| s.initial_offset())
+                .collect::<Result<_>>()?;
+            return Ok(());
+        };
+        let last_commit = self.commits.latest()?;
+        match last_commit {
+            Some((c, meta)) if c == n => {
+                // Batch n finished: continue after it.
+                self.committed = self.offsets_of(&seq)?;
+                self.committed_known = true;
+                self.watermark.current_ms = meta.next_batch_watermark_ms;
+                self.next_batch_id = n + 1;
+                for (s, end) in self.sources.iter_mut().zip(&self.committed) {
+                    s.commit(end)?;
+                }
+            }
+            ref c if c.as_ref().map(|(c, _)| c + 1) == Some(n) || (c.is_none() && n == 0) => {
+                // Batch n was logged but not committed: replay it exactly.
+                if n == 0 {
+                    self.committed = self
+                        .sources
+                        .iter_mut()
+                        .map(|s| s.initial_offset())
+                        .collect::<Result<_>>()?;
+                } else {
+                    let prev = self.offsets.get(n - 1)?.ok_or_else(|| {
+                        EngineError::execution(
+                            "STREAMING_CHECKPOINT_CORRUPT",
+                            format!("offsets/{} is missing: batch {n} cannot be replayed", n - 1),
+                        )
+                    })?;
+                    self.committed = self.offsets_of(&prev)?;
+                    self.committed_known = true;
+                }
+                self.watermark.current_ms = seq.metadata.batch_watermark_ms;
+                self.next_batch_id = n;
+                self.pending = Some((n, seq));
+            }
+            other => {
+                return Err(EngineError::execution(
+                    "STREAMING_CHECKPOINT_CORRUPT",
+                    format!(
+                        "The checkpoint is inconsistent: the last offsets are for batch {n} but the last commit is for batch {:?}",
+                        other.map(|(c, _)| c)
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn offsets_of(&mut self, seq: &OffsetSeq) -> Result<Vec<Offset>> {
+        seq.offsets
+            .iter()
+            .zip(self.sources.iter_mut())
+            .map(|(o, s)| match o {
+                Some(o) => Ok(o.clone()),
+                None => s.initial_offset(),
+            })
+            .collect()
+    }
+
+    /// Runs triggers until the trigger kind says stop, `stop()` is called, or an error.
+    pub fn run(&mut self, q: &QueryInner) -> Result<()> {
+        match self.trigger {
+            Trigger::Once => {
+                log::warn!(
+                    "Trigger.Once is deprecated; use Trigger.AvailableNow, which also respects the sources' read limits"
+                );
+                self.run_trigger(q)?;
+            }
+            Trigger::AvailableNow => {
+                for s in &mut self.sources {
+                    s.prepare_for_trigger_available_now()?;
+                }
+                while !q.stopping() {
+                    let had_pending = self.pending.is_some();
+                    if !self.run_trigger(q)? && !had_pending {
+                        break;
+                    }
+                }
+            }
+            Trigger::ProcessingTime(interval) => {
+                while !q.stopping() {
+                    let start = self.clock.now_ms();
+                    let next = Trigger::next_batch_time(interval, start);
+                    let ran = self.run_trigger(q)?;
+                    if q.stopping() {
+                        break;
+                    }
+                    if interval.is_zero() {
+                        if !ran {
+                            std::thread::sleep(self.polling_delay);
+                        }
+                    } else {
+                        let elapsed = self.clock.now_ms() - start;
+                        if elapsed > interval.as_millis() as i64 {
+                            log::warn!(
+                                "Current batch is falling behind. The trigger interval is {} milliseconds, but spent {elapsed} milliseconds",
+                                interval.as_millis()
+                            );
+                        }
+                        q.update(|s| s.status.message = "Waiting for next trigger".into());
+                        self.clock.wait_until(next, &q.stop);
+                    }
+                }
+            }
+            Trigger::Continuous(_) => super::continuous::run(self, q)?,
+        }
+        Ok(())
+    }
+
+    /// One trigger: a batch if there is new data (or a logged batch to replay). Returns
+    /// whether a batch ran.
+    pub(crate) fn run_trigger(&mut self, q: &QueryInner) -> Result<bool> {
+        let trigger_start_ms = self.clock.now_ms();
+        let mut timings = Timings::default();
+        let total = std::time::Instant::now();
+        q.update(|s| {
+            s.triggers += 1;
+            s.status.is_trigger_active = true;
+        });
+        let trigger_seq = q.lock().triggers;
+        let (batch_id, seq, latest) = match self.pending.take() {
+            Some((n, seq)) => {
+                let latest: Vec<Option<Offset>> = self
+                    .sources
+                    .iter()
+                    .map(|s| s.report_latest_offset())
+                    .collect();
+                (n, seq, latest)
+            }
+            None => {
+                let ends = timings.time("latestOffset", || {
+                    self.sources
+                        .iter_mut()
+                        .zip(&self.committed)
+                        .zip(&self.limits)
+                        .map(|((s, start), limit)| s.latest_offset(start, limit))
+                        .collect::<Result<Vec<_>>>()
+                })?;
+                if ends == self.committed {
+                    self.finish_idle(q, trigger_seq, trigger_start_ms);
+                    return Ok(false);
+                }
+                let latest = self
+                    .sources
+                    .iter()
+                    .zip(&ends)
+                    .map(|(s, e)| s.report_latest_offset().or_else(|| Some(e.clone())))
+                    .collect();
+                let seq = OffsetSeq {
+                    offsets: ends.into_iter().map(Some).collect(),
+                    metadata: OffsetSeqMetadata {
+                        batch_watermark_ms: self.watermark.current_ms,
+                        batch_timestamp_ms: trigger_start_ms,
+                        conf: PINNED_CONF
+                            .iter()
+                            .map(|(k, d)| {
+                                (k.to_string(), self.conf.get(k).unwrap_or(d).to_string())
+                            })
+                            .collect(),
+                    },
+                };
+                let id = self.next_batch_id;
+                timings.time("walCommit", || self.offsets.add(id, &seq))?;
+                crate::streaming::crash::crash_point("driver.offsets_written");
+                (id, seq, latest)
+            }
+        };
+        q.update(|s| {
+            s.status.message = "Processing new data".into();
+            s.status.is_data_available = true;
+        });
+        let ends = self.offsets_of(&seq)?;
+        let output_rows = self.run_batch(q, batch_id, &seq.metadata, &ends, &mut timings)?;
+        let starts = std::mem::replace(&mut self.committed, ends.clone());
+        let start_known = std::mem::replace(&mut self.committed_known, true);
+        let stats: Vec<_> = self
+            .plan
+            .watermarks
+            .iter()
+            .map(|(s, d)| (s.take(), *d))
+            .collect();
+        timings.time("commitOffsets", || -> Result<()> {
+            self.watermark.update(&stats);
+            self.commits.add(
+                batch_id,
+                CommitMetadata {
+                    next_batch_watermark_ms: self.watermark.current_ms,
+                },
+            )?;
+            crate::streaming::crash::crash_point("driver.commit_written");
+            for (s, end) in self.sources.iter_mut().zip(&ends) {
+                s.commit(end)?;
+            }
+            Ok(())
+        })?;
+        self.next_batch_id = batch_id + 1;
+        if self.next_batch_id > self.min_batches_to_retain {
+            let keep_from = self.next_batch_id - self.min_batches_to_retain;
+            self.offsets.purge(keep_from)?;
+            self.commits.purge(keep_from)?;
+        }
+        timings.durations.insert(
+            "triggerExecution".into(),
+            total.elapsed().as_millis() as i64,
+        );
+        let progress = self.progress(
+            q,
+            ProgressInput {
+                batch_id,
+                trigger_start_ms,
+                timings,
+                starts: if start_known { Some(starts) } else { None },
+                ends,
+                latest,
+                output_rows,
+                stats,
+                batch_watermark_ms: seq.metadata.batch_watermark_ms,
+            },
+        );
+        self.last_trigger_start_ms = Some(trigger_start_ms);
+        self.last_idle_event_ms = Some(self.clock.now_ms());
+        q.update(|s| {
+            s.status.is_trigger_active = false;
+            s.status.message = "Waiting for data to arrive".into();
+            s.recent.push_back(progress.clone());
+            while s.recent.len() > q.recent_limit {
+                s.recent.pop_front();
+            }
+        });
+        q.manager.post_progress(&QueryProgressEvent { progress });
+        Ok(true)
+    }
+
+    /// A trigger without data: status, and an idle event at most once per
+    /// `noDataProgressEventInterval`.
+    fn finish_idle(&mut self, q: &QueryInner, trigger_seq: u64, trigger_start_ms: i64) {
+        q.update(|s| {
+            s.status.is_trigger_active = false;
+            s.status.is_data_available = false;
+            s.status.message = "Waiting for data to arrive".into();
+            s.last_idle_trigger = s.last_idle_trigger.max(trigger_seq);
+        });
+        let now = self.clock.now_ms();
+        if self
+            .last_idle_event_ms
+            .is_none_or(|l| now - l >= self.no_data_interval_ms)
+        {
+            self.last_idle_event_ms = Some(now);
+            q.manager.post_idle(&QueryIdleEvent {
+                id: q.id.clone(),
+                run_id: q.run_id.clone(),
+                timestamp: format_timestamp_ms(trigger_start_ms),
+            });
+        }
+    }
+
+    /// Reads `(committed, ends]` of every source through the per-batch plan into the sink.
+    /// Returns the number of rows written.
+    fn run_batch(
+        &mut self,
+        q: &QueryInner,
+        batch_id: u64,
+        metadata: &OffsetSeqMetadata,
+        ends: &[Offset],
+        timings: &mut Timings,
+    ) -> Result<u64> {
+        timings.time("getBatch", || -> Result<()> {
+            for ((source, slot), (start, end)) in self
+                .sources
+                .iter_mut()
+                .zip(&self.plan.slots)
+                .zip(self.committed.iter().zip(ends))
+            {
+                let parts = if start == end {
+                    vec![]
+                } else {
+                    source.plan_partitions(start, end)?
+                };
+                slot.fill(parts);
+            }
+            Ok(())
+        })?;
+        let (ctx, physical) = timings.time("queryPlanning", || -> Result<_> {
+            let mut ctx = TaskContext::new(Arc::new(self.conf.clone()))?;
+            // Every row of a batch sees the batch timestamp as `current_timestamp()`, also
+            // when the batch is replayed.
+            let mut functions = (*ctx.functions).clone();
+            functions.query_start_micros = metadata.batch_timestamp_ms * 1000;
+            ctx.functions = Arc::new(functions);
+            ctx.streaming = Some(StreamingBatch {
+                batch_id,
+                watermark_ms: metadata.batch_watermark_ms,
+                timestamp_ms: metadata.batch_timestamp_ms,
+            });
+            let ctx = Arc::new(ctx);
+            let physical =
+                crate::physical::planner::create_physical_plan(&self.plan.optimized, &ctx)?;
+            Ok((ctx, physical))
+        })?;
+        q.update(|s| s.last_plan = Some(display_tree(&physical)));
+        let sink = self.sink.clone();
+        timings.time("addBatch", || -> Result<u64> {
+            let n = physical.output_partitions();
+            let results = ctx.pool.run(n, |p| {
+                let mut writer = sink.create_writer(WriterContext {
+                    batch_id,
+                    partition: p,
+                    num_partitions: n,
+                })?;
+                match write_partition(&physical, p, &ctx, writer.as_mut()) {
+                    Ok(rows) => Ok((writer.commit()?, rows)),
+                    Err(e) => {
+                        if let Err(abort) = writer.abort() {
+                            log::warn!("aborting the writer of task {p} failed: {abort}");
+                        }
+                        Err(e)
+                    }
+                }
+            });
+            let results = match results {
+                Ok(r) => r,
+                Err(e) => {
+                    if let Err(abort) = sink.abort(batch_id, vec![]) {
+                        log::warn!("aborting batch {batch_id} failed: {abort}");
+                    }
+                    return Err(e);
+                }
+            };
+            let rows = results.iter().map(|(_, r)| r).sum();
+            let messages: Vec<WriterCommitMessage> = results.into_iter().map(|(m, _)| m).collect();
+            sink.commit(batch_id, messages)?;
+            Ok(rows)
+        })
+    }
+
+    fn progress(&self, q: &QueryInner, p: ProgressInput) -> StreamingQueryProgress {
+        let duration = p
+            .timings
+            .durations
+            .get("triggerExecution")
+            .copied()
+            .unwrap_or(0);
+        let processing_sec = duration.max(1) as f64 / 1000.0;
+        let input_sec = match self.last_trigger_start_ms {
+            Some(last) => (p.trigger_start_ms - last) as f64 / 1000.0,
+            None => f64::INFINITY,
+        };
+        let rate = |rows: u64, secs: f64| rows as f64 / secs;
+        let sources: Vec<SourceProgress> = (0..self.sources.len())
+            .map(|i| {
+                let rows = self.plan.slots[i].rows_read();
+                SourceProgress {
+                    description: self.descriptions[i].clone(),
+                    start_offset: offset_value(p.starts.as_ref().map(|s| s[i].json())),
+                    end_offset: offset_value(Some(p.ends[i].json())),
+                    latest_offset: offset_value(p.latest[i].as_ref().map(Offset::json)),
+                    num_input_rows: rows as i64,
+                    input_rows_per_second: rate(rows, input_sec),
+                    processed_rows_per_second: rate(rows, processing_sec),
+                    metrics: self.sources[i].metrics(Some(&p.ends[i])),
+                }
+            })
+            .collect();
+        let input: u64 = sources.iter().map(|s| s.num_input_rows as u64).sum();
+        StreamingQueryProgress {
+            id: q.id.clone(),
+            run_id: q.run_id.clone(),
+            name: q.name.clone(),
+            timestamp: format_timestamp_ms(p.trigger_start_ms),
+            batch_id: p.batch_id as i64,
+            batch_duration: duration,
+            num_input_rows: input as i64,
+            input_rows_per_second: rate(input, input_sec),
+            processed_rows_per_second: rate(input, processing_sec),
+            duration_ms: p.timings.durations,
+            event_time: event_time_map(&p.stats, p.batch_watermark_ms),
+            state_operators: vec![],
+            sources,
+            sink: SinkProgress {
+                description: self.sink.description(),
+                num_output_rows: p.output_rows as i64,
+                metrics: Default::default(),
+            },
+            observed_metrics: Default::default(),
+        }
+    }
+
+    /// Releases the sources.
+    pub fn stop_sources(&mut self) {
+        for s in &mut self.sources {
+            if let Err(e) = s.stop() {
+                log::warn!("stopping source {} failed: {e}", s.description());
+            }
+        }
+    }
+
+    /// The polling delay after a trigger without data.
+    pub(crate) fn polling_delay(&self) -> Duration {
+        self.polling_delay
+    }
+}
+
+struct ProgressInput {
+    batch_id: u64,
+    trigger_start_ms: i64,
+    timings: Timings,
+    starts: Option<Vec<Offset>>,
+    ends: Vec<Offset>,
+    latest: Vec<Option<Offset>>,
+    output_rows: u64,
+    stats: Vec<(crate::logical::EventTimeSummary, Duration)>,
+    batch_watermark_ms: i64,
+}
+
+/// Runs one partition of the batch plan into one writer; returns the rows written.
+fn write_partition(
+    plan: &crate::physical::plan::ExecutionPlanRef,
+    partition: usize,
+    ctx: &Arc<TaskContext>,
+    writer: &mut dyn DataWriter,
+) -> Result<u64> {
+    let mut rows = 0u64;
+    for batch in plan.execute(partition, ctx)? {
+        let batch = batch?;
+        rows += batch.num_rows() as u64;
+        writer.write(&batch)?;
+    }
+    Ok(rows)
+}

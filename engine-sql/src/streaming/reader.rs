@@ -1,0 +1,158 @@
+//! `session.read_stream()`: Spark's `DataStreamReader`.
+
+use std::sync::Arc;
+
+use arrow::datatypes::SchemaRef;
+use engine_core::options::Options;
+use engine_core::{EngineError, Result};
+
+use crate::dataframe::DataFrame;
+use crate::logical::{LogicalPlan, StreamingRelation};
+use crate::session::Session;
+
+/// `spark.sql.streaming.schemaInference`: let file sources infer their schema (default false).
+pub const SCHEMA_INFERENCE: &str = "spark.sql.streaming.schemaInference";
+
+/// File formats whose streaming schema must be given unless inference is enabled (`text`
+/// has a fixed schema, as in Spark).
+const INFERRING_FORMATS: &[&str] = &["json", "csv", "parquet", "orc", "avro", "xml"];
+
+/// Builds a streaming DataFrame: `format`, `option`s, `schema`, then `load`.
+///
+/// ```
+/// use engine_sql::prelude::*;
+/// let spark = Session::builder().build().unwrap();
+/// let e = spark.read_stream().format("json").load_path("/tmp/in").unwrap_err();
+/// assert!(e.to_string().contains("Schema must be specified"), "{e}");
+/// ```
+#[derive(Debug, Clone)]
+pub struct DataStreamReader {
+    session: Session,
+    format: String,
+    options: Options,
+    schema: Option<SchemaRef>,
+}
+
+impl DataStreamReader {
+    /// A reader with Spark's default format (`spark.sql.sources.default`, parquet).
+    pub fn new(session: Session) -> Self {
+        let format = session
+            .conf_get("spark.sql.sources.default")
+            .unwrap_or_else(|| "parquet".into());
+        DataStreamReader {
+            session,
+            format,
+            options: Options::default(),
+            schema: None,
+        }
+    }
+
+    /// The source format (`rate`, `json`, `kafka`, ...).
+    pub fn format(mut self, format: &str) -> Self {
+        self.format = format.to_string();
+        self
+    }
+
+    /// One option.
+    pub fn option(mut self, key: &str, value: impl ToString) -> Self {
+        self.options.set(key, value.to_string());
+        self
+    }
+
+    /// Several options.
+    pub fn options<'a>(mut self, opts: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        for (k, v) in opts {
+            self.options.set(k, v);
+        }
+        self
+    }
+
+    /// The schema of the rows (required for file formats unless inference is enabled).
+    pub fn schema(mut self, schema: SchemaRef) -> Self {
+        self.schema = Some(schema);
+        self
+    }
+
+    /// The schema as DDL (`"id INT, name STRING"`).
+    pub fn schema_ddl(mut self, ddl: &str) -> Result<Self> {
+        self.schema = Some(Arc::new(crate::types::parse_ddl_schema(ddl)?));
+        Ok(self)
+    }
+
+    /// The streaming DataFrame.
+    pub fn load(self) -> Result<DataFrame> {
+        let name = self.format.to_ascii_lowercase();
+        if self.schema.is_none()
+            && INFERRING_FORMATS.contains(&name.as_str())
+            && !self.session.conf().get_bool(SCHEMA_INFERENCE, false)?
+        {
+            return Err(EngineError::invalid_option(
+                "schema",
+                format!(
+                    "Schema must be specified when creating a streaming source DataFrame. If some files already exist in the directory, then depending on the file format you may be able to create a static DataFrame on that directory with 'spark.read.load(directory)' and infer schema from it. (Or set {SCHEMA_INFERENCE}=true to infer it from the files present at start.)"
+                ),
+            ));
+        }
+        let format = super::formats::lookup(&self.format)?;
+        let schema = format.schema(&self.options, self.schema.clone())?;
+        let relation =
+            StreamingRelation::new(format, &self.format, self.options, self.schema, schema);
+        DataFrame::from_plan(
+            self.session,
+            Arc::new(LogicalPlan::StreamingRelation(Arc::new(relation))),
+        )
+    }
+
+    /// `load(path)`: the `path` option, then [`Self::load`].
+    pub fn load_path(self, path: &str) -> Result<DataFrame> {
+        self.option("path", path).load()
+    }
+
+    /// JSON files arriving in `path`.
+    pub fn json(self, path: &str) -> Result<DataFrame> {
+        self.format("json").load_path(path)
+    }
+
+    /// CSV files arriving in `path`.
+    pub fn csv(self, path: &str) -> Result<DataFrame> {
+        self.format("csv").load_path(path)
+    }
+
+    /// Parquet files arriving in `path`.
+    pub fn parquet(self, path: &str) -> Result<DataFrame> {
+        self.format("parquet").load_path(path)
+    }
+
+    /// Text files arriving in `path` (one `value` row per line).
+    pub fn text(self, path: &str) -> Result<DataFrame> {
+        self.format("text").load_path(path)
+    }
+}
+
+impl DataFrame {
+    /// True if this DataFrame reads a stream (Spark's `isStreaming`): it can only be run
+    /// with [`DataFrame::write_stream`].
+    pub fn is_streaming(&self) -> bool {
+        self.logical_plan().is_streaming()
+    }
+
+    /// Declares `column` as the event-time column and `delay` (`"10 minutes"`) as how late
+    /// rows may be (Spark's `withWatermark`). The watermark is `max(event time) - delay`,
+    /// the minimum across inputs, reported in progress as `eventTime.watermark`.
+    pub fn with_watermark(&self, column: &str, delay: &str) -> Result<DataFrame> {
+        let delay = engine_core::interval::parse_interval(delay)?;
+        DataFrame::from_plan(
+            self.session().clone(),
+            Arc::new(LogicalPlan::EventTimeWatermark(
+                crate::logical::EventTimeWatermark {
+                    event_time: crate::expr::Expr::UnresolvedColumn(crate::expr::split_name(
+                        column,
+                    )),
+                    delay,
+                    stats: Arc::default(),
+                    input: self.logical_plan().clone(),
+                },
+            )),
+        )
+    }
+}

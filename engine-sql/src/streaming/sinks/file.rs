@@ -1,0 +1,330 @@
+//! The exactly-once file sink (Spark's `FileStreamSink` with `ManifestFileCommitProtocol`):
+//! json, csv, parquet or text files under a directory, `partition_by` into Hive-style
+//! `col=value` directories.
+//!
+//! Every task writes files under fresh names (`part-00003-<uuid>-c000.json`), invisible to
+//! readers until [`Sink::commit`] appends the batch to `<path>/_spark_metadata/<batch id>`
+//! in Spark's `FileStreamSinkLog` format (compacted every
+//! `spark.sql.streaming.fileSink.log.compactInterval` batches, default 10). A batch id the
+//! log already has is not written again: writers of a replayed batch write nothing (as
+//! Spark's `addBatch` skips the batch) and files a failed or replayed attempt left are never
+//! committed (we delete the ones we know of; Spark leaves them as orphans). Readers that
+//! honour `_spark_metadata` (Spark, and this engine's batch reader) see each batch once.
+//!
+//! Partition columns come from the option `__partition_columns` (the key Spark's
+//! `DataStreamWriter.partitionBy` uses) or `partitionBy`: a JSON array of names or a
+//! comma-separated list.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+use engine_core::connector::{DataWriter, Sink, SinkContext, WriterCommitMessage, WriterContext};
+use engine_core::{EngineError, Result};
+
+use crate::conf::SessionConf;
+use crate::datasource::file_stream_log::{
+    CompactibleLog, SINK_COMPACT_INTERVAL, SINK_METADATA_DIR, SinkFileStatus,
+};
+use crate::datasource::listing::absolute;
+use crate::datasource::writer::{
+    FileWriter, SaveMode, WriteLayout, WriteSpec, file_extension, split_by_partition,
+    validate_write,
+};
+use crate::streaming::sources::file::path_option;
+
+/// The option Spark uses to pass `partitionBy` columns to a data source.
+pub const PARTITION_COLUMNS_OPTION: &str = "__partition_columns";
+
+/// The partition columns named in the options: `__partition_columns` or `partitionBy`, each
+/// a JSON array of names (`["day","country"]`) or a comma-separated list.
+pub fn partition_columns(options: &engine_core::options::Options) -> Result<Vec<String>> {
+    let Some((key, value)) = options.get_any(&[PARTITION_COLUMNS_OPTION, "partitionBy"]) else {
+        return Ok(vec![]);
+    };
+    if value.trim_start().starts_with('[') {
+        return serde_json::from_str::<Vec<String>>(value).map_err(|e| {
+            EngineError::invalid_option(key, format!("expected a JSON array of column names: {e}"))
+        });
+    }
+    Ok(value
+        .split(',')
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty())
+        .collect())
+}
+
+/// What every writer of the sink shares.
+#[derive(Debug)]
+struct SinkShared {
+    path: PathBuf,
+    spec: WriteSpec,
+    layout: WriteLayout,
+    schema: SchemaRef,
+    data_idx: Vec<usize>,
+    data_schema: SchemaRef,
+    log: CompactibleLog,
+}
+
+/// The file sink. Created by the json/csv/parquet/text streaming formats.
+#[derive(Debug)]
+pub struct FileStreamSink {
+    given_path: String,
+    shared: Arc<SinkShared>,
+}
+
+impl FileStreamSink {
+    /// A sink of format `name` (`json`, `csv`, `parquet`, `text`) writing to the `path`
+    /// option; `conf` gives the time zone of timestamps written as text and the compaction
+    /// interval.
+    pub fn new(name: &str, ctx: SinkContext, conf: &SessionConf) -> Result<Self> {
+        let given_path = path_option(&ctx.options)?;
+        let path = absolute(Path::new(&given_path));
+        let spec = WriteSpec {
+            format: name.to_ascii_lowercase(),
+            options: ctx.options.clone(),
+            mode: SaveMode::Append,
+            partition_by: partition_columns(&ctx.options)?,
+            time_zone: conf.time_zone()?,
+        };
+        let layout = validate_write(&ctx.schema, &spec)?;
+        let data_idx: Vec<usize> = (0..ctx.schema.fields().len())
+            .filter(|i| !layout.part_idx.contains(i))
+            .collect();
+        let data_schema = Arc::new(ctx.schema.project(&data_idx)?);
+        let interval = ctx
+            .options
+            .get(SINK_COMPACT_INTERVAL)
+            .or_else(|| conf.get(SINK_COMPACT_INTERVAL))
+            .map(|v| {
+                v.trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| {
+                        EngineError::invalid_option(
+                            SINK_COMPACT_INTERVAL,
+                            format!("`{v}` is not a positive integer"),
+                        )
+                    })
+            })
+            .transpose()?
+            .unwrap_or(10);
+        std::fs::create_dir_all(&path)
+            .map_err(|e| EngineError::io(format!("creating {}", path.display()), e))?;
+        let log = CompactibleLog::new(path.join(SINK_METADATA_DIR), interval);
+        Ok(FileStreamSink {
+            given_path,
+            shared: Arc::new(SinkShared {
+                path,
+                spec,
+                layout,
+                schema: ctx.schema,
+                data_idx,
+                data_schema,
+                log,
+            }),
+        })
+    }
+
+    /// The output directory.
+    pub fn path(&self) -> &Path {
+        &self.shared.path
+    }
+
+    /// The newest committed batch id.
+    pub fn latest_batch_id(&self) -> Result<Option<u64>> {
+        self.shared.log.latest_id()
+    }
+
+    fn committed(&self, batch_id: u64) -> Result<bool> {
+        Ok(self
+            .shared
+            .log
+            .latest_id()?
+            .is_some_and(|latest| batch_id <= latest))
+    }
+}
+
+fn delete_files(files: &[SinkFileStatus]) {
+    for f in files {
+        let _ = std::fs::remove_file(crate::datasource::file_stream_log::uri_to_path(&f.path));
+    }
+}
+
+fn take_messages(messages: Vec<WriterCommitMessage>) -> Result<Vec<SinkFileStatus>> {
+    let mut out = Vec::new();
+    for m in messages {
+        let files = m.downcast::<Vec<SinkFileStatus>>().map_err(|_| {
+            EngineError::Internal("the file sink got a commit message it did not make".into())
+        })?;
+        out.extend(*files);
+    }
+    Ok(out)
+}
+
+impl Sink for FileStreamSink {
+    fn description(&self) -> String {
+        format!("FileSink[{}]", self.given_path)
+    }
+
+    fn create_writer(&self, ctx: WriterContext) -> Result<Box<dyn DataWriter>> {
+        crate::streaming::crash::crash_point("file_sink.writer_created");
+        let skip = self.committed(ctx.batch_id)?;
+        Ok(Box::new(FileSinkWriter {
+            shared: self.shared.clone(),
+            partition: ctx.partition,
+            skip,
+            open: HashMap::new(),
+            done: Vec::new(),
+            file_counter: 0,
+        }))
+    }
+
+    fn commit(&self, batch_id: u64, messages: Vec<WriterCommitMessage>) -> Result<()> {
+        let files = take_messages(messages)?;
+        if self.committed(batch_id)? {
+            // Replayed after a crash that came after the log write: already visible once.
+            delete_files(&files);
+            return Ok(());
+        }
+        crate::streaming::crash::crash_point("file_sink.before_log");
+        if !self.shared.log.add(batch_id, &files)? {
+            delete_files(&files);
+        }
+        crate::streaming::crash::crash_point("file_sink.log_written");
+        Ok(())
+    }
+
+    fn abort(&self, _batch_id: u64, messages: Vec<WriterCommitMessage>) -> Result<()> {
+        delete_files(&take_messages(messages)?);
+        Ok(())
+    }
+}
+
+/// An open file and how many rows it has.
+#[derive(Debug)]
+struct OpenFile {
+    writer: FileWriter,
+    rows: usize,
+}
+
+/// One task's writer: a file per partition directory, rolled at `maxRecordsPerFile`.
+#[derive(Debug)]
+struct FileSinkWriter {
+    shared: Arc<SinkShared>,
+    partition: usize,
+    skip: bool,
+    /// Open files by relative partition directory.
+    open: HashMap<PathBuf, OpenFile>,
+    done: Vec<PathBuf>,
+    file_counter: usize,
+}
+
+impl FileSinkWriter {
+    fn new_file(&mut self, dir: &Path) -> Result<FileWriter> {
+        let dir = self.shared.path.join(dir);
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| EngineError::io(format!("creating {}", dir.display()), e))?;
+        // Spark's names: `-c000` in a flat directory, `.c000` below partition directories,
+        // the counter counting this task's files.
+        let sep = if self.shared.layout.part_idx.is_empty() {
+            '-'
+        } else {
+            '.'
+        };
+        let name = format!(
+            "part-{:05}-{}{sep}c{:03}.{}",
+            self.partition,
+            uuid::Uuid::new_v4(),
+            self.file_counter,
+            file_extension(&self.shared.spec)
+        );
+        self.file_counter += 1;
+        FileWriter::create(&dir.join(name), &self.shared.data_schema, &self.shared.spec)
+    }
+
+    /// Appends data-column rows to the file of `dir`, rolling files at the row limit.
+    fn append(&mut self, dir: PathBuf, rows: &RecordBatch) -> Result<()> {
+        let max = self.shared.layout.max_records;
+        let mut offset = 0;
+        while offset < rows.num_rows() {
+            if !self.open.contains_key(&dir) {
+                let writer = self.new_file(&dir)?;
+                self.open.insert(dir.clone(), OpenFile { writer, rows: 0 });
+            }
+            let full = {
+                let Some(f) = self.open.get_mut(&dir) else {
+                    break;
+                };
+                let n = (rows.num_rows() - offset).min(max - f.rows);
+                f.writer.write(&rows.slice(offset, n))?;
+                f.rows += n;
+                offset += n;
+                f.rows >= max
+            };
+            if full && let Some(f) = self.open.remove(&dir) {
+                self.done.push(f.writer.path().to_path_buf());
+                f.writer.finish()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl DataWriter for FileSinkWriter {
+    fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        if self.skip || batch.num_rows() == 0 {
+            return Ok(());
+        }
+        if self.shared.layout.part_idx.is_empty() {
+            self.append(PathBuf::new(), batch)?;
+            crate::streaming::crash::crash_point("file_sink.rows_written");
+            return Ok(());
+        }
+        let batch = if batch.schema().fields().len() == self.shared.schema.fields().len() {
+            batch.clone()
+        } else {
+            return Err(EngineError::Internal(format!(
+                "the file sink expected {} columns, got {}",
+                self.shared.schema.fields().len(),
+                batch.num_columns()
+            )));
+        };
+        for (dir, rows) in split_by_partition(&batch, &self.shared.layout.part_idx)? {
+            let data = rows.project(&self.shared.data_idx)?;
+            self.append(dir, &data)?;
+        }
+        crate::streaming::crash::crash_point("file_sink.rows_written");
+        Ok(())
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<WriterCommitMessage> {
+        let mut paths = std::mem::take(&mut self.done);
+        for (_, f) in self.open.drain() {
+            paths.push(f.writer.path().to_path_buf());
+            f.writer.finish()?;
+        }
+        paths.sort();
+        let files = paths
+            .iter()
+            .map(|p| SinkFileStatus::added(p))
+            .collect::<Result<Vec<_>>>()?;
+        crate::streaming::crash::crash_point("file_sink.task_committed");
+        Ok(Box::new(files))
+    }
+
+    fn abort(mut self: Box<Self>) -> Result<()> {
+        let mut paths = std::mem::take(&mut self.done);
+        for (_, f) in self.open.drain() {
+            paths.push(f.writer.path().to_path_buf());
+            let _ = f.writer.finish();
+        }
+        for p in paths {
+            let _ = std::fs::remove_file(p);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,6 @@
+//! Built-in streaming sources. Each implements [`engine_core::connector::Source`] and is
+//! created by a [`engine_core::connector::Format`] listed in [`super::formats`].
+
+pub mod file;
+pub mod memory;
+pub mod rate;
