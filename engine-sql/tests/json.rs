@@ -416,3 +416,21 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn dropmalformed_parses_once() {
+    let spark = spark();
+    let df = values(&spark, &[Some(r#"{"a":1}"#), Some("bad")])
+        .select(vec![
+            col("value"),
+            from_json_with_options(col("value"), "a INT", &[("mode", "DROPMALFORMED")]).alias("j"),
+        ])
+        .unwrap()
+        .filter(col("j.a").gt(lit(0)))
+        .unwrap();
+    let plan = df.explain_string(true).unwrap();
+    let physical = plan.split("== Physical Plan ==").nth(1).unwrap();
+    assert_eq!(physical.matches("from_json(").count(), 1, "{plan}");
+    let a = df.select(vec![col("value"), col("j.a")]).unwrap();
+    assert_eq!(strings(&a), vec![vec![r#"{"a":1}"#, "1"]]);
+}
