@@ -434,3 +434,32 @@ fn dropmalformed_parses_once() {
     let a = df.select(vec![col("value"), col("j.a")]).unwrap();
     assert_eq!(strings(&a), vec![vec![r#"{"a":1}"#, "1"]]);
 }
+
+#[test]
+fn optimizer_keeps_generated_filters_above_and_prunes_below() {
+    let spark = spark();
+    let df = spark
+        .sql("SELECT * FROM VALUES (1, 'x', array(10, 20)), (2, 'y', array(30)) AS t(k, u, a)")
+        .unwrap()
+        .select(vec![col("k"), explode(col("a")).alias("v")])
+        .unwrap()
+        .filter(col("v").gt(lit(10)).and(col("k").eq(lit(1))))
+        .unwrap();
+    let plan = df.optimized_plan().unwrap().display_tree();
+    let generate = plan.find("Generate").expect("a Generate node");
+    // The filter on the generated column stays above the generator, the one on `k` moves
+    // below it, and the unused column is not carried into the generator.
+    let above = &plan[..generate];
+    let below = &plan[generate..];
+    assert!(
+        above.contains("(v > 10)") || above.contains("v > 10"),
+        "{plan}"
+    );
+    // `k = 1` went below (into the VALUES rows, where it folds: row 2 becomes `Limit: 0`).
+    assert!(
+        !above.contains("= 1") && below.contains("Limit: 0"),
+        "{plan}"
+    );
+    assert!(!below.contains("AS u"), "{plan}");
+    assert_eq!(strings(&df), vec![vec!["1", "20"]]);
+}
