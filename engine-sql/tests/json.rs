@@ -463,3 +463,16 @@ fn optimizer_keeps_generated_filters_above_and_prunes_below() {
     assert!(!below.contains("AS u"), "{plan}");
     assert_eq!(strings(&df), vec![vec!["1", "20"]]);
 }
+
+#[test]
+fn explode_through_with_column_and_select_expr() {
+    let spark = spark();
+    let df = spark.sql("SELECT 1 AS k, array('a', 'b') AS xs").unwrap();
+    let w = df.with_column("x", explode(col("xs"))).unwrap();
+    assert_eq!(
+        strings(&w.select_cols(&["k", "x"]).unwrap()),
+        vec![vec!["1", "a"], vec!["1", "b"]]
+    );
+    let s = df.select_expr(&["k", "posexplode(xs) AS (p, x)"]).unwrap();
+    assert_eq!(strings(&s), vec![vec!["1", "0", "a"], vec!["1", "1", "b"]]);
+}
