@@ -118,12 +118,36 @@ fn gen_is_deterministic() {
 
 #[test]
 fn demo_exits_zero_with_a_summary() {
-    let o = sstream(&["demo", "--events", "2000"]);
+    let o = sstream(&["demo", "--events", "2000", "--duration", "1 second"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
-    assert!(out.contains("Revenue per country"), "{out}");
-    assert!(out.contains("|country|orders|items|"), "{out}");
-    assert!(out.contains("Done: 2000 rows"), "{out}");
+    let value_of = |label: &str| -> String {
+        let line = out
+            .lines()
+            .find(|l| l.trim_start().starts_with(label))
+            .unwrap_or_else(|| panic!("no `{label}` in\n{out}"));
+        line[line.find(':').unwrap() + 1..].trim().to_string()
+    };
+    assert_eq!(value_of("events produced to `orders`"), "2000");
+    // Every produced record reached the pipeline exactly once...
+    assert!(
+        value_of("rows read by the pipeline").starts_with("2000 in "),
+        "{out}"
+    );
+    // ...malformed ones were kept, not dropped...
+    let malformed: u64 = value_of("malformed records").parse().unwrap();
+    assert!((1..100).contains(&malformed), "{out}");
+    // ...and what the sink counted is exactly what a read_committed consumer sees.
+    let written = value_of("item rows written to `items`");
+    let (sent, read_back) = written
+        .split_once(" (read back with read_committed: ")
+        .unwrap();
+    assert_eq!(format!("{sent})"), read_back, "{out}");
+    assert!(
+        out.contains("Batch: 0"),
+        "the console sink printed nothing:\n{out}"
+    );
+    assert!(out.contains("A sample of `items`"), "{out}");
 }
 
 #[test]

@@ -180,6 +180,8 @@ fn default_trigger_and_process_all_available() {
         .query_name("default_trigger_out")
         .start()
         .unwrap();
+    assert!(q.explain().contains("Waiting for data") || q.explain().contains("Physical Plan"));
+    assert_eq!(q.name(), Some("default_trigger_out"));
     input.add_data(batch(&[1, 2])).unwrap();
     q.process_all_available().unwrap();
     assert_eq!(table_values(&spark, "default_trigger_out"), vec![1, 2]);
@@ -719,6 +721,21 @@ fn watermark_is_tracked_and_reported_in_event_time() {
         offsets1.contains("\"batchWatermarkMs\":110000"),
         "{offsets1}"
     );
+    // A memory sink in append mode cannot resume (its rows lived in the old process).
+    let e = input
+        .to_df()
+        .unwrap()
+        .write_stream()
+        .format("memory")
+        .query_name("wm_out2")
+        .option("checkpointLocation", dir.path().display())
+        .start()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("This query does not support recovering from checkpoint location. Delete"),
+        "{e}"
+    );
     // The event time column must be a timestamp.
     let e = MemoryStream::new(&spark, schema())
         .to_df()
@@ -1055,5 +1072,47 @@ fn rate_source_runs_through_the_runtime() {
         p.sources[0].description.starts_with("RateStreamV2"),
         "{}",
         p.sources[0].description
+    );
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn resumes_from_a_checkpoint_written_by_spark() {
+    // Default shuffle partitions (200) in this session: the checkpoint pins 2.
+    let spark = Session::builder().master("local[2]").build().unwrap();
+    let dir = tmp();
+    let ckpt = dir.path().join("ckpt");
+    copy_dir(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/spark_checkpoint"),
+        &ckpt,
+    );
+    let input = MemoryStream::new(&spark, schema());
+    input.add_data(batch(&[1])).unwrap();
+    input.add_data(batch(&[2])).unwrap();
+    let (w, seen) = recording(&input.to_df().unwrap());
+    let q = w
+        .option("checkpointLocation", ckpt.display())
+        .trigger(Trigger::AvailableNow)
+        .start()
+        .unwrap();
+    q.await_termination(None).unwrap();
+    assert_eq!(q.id(), "d9542036-525d-4be6-beda-09765dcd853b");
+    assert_eq!(seen.lock().unwrap().clone(), vec![(1, vec![2])]);
+    let offsets1 = std::fs::read_to_string(ckpt.join("offsets/1")).unwrap();
+    assert!(
+        offsets1.contains("\"spark.sql.shuffle.partitions\":\"2\""),
+        "{offsets1}"
     );
 }

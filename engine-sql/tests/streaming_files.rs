@@ -349,13 +349,18 @@ fn missing_schema_and_path_fail_like_spark() {
     let dir = tempfile::tempdir().unwrap();
     let f = lookup("json").unwrap();
     let opts = Options::new([("path", dir.path().display().to_string())]);
-    let e = f.schema(&opts, None).unwrap_err().to_string();
+    // DataStreamReader refuses a missing schema (Spark's check); the format itself infers.
+    let e = spark()
+        .read_stream()
+        .format("json")
+        .load_path(&dir.path().display().to_string())
+        .unwrap_err()
+        .to_string();
     assert!(
         e.contains("Schema must be specified when creating a streaming source DataFrame"),
         "{e}"
     );
-    let mut inferred = opts.clone();
-    inferred.set("spark.sql.streaming.schemaInference", "true");
+    let inferred = opts.clone();
     std::fs::write(dir.path().join("a.json"), "{\"x\":1}\n").unwrap();
     let s = f.schema(&inferred, None).unwrap();
     assert_eq!(s.field(0).name(), "x");
@@ -696,4 +701,138 @@ fn sink_rolls_files_at_max_records_per_file() {
         ["-c000.csv", "-c001.csv", "-c002.csv", "-c003.csv"]
     );
     assert_eq!(committed_ids(&out, "csv"), (0..10).collect::<Vec<_>>());
+}
+
+#[test]
+fn glob_paths_and_file_name_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("in");
+    put(&base, "a/x1.txt", "a1\n", 0);
+    put(&base, "b/x2.txt", "b2\n", 1);
+    put(&base, "b/y3.txt", "no\n", 2);
+    let glob = base.join("*/x*.txt");
+    let ck = dir.path().join("ck");
+    let mut src = source("text", &glob, &ck, None, &[]);
+    let start = src.initial_offset().unwrap();
+    let (o1, r1) = next(&mut src, &start);
+    assert_eq!(r1, ["a1", "b2"]);
+    // fileNameOnly: the same name under another directory is not new.
+    let ck2 = dir.path().join("ck2");
+    let mut src = source("text", &glob, &ck2, None, &[("fileNameOnly", "true")]);
+    let (p1, _) = next(&mut src, &start);
+    put(&base, "c/x1.txt", "c1\n", 3);
+    let (p2, r2) = next(&mut src, &p1);
+    assert_eq!((p2 == p1, r2.len()), (true, 0), "x1.txt was seen already");
+    let _ = o1;
+}
+
+#[test]
+fn file_sinks_only_append() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = Options::default();
+    options.set("path", dir.path().display().to_string());
+    let e = lookup("json")
+        .unwrap()
+        .create_sink(SinkContext {
+            options,
+            schema: sample_schema(),
+            output_mode: OutputMode::Update,
+            query_id: Some("q".into()),
+            save_mode: None,
+        })
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("[STREAMING_OUTPUT_MODE.UNSUPPORTED_DATASOURCE] Invalid streaming output mode: update. This output mode is not supported in Data Source json."),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_file_sink_directory_streams_only_committed_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let s = sink("json", &out, &[]);
+    write_batch(&s, 0, 0..4, 1);
+    // An attempt that never committed.
+    let mut w = s
+        .create_writer(WriterContext {
+            batch_id: 1,
+            partition: 0,
+            num_partitions: 1,
+        })
+        .unwrap();
+    w.write(&sample(50..60)).unwrap();
+    let _orphan = w.commit().unwrap();
+    let mut src = source("json", &out, &dir.path().join("ck"), Some("id BIGINT"), &[]);
+    let start = src.initial_offset().unwrap();
+    let (o1, r1) = next(&mut src, &start);
+    assert_eq!(r1, ["0", "1", "2", "3"]);
+    write_batch(&s, 1, 4..6, 1);
+    let (_, r2) = next(&mut src, &o1);
+    assert_eq!(r2, ["4", "5"]);
+}
+
+#[test]
+fn missing_logged_files_fail_unless_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    let a = put(&input, "a.txt", "a\n", 0);
+    put(&input, "b.txt", "b\n", 1);
+    for (ignore, ck) in [("false", "ck1"), ("true", "ck2")] {
+        let mut src = source(
+            "text",
+            &input,
+            &dir.path().join(ck),
+            None,
+            &[("ignoreMissingFiles", ignore)],
+        );
+        let start = src.initial_offset().unwrap();
+        let end = src.latest_offset(&start, &ReadLimit::AllAvailable).unwrap();
+        if ignore == "false" {
+            // Logged, then deleted before the batch ran.
+            std::fs::rename(&a, dir.path().join("a.bak")).unwrap();
+            assert!(src.plan_partitions(&start, &end).is_err());
+            std::fs::rename(dir.path().join("a.bak"), &a).unwrap();
+        } else {
+            std::fs::remove_file(&a).unwrap();
+            assert_eq!(read(&mut src, &start, &end), ["b"]);
+        }
+    }
+}
+
+#[test]
+fn runtime_csv_source_to_partitioned_parquet_sink() {
+    use engine_sql::streaming::Trigger;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    put(&input, "a.csv", "id,part\n1,x\n2,y\n", 0);
+    put(&input, "b.csv", "id,part\n3,x\n", 1);
+    let out = dir.path().join("out");
+    let spark = spark();
+    let df = spark
+        .read_stream()
+        .format("csv")
+        .option("header", "true")
+        .option("maxFilesPerTrigger", "1")
+        .schema_ddl("id BIGINT, part STRING")
+        .unwrap()
+        .load_path(&input.display().to_string())
+        .unwrap();
+    let q = df
+        .write_stream()
+        .format("parquet")
+        .partition_by(["part"])
+        .option("checkpointLocation", dir.path().join("ck").display())
+        .trigger(Trigger::AvailableNow)
+        .start_path(&out.display().to_string())
+        .unwrap();
+    q.await_termination(None).unwrap();
+    assert_eq!(q.recent_progress().len(), 2, "one file per batch");
+    assert!(out.join("part=x").is_dir() && out.join("part=y").is_dir());
+    assert!(out.join("_spark_metadata/1").exists());
+    let back = spark.read().parquet(&out.display().to_string()).unwrap();
+    let rows = rows_of(&back.collect().unwrap());
+    assert_eq!(rows, ["1,x", "2,y", "3,x"]);
 }

@@ -46,3 +46,37 @@ pub fn stop_broker() -> Result<()> {
     stop.arg("stop");
     run(stop)
 }
+
+/// `cargo xtask bench-kafka`: builds `engine-kafka`'s `kafka_bench` example (release) and runs it
+/// against the local broker (started if needed).
+pub fn bench_kafka(messages: u64, threads: usize) -> Result<()> {
+    ensure_broker()?;
+    let mut build = cargo();
+    build.args([
+        "build",
+        "--release",
+        "-p",
+        "engine-kafka",
+        "--example",
+        "kafka_bench",
+    ]);
+    run(build)?;
+    let status = Command::new(target_dir().join("debug").join("sstream-broker"))
+        .arg("status")
+        .output()
+        .context("running sstream-broker status")?;
+    let bootstrap = String::from_utf8_lossy(&status.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let mut bench = Command::new(
+        target_dir()
+            .join("release")
+            .join("examples")
+            .join("kafka_bench"),
+    );
+    bench.args([bootstrap, messages.to_string(), threads.to_string()]);
+    run(bench)
+}

@@ -2,6 +2,7 @@
 //!
 //! - `test`: the whole suite, exactly what CI runs (format check, clippy, every test).
 //! - `bench`: end-to-end benchmarks of the release `sstream` binary on generated data.
+//! - `bench-kafka`: Kafka source/sink benchmarks against the local broker.
 //! - `broker start|stop|status|create-topic T --partitions N`: the local Kafka broker
 //!   (librdkafka's mock cluster in a background process, see `engine_kafka::broker`); `start`
 //!   prints the bootstrap address `127.0.0.1:PORT` as its last stdout line and reuses a running
@@ -41,6 +42,16 @@ enum Cmd {
         #[arg(long, default_value_t = 1)]
         threads: usize,
     },
+    /// Kafka benchmarks (release): sink alone, source alone, plain consumer, against the local
+    /// broker (started if needed); prints a Markdown table.
+    BenchKafka {
+        /// Messages to write and read.
+        #[arg(long, default_value_t = 1_000_000)]
+        messages: u64,
+        /// Writer/reader threads.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+    },
     /// The local Kafka broker: `start`, `stop`, `status`, `create-topic T --partitions N`.
     Broker {
         /// Arguments passed to `sstream-broker` (see `sstream-broker --help`).
@@ -60,6 +71,7 @@ fn main() -> Result<()> {
             data_dir,
             threads,
         } => bench::bench(rows, &data_dir, threads),
+        Cmd::BenchKafka { messages, threads } => broker::bench_kafka(messages, threads),
         Cmd::Broker { args } => {
             let bin = broker::build_broker()?;
             let mut cmd = Command::new(bin);

@@ -31,6 +31,8 @@
 
 mod parse;
 mod spec;
+mod start;
 
-pub use parse::{parse_pipeline, read_pipeline};
+pub use parse::{parse_pipeline, parse_pipeline_with, read_pipeline};
 pub use spec::{Pipeline, SinkSpec, SourceSpec, TriggerSpec, ViewSpec, Watermark};
+pub use start::{session_for, start_pipeline, trigger};

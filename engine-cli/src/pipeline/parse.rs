@@ -30,20 +30,23 @@ const TRIGGER_KEYS: &[&str] = &["processingTime", "once", "availableNow", "conti
 pub fn read_pipeline(path: &Path, overrides: &[String]) -> Result<Pipeline> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    parse_pipeline_with(&text, &path.display().to_string(), overrides)
+}
+
+/// [`parse_pipeline`] after applying `overrides` (`key=value`, as `--set` takes them).
+pub fn parse_pipeline_with(text: &str, file: &str, overrides: &[String]) -> Result<Pipeline> {
+    if overrides.is_empty() {
+        return parse_pipeline(text, file);
+    }
     let mut doc = text
         .parse::<toml_edit::DocumentMut>()
-        .map_err(|e| anyhow!("{}: {e}", path.display()))?;
+        .map_err(|e| anyhow!("{file}: {e}"))?;
     for o in overrides {
         apply_override(&mut doc, o)?;
     }
     // Overrides are applied to the text first, so a bad `--set` value is checked exactly like
     // one written in the file; its line is then that of the rewritten document.
-    let text = if overrides.is_empty() {
-        text
-    } else {
-        doc.to_string()
-    };
-    parse_pipeline(&text, &path.display().to_string())
+    parse_pipeline(&doc.to_string(), file)
 }
 
 /// Parses and checks pipeline TOML; `file` names it in errors.

@@ -55,7 +55,7 @@ pub fn start_pipeline(spark: &Session, p: &Pipeline) -> Result<StreamingQuery> {
     let mut writer = df
         .write_stream()
         .format(&sink.format)
-        .output_mode_str(&sink.output_mode)?
+        .output_mode_str(&sink.output_mode)
         .trigger(trigger(&sink.trigger)?);
     for (k, v) in &sink.options {
         writer = writer.option(k, v);

@@ -7,7 +7,9 @@
 //!   trailing newline (`{"path":"file:///abs/part-...","size":..,...,"action":"add"}`);
 //! - every `compactInterval` batches (`(N + 1) % interval == 0`) the file is `N.compact`
 //!   instead and holds every live entry of the previous compact file, the batches since, and
-//!   batch `N` itself, so a reader needs only the newest compact file and the deltas after it.
+//!   batch `N` itself, so a reader needs only the newest compact file and the deltas after it;
+//!   the files before a compaction are deleted once older than `...log.cleanupDelay`
+//!   (default 10 minutes) unless `...log.deletion` is false, as Spark does.
 //!
 //! Every file is written to a hidden temporary name, fsynced, then linked into place (a link
 //! fails when the target exists), so a crash leaves either no file or a whole one, and a
@@ -119,6 +121,9 @@ impl LogEntry for SinkFileStatus {
 pub struct CompactibleLog {
     dir: PathBuf,
     compact_interval: u64,
+    /// Delete files a compaction made redundant once they are this old (Spark's
+    /// `...log.deletion` + `...log.cleanupDelay`); `None` keeps them.
+    cleanup_delay_ms: Option<i64>,
 }
 
 /// A batch id parsed from a log file name (`7`, `9.compact`).
@@ -136,7 +141,39 @@ impl CompactibleLog {
         CompactibleLog {
             dir: dir.into(),
             compact_interval: compact_interval.max(1),
+            cleanup_delay_ms: None,
         }
+    }
+
+    /// Deletes the files older than the newest compact file once they are `delay_ms` old
+    /// (Spark's default: 10 minutes, so that readers that listed them can still read them).
+    pub fn with_cleanup(mut self, delay_ms: Option<i64>) -> Self {
+        self.cleanup_delay_ms = delay_ms;
+        self
+    }
+
+    /// Removes log files before compact batch `compact_id` older than the cleanup delay
+    /// (Spark's `deleteExpiredLog`). Failures only leave files behind.
+    fn delete_expired(&self, compact_id: u64) -> Result<()> {
+        let Some(delay) = self.cleanup_delay_ms else {
+            return Ok(());
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        for (id, compact) in self.batches()? {
+            if id >= compact_id {
+                break;
+            }
+            let path = self.file(id, compact);
+            let old = std::fs::metadata(&path)
+                .map(|m| now - modification_millis(&m) >= delay)
+                .unwrap_or(false);
+            if old {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
+        Ok(())
     }
 
     /// The directory.
@@ -240,8 +277,29 @@ impl CompactibleLog {
             entries.to_vec()
         };
         let text = serialize_log(&to_write)?;
-        write_new_atomic(&self.file(id, compact), text.as_bytes())
+        let added = write_new_atomic(&self.file(id, compact), text.as_bytes())?;
+        if added && compact {
+            self.delete_expired(id)?;
+        }
+        Ok(added)
     }
+}
+
+/// The cleanup delay of a log from `<prefix>.deletion` (default true) and
+/// `<prefix>.cleanupDelay` (default `10m`) looked up by `get` (options, then conf); `None`
+/// when deletion is off.
+pub fn cleanup_delay(prefix: &str, get: impl Fn(&str) -> Option<String>) -> Result<Option<i64>> {
+    let deletion_key = format!("{prefix}.deletion");
+    let deletion = match get(&deletion_key) {
+        Some(v) => engine_core::options::parse_bool(&deletion_key, &v)?,
+        None => true,
+    };
+    if !deletion {
+        return Ok(None);
+    }
+    let delay_key = format!("{prefix}.cleanupDelay");
+    let delay = get(&delay_key).unwrap_or_else(|| "10m".to_string());
+    crate::streaming::sources::file::time_string_as_ms(&delay_key, &delay).map(Some)
 }
 
 /// `v1` then one JSON object per line, no trailing newline (Spark's `serialize`).
@@ -401,6 +459,30 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(three, vec![status("3")]);
+    }
+
+    #[test]
+    fn compaction_deletes_expired_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = CompactibleLog::new(dir.path(), 3).with_cleanup(Some(0));
+        for id in 0..4u64 {
+            log.add(id, &[status(&format!("{id}"))]).unwrap();
+        }
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["2.compact", "3"]);
+        assert_eq!(log.all::<SinkFileStatus>().unwrap().len(), 4);
+        let one: Vec<SinkFileStatus> = log
+            .get(1, |e: &SinkFileStatus| e.path.ends_with("/1"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(one, vec![status("1")]);
+        let get = |k: &str| (k == "p.deletion").then(|| "false".to_string());
+        assert_eq!(cleanup_delay("p", get).unwrap(), None);
+        assert_eq!(cleanup_delay("p", |_| None).unwrap(), Some(600_000));
     }
 
     #[test]

@@ -32,46 +32,59 @@ pub fn line_splits(file: &FileEntry, target: u64) -> Vec<FileSplit> {
 }
 
 /// The bytes of the lines that start in `range` (`None`: the whole file).
+///
+/// The start of the first line is found with a small read, then the lines are read once
+/// into the returned buffer, so a split costs one copy of its bytes, not two.
 pub fn read_lines(path: &Path, range: Option<&[usize]>) -> Result<Vec<u8>> {
     let err = |e| EngineError::io(format!("reading {}", path.display()), e);
     let Some(&[start, end]) = range else {
         return std::fs::read(path).map_err(err);
     };
     let mut f = File::open(path).map_err(err)?;
-    // Start one byte early: if that byte is a newline, a line starts exactly at `start`.
-    let from = start.saturating_sub(1);
-    f.seek(SeekFrom::Start(from as u64)).map_err(err)?;
-    let mut buf = vec![0u8; end - from];
+    // A line starts at `start` if the byte before it is a newline; otherwise the first
+    // line starting in the range is the one after the next newline.
+    let first = if start == 0 {
+        0
+    } else {
+        let mut pos = start - 1;
+        f.seek(SeekFrom::Start(pos as u64)).map_err(err)?;
+        let mut chunk = [0u8; 8192];
+        loop {
+            if pos >= end {
+                return Ok(Vec::new());
+            }
+            let k = f.read(&mut chunk).map_err(err)?;
+            if k == 0 {
+                return Ok(Vec::new());
+            }
+            if let Some(p) = memchr::memchr(b'\n', &chunk[..k]) {
+                break pos + p + 1;
+            }
+            pos += k;
+        }
+    };
+    if first >= end {
+        return Ok(Vec::new());
+    }
+    f.seek(SeekFrom::Start(first as u64)).map_err(err)?;
+    let mut buf = vec![0u8; end - first];
     let n = read_full(&mut f, &mut buf).map_err(err)?;
     buf.truncate(n);
     // Finish the last line, which may run past `end`.
-    if n == end - from && buf.last() != Some(&b'\n') {
+    if n == end - first && buf.last() != Some(&b'\n') {
         let mut chunk = [0u8; 8192];
         loop {
             let k = f.read(&mut chunk).map_err(err)?;
             if k == 0 {
                 break;
             }
-            if let Some(p) = chunk[..k].iter().position(|b| *b == b'\n') {
+            if let Some(p) = memchr::memchr(b'\n', &chunk[..k]) {
                 buf.extend_from_slice(&chunk[..=p]);
                 break;
             }
             buf.extend_from_slice(&chunk[..k]);
         }
     }
-    let first = if start == 0 {
-        0
-    } else {
-        match buf.iter().position(|b| *b == b'\n') {
-            Some(p) => p + 1,
-            None => buf.len(),
-        }
-    };
-    // No line starts in the range when the first newline is already past it.
-    if start > 0 && first >= end - from {
-        return Ok(Vec::new());
-    }
-    buf.drain(..first);
     Ok(buf)
 }
 
@@ -108,6 +121,28 @@ mod tests {
                 all.extend(read_lines(&p, s.part.as_deref()).unwrap());
             }
             assert_eq!(String::from_utf8(all).unwrap(), text, "target {target}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn splits_partition_any_text(
+            text in "[ab\n]{0,300}",
+            target in 1u64..64,
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join("x.txt");
+            std::fs::write(&p, &text).unwrap();
+            let file = FileEntry {
+                path: p.clone(),
+                size: text.len() as u64,
+                partition_values: vec![],
+            };
+            let mut all = Vec::new();
+            for s in line_splits(&file, target) {
+                all.extend(read_lines(&p, s.part.as_deref()).unwrap());
+            }
+            proptest::prop_assert_eq!(String::from_utf8(all).unwrap(), text);
         }
     }
 }

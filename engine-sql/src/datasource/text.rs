@@ -48,7 +48,11 @@ impl FileFormat for TextFormat {
 
     fn open(&self, read: &FileRead<'_>, ctx: &Arc<TaskContext>) -> Result<BatchIter> {
         let bytes = read_lines(&read.file.path, read.split)?;
-        let text = String::from_utf8_lossy(&bytes).into_owned();
+        // Valid UTF-8 (the usual case) is taken as is; invalid bytes become U+FFFD.
+        let text = match String::from_utf8(bytes) {
+            Ok(t) => t,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        };
         let schema = Arc::new(read.data_schema.project(read.columns)?);
         let with_value = !read.columns.is_empty();
         let batch_size = ctx.batch_size();
@@ -56,18 +60,17 @@ impl FileFormat for TextFormat {
             vec![(0, text.len())]
         } else {
             // Byte ranges of the lines; a final newline does not start an empty line.
+            let bytes = text.as_bytes();
             let mut out = Vec::new();
             let mut start = 0;
-            for (i, b) in text.bytes().enumerate() {
-                if b == b'\n' {
-                    let end = if i > start && text.as_bytes()[i - 1] == b'\r' {
-                        i - 1
-                    } else {
-                        i
-                    };
-                    out.push((start, end));
-                    start = i + 1;
-                }
+            for i in memchr::memchr_iter(b'\n', bytes) {
+                let end = if i > start && bytes[i - 1] == b'\r' {
+                    i - 1
+                } else {
+                    i
+                };
+                out.push((start, end));
+                start = i + 1;
             }
             if start < text.len() {
                 out.push((start, text.len()));

@@ -123,3 +123,39 @@ impl Clock for ManualClock {
         s.1 -= 1;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn manual_clock_wakes_waiters_only_when_moved_past_their_target() {
+        let clock = Arc::new(ManualClock::new(100));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (c, s) = (clock.clone(), stop.clone());
+        let waiter = std::thread::spawn(move || {
+            c.wait_until(1_000, &s);
+            c.now_ms()
+        });
+        assert!(clock.wait_for_waiter(Duration::from_secs(10)));
+        clock.advance(500);
+        // Still short of 1000: the waiter is still waiting.
+        assert!(clock.wait_for_waiter(Duration::from_secs(10)));
+        clock.set_ms(1_000);
+        assert_eq!(waiter.join().unwrap(), 1_000);
+        // `stop` releases a waiter whose time never comes.
+        let (c, s) = (clock.clone(), stop.clone());
+        let waiter = std::thread::spawn(move || c.wait_until(i64::MAX, &s));
+        assert!(clock.wait_for_waiter(Duration::from_secs(10)));
+        stop.store(true, Ordering::Release);
+        waiter.join().unwrap();
+    }
+
+    #[test]
+    fn system_clock_returns_at_once_for_past_targets() {
+        let stop = AtomicBool::new(false);
+        SystemClock.wait_until(0, &stop);
+        assert!(SystemClock.now_ms() > 0);
+    }
+}

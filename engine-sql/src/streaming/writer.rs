@@ -197,7 +197,34 @@ impl DataStreamWriter {
         }
         let schema = self.df.schema()?;
         let sink_name = self.sink_name();
+        if !self.partition_by.is_empty() && TEMP_CHECKPOINT_SINKS.contains(&sink_name.as_str()) {
+            let shown = match &self.sink {
+                SinkChoice::Format(f) => f.clone(),
+                SinkChoice::ForeachBatch(_) => "foreachBatch".into(),
+                SinkChoice::Foreach(_) => "foreach".into(),
+            };
+            return Err(EngineError::analysis(
+                "_LEGACY_ERROR_TEMP_1197",
+                format!("'{shown}' does not support partitioning"),
+            ));
+        }
         let (checkpoint, temporary) = self.checkpoint_location(&sink_name)?;
+        // Spark: a memory sink keeps its rows in this process only, so it can resume from a
+        // checkpoint only in complete mode (which rewrites everything each batch).
+        if sink_name == "memory"
+            && self.output_mode != OutputMode::Complete
+            && !engine_core::checkpoint::MetadataLog::new(checkpoint.join("offsets"))
+                .ids()?
+                .is_empty()
+        {
+            return Err(EngineError::analysis(
+                "_LEGACY_ERROR_TEMP_1299",
+                format!(
+                    "This query does not support recovering from checkpoint location. Delete {}/offsets to start over.",
+                    checkpoint.display()
+                ),
+            ));
+        }
         let metadata_path = checkpoint.join("metadata");
         let query_id = match StreamMetadata::read(&metadata_path)? {
             Some(m) => m.id,
@@ -231,7 +258,7 @@ impl DataStreamWriter {
                     "memory" => {
                         let name = self.query_name.as_deref().ok_or_else(|| {
                             EngineError::analysis(
-                                "_LEGACY_ERROR_TEMP_1238",
+                                "_LEGACY_ERROR_TEMP_1194",
                                 "queryName must be specified for memory sink",
                             )
                         })?;
@@ -317,7 +344,7 @@ impl DataStreamWriter {
             return Ok((dir, true));
         }
         Err(EngineError::analysis(
-            "_LEGACY_ERROR_TEMP_1168",
+            "_LEGACY_ERROR_TEMP_1298",
             "checkpointLocation must be specified either through option(\"checkpointLocation\", ...) or SparkSession.conf.set(\"spark.sql.streaming.checkpointLocation\", ...).",
         ))
     }

@@ -5,9 +5,10 @@
 //! (at-least-once). This engine gets the same latency from its cheap micro-batches: the
 //! loop polls the sources every millisecond and runs an epoch as soon as rows arrive, each
 //! epoch logged in the checkpoint like a micro-batch. That is at least as strong as Spark's
-//! guarantee (exactly-once with an idempotent sink); the checkpoint interval only bounds
-//! how long the loop sleeps when idle. Which plans are allowed is checked up front with
-//! Spark's rules ([`crate::streaming::checks::check_continuous`]).
+//! guarantee (exactly-once with an idempotent sink). The checkpoint interval is accepted
+//! for compatibility but not needed: every epoch is checkpointed as it completes. Which
+//! plans are allowed is checked up front with Spark's rules
+//! ([`crate::streaming::checks::check_continuous`]).
 
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ use crate::streaming::query::QueryInner;
 
 /// Runs epochs until the query is stopped.
 pub(crate) fn run(exec: &mut MicroBatchExecution, q: &QueryInner) -> Result<()> {
+    // Poll fast: latency is the point of continuous mode.
     let idle = exec.polling_delay().min(Duration::from_millis(1));
     while !q.stopping() {
         if !exec.run_trigger(q)? {

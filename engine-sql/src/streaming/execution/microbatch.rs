@@ -162,7 +162,7 @@ impl MicroBatchExecution {
             if latest.is_some() {
                 for opt in STARTING_OPTIONS {
                     if r.options.get(opt).is_some() {
-                        log::info!(
+                        log::warn!(
                             "Option {opt} of source {i} ({}) is ignored: the query resumes from its checkpoint",
                             r.format_name
                         );

@@ -21,12 +21,14 @@ use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
-use engine_core::connector::{DataWriter, Sink, SinkContext, WriterCommitMessage, WriterContext};
+use engine_core::connector::{
+    DataWriter, OutputMode, Sink, SinkContext, WriterCommitMessage, WriterContext,
+};
 use engine_core::{EngineError, Result};
 
 use crate::conf::SessionConf;
 use crate::datasource::file_stream_log::{
-    CompactibleLog, SINK_COMPACT_INTERVAL, SINK_METADATA_DIR, SinkFileStatus,
+    CompactibleLog, SINK_COMPACT_INTERVAL, SINK_METADATA_DIR, SinkFileStatus, cleanup_delay,
 };
 use crate::datasource::listing::absolute;
 use crate::datasource::writer::{
@@ -80,6 +82,16 @@ impl FileStreamSink {
     /// option; `conf` gives the time zone of timestamps written as text and the compaction
     /// interval.
     pub fn new(name: &str, ctx: SinkContext, conf: &SessionConf) -> Result<Self> {
+        // As Spark's DataSource.createSink: a file sink only appends.
+        if ctx.save_mode.is_none() && ctx.output_mode != OutputMode::Append {
+            return Err(EngineError::analysis(
+                "STREAMING_OUTPUT_MODE.UNSUPPORTED_DATASOURCE",
+                format!(
+                    "Invalid streaming output mode: {}. This output mode is not supported in Data Source {name}. SQLSTATE: 42KDE",
+                    ctx.output_mode.name()
+                ),
+            ));
+        }
         let given_path = path_option(&ctx.options)?;
         let path = absolute(Path::new(&given_path));
         let spec = WriteSpec {
@@ -114,7 +126,13 @@ impl FileStreamSink {
             .unwrap_or(10);
         std::fs::create_dir_all(&path)
             .map_err(|e| EngineError::io(format!("creating {}", path.display()), e))?;
-        let log = CompactibleLog::new(path.join(SINK_METADATA_DIR), interval);
+        let delay = cleanup_delay("spark.sql.streaming.fileSink.log", |k| {
+            ctx.options
+                .get(k)
+                .or_else(|| conf.get(k))
+                .map(str::to_string)
+        })?;
+        let log = CompactibleLog::new(path.join(SINK_METADATA_DIR), interval).with_cleanup(delay);
         Ok(FileStreamSink {
             given_path,
             shared: Arc::new(SinkShared {

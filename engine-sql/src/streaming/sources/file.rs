@@ -13,12 +13,13 @@
 //! ignored when `latestFirst` is combined with a per-trigger limit), `fileNameOnly`,
 //! `maxCachedFiles`, `discardCachedInputRatio`, `cleanSource` (`off`, `archive` with
 //! `sourceArchiveDir`, `delete`, applied in [`Source::commit`]), plus every option of the
-//! batch reader of the format (csv `header`, `sep`, `mode`, ...) and `pathGlobFilter` /
-//! `recursiveFileLookup`.
+//! batch reader of the format (csv `header`, `sep`, `mode`, ...), `pathGlobFilter` /
+//! `recursiveFileLookup` and `ignoreMissingFiles` (a logged file deleted before its batch
+//! ran is skipped instead of failing the query).
 //!
-//! The schema is required for csv, json and parquet unless
-//! `spark.sql.streaming.schemaInference` is true (given as an option); text has its fixed
-//! `value STRING` column. Columns from `col=value` directories are discovered when the
+//! `DataStreamReader` requires a schema for csv, json and parquet unless
+//! `spark.sql.streaming.schemaInference` is true; without one the format infers it from the
+//! files present when the stream is created. Text has its fixed `value STRING` column. Columns from `col=value` directories are discovered when the
 //! stream is created and added after the data columns, as in batch reads.
 
 use std::collections::HashMap;
@@ -35,8 +36,8 @@ use engine_core::{EngineError, Result};
 use crate::conf::SessionConf;
 use crate::datasource::csv::{self, CsvFormat, CsvOptions};
 use crate::datasource::file_stream_log::{
-    CompactibleLog, SOURCE_COMPACT_INTERVAL, SourceFileEntry, modification_millis, path_to_uri,
-    uri_to_path,
+    CompactibleLog, SOURCE_COMPACT_INTERVAL, SourceFileEntry, cleanup_delay, modification_millis,
+    path_to_uri, uri_to_path,
 };
 use crate::datasource::json::{self, JsonFormat, JsonOptions};
 use crate::datasource::listing::{
@@ -48,10 +49,6 @@ use crate::datasource::table::{FileFormat, FileTable};
 use crate::datasource::text::{TextFormat, text_schema};
 use crate::logical::TableProvider;
 use crate::physical::plan::{ExecutionPlan, TaskContext};
-
-/// `spark.sql.streaming.schemaInference`: infer a file stream's schema from the files
-/// already there (default false).
-pub const SCHEMA_INFERENCE: &str = "spark.sql.streaming.schemaInference";
 
 /// The file formats the streaming file source and sink support.
 pub const FILE_FORMATS: &[&str] = &["json", "csv", "parquet", "text"];
@@ -173,16 +170,8 @@ impl ResolvedFiles {
         if !has_glob(&path) && !Path::new(&path).exists() {
             return Err(listing::path_not_found(Path::new(&path)));
         }
-        let infer = options
-            .get(SCHEMA_INFERENCE)
-            .or_else(|| conf.get(SCHEMA_INFERENCE))
-            .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-        if user_schema.is_none() && name != "text" && !infer {
-            return Err(EngineError::invalid_option(
-                "schema",
-                "Schema must be specified when creating a streaming source DataFrame. If some files already exist in the directory, then depending on the file format you may be able to create a static DataFrame on that directory with 'spark.read.load(directory)' and infer schema from it.".to_string(),
-            ));
-        }
+        // Spark's "Schema must be specified" check (unless schemaInference) is made by
+        // DataStreamReader, which sees the session conf; here a missing schema is inferred.
         let listing_opts = ListingOptions::parse(options)?;
         let listing = list_files_with(std::slice::from_ref(&path), &listing_opts).ok();
         let files: &[FileEntry] = listing.as_ref().map_or(&[], |l| l.files.as_slice());
@@ -567,6 +556,7 @@ pub struct FileStreamSource {
     seen: SeenFiles,
     unread: Option<Vec<NewFile>>,
     available_now: Option<Vec<NewFile>>,
+    ignore_missing: bool,
 }
 
 impl std::fmt::Debug for FileStreamSource {
@@ -607,13 +597,32 @@ impl FileStreamSource {
             .and_then(|v| v.trim().parse::<u64>().ok())
             .filter(|n| *n > 0)
             .unwrap_or(10);
-        let log = CompactibleLog::new(ctx.metadata_path.clone(), interval);
+        if opts.latest_first {
+            log::warn!(
+                "'latestFirst' is true. New files will be processed first, which may affect the watermark value. In addition, 'maxFileAge' will be ignored."
+            );
+        }
+        if opts.file_name_only {
+            log::warn!(
+                "'fileNameOnly' is enabled. Make sure your file names are unique (e.g. using UUID), otherwise, files with the same name but under different paths will be considered the same and causes data lost."
+            );
+        }
+        let delay = cleanup_delay("spark.sql.streaming.fileSource.log", |k| {
+            conf.get(k).map(str::to_string)
+        })?;
+        let log = CompactibleLog::new(ctx.metadata_path.clone(), interval).with_cleanup(delay);
         let current = log.latest_id()?.map_or(-1, |id| id as i64);
         let mut seen = SeenFiles::new(opts.effective_max_file_age_ms(), opts.file_name_only);
         for e in log.all::<SourceFileEntry>()? {
             seen.add(&e.path, e.timestamp);
         }
         seen.purge();
+        // Spark's `ignoreMissingFiles` option, or the session's
+        // `spark.sql.files.ignoreMissingFiles`.
+        let ignore_missing = match ctx.options.get("ignoreMissingFiles") {
+            Some(v) => engine_core::options::parse_bool("ignoreMissingFiles", v)?,
+            None => conf.get_bool("spark.sql.files.ignoreMissingFiles", false)?,
+        };
         Ok(FileStreamSource {
             path,
             root,
@@ -626,6 +635,7 @@ impl FileStreamSource {
             seen,
             unread: None,
             available_now: None,
+            ignore_missing,
         })
     }
 
@@ -640,7 +650,9 @@ impl FileStreamSource {
         let listing = match list_files_with(std::slice::from_ref(&self.path), &self.listing_opts) {
             Ok(l) => l,
             // The directory (or every match of the glob) may come and go.
-            Err(EngineError::Analysis { .. }) => return Ok(vec![]),
+            Err(EngineError::Analysis { class, .. }) if class == "PATH_NOT_FOUND" => {
+                return Ok(vec![]);
+            }
             Err(e) => return Err(e),
         };
         let mut files = Vec::with_capacity(listing.files.len());
@@ -891,9 +903,15 @@ impl Source for FileStreamSource {
         let mut files = Vec::with_capacity(entries.len());
         for entry in &entries {
             let path = uri_to_path(&entry.path);
-            let size = std::fs::metadata(&path)
-                .map_err(|err| EngineError::io(format!("reading {}", path.display()), err))?
-                .len();
+            let size = match std::fs::metadata(&path) {
+                Ok(m) => m.len(),
+                // `ignoreMissingFiles`: a file deleted after it was logged is skipped.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && self.ignore_missing => {
+                    log::warn!("Skipped missing file: {}", path.display());
+                    continue;
+                }
+                Err(e) => return Err(EngineError::io(format!("reading {}", path.display()), e)),
+            };
             let partition_values =
                 partition_values_for(&self.root, &path, &self.resolved.partition_schema);
             files.push(FileEntry {

@@ -13,7 +13,8 @@
 //! - `timestamp` spreads the values of a batch evenly over its seconds:
 //!   `startTime + startSecond * 1000 + round((value - rangeStart) * ms_per_value)`.
 //!
-//! The clock is injectable ([`RateSource::with_clock`]) so tests need not sleep.
+//! The clock is injectable ([`RateSource::new`] takes a [`Clock`], e.g. the runtime's
+//! `ManualClock`) so tests need not sleep.
 
 use std::sync::Arc;
 
@@ -25,48 +26,8 @@ use engine_core::options::Options;
 use engine_core::{EngineError, Result};
 
 use crate::datasource::file_stream_log::write_new_atomic;
+use crate::streaming::clock::{Clock, SystemClock};
 use crate::streaming::sources::file::time_string_as_ms;
-
-/// Milliseconds since the epoch, now (or in a test, whenever the test says).
-pub trait Clock: Send + Sync + std::fmt::Debug {
-    /// The current time in ms since the epoch.
-    fn now_millis(&self) -> i64;
-}
-
-/// The system clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_millis(&self) -> i64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as i64)
-    }
-}
-
-/// A clock tests move by hand.
-#[derive(Debug, Default)]
-pub struct ManualClock(std::sync::atomic::AtomicI64);
-
-impl ManualClock {
-    /// A clock showing `millis`.
-    pub fn new(millis: i64) -> Self {
-        ManualClock(std::sync::atomic::AtomicI64::new(millis))
-    }
-
-    /// Moves the clock forward by `millis`.
-    pub fn advance(&self, millis: i64) {
-        self.0
-            .fetch_add(millis, std::sync::atomic::Ordering::SeqCst);
-    }
-}
-
-impl Clock for ManualClock {
-    fn now_millis(&self) -> i64 {
-        self.0.load(std::sync::atomic::Ordering::SeqCst)
-    }
-}
 
 /// The schema of the rate source: `timestamp TIMESTAMP, value BIGINT`.
 pub fn rate_schema() -> SchemaRef {
@@ -226,7 +187,7 @@ impl RateSource {
         let creation_time_ms = match read_start_time(&file)? {
             Some(t) => t,
             None => {
-                let now = clock.now_millis();
+                let now = clock.now_ms();
                 // Another attempt may have written it first; its value wins.
                 if !write_new_atomic(&file, format!("v1\n{now}").as_bytes())? {
                     read_start_time(&file)?.unwrap_or(now)
@@ -353,7 +314,7 @@ impl Source for RateSource {
         _start: &Offset,
         _limit: &engine_core::connector::ReadLimit,
     ) -> Result<Offset> {
-        let now = self.clock.now_millis();
+        let now = self.clock.now_ms();
         if self.last_time_ms < now {
             self.last_time_ms = now;
         }
@@ -463,7 +424,7 @@ mod tests {
         // output had 42 rows, among them the ones asserted below.
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("0"), "v1\n1795307109797").unwrap();
-        let clock = Arc::new(ManualClock::new(1_795_307_109_797));
+        let clock = Arc::new(crate::streaming::clock::ManualClock::new(1_795_307_109_797));
         let opts = [
             ("rowsPerSecond", "10"),
             ("rampUpTime", "3s"),

@@ -1,0 +1,333 @@
+//! Kafka benchmarks against the local broker: sink alone, source alone, and a plain consumer
+//! (how fast the broker alone can be read here), in messages/s. Run with
+//! `cargo xtask bench-kafka` (release build, starts the broker), or by hand:
+//! `cargo run --release -p engine-kafka --example kafka_bench -- <bootstrap> [messages] [threads]`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arrow::array::{RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema};
+use engine_core::connector::{
+    InputPartition, OutputMode, ReadLimit, Sink, SinkContext, Source, WriterContext,
+};
+use engine_core::options::Options;
+use engine_kafka::broker::BrokerInfo;
+use engine_kafka::options::SourceOptions;
+use engine_kafka::sink::KafkaSink;
+use engine_kafka::source::KafkaSource;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+
+const PARTITIONS: i32 = 64;
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn batches(total: usize, tasks: usize) -> Vec<Vec<RecordBatch>> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("key", DataType::Utf8, true),
+        Field::new("value", DataType::Utf8, true),
+    ]));
+    let per_task = total / tasks;
+    (0..tasks)
+        .map(|t| {
+            (0..per_task)
+                .step_by(8192)
+                .map(|start| {
+                    let end = (start + 8192).min(per_task);
+                    let keys: StringArray = (start..end)
+                        .map(|i| Some(format!("user-{}", (t * per_task + i) % 10_000)))
+                        .collect();
+                    let values: StringArray = (start..end)
+                        .map(|i| {
+                            Some(format!(
+                                r#"{{"order_id":{},"country":"DE","items":[{{"sku":"sku-{}","qty":{}}},{{"sku":"sku-{}","qty":1}}]}}"#,
+                                t * per_task + i,
+                                i % 1000,
+                                i % 7,
+                                i % 300
+                            ))
+                        })
+                        .collect();
+                    RecordBatch::try_new(Arc::clone(&schema), vec![Arc::new(keys), Arc::new(values)])
+                        .unwrap()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let bootstrap = args
+        .get(1)
+        .cloned()
+        .expect("usage: kafka_bench <bootstrap> [messages] [threads]");
+    let messages: usize = args
+        .get(2)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
+    let threads: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(2);
+    let state = engine_kafka::broker::status(&engine_kafka::broker::default_state_dir())
+        .unwrap()
+        .expect("start the broker first: cargo xtask broker start");
+    let info: BrokerInfo = state;
+    let topic = engine_kafka::testing::unique_topic("bench");
+    info.create_topic(&topic, PARTITIONS).unwrap();
+
+    // Sink alone: `threads` tasks writing in parallel through the at-least-once sink.
+    let data = batches(messages, threads);
+    let schema = data[0][0].schema();
+    let sink = Arc::new(
+        KafkaSink::new(&SinkContext {
+            options: Options::new([
+                ("kafka.bootstrap.servers", bootstrap.as_str()),
+                ("topic", topic.as_str()),
+                ("kafka.linger.ms", "5"),
+                ("kafka.batch.size", "1000000"),
+                ("kafka.queue.buffering.max.messages", "1000000"),
+            ]),
+            schema,
+            output_mode: OutputMode::Append,
+            query_id: None,
+            save_mode: None,
+        })
+        .unwrap(),
+    );
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        for (t, task) in data.iter().enumerate() {
+            let sink = Arc::clone(&sink);
+            s.spawn(move || {
+                let mut w = sink
+                    .create_writer(WriterContext {
+                        batch_id: 0,
+                        partition: t,
+                        num_partitions: threads,
+                    })
+                    .unwrap();
+                for b in task {
+                    w.write(b).unwrap();
+                }
+                w.commit().unwrap();
+            });
+        }
+    });
+    let sink_secs = started.elapsed().as_secs_f64();
+    let written = (messages / threads) * threads;
+
+    // Exactly-once sink: transactional producer per task, committed by Sink::commit.
+    let eos_topic = engine_kafka::testing::unique_topic("bench-eos");
+    info.create_topic(&eos_topic, PARTITIONS).unwrap();
+    let eos_sink = Arc::new(
+        KafkaSink::new(&SinkContext {
+            options: Options::new([
+                ("kafka.bootstrap.servers", bootstrap.as_str()),
+                ("topic", eos_topic.as_str()),
+                ("deliveryGuarantee", "exactly_once"),
+                ("kafka.linger.ms", "5"),
+                ("kafka.batch.size", "1000000"),
+                ("kafka.queue.buffering.max.messages", "1000000"),
+            ]),
+            schema: data[0][0].schema(),
+            output_mode: OutputMode::Append,
+            query_id: Some(eos_topic.clone()),
+            save_mode: None,
+        })
+        .unwrap(),
+    );
+    let started = Instant::now();
+    let messages_out: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = data
+            .iter()
+            .enumerate()
+            .map(|(t, task)| {
+                let sink = Arc::clone(&eos_sink);
+                s.spawn(move || {
+                    let mut w = sink
+                        .create_writer(WriterContext {
+                            batch_id: 0,
+                            partition: t,
+                            num_partitions: threads,
+                        })
+                        .unwrap();
+                    for b in task {
+                        w.write(b).unwrap();
+                    }
+                    w.commit().unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    eos_sink.commit(0, messages_out).unwrap();
+    let eos_secs = started.elapsed().as_secs_f64();
+    drop(data);
+
+    // Source alone: plan one batch over everything, read the partitions on `threads` threads.
+    let dir = std::env::temp_dir().join(format!("kafka-bench-{}", std::process::id()));
+    let opts = SourceOptions::for_stream(&Options::new([
+        ("kafka.bootstrap.servers", bootstrap.as_str()),
+        ("subscribe", topic.as_str()),
+        ("startingOffsets", "earliest"),
+    ]))
+    .unwrap();
+    let mut src = KafkaSource::new(opts, dir.clone(), "bench").unwrap();
+    let start = src.initial_offset().unwrap();
+    let end = src.latest_offset(&start, &ReadLimit::AllAvailable).unwrap();
+    let parts: Vec<Arc<dyn InputPartition>> = src.plan_partitions(&start, &end).unwrap();
+    let started = Instant::now();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let rows = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(p) = parts.get(i) else { return };
+                    for b in p.read().unwrap() {
+                        rows.fetch_add(b.unwrap().num_rows(), std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
+    let source_secs = started.elapsed().as_secs_f64();
+    let read = rows.load(std::sync::atomic::Ordering::Relaxed);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    // The broker alone: one plain librdkafka consumer per thread over the same partitions,
+    // touching each payload but building nothing.
+    let started = Instant::now();
+    let plain_rows = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            let bootstrap = &bootstrap;
+            let topic = &topic;
+            let plain_rows = &plain_rows;
+            s.spawn(move || {
+                let consumer: BaseConsumer = ClientConfig::new()
+                    .set("bootstrap.servers", bootstrap)
+                    .set("group.id", "bench-plain")
+                    .set("enable.partition.eof", "true")
+                    .set("log_level", "3")
+                    .create()
+                    .unwrap();
+                let mut tpl = TopicPartitionList::new();
+                let mut mine = 0;
+                for p in (0..PARTITIONS).filter(|p| *p as usize % threads == t) {
+                    tpl.add_partition_offset(topic, p, Offset::Beginning)
+                        .unwrap();
+                    mine += 1;
+                }
+                consumer.assign(&tpl).unwrap();
+                let mut eof = 0;
+                let mut n = 0usize;
+                let mut bytes = 0usize;
+                while eof < mine {
+                    match consumer.poll(Duration::from_millis(500)) {
+                        Some(Ok(m)) => {
+                            use rdkafka::Message;
+                            bytes += m.payload().map_or(0, <[u8]>::len);
+                            n += 1;
+                        }
+                        Some(Err(KafkaError::PartitionEOF(_))) => eof += 1,
+                        _ => {}
+                    }
+                }
+                std::hint::black_box(bytes);
+                plain_rows.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+            });
+        }
+    });
+    let plain_secs = started.elapsed().as_secs_f64();
+    let plain = plain_rows.load(std::sync::atomic::Ordering::Relaxed);
+
+    // The pipeline: Kafka -> from_json -> explode -> to_json -> Kafka through engine-sql's
+    // streaming runtime (AvailableNow: drain what is there, then stop).
+    engine_kafka::register();
+    let out_topic = engine_kafka::testing::unique_topic("bench-out");
+    info.create_topic(&out_topic, PARTITIONS).unwrap();
+    let checkpoint = std::env::temp_dir().join(format!("kafka-bench-ckpt-{}", std::process::id()));
+    let spark = engine_sql::prelude::Session::builder()
+        .master(&format!("local[{threads}]"))
+        .config("spark.sql.shuffle.partitions", &threads.to_string())
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let query = spark
+        .read_stream()
+        .format("kafka")
+        .option("kafka.bootstrap.servers", &bootstrap)
+        .option("subscribe", &topic)
+        .option("startingOffsets", "earliest")
+        .load()
+        .unwrap()
+        .select_expr(&[
+            "from_json(CAST(value AS STRING), 'order_id BIGINT, country STRING, items ARRAY<STRUCT<sku: STRING, qty: INT>>') AS o",
+        ])
+        .unwrap()
+        .select_expr(&["o.order_id AS order_id", "explode(o.items) AS item"])
+        .unwrap()
+        .select_expr(&["CAST(order_id AS STRING) AS key", "to_json(item) AS value"])
+        .unwrap()
+        .write_stream()
+        .format("kafka")
+        .option("kafka.bootstrap.servers", &bootstrap)
+        .option("topic", &out_topic)
+        .option("kafka.linger.ms", "5")
+        .option("kafka.batch.size", "1000000")
+        .option("kafka.queue.buffering.max.messages", "1000000")
+        .option("checkpointLocation", checkpoint.display())
+        .trigger(engine_sql::streaming::Trigger::AvailableNow)
+        .start()
+        .unwrap();
+    query.await_termination(None).unwrap();
+    let pipeline_secs = started.elapsed().as_secs_f64();
+    let _ = std::fs::remove_dir_all(&checkpoint);
+
+    println!("| benchmark | messages | threads | seconds | msg/s | msg/s per core |");
+    println!("|---|---|---|---|---|---|");
+    for (name, n, secs) in [
+        ("sink alone (at-least-once, idempotent)", written, sink_secs),
+        (
+            "sink alone (exactly-once, transactional, first attempt)",
+            written,
+            eos_secs,
+        ),
+        ("source alone (Arrow batches)", read, source_secs),
+        (
+            "broker alone (plain librdkafka consumer)",
+            plain,
+            plain_secs,
+        ),
+        (
+            "pipeline Kafka -> from_json -> explode -> Kafka (input messages)",
+            read,
+            pipeline_secs,
+        ),
+    ] {
+        println!(
+            "| {name} | {n} | {threads} | {secs:.2} | {:.0}k | {:.0}k |",
+            n as f64 / secs / 1e3,
+            n as f64 / secs / 1e3 / threads as f64
+        );
+    }
+    println!("peak RSS: {:.0} MB", peak_rss_mb());
+    assert_eq!(
+        read, written,
+        "the source must read back every message written"
+    );
+}

@@ -1,0 +1,561 @@
+//! Reading one offset range of one topic-partition into Arrow batches, with pooled consumers
+//! (Spark's `KafkaDataConsumer` and `spark.kafka.consumer.cache.*`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use arrow::array::{
+    ArrayRef, BinaryBuilder, Int32Array, Int32Builder, Int64Builder, ListBuilder, StringArray,
+    StringBuilder, StructBuilder, TimestampMicrosecondBuilder,
+};
+use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
+use arrow::record_batch::RecordBatch;
+use engine_core::{EngineError, Result};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Headers, Message, OwnedMessage};
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::{ClientConfig, Offset, Timestamp, TopicPartitionList};
+
+use crate::offsets::{OffsetRange, TopicPartition};
+use crate::options::{
+    INSTRUCTION_FOR_FAIL_ON_DATA_LOSS_FALSE, INSTRUCTION_FOR_FAIL_ON_DATA_LOSS_TRUE,
+};
+
+/// Rows per Arrow batch a reader emits.
+pub const BATCH_ROWS: usize = 16 * 1024;
+
+fn header_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("key", DataType::Utf8, true),
+        Field::new("value", DataType::Binary, true),
+    ])
+}
+
+/// Spark's fixed Kafka schema (`KafkaRecordToRowConverter.kafkaSchema`), with `headers`
+/// (`array<struct<key:string,value:binary>>`) when `include_headers`.
+pub fn kafka_schema(include_headers: bool) -> SchemaRef {
+    let mut fields = vec![
+        Field::new("key", DataType::Binary, true),
+        Field::new("value", DataType::Binary, true),
+        Field::new("topic", DataType::Utf8, true),
+        Field::new("partition", DataType::Int32, true),
+        Field::new("offset", DataType::Int64, true),
+        Field::new(
+            "timestamp",
+            DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+            true,
+        ),
+        Field::new("timestampType", DataType::Int32, true),
+    ];
+    if include_headers {
+        fields.push(Field::new(
+            "headers",
+            DataType::List(Arc::new(Field::new(
+                "element",
+                DataType::Struct(header_fields()),
+                true,
+            ))),
+            true,
+        ));
+    }
+    Arc::new(Schema::new(fields))
+}
+
+/// `ClientConfig` from pass-through params (keys without the `kafka.` prefix).
+pub fn client_config(params: &BTreeMap<String, String>) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    for (k, v) in params {
+        c.set(k.as_str(), v.as_str());
+    }
+    if !params.contains_key("log_level") {
+        c.set("log_level", "3");
+    }
+    c
+}
+
+/// An error from creating a Kafka client, with a secret option's value never shown: librdkafka
+/// quotes the offending value of an invalid option in its message.
+pub fn client_error(context: &str, e: KafkaError) -> EngineError {
+    match e {
+        KafkaError::ClientConfig(_, desc, key, _) => EngineError::execution(
+            "KAFKA_CLIENT_CONFIG",
+            format!(
+                "{context}: invalid Kafka option 'kafka.{key}': {}",
+                if crate::options::is_secret_key(&key) {
+                    "(message hidden: the option holds a secret)".to_string()
+                } else {
+                    desc
+                }
+            ),
+        ),
+        e => EngineError::external(context.to_string(), e),
+    }
+}
+
+/// Executor consumer params: what the user gave plus what the engine requires.
+pub fn executor_params(
+    user: &BTreeMap<String, String>,
+    group_id: &str,
+) -> BTreeMap<String, String> {
+    let mut p = user.clone();
+    // Only offsets the driver planned are read; running out of range is data loss, not a reset.
+    p.insert("auto.offset.reset".into(), "error".into());
+    p.insert("enable.auto.commit".into(), "false".into());
+    p.insert("enable.auto.offset.store".into(), "false".into());
+    p.insert("enable.partition.eof".into(), "true".into());
+    p.entry("group.id".into())
+        .or_insert_with(|| group_id.into());
+    // Kafka's Java consumer (Spark's) reads uncommitted by default; librdkafka's default is
+    // read_committed.
+    p.entry("isolation.level".into())
+        .or_insert_with(|| "read_uncommitted".into());
+    p.entry("fetch.wait.max.ms".into())
+        .or_insert_with(|| "100".into());
+    p
+}
+
+/// One consumer kept for a topic-partition and config, with where it stopped reading.
+struct PooledConsumer {
+    consumer: BaseConsumer,
+    assigned: Option<TopicPartition>,
+    next_offset: i64,
+    pending: Option<OwnedMessage>,
+}
+
+/// Consumers pooled per (config, topic-partition) and reused across batches, so a streaming
+/// query keeps one fetch session per partition and sequential batches do not re-seek.
+pub struct ConsumerPool {
+    idle: Mutex<HashMap<(String, TopicPartition), Vec<PooledConsumer>>>,
+    capacity: usize,
+}
+
+impl ConsumerPool {
+    /// The process-wide pool (capacity 64 idle consumers, Spark's
+    /// `spark.kafka.consumer.cache.capacity` default).
+    pub fn global() -> &'static ConsumerPool {
+        static POOL: OnceLock<ConsumerPool> = OnceLock::new();
+        POOL.get_or_init(|| ConsumerPool {
+            idle: Mutex::new(HashMap::new()),
+            capacity: 64,
+        })
+    }
+
+    fn key(params: &BTreeMap<String, String>) -> String {
+        params
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("\u{1}")
+    }
+
+    fn take(
+        &self,
+        params: &BTreeMap<String, String>,
+        tp: &TopicPartition,
+    ) -> Result<PooledConsumer> {
+        let key = (Self::key(params), tp.clone());
+        let mut idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(c) = idle.get_mut(&key).and_then(Vec::pop) {
+            return Ok(c);
+        }
+        drop(idle);
+        let consumer: BaseConsumer = client_config(params)
+            .create()
+            .map_err(|e| client_error("creating a Kafka consumer", e))?;
+        Ok(PooledConsumer {
+            consumer,
+            assigned: None,
+            next_offset: -1,
+            pending: None,
+        })
+    }
+
+    fn give_back(&self, params: &BTreeMap<String, String>, tp: &TopicPartition, c: PooledConsumer) {
+        let mut idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let total: usize = idle.values().map(Vec::len).sum();
+        if total >= self.capacity {
+            // Over capacity: drop one idle consumer of another key to make room.
+            if let Some(k) = idle.keys().next().cloned() {
+                idle.remove(&k);
+            }
+        }
+        idle.entry((Self::key(params), tp.clone()))
+            .or_default()
+            .push(c);
+    }
+
+    /// Closes every idle consumer made with `params` (a stopping source's).
+    pub fn close_all(&self, params: &BTreeMap<String, String>) {
+        let key = Self::key(params);
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|(k, _), _| *k != key);
+    }
+
+    /// Number of idle consumers in the pool.
+    pub fn idle_count(&self) -> usize {
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
+            .map(Vec::len)
+            .sum()
+    }
+}
+
+/// Settings of one range read.
+#[derive(Clone, Debug)]
+pub struct ReadSettings {
+    /// Consumer params (see [`executor_params`]).
+    pub params: BTreeMap<String, String>,
+    /// `kafkaConsumer.pollTimeoutMs`.
+    pub poll_timeout: Duration,
+    /// `failOnDataLoss`.
+    pub fail_on_data_loss: bool,
+    /// `includeHeaders`.
+    pub include_headers: bool,
+}
+
+/// Reports data loss: an error when `fail`, else a warning on stderr (Spark logs a warning).
+pub fn report_data_loss(fail: bool, class: &str, message: &str) -> Result<()> {
+    if fail {
+        Err(EngineError::execution(
+            format!("KAFKA_DATA_LOSS.{class}"),
+            format!("{message}. {INSTRUCTION_FOR_FAIL_ON_DATA_LOSS_TRUE}"),
+        ))
+    } else {
+        eprintln!("WARN kafka source: {message}. {INSTRUCTION_FOR_FAIL_ON_DATA_LOSS_FALSE}");
+        Ok(())
+    }
+}
+
+struct Columns {
+    key: BinaryBuilder,
+    value: BinaryBuilder,
+    offset: Int64Builder,
+    ts: TimestampMicrosecondBuilder,
+    ts_type: Int32Builder,
+    headers: Option<ListBuilder<StructBuilder>>,
+    rows: usize,
+}
+
+impl Columns {
+    fn new(include_headers: bool) -> Self {
+        Columns {
+            key: BinaryBuilder::with_capacity(BATCH_ROWS, BATCH_ROWS * 16),
+            value: BinaryBuilder::with_capacity(BATCH_ROWS, BATCH_ROWS * 128),
+            offset: Int64Builder::with_capacity(BATCH_ROWS),
+            ts: TimestampMicrosecondBuilder::with_capacity(BATCH_ROWS).with_timezone("UTC"),
+            ts_type: Int32Builder::with_capacity(BATCH_ROWS),
+            headers: include_headers.then(|| {
+                ListBuilder::new(StructBuilder::from_fields(header_fields(), 0)).with_field(
+                    Arc::new(Field::new(
+                        "element",
+                        DataType::Struct(header_fields()),
+                        true,
+                    )),
+                )
+            }),
+            rows: 0,
+        }
+    }
+
+    fn append<M: Message>(&mut self, m: &M) {
+        self.key.append_option(m.key());
+        self.value.append_option(m.payload());
+        self.offset.append_value(m.offset());
+        let (ts, kind) = match m.timestamp() {
+            Timestamp::CreateTime(ms) => (ms, 0),
+            Timestamp::LogAppendTime(ms) => (ms, 1),
+            Timestamp::NotAvailable => (-1, -1),
+        };
+        self.ts.append_value(ts.saturating_mul(1000));
+        self.ts_type.append_value(kind);
+        if let Some(hb) = self.headers.as_mut() {
+            match m.headers() {
+                Some(hs) => {
+                    for h in hs.iter() {
+                        let s = hb.values();
+                        if let Some(b) = s.field_builder::<StringBuilder>(0) {
+                            b.append_value(h.key);
+                        }
+                        if let Some(b) = s.field_builder::<BinaryBuilder>(1) {
+                            b.append_option(h.value);
+                        }
+                        s.append(true);
+                    }
+                    hb.append(true);
+                }
+                // Spark gives an empty array (not NULL) for a record without headers.
+                None => hb.append(true),
+            }
+        }
+        self.rows += 1;
+    }
+
+    fn finish(&mut self, tp: &TopicPartition, schema: &SchemaRef) -> Result<RecordBatch> {
+        let n = self.rows;
+        self.rows = 0;
+        let topic: ArrayRef = Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
+            tp.topic.as_str(),
+            n,
+        )));
+        let partition: ArrayRef = Arc::new(Int32Array::from_value(tp.partition, n));
+        let mut cols: Vec<ArrayRef> = vec![
+            Arc::new(self.key.finish()),
+            Arc::new(self.value.finish()),
+            topic,
+            partition,
+            Arc::new(self.offset.finish()),
+            Arc::new(self.ts.finish()),
+            Arc::new(self.ts_type.finish()),
+        ];
+        if let Some(h) = self.headers.as_mut() {
+            cols.push(Arc::new(h.finish()));
+        }
+        Ok(RecordBatch::try_new(Arc::clone(schema), cols)?)
+    }
+}
+
+/// Iterator over the Arrow batches of one offset range; returns its consumer to the pool when
+/// done or dropped.
+pub struct RangeReader {
+    range: OffsetRange,
+    settings: ReadSettings,
+    schema: SchemaRef,
+    consumer: Option<PooledConsumer>,
+    next: i64,
+    done: bool,
+    cols: Columns,
+}
+
+impl RangeReader {
+    /// Starts reading `range` (nothing is fetched until the first `next()`).
+    pub fn new(range: OffsetRange, settings: ReadSettings) -> Result<Self> {
+        let schema = kafka_schema(settings.include_headers);
+        let consumer = ConsumerPool::global().take(&settings.params, &range.tp)?;
+        let next = range.from;
+        let cols = Columns::new(settings.include_headers);
+        Ok(RangeReader {
+            done: range.size() <= 0,
+            range,
+            settings,
+            schema,
+            consumer: Some(consumer),
+            next,
+            cols,
+        })
+    }
+
+    fn assign(c: &mut PooledConsumer, tp: &TopicPartition, offset: i64) -> Result<()> {
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(offset))
+            .map_err(|e| EngineError::external("assigning a Kafka partition", e))?;
+        c.consumer
+            .assign(&tpl)
+            .map_err(|e| EngineError::external("assigning a Kafka partition", e))?;
+        c.assigned = Some(tp.clone());
+        c.next_offset = offset;
+        c.pending = None;
+        Ok(())
+    }
+
+    fn fill(&mut self) -> Result<()> {
+        let Some(c) = self.consumer.as_mut() else {
+            self.done = true;
+            return Ok(());
+        };
+        let tp = &self.range.tp;
+        let until = self.range.until;
+        if c.assigned.as_ref() != Some(tp) || c.next_offset != self.next {
+            Self::assign(c, tp, self.next)?;
+        }
+        let mut last_progress = Instant::now();
+        while self.cols.rows < BATCH_ROWS && self.next < until {
+            if let Some(m) = c.pending.take() {
+                if m.offset() >= until {
+                    c.pending = Some(m);
+                    self.next = until;
+                    break;
+                }
+                if m.offset() >= self.next {
+                    self.cols.append(&m);
+                    self.next = m.offset() + 1;
+                }
+                continue;
+            }
+            match c.consumer.poll(Duration::from_millis(100)) {
+                None => {
+                    if last_progress.elapsed() > self.settings.poll_timeout {
+                        return Err(EngineError::execution(
+                            "KAFKA_FETCH_TIMEOUT",
+                            format!(
+                                "Cannot fetch record for offset {} in {} milliseconds (topic-partition {tp})",
+                                self.next,
+                                self.settings.poll_timeout.as_millis()
+                            ),
+                        ));
+                    }
+                }
+                Some(Ok(m)) => {
+                    last_progress = Instant::now();
+                    let off = m.offset();
+                    if off >= until {
+                        // Past this range (a gap of control records): keep it for the next read.
+                        c.pending = Some(m.detach());
+                        self.next = until;
+                    } else if off >= self.next {
+                        self.cols.append(&m);
+                        self.next = off + 1;
+                    }
+                }
+                Some(Err(KafkaError::PartitionEOF(_))) => {
+                    let pos = position(&c.consumer, tp).unwrap_or(self.next);
+                    if pos >= until {
+                        self.next = until;
+                        continue;
+                    }
+                    // An end-of-partition event can be stale: it answers a fetch sent before
+                    // the records of this range were produced (a pooled consumer, or a
+                    // producer writing while we plan). Only the broker's current high
+                    // watermark tells whether the log really ends before the range does.
+                    let (_, high) = c
+                        .consumer
+                        .fetch_watermarks(&tp.topic, tp.partition, Duration::from_secs(30))
+                        .map_err(|e| {
+                            EngineError::external(format!("fetching watermarks of {tp}"), e)
+                        })?;
+                    if high >= until {
+                        continue;
+                    }
+                    last_progress = Instant::now();
+                    {
+                        // The log ends before the planned range does: it was truncated.
+                        report_data_loss(
+                            self.settings.fail_on_data_loss,
+                            "PARTITION_OFFSET_CHANGED",
+                            &format!(
+                                "Partition {tp}'s offset was changed from {until} to {pos}, some data may have been missed"
+                            ),
+                        )?;
+                        self.next = until;
+                    }
+                }
+                Some(Err(KafkaError::MessageConsumption(
+                    RDKafkaErrorCode::OffsetOutOfRange | RDKafkaErrorCode::AutoOffsetReset,
+                ))) => {
+                    let (lo, hi) = c
+                        .consumer
+                        .fetch_watermarks(&tp.topic, tp.partition, Duration::from_secs(30))
+                        .map_err(|e| {
+                            EngineError::external(format!("fetching watermarks of {tp}"), e)
+                        })?;
+                    let group = self
+                        .settings
+                        .params
+                        .get("group.id")
+                        .cloned()
+                        .unwrap_or_default();
+                    report_data_loss(
+                        self.settings.fail_on_data_loss,
+                        "COULD_NOT_READ_OFFSET_RANGE",
+                        &format!(
+                            "Cannot fetch offset {} (GroupId: {group}, TopicPartition: {tp}); the earliest available offset is {lo} (latest {hi})",
+                            self.next
+                        ),
+                    )?;
+                    if lo >= until || lo <= self.next {
+                        self.next = until;
+                    } else {
+                        self.next = lo;
+                        Self::assign(c, tp, lo)?;
+                    }
+                }
+                Some(Err(e)) => {
+                    // Transient broker errors surface here; librdkafka retries internally, so
+                    // anything else is fatal for this task.
+                    if !is_transient(&e) {
+                        return Err(EngineError::external(format!("reading {tp}"), e));
+                    }
+                }
+            }
+        }
+        c.next_offset = self.next;
+        if self.next >= until {
+            self.done = true;
+        }
+        Ok(())
+    }
+
+    fn release(&mut self) {
+        if let Some(c) = self.consumer.take() {
+            ConsumerPool::global().give_back(&self.settings.params, &self.range.tp, c);
+        }
+    }
+}
+
+fn is_transient(e: &KafkaError) -> bool {
+    matches!(
+        e.rdkafka_error_code(),
+        Some(
+            RDKafkaErrorCode::BrokerTransportFailure
+                | RDKafkaErrorCode::AllBrokersDown
+                | RDKafkaErrorCode::RequestTimedOut
+                | RDKafkaErrorCode::NotLeaderForPartition
+                | RDKafkaErrorCode::LeaderNotAvailable
+        )
+    )
+}
+
+fn position(consumer: &BaseConsumer, tp: &TopicPartition) -> Option<i64> {
+    let pos = consumer.position().ok()?;
+    match pos.find_partition(&tp.topic, tp.partition)?.offset() {
+        Offset::Offset(o) => Some(o),
+        _ => None,
+    }
+}
+
+impl Iterator for RangeReader {
+    type Item = Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if self.cols.rows == 0 && self.done {
+                self.release();
+                return None;
+            }
+            if !self.done
+                && let Err(e) = self.fill()
+            {
+                self.done = true;
+                // A consumer in an unknown state is not returned to the pool.
+                self.consumer = None;
+                return Some(Err(e));
+            }
+            if self.cols.rows > 0 {
+                let batch = self.cols.finish(&self.range.tp, &self.schema);
+                if self.done {
+                    self.release();
+                }
+                return Some(batch);
+            }
+        }
+    }
+}
+
+impl Drop for RangeReader {
+    fn drop(&mut self) {
+        // A reader dropped part-way leaves the consumer mid-range; its next_offset says where,
+        // so the next read re-seeks if it must.
+        self.release();
+    }
+}

@@ -1,0 +1,127 @@
+//! Helpers shared by engine-kafka's integration tests: the broker process, writing through the
+//! Sink trait and reading through the Source trait as the streaming runtime would.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arrow::array::{Array, AsArray, RecordBatch, StringArray};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use engine_core::connector::{InputPartition, OutputMode, Sink, SinkContext, WriterContext};
+use engine_core::options::Options;
+use engine_kafka::broker::BrokerInfo;
+use engine_kafka::testing::shared_broker;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Headers, Message};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+
+pub fn broker() -> BrokerInfo {
+    shared_broker(env!("CARGO_BIN_EXE_sstream-broker")).unwrap()
+}
+
+pub fn kv_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("key", DataType::Utf8, true),
+        Field::new("value", DataType::Utf8, true),
+    ]))
+}
+
+pub fn kv_batch(rows: std::ops::Range<usize>) -> RecordBatch {
+    let keys: StringArray = rows.clone().map(|i| Some(format!("k{i}"))).collect();
+    let values: StringArray = rows.map(|i| Some(format!("v{i}"))).collect();
+    RecordBatch::try_new(kv_schema(), vec![Arc::new(keys), Arc::new(values)]).unwrap()
+}
+
+pub fn sink_ctx(
+    options: &[(&str, &str)],
+    schema: SchemaRef,
+    query_id: Option<&str>,
+) -> SinkContext {
+    SinkContext {
+        options: Options::new(options.iter().copied()),
+        schema,
+        output_mode: OutputMode::Append,
+        query_id: query_id.map(str::to_string),
+        save_mode: None,
+    }
+}
+
+/// Writes one micro-batch: one writer per task, then the sink-level commit.
+pub fn write_batch(sink: &dyn Sink, batch_id: u64, tasks: &[RecordBatch]) {
+    let mut messages = Vec::new();
+    for (i, b) in tasks.iter().enumerate() {
+        let mut w = sink
+            .create_writer(WriterContext {
+                batch_id,
+                partition: i,
+                num_partitions: tasks.len(),
+            })
+            .unwrap();
+        w.write(b).unwrap();
+        messages.push(w.commit().unwrap());
+    }
+    sink.commit(batch_id, messages).unwrap();
+}
+
+/// Reads every partition, returning `value` strings.
+pub fn read_values(parts: &[Arc<dyn InputPartition>]) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in parts {
+        for b in p.read().unwrap() {
+            let b = b.unwrap();
+            let v = b.column(1).as_binary::<i32>();
+            for i in 0..v.len() {
+                out.push(String::from_utf8(v.value(i).to_vec()).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// Every record of `topic` as (value, headers) with a read_committed consumer.
+pub fn consume_committed(
+    bootstrap: &str,
+    topic: &str,
+    partitions: i32,
+) -> Vec<(String, BTreeMap<String, String>)> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", "test-verify")
+        .set("isolation.level", "read_committed")
+        .set("enable.partition.eof", "true")
+        .set("log_level", "3")
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..partitions {
+        tpl.add_partition_offset(topic, p, Offset::Beginning)
+            .unwrap();
+    }
+    consumer.assign(&tpl).unwrap();
+    let mut eof = 0;
+    let mut out = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while eof < partitions && Instant::now() < deadline {
+        match consumer.poll(Duration::from_millis(200)) {
+            None => {}
+            Some(Err(KafkaError::PartitionEOF(_))) => eof += 1,
+            Some(Err(e)) => panic!("{e}"),
+            Some(Ok(m)) => {
+                let v = String::from_utf8(m.payload().unwrap_or_default().to_vec()).unwrap();
+                let mut h = BTreeMap::new();
+                if let Some(hs) = m.headers() {
+                    for x in hs.iter() {
+                        h.insert(
+                            x.key.to_string(),
+                            String::from_utf8_lossy(x.value.unwrap_or_default()).into_owned(),
+                        );
+                    }
+                }
+                out.push((v, h));
+            }
+        }
+    }
+    out
+}
