@@ -28,6 +28,7 @@ pub mod optimizer;
 pub mod physical;
 pub mod scalar;
 pub mod schema;
+pub mod schema_builder;
 pub mod session;
 pub mod sql;
 pub mod streaming;

@@ -416,3 +416,63 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn dropmalformed_parses_once() {
+    let spark = spark();
+    let df = values(&spark, &[Some(r#"{"a":1}"#), Some("bad")])
+        .select(vec![
+            col("value"),
+            from_json_with_options(col("value"), "a INT", &[("mode", "DROPMALFORMED")]).alias("j"),
+        ])
+        .unwrap()
+        .filter(col("j.a").gt(lit(0)))
+        .unwrap();
+    let plan = df.explain_string(true).unwrap();
+    let physical = plan.split("== Physical Plan ==").nth(1).unwrap();
+    assert_eq!(physical.matches("from_json(").count(), 1, "{plan}");
+    let a = df.select(vec![col("value"), col("j.a")]).unwrap();
+    assert_eq!(strings(&a), vec![vec![r#"{"a":1}"#, "1"]]);
+}
+
+#[test]
+fn optimizer_keeps_generated_filters_above_and_prunes_below() {
+    let spark = spark();
+    let df = spark
+        .sql("SELECT * FROM VALUES (1, 'x', array(10, 20)), (2, 'y', array(30)) AS t(k, u, a)")
+        .unwrap()
+        .select(vec![col("k"), explode(col("a")).alias("v")])
+        .unwrap()
+        .filter(col("v").gt(lit(10)).and(col("k").eq(lit(1))))
+        .unwrap();
+    let plan = df.optimized_plan().unwrap().display_tree();
+    let generate = plan.find("Generate").expect("a Generate node");
+    // The filter on the generated column stays above the generator, the one on `k` moves
+    // below it, and the unused column is not carried into the generator.
+    let above = &plan[..generate];
+    let below = &plan[generate..];
+    assert!(
+        above.contains("(v > 10)") || above.contains("v > 10"),
+        "{plan}"
+    );
+    // `k = 1` went below (into the VALUES rows, where it folds: row 2 becomes `Limit: 0`).
+    assert!(
+        !above.contains("= 1") && below.contains("Limit: 0"),
+        "{plan}"
+    );
+    assert!(!below.contains("AS u"), "{plan}");
+    assert_eq!(strings(&df), vec![vec!["1", "20"]]);
+}
+
+#[test]
+fn explode_through_with_column_and_select_expr() {
+    let spark = spark();
+    let df = spark.sql("SELECT 1 AS k, array('a', 'b') AS xs").unwrap();
+    let w = df.with_column("x", explode(col("xs"))).unwrap();
+    assert_eq!(
+        strings(&w.select_cols(&["k", "x"]).unwrap()),
+        vec![vec!["1", "a"], vec!["1", "b"]]
+    );
+    let s = df.select_expr(&["k", "posexplode(xs) AS (p, x)"]).unwrap();
+    assert_eq!(strings(&s), vec![vec!["1", "0", "a"], vec!["1", "1", "b"]]);
+}

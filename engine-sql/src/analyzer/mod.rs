@@ -78,16 +78,17 @@ impl Analyzer<'_> {
                 let input = self.resolve_plan(input)?;
                 let schema = input.schema()?;
                 let exprs = expand_stars(exprs, &schema)?;
-                if exprs.iter().any(contains_generator) {
-                    return self.resolve_generators(exprs, input);
-                }
                 if exprs.iter().any(Expr::contains_aggregate) {
-                    // `SELECT sum(x)` without GROUP BY: a global aggregation, as in Spark.
+                    // `SELECT sum(x)` without GROUP BY: a global aggregation, as in Spark
+                    // (generators over it run above it).
                     return self.resolve_plan(&Arc::new(LogicalPlan::Aggregate {
                         group_exprs: vec![],
                         aggr_exprs: exprs,
                         input,
                     }));
+                }
+                if exprs.iter().any(contains_generator) {
+                    return self.resolve_generators(exprs, input);
                 }
                 let exprs = self.named_exprs(&exprs, &schema)?;
                 if let Some(rewritten) =
@@ -103,6 +104,13 @@ impl Analyzer<'_> {
                 let predicate = self.expr(predicate, &schema)?;
                 typecheck::expect_boolean(&predicate, &schema, "FILTER_NOT_BOOLEAN", "filter")?;
                 Arc::new(LogicalPlan::Filter { predicate, input })
+            }
+            LogicalPlan::Aggregate {
+                group_exprs,
+                aggr_exprs,
+                input,
+            } if aggr_exprs.iter().any(contains_generator) => {
+                self.resolve_aggregate_generators(group_exprs, aggr_exprs, input)?
             }
             LogicalPlan::Aggregate {
                 group_exprs,
@@ -196,6 +204,67 @@ impl Analyzer<'_> {
                 }))
             }
         })
+    }
+
+    /// Generators over aggregates (`SELECT k, explode(collect_list(v)) FROM t GROUP BY k`):
+    /// the aggregate computes the generators' arguments as hidden columns, and the
+    /// generators run on its output, as Spark's `ExtractGenerator` plans it.
+    fn resolve_aggregate_generators(
+        &self,
+        group_exprs: &[Expr],
+        aggr_exprs: &[Expr],
+        input: &Arc<LogicalPlan>,
+    ) -> Result<Arc<LogicalPlan>> {
+        let mut hidden = Vec::with_capacity(aggr_exprs.len());
+        // Per select item: the positions in `hidden` it reads.
+        let mut slots: Vec<Vec<usize>> = Vec::with_capacity(aggr_exprs.len());
+        for (i, e) in aggr_exprs.iter().enumerate() {
+            if is_generator_call(e) {
+                let (call, _) = split_aliases(e);
+                let Expr::UnresolvedFunction { args, .. } = call else {
+                    return Err(EngineError::Internal("generator call expected".into()));
+                };
+                let mut mine = Vec::with_capacity(args.len());
+                for (j, a) in args.iter().enumerate() {
+                    mine.push(hidden.len());
+                    hidden.push(a.clone().alias(format!("__generator_arg_{i}_{j}")));
+                }
+                slots.push(mine);
+            } else {
+                slots.push(vec![hidden.len()]);
+                hidden.push(e.clone());
+            }
+        }
+        let agg = self.resolve_plan(&Arc::new(LogicalPlan::Aggregate {
+            group_exprs: group_exprs.to_vec(),
+            aggr_exprs: hidden,
+            input: input.clone(),
+        }))?;
+        let schema = agg.schema()?;
+        let g = group_exprs.len();
+        let column = |k: usize| {
+            let f = schema.field(g + k);
+            Expr::Column(crate::expr::Column::new(f.qualifier.as_deref(), f.name()))
+        };
+        let mut outer = Vec::with_capacity(aggr_exprs.len());
+        for (e, mine) in aggr_exprs.iter().zip(&slots) {
+            if is_generator_call(e) {
+                let (call, names) = split_aliases(e);
+                let Expr::UnresolvedFunction { name, distinct, .. } = call else {
+                    return Err(EngineError::Internal("generator call expected".into()));
+                };
+                let rebuilt = Expr::UnresolvedFunction {
+                    name: name.clone(),
+                    args: mine.iter().map(|&k| column(k)).collect(),
+                    distinct: *distinct,
+                };
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                outer.push(crate::logical::multi_alias(rebuilt, &names));
+            } else {
+                outer.push(column(mine[0]));
+            }
+        }
+        self.resolve_generators(outer, agg)
     }
 
     /// A select list with generators (`SELECT a, explode(b) AS x`): each generator becomes

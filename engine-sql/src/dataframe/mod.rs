@@ -16,6 +16,7 @@ use crate::schema::PlanSchema;
 use crate::session::Session;
 
 pub use show::Row;
+pub(crate) use show::tree_field;
 pub use transform::{GroupedData, JoinOn};
 
 /// A lazily evaluated, immutable table: Spark's `DataFrame`.

@@ -122,7 +122,8 @@ impl DataFrame {
     }
 }
 
-fn tree_field(out: &mut String, f: &Field, depth: usize) {
+/// Appends one field of `printSchema`'s tree at `depth` (1 = top level).
+pub(crate) fn tree_field(out: &mut String, f: &Field, depth: usize) {
     let prefix = " |   ".repeat(depth - 1);
     out.push_str(&format!(
         "{prefix} |-- {}: {} (nullable = {})\n",

@@ -69,6 +69,14 @@ fn parse_expr_in(text: &str, ctx: &expr::ExprContext) -> Result<crate::expr::Exp
         sqlparser::ast::SelectItem::ExprWithAlias { expr: e, alias } => {
             Ok(expr::sql_to_expr(&e, ctx)?.alias(alias.value))
         }
+        sqlparser::ast::SelectItem::ExprWithAliases { expr: e, aliases } => {
+            // `posexplode(xs) AS (p, x)`: one name per generated column.
+            let names: Vec<&str> = aliases.iter().map(|a| a.value.as_str()).collect();
+            Ok(crate::logical::multi_alias(
+                expr::sql_to_expr(&e, ctx)?,
+                &names,
+            ))
+        }
         sqlparser::ast::SelectItem::Wildcard(_) => Ok(crate::expr::Expr::Star(None)),
         sqlparser::ast::SelectItem::QualifiedWildcard(
             sqlparser::ast::SelectItemQualifiedWildcardKind::ObjectName(n),

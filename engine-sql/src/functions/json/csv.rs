@@ -229,8 +229,11 @@ impl ScalarFunction for ToCsv {
                 }
                 rec.push(field.clone());
             }
+            // Spark (univocity) escapes a quote inside a quoted field with a backslash.
             let mut writer = ::csv::WriterBuilder::new()
                 .delimiter(self.sep)
+                .double_quote(false)
+                .escape(b'\\')
                 .terminator(::csv::Terminator::Any(b'\n'))
                 .from_writer(Vec::new());
             writer

@@ -587,7 +587,9 @@ pub(crate) struct Parser<'a> {
     pub(crate) i: usize,
     o: &'a JsonParseOptions,
     /// Scratch for decoded keys.
-    pub(crate) key: Vec<u8>,
+    key: Vec<u8>,
+    /// The current key when it had no escapes: a range of the input (no copy).
+    key_range: Option<(usize, usize)>,
     depth: usize,
     /// Set when any value failed to convert (the record is "bad" even if a nested struct
     /// kept its partial result).
@@ -610,6 +612,7 @@ impl<'a> Parser<'a> {
             i: 0,
             o,
             key: Vec::new(),
+            key_range: None,
             depth: 0,
             bad: false,
         }
@@ -621,8 +624,19 @@ impl<'a> Parser<'a> {
     }
 
     /// Skips whitespace (and comments when allowed).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn ws(&mut self) -> PResult<()> {
+        // Fast exit: compact JSON has no whitespace between tokens.
+        match self.b.get(self.i) {
+            Some(c) if !is_ws(*c) && *c != b'/' => return Ok(()),
+            None => return Ok(()),
+            _ => {}
+        }
+        self.ws_slow()
+    }
+
+    #[inline(never)]
+    fn ws_slow(&mut self) -> PResult<()> {
         loop {
             while self.i < self.b.len() && is_ws(self.b[self.i]) {
                 self.i += 1;
@@ -682,27 +696,104 @@ impl<'a> Parser<'a> {
     /// Reads a quoted string (cursor on the quote), appending its decoded text to `out`.
     #[inline]
     pub(crate) fn string_into(&mut self, out: &mut Vec<u8>) -> PResult<()> {
+        let (start, end, clean) = self.scan_string()?;
+        out.extend_from_slice(&self.b[start..end]);
+        if clean {
+            return Ok(());
+        }
+        // An escape at `end`: decode the rest piece by piece.
+        self.i = end;
+        let q = self.b[start - 1];
+        loop {
+            self.escape(out)?;
+            let rest = &self.b[self.i..];
+            let j = self.special_in(rest, q).ok_or(Fail::Syntax)?;
+            out.extend_from_slice(&rest[..j]);
+            self.i += j;
+            match self.b[self.i] {
+                c if c == q => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                b'\\' => {}
+                _ => return Err(Fail::Syntax),
+            }
+        }
+    }
+
+    /// The first quote `q`, backslash or (disallowed) control character in `rest`.
+    #[inline(always)]
+    fn special_in(&self, rest: &[u8], q: u8) -> Option<usize> {
+        let ctl = !self.o.allow_unquoted_control_chars;
+        // Short strings (most JSON values) are fastest byte by byte; long ones use memchr.
+        let head = rest.len().min(32);
+        for (k, &c) in rest[..head].iter().enumerate() {
+            if c == q || c == b'\\' || (ctl && c < 0x20) {
+                return Some(k);
+            }
+        }
+        if head == rest.len() {
+            return None;
+        }
+        let j = head + memchr::memchr2(q, b'\\', &rest[head..])?;
+        if ctl && let Some(k) = rest[head..j].iter().position(|c| *c < 0x20) {
+            return Some(head + k);
+        }
+        Some(j)
+    }
+
+    /// Scans a quoted string at the cursor: `(start, end, clean)` where `start..end` is the
+    /// raw content up to the closing quote (`clean`, cursor after it) or up to the first
+    /// escape (cursor undefined; the caller decodes from `end`).
+    #[inline(always)]
+    fn scan_string(&mut self) -> PResult<(usize, usize, bool)> {
         let q = self.b[self.i];
         if q == b'\'' && !self.o.allow_single_quotes {
             return Err(Fail::Syntax);
         }
-        self.i += 1;
+        let start = self.i + 1;
+        let rest = &self.b[start..];
+        let j = self.special_in(rest, q).ok_or(Fail::Syntax)?;
+        let end = start + j;
+        match self.b[end] {
+            c if c == q => {
+                self.i = end + 1;
+                Ok((start, end, true))
+            }
+            b'\\' => Ok((start, end, false)),
+            _ => Err(Fail::Syntax),
+        }
+    }
+
+    /// Skips a quoted string without decoding it.
+    fn skip_string(&mut self) -> PResult<()> {
+        let (start, end, clean) = self.scan_string()?;
+        if clean {
+            return Ok(());
+        }
+        let q = self.b[start - 1];
+        self.i = end;
         loop {
+            // On a backslash: skip it and the escaped character (a `\uXXXX` is checked).
+            match self.b.get(self.i + 1) {
+                Some(b'u') => {
+                    self.i += 2;
+                    self.hex4()?;
+                }
+                Some(_) => self.i += 2,
+                None => return Err(Fail::Syntax),
+            }
             let rest = &self.b[self.i..];
-            let Some(j) = memchr::memchr2(q, b'\\', rest) else {
-                return Err(Fail::Syntax);
-            };
-            let chunk = &rest[..j];
-            if !self.o.allow_unquoted_control_chars && chunk.iter().any(|c| *c < 0x20) {
-                return Err(Fail::Syntax);
-            }
-            out.extend_from_slice(chunk);
+            let j = self.special_in(rest, q).ok_or(Fail::Syntax)?;
             self.i += j;
-            if self.b[self.i] == q {
-                self.i += 1;
-                return Ok(());
+            match self.b[self.i] {
+                c if c == q => {
+                    self.i += 1;
+                    return Ok(());
+                }
+                b'\\' => {}
+                _ => return Err(Fail::Syntax),
             }
-            self.escape(out)?;
         }
     }
 
@@ -760,13 +851,21 @@ impl<'a> Parser<'a> {
 
     /// Reads an object key (quoted, or bare when allowed) into `self.key`, then the colon.
     pub(crate) fn key(&mut self) -> PResult<()> {
-        self.key.clear();
+        self.key_range = None;
         match self.peek() {
             Some(b'"') | Some(b'\'') => {
-                let mut k = std::mem::take(&mut self.key);
-                let r = self.string_into(&mut k);
-                self.key = k;
-                r?;
+                let (start, end, clean) = self.scan_string()?;
+                if clean {
+                    self.key_range = Some((start, end));
+                } else {
+                    // Rare: an escaped key is decoded into the scratch buffer.
+                    self.i = start - 1;
+                    let mut k = std::mem::take(&mut self.key);
+                    k.clear();
+                    let r = self.string_into(&mut k);
+                    self.key = k;
+                    r?;
+                }
             }
             Some(c)
                 if self.o.allow_unquoted_field_names
@@ -779,13 +878,22 @@ impl<'a> Parser<'a> {
                 {
                     self.i += 1;
                 }
-                self.key.extend_from_slice(&self.b[start..self.i]);
+                self.key_range = Some((start, self.i));
             }
             _ => return Err(Fail::Syntax),
         }
         self.ws()?;
         self.expect(b':')?;
         self.ws()
+    }
+
+    /// The key read by the last [`Self::key`] call.
+    #[inline(always)]
+    pub(crate) fn key_bytes(&self) -> &[u8] {
+        match self.key_range {
+            Some((a, b)) => &self.b[a..b],
+            None => &self.key,
+        }
     }
 
     /// Scans a number token; returns its text and whether it is integral. Non-numeric
@@ -914,13 +1022,7 @@ impl<'a> Parser<'a> {
                     }
                 }
             }
-            b'"' | b'\'' => {
-                let mut sink = std::mem::take(&mut self.key);
-                sink.clear();
-                let r = self.string_into(&mut sink);
-                self.key = sink;
-                r
-            }
+            b'"' | b'\'' => self.skip_string(),
             b't' => self.literal(b"true"),
             b'f' => self.literal(b"false"),
             b'n' => self.literal(b"null"),
@@ -956,7 +1058,8 @@ impl<'a> Parser<'a> {
                 loop {
                     self.key()?;
                     out.push(b'"');
-                    escape_json_into(&self.key.clone(), out);
+                    let k = self.key_bytes().to_vec();
+                    escape_json_into(&k, out);
                     out.extend_from_slice(b"\":");
                     self.raw_text(out)?;
                     self.ws()?;
@@ -1167,15 +1270,26 @@ impl<'a> Parser<'a> {
                     b'"' | b'\'' => {
                         let mut s = Vec::new();
                         self.string_into(&mut s)?;
-                        let text = std::str::from_utf8(&s).map_err(|_| Fail::Convert)?;
-                        let v = match &self.o.timestamp_format {
-                            Some(f) => f.parse_micros(text, &self.o.time_zone),
-                            None => crate::functions::datetime_format::parse_timestamp_micros(
-                                text.trim(),
-                                &self.o.time_zone,
-                            ),
-                        }
-                        .ok_or(Fail::Convert)?;
+                        let fast = match &self.o.timestamp_format {
+                            None => fast_iso_micros(&s, &self.o.time_zone),
+                            Some(_) => None,
+                        };
+                        let v = match fast {
+                            Some(v) => v,
+                            None => {
+                                let text = std::str::from_utf8(&s).map_err(|_| Fail::Convert)?;
+                                match &self.o.timestamp_format {
+                                    Some(f) => f.parse_micros(text, &self.o.time_zone),
+                                    None => {
+                                        crate::functions::datetime_format::parse_timestamp_micros(
+                                            text.trim(),
+                                            &self.o.time_zone,
+                                        )
+                                    }
+                                }
+                                .ok_or(Fail::Convert)?
+                            }
+                        };
                         p.push(v);
                     }
                     b'-' | b'0'..=b'9' => {
@@ -1272,12 +1386,13 @@ impl<'a> Parser<'a> {
                         self.key()?;
                         match &mut m.keys {
                             Col::Str(s) => {
-                                s.data.extend_from_slice(&self.key);
+                                let k = self.key_bytes();
+                                s.data.extend_from_slice(k);
                                 s.commit();
                             }
                             other => {
                                 // Non-string keys: parse the key text as that type.
-                                let k = std::mem::take(&mut self.key);
+                                let k = self.key_bytes().to_vec();
                                 let mut quoted = Vec::with_capacity(k.len() + 2);
                                 quoted.push(b'"');
                                 quoted.extend_from_slice(&k);
@@ -1286,7 +1401,6 @@ impl<'a> Parser<'a> {
                                 if sub.value(other).is_err() {
                                     bad = true;
                                 }
-                                self.key = k;
                             }
                         }
                         match self.value(&mut m.values) {
@@ -1343,10 +1457,11 @@ impl<'a> Parser<'a> {
             loop {
                 self.key()?;
                 let n = s.names.len();
-                let hit = if guess < n && s.names[guess] == self.key {
+                let key = self.key_bytes();
+                let hit = if guess < n && s.names[guess] == key {
                     Some(guess)
                 } else {
-                    s.names.iter().position(|k| *k == self.key)
+                    s.names.iter().position(|k| k == key)
                 };
                 match hit {
                     Some(f) if Some(f) != s.corrupt => {
@@ -1394,6 +1509,101 @@ impl<'a> Parser<'a> {
     }
 }
 
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The common ISO 8601 forms (`2024-01-01T10:00:00[.fff][Z|+01:00]`) without chrono; `None`
+/// hands anything else (and zone-less text outside UTC) to the general parser.
+fn fast_iso_micros(s: &[u8], tz: &Tz) -> Option<i64> {
+    let num = |a: usize, b: usize| -> Option<i64> {
+        let mut v = 0i64;
+        for c in s.get(a..b)? {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            v = v * 10 + i64::from(c - b'0');
+        }
+        Some(v)
+    };
+    if s.len() < 19
+        || s[4] != b'-'
+        || s[7] != b'-'
+        || !(s[10] == b'T' || s[10] == b' ')
+        || s[13] != b':'
+        || s[16] != b':'
+    {
+        return None;
+    }
+    let (y, mo, d) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+    let (h, mi, sec) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 59 {
+        return None;
+    }
+    // Reject impossible days (Feb 30) by round-tripping through the month length.
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let mdays = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if d > mdays[(mo - 1) as usize] {
+        return None;
+    }
+    let mut i = 19;
+    let mut micros = 0i64;
+    if s.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while i < s.len() && s[i].is_ascii_digit() {
+            if i - start < 6 {
+                micros = micros * 10 + i64::from(s[i] - b'0');
+            }
+            i += 1;
+        }
+        let n = i - start;
+        if n == 0 {
+            return None;
+        }
+        for _ in n..6 {
+            micros *= 10;
+        }
+    }
+    let offset_secs = match s.get(i) {
+        None => {
+            if *tz != Tz::UTC {
+                return None;
+            }
+            0
+        }
+        Some(b'Z') if i + 1 == s.len() => 0,
+        Some(c @ (b'+' | b'-')) if s.len() == i + 6 && s[i + 3] == b':' => {
+            let v = num(i + 1, i + 3)? * 3600 + num(i + 4, i + 6)? * 60;
+            if *c == b'-' { -v } else { v }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(y, mo, d);
+    let secs = days * 86_400 + h * 3600 + mi * 60 + sec - offset_secs;
+    secs.checked_mul(1_000_000)?.checked_add(micros)
+}
+
 fn special_float(s: &[u8]) -> Option<f64> {
     match s {
         b"NaN" => Some(f64::NAN),
@@ -1425,8 +1635,54 @@ fn parse_i64(t: &[u8]) -> Option<i64> {
     Some(v)
 }
 
+/// Clinger's fast path: a decimal with at most 15 significant digits and a small power of
+/// ten converts exactly with one multiplication or division.
+#[inline]
+fn fast_f64(t: &[u8]) -> Option<f64> {
+    const POW10: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+    let (neg, body) = match t.first() {
+        Some(b'-') => (true, &t[1..]),
+        _ => (false, t),
+    };
+    let mut mant: u64 = 0;
+    let mut digits = 0;
+    let mut frac = 0i32;
+    let mut seen_dot = false;
+    for &c in body {
+        match c {
+            b'0'..=b'9' => {
+                if digits >= 15 {
+                    return None;
+                }
+                mant = mant * 10 + u64::from(c - b'0');
+                if mant > 0 {
+                    digits += 1;
+                }
+                if seen_dot {
+                    frac += 1;
+                }
+            }
+            b'.' if !seen_dot => seen_dot = true,
+            _ => return None,
+        }
+    }
+    let m = mant as f64;
+    let v = if frac == 0 {
+        m
+    } else {
+        m / *POW10.get(frac as usize)?
+    };
+    Some(if neg { -v } else { v })
+}
+
 #[inline]
 fn parse_f64(t: &[u8]) -> f64 {
+    if let Some(v) = fast_f64(t) {
+        return v;
+    }
     // The token was validated as a JSON number, so it is ASCII.
     std::str::from_utf8(t)
         .ok()
@@ -1481,4 +1737,70 @@ pub(crate) fn escape_json_into(s: &[u8], out: &mut Vec<u8>) {
         last = i + 1;
     }
     out.extend_from_slice(&s[last..]);
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use arrow::array::AsArray;
+
+    #[test]
+    fn fast_paths_agree_with_the_general_parsers() {
+        for t in [
+            "1.5",
+            "-0.25",
+            "123456.789",
+            "0.001",
+            "42",
+            "-7",
+            "99999999999999.9",
+        ] {
+            assert_eq!(
+                fast_f64(t.as_bytes()).map(f64::to_bits),
+                Some(t.parse::<f64>().unwrap().to_bits()),
+                "{t}"
+            );
+        }
+        assert_eq!(fast_f64(b"1e5"), None);
+        assert_eq!(fast_f64(b"1234567890123456789"), None);
+        for t in [
+            "2024-01-01T10:00:00Z",
+            "2024-02-29T23:59:59.123456Z",
+            "1969-12-31T23:59:59.5Z",
+            "2024-03-10T10:00:00+05:30",
+            "2024-03-10T10:00:00-08:00",
+            "2024-03-10 10:00:00",
+            "0001-01-01T00:00:00Z",
+        ] {
+            assert_eq!(
+                fast_iso_micros(t.as_bytes(), &Tz::UTC),
+                crate::functions::datetime_format::parse_timestamp_micros(t, &Tz::UTC),
+                "{t}"
+            );
+        }
+        assert_eq!(fast_iso_micros(b"2023-02-29T00:00:00Z", &Tz::UTC), None);
+        assert_eq!(
+            fast_iso_micros(b"2024-03-10T10:00:00", &chrono_tz::Europe::Paris),
+            None
+        );
+    }
+
+    #[test]
+    fn strings_keys_and_escapes() {
+        let o = JsonParseOptions::default();
+        let fields = Fields::from(vec![
+            arrow::datatypes::Field::new("a\"b", DataType::Utf8, true),
+            arrow::datatypes::Field::new("c", DataType::Utf8, true),
+        ]);
+        let mut s = StructCol::new(&fields, None);
+        let doc = br#"{"a\"b":"x\u00e9\ud83d\ude00y","skip":"q\"\\","c":'single'}"#;
+        let mut p = Parser::new(doc, &o);
+        p.object(&mut s).unwrap();
+        let a = s.finish().unwrap();
+        let c0 = a.column(0).as_string::<i32>().value(0).to_string();
+        let c1 = a.column(1).as_string::<i32>().value(0).to_string();
+        assert_eq!(c0, "xé😀y");
+        assert_eq!(c1, "single");
+    }
 }

@@ -264,4 +264,11 @@ impl ScalarFunction for FromJson {
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)
     }
+
+    /// The DROPMALFORMED form counts what it drops, so it must run exactly once per row:
+    /// reporting it non-deterministic keeps the optimizer from copying it into pushed-down
+    /// filters or merged projections.
+    fn is_deterministic(&self) -> bool {
+        !self.marked
+    }
 }

@@ -209,7 +209,23 @@ pub fn specialize(name: &str, args: &[Expr]) -> Result<Option<Specialized>> {
                     args.len(),
                 ));
             }
-            let schema = parse_schema(&literal_string(&lname, "schema", &args[1])?)?;
+            let schema = match args[1].unalias() {
+                // `from_json(j, schema_of_json('{"a": 1}'))`: Spark folds the inferred schema.
+                Expr::ScalarFunction { func, args: inner }
+                    if func.name() == "schema_of_json" && inner.len() == 1 =>
+                {
+                    let sample = literal_string(&lname, "schema", &inner[0])?;
+                    crate::datasource::json::infer_text_type(&sample).ok_or_else(|| {
+                        EngineError::analysis(
+                            "INVALID_SCHEMA.PARSE_ERROR",
+                            format!(
+                                "The input schema schema_of_json({sample}) is not a valid schema string. SQLSTATE: 42K07"
+                            ),
+                        )
+                    })?
+                }
+                _ => parse_schema(&literal_string(&lname, "schema", &args[1])?)?,
+            };
             let o = opts(2)?;
             let func: Arc<dyn ScalarFunction> = if lname == "from_json" {
                 Arc::new(from_json_function(schema, &o)?)

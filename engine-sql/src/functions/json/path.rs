@@ -96,8 +96,11 @@ fn select(
             }
             loop {
                 p.key()?;
-                if p.key == k.as_bytes() {
-                    return select(p, rest, out, unquote);
+                if p.key_bytes() == k.as_bytes() {
+                    let n = select(p, rest, out, unquote)?;
+                    // Leave the cursor after the object, as a wildcard above expects.
+                    close(p, b'}', true)?;
+                    return Ok(n);
                 }
                 p.skip()?;
                 p.ws()?;
@@ -119,7 +122,9 @@ fn select(
             let mut k = 0;
             loop {
                 if k == *n {
-                    return select(p, rest, out, unquote);
+                    let found = select(p, rest, out, unquote)?;
+                    close(p, b']', false)?;
+                    return Ok(found);
                 }
                 p.skip()?;
                 p.ws()?;
@@ -189,6 +194,28 @@ fn select(
     }
 }
 
+/// Skips the remaining members of an object (`keyed`) or array up to and past `end`.
+fn close(p: &mut Parser<'_>, end: u8, keyed: bool) -> Result<(), Fail> {
+    loop {
+        p.ws()?;
+        match p.peek() {
+            Some(b',') => {
+                p.expect(b',')?;
+                p.ws()?;
+                if keyed {
+                    p.key()?;
+                }
+                p.skip()?;
+            }
+            Some(c) if c == end => {
+                p.expect(end)?;
+                return Ok(());
+            }
+            _ => return Err(Fail::Syntax),
+        }
+    }
+}
+
 static DEFAULTS: std::sync::LazyLock<JsonParseOptions> =
     std::sync::LazyLock::new(JsonParseOptions::default);
 
@@ -221,10 +248,9 @@ pub fn top_level_fields(
         }
         loop {
             p.key()?;
-            let hit = wanted.iter().position(|w| {
-                w.as_deref()
-                    .is_some_and(|w| w.as_bytes() == p.key.as_slice())
-            });
+            let hit = wanted
+                .iter()
+                .position(|w| w.as_deref().is_some_and(|w| w.as_bytes() == p.key_bytes()));
             match hit {
                 Some(i) => {
                     let mut out = Vec::new();

@@ -175,16 +175,10 @@ impl Enc<'_> {
         match self {
             Enc::Null => out.extend_from_slice(b"null"),
             Enc::Bool(a) => out.extend_from_slice(if a.value(i) { b"true" } else { b"false" }),
-            Enc::I8(a) => out.extend_from_slice(a.value(i).to_string().as_bytes()),
-            Enc::I16(a) => out.extend_from_slice(a.value(i).to_string().as_bytes()),
-            Enc::I32(a) => {
-                let mut b = itoa_buf(i64::from(a.value(i)));
-                out.append(&mut b)
-            }
-            Enc::I64(a) => {
-                let mut b = itoa_buf(a.value(i));
-                out.append(&mut b)
-            }
+            Enc::I8(a) => push_int(i64::from(a.value(i)), out),
+            Enc::I16(a) => push_int(i64::from(a.value(i)), out),
+            Enc::I32(a) => push_int(i64::from(a.value(i)), out),
+            Enc::I64(a) => push_int(a.value(i), out),
             Enc::F32(a) => {
                 let v = a.value(i);
                 let t = crate::format::format_f32(v);
@@ -270,8 +264,23 @@ impl Enc<'_> {
     }
 }
 
-fn itoa_buf(v: i64) -> Vec<u8> {
-    v.to_string().into_bytes()
+/// Appends the decimal text of `v` without allocating.
+fn push_int(v: i64, out: &mut Vec<u8>) {
+    let mut buf = [0u8; 20];
+    let mut n = v.unsigned_abs();
+    let mut k = buf.len();
+    loop {
+        k -= 1;
+        buf[k] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if v < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&buf[k..]);
 }
 
 /// The JSON text of every row of `a` (NULL rows stay NULL).
@@ -339,5 +348,20 @@ impl ScalarFunction for ToJson {
         let a: ArrayRef = args[0].to_array(n)?;
         let out = to_json_array(a.as_ref(), &self.options, ctx.time_zone)?;
         wrap(args, Arc::new(out))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_print_like_java() {
+        for v in [0i64, 7, -7, 1234567890, i64::MIN, i64::MAX] {
+            let mut out = Vec::new();
+            push_int(v, &mut out);
+            assert_eq!(String::from_utf8(out).unwrap(), v.to_string());
+        }
     }
 }
