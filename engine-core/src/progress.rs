@@ -138,6 +138,16 @@ pub struct StreamingQueryProgress {
     /// Named metrics from `observe` (not produced yet).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub observed_metrics: BTreeMap<String, Value>,
+    /// Malformed records `from_json`/`from_csv` met in the batch, in any mode: kept in the
+    /// corrupt-record column (PERMISSIVE) or dropped (DROPMALFORMED). Not in Spark, which
+    /// counts nothing it drops; written only when non-zero, so Spark's readers of this JSON
+    /// are unaffected.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub num_malformed_rows: i64,
+}
+
+fn is_zero(v: &i64) -> bool {
+    *v == 0
 }
 
 impl StreamingQueryProgress {
@@ -274,6 +284,7 @@ mod tests {
                 metrics: BTreeMap::new(),
             },
             observed_metrics: BTreeMap::new(),
+            num_malformed_rows: 0,
         }
     }
 

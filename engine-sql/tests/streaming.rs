@@ -1116,3 +1116,43 @@ fn resumes_from_a_checkpoint_written_by_spark() {
         "{offsets1}"
     );
 }
+
+#[test]
+fn malformed_json_is_counted_in_progress_and_dropped_only_when_asked() {
+    let spark = spark();
+    let text_schema = Arc::new(Schema::new(vec![Field::new("json", DataType::Utf8, true)]));
+    let input = MemoryStream::new(&spark, text_schema.clone());
+    let lines = StringArray::from(vec![r#"{"a":1}"#, "{oops", r#"{"a":3}"#, "[1,"]);
+    input
+        .add_data(RecordBatch::try_new(text_schema, vec![Arc::new(lines)]).unwrap())
+        .unwrap();
+    let run = |mode: &str, name: &str| {
+        let q = input
+            .to_df()
+            .unwrap()
+            .select(vec![
+                from_json_with_options(col("json"), "a BIGINT", &[("mode", mode)]).alias("j"),
+            ])
+            .unwrap()
+            .select_expr(&["j.a AS v"])
+            .unwrap()
+            .write_stream()
+            .format("memory")
+            .query_name(name)
+            .start()
+            .unwrap();
+        q.process_all_available().unwrap();
+        let p = q.last_progress().unwrap();
+        q.stop().unwrap();
+        (table_values(&spark, name).len(), p)
+    };
+    let (kept, p) = run("DROPMALFORMED", "malformed_dropped");
+    assert_eq!(kept, 2);
+    assert_eq!(p.num_malformed_rows, 2);
+    assert!(p.json().unwrap().contains("\"numMalformedRows\":2"));
+    // PERMISSIVE keeps the rows (as NULLs) and still counts what it could not parse.
+    let (kept, p) = run("PERMISSIVE", "malformed_kept");
+    assert_eq!(kept, 4);
+    assert_eq!(p.num_input_rows, 4);
+    assert_eq!(p.num_malformed_rows, 2);
+}

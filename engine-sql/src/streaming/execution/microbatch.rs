@@ -393,7 +393,8 @@ impl MicroBatchExecution {
             s.status.is_data_available = true;
         });
         let ends = self.offsets_of(&seq)?;
-        let output_rows = self.run_batch(q, batch_id, &seq.metadata, &ends, &mut timings)?;
+        let (output_rows, malformed_rows) =
+            self.run_batch(q, batch_id, &seq.metadata, &ends, &mut timings)?;
         let starts = std::mem::replace(&mut self.committed, ends.clone());
         let start_known = std::mem::replace(&mut self.committed_known, true);
         let stats: Vec<_> = self
@@ -436,6 +437,7 @@ impl MicroBatchExecution {
                 ends,
                 latest,
                 output_rows,
+                malformed_rows,
                 stats,
                 batch_watermark_ms: seq.metadata.batch_watermark_ms,
             },
@@ -478,7 +480,7 @@ impl MicroBatchExecution {
     }
 
     /// Reads `(committed, ends]` of every source through the per-batch plan into the sink.
-    /// Returns the number of rows written.
+    /// Returns the number of rows written and of malformed records met on the way.
     fn run_batch(
         &mut self,
         q: &QueryInner,
@@ -486,7 +488,7 @@ impl MicroBatchExecution {
         metadata: &OffsetSeqMetadata,
         ends: &[Offset],
         timings: &mut Timings,
-    ) -> Result<u64> {
+    ) -> Result<(u64, u64)> {
         timings.time("getBatch", || -> Result<()> {
             for ((source, slot), (start, end)) in self
                 .sources
@@ -522,9 +524,14 @@ impl MicroBatchExecution {
         })?;
         q.update(|s| s.last_plan = Some(display_tree(&physical)));
         let sink = self.sink.clone();
-        timings.time("addBatch", || {
+        let written = timings.time("addBatch", || {
             crate::physical::plan::sink_write::write_to_sink(&physical, &ctx, &sink, batch_id)
-        })
+        })?;
+        let malformed = ctx
+            .functions
+            .malformed_records
+            .load(std::sync::atomic::Ordering::Relaxed);
+        Ok((written, malformed as u64))
     }
 
     fn progress(&self, q: &QueryInner, p: ProgressInput) -> StreamingQueryProgress {
@@ -576,6 +583,7 @@ impl MicroBatchExecution {
                 metrics: Default::default(),
             },
             observed_metrics: Default::default(),
+            num_malformed_rows: p.malformed_rows as i64,
         }
     }
 
@@ -602,6 +610,7 @@ struct ProgressInput {
     ends: Vec<Offset>,
     latest: Vec<Option<Offset>>,
     output_rows: u64,
+    malformed_rows: u64,
     stats: Vec<(crate::logical::EventTimeSummary, Duration)>,
     batch_watermark_ms: i64,
 }
