@@ -481,16 +481,13 @@ impl Sink for KafkaSink {
                     plan: self.plan.clone(),
                     topic: self.opts.topic.clone(),
                     tracker,
-                    eos: Some(EosState {
-                        query: self.query_id.clone(),
-                        batch: ctx.batch_id,
-                        task: ctx.partition,
-                        seq: 0,
+                    eos: Some(EosState::new(
+                        self.query_id.clone(),
+                        ctx.batch_id,
+                        ctx.partition,
                         read_back,
-                        present: HashMap::new(),
-                        consumer_params: self.opts.producer_params.clone(),
-                        partition_counts: HashMap::new(),
-                    }),
+                        self.opts.producer_params.clone(),
+                    )),
                 }))
             }
         }
@@ -552,12 +549,92 @@ struct EosState {
     query: String,
     batch: u64,
     task: usize,
+    /// `batch` and `task` as header values, formatted once per writer rather than per record.
+    batch_s: String,
+    task_s: String,
     seq: u64,
     read_back: bool,
-    /// Per (topic, partition): seqs of this (query, batch, task) already in Kafka.
-    present: HashMap<(String, i32), HashSet<u64>>,
+    /// Per topic, per partition: seqs of this (query, batch, task) already in Kafka.
+    present: HashMap<String, HashMap<i32, HashSet<u64>>>,
     consumer_params: BTreeMap<String, String>,
     partition_counts: HashMap<String, i32>,
+}
+
+impl EosState {
+    fn new(
+        query: String,
+        batch: u64,
+        task: usize,
+        read_back: bool,
+        consumer_params: BTreeMap<String, String>,
+    ) -> Self {
+        EosState {
+            query,
+            batch,
+            task,
+            batch_s: batch.to_string(),
+            task_s: task.to_string(),
+            seq: 0,
+            read_back,
+            present: HashMap::new(),
+            consumer_params,
+            partition_counts: HashMap::new(),
+        }
+    }
+
+    /// The partition count of `topic` (metadata fetched once per writer and topic).
+    fn partition_count(&mut self, producer: &SinkProducer, topic: &str) -> Result<i32> {
+        if let Some(n) = self.partition_counts.get(topic) {
+            return Ok(*n);
+        }
+        let n = topic_partition_count(producer, topic)?;
+        self.partition_counts.insert(topic.to_string(), n);
+        Ok(n)
+    }
+
+    /// Whether record `seq` of this (query, batch, task) is already in `topic`/`partition`
+    /// (read back once per partition, only when this batch may be a replay).
+    fn already_written(&mut self, topic: &str, partition: i32, seq: u64) -> Result<bool> {
+        if !self.read_back {
+            return Ok(false);
+        }
+        if !self.present.contains_key(topic) {
+            self.present.insert(topic.to_string(), HashMap::new());
+        }
+        let by_partition = self
+            .present
+            .get_mut(topic)
+            .ok_or_else(|| EngineError::Internal("eos read-back state".into()))?;
+        if let Some(found) = by_partition.get(&partition) {
+            return Ok(found.contains(&seq));
+        }
+        let found = read_back(
+            &self.consumer_params,
+            topic,
+            partition,
+            &self.query,
+            self.batch,
+            self.task,
+        )?;
+        let hit = found.contains(&seq);
+        by_partition.insert(partition, found);
+        Ok(hit)
+    }
+}
+
+/// Formats `v` in decimal into `buf` without allocating (one header value per record).
+fn format_u64(v: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    let mut v = v;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    &buf[i..]
 }
 
 struct KafkaDataWriter {
@@ -570,16 +647,16 @@ struct KafkaDataWriter {
 
 impl KafkaDataWriter {
     fn send_one(
-        &self,
+        producer: &SinkProducer,
+        tracker: &Arc<DeliveryTracker>,
         topic: &str,
         key: Option<&[u8]>,
         value: Option<&[u8]>,
         partition: Option<i32>,
         headers: Option<OwnedHeaders>,
     ) -> Result<()> {
-        let producer = self.producer.get();
         let mut record: BaseRecord<'_, [u8], [u8], Arc<DeliveryTracker>> =
-            BaseRecord::with_opaque_to(topic, Arc::clone(&self.tracker));
+            BaseRecord::with_opaque_to(topic, Arc::clone(tracker));
         if let Some(k) = key {
             record = record.key(k);
         }
@@ -592,7 +669,7 @@ impl KafkaDataWriter {
         if let Some(h) = headers {
             record = record.headers(h);
         }
-        self.tracker.pending.fetch_add(1, Ordering::AcqRel);
+        tracker.pending.fetch_add(1, Ordering::AcqRel);
         let mut record = record;
         let started = Instant::now();
         loop {
@@ -600,7 +677,7 @@ impl KafkaDataWriter {
                 Ok(()) => return Ok(()),
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
                     if started.elapsed() > TIMEOUT {
-                        self.tracker.pending.fetch_sub(1, Ordering::AcqRel);
+                        tracker.pending.fetch_sub(1, Ordering::AcqRel);
                         return Err(EngineError::execution(
                             "KAFKA_PRODUCER_QUEUE_FULL",
                             "the Kafka producer's queue stayed full for 60 s",
@@ -610,7 +687,7 @@ impl KafkaDataWriter {
                     std::thread::sleep(Duration::from_micros(200));
                 }
                 Err((e, _)) => {
-                    self.tracker.pending.fetch_sub(1, Ordering::AcqRel);
+                    tracker.pending.fetch_sub(1, Ordering::AcqRel);
                     return Err(EngineError::external(
                         format!("sending to topic {topic}"),
                         e,
@@ -640,9 +717,12 @@ impl KafkaDataWriter {
                     "records were not acknowledged by Kafka within 60 s",
                 ));
             }
-            // Flush drives delivery; it may also wait for other tasks' records (shared producer).
+            // `flush` makes librdkafka send lingering batches at once, then waits until the
+            // whole producer is idle. The producer is shared with other tasks that may keep
+            // sending, so wait in 1 ms slices and stop as soon as this writer's own records are
+            // acknowledged (a 100 ms slice cost up to 100 ms per task commit in the pipeline).
             producer
-                .flush(Duration::from_millis(100))
+                .flush(Duration::from_millis(1))
                 .or_else(|e| match e {
                     KafkaError::Flush(RDKafkaErrorCode::OperationTimedOut) => Ok(()),
                     e => Err(e),
@@ -661,92 +741,56 @@ impl DataWriter for KafkaDataWriter {
         let topic_col = self.plan.topic.map(|i| Bytes::new(&cols[i])).transpose()?;
         let partition: Option<&Int32Array> = self.plan.partition.map(|i| cols[i].as_primitive());
         let headers: Option<&ListArray> = self.plan.headers.map(|i| cols[i].as_list::<i32>());
-        let topic_opt = self.topic.clone();
+        let topic_opt = self.topic.as_deref();
+        let producer = self.producer.get();
+        let tracker = &self.tracker;
+        let Some(eos) = self.eos.as_mut() else {
+            for i in 0..batch.num_rows() {
+                let topic = topic_at(topic_opt, &topic_col, i)?;
+                let k = key.as_ref().and_then(|c| c.get(i));
+                let v = value.get(i);
+                let p = partition.and_then(|a| a.is_valid(i).then(|| a.value(i)));
+                let h = headers.map(|h| user_headers(Some(h), i, 2));
+                Self::send_one(producer, tracker, topic, k, v, p, h)?;
+            }
+            return self.check_failed();
+        };
+        // Exactly-once: deterministic partition, identifying headers, skip what landed.
+        let mut seq_buf = [0u8; 20];
         for i in 0..batch.num_rows() {
-            let topic = topic_at(topic_opt.as_deref(), &topic_col, i)?;
+            let topic = topic_at(topic_opt, &topic_col, i)?;
             let k = key.as_ref().and_then(|c| c.get(i));
             let v = value.get(i);
             let p = partition.and_then(|a| a.is_valid(i).then(|| a.value(i)));
-            if self.eos.is_none() {
-                let h = headers.map(|h| user_headers(Some(h), i, 2));
-                self.send_one(topic, k, v, p, h)?;
+            let n = eos.partition_count(producer, topic)?;
+            let seq = eos.seq;
+            eos.seq += 1;
+            let target = match (p, k) {
+                (Some(p), _) => p,
+                (None, Some(k)) => partition_for_key(k, n),
+                (None, None) => ((eos.task as u64 + seq) % n as u64) as i32,
+            };
+            if eos.already_written(topic, target, seq)? {
                 continue;
             }
-            // Exactly-once: deterministic partition, identifying headers, skip what landed.
-            let n = {
-                let producer = self.producer.get();
-                let eos = self
-                    .eos
-                    .as_mut()
-                    .ok_or_else(|| EngineError::Internal("eos".into()))?;
-                match eos.partition_counts.get(topic) {
-                    Some(n) => *n,
-                    None => {
-                        let n = topic_partition_count(producer, topic)?;
-                        eos.partition_counts.insert(topic.to_string(), n);
-                        n
-                    }
-                }
-            };
-            let (seq, target, skip) = {
-                let eos = self
-                    .eos
-                    .as_mut()
-                    .ok_or_else(|| EngineError::Internal("eos".into()))?;
-                let seq = eos.seq;
-                eos.seq += 1;
-                let target = match (p, k) {
-                    (Some(p), _) => p,
-                    (None, Some(k)) => partition_for_key(k, n),
-                    (None, None) => ((eos.task as u64 + seq) % n as u64) as i32,
-                };
-                let skip = if eos.read_back {
-                    let slot = (topic.to_string(), target);
-                    if !eos.present.contains_key(&slot) {
-                        let found = read_back(
-                            &eos.consumer_params,
-                            topic,
-                            target,
-                            &eos.query,
-                            eos.batch,
-                            eos.task,
-                        )?;
-                        eos.present.insert(slot.clone(), found);
-                    }
-                    eos.present.get(&slot).is_some_and(|s| s.contains(&seq))
-                } else {
-                    false
-                };
-                (seq, target, skip)
-            };
-            if skip {
-                continue;
-            }
-            let (query, batch_id, task) = {
-                let eos = self
-                    .eos
-                    .as_ref()
-                    .ok_or_else(|| EngineError::Internal("eos".into()))?;
-                (eos.query.clone(), eos.batch, eos.task)
-            };
             let h = user_headers(headers, i, 6)
                 .insert(Header {
                     key: HEADER_QUERY,
-                    value: Some(query.as_bytes()),
+                    value: Some(eos.query.as_bytes()),
                 })
                 .insert(Header {
                     key: HEADER_BATCH,
-                    value: Some(batch_id.to_string().as_bytes()),
+                    value: Some(eos.batch_s.as_bytes()),
                 })
                 .insert(Header {
                     key: HEADER_TASK,
-                    value: Some(task.to_string().as_bytes()),
+                    value: Some(eos.task_s.as_bytes()),
                 })
                 .insert(Header {
                     key: HEADER_SEQ,
-                    value: Some(seq.to_string().as_bytes()),
+                    value: Some(format_u64(seq, &mut seq_buf)),
                 });
-            self.send_one(topic, k, v, Some(target), Some(h))?;
+            Self::send_one(producer, tracker, topic, k, v, Some(target), Some(h))?;
         }
         self.check_failed()
     }
