@@ -189,6 +189,7 @@ fn main() {
             .map(|(t, task)| {
                 let sink = Arc::clone(&eos_sink);
                 s.spawn(move || {
+                    let t0 = Instant::now();
                     let mut w = sink
                         .create_writer(WriterContext {
                             batch_id: 0,
@@ -196,16 +197,30 @@ fn main() {
                             num_partitions: threads,
                         })
                         .unwrap();
+                    let t1 = Instant::now();
                     for b in task {
                         w.write(b).unwrap();
                     }
-                    w.commit().unwrap()
+                    let t2 = Instant::now();
+                    let m = w.commit().unwrap();
+                    eprintln!(
+                        "exactly-once task {t}: create_writer {:.2}s, write {:.2}s, writer commit {:.2}s",
+                        (t1 - t0).as_secs_f64(),
+                        (t2 - t1).as_secs_f64(),
+                        t2.elapsed().as_secs_f64()
+                    );
+                    m
                 })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
+    let t = Instant::now();
     eos_sink.commit(0, messages_out).unwrap();
+    eprintln!(
+        "exactly-once Sink::commit (transactions): {:.2}s",
+        t.elapsed().as_secs_f64()
+    );
     let eos_secs = started.elapsed().as_secs_f64();
     let c1 = cpu_pair(&broker_pid);
     cpu.push((c1.0 - c0.0, c1.1 - c0.1));

@@ -566,6 +566,8 @@ struct EosState {
     /// Per topic, per partition: seqs of this (query, batch, task) already in Kafka.
     present: HashMap<String, HashMap<i32, HashSet<u64>>>,
     consumer_params: BTreeMap<String, String>,
+    /// Created on the first read-back.
+    read_back_consumer: Option<BaseConsumer>,
     partition_counts: HashMap<String, i32>,
 }
 
@@ -587,6 +589,7 @@ impl EosState {
             read_back,
             present: HashMap::new(),
             consumer_params,
+            read_back_consumer: None,
             partition_counts: HashMap::new(),
         }
     }
@@ -617,8 +620,15 @@ impl EosState {
         if let Some(found) = by_partition.get(&partition) {
             return Ok(found.contains(&seq));
         }
+        if self.read_back_consumer.is_none() {
+            self.read_back_consumer = Some(read_back_consumer(&self.consumer_params, &self.query)?);
+        }
+        let consumer = self
+            .read_back_consumer
+            .as_ref()
+            .ok_or_else(|| EngineError::Internal("eos read-back consumer".into()))?;
         let found = read_back(
-            &self.consumer_params,
+            consumer,
             topic,
             partition,
             &self.query,
@@ -858,17 +868,9 @@ fn header_str<'a, H: Headers>(h: &'a H, name: &str) -> Option<&'a [u8]> {
     h.iter().find(|x| x.key == name).and_then(|x| x.value)
 }
 
-/// Reads (read_committed) the records of (query, batch, task) already in `topic`/`partition`,
-/// scanning backwards from the end in growing windows until a record of an earlier batch of
-/// the same query (everything of this batch comes after it) or the log start.
-fn read_back(
-    params: &BTreeMap<String, String>,
-    topic: &str,
-    partition: i32,
-    query: &str,
-    batch: u64,
-    task: usize,
-) -> Result<HashSet<u64>> {
+/// The read_committed consumer a writer uses to read back its partitions (one per writer,
+/// reused for every partition: creating a librdkafka client per partition cost ~0.1 s each).
+fn read_back_consumer(params: &BTreeMap<String, String>, query: &str) -> Result<BaseConsumer> {
     let mut p = params.clone();
     p.retain(|k, _| {
         !k.starts_with("transactional") && k != "enable.idempotence" && k != "partitioner"
@@ -878,9 +880,22 @@ fn read_back(
     p.insert("enable.auto.commit".into(), "false".into());
     p.insert("enable.partition.eof".into(), "true".into());
     p.insert("auto.offset.reset".into(), "earliest".into());
-    let consumer: BaseConsumer = client_config(&p)
+    client_config(&p)
         .create()
-        .map_err(|e| client_error("creating the read-back consumer", e))?;
+        .map_err(|e| client_error("creating the read-back consumer", e))
+}
+
+/// Reads (read_committed) the records of (query, batch, task) already in `topic`/`partition`,
+/// scanning backwards from the end in growing windows until a record of an earlier batch of
+/// the same query (everything of this batch comes after it) or the log start.
+fn read_back(
+    consumer: &BaseConsumer,
+    topic: &str,
+    partition: i32,
+    query: &str,
+    batch: u64,
+    task: usize,
+) -> Result<HashSet<u64>> {
     let (lo, hi) = consumer
         .fetch_watermarks(topic, partition, TIMEOUT)
         .map_err(|e| {
@@ -910,6 +925,8 @@ fn read_back(
             }
             match consumer.poll(Duration::from_millis(100)) {
                 None => continue,
+                // The consumer is reused across partitions: ignore what belongs to another.
+                Some(Err(KafkaError::PartitionEOF(p))) if p != partition => continue,
                 Some(Err(KafkaError::PartitionEOF(_))) => break,
                 Some(Err(e)) => {
                     return Err(EngineError::external(
@@ -917,6 +934,7 @@ fn read_back(
                         e,
                     ));
                 }
+                Some(Ok(m)) if m.partition() != partition || m.topic() != topic => continue,
                 Some(Ok(m)) => {
                     if m.offset() >= end {
                         break;
