@@ -873,7 +873,10 @@ fn header_str<'a, H: Headers>(h: &'a H, name: &str) -> Option<&'a [u8]> {
 fn read_back_consumer(params: &BTreeMap<String, String>, query: &str) -> Result<BaseConsumer> {
     let mut p = params.clone();
     p.retain(|k, _| {
-        !k.starts_with("transactional") && k != "enable.idempotence" && k != "partitioner"
+        !k.starts_with("transactional")
+            && k != "enable.idempotence"
+            && k != "partitioner"
+            && k != "queue.buffering.max.messages"
     });
     p.insert("group.id".into(), format!("sstream-readback-{query}"));
     p.insert("isolation.level".into(), "read_committed".into());
