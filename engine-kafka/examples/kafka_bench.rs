@@ -35,6 +35,31 @@ fn peak_rss_mb() -> f64 {
         .map_or(0.0, |kb| kb / 1024.0)
 }
 
+/// CPU seconds (user + system) used so far by process `pid` (`self` for this one), from
+/// `/proc/<pid>/stat`; 0 where that is unavailable. Reported per phase, so the table shows how
+/// the 2 cores were split between this process and the broker process.
+fn cpu_secs(pid: &str) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // Fields after the command name (which is in parentheses and may contain spaces).
+    let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+        return 0.0;
+    };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+    let ticks: f64 = [11, 12]
+        .iter()
+        .filter_map(|i| f.get(*i).and_then(|v| v.parse::<f64>().ok()))
+        .sum();
+    ticks / 100.0
+}
+
+/// CPU seconds of this process and of the broker process.
+fn cpu_pair(broker_pid: &str) -> (f64, f64) {
+    (cpu_secs("self"), cpu_secs(broker_pid))
+}
+
 fn batches(total: usize, tasks: usize) -> Vec<Vec<RecordBatch>> {
     let schema = Arc::new(Schema::new(vec![
         Field::new("key", DataType::Utf8, true),
@@ -84,6 +109,10 @@ fn main() {
         .unwrap()
         .expect("start the broker first: cargo xtask broker start");
     let info: BrokerInfo = state;
+    let broker_pid = info.pid.to_string();
+    // Producer linger (ms) of the sink benchmarks; `KAFKA_BENCH_LINGER_MS` overrides it.
+    let linger = std::env::var("KAFKA_BENCH_LINGER_MS").unwrap_or_else(|_| "5".into());
+    let mut cpu: Vec<(f64, f64)> = Vec::new();
     let topic = engine_kafka::testing::unique_topic("bench");
     info.create_topic(&topic, PARTITIONS).unwrap();
 
@@ -95,7 +124,7 @@ fn main() {
             options: Options::new([
                 ("kafka.bootstrap.servers", bootstrap.as_str()),
                 ("topic", topic.as_str()),
-                ("kafka.linger.ms", "5"),
+                ("kafka.linger.ms", linger.as_str()),
                 ("kafka.batch.size", "1000000"),
                 ("kafka.queue.buffering.max.messages", "1000000"),
             ]),
@@ -106,6 +135,7 @@ fn main() {
         })
         .unwrap(),
     );
+    let c0 = cpu_pair(&broker_pid);
     let started = Instant::now();
     std::thread::scope(|s| {
         for (t, task) in data.iter().enumerate() {
@@ -126,6 +156,8 @@ fn main() {
         }
     });
     let sink_secs = started.elapsed().as_secs_f64();
+    let c1 = cpu_pair(&broker_pid);
+    cpu.push((c1.0 - c0.0, c1.1 - c0.1));
     let written = (messages / threads) * threads;
 
     // Exactly-once sink: transactional producer per task, committed by Sink::commit.
@@ -137,7 +169,7 @@ fn main() {
                 ("kafka.bootstrap.servers", bootstrap.as_str()),
                 ("topic", eos_topic.as_str()),
                 ("deliveryGuarantee", "exactly_once"),
-                ("kafka.linger.ms", "5"),
+                ("kafka.linger.ms", linger.as_str()),
                 ("kafka.batch.size", "1000000"),
                 ("kafka.queue.buffering.max.messages", "1000000"),
             ]),
@@ -148,6 +180,7 @@ fn main() {
         })
         .unwrap(),
     );
+    let c0 = cpu_pair(&broker_pid);
     let started = Instant::now();
     let messages_out: Vec<_> = std::thread::scope(|s| {
         let handles: Vec<_> = data
@@ -156,6 +189,7 @@ fn main() {
             .map(|(t, task)| {
                 let sink = Arc::clone(&eos_sink);
                 s.spawn(move || {
+                    let t0 = Instant::now();
                     let mut w = sink
                         .create_writer(WriterContext {
                             batch_id: 0,
@@ -163,17 +197,33 @@ fn main() {
                             num_partitions: threads,
                         })
                         .unwrap();
+                    let t1 = Instant::now();
                     for b in task {
                         w.write(b).unwrap();
                     }
-                    w.commit().unwrap()
+                    let t2 = Instant::now();
+                    let m = w.commit().unwrap();
+                    eprintln!(
+                        "exactly-once task {t}: create_writer {:.2}s, write {:.2}s, writer commit {:.2}s",
+                        (t1 - t0).as_secs_f64(),
+                        (t2 - t1).as_secs_f64(),
+                        t2.elapsed().as_secs_f64()
+                    );
+                    m
                 })
             })
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
+    let t = Instant::now();
     eos_sink.commit(0, messages_out).unwrap();
+    eprintln!(
+        "exactly-once Sink::commit (transactions): {:.2}s",
+        t.elapsed().as_secs_f64()
+    );
     let eos_secs = started.elapsed().as_secs_f64();
+    let c1 = cpu_pair(&broker_pid);
+    cpu.push((c1.0 - c0.0, c1.1 - c0.1));
     drop(data);
 
     // Source alone: plan one batch over everything, read the partitions on `threads` threads.
@@ -188,6 +238,7 @@ fn main() {
     let start = src.initial_offset().unwrap();
     let end = src.latest_offset(&start, &ReadLimit::AllAvailable).unwrap();
     let parts: Vec<Arc<dyn InputPartition>> = src.plan_partitions(&start, &end).unwrap();
+    let c0 = cpu_pair(&broker_pid);
     let started = Instant::now();
     let next = std::sync::atomic::AtomicUsize::new(0);
     let rows = std::sync::atomic::AtomicUsize::new(0);
@@ -205,11 +256,14 @@ fn main() {
         }
     });
     let source_secs = started.elapsed().as_secs_f64();
+    let c1 = cpu_pair(&broker_pid);
+    cpu.push((c1.0 - c0.0, c1.1 - c0.1));
     let read = rows.load(std::sync::atomic::Ordering::Relaxed);
     let _ = std::fs::remove_dir_all(&dir);
 
     // The broker alone: one plain librdkafka consumer per thread over the same partitions,
     // touching each payload but building nothing.
+    let c0 = cpu_pair(&broker_pid);
     let started = Instant::now();
     let plain_rows = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|s| {
@@ -253,6 +307,8 @@ fn main() {
         }
     });
     let plain_secs = started.elapsed().as_secs_f64();
+    let c1 = cpu_pair(&broker_pid);
+    cpu.push((c1.0 - c0.0, c1.1 - c0.1));
     let plain = plain_rows.load(std::sync::atomic::Ordering::Relaxed);
 
     // The pipeline: Kafka -> from_json -> explode -> to_json -> Kafka through engine-sql's
@@ -266,6 +322,7 @@ fn main() {
         .config("spark.sql.shuffle.partitions", &threads.to_string())
         .build()
         .unwrap();
+    let c0 = cpu_pair(&broker_pid);
     let started = Instant::now();
     let query = spark
         .read_stream()
@@ -287,7 +344,7 @@ fn main() {
         .format("kafka")
         .option("kafka.bootstrap.servers", &bootstrap)
         .option("topic", &out_topic)
-        .option("kafka.linger.ms", "5")
+        .option("kafka.linger.ms", &linger)
         .option("kafka.batch.size", "1000000")
         .option("kafka.queue.buffering.max.messages", "1000000")
         .option("checkpointLocation", checkpoint.display())
@@ -296,11 +353,15 @@ fn main() {
         .unwrap();
     query.await_termination(None).unwrap();
     let pipeline_secs = started.elapsed().as_secs_f64();
+    let c1 = cpu_pair(&broker_pid);
+    cpu.push((c1.0 - c0.0, c1.1 - c0.1));
     let _ = std::fs::remove_dir_all(&checkpoint);
 
-    println!("| benchmark | messages | threads | seconds | msg/s | msg/s per core |");
-    println!("|---|---|---|---|---|---|");
-    for (name, n, secs) in [
+    println!(
+        "| benchmark | messages | threads | seconds | msg/s | msg/s per core | CPU s (bench) | CPU s (broker) |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for ((name, n, secs), (cpu_bench, cpu_broker)) in [
         ("sink alone (at-least-once, idempotent)", written, sink_secs),
         (
             "sink alone (exactly-once, transactional, first attempt)",
@@ -318,9 +379,12 @@ fn main() {
             read,
             pipeline_secs,
         ),
-    ] {
+    ]
+    .into_iter()
+    .zip(cpu)
+    {
         println!(
-            "| {name} | {n} | {threads} | {secs:.2} | {:.0}k | {:.0}k |",
+            "| {name} | {n} | {threads} | {secs:.2} | {:.0}k | {:.0}k | {cpu_bench:.2} | {cpu_broker:.2} |",
             n as f64 / secs / 1e3,
             n as f64 / secs / 1e3 / threads as f64
         );

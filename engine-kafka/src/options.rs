@@ -522,6 +522,14 @@ impl SinkOptions {
         {
             params.insert("enable.idempotence".into(), "true".into());
         }
+        // Throughput defaults (each overridable with `kafka.<name>`): librdkafka's queue holds
+        // 100k records by default, which a sink task writing Arrow batches fills in a few ms and
+        // then has to wait on; a deeper queue keeps the producer's broker thread busy instead.
+        for (k, v) in [("queue.buffering.max.messages", "1000000")] {
+            if !params.keys().any(|p| p.eq_ignore_ascii_case(k)) {
+                params.insert(k.into(), v.into());
+            }
+        }
         Ok(SinkOptions {
             topic: options.get("topic").map(|t| t.trim().to_string()),
             include_headers: options

@@ -26,7 +26,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use arrow::array::{
@@ -65,6 +65,9 @@ pub const HEADER_SEQ: &str = "sstream.seq";
 pub struct DeliveryTracker {
     pending: AtomicI64,
     error: Mutex<Option<String>>,
+    /// Signalled when `pending` drops to zero (taken with `idle_lock` so no wake-up is lost).
+    idle: Condvar,
+    idle_lock: Mutex<()>,
 }
 
 impl DeliveryTracker {
@@ -92,7 +95,13 @@ impl ProducerContext for SinkProducerContext {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             err.get_or_insert_with(|| e.to_string());
         }
-        tracker.pending.fetch_sub(1, Ordering::AcqRel);
+        if tracker.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let _guard = tracker
+                .idle_lock
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            tracker.idle.notify_all();
+        }
     }
 }
 
@@ -481,16 +490,13 @@ impl Sink for KafkaSink {
                     plan: self.plan.clone(),
                     topic: self.opts.topic.clone(),
                     tracker,
-                    eos: Some(EosState {
-                        query: self.query_id.clone(),
-                        batch: ctx.batch_id,
-                        task: ctx.partition,
-                        seq: 0,
+                    eos: Some(EosState::new(
+                        self.query_id.clone(),
+                        ctx.batch_id,
+                        ctx.partition,
                         read_back,
-                        present: HashMap::new(),
-                        consumer_params: self.opts.producer_params.clone(),
-                        partition_counts: HashMap::new(),
-                    }),
+                        self.opts.producer_params.clone(),
+                    )),
                 }))
             }
         }
@@ -552,12 +558,102 @@ struct EosState {
     query: String,
     batch: u64,
     task: usize,
+    /// `batch` and `task` as header values, formatted once per writer rather than per record.
+    batch_s: String,
+    task_s: String,
     seq: u64,
     read_back: bool,
-    /// Per (topic, partition): seqs of this (query, batch, task) already in Kafka.
-    present: HashMap<(String, i32), HashSet<u64>>,
+    /// Per topic, per partition: seqs of this (query, batch, task) already in Kafka.
+    present: HashMap<String, HashMap<i32, HashSet<u64>>>,
     consumer_params: BTreeMap<String, String>,
+    /// Created on the first read-back.
+    read_back_consumer: Option<BaseConsumer>,
     partition_counts: HashMap<String, i32>,
+}
+
+impl EosState {
+    fn new(
+        query: String,
+        batch: u64,
+        task: usize,
+        read_back: bool,
+        consumer_params: BTreeMap<String, String>,
+    ) -> Self {
+        EosState {
+            query,
+            batch,
+            task,
+            batch_s: batch.to_string(),
+            task_s: task.to_string(),
+            seq: 0,
+            read_back,
+            present: HashMap::new(),
+            consumer_params,
+            read_back_consumer: None,
+            partition_counts: HashMap::new(),
+        }
+    }
+
+    /// The partition count of `topic` (metadata fetched once per writer and topic).
+    fn partition_count(&mut self, producer: &SinkProducer, topic: &str) -> Result<i32> {
+        if let Some(n) = self.partition_counts.get(topic) {
+            return Ok(*n);
+        }
+        let n = topic_partition_count(producer, topic)?;
+        self.partition_counts.insert(topic.to_string(), n);
+        Ok(n)
+    }
+
+    /// Whether record `seq` of this (query, batch, task) is already in `topic`/`partition`
+    /// (read back once per partition, only when this batch may be a replay).
+    fn already_written(&mut self, topic: &str, partition: i32, seq: u64) -> Result<bool> {
+        if !self.read_back {
+            return Ok(false);
+        }
+        if !self.present.contains_key(topic) {
+            self.present.insert(topic.to_string(), HashMap::new());
+        }
+        let by_partition = self
+            .present
+            .get_mut(topic)
+            .ok_or_else(|| EngineError::Internal("eos read-back state".into()))?;
+        if let Some(found) = by_partition.get(&partition) {
+            return Ok(found.contains(&seq));
+        }
+        if self.read_back_consumer.is_none() {
+            self.read_back_consumer = Some(read_back_consumer(&self.consumer_params, &self.query)?);
+        }
+        let consumer = self
+            .read_back_consumer
+            .as_ref()
+            .ok_or_else(|| EngineError::Internal("eos read-back consumer".into()))?;
+        let found = read_back(
+            consumer,
+            topic,
+            partition,
+            &self.query,
+            self.batch,
+            self.task,
+        )?;
+        let hit = found.contains(&seq);
+        by_partition.insert(partition, found);
+        Ok(hit)
+    }
+}
+
+/// Formats `v` in decimal into `buf` without allocating (one header value per record).
+fn format_u64(v: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    let mut v = v;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    &buf[i..]
 }
 
 struct KafkaDataWriter {
@@ -570,16 +666,16 @@ struct KafkaDataWriter {
 
 impl KafkaDataWriter {
     fn send_one(
-        &self,
+        producer: &SinkProducer,
+        tracker: &Arc<DeliveryTracker>,
         topic: &str,
         key: Option<&[u8]>,
         value: Option<&[u8]>,
         partition: Option<i32>,
         headers: Option<OwnedHeaders>,
     ) -> Result<()> {
-        let producer = self.producer.get();
         let mut record: BaseRecord<'_, [u8], [u8], Arc<DeliveryTracker>> =
-            BaseRecord::with_opaque_to(topic, Arc::clone(&self.tracker));
+            BaseRecord::with_opaque_to(topic, Arc::clone(tracker));
         if let Some(k) = key {
             record = record.key(k);
         }
@@ -592,7 +688,7 @@ impl KafkaDataWriter {
         if let Some(h) = headers {
             record = record.headers(h);
         }
-        self.tracker.pending.fetch_add(1, Ordering::AcqRel);
+        tracker.pending.fetch_add(1, Ordering::AcqRel);
         let mut record = record;
         let started = Instant::now();
         loop {
@@ -600,7 +696,7 @@ impl KafkaDataWriter {
                 Ok(()) => return Ok(()),
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
                     if started.elapsed() > TIMEOUT {
-                        self.tracker.pending.fetch_sub(1, Ordering::AcqRel);
+                        tracker.pending.fetch_sub(1, Ordering::AcqRel);
                         return Err(EngineError::execution(
                             "KAFKA_PRODUCER_QUEUE_FULL",
                             "the Kafka producer's queue stayed full for 60 s",
@@ -610,7 +706,7 @@ impl KafkaDataWriter {
                     std::thread::sleep(Duration::from_micros(200));
                 }
                 Err((e, _)) => {
-                    self.tracker.pending.fetch_sub(1, Ordering::AcqRel);
+                    tracker.pending.fetch_sub(1, Ordering::AcqRel);
                     return Err(EngineError::external(
                         format!("sending to topic {topic}"),
                         e,
@@ -630,25 +726,40 @@ impl KafkaDataWriter {
         }
     }
 
+    /// Waits until every record this writer sent is acknowledged (or failed).
+    ///
+    /// Does not use rdkafka's `flush`: that waits for the whole producer, which is shared with
+    /// other tasks that may keep sending, and its event polling spins on a zero timeout for the
+    /// last millisecond of every slice (profiled: most of the pipeline's CPU went there). The
+    /// producer's own thread serves delivery reports; this waits on the writer's counter.
     fn flush(&self) -> Result<()> {
         let producer = self.producer.get();
         let deadline = Instant::now() + TIMEOUT;
-        while self.tracker.pending.load(Ordering::Acquire) > 0 {
+        let tracker = &self.tracker;
+        let mut guard = tracker
+            .idle_lock
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        while tracker.pending.load(Ordering::Acquire) > 0 {
             if Instant::now() > deadline {
                 return Err(EngineError::execution(
                     "KAFKA_WRITE_TIMEOUT",
                     "records were not acknowledged by Kafka within 60 s",
                 ));
             }
-            // Flush drives delivery; it may also wait for other tasks' records (shared producer).
-            producer
-                .flush(Duration::from_millis(100))
-                .or_else(|e| match e {
-                    KafkaError::Flush(RDKafkaErrorCode::OperationTimedOut) => Ok(()),
-                    e => Err(e),
-                })
-                .map_err(|e| EngineError::external("flushing the Kafka producer", e))?;
+            // A zero-timeout flush only wakes the producer's broker threads (so lingering
+            // batches go out now); it neither waits nor polls.
+            match producer.flush(Duration::ZERO) {
+                Ok(()) | Err(KafkaError::Flush(RDKafkaErrorCode::OperationTimedOut)) => {}
+                Err(e) => return Err(EngineError::external("flushing the Kafka producer", e)),
+            }
+            guard = tracker
+                .idle
+                .wait_timeout(guard, Duration::from_millis(5))
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .0;
         }
+        drop(guard);
         self.check_failed()
     }
 }
@@ -661,92 +772,56 @@ impl DataWriter for KafkaDataWriter {
         let topic_col = self.plan.topic.map(|i| Bytes::new(&cols[i])).transpose()?;
         let partition: Option<&Int32Array> = self.plan.partition.map(|i| cols[i].as_primitive());
         let headers: Option<&ListArray> = self.plan.headers.map(|i| cols[i].as_list::<i32>());
-        let topic_opt = self.topic.clone();
+        let topic_opt = self.topic.as_deref();
+        let producer = self.producer.get();
+        let tracker = &self.tracker;
+        let Some(eos) = self.eos.as_mut() else {
+            for i in 0..batch.num_rows() {
+                let topic = topic_at(topic_opt, &topic_col, i)?;
+                let k = key.as_ref().and_then(|c| c.get(i));
+                let v = value.get(i);
+                let p = partition.and_then(|a| a.is_valid(i).then(|| a.value(i)));
+                let h = headers.map(|h| user_headers(Some(h), i, 2));
+                Self::send_one(producer, tracker, topic, k, v, p, h)?;
+            }
+            return self.check_failed();
+        };
+        // Exactly-once: deterministic partition, identifying headers, skip what landed.
+        let mut seq_buf = [0u8; 20];
         for i in 0..batch.num_rows() {
-            let topic = topic_at(topic_opt.as_deref(), &topic_col, i)?;
+            let topic = topic_at(topic_opt, &topic_col, i)?;
             let k = key.as_ref().and_then(|c| c.get(i));
             let v = value.get(i);
             let p = partition.and_then(|a| a.is_valid(i).then(|| a.value(i)));
-            if self.eos.is_none() {
-                let h = headers.map(|h| user_headers(Some(h), i, 2));
-                self.send_one(topic, k, v, p, h)?;
+            let n = eos.partition_count(producer, topic)?;
+            let seq = eos.seq;
+            eos.seq += 1;
+            let target = match (p, k) {
+                (Some(p), _) => p,
+                (None, Some(k)) => partition_for_key(k, n),
+                (None, None) => ((eos.task as u64 + seq) % n as u64) as i32,
+            };
+            if eos.already_written(topic, target, seq)? {
                 continue;
             }
-            // Exactly-once: deterministic partition, identifying headers, skip what landed.
-            let n = {
-                let producer = self.producer.get();
-                let eos = self
-                    .eos
-                    .as_mut()
-                    .ok_or_else(|| EngineError::Internal("eos".into()))?;
-                match eos.partition_counts.get(topic) {
-                    Some(n) => *n,
-                    None => {
-                        let n = topic_partition_count(producer, topic)?;
-                        eos.partition_counts.insert(topic.to_string(), n);
-                        n
-                    }
-                }
-            };
-            let (seq, target, skip) = {
-                let eos = self
-                    .eos
-                    .as_mut()
-                    .ok_or_else(|| EngineError::Internal("eos".into()))?;
-                let seq = eos.seq;
-                eos.seq += 1;
-                let target = match (p, k) {
-                    (Some(p), _) => p,
-                    (None, Some(k)) => partition_for_key(k, n),
-                    (None, None) => ((eos.task as u64 + seq) % n as u64) as i32,
-                };
-                let skip = if eos.read_back {
-                    let slot = (topic.to_string(), target);
-                    if !eos.present.contains_key(&slot) {
-                        let found = read_back(
-                            &eos.consumer_params,
-                            topic,
-                            target,
-                            &eos.query,
-                            eos.batch,
-                            eos.task,
-                        )?;
-                        eos.present.insert(slot.clone(), found);
-                    }
-                    eos.present.get(&slot).is_some_and(|s| s.contains(&seq))
-                } else {
-                    false
-                };
-                (seq, target, skip)
-            };
-            if skip {
-                continue;
-            }
-            let (query, batch_id, task) = {
-                let eos = self
-                    .eos
-                    .as_ref()
-                    .ok_or_else(|| EngineError::Internal("eos".into()))?;
-                (eos.query.clone(), eos.batch, eos.task)
-            };
             let h = user_headers(headers, i, 6)
                 .insert(Header {
                     key: HEADER_QUERY,
-                    value: Some(query.as_bytes()),
+                    value: Some(eos.query.as_bytes()),
                 })
                 .insert(Header {
                     key: HEADER_BATCH,
-                    value: Some(batch_id.to_string().as_bytes()),
+                    value: Some(eos.batch_s.as_bytes()),
                 })
                 .insert(Header {
                     key: HEADER_TASK,
-                    value: Some(task.to_string().as_bytes()),
+                    value: Some(eos.task_s.as_bytes()),
                 })
                 .insert(Header {
                     key: HEADER_SEQ,
-                    value: Some(seq.to_string().as_bytes()),
+                    value: Some(format_u64(seq, &mut seq_buf)),
                 });
-            self.send_one(topic, k, v, Some(target), Some(h))?;
+            Self::send_one(producer, tracker, topic, k, v, Some(target), Some(h))?;
         }
         self.check_failed()
     }
@@ -793,29 +868,37 @@ fn header_str<'a, H: Headers>(h: &'a H, name: &str) -> Option<&'a [u8]> {
     h.iter().find(|x| x.key == name).and_then(|x| x.value)
 }
 
-/// Reads (read_committed) the records of (query, batch, task) already in `topic`/`partition`,
-/// scanning backwards from the end in growing windows until a record of an earlier batch of
-/// the same query (everything of this batch comes after it) or the log start.
-fn read_back(
-    params: &BTreeMap<String, String>,
-    topic: &str,
-    partition: i32,
-    query: &str,
-    batch: u64,
-    task: usize,
-) -> Result<HashSet<u64>> {
+/// The read_committed consumer a writer uses to read back its partitions (one per writer,
+/// reused for every partition: creating a librdkafka client per partition cost ~0.1 s each).
+fn read_back_consumer(params: &BTreeMap<String, String>, query: &str) -> Result<BaseConsumer> {
     let mut p = params.clone();
     p.retain(|k, _| {
-        !k.starts_with("transactional") && k != "enable.idempotence" && k != "partitioner"
+        !k.starts_with("transactional")
+            && k != "enable.idempotence"
+            && k != "partitioner"
+            && k != "queue.buffering.max.messages"
     });
     p.insert("group.id".into(), format!("sstream-readback-{query}"));
     p.insert("isolation.level".into(), "read_committed".into());
     p.insert("enable.auto.commit".into(), "false".into());
     p.insert("enable.partition.eof".into(), "true".into());
     p.insert("auto.offset.reset".into(), "earliest".into());
-    let consumer: BaseConsumer = client_config(&p)
+    client_config(&p)
         .create()
-        .map_err(|e| client_error("creating the read-back consumer", e))?;
+        .map_err(|e| client_error("creating the read-back consumer", e))
+}
+
+/// Reads (read_committed) the records of (query, batch, task) already in `topic`/`partition`,
+/// scanning backwards from the end in growing windows until a record of an earlier batch of
+/// the same query (everything of this batch comes after it) or the log start.
+fn read_back(
+    consumer: &BaseConsumer,
+    topic: &str,
+    partition: i32,
+    query: &str,
+    batch: u64,
+    task: usize,
+) -> Result<HashSet<u64>> {
     let (lo, hi) = consumer
         .fetch_watermarks(topic, partition, TIMEOUT)
         .map_err(|e| {
@@ -845,6 +928,8 @@ fn read_back(
             }
             match consumer.poll(Duration::from_millis(100)) {
                 None => continue,
+                // The consumer is reused across partitions: ignore what belongs to another.
+                Some(Err(KafkaError::PartitionEOF(p))) if p != partition => continue,
                 Some(Err(KafkaError::PartitionEOF(_))) => break,
                 Some(Err(e)) => {
                     return Err(EngineError::external(
@@ -852,6 +937,7 @@ fn read_back(
                         e,
                     ));
                 }
+                Some(Ok(m)) if m.partition() != partition || m.topic() != topic => continue,
                 Some(Ok(m)) => {
                     if m.offset() >= end {
                         break;
