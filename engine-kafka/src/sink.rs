@@ -387,6 +387,20 @@ impl KafkaSink {
                 ));
             }
         }
+        // The cache is process-wide: the first sink's session settings configure it, as
+        // Spark's executor-wide cache takes them from the first SparkConf it sees.
+        let timeout_ms = ctx
+            .options
+            .time_ms("spark.kafka.producer.cache.timeout", 600_000)?;
+        let evictor_ms = ctx.options.time_ms(
+            "spark.kafka.producer.cache.evictorThreadRunInterval",
+            60_000,
+        )?;
+        configure_producer_cache(
+            Duration::from_millis(timeout_ms.max(0) as u64),
+            // Non-positive disables the evictor, as in Spark.
+            Duration::from_millis(evictor_ms.max(0) as u64),
+        );
         let opts = SinkOptions::parse(&ctx.options)?;
         let plan = ColumnPlan::new(&ctx.schema, opts.topic.as_deref(), opts.include_headers)?;
         let query_id = ctx

@@ -625,3 +625,30 @@ fn timestamp_lookups_without_a_match_follow_the_strategy() {
         format!(r#"{{"{topic}":{{"0":4}}}}"#)
     );
 }
+
+#[test]
+fn producer_cache_settings_come_from_the_session_and_bad_values_name_the_key() {
+    let b = broker();
+    let bad = sink_ctx(
+        &[
+            ("kafka.bootstrap.servers", &b.bootstrap),
+            ("topic", "t"),
+            ("spark.kafka.producer.cache.timeout", "ten minutes"),
+        ],
+        kv_schema(),
+        None,
+    );
+    let e = KafkaSink::new(&bad).err().unwrap().to_string();
+    assert!(e.contains("spark.kafka.producer.cache.timeout"), "{e}");
+    let good = sink_ctx(
+        &[
+            ("kafka.bootstrap.servers", &b.bootstrap),
+            ("topic", "t"),
+            ("spark.kafka.producer.cache.timeout", "5m"),
+            ("spark.kafka.producer.cache.evictorThreadRunInterval", "0"),
+        ],
+        kv_schema(),
+        None,
+    );
+    assert!(KafkaSink::new(&good).is_ok());
+}
