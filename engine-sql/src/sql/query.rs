@@ -1382,6 +1382,15 @@ fn rewrite_aggregate_refs(e: Expr, groups: &[Expr], qualifiers: &[String]) -> Re
         if is_aggregate_call(&x) {
             return Ok(Expr::UnresolvedColumn(vec![resolved_text(&x, qualifiers)]));
         }
+        // A grouped struct field (`o.a`, `user.country`; not `t.a` of a relation `t`): the
+        // aggregate outputs it under its field name alone, so `o.a` no longer resolves above.
+        if let Expr::UnresolvedColumn(parts) = &x
+            && parts.len() > 1
+            && !qualifiers.iter().any(|q| q.eq_ignore_ascii_case(&parts[0]))
+            && groups.contains(&x)
+        {
+            return Ok(Expr::UnresolvedColumn(vec![x.output_name()]));
+        }
         if !matches!(
             x,
             Expr::UnresolvedColumn(_) | Expr::Literal(_) | Expr::Alias(..)

@@ -1,0 +1,469 @@
+//! Every `examples/pipelines/*.toml` through the real `sstream run` binary, so none can rot:
+//! input made with `sstream gen` / `sstream produce`, paths, checkpoints and bootstrap servers
+//! given with `--set`, Kafka served by an embedded broker hosted by this test process, and
+//! the output checked against a batch query over the same input. A pipeline file without a
+//! case here fails `every_pipeline_file_has_a_test_case`.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use engine_kafka::testing::EmbeddedBroker;
+use engine_sql::dataframe::DataFrame;
+use engine_sql::session::Session;
+
+/// The pipeline files this test covers, one `#[test]` of the same name each.
+const CASES: &[&str] = &[
+    "bad_records",
+    "csv_to_kafka",
+    "json_dir_to_kafka",
+    "json_dir_to_parquet",
+    "kafka_explode_aggregate",
+    "kafka_orders_to_items",
+];
+
+const EVENTS_DDL: &str = "order_id STRING, user STRUCT<id: STRING, country: STRING, tier: STRING>, channel STRING, items ARRAY<STRUCT<sku: STRING, qty: INT, price: DOUBLE>>, payment STRUCT<method: STRING, currency: STRING>, ts TIMESTAMP, _corrupt_record STRING";
+
+fn pipelines_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/pipelines")
+}
+
+fn pipeline(name: &str) -> String {
+    pipelines_dir()
+        .join(format!("{name}.toml"))
+        .to_str()
+        .unwrap()
+        .to_string()
+}
+
+fn sstream(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sstream"))
+        .args(args)
+        .env("TZ", "UTC")
+        .output()
+        .unwrap()
+}
+
+fn sstream_ok(args: &[&str]) -> Output {
+    let o = sstream(args);
+    assert!(
+        o.status.success(),
+        "sstream {args:?} failed:\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+/// `sstream run PIPELINE --progress json --set ...`; returns the input rows of each batch
+/// that read any.
+fn run(name: &str, sets: &[String]) -> Vec<i64> {
+    let file = pipeline(name);
+    let mut args = vec!["run", file.as_str(), "--progress", "json"];
+    for s in sets {
+        args.push("--set");
+        args.push(s);
+    }
+    let o = sstream_ok(&args);
+    String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["numInputRows"]
+                .as_i64()
+                .unwrap()
+        })
+        .filter(|n| *n > 0)
+        .collect()
+}
+
+fn p(path: &Path) -> String {
+    path.to_str().unwrap().to_string()
+}
+
+fn session() -> Session {
+    engine_kafka::register();
+    Session::builder()
+        .config("spark.sql.session.timeZone", "UTC")
+        .build()
+        .unwrap()
+}
+
+/// Rows as sorted `a|b|c` lines.
+fn rows(df: &DataFrame) -> Vec<String> {
+    let mut out: Vec<String> = df
+        .collect_rows()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r.values
+                .iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join("|")
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The committed records of a topic, as a batch DataFrame with STRING key and value.
+fn topic(spark: &Session, servers: &str, topic: &str) -> DataFrame {
+    spark
+        .read()
+        .format("kafka")
+        .option("kafka.bootstrap.servers", servers)
+        .option("subscribe", topic)
+        .option("kafka.isolation.level", "read_committed")
+        .load_no_path()
+        .unwrap()
+        .select_expr(&[
+            "CAST(key AS STRING) AS key",
+            "CAST(value AS STRING) AS value",
+        ])
+        .unwrap()
+}
+
+/// A batch read of generated event files with the pipelines' schema, as the view `e`.
+fn events_view(spark: &Session, path: &Path) {
+    spark
+        .read()
+        .format("json")
+        .schema_ddl(EVENTS_DDL)
+        .unwrap()
+        .load(&p(path))
+        .unwrap()
+        .create_or_replace_temp_view("e")
+        .unwrap();
+}
+
+fn gen_events(out: &Path, events: u64, files: u64) {
+    sstream_ok(&[
+        "gen",
+        "events",
+        "--events",
+        &events.to_string(),
+        "--files",
+        &files.to_string(),
+        "--out",
+        &p(out),
+    ]);
+}
+
+fn move_files(from: &Path, names: &[&str], to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for n in names {
+        std::fs::rename(from.join(n), to.join(n)).unwrap();
+    }
+}
+
+#[test]
+fn every_pipeline_file_has_a_test_case() {
+    let files: BTreeSet<String> = std::fs::read_dir(pipelines_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .map(|p| p.file_stem().unwrap().to_str().unwrap().to_string())
+        .collect();
+    let cases: BTreeSet<String> = CASES.iter().map(|s| s.to_string()).collect();
+    assert_eq!(
+        files, cases,
+        "each examples/pipelines/*.toml needs a test case in engine-cli/tests/examples.rs (and CASES)"
+    );
+}
+
+#[test]
+fn csv_to_kafka() {
+    let broker = EmbeddedBroker::start().unwrap();
+    let servers = broker.bootstrap_servers();
+    broker.create_topic("orders", 3).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    sstream_ok(&[
+        "gen",
+        "orders",
+        "--rows",
+        "300",
+        "--out",
+        &p(&input.join("orders.csv")),
+    ]);
+    let sets = [
+        format!("source.orders.path={}", p(&input)),
+        format!("sink.checkpointLocation={}", p(&dir.path().join("ckpt"))),
+        format!("sink.options.kafka.bootstrap.servers={servers}"),
+    ];
+    assert_eq!(run("csv_to_kafka", &sets), vec![300]);
+
+    let spark = session();
+    let expected = spark
+        .read()
+        .format("csv")
+        .option("header", "true")
+        .schema_ddl("order_id STRING, ts TIMESTAMP, user_id STRING, country STRING, sku STRING, qty INT, price DOUBLE, store_id INT")
+        .unwrap()
+        .load(&p(&input))
+        .unwrap()
+        .select_expr(&["order_id AS key", "to_json(struct(*)) AS value"])
+        .unwrap();
+    let expected = rows(&expected);
+    assert_eq!(expected.len(), 300);
+    assert!(expected[0].contains("\"qty\":"), "{}", expected[0]);
+    assert_eq!(rows(&topic(&spark, &servers, "orders")), expected);
+
+    // Nothing new: the second run sends nothing.
+    assert!(run("csv_to_kafka", &sets).is_empty());
+    assert_eq!(topic(&spark, &servers, "orders").count().unwrap(), 300);
+}
+
+#[test]
+fn json_dir_to_kafka() {
+    let broker = EmbeddedBroker::start().unwrap();
+    let servers = broker.bootstrap_servers();
+    broker.create_topic("events", 3).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (staging, input) = (dir.path().join("staging"), dir.path().join("in"));
+    gen_events(&staging, 600, 6);
+    let first4 = [
+        "events-00000.json",
+        "events-00001.json",
+        "events-00002.json",
+        "events-00003.json",
+    ];
+    move_files(&staging, &first4, &input);
+    let sets = [
+        format!("source.events.path={}", p(&input)),
+        format!("sink.checkpointLocation={}", p(&dir.path().join("ckpt"))),
+        format!("sink.options.kafka.bootstrap.servers={servers}"),
+    ];
+    let spark = session();
+    let expected = |spark: &Session| {
+        events_view(spark, &input);
+        rows(&spark
+            .sql("SELECT order_id AS key, to_json(struct(order_id, user, channel, items, payment, ts)) AS value FROM e WHERE _corrupt_record IS NULL")
+            .unwrap())
+    };
+
+    // maxFilesPerTrigger = 2 over 4 files of 100 lines: two batches of 200.
+    assert_eq!(run("json_dir_to_kafka", &sets), vec![200, 200]);
+    let after_4 = expected(&spark);
+    assert!(after_4.len() > 380, "{}", after_4.len());
+    assert_eq!(rows(&topic(&spark, &servers, "events")), after_4);
+
+    // Same checkpoint, no new file: nothing read, nothing sent.
+    assert!(run("json_dir_to_kafka", &sets).is_empty());
+    assert_eq!(rows(&topic(&spark, &servers, "events")), after_4);
+
+    // Two new files: only they are read.
+    move_files(
+        &staging,
+        &["events-00004.json", "events-00005.json"],
+        &input,
+    );
+    assert_eq!(run("json_dir_to_kafka", &sets), vec![200]);
+    assert_eq!(rows(&topic(&spark, &servers, "events")), expected(&spark));
+}
+
+#[test]
+fn json_dir_to_parquet() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("events");
+    gen_events(&input, 400, 4);
+    let out = dir.path().join("items");
+    let sets = [
+        format!("source.events.path={}", p(&input)),
+        format!("sink.path={}", p(&out)),
+        format!("sink.checkpointLocation={}", p(&dir.path().join("ckpt"))),
+    ];
+    assert_eq!(run("json_dir_to_parquet", &sets), vec![200, 200]);
+    let spark = session();
+    events_view(&spark, &input);
+    let expected = rows(
+        &spark
+            .sql("SELECT order_id, item.sku, item.qty FROM e LATERAL VIEW explode(items) i AS item WHERE _corrupt_record IS NULL AND item.qty > 1")
+            .unwrap(),
+    );
+    let written = || {
+        rows(
+            &spark
+                .read()
+                .format("parquet")
+                .load(&p(&out))
+                .unwrap()
+                .select_expr(&["order_id", "sku", "qty"])
+                .unwrap(),
+        )
+    };
+    assert!(expected.len() > 100, "{}", expected.len());
+    assert_eq!(written(), expected);
+    assert!(run("json_dir_to_parquet", &sets).is_empty());
+    assert_eq!(written(), expected);
+}
+
+/// Generated events produced into `topic` with `sstream produce`; returns the events file.
+fn produce_events(dir: &Path, servers: &str, topic: &str, events: u64) -> PathBuf {
+    let input = dir.join("events");
+    gen_events(&input, events, 1);
+    let file = input.join("events-00000.json");
+    sstream_ok(&[
+        "produce",
+        "--bootstrap-servers",
+        servers,
+        "--topic",
+        topic,
+        "--jsonl",
+        &p(&file),
+    ]);
+    input
+}
+
+#[test]
+fn kafka_orders_to_items() {
+    let broker = EmbeddedBroker::start().unwrap();
+    let servers = broker.bootstrap_servers();
+    broker.create_topic("orders", 3).unwrap();
+    broker.create_topic("items", 3).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let input = produce_events(dir.path(), &servers, "orders", 1000);
+    let sets = [
+        format!("source.orders.options.kafka.bootstrap.servers={servers}"),
+        format!("sink.options.kafka.bootstrap.servers={servers}"),
+        format!("sink.checkpointLocation={}", p(&dir.path().join("ckpt"))),
+        // The file has no trigger (run until Ctrl-C); here, stop when the topic is read.
+        "sink.trigger={ availableNow = true }".to_string(),
+    ];
+    let batches = run("kafka_orders_to_items", &sets);
+    assert_eq!(batches.iter().sum::<i64>(), 1000);
+    let spark = session();
+    events_view(&spark, &input);
+    let expected = rows(
+        &spark
+            .sql("SELECT order_id AS key, to_json(struct(order_id, user.country AS country, item.sku AS sku, item.qty AS qty, item.price AS price, ts)) AS value \
+                  FROM e LATERAL VIEW explode(items) t AS item WHERE _corrupt_record IS NULL AND item.qty >= 2")
+            .unwrap(),
+    );
+    assert!(expected.len() > 500, "{}", expected.len());
+    assert_eq!(rows(&topic(&spark, &servers, "items")), expected);
+}
+
+#[test]
+fn kafka_explode_aggregate() {
+    let broker = EmbeddedBroker::start().unwrap();
+    let servers = broker.bootstrap_servers();
+    broker.create_topic("orders", 3).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let input = produce_events(dir.path(), &servers, "orders", 1000);
+    let out = dir.path().join("order_items");
+    let sets = [
+        format!("source.orders.options.kafka.bootstrap.servers={servers}"),
+        format!("sink.path={}", p(&out)),
+        format!("sink.checkpointLocation={}", p(&dir.path().join("ckpt"))),
+    ];
+    let batches = run("kafka_explode_aggregate", &sets);
+    assert_eq!(batches.iter().sum::<i64>(), 1000);
+    assert!(batches.len() >= 2, "{batches:?}");
+
+    // The aggregate of the file's header comment, through `sstream sql`, against the same
+    // aggregate over the generated file.
+    let csv = |sql: String| {
+        String::from_utf8(sstream_ok(&["sql", "--output", "csv", "-e", &sql]).stdout).unwrap()
+    };
+    let got = csv(format!(
+        "CREATE TEMPORARY VIEW items USING parquet OPTIONS (path '{}'); \
+         SELECT country, count(*) AS items, sum(qty) AS qty, round(sum(qty * price), 2) AS revenue FROM items GROUP BY country ORDER BY country",
+        p(&out)
+    ));
+    let expected = csv(format!(
+        "CREATE TEMPORARY VIEW e ({EVENTS_DDL}) USING json OPTIONS (path '{}'); \
+         SELECT country, count(*) AS items, sum(qty) AS qty, round(sum(qty * price), 2) AS revenue FROM ( \
+           SELECT user.country AS country, item.qty AS qty, item.price AS price \
+           FROM e LATERAL VIEW explode(items) t AS item WHERE _corrupt_record IS NULL) \
+         GROUP BY country ORDER BY country",
+        p(&input)
+    ));
+    assert!(expected.lines().count() > 5, "{expected}");
+    assert_eq!(got, expected);
+}
+
+#[test]
+fn bad_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("events");
+    gen_events(&input, 1000, 1);
+    let lines: Vec<String> = std::fs::read_to_string(input.join("events-00000.json"))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let malformed: BTreeSet<String> = lines
+        .iter()
+        .filter(|l| serde_json::from_str::<serde_json::Value>(l).is_err())
+        .cloned()
+        .collect();
+    assert!(!malformed.is_empty());
+    let run_mode = |mode: &str| {
+        let file = pipeline("bad_records");
+        let sets = [
+            format!("source.events.path={}", p(&input)),
+            format!("source.events.options.mode={mode}"),
+            format!("sink.path={}", p(&dir.path().join(mode))),
+            format!(
+                "sink.checkpointLocation={}",
+                p(&dir.path().join(format!("ckpt-{mode}")))
+            ),
+        ];
+        let mut args = vec!["run", file.as_str()];
+        for s in &sets {
+            args.push("--set");
+            args.push(s);
+        }
+        sstream(&args)
+    };
+    let spark = session();
+    let output = |mode: &str| {
+        spark
+            .read()
+            .format("json")
+            // Read back `_corrupt_record` as a plain column.
+            .option("columnNameOfCorruptRecord", "_unused")
+            .schema_ddl("order_id STRING, channel STRING, items INT, _corrupt_record STRING")
+            .unwrap()
+            .load(&p(&dir.path().join(mode)))
+            .unwrap()
+    };
+
+    let o = run_mode("PERMISSIVE");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let all = output("PERMISSIVE");
+    assert_eq!(all.count().unwrap(), lines.len());
+    let corrupt: BTreeSet<String> = rows(
+        &all.filter_expr("_corrupt_record IS NOT NULL")
+            .unwrap()
+            .select_expr(&["_corrupt_record"])
+            .unwrap(),
+    )
+    .into_iter()
+    .collect();
+    assert_eq!(corrupt, malformed);
+
+    let o = run_mode("DROPMALFORMED");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let kept = output("DROPMALFORMED");
+    assert_eq!(kept.count().unwrap(), lines.len() - malformed.len());
+    assert_eq!(
+        kept.filter_expr("_corrupt_record IS NOT NULL")
+            .unwrap()
+            .count()
+            .unwrap(),
+        0
+    );
+
+    let o = run_mode("FAILFAST");
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("MALFORMED_RECORD_IN_PARSING"), "{err}");
+    assert!(
+        malformed.iter().any(|m| err.contains(m.as_str())),
+        "the error quotes no malformed line:\n{err}"
+    );
+}
