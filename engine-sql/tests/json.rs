@@ -159,6 +159,105 @@ fn failfast_quotes_the_record() {
     assert!(err.contains(r#"{"a" broken"#), "{err}");
 }
 
+/// Rows shaped like the Kafka source's output: `topic`, `partition`, `offset` and the value
+/// (already cast to STRING), one of them malformed.
+fn kafka_rows(spark: &Session) -> DataFrame {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("topic", DataType::Utf8, true),
+        Field::new("partition", DataType::Int32, true),
+        Field::new("offset", DataType::Int64, true),
+        Field::new("value", DataType::Utf8, true),
+    ]));
+    let batch = RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(StringArray::from(vec!["orders", "orders", "orders"])) as ArrayRef,
+            Arc::new(arrow::array::Int32Array::from(vec![2, 2, 2])),
+            Arc::new(arrow::array::Int64Array::from(vec![40, 41, 42])),
+            Arc::new(StringArray::from(vec![
+                r#"{"a":1}"#,
+                r#"{"a" broken"#,
+                r#"{"a":3}"#,
+            ])),
+        ],
+    )
+    .unwrap();
+    spark.create_dataframe(vec![batch]).unwrap()
+}
+
+#[test]
+fn failfast_names_kafka_topic_partition_offset() {
+    let spark = spark();
+    // Only the parsed value is selected: pruning must still keep the location columns.
+    let err = kafka_rows(&spark)
+        .select(vec![
+            from_json_with_options(col("value"), "a INT", &[("mode", "FAILFAST")]).alias("j"),
+        ])
+        .unwrap()
+        .collect()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("MALFORMED_RECORD_IN_PARSING"), "{err}");
+    assert!(err.contains(r#"[{"a" broken]"#), "{err}");
+    assert!(
+        err.contains("(topic orders, partition 2, offset 41: from_json)"),
+        "{err}"
+    );
+
+    // The same through SQL, with a field of the result.
+    kafka_rows(&spark)
+        .create_or_replace_temp_view("kafka_failfast")
+        .unwrap();
+    let err = spark
+        .sql("SELECT from_json(value, 'a INT', map('mode', 'FAILFAST')).a FROM kafka_failfast")
+        .unwrap()
+        .collect()
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("(topic orders, partition 2, offset 41: from_json)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn failfast_with_location_columns_keeps_names_and_values() {
+    let spark = spark();
+    let df = kafka_rows(&spark)
+        .filter(col("offset").not_eq(lit(41i64)))
+        .unwrap()
+        .select(vec![from_json_with_options(
+            col("value"),
+            "a INT",
+            &[("mode", "FAILFAST")],
+        )])
+        .unwrap();
+    // The extra arguments do not leak into the column name.
+    assert_eq!(
+        df.schema().unwrap().field(0).name(),
+        "from_json(value)",
+        "{:?}",
+        df.schema()
+    );
+    let a = df.select(vec![col("from_json(value)").field("a")]).unwrap();
+    assert_eq!(strings(&a), vec![vec!["1"], vec!["3"]]);
+}
+
+#[test]
+fn failfast_without_location_columns_keeps_todays_text() {
+    let spark = spark();
+    let err = values(&spark, &[Some(r#"{"a":1}"#), Some(r#"{"a" broken"#)])
+        .select(vec![
+            from_json_with_options(col("value"), "a INT", &[("mode", "FAILFAST")]).alias("j"),
+        ])
+        .unwrap()
+        .collect()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains(r#"[{"a" broken]"#), "{err}");
+    assert!(err.contains("'PERMISSIVE'. (from_json) SQLSTATE"), "{err}");
+}
+
 #[test]
 fn generators_in_dataframe_select() {
     let spark = spark();

@@ -91,6 +91,7 @@ impl Analyzer<'_> {
                     return self.resolve_generators(exprs, input);
                 }
                 let exprs = self.named_exprs(&exprs, &schema)?;
+                let exprs = crate::functions::json::locate_failfast(exprs, &schema);
                 if let Some(rewritten) =
                     crate::functions::json::rewrite_dropmalformed(&exprs, &input)?
                 {

@@ -170,6 +170,7 @@ pub fn from_json_function(schema: DataType, o: &Options) -> Result<FromJson> {
         mode: o.parse_mode()?,
         corrupt_column: o.string("columnNameOfCorruptRecord", DEFAULT_CORRUPT_RECORD_COLUMN),
         marked: false,
+        location: Vec::new(),
     })
 }
 
@@ -374,6 +375,77 @@ pub fn rewrite_dropmalformed(
         exprs: outer,
         input: filtered,
     })))
+}
+
+/// The input columns that say where a record comes from, in the order the FAILFAST error
+/// names them: the Kafka source's fixed `topic`, `partition` and `offset` columns.
+pub const LOCATION_COLUMNS: [&str; 3] = ["topic", "partition", "offset"];
+
+/// The FAILFAST location rewrite of a resolved projection (**an extension**: Spark's error
+/// only names the function). Each FAILFAST `from_json` call gets the input's location
+/// columns ([`LOCATION_COLUMNS`], matched case-insensitively; a name matching several
+/// columns, as after a join, is skipped) as extra arguments, so its error can say
+/// `topic orders, partition 2, offset 41`. Because the columns become arguments, column
+/// pruning keeps them below the projection. The output names are kept (the rewritten call
+/// displays its extra arguments, so it is aliased to the old name). Calls that already
+/// carry locations, and inputs without location columns, are left alone.
+pub fn locate_failfast(exprs: Vec<Expr>, schema: &crate::schema::PlanSchema) -> Vec<Expr> {
+    let mut labels: Vec<String> = Vec::new();
+    let mut columns: Vec<Expr> = Vec::new();
+    for name in LOCATION_COLUMNS {
+        let mut found = schema
+            .fields()
+            .iter()
+            .filter(|f| f.name().eq_ignore_ascii_case(name));
+        if let (Some(f), None) = (found.next(), found.next()) {
+            labels.push(name.to_string());
+            columns.push(Expr::Column(Column::new(f.qualifier.as_deref(), f.name())));
+        }
+    }
+    if labels.is_empty() {
+        return exprs;
+    }
+    exprs
+        .into_iter()
+        .map(|e| {
+            let name = e.output_name();
+            let replaced = e.transform_up(&mut |x| {
+                Ok::<_, std::convert::Infallible>(match &x {
+                    Expr::ScalarFunction { func, args } if args.len() == 1 => {
+                        match func.as_any().and_then(|a| a.downcast_ref::<FromJson>()) {
+                            Some(fj)
+                                if fj.mode == ParseMode::FailFast
+                                    && !fj.marked
+                                    && fj.location.is_empty() =>
+                            {
+                                let located = FromJson {
+                                    location: labels.clone(),
+                                    ..fj.clone()
+                                };
+                                let mut args = args.clone();
+                                args.extend(columns.iter().cloned());
+                                Expr::ScalarFunction {
+                                    func: Arc::new(located),
+                                    args,
+                                }
+                            }
+                            _ => x,
+                        }
+                    }
+                    _ => x,
+                })
+            });
+            let replaced = match replaced {
+                Ok(r) => r,
+                Err(never) => match never {},
+            };
+            if replaced.output_name() == name {
+                replaced
+            } else {
+                replaced.alias(name)
+            }
+        })
+        .collect()
 }
 
 fn as_dropmalformed(e: &Expr) -> Option<&FromJson> {
