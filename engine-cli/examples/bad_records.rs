@@ -34,8 +34,11 @@ fn main() -> Result<()> {
     let servers = broker.bootstrap_servers();
     // One partition, so the records are read in the order written.
     broker.create_topic("people", 1)?;
+    // One worker thread: the batch write's tasks then run in partition order, so the records
+    // land in the topic in the order written and `ORDER BY offset` is that order.
     let spark = Session::builder()
         .app_name("bad_records")
+        .master("local[1]")
         .config("spark.sql.session.timeZone", "UTC")
         .build()?;
     let values: Vec<String> = RECORDS.iter().map(|r| sql_string(r)).collect();
