@@ -1,6 +1,6 @@
 //! `cargo xtask bench`: end-to-end benchmarks of the release `sstream` binary.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
@@ -42,7 +42,7 @@ pub fn bench(rows: u64, data_dir: &Path, threads: usize) -> Result<()> {
     let mut build = cargo();
     build.args(["build", "--release", "-p", "engine-cli"]);
     run(build)?;
-    let sstream = PathBuf::from("target/release/sstream");
+    let sstream = crate::util::target_dir().join("release").join("sstream");
     std::fs::create_dir_all(data_dir)?;
     let csv = data_dir.join(format!("orders-v2-{rows}.csv"));
     if !csv.exists() {
@@ -119,8 +119,11 @@ pub fn bench_streaming(events: &[u64], threads: usize, data_dir: &Path) -> Resul
         "stream_bench",
     ]);
     run(build)?;
-    let sstream = PathBuf::from("target/release/sstream");
-    let bench = PathBuf::from("target/release/examples/stream_bench");
+    let sstream = crate::util::target_dir().join("release").join("sstream");
+    let bench = crate::util::target_dir()
+        .join("release")
+        .join("examples")
+        .join("stream_bench");
     std::fs::create_dir_all(data_dir)?;
     println!(
         "| events | threads | seconds | events/s | events/s per core | MB/s | first batch after start | peak RSS |"
