@@ -212,3 +212,116 @@ fn parquet_filters_and_columns_reach_the_scan() {
         "{shown}"
     );
 }
+
+/// The scans under `plan` (a physical plan tree).
+fn scans(
+    plan: &engine_sql::physical::plan::ExecutionPlanRef,
+    out: &mut Vec<engine_sql::physical::plan::ExecutionPlanRef>,
+) {
+    if plan.name() == "FileScan" {
+        out.push(plan.clone());
+    }
+    for c in plan.children() {
+        scans(&c, out);
+    }
+}
+
+/// Whether the scan of `df` reads `name` as a dictionary.
+fn scan_reads_dictionary(s: &Session, df: &DataFrame) -> bool {
+    let ctx = s.task_context().unwrap();
+    let plan = df.physical_plan(&ctx).unwrap();
+    let mut found = Vec::new();
+    scans(&plan, &mut found);
+    assert_eq!(found.len(), 1);
+    found[0]
+        .schema()
+        .fields()
+        .iter()
+        .any(|f| matches!(f.data_type(), arrow::datatypes::DataType::Dictionary(..)))
+}
+
+#[test]
+fn group_by_dictionary_encoded_parquet_strings_matches_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = spark();
+    let mut csv = String::from("id,name,qty\n");
+    let names = ["apple", "", "pear", "fig", "kiwi", "plum", "lime"];
+    for i in 0..200 {
+        // Later row groups see fewer names, so their dictionaries differ.
+        let name = names[(i * 7 + i / 50) % (names.len() - i / 60)];
+        csv.push_str(&format!("{i},{name},{}\n", i % 9));
+    }
+    let src = write(dir.path(), "in.csv", &csv);
+    let read_csv = || {
+        s.read()
+            .option("header", "true")
+            .option("inferSchema", "true")
+            .csv(&src)
+            .unwrap()
+    };
+    let out = dir.path().join("pq").display().to_string();
+    read_csv()
+        .write()
+        .option("parquet.block.rows", "23")
+        .parquet(&out)
+        .unwrap();
+    read_csv().create_or_replace_temp_view("c").unwrap();
+    s.read()
+        .parquet(&out)
+        .unwrap()
+        .create_or_replace_temp_view("p")
+        .unwrap();
+    // (query, whether the Parquet scan may read `name` as a dictionary)
+    let queries = [
+        (
+            "SELECT name, count(*), sum(qty), avg(id) FROM {t} GROUP BY name ORDER BY name NULLS FIRST",
+            true,
+        ),
+        (
+            "SELECT name, count(*) FROM {t} WHERE qty > 6 GROUP BY name ORDER BY name",
+            true,
+        ),
+        (
+            "SELECT n, max(q) FROM (SELECT name AS n, qty AS q FROM {t}) s GROUP BY n ORDER BY n",
+            true,
+        ),
+        (
+            "SELECT name, id % 2 AS odd, count(*) FROM {t} GROUP BY name, id % 2 ORDER BY name, odd",
+            true,
+        ),
+        (
+            "SELECT count(*), sum(n) FROM (SELECT name, count(*) AS n FROM {t} GROUP BY name)",
+            true,
+        ),
+        ("SELECT DISTINCT name FROM {t} ORDER BY name", true),
+        // Other uses of the column keep it a plain string.
+        (
+            "SELECT name, count(*) FROM {t} WHERE name <> 'fig' GROUP BY name ORDER BY name",
+            false,
+        ),
+        (
+            "SELECT name, max(name), count(*) FROM {t} GROUP BY name ORDER BY name",
+            false,
+        ),
+        (
+            "SELECT upper(name) AS u, count(*) FROM {t} GROUP BY upper(name) ORDER BY u",
+            false,
+        ),
+        (
+            "SELECT name, count(DISTINCT qty) FROM {t} GROUP BY name ORDER BY name",
+            false,
+        ),
+    ];
+    for (q, dictionary) in queries {
+        let from_csv = s.sql(&q.replace("{t}", "c")).unwrap();
+        let from_parquet = s.sql(&q.replace("{t}", "p")).unwrap();
+        assert_eq!(scan_reads_dictionary(&s, &from_parquet), dictionary, "{q}");
+        assert!(!scan_reads_dictionary(&s, &from_csv), "{q}");
+        let expected = from_csv.show_string(100, 0).unwrap();
+        assert_eq!(from_parquet.show_string(100, 0).unwrap(), expected, "{q}");
+        assert!(expected.lines().count() > 4, "{expected}");
+        // The plan still explains.
+        let plan = from_parquet.explain_string(false).unwrap();
+        assert!(plan.contains("FileScan parquet"), "{plan}");
+    }
+}

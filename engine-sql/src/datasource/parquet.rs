@@ -9,13 +9,15 @@ use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use engine_core::{EngineError, Result};
 use parquet::arrow::ProjectionMask;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
 use parquet::file::metadata::RowGroupMetaData;
 use parquet::file::statistics::Statistics;
 
 use super::listing::FileEntry;
 use super::pruning::{self, ColumnStats, Stat};
-use super::table::{FileFormat, FileRead, FileSplit, ScanMetrics};
+use super::table::{FileFormat, FileRead, FileSplit, ScanMetrics, dictionary_utf8};
 use crate::expr::Expr;
 use crate::logical::FilterPushdown;
 use crate::physical::plan::{BatchIter, TaskContext};
@@ -182,16 +184,24 @@ impl FileFormat for ParquetFormat {
         Ok(out)
     }
 
+    fn reads_dictionaries(&self) -> bool {
+        true
+    }
+
     fn open(&self, read: &FileRead<'_>, ctx: &Arc<TaskContext>) -> Result<BatchIter> {
         let path = read.file.path.clone();
-        let builder = open(&path)?;
+        let mut builder = open(&path)?;
         let file_schema = builder.schema().clone();
         // Table columns are matched to file columns by name (case-insensitively, as Spark).
+        // Columns of `read.dictionary` are wanted as dictionaries.
         let wanted: Vec<(Arc<Field>, Option<usize>)> = read
             .columns
             .iter()
             .map(|i| {
-                let f = read.data_schema.fields()[*i].clone();
+                let mut f = read.data_schema.fields()[*i].clone();
+                if read.dictionary.contains(i) {
+                    f = Arc::new(f.as_ref().clone().with_data_type(dictionary_utf8()));
+                }
                 let pos = file_schema.index_of(f.name()).ok().or_else(|| {
                     file_schema
                         .fields()
@@ -201,6 +211,41 @@ impl FileFormat for ParquetFormat {
                 (f, pos)
             })
             .collect();
+        // Ask the reader to keep those of them stored as Parquet strings as Arrow
+        // dictionaries: it then hands out the column chunk's dictionary page and the codes
+        // instead of gathering every row's string into a fresh array.
+        let dict_positions: Vec<usize> = wanted
+            .iter()
+            .filter(|(f, _)| matches!(f.data_type(), DataType::Dictionary(..)))
+            .filter_map(|(_, pos)| *pos)
+            .filter(|p| file_schema.field(*p).data_type() == &DataType::Utf8)
+            .collect();
+        if !dict_positions.is_empty() {
+            let fields: Vec<Arc<Field>> = file_schema
+                .fields()
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    if dict_positions.contains(&i) {
+                        Arc::new(f.as_ref().clone().with_data_type(dictionary_utf8()))
+                    } else {
+                        f.clone()
+                    }
+                })
+                .collect();
+            let dict_schema = Arc::new(Schema::new_with_metadata(
+                fields,
+                file_schema.metadata().clone(),
+            ));
+            let options = ArrowReaderOptions::new().with_schema(dict_schema);
+            let meta =
+                ArrowReaderMetadata::try_new(builder.metadata().clone(), options).map_err(|e| {
+                    EngineError::external(format!("reading {} as dictionaries", path.display()), e)
+                })?;
+            let file = File::open(&path)
+                .map_err(|e| EngineError::io(format!("reading {}", path.display()), e))?;
+            builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta);
+        }
         let mut roots: Vec<usize> = wanted.iter().filter_map(|(_, p)| *p).collect();
         roots.sort_unstable();
         roots.dedup();
@@ -247,7 +292,9 @@ impl FileFormat for ParquetFormat {
         let reader = builder
             .build()
             .map_err(|e| EngineError::external(format!("reading {}", path.display()), e))?;
-        let out_schema = Arc::new(read.data_schema.project(read.columns)?);
+        let out_schema = Arc::new(Schema::new(
+            wanted.iter().map(|(f, _)| f.clone()).collect::<Vec<_>>(),
+        ));
         let display = path.display().to_string();
         let iter = reader.map(move |batch| {
             let batch =

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
-use arrow::datatypes::{Field, Schema, SchemaRef};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use engine_core::Result;
 
 use super::listing::{FileEntry, Listing};
@@ -51,6 +51,10 @@ pub struct FileRead<'a> {
     pub data_schema: &'a SchemaRef,
     /// Indices into `data_schema`, ascending: the columns the batches must have, in order.
     pub columns: &'a [usize],
+    /// Indices into `data_schema` (a subset of `columns`) of STRING columns to return as
+    /// `Dictionary(Int32, Utf8)` arrays; only set for formats whose
+    /// [`FileFormat::reads_dictionaries`] is true.
+    pub dictionary: &'a [usize],
     /// Filters resolved against the table schema (the format may use them to skip data).
     pub filters: &'a [Expr],
     /// Rows the scan needs at most.
@@ -95,6 +99,12 @@ pub trait FileFormat: Send + Sync + fmt::Debug {
     /// the file is read whole.
     fn splits(&self, file: &FileEntry, _target_bytes: u64) -> Result<Vec<FileSplit>> {
         Ok(vec![FileSplit::whole(file)])
+    }
+
+    /// Whether [`FileFormat::open`] can return STRING columns as `Dictionary(Int32, Utf8)`
+    /// arrays ([`FileRead::dictionary`]).
+    fn reads_dictionaries(&self) -> bool {
+        false
     }
 
     /// How the format uses a filter on its data columns.
@@ -212,11 +222,48 @@ impl TableProvider for FileTable {
         limit: Option<usize>,
         ctx: &Arc<TaskContext>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
+        self.scan_with_dictionaries(projection, filters, limit, &[], ctx)
+    }
+
+    fn scan_with_dictionaries(
+        &self,
+        projection: Option<&[usize]>,
+        filters: &[Expr],
+        limit: Option<usize>,
+        dictionary: &[usize],
+        ctx: &Arc<TaskContext>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
         let projection: Vec<usize> = match projection {
             Some(p) => p.to_vec(),
             None => (0..self.schema.fields().len()).collect(),
         };
-        let schema = Arc::new(self.schema.project(&projection)?);
+        // Only data columns of type STRING, and only if the format can.
+        let n_data = self.data_schema.fields().len();
+        let mut dictionary: Vec<usize> = dictionary
+            .iter()
+            .copied()
+            .filter(|i| {
+                self.format.reads_dictionaries()
+                    && *i < n_data
+                    && projection.contains(i)
+                    && self.data_schema.field(*i).data_type() == &DataType::Utf8
+            })
+            .collect();
+        dictionary.sort_unstable();
+        dictionary.dedup();
+        let schema = Arc::new(Schema::new(
+            projection
+                .iter()
+                .map(|i| {
+                    let f = self.schema.field(*i);
+                    if dictionary.contains(i) {
+                        Arc::new(f.clone().with_data_type(dictionary_utf8()))
+                    } else {
+                        Arc::new(f.clone())
+                    }
+                })
+                .collect::<Vec<_>>(),
+        ));
         let files: Vec<FileEntry> = self
             .listing
             .files
@@ -261,12 +308,18 @@ impl TableProvider for FileTable {
                 data_schema: self.data_schema.clone(),
                 projection,
                 schema,
+                dictionary,
                 filters: filters.to_vec(),
                 limit,
                 metrics: self.metrics.clone(),
             }),
         }))
     }
+}
+
+/// `Dictionary(Int32, Utf8)`: how a scan returns a STRING column read as a dictionary.
+pub fn dictionary_utf8() -> DataType {
+    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
 }
 
 /// `spark.sql.files.maxPartitionBytes`: the size of one scan task (default 128 MiB).
@@ -318,6 +371,8 @@ struct ScanShared {
     data_schema: SchemaRef,
     projection: Vec<usize>,
     schema: SchemaRef,
+    /// Data columns read as dictionaries ([`FileRead::dictionary`]).
+    dictionary: Vec<usize>,
     filters: Vec<Expr>,
     limit: Option<usize>,
     metrics: Arc<ScanMetrics>,
@@ -448,6 +503,7 @@ impl ScanShared {
                 file,
                 data_schema: &self.data_schema,
                 columns: &columns,
+                dictionary: &self.dictionary,
                 filters: &self.filters,
                 limit: self.limit,
                 split,

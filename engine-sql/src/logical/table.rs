@@ -44,4 +44,21 @@ pub trait TableProvider: Send + Sync + fmt::Debug {
         limit: Option<usize>,
         ctx: &Arc<TaskContext>,
     ) -> Result<Arc<dyn ExecutionPlan>>;
+
+    /// [`Self::scan`], with a hint that the STRING columns `dictionary` (indices into
+    /// [`Self::schema`], all within the projection) are only used as grouping keys, so the
+    /// source may return them as `Dictionary(Int32, Utf8)` arrays if it has them encoded
+    /// that way (Parquet), sparing the decoding into plain strings. The returned plan's
+    /// schema says which columns it actually returns as dictionaries; the default ignores
+    /// the hint.
+    fn scan_with_dictionaries(
+        &self,
+        projection: Option<&[usize]>,
+        filters: &[Expr],
+        limit: Option<usize>,
+        _dictionary: &[usize],
+        ctx: &Arc<TaskContext>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        self.scan(projection, filters, limit, ctx)
+    }
 }

@@ -6,11 +6,12 @@
 
 use std::sync::Arc;
 
-use arrow::datatypes::{Field, Schema};
+use arrow::datatypes::{DataType, Field, Schema};
 use engine_core::{EngineError, Result};
 
 use crate::expr::{BinaryOperator, Column, Expr, SortExpr, conjunction};
 use crate::logical::{Join, JoinType, LogicalPlan};
+use crate::physical::expr::column::ColumnExpr;
 use crate::physical::expr::{PhysicalExprRef, create_physical_expr};
 use crate::physical::plan::aggregate::{AggregateCall, AggregateMode, HashAggregateExec};
 use crate::physical::plan::exchange::ExchangeExec;
@@ -231,6 +232,93 @@ impl Planner<'_> {
         )?))
     }
 
+    /// [`Self::plan`], asking for the output columns `dict` (STRING columns used above only
+    /// as grouping keys) dictionary-encoded where a scan can return them so. Only scans,
+    /// aliases, filters not reading them and projections passing them through unchanged
+    /// carry the request down; the returned plan's schema says which columns are
+    /// dictionaries, consistently at every operator.
+    fn plan_dict(&self, plan: &Arc<LogicalPlan>, dict: &[usize]) -> Result<ExecutionPlanRef> {
+        if dict.is_empty() {
+            return self.plan(plan);
+        }
+        match plan.as_ref() {
+            LogicalPlan::Scan(s) => {
+                let source_cols: Vec<usize> = dict
+                    .iter()
+                    .filter_map(|i| match &s.projection {
+                        Some(p) => p.get(*i).copied(),
+                        None => Some(*i),
+                    })
+                    .collect();
+                s.source.scan_with_dictionaries(
+                    s.projection.as_deref(),
+                    &s.filters,
+                    s.limit,
+                    &source_cols,
+                    self.ctx,
+                )
+            }
+            LogicalPlan::SubqueryAlias { input, .. } => self.plan_dict(input, dict),
+            LogicalPlan::Filter { predicate, input } => {
+                let in_schema = input.schema()?;
+                let used = column_indices(predicate, &in_schema);
+                let keep: Vec<usize> = dict.iter().copied().filter(|i| !used.contains(i)).collect();
+                let child = self.plan_dict(input, &keep)?;
+                let predicate = self.expr(predicate, &in_schema)?;
+                Ok(Arc::new(FilterExec::new(child, predicate)))
+            }
+            LogicalPlan::Projection { exprs, input } => {
+                let in_schema = input.schema()?;
+                // Output column -> the input column it passes through, if that column is
+                // used by no other expression.
+                let mut pass: Vec<(usize, usize)> = Vec::new();
+                for &i in dict {
+                    let Some(Expr::Column(c)) = exprs.get(i).map(Expr::unalias) else {
+                        continue;
+                    };
+                    let Ok(j) = in_schema.index_of(c.relation.as_deref(), &c.name) else {
+                        continue;
+                    };
+                    let others = exprs
+                        .iter()
+                        .enumerate()
+                        .any(|(k, e)| k != i && column_indices(e, &in_schema).contains(&j));
+                    if !others {
+                        pass.push((i, j));
+                    }
+                }
+                let below: Vec<usize> = pass.iter().map(|(_, j)| *j).collect();
+                let child = self.plan_dict(input, &below)?;
+                let child_schema = child.schema();
+                let mut fields: Vec<Field> = plan
+                    .schema()?
+                    .to_arrow()
+                    .fields()
+                    .iter()
+                    .map(|f| f.as_ref().clone())
+                    .collect();
+                let mut physical = exprs
+                    .iter()
+                    .map(|e| self.expr(e, &in_schema))
+                    .collect::<Result<Vec<_>>>()?;
+                for (i, j) in pass {
+                    let dt = child_schema.field(j).data_type();
+                    if matches!(dt, DataType::Dictionary(..)) {
+                        fields[i] = fields[i].clone().with_data_type(dt.clone());
+                        physical[i] =
+                            Arc::new(ColumnExpr::new(fields[i].name().clone(), j, dt.clone()));
+                    }
+                }
+                Ok(Arc::new(ProjectionExec::new(
+                    child,
+                    physical,
+                    Arc::new(Schema::new(fields)),
+                )))
+            }
+            _ => self.plan(plan),
+        }
+    }
+
     /// Partial aggregate -> exchange by key -> final aggregate -> projection to the logical
     /// output. DISTINCT aggregates skip the partial phase.
     fn plan_aggregate(
@@ -240,7 +328,6 @@ impl Planner<'_> {
         input: &Arc<LogicalPlan>,
         out_schema: &PlanSchema,
     ) -> Result<ExecutionPlanRef> {
-        let child = self.plan(input)?;
         let in_schema = input.schema()?;
 
         // Every distinct aggregate call, in order of first appearance.
@@ -248,6 +335,20 @@ impl Planner<'_> {
         for e in aggr_exprs {
             collect_aggregates(e, &mut calls);
         }
+        // STRING columns used only as plain grouping keys may reach the (partial)
+        // aggregate dictionary-encoded, as the source stores them (Parquet): it groups
+        // dictionary values instead of every row's string. Not with DISTINCT aggregates,
+        // whose input goes through an exchange first.
+        let distinct = calls
+            .iter()
+            .any(|c| matches!(c, Expr::AggregateFunction { distinct: true, .. }));
+        let dict_keys = if distinct {
+            vec![]
+        } else {
+            dictionary_key_candidates(group_exprs, &calls, &in_schema)
+        };
+        let child = self.plan_dict(input, &dict_keys)?;
+        let child_schema = child.schema();
         let group_fields = group_exprs
             .iter()
             .enumerate()
@@ -261,7 +362,22 @@ impl Planner<'_> {
             .collect::<Result<Vec<_>>>()?;
         let physical_groups = group_exprs
             .iter()
-            .map(|g| self.expr(g, &in_schema))
+            .map(|g| {
+                // A key the input carries dictionary-encoded is read as such.
+                if let Expr::Column(c) = g.unalias() {
+                    let i = in_schema.index_of(c.relation.as_deref(), &c.name)?;
+                    if let Some(f) = child_schema.fields().get(i)
+                        && matches!(f.data_type(), DataType::Dictionary(..))
+                    {
+                        return Ok(Arc::new(ColumnExpr::new(
+                            c.name.clone(),
+                            i,
+                            f.data_type().clone(),
+                        )) as PhysicalExprRef);
+                    }
+                }
+                self.expr(g, &in_schema)
+            })
             .collect::<Result<Vec<_>>>()?;
         let mut agg_calls = Vec::with_capacity(calls.len());
         for c in &calls {
@@ -407,6 +523,40 @@ fn side_of(e: &Expr, left: &PlanSchema, right: &PlanSchema) -> Side {
         (false, true) => Side::Right,
         _ => Side::Neither,
     }
+}
+
+/// Indices (in `schema`) of the columns `e` reads.
+fn column_indices(e: &Expr, schema: &PlanSchema) -> Vec<usize> {
+    e.columns()
+        .iter()
+        .filter_map(|c| schema.index_of(c.relation.as_deref(), &c.name).ok())
+        .collect()
+}
+
+/// Input columns of an aggregate that may come dictionary-encoded: STRING columns used
+/// as a plain grouping key and by no other grouping expression or aggregate argument.
+fn dictionary_key_candidates(groups: &[Expr], calls: &[Expr], schema: &PlanSchema) -> Vec<usize> {
+    let mut out = Vec::new();
+    for (gi, g) in groups.iter().enumerate() {
+        let Expr::Column(c) = g.unalias() else {
+            continue;
+        };
+        let Ok(i) = schema.index_of(c.relation.as_deref(), &c.name) else {
+            continue;
+        };
+        if schema.field(i).field.data_type() != &DataType::Utf8 || out.contains(&i) {
+            continue;
+        }
+        let elsewhere = groups
+            .iter()
+            .enumerate()
+            .any(|(k, e)| k != gi && column_indices(e, schema).contains(&i))
+            || calls.iter().any(|e| column_indices(e, schema).contains(&i));
+        if !elsewhere {
+            out.push(i);
+        }
+    }
+    out
 }
 
 fn collect_aggregates(e: &Expr, out: &mut Vec<Expr>) {

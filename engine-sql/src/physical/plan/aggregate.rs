@@ -8,8 +8,10 @@
 
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, Int64Array, StringArray, new_empty_array};
-use arrow::datatypes::{DataType, Int64Type, SchemaRef};
+use arrow::array::{
+    Array, ArrayRef, AsArray, Int64Array, StringArray, new_empty_array, new_null_array,
+};
+use arrow::datatypes::{DataType, Int32Type, Int64Type, SchemaRef};
 use arrow::record_batch::{RecordBatch, RecordBatchOptions};
 use arrow::row::{RowConverter, Rows, SortField};
 use engine_core::{EngineError, Result};
@@ -88,7 +90,14 @@ impl HashAggregateExec {
         aggs: Vec<AggregateCall>,
         schema: SchemaRef,
     ) -> Result<Self> {
-        let group_types = group_exprs.iter().map(|e| e.data_type().clone()).collect();
+        // A dictionary-encoded key groups (and is output) as its plain values.
+        let group_types = group_exprs
+            .iter()
+            .map(|e| match e.data_type() {
+                DataType::Dictionary(_, v) => v.as_ref().clone(),
+                other => other.clone(),
+            })
+            .collect();
         Ok(HashAggregateExec {
             input,
             mode,
@@ -130,13 +139,22 @@ impl HashAggregateExec {
                 indices.clear();
                 indices.resize(n, 0);
             } else {
-                let keys = self
+                let mut keys = self
                     .group_exprs
                     .iter()
                     .map(|e| e.evaluate(&batch)?.into_array(n))
                     .collect::<Result<Vec<_>>>()?;
-                hash_arrays(&keys, &mut hashes)?;
-                groups.assign(&keys, &hashes, &mut indices)?;
+                if !groups.assign_dictionary(&keys, &mut indices)? {
+                    // Dictionary keys the key store does not take directly are grouped
+                    // by their values.
+                    for k in &mut keys {
+                        if let DataType::Dictionary(_, v) = k.data_type() {
+                            *k = arrow::compute::cast(k, v)?;
+                        }
+                    }
+                    hash_arrays(&keys, &mut hashes)?;
+                    groups.assign(&keys, &hashes, &mut indices)?;
+                }
             }
             for (i, (acc, call)) in accs.iter_mut().zip(&self.aggs).enumerate() {
                 match self.mode {
@@ -213,6 +231,72 @@ struct Groups {
     keys: KeyStore,
     table: HashTable<(u64, usize)>,
     count: usize,
+    /// The last dictionary a `Dictionary(Int32, Utf8)` key column came with, and the
+    /// group of each of its values (Parquet hands out a column chunk's dictionary with
+    /// every batch of the chunk, so it is hashed and looked up once per chunk, not per row).
+    dict: Option<DictCache>,
+    /// What a NULL key hashes to.
+    null_hash: u64,
+}
+
+/// The groups of a dictionary's values, resolved when a row first uses them.
+struct DictCache {
+    /// The dictionary's values (kept so its buffers cannot be freed and their addresses
+    /// reused by another dictionary while they identify this one).
+    values: ArrayRef,
+    /// Each value's key hash (as [`hash_arrays`] computes it for a plain STRING key).
+    hashes: Vec<u64>,
+    /// Each value's group id, `UNRESOLVED` until a row uses it (so values no row uses
+    /// never become groups).
+    ids: Vec<usize>,
+}
+
+const UNRESOLVED: usize = usize::MAX;
+
+/// Whether two STRING arrays share their buffers and range (then they are the same
+/// dictionary).
+fn same_strings(a: &ArrayRef, b: &ArrayRef) -> bool {
+    match (a.as_string_opt::<i32>(), b.as_string_opt::<i32>()) {
+        (Some(a), Some(b)) => {
+            a.len() == b.len()
+                && a.offsets().inner().inner().as_ptr() == b.offsets().inner().inner().as_ptr()
+                && a.values().as_ptr() == b.values().as_ptr()
+                && a.nulls().map(|n| n.buffer().as_ptr()) == b.nulls().map(|n| n.buffer().as_ptr())
+        }
+        _ => false,
+    }
+}
+
+/// The group of the STRING key `key` (`None` = NULL) with hash `h`, created if new.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn find_or_insert_str(
+    table: &mut HashTable<(u64, usize)>,
+    count: &mut usize,
+    bytes: &mut Vec<u8>,
+    ends: &mut Vec<usize>,
+    valid: &mut Vec<bool>,
+    h: u64,
+    key: Option<&[u8]>,
+) -> usize {
+    let ok = key.is_some();
+    let key = key.unwrap_or_default();
+    let found = table.find(h, |&(gh, id)| {
+        let start = if id == 0 { 0 } else { ends[id - 1] };
+        gh == h && valid[id] == ok && &bytes[start..ends[id]] == key
+    });
+    match found {
+        Some(&(_, id)) => id,
+        None => {
+            let id = *count;
+            bytes.extend_from_slice(key);
+            ends.push(bytes.len());
+            valid.push(ok);
+            table.insert_unique(h, (h, id), |&(gh, _)| gh);
+            *count += 1;
+            id
+        }
+    }
 }
 
 /// How group keys are stored: one integer key directly, anything else in Arrow's row
@@ -255,11 +339,95 @@ impl Groups {
                 KeyStore::Rows { converter, rows }
             }
         };
+        let mut null_hash = Vec::new();
+        hash_arrays(&[new_null_array(&DataType::Utf8, 1)], &mut null_hash)?;
         Ok(Groups {
             keys,
             table: HashTable::new(),
             count: 0,
+            dict: None,
+            null_hash: null_hash.first().copied().unwrap_or_default(),
         })
+    }
+
+    /// Assigns groups for one `Dictionary(Int32, Utf8)` key column of a STRING key store:
+    /// each dictionary value is hashed and looked up once (per dictionary, which is
+    /// reused across batches), then every row just indexes the value -> group table.
+    /// Returns false (doing nothing) for any other key shape.
+    fn assign_dictionary(&mut self, keys: &[ArrayRef], out: &mut Vec<usize>) -> Result<bool> {
+        let [key] = keys else {
+            return Ok(false);
+        };
+        let KeyStore::Str { bytes, ends, valid } = &mut self.keys else {
+            return Ok(false);
+        };
+        let Some(dict) = key.as_dictionary_opt::<Int32Type>() else {
+            return Ok(false);
+        };
+        let values = dict.values();
+        let Some(strings) = values.as_string_opt::<i32>() else {
+            return Ok(false);
+        };
+        if !self
+            .dict
+            .as_ref()
+            .is_some_and(|c| same_strings(&c.values, values))
+        {
+            let mut hashes = Vec::new();
+            hash_arrays(std::slice::from_ref(values), &mut hashes)?;
+            self.dict = Some(DictCache {
+                values: values.clone(),
+                hashes,
+                ids: vec![UNRESOLVED; values.len()],
+            });
+        }
+        let Some(cache) = self.dict.as_mut() else {
+            return Ok(false);
+        };
+        let codes = dict.keys();
+        let nulls = codes.nulls().filter(|n| n.null_count() > 0);
+        out.clear();
+        out.reserve(codes.len());
+        for (i, &code) in codes.values().iter().enumerate() {
+            if nulls.is_some_and(|n| n.is_null(i)) {
+                out.push(find_or_insert_str(
+                    &mut self.table,
+                    &mut self.count,
+                    bytes,
+                    ends,
+                    valid,
+                    self.null_hash,
+                    None,
+                ));
+                continue;
+            }
+            let code = code as usize;
+            let Some(&id) = cache.ids.get(code) else {
+                return Err(EngineError::Internal(format!(
+                    "dictionary key {code} past the {} values",
+                    cache.ids.len()
+                )));
+            };
+            if id != UNRESOLVED {
+                out.push(id);
+                continue;
+            }
+            let key = strings
+                .is_valid(code)
+                .then(|| strings.value(code).as_bytes());
+            let id = find_or_insert_str(
+                &mut self.table,
+                &mut self.count,
+                bytes,
+                ends,
+                valid,
+                cache.hashes[code],
+                key,
+            );
+            cache.ids[code] = id;
+            out.push(id);
+        }
+        Ok(true)
     }
 
     /// Looks up (or creates) the group of every row; writes dense ids into `out`.
@@ -313,24 +481,16 @@ impl Groups {
                 let nulls = col.nulls().filter(|n| n.null_count() > 0).cloned();
                 for (i, &h) in hashes.iter().enumerate() {
                     let ok = nulls.as_ref().is_none_or(|n| n.is_valid(i));
-                    let key = if ok { col.value(i).as_bytes() } else { &[] };
-                    let found = self.table.find(h, |&(gh, id)| {
-                        let start = if id == 0 { 0 } else { ends[id - 1] };
-                        gh == h && valid[id] == ok && &bytes[start..ends[id]] == key
-                    });
-                    let id = match found {
-                        Some(&(_, id)) => id,
-                        None => {
-                            let id = self.count;
-                            bytes.extend_from_slice(key);
-                            ends.push(bytes.len());
-                            valid.push(ok);
-                            self.table.insert_unique(h, (h, id), |&(gh, _)| gh);
-                            self.count += 1;
-                            id
-                        }
-                    };
-                    out.push(id);
+                    let key = ok.then(|| col.value(i).as_bytes());
+                    out.push(find_or_insert_str(
+                        &mut self.table,
+                        &mut self.count,
+                        bytes,
+                        ends,
+                        valid,
+                        h,
+                        key,
+                    ));
                 }
             }
         }
@@ -471,6 +631,108 @@ mod tests {
             group_count(vec![a, b], DataType::Int32),
             vec!["-1:1", "1:2", "2:2", "NULL:0"]
         );
+    }
+
+    /// Groups batches of (k, v) by `k` (whose type may differ per batch: dictionary or
+    /// plain) with `count(v)`; returns sorted "k:count" text.
+    fn group_count_mixed(keys: Vec<ArrayRef>) -> Vec<String> {
+        let dict_type = crate::datasource::table::dictionary_utf8();
+        let batches: Vec<RecordBatch> = keys
+            .into_iter()
+            .map(|k| {
+                let schema = Arc::new(Schema::new(vec![
+                    Field::new("k", k.data_type().clone(), true),
+                    Field::new("v", DataType::Int64, false),
+                ]));
+                let v: ArrayRef = Arc::new(Int64Array::from(vec![1i64; k.len()]));
+                RecordBatch::try_new(schema, vec![k, v]).unwrap()
+            })
+            .collect();
+        let input = Arc::new(MemoryExec::new(batches[0].schema(), vec![batches]));
+        let out_schema = Arc::new(Schema::new(vec![
+            Field::new("k", DataType::Utf8, true),
+            Field::new("n", DataType::Int64, false),
+        ]));
+        let key: PhysicalExprRef = Arc::new(ColumnExpr::new("k", 0, dict_type));
+        let v: PhysicalExprRef = Arc::new(ColumnExpr::new("v", 1, DataType::Int64));
+        let count = AggregateCall {
+            func: lookup_aggregate("count").unwrap(),
+            args: vec![v],
+            arg_types: vec![DataType::Int64],
+            distinct: false,
+            display: "count(v)".into(),
+        };
+        let exec = HashAggregateExec::try_new(
+            input,
+            AggregateMode::Single,
+            vec![key],
+            vec![count],
+            out_schema,
+        )
+        .unwrap();
+        let ctx = Arc::new(TaskContext::new(Arc::new(SessionConf::new())).unwrap());
+        let mut out = Vec::new();
+        for b in exec.execute(0, &ctx).unwrap() {
+            let b = b.unwrap();
+            assert_eq!(b.column(0).data_type(), &DataType::Utf8);
+            let k = b.column(0).as_string::<i32>();
+            for r in 0..b.num_rows() {
+                let key = if k.is_null(r) { "NULL" } else { k.value(r) };
+                let n = b.column(1).as_primitive::<Int64Type>().value(r);
+                out.push(format!("{key}:{n}"));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    fn dict(codes: Vec<Option<i32>>, values: &ArrayRef) -> ArrayRef {
+        Arc::new(
+            arrow::array::DictionaryArray::<Int32Type>::try_new(
+                Int32Array::from(codes),
+                values.clone(),
+            )
+            .unwrap(),
+        )
+    }
+
+    #[test]
+    fn dictionary_keys_group_by_value() {
+        let v1: ArrayRef = Arc::new(StringArray::from(vec!["a", "b", "c", "unused"]));
+        // A different dictionary with overlapping values in another order, and a NULL value.
+        let v2: ArrayRef = Arc::new(StringArray::from(vec![
+            Some("c"),
+            None,
+            Some("a"),
+            Some("d"),
+        ]));
+        let batches = vec![
+            dict(vec![Some(0), Some(1), None, Some(0)], &v1),
+            // The same dictionary again (as Parquet hands it out for every batch of a
+            // column chunk): the cached value -> group table is reused.
+            dict(vec![Some(2), Some(0), Some(2)], &v1),
+            dict(vec![Some(0), Some(1), Some(2), Some(3), None], &v2),
+            // A plain STRING batch mixed in groups with the same keys.
+            Arc::new(StringArray::from(vec![Some("b"), None, Some("e")])),
+            dict(vec![Some(1), Some(1)], &v1),
+        ];
+        // "unused" is in a dictionary but in no row: no group. NULL codes and NULL values
+        // are one NULL group.
+        assert_eq!(
+            group_count_mixed(batches),
+            vec!["NULL:4", "a:4", "b:4", "c:3", "d:1", "e:1"]
+        );
+    }
+
+    #[test]
+    fn dictionary_keys_of_sliced_dictionaries() {
+        // Two slices of one values array share buffers but are different dictionaries.
+        let all: ArrayRef = Arc::new(StringArray::from(vec!["x", "y", "z"]));
+        let batches = vec![
+            dict(vec![Some(0), Some(1)], &all.slice(0, 2)),
+            dict(vec![Some(0), Some(1)], &all.slice(1, 2)),
+        ];
+        assert_eq!(group_count_mixed(batches), vec!["x:1", "y:2", "z:1"]);
     }
 
     #[test]
