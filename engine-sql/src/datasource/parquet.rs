@@ -4,14 +4,17 @@
 use std::fs::File;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions, new_null_array};
+use arrow::array::{
+    ArrayRef, DictionaryArray, Int32Array, RecordBatch, RecordBatchOptions, new_null_array,
+};
 use arrow::compute::cast;
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow::datatypes::{DataType, Field, Int32Type, Schema, SchemaRef, TimeUnit};
 use engine_core::{EngineError, Result};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
 };
+use parquet::basic::{Encoding, PageType};
 use parquet::file::metadata::RowGroupMetaData;
 use parquet::file::statistics::Statistics;
 
@@ -126,6 +129,41 @@ fn row_group_stats(rg: &RowGroupMetaData, file_schema: &Schema, name: &str) -> O
     })
 }
 
+/// Whether every data page of the top-level column `name` in a row group is dictionary
+/// encoded (from the page encoding statistics; without them, no).
+fn all_dictionary_encoded(rg: &RowGroupMetaData, name: &str) -> bool {
+    let Some(c) = rg
+        .columns()
+        .iter()
+        .find(|c| c.column_path().parts() == [name.to_string()])
+    else {
+        return false;
+    };
+    let dict = |e: &Encoding| matches!(e, Encoding::PLAIN_DICTIONARY | Encoding::RLE_DICTIONARY);
+    c.dictionary_page_offset().is_some()
+        && (c.page_encoding_stats_mask().is_some_and(|m| {
+            m.is_only(Encoding::PLAIN_DICTIONARY) || m.is_only(Encoding::RLE_DICTIONARY)
+        }) || c.page_encoding_stats().is_some_and(|stats| {
+            stats
+                .iter()
+                .filter(|s| matches!(s.page_type, PageType::DATA_PAGE | PageType::DATA_PAGE_V2))
+                .all(|s| dict(&s.encoding))
+        }))
+}
+
+/// A STRING column as a `Dictionary(Int32, Utf8)` whose values are its rows (no hashing).
+fn identity_dictionary(c: ArrayRef) -> Result<ArrayRef> {
+    let c = if c.data_type() == &DataType::Utf8 {
+        c
+    } else {
+        cast(&c, &DataType::Utf8)?
+    };
+    let n = i32::try_from(c.len())
+        .map_err(|_| EngineError::Internal(format!("a batch of {} rows is too big", c.len())))?;
+    let keys = Int32Array::from_iter_values(0..n);
+    Ok(Arc::new(DictionaryArray::<Int32Type>::try_new(keys, c)?))
+}
+
 fn is_primitive(dt: &DataType) -> bool {
     !matches!(
         dt,
@@ -211,14 +249,28 @@ impl FileFormat for ParquetFormat {
                 (f, pos)
             })
             .collect();
-        // Ask the reader to keep those of them stored as Parquet strings as Arrow
-        // dictionaries: it then hands out the column chunk's dictionary page and the codes
-        // instead of gathering every row's string into a fresh array.
+        let meta = builder.metadata().clone();
+        let candidates: Vec<usize> = match read.split {
+            Some(s) => s.to_vec(),
+            None => (0..meta.num_row_groups()).collect(),
+        };
+        // Ask the reader to keep those of them stored as dictionary-encoded Parquet strings
+        // as Arrow dictionaries: it then hands out the column chunk's dictionary page and
+        // the codes instead of gathering every row's string into a fresh array. A column
+        // whose pages fell back to plain encoding (too many distinct values) is read as
+        // strings and wrapped in a dictionary of its own rows: the reader would hash every
+        // row to build a dictionary, work the aggregate's lookups repeat anyway.
         let dict_positions: Vec<usize> = wanted
             .iter()
             .filter(|(f, _)| matches!(f.data_type(), DataType::Dictionary(..)))
             .filter_map(|(_, pos)| *pos)
-            .filter(|p| file_schema.field(*p).data_type() == &DataType::Utf8)
+            .filter(|p| {
+                let f = file_schema.field(*p);
+                f.data_type() == &DataType::Utf8
+                    && candidates
+                        .iter()
+                        .all(|rg| all_dictionary_encoded(meta.row_group(*rg), f.name()))
+            })
             .collect();
         if !dict_positions.is_empty() {
             let fields: Vec<Arc<Field>> = file_schema
@@ -251,7 +303,6 @@ impl FileFormat for ParquetFormat {
         roots.dedup();
         let mask = ProjectionMask::roots(builder.parquet_schema(), roots.iter().copied());
 
-        let meta = builder.metadata().clone();
         let known = |c: &str| {
             file_schema
                 .field_with_name(c)
@@ -262,10 +313,6 @@ impl FileFormat for ParquetFormat {
             .iter()
             .filter(|f| pruning::is_prunable(f, &known))
             .collect();
-        let candidates: Vec<usize> = match read.split {
-            Some(s) => s.to_vec(),
-            None => (0..meta.num_row_groups()).collect(),
-        };
         let n_candidates = candidates.len();
         let selected: Vec<usize> = candidates
             .into_iter()
@@ -313,6 +360,9 @@ impl FileFormat for ParquetFormat {
                     });
                     match col {
                         Some(c) if c.data_type() == f.data_type() => Ok(c),
+                        Some(c) if matches!(f.data_type(), DataType::Dictionary(..)) => {
+                            identity_dictionary(c)
+                        }
                         Some(c) => Ok(cast(&c, f.data_type())?),
                         None => Ok(new_null_array(f.data_type(), n)),
                     }
@@ -339,7 +389,7 @@ mod tests {
     use crate::logical::TableProvider;
     use crate::physical::plan::collect;
     use crate::scalar::ScalarValue;
-    use arrow::array::{Int64Array, StringArray};
+    use arrow::array::{AsArray, Int64Array, StringArray};
     use parquet::file::properties::WriterProperties;
 
     /// 100 rows in row groups of 10: `id` 0..100, `name` "n<id>".
@@ -366,6 +416,76 @@ mod tests {
         .unwrap();
         w.write(&b).unwrap();
         w.close().unwrap();
+    }
+
+    /// Reads column `name` of 100 rows of 10 distinct values in row groups of 30, written
+    /// with or without dictionary encoding, asking for a dictionary, in batches of 10;
+    /// returns each batch's dictionary values.
+    fn read_as_dictionary(dictionary_encoded: bool) -> Vec<ArrayRef> {
+        let dir = tempfile::tempdir().unwrap();
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int64, true),
+            Field::new("name", DataType::Utf8, true),
+        ]));
+        let props = WriterProperties::builder()
+            .set_max_row_group_row_count(Some(30))
+            .set_dictionary_enabled(dictionary_encoded)
+            .build();
+        let file = File::create(dir.path().join("a.parquet")).unwrap();
+        let mut w =
+            parquet::arrow::ArrowWriter::try_new(file, schema.clone(), Some(props)).unwrap();
+        let names: Vec<Option<String>> = (0..100)
+            .map(|i| (i % 7 != 3).then(|| format!("n{}", i % 10)))
+            .collect();
+        let b = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(Int64Array::from((0..100).collect::<Vec<i64>>())),
+                Arc::new(StringArray::from(names.clone())),
+            ],
+        )
+        .unwrap();
+        w.write(&b).unwrap();
+        w.close().unwrap();
+        let listing = list_files(&[dir.path().display().to_string()]).unwrap();
+        let schema = infer_schema(&listing.files).unwrap().unwrap();
+        let t = FileTable::new(Arc::new(ParquetFormat::new()), listing, schema);
+        let mut conf = SessionConf::new();
+        conf.set(crate::conf::BATCH_SIZE, "10");
+        let c = Arc::new(TaskContext::new(Arc::new(conf)).unwrap());
+        let plan = t
+            .scan_with_dictionaries(Some(&[1, 0]), &[], None, &[1], &c)
+            .unwrap();
+        assert_eq!(plan.schema().field(0).data_type(), &dictionary_utf8());
+        assert_eq!(plan.schema().field(1).data_type(), &DataType::Int64);
+        let mut dictionaries = Vec::new();
+        let mut values = Vec::new();
+        for b in collect(&plan, &c).unwrap() {
+            assert_eq!(b.column(0).data_type(), &dictionary_utf8());
+            let d = b.column(0).as_dictionary::<Int32Type>();
+            dictionaries.push(d.values().clone());
+            let plain = cast(b.column(0), &DataType::Utf8).unwrap();
+            values.extend(plain.as_string::<i32>().iter().map(|v| v.map(String::from)));
+        }
+        assert_eq!(values, names);
+        dictionaries
+    }
+
+    #[test]
+    fn strings_read_as_dictionaries() {
+        // Dictionary pages come through as dictionaries: a row group's (at most 10 values),
+        // the same buffers for each batch of the row group, which the hash aggregate
+        // relies on to look each value up once per row group.
+        let dicts = read_as_dictionary(true);
+        assert_eq!(dicts.len(), 10);
+        assert!(dicts.iter().all(|d| d.len() <= 10));
+        let buffer = |d: &ArrayRef| d.to_data().buffers()[1].as_ptr();
+        assert_eq!(buffer(&dicts[0]), buffer(&dicts[1]));
+        assert_eq!(buffer(&dicts[0]), buffer(&dicts[2]));
+        assert_ne!(buffer(&dicts[0]), buffer(&dicts[3]));
+        // Plain pages are wrapped, one value per row (no hashing).
+        let dicts = read_as_dictionary(false);
+        assert!(dicts.iter().all(|d| d.len() == 10));
     }
 
     fn cmp(op: BinaryOperator, v: i64) -> Expr {
