@@ -271,7 +271,7 @@ impl Planner<'_> {
                 let in_schema = input.schema()?;
                 // Output column -> the input column it passes through, if that column is
                 // used by no other expression.
-                let mut pass: Vec<(usize, usize)> = Vec::new();
+                let mut pass: Vec<(usize, usize, String)> = Vec::new();
                 for &i in dict {
                     let Some(Expr::Column(c)) = exprs.get(i).map(Expr::unalias) else {
                         continue;
@@ -284,10 +284,10 @@ impl Planner<'_> {
                         .enumerate()
                         .any(|(k, e)| k != i && column_indices(e, &in_schema).contains(&j));
                     if !others {
-                        pass.push((i, j));
+                        pass.push((i, j, c.name.clone()));
                     }
                 }
-                let below: Vec<usize> = pass.iter().map(|(_, j)| *j).collect();
+                let below: Vec<usize> = pass.iter().map(|(_, j, _)| *j).collect();
                 let child = self.plan_dict(input, &below)?;
                 let child_schema = child.schema();
                 let mut fields: Vec<Field> = plan
@@ -301,12 +301,11 @@ impl Planner<'_> {
                     .iter()
                     .map(|e| self.expr(e, &in_schema))
                     .collect::<Result<Vec<_>>>()?;
-                for (i, j) in pass {
+                for (i, j, name) in pass {
                     let dt = child_schema.field(j).data_type();
                     if matches!(dt, DataType::Dictionary(..)) {
                         fields[i] = fields[i].clone().with_data_type(dt.clone());
-                        physical[i] =
-                            Arc::new(ColumnExpr::new(fields[i].name().clone(), j, dt.clone()));
+                        physical[i] = Arc::new(ColumnExpr::new(name, j, dt.clone()));
                     }
                 }
                 Ok(Arc::new(ProjectionExec::new(
