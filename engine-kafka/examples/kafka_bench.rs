@@ -94,6 +94,73 @@ fn batches(total: usize, tasks: usize) -> Vec<Vec<RecordBatch>> {
         .collect()
 }
 
+/// Reads every partition of `topic` with `threads` plain consumers (partition `p` goes to
+/// thread `p % threads`); returns the number of messages read.
+fn plain_read(bootstrap: &str, topic: &str, threads: usize, one_at_a_time: bool) -> usize {
+    let total = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            let total = &total;
+            s.spawn(move || {
+                let consumer: BaseConsumer = ClientConfig::new()
+                    .set("bootstrap.servers", bootstrap)
+                    .set("group.id", "bench-plain")
+                    .set("enable.partition.eof", "true")
+                    // What the source uses too: without it every partition's last fetch
+                    // waits librdkafka's default 500 ms at the broker.
+                    .set("fetch.wait.max.ms", "10")
+                    .set("log_level", "3")
+                    .create()
+                    .unwrap();
+                let mine: Vec<i32> = (0..PARTITIONS)
+                    .filter(|p| *p as usize % threads == t)
+                    .collect();
+                let groups: Vec<Vec<i32>> = if one_at_a_time {
+                    mine.iter().map(|p| vec![*p]).collect()
+                } else {
+                    vec![mine]
+                };
+                let mut n = 0usize;
+                let mut bytes = 0usize;
+                for group in groups {
+                    let mut tpl = TopicPartitionList::new();
+                    let mut ends = std::collections::HashMap::new();
+                    for p in &group {
+                        tpl.add_partition_offset(topic, *p, Offset::Beginning)
+                            .unwrap();
+                        let (_, high) = consumer
+                            .fetch_watermarks(topic, *p, Duration::from_secs(10))
+                            .unwrap();
+                        if high > 0 {
+                            ends.insert(*p, high);
+                        }
+                    }
+                    consumer.assign(&tpl).unwrap();
+                    while !ends.is_empty() {
+                        match consumer.poll(Duration::from_millis(500)) {
+                            Some(Ok(m)) => {
+                                use rdkafka::Message;
+                                bytes += m.payload().map_or(0, <[u8]>::len);
+                                n += 1;
+                                if ends.get(&m.partition()) == Some(&(m.offset() + 1)) {
+                                    ends.remove(&m.partition());
+                                }
+                            }
+                            Some(Err(KafkaError::PartitionEOF(p))) => {
+                                ends.remove(&p);
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                std::hint::black_box(bytes);
+                total.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+            });
+        }
+    });
+    total.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let bootstrap = args
@@ -137,24 +204,31 @@ fn main() {
     );
     let c0 = cpu_pair(&broker_pid);
     let started = Instant::now();
-    std::thread::scope(|s| {
-        for (t, task) in data.iter().enumerate() {
-            let sink = Arc::clone(&sink);
-            s.spawn(move || {
-                let mut w = sink
-                    .create_writer(WriterContext {
-                        batch_id: 0,
-                        partition: t,
-                        num_partitions: threads,
-                    })
-                    .unwrap();
-                for b in task {
-                    w.write(b).unwrap();
-                }
-                w.commit().unwrap();
-            });
-        }
+    let commits: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = data
+            .iter()
+            .enumerate()
+            .map(|(t, task)| {
+                let sink = Arc::clone(&sink);
+                s.spawn(move || {
+                    let mut w = sink
+                        .create_writer(WriterContext {
+                            batch_id: 0,
+                            partition: t,
+                            num_partitions: threads,
+                        })
+                        .unwrap();
+                    for b in task {
+                        w.write(b).unwrap();
+                    }
+                    w.commit().unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
+    // The batch is written once every record is acknowledged (the sink waits in `commit`).
+    sink.commit(0, commits).unwrap();
     let sink_secs = started.elapsed().as_secs_f64();
     let c1 = cpu_pair(&broker_pid);
     cpu.push((c1.0 - c0.0, c1.1 - c0.1));
@@ -262,54 +336,18 @@ fn main() {
     let _ = std::fs::remove_dir_all(&dir);
 
     // The broker alone: one plain librdkafka consumer per thread over the same partitions,
-    // touching each payload but building nothing.
-    let c0 = cpu_pair(&broker_pid);
-    let started = Instant::now();
-    let plain_rows = std::sync::atomic::AtomicUsize::new(0);
-    std::thread::scope(|s| {
-        for t in 0..threads {
-            let bootstrap = &bootstrap;
-            let topic = &topic;
-            let plain_rows = &plain_rows;
-            s.spawn(move || {
-                let consumer: BaseConsumer = ClientConfig::new()
-                    .set("bootstrap.servers", bootstrap)
-                    .set("group.id", "bench-plain")
-                    .set("enable.partition.eof", "true")
-                    .set("log_level", "3")
-                    .create()
-                    .unwrap();
-                let mut tpl = TopicPartitionList::new();
-                let mut mine = 0;
-                for p in (0..PARTITIONS).filter(|p| *p as usize % threads == t) {
-                    tpl.add_partition_offset(topic, p, Offset::Beginning)
-                        .unwrap();
-                    mine += 1;
-                }
-                consumer.assign(&tpl).unwrap();
-                let mut eof = 0;
-                let mut n = 0usize;
-                let mut bytes = 0usize;
-                while eof < mine {
-                    match consumer.poll(Duration::from_millis(500)) {
-                        Some(Ok(m)) => {
-                            use rdkafka::Message;
-                            bytes += m.payload().map_or(0, <[u8]>::len);
-                            n += 1;
-                        }
-                        Some(Err(KafkaError::PartitionEOF(_))) => eof += 1,
-                        _ => {}
-                    }
-                }
-                std::hint::black_box(bytes);
-                plain_rows.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
-            });
-        }
-    });
-    let plain_secs = started.elapsed().as_secs_f64();
-    let c1 = cpu_pair(&broker_pid);
-    cpu.push((c1.0 - c0.0, c1.1 - c0.1));
-    let plain = plain_rows.load(std::sync::atomic::Ordering::Relaxed);
+    // touching each payload but building nothing; once with all of a thread's partitions
+    // assigned at once (librdkafka's usual way), once one partition at a time up to its high
+    // watermark (the way the source reads).
+    let mut plain = Vec::new();
+    for one_at_a_time in [false, true] {
+        let c0 = cpu_pair(&broker_pid);
+        let started = Instant::now();
+        let n = plain_read(&bootstrap, &topic, threads, one_at_a_time);
+        plain.push((n, started.elapsed().as_secs_f64()));
+        let c1 = cpu_pair(&broker_pid);
+        cpu.push((c1.0 - c0.0, c1.1 - c0.1));
+    }
 
     // The pipeline: Kafka -> from_json -> explode -> to_json -> Kafka through engine-sql's
     // streaming runtime (AvailableNow: drain what is there, then stop).
@@ -352,6 +390,14 @@ fn main() {
         .start()
         .unwrap();
     query.await_termination(None).unwrap();
+    if std::env::var_os("KAFKA_BENCH_PROGRESS").is_some() {
+        for p in query.recent_progress() {
+            eprintln!(
+                "batch {} rows {} durations {:?}",
+                p.batch_id, p.num_input_rows, p.duration_ms
+            );
+        }
+    }
     let pipeline_secs = started.elapsed().as_secs_f64();
     let c1 = cpu_pair(&broker_pid);
     cpu.push((c1.0 - c0.0, c1.1 - c0.1));
@@ -370,9 +416,14 @@ fn main() {
         ),
         ("source alone (Arrow batches)", read, source_secs),
         (
-            "broker alone (plain librdkafka consumer)",
-            plain,
-            plain_secs,
+            "broker alone (plain librdkafka consumer, all partitions assigned)",
+            plain[0].0,
+            plain[0].1,
+        ),
+        (
+            "broker alone (plain librdkafka consumer, one partition at a time)",
+            plain[1].0,
+            plain[1].1,
         ),
         (
             "pipeline Kafka -> from_json -> explode -> Kafka (input messages)",

@@ -112,7 +112,7 @@ pub fn executor_params(
     p.entry("isolation.level".into())
         .or_insert_with(|| "read_uncommitted".into());
     p.entry("fetch.wait.max.ms".into())
-        .or_insert_with(|| "100".into());
+        .or_insert_with(|| "10".into());
     p
 }
 
@@ -124,10 +124,17 @@ struct PooledConsumer {
     pending: Option<OwnedMessage>,
 }
 
-/// Consumers pooled per (config, topic-partition) and reused across batches, so a streaming
-/// query keeps one fetch session per partition and sequential batches do not re-seek.
+/// Idle consumers pooled per consumer config and reused across partitions and batches
+/// (Spark's `spark.kafka.consumer.cache.*`).
+///
+/// Spark keys its cache by (group id, topic-partition), which on a 64-partition topic means 64
+/// consumers. A librdkafka client is heavier than a Java consumer (its own threads and
+/// connections, ~40 ms to destroy), so this pool keys by config only and reassigns a consumer
+/// to whatever partition the next task reads: a query keeps about one consumer per worker
+/// thread. A consumer that stopped exactly where the next range starts is preferred, so
+/// sequential batches of one partition keep their fetch position and prefetched records.
 pub struct ConsumerPool {
-    idle: Mutex<HashMap<(String, TopicPartition), Vec<PooledConsumer>>>,
+    idle: Mutex<HashMap<String, Vec<PooledConsumer>>>,
     capacity: usize,
 }
 
@@ -150,18 +157,30 @@ impl ConsumerPool {
             .join("\u{1}")
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<PooledConsumer>>> {
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// An idle consumer for `params`: one positioned at `tp`/`from` if there is one, else any,
+    /// else a new one.
     fn take(
         &self,
         params: &BTreeMap<String, String>,
         tp: &TopicPartition,
+        from: i64,
     ) -> Result<PooledConsumer> {
-        let key = (Self::key(params), tp.clone());
-        let mut idle = self
-            .idle
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(c) = idle.get_mut(&key).and_then(Vec::pop) {
-            return Ok(c);
+        let key = Self::key(params);
+        let mut idle = self.lock();
+        if let Some(list) = idle.get_mut(&key) {
+            let at = list
+                .iter()
+                .position(|c| c.assigned.as_ref() == Some(tp) && c.next_offset == from)
+                .or_else(|| list.len().checked_sub(1));
+            if let Some(i) = at {
+                return Ok(list.swap_remove(i));
+            }
         }
         drop(idle);
         let consumer: BaseConsumer = client_config(params)
@@ -175,40 +194,39 @@ impl ConsumerPool {
         })
     }
 
-    fn give_back(&self, params: &BTreeMap<String, String>, tp: &TopicPartition, c: PooledConsumer) {
-        let mut idle = self
-            .idle
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let total: usize = idle.values().map(Vec::len).sum();
-        if total >= self.capacity {
-            // Over capacity: drop one idle consumer of another key to make room.
-            if let Some(k) = idle.keys().next().cloned() {
-                idle.remove(&k);
-            }
-        }
-        idle.entry((Self::key(params), tp.clone()))
-            .or_default()
-            .push(c);
+    fn give_back(&self, params: &BTreeMap<String, String>, c: PooledConsumer) {
+        let evicted = {
+            let mut idle = self.lock();
+            let total: usize = idle.values().map(Vec::len).sum();
+            // Over capacity: make room by dropping an idle consumer of another config.
+            let evicted = if total >= self.capacity {
+                idle.values_mut().find_map(Vec::pop)
+            } else {
+                None
+            };
+            idle.entry(Self::key(params)).or_default().push(c);
+            evicted
+        };
+        // Destroying a client joins its threads; not under the lock.
+        drop(evicted);
     }
 
-    /// Closes every idle consumer made with `params` (a stopping source's).
+    /// Closes every idle consumer made with `params` (a stopping source's), in parallel:
+    /// destroying a librdkafka client takes tens of milliseconds, mostly waiting.
     pub fn close_all(&self, params: &BTreeMap<String, String>) {
-        let key = Self::key(params);
-        self.idle
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .retain(|(k, _), _| *k != key);
+        let closing = self.lock().remove(&Self::key(params)).unwrap_or_default();
+        std::thread::scope(|s| {
+            for c in closing {
+                // If no thread can be started, `c` was moved into the failed closure and is
+                // dropped with it, here.
+                let _ = std::thread::Builder::new().spawn_scoped(s, move || drop(c));
+            }
+        });
     }
 
     /// Number of idle consumers in the pool.
     pub fn idle_count(&self) -> usize {
-        self.idle
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .values()
-            .map(Vec::len)
-            .sum()
+        self.lock().values().map(Vec::len).sum()
     }
 }
 
@@ -342,7 +360,7 @@ impl RangeReader {
     /// Starts reading `range` (nothing is fetched until the first `next()`).
     pub fn new(range: OffsetRange, settings: ReadSettings) -> Result<Self> {
         let schema = kafka_schema(settings.include_headers);
-        let consumer = ConsumerPool::global().take(&settings.params, &range.tp)?;
+        let consumer = ConsumerPool::global().take(&settings.params, &range.tp, range.from)?;
         let next = range.from;
         let cols = Columns::new(settings.include_headers);
         Ok(RangeReader {
@@ -498,7 +516,7 @@ impl RangeReader {
 
     fn release(&mut self) {
         if let Some(c) = self.consumer.take() {
-            ConsumerPool::global().give_back(&self.settings.params, &self.range.tp, c);
+            ConsumerPool::global().give_back(&self.settings.params, c);
         }
     }
 }
