@@ -82,15 +82,37 @@ pub fn client_error(context: &str, e: KafkaError) -> EngineError {
         KafkaError::ClientConfig(_, desc, key, _) => EngineError::execution(
             "KAFKA_CLIENT_CONFIG",
             format!(
-                "{context}: invalid Kafka option 'kafka.{key}': {}",
+                "{context}: invalid Kafka option 'kafka.{key}': {}{}",
                 if crate::options::is_secret_key(&key) {
                     "(message hidden: the option holds a secret)".to_string()
                 } else {
                     desc
-                }
+                },
+                java_option_hint(&key)
+                    .map(|h| format!(". {h}"))
+                    .unwrap_or_default()
             ),
         ),
         e => EngineError::external(context.to_string(), e),
+    }
+}
+
+/// What to use instead of a Java client option librdkafka does not have (Spark users bring
+/// Java client settings).
+fn java_option_hint(key: &str) -> Option<&'static str> {
+    let k = key.to_ascii_lowercase();
+    if k.starts_with("ssl.truststore.") {
+        Some(
+            "librdkafka has no Java trust stores: give the CA certificates as PEM with kafka.ssl.ca.location (a file) or kafka.ssl.ca.pem",
+        )
+    } else if k == "ssl.keystore.type" {
+        Some(
+            "librdkafka reads a PKCS#12 key store from kafka.ssl.keystore.location, or PEM from kafka.ssl.certificate.location and kafka.ssl.key.location",
+        )
+    } else if k.starts_with("sasl.kerberos.") || k == "sasl.login.callback.handler.class" {
+        Some("this build has no Kerberos (GSSAPI); use SASL PLAIN, SCRAM or OAUTHBEARER")
+    } else {
+        None
     }
 }
 
@@ -234,7 +256,7 @@ impl ConsumerPool {
 #[derive(Clone, Debug)]
 pub struct ReadSettings {
     /// Consumer params (see [`executor_params`]).
-    pub params: BTreeMap<String, String>,
+    pub params: crate::options::KafkaParams,
     /// `kafkaConsumer.pollTimeoutMs`.
     pub poll_timeout: Duration,
     /// `failOnDataLoss`.

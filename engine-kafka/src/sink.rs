@@ -509,7 +509,7 @@ impl Sink for KafkaSink {
                         ctx.batch_id,
                         ctx.partition,
                         read_back,
-                        self.opts.producer_params.clone(),
+                        self.opts.producer_params.0.clone(),
                     )),
                 }))
             }

@@ -88,5 +88,8 @@ fn at_least_once_batch_commits_only_after_every_record_is_acknowledged() {
                 .1
         })
         .sum();
-    assert_eq!(total, 500, "Sink::commit returned before the broker had the batch");
+    assert_eq!(
+        total, 500,
+        "Sink::commit returned before the broker had the batch"
+    );
 }
