@@ -2,6 +2,8 @@
 //! (how fast the broker alone can be read here), in messages/s. Run with
 //! `cargo xtask bench-kafka` (release build, starts the broker), or by hand:
 //! `cargo run --release -p engine-kafka --example kafka_bench -- <bootstrap> [messages] [threads]`.
+//! `KAFKA_BENCH_PROGRESS=1` also prints the pipeline's progress durations and its start and end
+//! instants (CLOCK_MONOTONIC, for cutting a `perf record -k CLOCK_MONOTONIC` profile).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -362,6 +364,10 @@ fn main() {
         .unwrap();
     let c0 = cpu_pair(&broker_pid);
     let started = Instant::now();
+    if std::env::var_os("KAFKA_BENCH_PROGRESS").is_some() {
+        // CLOCK_MONOTONIC, to cut a `perf record -k CLOCK_MONOTONIC` profile to the pipeline.
+        eprintln!("pipeline starts at {started:?}");
+    }
     let query = spark
         .read_stream()
         .format("kafka")
@@ -399,6 +405,9 @@ fn main() {
         }
     }
     let pipeline_secs = started.elapsed().as_secs_f64();
+    if std::env::var_os("KAFKA_BENCH_PROGRESS").is_some() {
+        eprintln!("pipeline ends at {:?}", Instant::now());
+    }
     let c1 = cpu_pair(&broker_pid);
     cpu.push((c1.0 - c0.0, c1.1 - c0.1));
     let _ = std::fs::remove_dir_all(&checkpoint);
