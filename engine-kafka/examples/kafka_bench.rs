@@ -3,7 +3,8 @@
 //! `cargo xtask bench-kafka` (release build, starts the broker), or by hand:
 //! `cargo run --release -p engine-kafka --example kafka_bench -- <bootstrap> [messages] [threads]`.
 //! `KAFKA_BENCH_PROGRESS=1` also prints the pipeline's progress durations and its start and end
-//! instants (CLOCK_MONOTONIC, for cutting a `perf record -k CLOCK_MONOTONIC` profile).
+//! instants (CLOCK_MONOTONIC, for cutting a `perf record -k CLOCK_MONOTONIC` profile);
+//! `KAFKA_BENCH_PRODUCER=k=v,k=v` adds librdkafka producer settings to every sink.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -185,12 +186,29 @@ fn main() {
     let topic = engine_kafka::testing::unique_topic("bench");
     info.create_topic(&topic, PARTITIONS).unwrap();
 
+    // Extra producer options for every sink here (`KAFKA_BENCH_PRODUCER=k=v,k=v`, keys
+    // without the `kafka.` prefix), to compare librdkafka settings.
+    let extra: Vec<(String, String)> = std::env::var("KAFKA_BENCH_PRODUCER")
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (format!("kafka.{}", k.trim()), v.trim().to_string()))
+        .collect();
+    let with_extra = |base: Vec<(&str, &str)>| {
+        let mut all: Vec<(String, String)> = base
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        all.extend(extra.iter().cloned());
+        Options::new(all.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    };
+
     // Sink alone: `threads` tasks writing in parallel through the at-least-once sink.
     let data = batches(messages, threads);
     let schema = data[0][0].schema();
     let sink = Arc::new(
         KafkaSink::new(&SinkContext {
-            options: Options::new([
+            options: with_extra(vec![
                 ("kafka.bootstrap.servers", bootstrap.as_str()),
                 ("topic", topic.as_str()),
                 ("kafka.linger.ms", linger.as_str()),
@@ -391,6 +409,7 @@ fn main() {
         .option("kafka.linger.ms", &linger)
         .option("kafka.batch.size", "1000000")
         .option("kafka.queue.buffering.max.messages", "1000000")
+        .options(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .option("checkpointLocation", checkpoint.display())
         .trigger(engine_sql::streaming::Trigger::AvailableNow)
         .start()
