@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 use arrow::array::{RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use engine_core::connector::{
-    InputPartition, OutputMode, ReadLimit, Sink, SinkContext, Source, WriterContext,
+    InputPartition, OutputMode, ReadLimit, Sink, SinkContext, Source, WriterCommitMessage,
+    WriterContext,
 };
 use engine_core::options::Options;
 use engine_kafka::broker::BrokerInfo;
@@ -95,6 +96,48 @@ fn batches(total: usize, tasks: usize) -> Vec<Vec<RecordBatch>> {
                 .collect()
         })
         .collect()
+}
+
+/// Writes each of `data`'s task lists through its own writer of `sink`, in parallel, and
+/// returns the writers' commit messages (for `Sink::commit`); prints each task's phases.
+fn write_tasks(
+    sink: &Arc<KafkaSink>,
+    data: &[Vec<RecordBatch>],
+    label: &str,
+) -> Vec<WriterCommitMessage> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = data
+            .iter()
+            .enumerate()
+            .map(|(t, task)| {
+                let sink = Arc::clone(sink);
+                s.spawn(move || {
+                    let t0 = Instant::now();
+                    let mut w = sink
+                        .create_writer(WriterContext {
+                            batch_id: 0,
+                            partition: t,
+                            num_partitions: data.len(),
+                        })
+                        .unwrap();
+                    let t1 = Instant::now();
+                    for b in task {
+                        w.write(b).unwrap();
+                    }
+                    let t2 = Instant::now();
+                    let m = w.commit().unwrap();
+                    eprintln!(
+                        "{label} task {t}: create_writer {:.2}s, write {:.2}s, writer commit {:.2}s",
+                        (t1 - t0).as_secs_f64(),
+                        (t2 - t1).as_secs_f64(),
+                        t2.elapsed().as_secs_f64()
+                    );
+                    m
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
 }
 
 /// Reads every partition of `topic` with `threads` plain consumers (partition `p` goes to
@@ -224,29 +267,7 @@ fn main() {
     );
     let c0 = cpu_pair(&broker_pid);
     let started = Instant::now();
-    let commits: Vec<_> = std::thread::scope(|s| {
-        let handles: Vec<_> = data
-            .iter()
-            .enumerate()
-            .map(|(t, task)| {
-                let sink = Arc::clone(&sink);
-                s.spawn(move || {
-                    let mut w = sink
-                        .create_writer(WriterContext {
-                            batch_id: 0,
-                            partition: t,
-                            num_partitions: threads,
-                        })
-                        .unwrap();
-                    for b in task {
-                        w.write(b).unwrap();
-                    }
-                    w.commit().unwrap()
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+    let commits = write_tasks(&sink, &data, "at-least-once");
     // The batch is written once every record is acknowledged (the sink waits in `commit`).
     sink.commit(0, commits).unwrap();
     let sink_secs = started.elapsed().as_secs_f64();
@@ -276,39 +297,7 @@ fn main() {
     );
     let c0 = cpu_pair(&broker_pid);
     let started = Instant::now();
-    let messages_out: Vec<_> = std::thread::scope(|s| {
-        let handles: Vec<_> = data
-            .iter()
-            .enumerate()
-            .map(|(t, task)| {
-                let sink = Arc::clone(&eos_sink);
-                s.spawn(move || {
-                    let t0 = Instant::now();
-                    let mut w = sink
-                        .create_writer(WriterContext {
-                            batch_id: 0,
-                            partition: t,
-                            num_partitions: threads,
-                        })
-                        .unwrap();
-                    let t1 = Instant::now();
-                    for b in task {
-                        w.write(b).unwrap();
-                    }
-                    let t2 = Instant::now();
-                    let m = w.commit().unwrap();
-                    eprintln!(
-                        "exactly-once task {t}: create_writer {:.2}s, write {:.2}s, writer commit {:.2}s",
-                        (t1 - t0).as_secs_f64(),
-                        (t2 - t1).as_secs_f64(),
-                        t2.elapsed().as_secs_f64()
-                    );
-                    m
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+    let messages_out = write_tasks(&eos_sink, &data, "exactly-once");
     let t = Instant::now();
     eos_sink.commit(0, messages_out).unwrap();
     eprintln!(
