@@ -8,7 +8,7 @@
 //! # Delivery guarantees (option `deliveryGuarantee`, alias `kafka.delivery.guarantee`)
 //!
 //! - `at_least_once` (default, Spark's behaviour): an idempotent producer shared through the
-//!   [`ProducerCache`](crate::producer_cache::ProducerCache); a replayed batch is written again.
+//!   [`ProducerCache`]; a replayed batch is written again.
 //! - `exactly_once` (beyond Spark): one transactional producer per sink task with
 //!   `transactional.id = <transactionalIdPrefix>-<query id>-<task>`, initialised once per
 //!   process (which fences zombies of an earlier run and aborts their open transaction). Each
