@@ -2,6 +2,9 @@
 //! (how fast the broker alone can be read here), in messages/s. Run with
 //! `cargo xtask bench-kafka` (release build, starts the broker), or by hand:
 //! `cargo run --release -p engine-kafka --example kafka_bench -- <bootstrap> [messages] [threads]`.
+//! `KAFKA_BENCH_PROGRESS=1` also prints the pipeline's progress durations and its start and end
+//! instants (CLOCK_MONOTONIC, for cutting a `perf record -k CLOCK_MONOTONIC` profile);
+//! `KAFKA_BENCH_PRODUCER=k=v,k=v` adds librdkafka producer settings to every sink.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -10,7 +13,8 @@ use std::time::{Duration, Instant};
 use arrow::array::{RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema};
 use engine_core::connector::{
-    InputPartition, OutputMode, ReadLimit, Sink, SinkContext, Source, WriterContext,
+    InputPartition, OutputMode, ReadLimit, Sink, SinkContext, Source, WriterCommitMessage,
+    WriterContext,
 };
 use engine_core::options::Options;
 use engine_kafka::broker::BrokerInfo;
@@ -94,6 +98,115 @@ fn batches(total: usize, tasks: usize) -> Vec<Vec<RecordBatch>> {
         .collect()
 }
 
+/// Writes each of `data`'s task lists through its own writer of `sink`, in parallel, and
+/// returns the writers' commit messages (for `Sink::commit`); prints each task's phases.
+fn write_tasks(
+    sink: &Arc<KafkaSink>,
+    data: &[Vec<RecordBatch>],
+    label: &str,
+) -> Vec<WriterCommitMessage> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = data
+            .iter()
+            .enumerate()
+            .map(|(t, task)| {
+                let sink = Arc::clone(sink);
+                s.spawn(move || {
+                    let t0 = Instant::now();
+                    let mut w = sink
+                        .create_writer(WriterContext {
+                            batch_id: 0,
+                            partition: t,
+                            num_partitions: data.len(),
+                        })
+                        .unwrap();
+                    let t1 = Instant::now();
+                    for b in task {
+                        w.write(b).unwrap();
+                    }
+                    let t2 = Instant::now();
+                    let m = w.commit().unwrap();
+                    eprintln!(
+                        "{label} task {t}: create_writer {:.2}s, write {:.2}s, writer commit {:.2}s",
+                        (t1 - t0).as_secs_f64(),
+                        (t2 - t1).as_secs_f64(),
+                        t2.elapsed().as_secs_f64()
+                    );
+                    m
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+/// Reads every partition of `topic` with `threads` plain consumers (partition `p` goes to
+/// thread `p % threads`); returns the number of messages read.
+fn plain_read(bootstrap: &str, topic: &str, threads: usize, one_at_a_time: bool) -> usize {
+    let total = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for t in 0..threads {
+            let total = &total;
+            s.spawn(move || {
+                let consumer: BaseConsumer = ClientConfig::new()
+                    .set("bootstrap.servers", bootstrap)
+                    .set("group.id", "bench-plain")
+                    .set("enable.partition.eof", "true")
+                    // What the source uses too: without it every partition's last fetch
+                    // waits librdkafka's default 500 ms at the broker.
+                    .set("fetch.wait.max.ms", "10")
+                    .set("log_level", "3")
+                    .create()
+                    .unwrap();
+                let mine: Vec<i32> = (0..PARTITIONS)
+                    .filter(|p| *p as usize % threads == t)
+                    .collect();
+                let groups: Vec<Vec<i32>> = if one_at_a_time {
+                    mine.iter().map(|p| vec![*p]).collect()
+                } else {
+                    vec![mine]
+                };
+                let mut n = 0usize;
+                let mut bytes = 0usize;
+                for group in groups {
+                    let mut tpl = TopicPartitionList::new();
+                    let mut ends = std::collections::HashMap::new();
+                    for p in &group {
+                        tpl.add_partition_offset(topic, *p, Offset::Beginning)
+                            .unwrap();
+                        let (_, high) = consumer
+                            .fetch_watermarks(topic, *p, Duration::from_secs(10))
+                            .unwrap();
+                        if high > 0 {
+                            ends.insert(*p, high);
+                        }
+                    }
+                    consumer.assign(&tpl).unwrap();
+                    while !ends.is_empty() {
+                        match consumer.poll(Duration::from_millis(500)) {
+                            Some(Ok(m)) => {
+                                use rdkafka::Message;
+                                bytes += m.payload().map_or(0, <[u8]>::len);
+                                n += 1;
+                                if ends.get(&m.partition()) == Some(&(m.offset() + 1)) {
+                                    ends.remove(&m.partition());
+                                }
+                            }
+                            Some(Err(KafkaError::PartitionEOF(p))) => {
+                                ends.remove(&p);
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                std::hint::black_box(bytes);
+                total.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+            });
+        }
+    });
+    total.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let bootstrap = args
@@ -116,12 +229,29 @@ fn main() {
     let topic = engine_kafka::testing::unique_topic("bench");
     info.create_topic(&topic, PARTITIONS).unwrap();
 
+    // Extra producer options for every sink here (`KAFKA_BENCH_PRODUCER=k=v,k=v`, keys
+    // without the `kafka.` prefix), to compare librdkafka settings.
+    let extra: Vec<(String, String)> = std::env::var("KAFKA_BENCH_PRODUCER")
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (format!("kafka.{}", k.trim()), v.trim().to_string()))
+        .collect();
+    let with_extra = |base: Vec<(&str, &str)>| {
+        let mut all: Vec<(String, String)> = base
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        all.extend(extra.iter().cloned());
+        Options::new(all.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    };
+
     // Sink alone: `threads` tasks writing in parallel through the at-least-once sink.
     let data = batches(messages, threads);
     let schema = data[0][0].schema();
     let sink = Arc::new(
         KafkaSink::new(&SinkContext {
-            options: Options::new([
+            options: with_extra(vec![
                 ("kafka.bootstrap.servers", bootstrap.as_str()),
                 ("topic", topic.as_str()),
                 ("kafka.linger.ms", linger.as_str()),
@@ -137,24 +267,9 @@ fn main() {
     );
     let c0 = cpu_pair(&broker_pid);
     let started = Instant::now();
-    std::thread::scope(|s| {
-        for (t, task) in data.iter().enumerate() {
-            let sink = Arc::clone(&sink);
-            s.spawn(move || {
-                let mut w = sink
-                    .create_writer(WriterContext {
-                        batch_id: 0,
-                        partition: t,
-                        num_partitions: threads,
-                    })
-                    .unwrap();
-                for b in task {
-                    w.write(b).unwrap();
-                }
-                w.commit().unwrap();
-            });
-        }
-    });
+    let commits = write_tasks(&sink, &data, "at-least-once");
+    // The batch is written once every record is acknowledged (the sink waits in `commit`).
+    sink.commit(0, commits).unwrap();
     let sink_secs = started.elapsed().as_secs_f64();
     let c1 = cpu_pair(&broker_pid);
     cpu.push((c1.0 - c0.0, c1.1 - c0.1));
@@ -182,39 +297,7 @@ fn main() {
     );
     let c0 = cpu_pair(&broker_pid);
     let started = Instant::now();
-    let messages_out: Vec<_> = std::thread::scope(|s| {
-        let handles: Vec<_> = data
-            .iter()
-            .enumerate()
-            .map(|(t, task)| {
-                let sink = Arc::clone(&eos_sink);
-                s.spawn(move || {
-                    let t0 = Instant::now();
-                    let mut w = sink
-                        .create_writer(WriterContext {
-                            batch_id: 0,
-                            partition: t,
-                            num_partitions: threads,
-                        })
-                        .unwrap();
-                    let t1 = Instant::now();
-                    for b in task {
-                        w.write(b).unwrap();
-                    }
-                    let t2 = Instant::now();
-                    let m = w.commit().unwrap();
-                    eprintln!(
-                        "exactly-once task {t}: create_writer {:.2}s, write {:.2}s, writer commit {:.2}s",
-                        (t1 - t0).as_secs_f64(),
-                        (t2 - t1).as_secs_f64(),
-                        t2.elapsed().as_secs_f64()
-                    );
-                    m
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+    let messages_out = write_tasks(&eos_sink, &data, "exactly-once");
     let t = Instant::now();
     eos_sink.commit(0, messages_out).unwrap();
     eprintln!(
@@ -262,54 +345,18 @@ fn main() {
     let _ = std::fs::remove_dir_all(&dir);
 
     // The broker alone: one plain librdkafka consumer per thread over the same partitions,
-    // touching each payload but building nothing.
-    let c0 = cpu_pair(&broker_pid);
-    let started = Instant::now();
-    let plain_rows = std::sync::atomic::AtomicUsize::new(0);
-    std::thread::scope(|s| {
-        for t in 0..threads {
-            let bootstrap = &bootstrap;
-            let topic = &topic;
-            let plain_rows = &plain_rows;
-            s.spawn(move || {
-                let consumer: BaseConsumer = ClientConfig::new()
-                    .set("bootstrap.servers", bootstrap)
-                    .set("group.id", "bench-plain")
-                    .set("enable.partition.eof", "true")
-                    .set("log_level", "3")
-                    .create()
-                    .unwrap();
-                let mut tpl = TopicPartitionList::new();
-                let mut mine = 0;
-                for p in (0..PARTITIONS).filter(|p| *p as usize % threads == t) {
-                    tpl.add_partition_offset(topic, p, Offset::Beginning)
-                        .unwrap();
-                    mine += 1;
-                }
-                consumer.assign(&tpl).unwrap();
-                let mut eof = 0;
-                let mut n = 0usize;
-                let mut bytes = 0usize;
-                while eof < mine {
-                    match consumer.poll(Duration::from_millis(500)) {
-                        Some(Ok(m)) => {
-                            use rdkafka::Message;
-                            bytes += m.payload().map_or(0, <[u8]>::len);
-                            n += 1;
-                        }
-                        Some(Err(KafkaError::PartitionEOF(_))) => eof += 1,
-                        _ => {}
-                    }
-                }
-                std::hint::black_box(bytes);
-                plain_rows.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
-            });
-        }
-    });
-    let plain_secs = started.elapsed().as_secs_f64();
-    let c1 = cpu_pair(&broker_pid);
-    cpu.push((c1.0 - c0.0, c1.1 - c0.1));
-    let plain = plain_rows.load(std::sync::atomic::Ordering::Relaxed);
+    // touching each payload but building nothing; once with all of a thread's partitions
+    // assigned at once (librdkafka's usual way), once one partition at a time up to its high
+    // watermark (the way the source reads).
+    let mut plain = Vec::new();
+    for one_at_a_time in [false, true] {
+        let c0 = cpu_pair(&broker_pid);
+        let started = Instant::now();
+        let n = plain_read(&bootstrap, &topic, threads, one_at_a_time);
+        plain.push((n, started.elapsed().as_secs_f64()));
+        let c1 = cpu_pair(&broker_pid);
+        cpu.push((c1.0 - c0.0, c1.1 - c0.1));
+    }
 
     // The pipeline: Kafka -> from_json -> explode -> to_json -> Kafka through engine-sql's
     // streaming runtime (AvailableNow: drain what is there, then stop).
@@ -324,6 +371,10 @@ fn main() {
         .unwrap();
     let c0 = cpu_pair(&broker_pid);
     let started = Instant::now();
+    if std::env::var_os("KAFKA_BENCH_PROGRESS").is_some() {
+        // CLOCK_MONOTONIC, to cut a `perf record -k CLOCK_MONOTONIC` profile to the pipeline.
+        eprintln!("pipeline starts at {started:?}");
+    }
     let query = spark
         .read_stream()
         .format("kafka")
@@ -347,12 +398,24 @@ fn main() {
         .option("kafka.linger.ms", &linger)
         .option("kafka.batch.size", "1000000")
         .option("kafka.queue.buffering.max.messages", "1000000")
+        .options(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .option("checkpointLocation", checkpoint.display())
         .trigger(engine_sql::streaming::Trigger::AvailableNow)
         .start()
         .unwrap();
     query.await_termination(None).unwrap();
+    if std::env::var_os("KAFKA_BENCH_PROGRESS").is_some() {
+        for p in query.recent_progress() {
+            eprintln!(
+                "batch {} rows {} durations {:?}",
+                p.batch_id, p.num_input_rows, p.duration_ms
+            );
+        }
+    }
     let pipeline_secs = started.elapsed().as_secs_f64();
+    if std::env::var_os("KAFKA_BENCH_PROGRESS").is_some() {
+        eprintln!("pipeline ends at {:?}", Instant::now());
+    }
     let c1 = cpu_pair(&broker_pid);
     cpu.push((c1.0 - c0.0, c1.1 - c0.1));
     let _ = std::fs::remove_dir_all(&checkpoint);
@@ -370,9 +433,14 @@ fn main() {
         ),
         ("source alone (Arrow batches)", read, source_secs),
         (
-            "broker alone (plain librdkafka consumer)",
-            plain,
-            plain_secs,
+            "broker alone (plain librdkafka consumer, all partitions assigned)",
+            plain[0].0,
+            plain[0].1,
+        ),
+        (
+            "broker alone (plain librdkafka consumer, one partition at a time)",
+            plain[1].0,
+            plain[1].1,
         ),
         (
             "pipeline Kafka -> from_json -> explode -> Kafka (input messages)",

@@ -82,15 +82,37 @@ pub fn client_error(context: &str, e: KafkaError) -> EngineError {
         KafkaError::ClientConfig(_, desc, key, _) => EngineError::execution(
             "KAFKA_CLIENT_CONFIG",
             format!(
-                "{context}: invalid Kafka option 'kafka.{key}': {}",
+                "{context}: invalid Kafka option 'kafka.{key}': {}{}",
                 if crate::options::is_secret_key(&key) {
                     "(message hidden: the option holds a secret)".to_string()
                 } else {
                     desc
-                }
+                },
+                java_option_hint(&key)
+                    .map(|h| format!(". {h}"))
+                    .unwrap_or_default()
             ),
         ),
         e => EngineError::external(context.to_string(), e),
+    }
+}
+
+/// What to use instead of a Java client option librdkafka does not have (Spark users bring
+/// Java client settings).
+fn java_option_hint(key: &str) -> Option<&'static str> {
+    let k = key.to_ascii_lowercase();
+    if k.starts_with("ssl.truststore.") {
+        Some(
+            "librdkafka has no Java trust stores: give the CA certificates as PEM with kafka.ssl.ca.location (a file) or kafka.ssl.ca.pem",
+        )
+    } else if k == "ssl.keystore.type" {
+        Some(
+            "librdkafka reads a PKCS#12 key store from kafka.ssl.keystore.location, or PEM from kafka.ssl.certificate.location and kafka.ssl.key.location",
+        )
+    } else if k.starts_with("sasl.kerberos.") || k == "sasl.login.callback.handler.class" {
+        Some("this build has no Kerberos (GSSAPI); use SASL PLAIN, SCRAM or OAUTHBEARER")
+    } else {
+        None
     }
 }
 
@@ -112,7 +134,7 @@ pub fn executor_params(
     p.entry("isolation.level".into())
         .or_insert_with(|| "read_uncommitted".into());
     p.entry("fetch.wait.max.ms".into())
-        .or_insert_with(|| "100".into());
+        .or_insert_with(|| "10".into());
     p
 }
 
@@ -122,24 +144,74 @@ struct PooledConsumer {
     assigned: Option<TopicPartition>,
     next_offset: i64,
     pending: Option<OwnedMessage>,
+    /// When it was given back to the pool.
+    idle_since: Instant,
 }
 
-/// Consumers pooled per (config, topic-partition) and reused across batches, so a streaming
-/// query keeps one fetch session per partition and sequential batches do not re-seek.
+/// Idle consumers pooled per consumer config and reused across partitions and batches
+/// (Spark's `spark.kafka.consumer.cache.*`).
+///
+/// Spark keys its cache by (group id, topic-partition), which on a 64-partition topic means 64
+/// consumers. A librdkafka client is heavier than a Java consumer (its own threads and
+/// connections, ~40 ms to destroy), so this pool keys by config only and reassigns a consumer
+/// to whatever partition the next task reads: a query keeps about one consumer per worker
+/// thread. A consumer that stopped exactly where the next range starts is preferred, so
+/// sequential batches of one partition keep their fetch position and prefetched records.
+///
+/// Idle consumers are closed once idle longer than `spark.kafka.consumer.cache.timeout`
+/// (default 5m), checked whenever a consumer is taken or given back rather than by Spark's
+/// evictor thread (`spark.kafka.consumer.cache.evictorThreadRunInterval` is not read); at most
+/// `spark.kafka.consumer.cache.capacity` (default 64) idle consumers are kept.
 pub struct ConsumerPool {
-    idle: Mutex<HashMap<(String, TopicPartition), Vec<PooledConsumer>>>,
+    idle: Mutex<HashMap<String, Vec<PooledConsumer>>>,
     capacity: usize,
+    timeout: Duration,
 }
+
+/// Settings of the process-wide consumer pool: `spark.kafka.consumer.cache.capacity` and
+/// `spark.kafka.consumer.cache.timeout`. Takes effect only if called before the first Kafka
+/// read of the process (Spark's executor-wide cache also takes the first conf it sees).
+pub fn configure_consumer_pool(capacity: usize, timeout: Duration) {
+    let _ = POOL_SETTINGS.set((capacity, timeout));
+}
+
+static POOL_SETTINGS: OnceLock<(usize, Duration)> = OnceLock::new();
 
 impl ConsumerPool {
-    /// The process-wide pool (capacity 64 idle consumers, Spark's
-    /// `spark.kafka.consumer.cache.capacity` default).
+    /// A pool keeping at most `capacity` idle consumers, each at most `timeout`.
+    pub fn new(capacity: usize, timeout: Duration) -> Self {
+        ConsumerPool {
+            idle: Mutex::new(HashMap::new()),
+            capacity,
+            timeout,
+        }
+    }
+
+    /// The process-wide pool (see [`configure_consumer_pool`]).
     pub fn global() -> &'static ConsumerPool {
         static POOL: OnceLock<ConsumerPool> = OnceLock::new();
-        POOL.get_or_init(|| ConsumerPool {
-            idle: Mutex::new(HashMap::new()),
-            capacity: 64,
+        POOL.get_or_init(|| {
+            let (capacity, timeout) = *POOL_SETTINGS.get_or_init(|| (64, Duration::from_secs(300)));
+            ConsumerPool::new(capacity, timeout)
         })
+    }
+
+    /// Removes the consumers idle for longer than the timeout; the caller drops them outside
+    /// the lock (destroying a client joins its threads).
+    fn expired(&self, idle: &mut HashMap<String, Vec<PooledConsumer>>) -> Vec<PooledConsumer> {
+        let mut out = Vec::new();
+        for list in idle.values_mut() {
+            let mut i = 0;
+            while i < list.len() {
+                if list[i].idle_since.elapsed() > self.timeout {
+                    out.push(list.swap_remove(i));
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        idle.retain(|_, l| !l.is_empty());
+        out
     }
 
     fn key(params: &BTreeMap<String, String>) -> String {
@@ -150,20 +222,35 @@ impl ConsumerPool {
             .join("\u{1}")
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Vec<PooledConsumer>>> {
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// An idle consumer for `params`: one positioned at `tp`/`from` if there is one, else any,
+    /// else a new one.
     fn take(
         &self,
         params: &BTreeMap<String, String>,
         tp: &TopicPartition,
+        from: i64,
     ) -> Result<PooledConsumer> {
-        let key = (Self::key(params), tp.clone());
-        let mut idle = self
-            .idle
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(c) = idle.get_mut(&key).and_then(Vec::pop) {
+        let key = Self::key(params);
+        let mut idle = self.lock();
+        let expired = self.expired(&mut idle);
+        let found = idle.get_mut(&key).and_then(|list| {
+            let at = list
+                .iter()
+                .position(|c| c.assigned.as_ref() == Some(tp) && c.next_offset == from)
+                .or_else(|| list.len().checked_sub(1));
+            at.map(|i| list.swap_remove(i))
+        });
+        drop(idle);
+        close(expired);
+        if let Some(c) = found {
             return Ok(c);
         }
-        drop(idle);
         let consumer: BaseConsumer = client_config(params)
             .create()
             .map_err(|e| client_error("creating a Kafka consumer", e))?;
@@ -172,43 +259,65 @@ impl ConsumerPool {
             assigned: None,
             next_offset: -1,
             pending: None,
+            idle_since: Instant::now(),
         })
     }
 
-    fn give_back(&self, params: &BTreeMap<String, String>, tp: &TopicPartition, c: PooledConsumer) {
-        let mut idle = self
-            .idle
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let total: usize = idle.values().map(Vec::len).sum();
-        if total >= self.capacity {
-            // Over capacity: drop one idle consumer of another key to make room.
-            if let Some(k) = idle.keys().next().cloned() {
-                idle.remove(&k);
+    fn give_back(&self, params: &BTreeMap<String, String>, mut c: PooledConsumer) {
+        c.idle_since = Instant::now();
+        let evicted = {
+            let mut idle = self.lock();
+            let mut evicted = self.expired(&mut idle);
+            let total: usize = idle.values().map(Vec::len).sum();
+            // Over capacity: make room by dropping the consumer idle the longest.
+            if total >= self.capacity {
+                let oldest = idle
+                    .iter()
+                    .flat_map(|(k, l)| l.iter().enumerate().map(move |(i, c)| (c.idle_since, k, i)))
+                    .min()
+                    .map(|(_, k, i)| (k.clone(), i));
+                if let Some((k, i)) = oldest
+                    && let Some(list) = idle.get_mut(&k)
+                {
+                    evicted.push(list.swap_remove(i));
+                }
             }
-        }
-        idle.entry((Self::key(params), tp.clone()))
-            .or_default()
-            .push(c);
+            if self.capacity > 0 {
+                idle.entry(Self::key(params)).or_default().push(c);
+            } else {
+                evicted.push(c);
+            }
+            evicted
+        };
+        close(evicted);
     }
 
-    /// Closes every idle consumer made with `params` (a stopping source's).
+    /// Closes every idle consumer made with `params` (a stopping source's), in parallel:
+    /// destroying a librdkafka client takes tens of milliseconds, mostly waiting.
     pub fn close_all(&self, params: &BTreeMap<String, String>) {
-        let key = Self::key(params);
-        self.idle
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .retain(|(k, _), _| *k != key);
+        let closing = self.lock().remove(&Self::key(params)).unwrap_or_default();
+        close(closing);
     }
 
     /// Number of idle consumers in the pool.
     pub fn idle_count(&self) -> usize {
-        self.idle
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .values()
-            .map(Vec::len)
-            .sum()
+        self.lock().values().map(Vec::len).sum()
+    }
+}
+
+/// Destroys consumers in parallel: destroying a librdkafka client takes tens of milliseconds,
+/// mostly waiting for its threads.
+fn close(consumers: Vec<PooledConsumer>) {
+    match consumers.len() {
+        0 => {}
+        1 => drop(consumers),
+        _ => std::thread::scope(|s| {
+            for c in consumers {
+                // If no thread can be started, `c` was moved into the failed closure and is
+                // dropped with it, here.
+                let _ = std::thread::Builder::new().spawn_scoped(s, move || drop(c));
+            }
+        }),
     }
 }
 
@@ -216,7 +325,7 @@ impl ConsumerPool {
 #[derive(Clone, Debug)]
 pub struct ReadSettings {
     /// Consumer params (see [`executor_params`]).
-    pub params: BTreeMap<String, String>,
+    pub params: crate::options::KafkaParams,
     /// `kafkaConsumer.pollTimeoutMs`.
     pub poll_timeout: Duration,
     /// `failOnDataLoss`.
@@ -342,7 +451,7 @@ impl RangeReader {
     /// Starts reading `range` (nothing is fetched until the first `next()`).
     pub fn new(range: OffsetRange, settings: ReadSettings) -> Result<Self> {
         let schema = kafka_schema(settings.include_headers);
-        let consumer = ConsumerPool::global().take(&settings.params, &range.tp)?;
+        let consumer = ConsumerPool::global().take(&settings.params, &range.tp, range.from)?;
         let next = range.from;
         let cols = Columns::new(settings.include_headers);
         Ok(RangeReader {
@@ -498,7 +607,7 @@ impl RangeReader {
 
     fn release(&mut self) {
         if let Some(c) = self.consumer.take() {
-            ConsumerPool::global().give_back(&self.settings.params, &self.range.tp, c);
+            ConsumerPool::global().give_back(&self.settings.params, c);
         }
     }
 }
@@ -557,5 +666,79 @@ impl Drop for RangeReader {
         // A reader dropped part-way leaves the consumer mid-range; its next_offset says where,
         // so the next read re-seeks if it must.
         self.release();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    // Creating a librdkafka client is local: no broker is contacted until it is used.
+    fn params(group: &str) -> BTreeMap<String, String> {
+        executor_params(
+            &[("bootstrap.servers".to_string(), "127.0.0.1:1".to_string())].into(),
+            group,
+        )
+    }
+
+    fn tp(p: i32) -> TopicPartition {
+        TopicPartition {
+            topic: "t".into(),
+            partition: p,
+        }
+    }
+
+    #[test]
+    fn prefers_the_consumer_positioned_where_the_range_starts() {
+        let pool = ConsumerPool::new(8, Duration::from_secs(60));
+        let g = params("g");
+        let mut a = pool.take(&g, &tp(0), 0).unwrap();
+        let mut b = pool.take(&g, &tp(1), 0).unwrap();
+        a.assigned = Some(tp(0));
+        a.next_offset = 10;
+        b.assigned = Some(tp(1));
+        b.next_offset = 5;
+        pool.give_back(&g, a);
+        pool.give_back(&g, b);
+        assert_eq!(pool.idle_count(), 2);
+        let c = pool.take(&g, &tp(0), 10).unwrap();
+        assert_eq!((c.assigned.clone(), c.next_offset), (Some(tp(0)), 10));
+        // No positioned match: any idle consumer of the same config, not a new one.
+        let d = pool.take(&g, &tp(7), 0).unwrap();
+        assert_eq!(d.assigned, Some(tp(1)));
+        assert_eq!(pool.idle_count(), 0);
+        // Another config never gets them.
+        pool.give_back(&g, c);
+        let other = pool.take(&params("other"), &tp(0), 10).unwrap();
+        assert_eq!(other.assigned, None);
+        assert_eq!(pool.idle_count(), 1);
+    }
+
+    #[test]
+    fn capacity_and_idle_timeout_close_consumers() {
+        let pool = ConsumerPool::new(1, Duration::from_secs(60));
+        let (g1, g2) = (params("g1"), params("g2"));
+        let a = pool.take(&g1, &tp(0), 0).unwrap();
+        let b = pool.take(&g2, &tp(0), 0).unwrap();
+        pool.give_back(&g1, a);
+        pool.give_back(&g2, b);
+        assert_eq!(pool.idle_count(), 1, "capacity 1 keeps one idle consumer");
+        pool.close_all(&g2);
+        assert_eq!(pool.idle_count(), 0);
+
+        let pool = ConsumerPool::new(8, Duration::from_millis(1));
+        let a = pool.take(&g1, &tp(0), 0).unwrap();
+        let b = pool.take(&g1, &tp(1), 0).unwrap();
+        pool.give_back(&g1, a);
+        std::thread::sleep(Duration::from_millis(20));
+        // Giving `b` back closes `a`, idle past the timeout.
+        pool.give_back(&g1, b);
+        assert_eq!(pool.idle_count(), 1);
+
+        let none = ConsumerPool::new(0, Duration::from_secs(60));
+        let a = none.take(&g1, &tp(0), 0).unwrap();
+        none.give_back(&g1, a);
+        assert_eq!(none.idle_count(), 0, "capacity 0 pools nothing");
     }
 }

@@ -40,6 +40,7 @@ impl Format for KafkaFormat {
                 "Kafka source has a fixed schema and cannot be set with a custom one",
             ));
         }
+        configure_pool(&ctx.options)?;
         let opts = SourceOptions::for_stream(&ctx.options)?;
         Ok(Box::new(KafkaSource::new(
             opts,
@@ -53,12 +54,25 @@ impl Format for KafkaFormat {
         options: &Options,
         _schema: SchemaRef,
     ) -> Result<Vec<Arc<dyn InputPartition>>> {
+        configure_pool(options)?;
         batch_partitions(&SourceOptions::for_batch(options)?)
     }
 
     fn create_sink(&self, ctx: SinkContext) -> Result<Arc<dyn Sink>> {
         create_sink(&ctx)
     }
+}
+
+/// The process-wide consumer pool takes the first source's session settings, as Spark's
+/// executor-wide cache takes them from the first SparkConf it sees.
+fn configure_pool(options: &Options) -> Result<()> {
+    let capacity = options.u64("spark.kafka.consumer.cache.capacity", 64)?;
+    let timeout_ms = options.time_ms("spark.kafka.consumer.cache.timeout", 300_000)?;
+    crate::consumer::configure_consumer_pool(
+        usize::try_from(capacity).unwrap_or(usize::MAX),
+        std::time::Duration::from_millis(timeout_ms.max(0) as u64),
+    );
+    Ok(())
 }
 
 /// Adds the format `kafka` to [`FormatRegistry::global`]; idempotent. Call once at start-up

@@ -1,5 +1,6 @@
 //! `engine-kafka`: Kafka source and sink for the sstream engine, the counterpart of Spark's
-//! `spark-sql-kafka-0-10`, on rdkafka (librdkafka built from source, no system library needed).
+//! `spark-sql-kafka-0-10`, on rdkafka (librdkafka built from source against the system's
+//! OpenSSL).
 //! It depends on `engine-core` only and plugs in through engine-core's format registry:
 //! call [`register`] once and `format("kafka")` works for batch and streaming reads and writes.
 //!
@@ -7,7 +8,9 @@
 //! - [`sink`]: [`sink::KafkaSink`], at-least-once (Spark's) or exactly-once (beyond Spark).
 //! - [`options`]: every option, validated with Spark's messages.
 //! - [`offsets`]: Spark's offset JSON, the rate limit, the task split.
-//! - [`consumer`]: range reads into Arrow batches, the consumer pool, the fixed schema.
+//! - [`consumer`]: range reads into Arrow batches, the consumer pool (per consumer config, not
+//!   per partition as Spark's; `spark.kafka.consumer.cache.capacity` 64 and `.timeout` 5m),
+//!   the fixed schema.
 //! - [`producer_cache`]: Spark's producer cache (ref-counted, idle eviction).
 //! - [`broker`]: the project's local broker (librdkafka's mock cluster in a background process),
 //!   driven by `cargo xtask broker start|stop|status|create-topic`.
@@ -46,11 +49,14 @@
 //!
 //! # Security
 //!
-//! This build of librdkafka has no SSL or SASL support (that would need system OpenSSL / Cyrus
-//! SASL headers that CI machines may lack). `kafka.security.protocol`, `kafka.ssl.*` and
-//! `kafka.sasl.*` options are still passed through unchanged; librdkafka then refuses to start
-//! the client and says the feature is not built in (enable rdkafka's `ssl`/`sasl` features to
-//! use them). Secret values never appear in errors, descriptions or progress.
+//! librdkafka is built with OpenSSL (the system's `libssl-dev`): `kafka.security.protocol` =
+//! `SSL` or `SASL_SSL` (or `SASL_PLAINTEXT`), SASL mechanisms `PLAIN`, `SCRAM-SHA-256/512` and
+//! `OAUTHBEARER`; no Kerberos (`GSSAPI` needs Cyrus SASL). `kafka.ssl.*` and `kafka.sasl.*` go
+//! to librdkafka unchanged, except Java's `kafka.sasl.jaas.config` (what Spark's docs show):
+//! a `PlainLoginModule` or `ScramLoginModule` line becomes `sasl.username`/`sasl.password`, and
+//! other login modules fail naming the options to use instead. Java-only options (trust stores,
+//! `ssl.keystore.type`, Kerberos settings) fail with the librdkafka option to use. Secret
+//! values never appear in errors, descriptions, `Debug` output or progress.
 //!
 //! # Example
 //!

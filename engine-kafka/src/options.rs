@@ -93,7 +93,7 @@ pub struct SourceOptions {
     /// `groupIdPrefix` (default `spark-kafka-source` streaming, `spark-kafka-relation` batch).
     pub group_id_prefix: Option<String>,
     /// Every `kafka.*` option with the prefix removed, as the user wrote the key.
-    pub kafka_params: BTreeMap<String, String>,
+    pub kafka_params: KafkaParams,
 }
 
 const STRATEGY_KEYS: &str = "assign, subscribe, subscribepattern";
@@ -109,13 +109,82 @@ fn illegal(msg: impl Into<String>) -> EngineError {
     EngineError::execution("IllegalArgumentException", msg)
 }
 
-/// The `kafka.*` options with the prefix removed (keys as the user wrote them).
-pub fn kafka_params(options: &Options) -> BTreeMap<String, String> {
-    options
+/// The `kafka.*` options with the prefix removed (keys as the user wrote them), with Java
+/// client options that librdkafka spells differently translated (see [`translate_jaas`]).
+pub fn kafka_params(options: &Options) -> Result<BTreeMap<String, String>> {
+    let mut params: BTreeMap<String, String> = options
         .iter_original()
         .filter(|(k, _)| k.len() > 6 && k[..6].eq_ignore_ascii_case("kafka."))
         .map(|(k, v)| (k[6..].to_string(), v.to_string()))
-        .collect()
+        .collect();
+    translate_jaas(&mut params)?;
+    Ok(params)
+}
+
+/// Translates Java's `sasl.jaas.config` (what Spark's Kafka docs show) into librdkafka's
+/// `sasl.username`/`sasl.password`, which is what the PLAIN and SCRAM login modules carry:
+/// `org.apache.kafka.common.security.plain.PlainLoginModule required username="u"
+/// password="p";`. Options the user also gave directly win. Other login modules (Kerberos,
+/// OAuth) have no such one-to-one mapping and fail with the options to use instead. Errors
+/// never quote the value: it holds a password.
+pub fn translate_jaas(params: &mut BTreeMap<String, String>) -> Result<()> {
+    let Some(key) = params
+        .keys()
+        .find(|k| k.eq_ignore_ascii_case("sasl.jaas.config"))
+        .cloned()
+    else {
+        return Ok(());
+    };
+    let text = params.remove(&key).unwrap_or_default();
+    let bad = |why: &str| {
+        EngineError::invalid_option(
+            "kafka.sasl.jaas.config",
+            format!(
+                "{why}. librdkafka has no JAAS: give the credentials as kafka.sasl.username and kafka.sasl.password (PLAIN, SCRAM-SHA-256/512) or the kafka.sasl.oauthbearer.* options instead (the value is not shown: it holds a secret)"
+            ),
+        )
+    };
+    let body = text.trim();
+    let body = body.strip_suffix(';').unwrap_or(body);
+    let (module, rest) = body
+        .split_once(char::is_whitespace)
+        .ok_or_else(|| bad("expected `<LoginModule> required key=\"value\" ...;`"))?;
+    let module_name = module.rsplit('.').next().unwrap_or(module);
+    if !matches!(module_name, "PlainLoginModule" | "ScramLoginModule") {
+        return Err(bad(&format!(
+            "login module {module_name} cannot be translated (only PlainLoginModule and ScramLoginModule can)"
+        )));
+    }
+    let rest = rest.trim_start();
+    let (flag, pairs) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+    if !matches!(flag, "required" | "requisite" | "sufficient" | "optional") {
+        return Err(bad("expected `<LoginModule> required key=\"value\" ...;`"));
+    }
+    {
+        let mut remaining = pairs.trim();
+        while !remaining.is_empty() {
+            let (name, after) = remaining
+                .split_once('=')
+                .ok_or_else(|| bad("expected key=\"value\" pairs after the login module"))?;
+            let after = after.trim_start();
+            let (value, next) = match after.strip_prefix('"') {
+                Some(quoted) => quoted
+                    .split_once('"')
+                    .ok_or_else(|| bad("a quoted value is not closed"))?,
+                None => after.split_once(char::is_whitespace).unwrap_or((after, "")),
+            };
+            let target = match name.trim() {
+                "username" => "sasl.username",
+                "password" => "sasl.password",
+                _ => "",
+            };
+            if !target.is_empty() && !params.keys().any(|k| k.eq_ignore_ascii_case(target)) {
+                params.insert(target.to_string(), value.to_string());
+            }
+            remaining = next.trim_start();
+        }
+    }
+    Ok(())
 }
 
 fn has_kafka(options: &Options, key: &str) -> bool {
@@ -346,7 +415,7 @@ impl SourceOptions {
             )?),
             poll_timeout: Duration::from_millis(ms("kafkaConsumer.pollTimeoutMs", 120_000)?),
             group_id_prefix: options.get("groupIdPrefix").map(str::to_string),
-            kafka_params: kafka_params(options),
+            kafka_params: kafka_params(options)?.into(),
         })
     }
 }
@@ -468,7 +537,7 @@ pub struct SinkOptions {
     /// `sstream`); the id is `<prefix>-<query id>-<task>`.
     pub transactional_id_prefix: String,
     /// Producer configuration: `kafka.*` with the prefix removed, plus our defaults.
-    pub producer_params: BTreeMap<String, String>,
+    pub producer_params: KafkaParams,
 }
 
 impl SinkOptions {
@@ -489,7 +558,7 @@ impl SinkOptions {
                 "Option 'kafka.bootstrap.servers' must be specified for configuring Kafka producer",
             ));
         }
-        let mut params = kafka_params(options);
+        let mut params = kafka_params(options)?;
         let guarantee = options
             .get("deliveryGuarantee")
             .map(str::to_string)
@@ -538,8 +607,38 @@ impl SinkOptions {
                 .transpose()?,
             delivery,
             transactional_id_prefix: options.string("transactionalIdPrefix", "sstream"),
-            producer_params: params,
+            producer_params: params.into(),
         })
+    }
+}
+
+/// Kafka client params (keys without the `kafka.` prefix) whose `Debug` form redacts secret
+/// values, so a derived `Debug` of any options struct holding them cannot leak a password.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct KafkaParams(pub BTreeMap<String, String>);
+
+impl std::ops::Deref for KafkaParams {
+    type Target = BTreeMap<String, String>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for KafkaParams {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl std::fmt::Debug for KafkaParams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(redacted(&self.0)).finish()
+    }
+}
+
+impl From<BTreeMap<String, String>> for KafkaParams {
+    fn from(m: BTreeMap<String, String>) -> Self {
+        KafkaParams(m)
     }
 }
 
@@ -695,6 +794,55 @@ mod tests {
             OffsetSpec::GlobalTimestamp(1000, NoMatchStrategy::Error)
         );
         assert_eq!(s.max_trigger_delay, Duration::from_secs(5));
+    }
+
+    #[test]
+    fn jaas_config_becomes_sasl_username_and_password() {
+        let p = kafka_params(&opts(&[
+            ("kafka.bootstrap.servers", "b:9092"),
+            (
+                "kafka.sasl.jaas.config",
+                r#"org.apache.kafka.common.security.plain.PlainLoginModule required username="alice" password="s3 cr=t";"#,
+            ),
+        ]))
+        .unwrap();
+        assert_eq!(p["sasl.username"], "alice");
+        assert_eq!(p["sasl.password"], "s3 cr=t");
+        assert!(!p.contains_key("sasl.jaas.config"));
+        // Options given directly win over the JAAS text.
+        let p = kafka_params(&opts(&[
+            ("kafka.sasl.username", "bob"),
+            (
+                "kafka.sasl.jaas.config",
+                "org.apache.kafka.common.security.scram.ScramLoginModule required username=alice password=pw;",
+            ),
+        ]))
+        .unwrap();
+        assert_eq!(p["sasl.username"], "bob");
+        assert_eq!(p["sasl.password"], "pw");
+        // Kerberos cannot be translated; the error names the option and the way out, not the
+        // value.
+        let e = kafka_params(&opts(&[(
+            "kafka.sasl.jaas.config",
+            r#"com.sun.security.auth.module.Krb5LoginModule required keyTab="/k" principal="p@R" password="hunter2";"#,
+        )]))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("kafka.sasl.jaas.config") && e.contains("Krb5LoginModule"),
+            "{e}"
+        );
+        assert!(
+            e.contains("kafka.sasl.username") && !e.contains("hunter2"),
+            "{e}"
+        );
+        let e = kafka_params(&opts(&[(
+            "kafka.sasl.jaas.config",
+            r#"org.apache.kafka.common.security.plain.PlainLoginModule required password="hunter2"#,
+        )]))
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("not closed") && !e.contains("hunter2"), "{e}");
     }
 
     #[test]

@@ -359,7 +359,7 @@ impl KafkaSource {
         let group = format!("{prefix}-{query_id}-{}", uuid::Uuid::new_v4());
         let reader = OffsetReader::new(&opts, &format!("{group}-driver"))?;
         let settings = ReadSettings {
-            params: executor_params(&opts.kafka_params, &format!("{group}-executor")),
+            params: executor_params(&opts.kafka_params, &format!("{group}-executor")).into(),
             poll_timeout: opts.poll_timeout,
             fail_on_data_loss: opts.fail_on_data_loss,
             include_headers: opts.include_headers,
@@ -595,7 +595,7 @@ pub fn batch_partitions(opts: &SourceOptions) -> Result<Vec<Arc<dyn InputPartiti
     let ranges = offset_ranges(&reader, &start, &end, opts.fail_on_data_loss)?;
     let ranges = split_ranges(ranges, opts.min_partitions, opts.max_records_per_partition);
     let settings = ReadSettings {
-        params: executor_params(&opts.kafka_params, &format!("{group}-executor")),
+        params: executor_params(&opts.kafka_params, &format!("{group}-executor")).into(),
         poll_timeout: opts.poll_timeout,
         fail_on_data_loss: opts.fail_on_data_loss,
         include_headers: opts.include_headers,

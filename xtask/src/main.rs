@@ -78,6 +78,8 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     let root = util::workspace_root()?;
     std::env::set_current_dir(&root)?;
+    // Every command builds engine-kafka, whose librdkafka needs OpenSSL's headers.
+    util::ensure_system_packages()?;
     match cli.command {
         Cmd::Test => ci::test(),
         Cmd::Bench {

@@ -35,3 +35,22 @@ pub fn target_dir() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("target"))
 }
+
+/// Installs the system packages the build needs (OpenSSL's headers for librdkafka's SSL and
+/// SASL support) with apt when pkg-config cannot find them; does nothing when they are there.
+pub fn ensure_system_packages() -> anyhow::Result<()> {
+    let has_openssl = std::process::Command::new("pkg-config")
+        .args(["--exists", "openssl"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if has_openssl {
+        return Ok(());
+    }
+    eprintln!("installing libssl-dev and pkg-config (librdkafka is built with SSL)");
+    let mut update = std::process::Command::new("apt-get");
+    update.arg("update");
+    run(update)?;
+    let mut install = std::process::Command::new("apt-get");
+    install.args(["install", "-y", "libssl-dev", "pkg-config"]);
+    run(install)
+}

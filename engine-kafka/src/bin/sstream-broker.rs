@@ -13,7 +13,7 @@ use engine_kafka::broker;
     about = "Local Kafka broker (librdkafka mock cluster)"
 )]
 struct Cli {
-    /// State directory (pid, addresses, log); default $SSTREAM_BROKER_DIR or <tmp>/sstream-broker.
+    /// State directory (pid, addresses, log); default $SSTREAM_BROKER_DIR or sstream-broker in the temp dir.
     #[arg(long, global = true)]
     dir: Option<PathBuf>,
     #[command(subcommand)]

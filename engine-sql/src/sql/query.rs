@@ -1145,8 +1145,26 @@ impl<'a> SqlPlanner<'a> {
             };
         }
         if !hidden.is_empty() {
+            // Dropping the hidden sort columns: each item is selected from the projection's
+            // output by the name it has there. A qualified `p.id` names a struct field of
+            // `p` or column `id` of table `p`; either way the output column is `id`, so a
+            // name that is unique among the outputs is used bare (`p.id` itself would not
+            // resolve when `p` is a struct column).
+            let mut names: Vec<String> = items.iter().map(Item::name).collect();
+            names.extend(hidden.iter().map(Expr::output_name));
+            let unique = |n: &str| names.iter().filter(|m| m.eq_ignore_ascii_case(n)).count() == 1;
             plan = LogicalPlan::Projection {
-                exprs: items.iter().map(Item::reference).collect(),
+                exprs: items
+                    .iter()
+                    .map(|item| match &item.expr {
+                        Expr::UnresolvedColumn(parts)
+                            if parts.len() > 1 && unique(&item.name()) =>
+                        {
+                            Expr::UnresolvedColumn(vec![item.name()])
+                        }
+                        _ => item.reference(),
+                    })
+                    .collect(),
                 input: Arc::new(plan),
             };
         }

@@ -1082,11 +1082,17 @@ fn to_string(a: &ArrayRef, ctx: &FunctionContext) -> Result<ArrayRef> {
         ),
         DataType::Binary => {
             let b = a.as_binary::<i32>();
-            let out: StringArray = b
-                .iter()
-                .map(|v| v.map(|v| String::from_utf8_lossy(v).into_owned()))
-                .collect();
-            Arc::new(out)
+            // Valid UTF-8 (the usual case, e.g. Kafka values holding JSON) keeps its buffers:
+            // one check over the whole array, no copy. Otherwise invalid sequences become
+            // U+FFFD row by row.
+            match StringArray::try_from_binary(b.clone()) {
+                Ok(s) => Arc::new(s),
+                Err(_) => {
+                    let out: StringArray =
+                        b.iter().map(|v| v.map(String::from_utf8_lossy)).collect();
+                    Arc::new(out)
+                }
+            }
         }
         DataType::LargeUtf8 | DataType::Utf8View => arrow::compute::cast(a, &DataType::Utf8)?,
         DataType::List(_) => {

@@ -1475,3 +1475,33 @@ fn ilike_with_escapes_is_case_insensitive() {
         ["false", "true", "NULL"]
     );
 }
+
+#[test]
+fn binary_to_string_keeps_valid_utf8_and_replaces_invalid_bytes() {
+    use arrow::array::{Array, AsArray, BinaryArray};
+    let valid: ArrayRef = Arc::new(BinaryArray::from(vec![
+        Some(&b"{\"a\":1}"[..]),
+        None,
+        Some("h\u{e9}llo".as_bytes()),
+    ]));
+    let f = FunctionContext::default();
+    let out = cast::cast_array(&valid, &DataType::Utf8, CastMode::Ansi, &f).unwrap();
+    let out = out.as_string::<i32>();
+    assert_eq!(out.value(0), "{\"a\":1}");
+    assert!(out.is_null(1));
+    assert_eq!(out.value(2), "h\u{e9}llo");
+    // Zero-copy: the string array shares the binary array's value buffer.
+    assert_eq!(
+        out.values().as_ptr(),
+        valid.as_binary::<i32>().values().as_ptr()
+    );
+    // A row with invalid UTF-8 gets U+FFFD, the others stay as they are.
+    let mixed: ArrayRef = Arc::new(BinaryArray::from(vec![
+        Some(&b"ok"[..]),
+        Some(&[0x66, 0xff, 0x6f][..]),
+    ]));
+    let out = cast::cast_array(&mixed, &DataType::Utf8, CastMode::Ansi, &f).unwrap();
+    let out = out.as_string::<i32>();
+    assert_eq!(out.value(0), "ok");
+    assert_eq!(out.value(1), "f\u{fffd}o");
+}

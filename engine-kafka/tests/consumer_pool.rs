@@ -1,0 +1,95 @@
+//! The consumer pool and the sink's acknowledgement wait, against the broker process. In a
+//! test binary of its own: the pool is process-wide, so other tests reading in parallel would
+//! change its counts.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use engine_core::connector::{ReadLimit, Source};
+use engine_core::options::Options;
+use engine_kafka::consumer::ConsumerPool;
+use engine_kafka::options::SourceOptions;
+use engine_kafka::sink::KafkaSink;
+use engine_kafka::source::KafkaSource;
+use engine_kafka::testing::unique_topic;
+use rdkafka::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+
+#[test]
+fn one_pooled_consumer_reads_every_partition_in_turn_and_stop_closes_it() {
+    let b = broker();
+    let topic = unique_topic("pool");
+    b.create_topic(&topic, 4).unwrap();
+    let sink = KafkaSink::new(&sink_ctx(
+        &[("kafka.bootstrap.servers", &b.bootstrap), ("topic", &topic)],
+        kv_schema(),
+        None,
+    ))
+    .unwrap();
+    write_batch(&sink, 0, &[kv_batch(0..400)]);
+    let dir = tempfile::tempdir().unwrap();
+    let opts = SourceOptions::for_stream(&Options::new([
+        ("kafka.bootstrap.servers", b.bootstrap.as_str()),
+        ("subscribe", topic.as_str()),
+        ("startingOffsets", "earliest"),
+    ]))
+    .unwrap();
+    let mut src = KafkaSource::new(opts, dir.path().to_path_buf(), "pool").unwrap();
+    let start = src.initial_offset().unwrap();
+    let end = src.latest_offset(&start, &ReadLimit::AllAvailable).unwrap();
+    let parts = src.plan_partitions(&start, &end).unwrap();
+    assert_eq!(parts.len(), 4);
+    // Read one after the other, as one worker thread would: each range takes the consumer the
+    // previous one gave back instead of creating one per partition.
+    let before = ConsumerPool::global().idle_count();
+    let mut values = read_values(&parts);
+    assert_eq!(ConsumerPool::global().idle_count(), before + 1);
+    values.sort();
+    let mut expected: Vec<String> = (0..400).map(|i| format!("v{i}")).collect();
+    expected.sort();
+    assert_eq!(values, expected);
+    // The same ranges again (a replay) still read everything through the reassigned consumer.
+    assert_eq!(read_values(&parts).len(), 400);
+    assert_eq!(ConsumerPool::global().idle_count(), before + 1);
+    src.stop().unwrap();
+    assert_eq!(ConsumerPool::global().idle_count(), before);
+}
+
+#[test]
+fn at_least_once_batch_commits_only_after_every_record_is_acknowledged() {
+    let b = broker();
+    let topic = unique_topic("acks");
+    b.create_topic(&topic, 2).unwrap();
+    // A long linger keeps records in the producer unless something waits for them.
+    let sink = KafkaSink::new(&sink_ctx(
+        &[
+            ("kafka.bootstrap.servers", &b.bootstrap),
+            ("topic", &topic),
+            ("kafka.linger.ms", "2000"),
+        ],
+        kv_schema(),
+        None,
+    ))
+    .unwrap();
+    write_batch(&sink, 0, &[kv_batch(0..300), kv_batch(300..500)]);
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &b.bootstrap)
+        .set("group.id", "acks-check")
+        .create()
+        .unwrap();
+    let total: i64 = (0..2)
+        .map(|p| {
+            consumer
+                .fetch_watermarks(&topic, p, Duration::from_secs(10))
+                .unwrap()
+                .1
+        })
+        .sum();
+    assert_eq!(
+        total, 500,
+        "Sink::commit returned before the broker had the batch"
+    );
+}
