@@ -286,15 +286,15 @@ fn group_by_dictionary_encoded_parquet_strings_matches_csv() {
             true,
         ),
         (
-            "SELECT name, id % 2 AS odd, count(*) FROM {t} GROUP BY name, id % 2 ORDER BY name, odd",
-            true,
-        ),
-        (
             "SELECT count(*), sum(n) FROM (SELECT name, count(*) AS n FROM {t} GROUP BY name)",
             true,
         ),
         ("SELECT DISTINCT name FROM {t} ORDER BY name", true),
-        // Other uses of the column keep it a plain string.
+        // Several keys or other uses of the column keep it a plain string.
+        (
+            "SELECT name, id % 2 AS odd, count(*) FROM {t} GROUP BY name, id % 2 ORDER BY name, odd",
+            false,
+        ),
         (
             "SELECT name, count(*) FROM {t} WHERE name <> 'fig' GROUP BY name ORDER BY name",
             false,

@@ -532,10 +532,15 @@ fn column_indices(e: &Expr, schema: &PlanSchema) -> Vec<usize> {
         .collect()
 }
 
-/// Input columns of an aggregate that may come dictionary-encoded: STRING columns used
-/// as a plain grouping key and by no other grouping expression or aggregate argument.
+/// Input columns of an aggregate that may come dictionary-encoded: a STRING column that
+/// is the only grouping key, plain, and no aggregate's argument. (With several keys the
+/// aggregate would cast the dictionary back to strings, measured no faster than reading
+/// strings.)
 fn dictionary_key_candidates(groups: &[Expr], calls: &[Expr], schema: &PlanSchema) -> Vec<usize> {
     let mut out = Vec::new();
+    if groups.len() != 1 {
+        return out;
+    }
     for (gi, g) in groups.iter().enumerate() {
         let Expr::Column(c) = g.unalias() else {
             continue;

@@ -736,6 +736,39 @@ mod tests {
     }
 
     #[test]
+    fn dictionary_key_among_several_groups_by_value() {
+        let values: ArrayRef = Arc::new(StringArray::from(vec!["a", "b"]));
+        let k = dict(vec![Some(0), Some(1), Some(0), None], &values);
+        let j: ArrayRef = Arc::new(Int32Array::from(vec![1, 1, 1, 2]));
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("k", k.data_type().clone(), true),
+            Field::new("j", DataType::Int32, false),
+        ]));
+        let batch = RecordBatch::try_new(schema.clone(), vec![k.clone(), j]).unwrap();
+        let input = Arc::new(MemoryExec::new(schema, vec![vec![batch]]));
+        let out_schema = Arc::new(Schema::new(vec![
+            Field::new("k", DataType::Utf8, true),
+            Field::new("j", DataType::Int32, false),
+        ]));
+        let keys: Vec<PhysicalExprRef> = vec![
+            Arc::new(ColumnExpr::new("k", 0, k.data_type().clone())),
+            Arc::new(ColumnExpr::new("j", 1, DataType::Int32)),
+        ];
+        let exec =
+            HashAggregateExec::try_new(input, AggregateMode::Single, keys, vec![], out_schema)
+                .unwrap();
+        let ctx = Arc::new(TaskContext::new(Arc::new(SessionConf::new())).unwrap());
+        let b = exec.execute(0, &ctx).unwrap().next().unwrap().unwrap();
+        let k = b.column(0).as_string::<i32>();
+        let j = b.column(1).as_primitive::<arrow::datatypes::Int32Type>();
+        let mut rows: Vec<String> = (0..b.num_rows())
+            .map(|r| format!("{:?}/{}", k.is_valid(r).then(|| k.value(r)), j.value(r)))
+            .collect();
+        rows.sort();
+        assert_eq!(rows, vec!["None/2", "Some(\"a\")/1", "Some(\"b\")/1"]);
+    }
+
+    #[test]
     fn string_keys_with_nulls_across_batches() {
         let a: ArrayRef = Arc::new(StringArray::from(vec![Some("x"), None, Some("y")]));
         let b: ArrayRef = Arc::new(StringArray::from(vec![Some("x"), None]));
