@@ -98,6 +98,12 @@ fn batches(total: usize, tasks: usize) -> Vec<Vec<RecordBatch>> {
         .collect()
 }
 
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
 /// Writes each of `data`'s task lists through its own writer of `sink`, in parallel, and
 /// returns the writers' commit messages (for `Sink::commit`); prints each task's phases.
 fn write_tasks(
@@ -118,6 +124,8 @@ fn write_tasks(
                             batch_id: 0,
                             partition: t,
                             num_partitions: data.len(),
+                            // A micro-batch (the exactly-once phase then measures a first attempt with its read-back).
+                            batch_timestamp_ms: Some(now_ms()),
                         })
                         .unwrap();
                     let t1 = Instant::now();

@@ -43,7 +43,8 @@
 //! Columns `value` (required), `key`, `topic`, `partition`, `headers` (see [`sink`]); `topic`
 //! option; `includeHeaders`; `kafka.*` to the producer (idempotence on unless
 //! `kafka.enable.idempotence=false`); `deliveryGuarantee` = `at_least_once` (default) |
-//! `exactly_once` (alias `kafka.delivery.guarantee`), `transactionalIdPrefix` (`sstream`).
+//! `exactly_once` (alias `kafka.delivery.guarantee`), `transactionalIdPrefix` (`sstream`),
+//! `readBackClockSkewMs` (10 minutes; how far back a replay looks, see [`sink`]).
 //! Producer cache: [`sink::configure_producer_cache`] (`spark.kafka.producer.cache.timeout`
 //! 10m, `...evictorThreadRunInterval` 1m).
 //!
@@ -84,7 +85,7 @@
 //!     query_id: None,
 //!     save_mode: None,
 //! })?;
-//! let mut writer = sink.create_writer(WriterContext { batch_id: 0, partition: 0, num_partitions: 1 })?;
+//! let mut writer = sink.create_writer(WriterContext { batch_id: 0, partition: 0, num_partitions: 1, batch_timestamp_ms: None })?;
 //! writer.write(&RecordBatch::try_new(schema, vec![Arc::new(StringArray::from(vec!["a", "b"]))])?)?;
 //! sink.commit(0, vec![writer.commit()?])?;
 //!

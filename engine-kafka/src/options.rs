@@ -536,6 +536,11 @@ pub struct SinkOptions {
     /// Prefix of transactional ids in exactly-once mode (`transactionalIdPrefix`, default
     /// `sstream`); the id is `<prefix>-<query id>-<task>`.
     pub transactional_id_prefix: String,
+    /// Exactly-once only (`readBackClockSkewMs`, default 10 minutes): how far a record's
+    /// timestamp may lag the batch timestamp and still be an earlier attempt of the batch.
+    /// The read-back of a replayed batch stops at records older than that, so it reads only
+    /// what was written since the batch began, not the whole topic.
+    pub read_back_clock_skew_ms: i64,
     /// Producer configuration: `kafka.*` with the prefix removed, plus our defaults.
     pub producer_params: KafkaParams,
 }
@@ -607,6 +612,7 @@ impl SinkOptions {
                 .transpose()?,
             delivery,
             transactional_id_prefix: options.string("transactionalIdPrefix", "sstream"),
+            read_back_clock_skew_ms: options.time_ms("readBackClockSkewMs", 600_000)?.max(0),
             producer_params: params.into(),
         })
     }

@@ -19,13 +19,20 @@
 //!   `partition` column), so a replay puts each record where the first attempt did. When a
 //!   task writes a batch that may be a replay (its first batch in this process, or a batch id it
 //!   has written before), it first reads back (read_committed) the partitions it writes to and
-//!   skips the records of (query, batch, task) already there. This keeps the output
-//!   exactly-once even on brokers that show aborted records to read_committed consumers (both
-//!   brokers available here do). Requires a deterministic query (same rows per task on replay),
-//!   which replayable sources and the engine's plans give.
+//!   skips the records of (query, batch, task) already there. The read-back scans each
+//!   partition backwards from its end and stops at a record of an earlier batch of the query,
+//!   or at records older than the batch timestamp (which the offset log fixed before the
+//!   first attempt) minus `readBackClockSkewMs` (default 10 minutes), so it reads what was
+//!   written since the batch began, not the topic's history. A producer clock more than that
+//!   behind the query's, or another writer appending records with older timestamps after a
+//!   crashed attempt, could hide that attempt's records; raise the option if either can
+//!   happen. Batch (non-streaming) writes are never replayed and never read back. This keeps
+//!   the output exactly-once even on brokers that show aborted records to read_committed
+//!   consumers (both brokers available here do). Requires a deterministic query (same rows
+//!   per task on replay), which replayable sources and the engine's plans give.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -498,7 +505,9 @@ impl Sink for KafkaSink {
                 txn.producer
                     .begin_transaction()
                     .map_err(|e| EngineError::external("beginning a Kafka transaction", e))?;
-                let read_back = self.take_read_back_decision(ctx.partition, ctx.batch_id);
+                // Only a micro-batch can be a replay: a batch write is never retried.
+                let read_back = ctx.batch_timestamp_ms.is_some()
+                    && self.take_read_back_decision(ctx.partition, ctx.batch_id);
                 Ok(Box::new(KafkaDataWriter {
                     producer: WriterProducer::Txn(txn),
                     plan: self.plan.clone(),
@@ -509,6 +518,8 @@ impl Sink for KafkaSink {
                         ctx.batch_id,
                         ctx.partition,
                         read_back,
+                        ctx.batch_timestamp_ms
+                            .map(|t| t.saturating_sub(self.opts.read_back_clock_skew_ms)),
                         self.opts.producer_params.0.clone(),
                     )),
                 }))
@@ -584,6 +595,9 @@ struct EosState {
     task_s: String,
     seq: u64,
     read_back: bool,
+    /// Records older than this (ms since the epoch) cannot be an earlier attempt of this batch:
+    /// the batch timestamp minus `readBackClockSkewMs` (micro-batches only).
+    not_before_ms: Option<i64>,
     /// Per topic, per partition: seqs of this (query, batch, task) already in Kafka.
     present: HashMap<String, HashMap<i32, HashSet<u64>>>,
     consumer_params: BTreeMap<String, String>,
@@ -598,6 +612,7 @@ impl EosState {
         batch: u64,
         task: usize,
         read_back: bool,
+        not_before_ms: Option<i64>,
         consumer_params: BTreeMap<String, String>,
     ) -> Self {
         EosState {
@@ -608,6 +623,7 @@ impl EosState {
             task_s: task.to_string(),
             seq: 0,
             read_back,
+            not_before_ms,
             present: HashMap::new(),
             consumer_params,
             read_back_consumer: None,
@@ -652,9 +668,12 @@ impl EosState {
             consumer,
             topic,
             partition,
-            &self.query,
-            self.batch,
-            self.task,
+            &ReadBackTarget {
+                query: &self.query,
+                batch: self.batch,
+                task: self.task,
+                not_before_ms: self.not_before_ms,
+            },
         )?;
         let hit = found.contains(&seq);
         by_partition.insert(partition, found);
@@ -935,24 +954,41 @@ fn read_back_consumer(params: &BTreeMap<String, String>, query: &str) -> Result<
         .map_err(|e| client_error("creating the read-back consumer", e))
 }
 
+/// Records the exactly-once read-back has scanned in this process (for tests and diagnostics).
+pub fn read_back_records_scanned() -> u64 {
+    READ_BACK_SCANNED.load(Ordering::Relaxed)
+}
+
+static READ_BACK_SCANNED: AtomicU64 = AtomicU64::new(0);
+
+/// Whose records a read-back looks for.
+struct ReadBackTarget<'a> {
+    query: &'a str,
+    batch: u64,
+    task: usize,
+    /// See [`EosState::not_before_ms`].
+    not_before_ms: Option<i64>,
+}
+
 /// Reads (read_committed) the records of (query, batch, task) already in `topic`/`partition`,
-/// scanning backwards from the end in growing windows until a record of an earlier batch of
-/// the same query (everything of this batch comes after it) or the log start.
+/// scanning backwards from the end in growing windows. It stops at a record of an earlier
+/// batch of the same query (everything of this batch comes after it), at a window whose
+/// records are all older than `not_before_ms` (an earlier attempt of this batch started after
+/// the batch timestamp, so it cannot be further back), or at the log start. Without the
+/// timestamp rule, the first batch of a new query would scan the whole topic.
 fn read_back(
     consumer: &BaseConsumer,
     topic: &str,
     partition: i32,
-    query: &str,
-    batch: u64,
-    task: usize,
+    target: &ReadBackTarget<'_>,
 ) -> Result<HashSet<u64>> {
     let (lo, hi) = consumer
         .fetch_watermarks(topic, partition, TIMEOUT)
         .map_err(|e| {
             EngineError::external(format!("fetching offsets of {topic}-{partition}"), e)
         })?;
-    let batch_s = batch.to_string();
-    let task_s = task.to_string();
+    let batch_s = target.batch.to_string();
+    let task_s = target.task.to_string();
     let mut found = HashSet::new();
     let mut end = hi;
     let mut window: i64 = 4096;
@@ -965,6 +1001,8 @@ fn read_back(
             .assign(&tpl)
             .map_err(|e| EngineError::external("read-back", e))?;
         let mut older = false;
+        // The newest timestamp in this window (None: no record with a timestamp).
+        let mut newest: Option<i64> = None;
         let deadline = Instant::now() + TIMEOUT;
         loop {
             if Instant::now() > deadline {
@@ -989,8 +1027,12 @@ fn read_back(
                     if m.offset() >= end {
                         break;
                     }
+                    READ_BACK_SCANNED.fetch_add(1, Ordering::Relaxed);
+                    if let Some(ts) = m.timestamp().to_millis() {
+                        newest = Some(newest.map_or(ts, |n| n.max(ts)));
+                    }
                     if let Some(h) = m.headers()
-                        && header_str(h, HEADER_QUERY) == Some(query.as_bytes())
+                        && header_str(h, HEADER_QUERY) == Some(target.query.as_bytes())
                     {
                         let b =
                             header_str(h, HEADER_BATCH).and_then(|b| std::str::from_utf8(b).ok());
@@ -1004,7 +1046,7 @@ fn read_back(
                             }
                         } else if b
                             .and_then(|b| b.parse::<u64>().ok())
-                            .is_some_and(|b| b < batch)
+                            .is_some_and(|b| b < target.batch)
                         {
                             older = true;
                         }
@@ -1015,7 +1057,11 @@ fn read_back(
                 }
             }
         }
-        if older {
+        let before_batch = matches!(
+            (newest, target.not_before_ms),
+            (Some(newest), Some(limit)) if newest < limit
+        );
+        if older || before_batch {
             break;
         }
         end = start;

@@ -64,6 +64,7 @@ fn replayed_batches_and_abandoned_transactions_land_once() {
                 batch_id: 1,
                 partition: 0,
                 num_partitions: 2,
+                batch_timestamp_ms: Some(now_ms()),
             })
             .unwrap();
         w.write(&batch_tasks(1)[0]).unwrap();
@@ -193,6 +194,7 @@ fn a_batch_retried_in_the_same_process_after_an_abort_lands_once() {
             batch_id: 1,
             partition: 0,
             num_partitions: 2,
+            batch_timestamp_ms: Some(now_ms()),
         })
         .unwrap();
     w.write(&batch_tasks(1)[0]).unwrap();

@@ -540,6 +540,7 @@ fn security_options_pass_through_and_secrets_stay_out_of_errors() {
             batch_id: 0,
             partition: 0,
             num_partitions: 1,
+            batch_timestamp_ms: None,
         })
         .err()
         .expect("ssl.truststore.* are Java options librdkafka does not know");

@@ -913,6 +913,7 @@ fn memory_sink_replaces_in_complete_mode_and_skips_replayed_batches() {
                 batch_id: id,
                 partition: 0,
                 num_partitions: 1,
+                batch_timestamp_ms: None,
             })
             .unwrap();
         w.write(&batch(v)).unwrap();

@@ -420,6 +420,7 @@ fn write_batch(sink: &Arc<dyn Sink>, id: u64, rows: std::ops::Range<i64>, tasks:
                 batch_id: id,
                 partition: t,
                 num_partitions: tasks,
+                batch_timestamp_ms: None,
             })
             .unwrap();
         let lo = rows.start + per * t as i64;
@@ -547,6 +548,7 @@ fn reader_sees_only_committed_files_partitioned_and_compacted() {
             batch_id: 7,
             partition: 0,
             num_partitions: 1,
+            batch_timestamp_ms: None,
         })
         .unwrap();
     let mut w = w;
@@ -674,6 +676,7 @@ fn write_output_for_spark() {
                 batch_id: 2,
                 partition: 0,
                 num_partitions: 1,
+                batch_timestamp_ms: None,
             })
             .unwrap();
         w.write(&sample(100..110)).unwrap();
@@ -761,6 +764,7 @@ fn a_file_sink_directory_streams_only_committed_files() {
             batch_id: 1,
             partition: 0,
             num_partitions: 1,
+            batch_timestamp_ms: None,
         })
         .unwrap();
     w.write(&sample(50..60)).unwrap();

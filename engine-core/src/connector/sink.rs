@@ -75,6 +75,10 @@ pub struct WriterContext {
     pub partition: usize,
     /// How many tasks write this batch.
     pub num_partitions: usize,
+    /// A micro-batch's timestamp (ms since the epoch) as the offset log recorded it before the
+    /// batch's first attempt, so every attempt of the batch started after it; `None` for batch
+    /// writes. Lets a sink bound how far back it looks for an earlier attempt's output.
+    pub batch_timestamp_ms: Option<i64>,
 }
 
 /// Writes one task's rows. Nothing it writes may become visible to readers before

@@ -57,6 +57,7 @@ pub fn write_batch(sink: &dyn Sink, batch_id: u64, tasks: &[RecordBatch]) {
                 batch_id,
                 partition: i,
                 num_partitions: tasks.len(),
+                batch_timestamp_ms: Some(now_ms()),
             })
             .unwrap();
         w.write(b).unwrap();
@@ -124,4 +125,11 @@ pub fn consume_committed(
         }
     }
     out
+}
+
+/// Now, in ms since the epoch (a micro-batch's timestamp in writer contexts).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }

@@ -27,6 +27,7 @@ pub fn write_to_sink(
                 batch_id,
                 partition,
                 num_partitions: n,
+                batch_timestamp_ms: ctx.streaming.as_ref().map(|b| b.timestamp_ms),
             })
             .and_then(|writer| write_partition(plan, ctx, partition, writer)))
     })?;
