@@ -445,6 +445,7 @@ pub struct RangeReader {
     next: i64,
     done: bool,
     cols: Columns,
+    stop_fetching_when_done: bool,
 }
 
 impl RangeReader {
@@ -462,7 +463,18 @@ impl RangeReader {
             consumer: Some(consumer),
             next,
             cols,
+            stop_fetching_when_done: false,
         })
+    }
+
+    /// When `stop` and the whole range was read, the consumer goes back to the pool
+    /// unassigned: librdkafka keeps fetching an assigned partition in the background (every
+    /// `fetch.wait.max.ms`, also at its end), which is wasted when the range ended at the
+    /// partition's end. Spark's consumer only fetches inside `poll`. Left assigned otherwise, so
+    /// what it prefetched past the range serves the next batch.
+    pub fn stop_fetching_when_done(mut self, stop: bool) -> Self {
+        self.stop_fetching_when_done = stop;
+        self
     }
 
     fn assign(c: &mut PooledConsumer, tp: &TopicPartition, offset: i64) -> Result<()> {
@@ -606,7 +618,15 @@ impl RangeReader {
     }
 
     fn release(&mut self) {
-        if let Some(c) = self.consumer.take() {
+        if let Some(mut c) = self.consumer.take() {
+            if self.stop_fetching_when_done
+                && self.next >= self.range.until
+                && c.assigned.is_some()
+                && c.consumer.unassign().is_ok()
+            {
+                c.assigned = None;
+                c.pending = None;
+            }
             ConsumerPool::global().give_back(&self.settings.params, c);
         }
     }
@@ -713,6 +733,61 @@ mod tests {
         let other = pool.take(&params("other"), &tp(0), 10).unwrap();
         assert_eq!(other.assigned, None);
         assert_eq!(pool.idle_count(), 1);
+    }
+
+    #[test]
+    fn a_consumer_whose_range_ended_at_the_partition_end_stops_fetching() {
+        use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+        let broker = crate::testing::EmbeddedBroker::start().unwrap();
+        broker.create_topic("t", 1).unwrap();
+        let bootstrap = broker.bootstrap_servers();
+        let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+            .set("bootstrap.servers", &bootstrap)
+            .create()
+            .unwrap();
+        for i in 0..10 {
+            let v = i.to_string();
+            producer
+                .send(BaseRecord::<str, str>::to("t").payload(&v))
+                .map_err(|(e, _)| e)
+                .unwrap();
+        }
+        producer.flush(Duration::from_secs(10)).unwrap();
+        let user: BTreeMap<String, String> = [("bootstrap.servers".to_string(), bootstrap)].into();
+        let params = executor_params(&user, &crate::testing::unique_topic("end"));
+        let settings = ReadSettings {
+            params: params.clone().into(),
+            poll_timeout: Duration::from_secs(10),
+            fail_on_data_loss: true,
+            include_headers: false,
+        };
+        let read = |from, until, at_end| {
+            let range = OffsetRange {
+                tp: tp(0),
+                from,
+                until,
+            };
+            RangeReader::new(range, settings.clone())
+                .unwrap()
+                .stop_fetching_when_done(at_end)
+                .map(|b| b.unwrap().num_rows())
+                .sum::<usize>()
+        };
+        let idle_assigned = || {
+            let pool = ConsumerPool::global().lock();
+            let list = pool.get(&ConsumerPool::key(&params)).unwrap();
+            assert_eq!(list.len(), 1);
+            (list[0].assigned.clone(), list[0].next_offset)
+        };
+        // Not at the partition's end: it stays assigned (and keeps what it prefetched).
+        assert_eq!(read(0, 4, false), 4);
+        assert_eq!(idle_assigned(), (Some(tp(0)), 4));
+        // At the end: unassigned, so it does not poll the broker while idle.
+        assert_eq!(read(4, 10, true), 6);
+        assert_eq!(idle_assigned().0, None);
+        // Reused, it is assigned again where the next range starts.
+        assert_eq!(read(2, 10, true), 8);
+        ConsumerPool::global().close_all(&params);
     }
 
     #[test]

@@ -245,6 +245,9 @@ fn now_ms() -> u64 {
 pub struct KafkaInputPartition {
     range: OffsetRange,
     settings: ReadSettings,
+    /// The range ends where the partition ended when the batch was planned (or this is a
+    /// batch read, which is read once): the reader's consumer stops fetching when done.
+    ends_at_latest: bool,
 }
 
 impl KafkaInputPartition {
@@ -256,10 +259,10 @@ impl KafkaInputPartition {
 
 impl InputPartition for KafkaInputPartition {
     fn read(&self) -> Result<BatchIter> {
-        Ok(Box::new(RangeReader::new(
-            self.range.clone(),
-            self.settings.clone(),
-        )?))
+        Ok(Box::new(
+            RangeReader::new(self.range.clone(), self.settings.clone())?
+                .stop_fetching_when_done(self.ends_at_latest),
+        ))
     }
 }
 
@@ -532,12 +535,17 @@ impl Source for KafkaSource {
             self.opts.min_partitions,
             self.opts.max_records_per_partition,
         );
+        let latest = self.latest.as_ref();
         Ok(ranges
             .into_iter()
             .map(|range| {
+                let ends_at_latest = latest
+                    .and_then(|l| l.get(&range.tp))
+                    .is_some_and(|l| range.until >= *l);
                 Arc::new(KafkaInputPartition {
                     range,
                     settings: self.settings.clone(),
+                    ends_at_latest,
                 }) as Arc<dyn InputPartition>
             })
             .collect())
@@ -606,6 +614,8 @@ pub fn batch_partitions(opts: &SourceOptions) -> Result<Vec<Arc<dyn InputPartiti
             Arc::new(KafkaInputPartition {
                 range,
                 settings: settings.clone(),
+                // A batch read is read once: nothing to prefetch for.
+                ends_at_latest: true,
             }) as Arc<dyn InputPartition>
         })
         .collect())
