@@ -160,9 +160,11 @@ fn plain_read(bootstrap: &str, topic: &str, threads: usize, one_at_a_time: bool)
                     .set("bootstrap.servers", bootstrap)
                     .set("group.id", "bench-plain")
                     .set("enable.partition.eof", "true")
-                    // What the source uses too: without it every partition's last fetch
-                    // waits librdkafka's default 500 ms at the broker.
+                    // What the source uses too. Without them, every partition's last fetch
+                    // waits librdkafka's default 500 ms at the broker, and a consumer whose
+                    // prefetch queue fills up stops fetching for a whole second.
                     .set("fetch.wait.max.ms", "10")
+                    .set("fetch.queue.backoff.ms", "10")
                     .set("log_level", "3")
                     .create()
                     .unwrap();
