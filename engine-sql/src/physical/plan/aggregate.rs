@@ -585,17 +585,29 @@ mod tests {
             .map(|a| RecordBatch::try_new(schema.clone(), vec![a]).unwrap())
             .collect();
         let input = Arc::new(MemoryExec::new(schema, vec![batches]));
+        let key: PhysicalExprRef = Arc::new(ColumnExpr::new("k", 0, key_type.clone()));
+        count_by(input, key.clone(), key, key_type)
+    }
+
+    /// `SELECT key, count(arg) ... GROUP BY key` over `input` in one `Single` phase, with
+    /// `out_key` as the output key type; returns sorted "key:count" text and checks each
+    /// batch's key column has that type.
+    fn count_by(
+        input: ExecutionPlanRef,
+        key: PhysicalExprRef,
+        arg: PhysicalExprRef,
+        out_key: DataType,
+    ) -> Vec<String> {
         let out_schema = Arc::new(Schema::new(vec![
-            Field::new("k", key_type.clone(), true),
+            Field::new("k", out_key, true),
             Field::new("n", DataType::Int64, false),
         ]));
-        let key: PhysicalExprRef = Arc::new(ColumnExpr::new("k", 0, key_type.clone()));
         let count = AggregateCall {
             func: lookup_aggregate("count").unwrap(),
-            args: vec![key.clone()],
-            arg_types: vec![key_type],
+            arg_types: vec![arg.data_type().clone()],
+            args: vec![arg],
             distinct: false,
-            display: "count(k)".into(),
+            display: "count(arg)".into(),
         };
         let exec = HashAggregateExec::try_new(
             input,
@@ -605,12 +617,6 @@ mod tests {
             out_schema,
         )
         .unwrap();
-        counts(&exec)
-    }
-
-    /// Runs `exec` (key, count) and returns its rows as sorted "key:count" text; checks each
-    /// batch's key column has the schema's type.
-    fn counts(exec: &HashAggregateExec) -> Vec<String> {
         let ctx = Arc::new(TaskContext::new(Arc::new(SessionConf::new())).unwrap());
         let mut out = Vec::new();
         for b in exec.execute(0, &ctx).unwrap() {
@@ -655,29 +661,10 @@ mod tests {
             })
             .collect();
         let input = Arc::new(MemoryExec::new(batches[0].schema(), vec![batches]));
-        let out_schema = Arc::new(Schema::new(vec![
-            Field::new("k", DataType::Utf8, true),
-            Field::new("n", DataType::Int64, false),
-        ]));
         let key: PhysicalExprRef = Arc::new(ColumnExpr::new("k", 0, dict_type));
         let v: PhysicalExprRef = Arc::new(ColumnExpr::new("v", 1, DataType::Int64));
-        let count = AggregateCall {
-            func: lookup_aggregate("count").unwrap(),
-            args: vec![v],
-            arg_types: vec![DataType::Int64],
-            distinct: false,
-            display: "count(v)".into(),
-        };
-        let exec = HashAggregateExec::try_new(
-            input,
-            AggregateMode::Single,
-            vec![key],
-            vec![count],
-            out_schema,
-        )
-        .unwrap();
-        // The output key is plain Utf8 (the schema's type, checked per batch).
-        counts(&exec)
+        // The output key is plain Utf8 (checked per batch).
+        count_by(input, key, v, DataType::Utf8)
     }
 
     fn dict(codes: Vec<Option<i32>>, values: &ArrayRef) -> ArrayRef {
