@@ -949,15 +949,9 @@ fn read_back_consumer(params: &BTreeMap<String, String>, query: &str) -> Result<
     p.insert("enable.auto.commit".into(), "false".into());
     p.insert("enable.partition.eof".into(), "true".into());
     p.insert("auto.offset.reset".into(), "earliest".into());
-    // The consumer is reassigned from partition to partition: its first fetch of the next
-    // one waits behind the previous partition's long poll (librdkafka's 500 ms default, the
-    // exactly-once bench's 8-35 s outliers over 64 partitions). Read-back windows also grow past
-    // librdkafka's prefetch threshold (100k records), whose default 1 s fetch back-off would
-    // stall the scan (see `consumer::executor_params`).
-    p.entry("fetch.wait.max.ms".into())
-        .or_insert_with(|| "10".into());
-    p.entry("fetch.queue.backoff.ms".into())
-        .or_insert_with(|| "10".into());
+    // Reassigned from partition to partition, reading windows that grow past librdkafka's
+    // prefetch threshold: without these, the exactly-once bench's first attempts took 8-35 s.
+    crate::consumer::fetch_defaults(&mut p);
     client_config(&p)
         .create()
         .map_err(|e| client_error("creating the read-back consumer", e))
