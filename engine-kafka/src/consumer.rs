@@ -174,23 +174,25 @@ struct PooledConsumer {
 /// sequential batches of one partition keep their fetch position and prefetched records.
 ///
 /// Idle consumers are closed once idle longer than `spark.kafka.consumer.cache.timeout`
-/// (default 5m), checked whenever a consumer is taken or given back rather than by Spark's
-/// evictor thread (`spark.kafka.consumer.cache.evictorThreadRunInterval` is not read); at most
-/// `spark.kafka.consumer.cache.capacity` (default 64) idle consumers are kept.
+/// (default 5m): checked whenever a consumer is taken or given back, and by an evictor thread
+/// every `spark.kafka.consumer.cache.evictorThreadRunInterval` (default 1m; non-positive
+/// disables it), as Spark does. At most `spark.kafka.consumer.cache.capacity` (default 64) idle
+/// consumers are kept.
 pub struct ConsumerPool {
     idle: Mutex<HashMap<String, Vec<PooledConsumer>>>,
     capacity: usize,
     timeout: Duration,
 }
 
-/// Settings of the process-wide consumer pool: `spark.kafka.consumer.cache.capacity` and
-/// `spark.kafka.consumer.cache.timeout`. Takes effect only if called before the first Kafka
-/// read of the process (Spark's executor-wide cache also takes the first conf it sees).
-pub fn configure_consumer_pool(capacity: usize, timeout: Duration) {
-    let _ = POOL_SETTINGS.set((capacity, timeout));
+/// Settings of the process-wide consumer pool: `spark.kafka.consumer.cache.capacity`,
+/// `spark.kafka.consumer.cache.timeout` and `spark.kafka.consumer.cache.evictorThreadRunInterval`
+/// (zero: no evictor thread). Takes effect only if called before the first Kafka read of the
+/// process (Spark's executor-wide cache also takes the first conf it sees).
+pub fn configure_consumer_pool(capacity: usize, timeout: Duration, evictor_interval: Duration) {
+    let _ = POOL_SETTINGS.set((capacity, timeout, evictor_interval));
 }
 
-static POOL_SETTINGS: OnceLock<(usize, Duration)> = OnceLock::new();
+static POOL_SETTINGS: OnceLock<(usize, Duration, Duration)> = OnceLock::new();
 
 impl ConsumerPool {
     /// A pool keeping at most `capacity` idle consumers, each at most `timeout`.
@@ -205,10 +207,31 @@ impl ConsumerPool {
     /// The process-wide pool (see [`configure_consumer_pool`]).
     pub fn global() -> &'static ConsumerPool {
         static POOL: OnceLock<ConsumerPool> = OnceLock::new();
-        POOL.get_or_init(|| {
-            let (capacity, timeout) = *POOL_SETTINGS.get_or_init(|| (64, Duration::from_secs(300)));
-            ConsumerPool::new(capacity, timeout)
-        })
+        static EVICTOR: std::sync::Once = std::sync::Once::new();
+        let (capacity, timeout, interval) =
+            *POOL_SETTINGS.get_or_init(|| (64, Duration::from_secs(300), Duration::from_secs(60)));
+        let pool = POOL.get_or_init(|| ConsumerPool::new(capacity, timeout));
+        if !interval.is_zero() {
+            EVICTOR.call_once(|| {
+                // Without it, the consumers of a finished batch read would stay open until the
+                // pool is next used.
+                let _ = std::thread::Builder::new()
+                    .name("kafka-consumer-pool-evictor".into())
+                    .spawn(move || {
+                        loop {
+                            std::thread::sleep(interval);
+                            pool.evict_expired();
+                        }
+                    });
+            });
+        }
+        pool
+    }
+
+    /// Closes the consumers idle for longer than the timeout (what the evictor thread runs).
+    pub fn evict_expired(&self) {
+        let expired = self.expired(&mut self.lock());
+        close(expired);
     }
 
     /// Removes the consumers idle for longer than the timeout; the caller drops them outside
@@ -839,6 +862,10 @@ mod tests {
         // Giving `b` back closes `a`, idle past the timeout.
         pool.give_back(&g1, b);
         assert_eq!(pool.idle_count(), 1);
+        // So does the evictor's sweep, with no other use of the pool.
+        std::thread::sleep(Duration::from_millis(20));
+        pool.evict_expired();
+        assert_eq!(pool.idle_count(), 0);
 
         let none = ConsumerPool::new(0, Duration::from_secs(60));
         let a = none.take(&g1, &tp(0), 0).unwrap();

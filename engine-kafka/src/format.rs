@@ -68,9 +68,15 @@ impl Format for KafkaFormat {
 fn configure_pool(options: &Options) -> Result<()> {
     let capacity = options.u64("spark.kafka.consumer.cache.capacity", 64)?;
     let timeout_ms = options.time_ms("spark.kafka.consumer.cache.timeout", 300_000)?;
+    let evictor_ms = options.time_ms(
+        "spark.kafka.consumer.cache.evictorThreadRunInterval",
+        60_000,
+    )?;
     crate::consumer::configure_consumer_pool(
         usize::try_from(capacity).unwrap_or(usize::MAX),
         std::time::Duration::from_millis(timeout_ms.max(0) as u64),
+        // Non-positive disables the evictor, as in Spark.
+        std::time::Duration::from_millis(evictor_ms.max(0) as u64),
     );
     Ok(())
 }

@@ -694,3 +694,32 @@ fn producer_cache_settings_come_from_the_session_and_bad_values_name_the_key() {
     );
     assert!(KafkaSink::new(&good).is_ok());
 }
+
+#[test]
+fn consumer_cache_settings_with_bad_values_name_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    for (key, value) in [
+        ("spark.kafka.consumer.cache.capacity", "many"),
+        ("spark.kafka.consumer.cache.timeout", "ten minutes"),
+        (
+            "spark.kafka.consumer.cache.evictorThreadRunInterval",
+            "often",
+        ),
+    ] {
+        let e = KafkaFormat
+            .create_source(SourceContext {
+                options: Options::new([
+                    ("kafka.bootstrap.servers", "127.0.0.1:1"),
+                    ("subscribe", "t"),
+                    (key, value),
+                ]),
+                user_schema: None,
+                metadata_path: dir.path().to_path_buf(),
+                query_id: "q".into(),
+            })
+            .err()
+            .expect("a bad cache setting is refused")
+            .to_string();
+        assert!(e.contains(key), "{e}");
+    }
+}
