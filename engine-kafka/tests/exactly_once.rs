@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use common::*;
-use engine_core::connector::{Sink, WriterContext};
+use engine_core::connector::Sink;
 use engine_kafka::sink::{HEADER_BATCH, HEADER_QUERY, KafkaSink};
 use engine_kafka::testing::unique_topic;
 
@@ -59,14 +59,7 @@ fn replayed_batches_and_abandoned_transactions_land_once() {
     // A crash mid-batch: task 0 wrote (its transaction is never committed), task 1 did not.
     {
         let crashed = eos_sink(&b.bootstrap, &topic, &query);
-        let mut w = crashed
-            .create_writer(WriterContext {
-                batch_id: 1,
-                partition: 0,
-                num_partitions: 2,
-                batch_timestamp_ms: Some(now_ms()),
-            })
-            .unwrap();
+        let mut w = micro_batch_writer(&crashed, 1, 0, 2);
         w.write(&batch_tasks(1)[0]).unwrap();
         // Flushed to the broker, then the process "dies" (the writer is dropped uncommitted).
         let _msg = w.commit().unwrap();
@@ -189,14 +182,7 @@ fn a_batch_retried_in_the_same_process_after_an_abort_lands_once() {
     let sink = eos_sink(&b.bootstrap, &topic, &query);
     write_batch(&sink, 0, &batch_tasks(0));
     // Batch 1, task 0 writes and flushes, then the batch is aborted (another task failed).
-    let mut w = sink
-        .create_writer(WriterContext {
-            batch_id: 1,
-            partition: 0,
-            num_partitions: 2,
-            batch_timestamp_ms: Some(now_ms()),
-        })
-        .unwrap();
+    let mut w = micro_batch_writer(&sink, 1, 0, 2);
     w.write(&batch_tasks(1)[0]).unwrap();
     let msg = w.commit().unwrap();
     sink.abort(1, vec![msg]).unwrap();

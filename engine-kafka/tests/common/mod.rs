@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use arrow::array::{Array, AsArray, RecordBatch, StringArray};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
-use engine_core::connector::{InputPartition, OutputMode, Sink, SinkContext, WriterContext};
+use engine_core::connector::{
+    DataWriter, InputPartition, OutputMode, Sink, SinkContext, WriterContext,
+};
 use engine_core::options::Options;
 use engine_kafka::broker::BrokerInfo;
 use engine_kafka::testing::shared_broker;
@@ -48,18 +50,28 @@ pub fn sink_ctx(
     }
 }
 
+/// The writer of task `partition` (of `num_partitions`) of micro-batch `batch_id`, stamped
+/// with the current time as the batch timestamp.
+pub fn micro_batch_writer(
+    sink: &dyn Sink,
+    batch_id: u64,
+    partition: usize,
+    num_partitions: usize,
+) -> Box<dyn DataWriter> {
+    sink.create_writer(WriterContext {
+        batch_id,
+        partition,
+        num_partitions,
+        batch_timestamp_ms: Some(now_ms()),
+    })
+    .unwrap()
+}
+
 /// Writes one micro-batch: one writer per task, then the sink-level commit.
 pub fn write_batch(sink: &dyn Sink, batch_id: u64, tasks: &[RecordBatch]) {
     let mut messages = Vec::new();
     for (i, b) in tasks.iter().enumerate() {
-        let mut w = sink
-            .create_writer(WriterContext {
-                batch_id,
-                partition: i,
-                num_partitions: tasks.len(),
-                batch_timestamp_ms: Some(now_ms()),
-            })
-            .unwrap();
+        let mut w = micro_batch_writer(sink, batch_id, i, tasks.len());
         w.write(b).unwrap();
         messages.push(w.commit().unwrap());
     }
