@@ -184,3 +184,69 @@ fn registered_formats_are_read_and_written_in_batch() {
     let e = spark.read().format("kafka").load_no_path().unwrap_err();
     assert!(e.to_string().contains("engine_kafka::register()"), "{e}");
 }
+
+/// Spark's `noop` format (pinned against PySpark 4.3): the query runs, its rows are dropped;
+/// only `append`/`overwrite` are accepted, a path is ignored, partitionBy and reads fail.
+#[test]
+fn noop_format_runs_the_write_and_keeps_nothing() {
+    let spark = Session::builder().master("local[2]").build().unwrap();
+    let ids = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
+    let df = spark
+        .create_dataframe(vec![
+            RecordBatch::try_new(ids, vec![Arc::new(Int64Array::from_iter_values(0..100))])
+                .unwrap(),
+        ])
+        .unwrap();
+    df.write()
+        .format("noop")
+        .mode("overwrite")
+        .save_no_path()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("never-written");
+    df.write()
+        .format("NOOP")
+        .mode("append")
+        .save(path.to_str().unwrap())
+        .unwrap();
+    assert!(!path.exists());
+
+    for mode in ["errorifexists", "ignore"] {
+        let e = df
+            .write()
+            .format("noop")
+            .mode(mode)
+            .save_no_path()
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("UNSUPPORTED_DATA_SOURCE_SAVE_MODE"),
+            "{e}"
+        );
+    }
+    let e = df
+        .write()
+        .format("noop")
+        .mode("overwrite")
+        .partition_by(["id"])
+        .save_no_path()
+        .unwrap_err();
+    assert!(e.to_string().contains("partitionBy(id)"), "{e}");
+
+    // A failing query fails the noop write: the rows are computed, not skipped.
+    let e = df
+        .select_expr(&["CAST(concat('n', id) AS INT) AS x"])
+        .unwrap()
+        .write()
+        .format("noop")
+        .mode("overwrite")
+        .save_no_path()
+        .unwrap_err();
+    assert!(e.to_string().contains("CAST_INVALID_INPUT"), "{e}");
+
+    let e = spark.read().format("noop").load_no_path().unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("noop is not a valid Spark SQL Data Source."),
+        "{e}"
+    );
+}

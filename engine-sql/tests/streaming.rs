@@ -138,6 +138,32 @@ fn available_now_processes_everything_then_stops() {
 }
 
 #[test]
+fn noop_sink_runs_the_query_without_a_checkpoint_and_counts_its_rows() {
+    let spark = spark();
+    let input = MemoryStream::new(&spark, schema());
+    input.add_data(batch(&[1, 2, 3])).unwrap();
+    // Spark lets `noop` take partitionBy (unlike memory and console) and a temporary
+    // checkpoint.
+    let q = input
+        .to_df()
+        .unwrap()
+        .filter(col("v").gt(lit(1i64)))
+        .unwrap()
+        .write_stream()
+        .format("noop")
+        .partition_by(["v"])
+        .trigger(Trigger::AvailableNow)
+        .start()
+        .unwrap();
+    assert!(q.await_termination(Some(Duration::from_secs(30))).unwrap());
+    let p = q.recent_progress();
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0].num_input_rows, 3);
+    assert_eq!(p[0].sink.description, "NoopTable");
+    assert_eq!(p[0].sink.num_output_rows, 2);
+}
+
+#[test]
 fn available_now_splits_by_the_source_limit() {
     let spark = spark();
     let input = MemoryStream::new(&spark, schema());

@@ -16,6 +16,7 @@ pub mod file_stream_log;
 pub mod json;
 pub mod listing;
 pub mod memory;
+pub mod noop;
 pub mod options;
 pub mod parquet;
 pub mod pruning;

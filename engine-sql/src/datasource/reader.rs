@@ -195,11 +195,14 @@ impl DataFrameReader {
 /// The formats `format(..)` accepts.
 pub const SUPPORTED_FORMATS: &[&str] = &["csv", "json", "parquet", "text"];
 
-/// A format a connector crate registered (`kafka`), unless a built-in file format has the
-/// name.
+/// A connector format (not a file format): the built-in `noop`, or one a connector crate
+/// registered (`kafka`). `None` for the file formats.
 pub fn registered(format: &str) -> Option<Arc<dyn Format>> {
     if SUPPORTED_FORMATS.contains(&format) {
         return None;
+    }
+    if format.eq_ignore_ascii_case("noop") {
+        return Some(Arc::new(super::noop::NoopFormat));
     }
     FormatRegistry::global().get(format)
 }
@@ -208,7 +211,9 @@ pub fn registered(format: &str) -> Option<Arc<dyn Format>> {
 /// registered).
 pub fn unknown_format(format: &str) -> EngineError {
     let mut names: Vec<String> = SUPPORTED_FORMATS.iter().map(|s| s.to_string()).collect();
+    names.push("noop".into());
     names.extend(FormatRegistry::global().names());
+    names.sort();
     let hint = if format == "kafka" {
         " The kafka format lives in the engine-kafka crate: call engine_kafka::register() first."
     } else {

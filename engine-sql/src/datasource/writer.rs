@@ -21,6 +21,7 @@ use super::options::Options;
 use super::reader::{SUPPORTED_FORMATS, registered, unknown_format};
 use super::values::{format_timestamp_array, java_to_chrono};
 use crate::dataframe::DataFrame;
+use crate::streaming::sinks::file::set_partition_columns;
 use crate::types::simple_string;
 
 /// What `save` does when the target path exists.
@@ -153,10 +154,11 @@ impl DataFrameWriter {
     /// PySpark's `save()` with no path, for formats that take none: a registered connector
     /// such as `kafka` writes where its options say (`df.write().format("kafka")
     /// .option("kafka.bootstrap.servers", ..).option("topic", ..).save_no_path()`).
-    pub fn save_no_path(self) -> Result<()> {
+    pub fn save_no_path(mut self) -> Result<()> {
         SaveMode::parse(&self.mode)?;
         match registered(&self.spec.format) {
             Some(format) => {
+                set_partition_columns(&mut self.spec.options, &self.spec.partition_by);
                 write_with_format(&self.df, format, self.spec.options, &self.mode)?;
                 Ok(())
             }

@@ -11,7 +11,10 @@ use engine_core::{EngineError, Result};
 /// Connectors defined in this crate add one line here (the file/rate helper adds `rate`,
 /// `json`, `csv`, `parquet`, `text`).
 pub fn builtins() -> Vec<Arc<dyn Format>> {
-    let mut all: Vec<Arc<dyn Format>> = vec![Arc::new(super::sources::rate::RateFormat)];
+    let mut all: Vec<Arc<dyn Format>> = vec![
+        Arc::new(super::sources::rate::RateFormat),
+        Arc::new(crate::datasource::noop::NoopFormat),
+    ];
     all.extend(super::sources::file::FileStreamFormat::all());
     all
 }

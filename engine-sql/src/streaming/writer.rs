@@ -142,7 +142,8 @@ impl DataStreamWriter {
         self
     }
 
-    /// Partition columns for file sinks (passed as the `partitionBy` option, a JSON list).
+    /// Partition columns for file sinks (passed as the `__partition_columns` option, a JSON
+    /// list, as Spark passes them).
     pub fn partition_by<'a>(mut self, cols: impl IntoIterator<Item = &'a str>) -> Self {
         self.partition_by = cols.into_iter().map(str::to_string).collect();
         self
@@ -197,7 +198,11 @@ impl DataStreamWriter {
         }
         let schema = self.df.schema()?;
         let sink_name = self.sink_name();
-        if !self.partition_by.is_empty() && TEMP_CHECKPOINT_SINKS.contains(&sink_name.as_str()) {
+        // Spark refuses partitionBy for these sinks, but not for `noop`, which ignores it.
+        if !self.partition_by.is_empty()
+            && sink_name != "noop"
+            && TEMP_CHECKPOINT_SINKS.contains(&sink_name.as_str())
+        {
             let shown = match &self.sink {
                 SinkChoice::Format(f) => f.clone(),
                 SinkChoice::ForeachBatch(_) => "foreachBatch".into(),
@@ -236,15 +241,7 @@ impl DataStreamWriter {
                 m.id
             }
         };
-        if !self.partition_by.is_empty() {
-            let cols: Vec<String> = self
-                .partition_by
-                .iter()
-                .map(|c| format!("\"{c}\""))
-                .collect();
-            self.options
-                .set("partitionBy", format!("[{}]", cols.join(",")));
-        }
+        super::sinks::file::set_partition_columns(&mut self.options, &self.partition_by);
         let sink: Arc<dyn Sink> =
             match std::mem::replace(&mut self.sink, SinkChoice::Format(String::new())) {
                 SinkChoice::ForeachBatch(f) => {

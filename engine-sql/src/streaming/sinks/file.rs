@@ -58,6 +58,16 @@ pub fn partition_columns(options: &engine_core::options::Options) -> Result<Vec<
         .collect())
 }
 
+/// Passes `partitionBy(..)` columns to a data source the way Spark does: the
+/// `__partition_columns` option, a JSON array of names (nothing is set for no columns).
+pub fn set_partition_columns(options: &mut engine_core::options::Options, cols: &[String]) {
+    if !cols.is_empty() {
+        // A list of strings always serializes.
+        let json = serde_json::to_string(cols).unwrap_or_default();
+        options.set(PARTITION_COLUMNS_OPTION, json);
+    }
+}
+
 /// What every writer of the sink shares.
 #[derive(Debug)]
 struct SinkShared {
