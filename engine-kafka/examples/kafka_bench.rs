@@ -369,66 +369,29 @@ fn main() {
     }
 
     // The pipeline: Kafka -> from_json -> explode -> to_json -> Kafka through engine-sql's
-    // streaming runtime (AvailableNow: drain what is there, then stop).
+    // streaming runtime (AvailableNow: drain what is there, then stop). Then the same query
+    // into Spark's `noop` sink: what the pipeline costs without producing its output.
     engine_kafka::register();
     let out_topic = engine_kafka::testing::unique_topic("bench-out");
     info.create_topic(&out_topic, PARTITIONS).unwrap();
-    let checkpoint = std::env::temp_dir().join(format!("kafka-bench-ckpt-{}", std::process::id()));
-    let spark = engine_sql::prelude::Session::builder()
-        .master(&format!("local[{threads}]"))
-        .config("spark.sql.shuffle.partitions", &threads.to_string())
-        .build()
-        .unwrap();
-    let c0 = cpu_pair(&broker_pid);
-    let started = Instant::now();
-    if std::env::var_os("KAFKA_BENCH_PROGRESS").is_some() {
-        // CLOCK_MONOTONIC, to cut a `perf record -k CLOCK_MONOTONIC` profile to the pipeline.
-        eprintln!("pipeline starts at {started:?}");
+    let mut kafka_out: Vec<(String, String)> = vec![
+        ("kafka.bootstrap.servers".into(), bootstrap.clone()),
+        ("topic".into(), out_topic.clone()),
+        ("kafka.linger.ms".into(), linger.clone()),
+        ("kafka.batch.size".into(), "1000000".into()),
+        (
+            "kafka.queue.buffering.max.messages".into(),
+            "1000000".into(),
+        ),
+    ];
+    kafka_out.extend(extra.iter().cloned());
+    let mut pipeline_secs = Vec::new();
+    for (format, options) in [("kafka", kafka_out), ("noop", vec![])] {
+        let c0 = cpu_pair(&broker_pid);
+        pipeline_secs.push(pipeline(&bootstrap, &topic, threads, format, &options));
+        let c1 = cpu_pair(&broker_pid);
+        cpu.push((c1.0 - c0.0, c1.1 - c0.1));
     }
-    let query = spark
-        .read_stream()
-        .format("kafka")
-        .option("kafka.bootstrap.servers", &bootstrap)
-        .option("subscribe", &topic)
-        .option("startingOffsets", "earliest")
-        .load()
-        .unwrap()
-        .select_expr(&[
-            "from_json(CAST(value AS STRING), 'order_id BIGINT, country STRING, items ARRAY<STRUCT<sku: STRING, qty: INT>>') AS o",
-        ])
-        .unwrap()
-        .select_expr(&["o.order_id AS order_id", "explode(o.items) AS item"])
-        .unwrap()
-        .select_expr(&["CAST(order_id AS STRING) AS key", "to_json(item) AS value"])
-        .unwrap()
-        .write_stream()
-        .format("kafka")
-        .option("kafka.bootstrap.servers", &bootstrap)
-        .option("topic", &out_topic)
-        .option("kafka.linger.ms", &linger)
-        .option("kafka.batch.size", "1000000")
-        .option("kafka.queue.buffering.max.messages", "1000000")
-        .options(extra.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .option("checkpointLocation", checkpoint.display())
-        .trigger(engine_sql::streaming::Trigger::AvailableNow)
-        .start()
-        .unwrap();
-    query.await_termination(None).unwrap();
-    if std::env::var_os("KAFKA_BENCH_PROGRESS").is_some() {
-        for p in query.recent_progress() {
-            eprintln!(
-                "batch {} rows {} durations {:?}",
-                p.batch_id, p.num_input_rows, p.duration_ms
-            );
-        }
-    }
-    let pipeline_secs = started.elapsed().as_secs_f64();
-    if std::env::var_os("KAFKA_BENCH_PROGRESS").is_some() {
-        eprintln!("pipeline ends at {:?}", Instant::now());
-    }
-    let c1 = cpu_pair(&broker_pid);
-    cpu.push((c1.0 - c0.0, c1.1 - c0.1));
-    let _ = std::fs::remove_dir_all(&checkpoint);
 
     println!(
         "| benchmark | messages | threads | seconds | msg/s | msg/s per core | CPU s (bench) | CPU s (broker) |"
@@ -455,7 +418,12 @@ fn main() {
         (
             "pipeline Kafka -> from_json -> explode -> Kafka (input messages)",
             read,
-            pipeline_secs,
+            pipeline_secs[0],
+        ),
+        (
+            "same pipeline into the noop sink (output dropped; input messages)",
+            read,
+            pipeline_secs[1],
         ),
     ]
     .into_iter()
@@ -472,4 +440,66 @@ fn main() {
         read, written,
         "the source must read back every message written"
     );
+}
+
+/// Runs Kafka -> from_json -> explode -> to_json -> `format` as a streaming query
+/// (`local[threads]`, `Trigger.AvailableNow`) over everything in `topic`; returns its seconds.
+fn pipeline(
+    bootstrap: &str,
+    topic: &str,
+    threads: usize,
+    format: &str,
+    options: &[(String, String)],
+) -> f64 {
+    let checkpoint =
+        std::env::temp_dir().join(format!("kafka-bench-ckpt-{}-{format}", std::process::id()));
+    let spark = engine_sql::prelude::Session::builder()
+        .master(&format!("local[{threads}]"))
+        .config("spark.sql.shuffle.partitions", &threads.to_string())
+        .build()
+        .unwrap();
+    let progress = std::env::var_os("KAFKA_BENCH_PROGRESS").is_some();
+    let started = Instant::now();
+    if progress {
+        // CLOCK_MONOTONIC, to cut a `perf record -k CLOCK_MONOTONIC` profile to the pipeline.
+        eprintln!("pipeline ({format}) starts at {started:?}");
+    }
+    let query = spark
+        .read_stream()
+        .format("kafka")
+        .option("kafka.bootstrap.servers", bootstrap)
+        .option("subscribe", topic)
+        .option("startingOffsets", "earliest")
+        .load()
+        .unwrap()
+        .select_expr(&[
+            "from_json(CAST(value AS STRING), 'order_id BIGINT, country STRING, items ARRAY<STRUCT<sku: STRING, qty: INT>>') AS o",
+        ])
+        .unwrap()
+        .select_expr(&["o.order_id AS order_id", "explode(o.items) AS item"])
+        .unwrap()
+        .select_expr(&["CAST(order_id AS STRING) AS key", "to_json(item) AS value"])
+        .unwrap()
+        .write_stream()
+        .format(format)
+        .options(options.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .option("checkpointLocation", checkpoint.display())
+        .trigger(engine_sql::streaming::Trigger::AvailableNow)
+        .start()
+        .unwrap();
+    query.await_termination(None).unwrap();
+    if progress {
+        for p in query.recent_progress() {
+            eprintln!(
+                "batch {} rows {} durations {:?}",
+                p.batch_id, p.num_input_rows, p.duration_ms
+            );
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    if progress {
+        eprintln!("pipeline ({format}) ends at {:?}", Instant::now());
+    }
+    let _ = std::fs::remove_dir_all(&checkpoint);
+    secs
 }
