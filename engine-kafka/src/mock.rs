@@ -3,7 +3,8 @@
 //! `rdkafka::mocking::MockCluster` wraps the same C object but hides its pointer, and we need two
 //! calls it does not expose: setting the group initial-rebalance delay to 0 (librdkafka's default
 //! of 3 s makes every consumer-group join wait 3 s) and nothing else beyond topic creation. So this
-//! module owns the cluster itself; it is the only place in the crate with `unsafe`.
+//! module owns the cluster itself. It and `consumer::batch_poll` are the only places in the crate
+//! with `unsafe`.
 //!
 //! What the mock broker is (measured, see the crate docs): a Kafka-protocol broker on 127.0.0.1
 //! with correct watermarks, idempotent and transactional producers and consumer groups; it does

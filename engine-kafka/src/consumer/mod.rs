@@ -1,6 +1,8 @@
 //! Reading one offset range of one topic-partition into Arrow batches, with pooled consumers
 //! (Spark's `KafkaDataConsumer` and `spark.kafka.consumer.cache.*`).
 
+mod batch_poll;
+
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -11,10 +13,10 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 use arrow::record_batch::RecordBatch;
+use batch_poll::{BatchPoller, RawRecord};
 use engine_core::{EngineError, Result};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
-use rdkafka::message::{Headers, Message, OwnedMessage};
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{ClientConfig, Offset, Timestamp, TopicPartitionList};
 
@@ -154,11 +156,16 @@ pub fn fetch_defaults(p: &mut BTreeMap<String, String>) {
 }
 
 /// One consumer kept for a topic-partition and config, with where it stopped reading.
+///
+/// `poller` is declared before `consumer` so it is dropped first: librdkafka must get its
+/// queue reference and taken records back before the client is destroyed.
 struct PooledConsumer {
+    /// Records come through here, many per call; it also holds a record read past the end
+    /// of the last range (a gap of control records), kept for the next range.
+    poller: BatchPoller,
     consumer: BaseConsumer,
     assigned: Option<TopicPartition>,
     next_offset: i64,
-    pending: Option<OwnedMessage>,
     /// When it was given back to the pool.
     idle_since: Instant,
 }
@@ -292,11 +299,17 @@ impl ConsumerPool {
         let consumer: BaseConsumer = client_config(params)
             .create()
             .map_err(|e| client_error("creating a Kafka consumer", e))?;
+        let poller = BatchPoller::new(&consumer).ok_or_else(|| {
+            EngineError::execution(
+                "KAFKA_CONSUMER_QUEUE",
+                "librdkafka gave no queue for a new consumer",
+            )
+        })?;
         Ok(PooledConsumer {
+            poller,
             consumer,
             assigned: None,
             next_offset: -1,
-            pending: None,
             idle_since: Instant::now(),
         })
     }
@@ -416,7 +429,7 @@ impl Columns {
         }
     }
 
-    fn append<M: Message>(&mut self, m: &M) {
+    fn append(&mut self, m: &RawRecord) {
         self.key.append_option(m.key());
         self.value.append_option(m.payload());
         self.offset.append_value(m.offset());
@@ -428,23 +441,18 @@ impl Columns {
         self.ts.append_value(ts.saturating_mul(1000));
         self.ts_type.append_value(kind);
         if let Some(hb) = self.headers.as_mut() {
-            match m.headers() {
-                Some(hs) => {
-                    for h in hs.iter() {
-                        let s = hb.values();
-                        if let Some(b) = s.field_builder::<StringBuilder>(0) {
-                            b.append_value(h.key);
-                        }
-                        if let Some(b) = s.field_builder::<BinaryBuilder>(1) {
-                            b.append_option(h.value);
-                        }
-                        s.append(true);
-                    }
-                    hb.append(true);
+            m.for_each_header(|key, value| {
+                let s = hb.values();
+                if let Some(b) = s.field_builder::<StringBuilder>(0) {
+                    b.append_value(key);
                 }
-                // Spark gives an empty array (not NULL) for a record without headers.
-                None => hb.append(true),
-            }
+                if let Some(b) = s.field_builder::<BinaryBuilder>(1) {
+                    b.append_option(value);
+                }
+                s.append(true);
+            });
+            // Spark gives an empty array (not NULL) for a record without headers.
+            hb.append(true);
         }
         self.rows += 1;
     }
@@ -524,7 +532,7 @@ impl RangeReader {
             .map_err(|e| EngineError::external("assigning a Kafka partition", e))?;
         c.assigned = Some(tp.clone());
         c.next_offset = offset;
-        c.pending = None;
+        c.poller.clear();
         Ok(())
     }
 
@@ -538,23 +546,21 @@ impl RangeReader {
         if c.assigned.as_ref() != Some(tp) || c.next_offset != self.next {
             Self::assign(c, tp, self.next)?;
         }
-        let mut last_progress = Instant::now();
+        // When polls started coming back empty. The clock is read only then: a clock read per
+        // record was ~2% of the source's profile.
+        let mut idle_since: Option<Instant> = None;
         while self.cols.rows < BATCH_ROWS && self.next < until {
-            if let Some(m) = c.pending.take() {
-                if m.offset() >= until {
-                    c.pending = Some(m);
-                    self.next = until;
-                    break;
-                }
-                if m.offset() >= self.next {
-                    self.cols.append(&m);
-                    self.next = m.offset() + 1;
-                }
-                continue;
-            }
-            match c.consumer.poll(Duration::from_millis(100)) {
+            let polled = c
+                .poller
+                .next(Duration::from_millis(100))
+                .map(|r| match r.error() {
+                    None => Ok(r),
+                    Some(e) => Err(e),
+                });
+            match polled {
                 None => {
-                    if last_progress.elapsed() > self.settings.poll_timeout {
+                    let since = *idle_since.get_or_insert_with(Instant::now);
+                    if since.elapsed() > self.settings.poll_timeout {
                         return Err(EngineError::execution(
                             "KAFKA_FETCH_TIMEOUT",
                             format!(
@@ -566,11 +572,12 @@ impl RangeReader {
                     }
                 }
                 Some(Ok(m)) => {
-                    last_progress = Instant::now();
+                    idle_since = None;
                     let off = m.offset();
                     if off >= until {
-                        // Past this range (a gap of control records): keep it for the next read.
-                        c.pending = Some(m.detach());
+                        // Past this range (a gap of control records, or records prefetched
+                        // past its end): keep it for the next read.
+                        c.poller.put_back(m);
                         self.next = until;
                     } else if off >= self.next {
                         self.cols.append(&m);
@@ -596,7 +603,7 @@ impl RangeReader {
                     if high >= until {
                         continue;
                     }
-                    last_progress = Instant::now();
+                    idle_since = None;
                     {
                         // The log ends before the planned range does: it was truncated.
                         report_data_loss(
@@ -663,7 +670,7 @@ impl RangeReader {
                 && c.consumer.unassign().is_ok()
             {
                 c.assigned = None;
-                c.pending = None;
+                c.poller.clear();
             }
             ConsumerPool::global().give_back(&self.settings.params, c);
         }
