@@ -305,6 +305,83 @@ fn headers_partition_and_topic_columns_round_trip() {
     assert_eq!(headers_seen, 4);
 }
 
+/// Rows without headers go to librdkafka in batch calls, one per run of rows with the same
+/// topic: explicit partitions are kept, null ones are Kafka's murmur2 of the key, and a
+/// partition the topic does not have fails the write naming topic and partition.
+#[test]
+fn topic_and_partition_columns_without_headers_in_batch_hand_over() {
+    let b = broker();
+    let (ta, tb) = (unique_topic("runs-a"), unique_topic("runs-b"));
+    b.create_topic(&ta, 2).unwrap();
+    b.create_topic(&tb, 3).unwrap();
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("key", DataType::Utf8, true),
+        Field::new("value", DataType::Utf8, true),
+        Field::new("topic", DataType::Utf8, true),
+        Field::new("partition", DataType::Int32, true),
+    ]));
+    let batch = |partitions: Vec<Option<i32>>| {
+        RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(StringArray::from(vec!["k0", "k1", "k2", "k3", "k4"])),
+                Arc::new(StringArray::from(vec!["v0", "v1", "v2", "v3", "v4"])),
+                Arc::new(StringArray::from(vec![ta.as_str(), &ta, &tb, &ta, &tb])),
+                Arc::new(Int32Array::from(partitions)),
+            ],
+        )
+        .unwrap()
+    };
+    let sink = KafkaSink::new(&sink_ctx(
+        &[("kafka.bootstrap.servers", &b.bootstrap)],
+        schema.clone(),
+        None,
+    ))
+    .unwrap();
+    write_batch(
+        &sink,
+        0,
+        &[batch(vec![Some(1), None, Some(2), Some(0), None])],
+    );
+    let placed = |topic: &str, n: i32| {
+        let mut got: Vec<(i32, String)> = consume_placed(&b.bootstrap, topic, n)
+            .into_iter()
+            .map(|(p, v, _)| (p, v))
+            .collect();
+        got.sort_by(|x, y| x.1.cmp(&y.1));
+        got
+    };
+    let murmur = engine_kafka::murmur2::partition_for_key;
+    assert_eq!(
+        placed(&ta, 2),
+        vec![
+            (1, "v0".to_string()),
+            (murmur(b"k1", 2), "v1".to_string()),
+            (0, "v3".to_string()),
+        ]
+    );
+    assert_eq!(
+        placed(&tb, 3),
+        vec![(2, "v2".to_string()), (murmur(b"k4", 3), "v4".to_string())]
+    );
+
+    // Partition 7 of a 2-partition topic.
+    let mut w = micro_batch_writer(&sink, 1, 0, 1);
+    let bad = batch(vec![Some(0), Some(7), None, None, None]);
+    let err = match w.write(&bad) {
+        Err(e) => e.to_string(),
+        Ok(()) => match w.commit() {
+            Err(e) => e.to_string(),
+            Ok(m) => sink.commit(1, vec![m]).unwrap_err().to_string(),
+        },
+    };
+    assert!(err.contains(&ta), "{err}");
+    assert!(
+        err.contains("partition 7") || err.contains("Unknown partition"),
+        "{err}"
+    );
+}
+
 #[test]
 fn sink_checks_columns_with_clear_errors() {
     let bootstrap = "127.0.0.1:1";

@@ -31,6 +31,7 @@
 //!   consumers (both brokers available here do). Requires a deterministic query (same rows
 //!   per task on replay), which replayable sources and the engine's plans give.
 
+mod batch_produce;
 mod columns;
 mod delivery;
 mod exactly_once;
@@ -53,6 +54,7 @@ pub use exactly_once::{
 };
 
 use crate::options::{DeliveryGuarantee, SinkOptions};
+use batch_produce::BatchProducer;
 use delivery::{PendingAcks, await_acks, create_producer};
 use exactly_once::{EosState, TxnCommit, TxnProducer};
 use writer::{KafkaDataWriter, WriterProducer};
@@ -192,6 +194,7 @@ impl Sink for KafkaSink {
                     .entry("partitioner".into())
                     .or_insert_with(|| "murmur2_random".into());
                 Ok(Box::new(KafkaDataWriter {
+                    batch: BatchProducer::default(),
                     producer: WriterProducer::Cached(producer_cache().acquire(&params)?),
                     plan: self.plan.clone(),
                     topic: self.opts.topic.clone(),
@@ -208,6 +211,7 @@ impl Sink for KafkaSink {
                 let read_back = ctx.batch_timestamp_ms.is_some()
                     && self.take_read_back_decision(ctx.partition, ctx.batch_id);
                 Ok(Box::new(KafkaDataWriter {
+                    batch: BatchProducer::default(),
                     producer: WriterProducer::Txn(txn),
                     plan: self.plan.clone(),
                     topic: self.opts.topic.clone(),

@@ -14,6 +14,7 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, Producer};
 
 use super::TIMEOUT;
+use super::batch_produce::{BatchProducer, EnqueueError, OutRecord};
 use super::columns::{Bytes, ColumnPlan, topic_at, user_headers};
 use super::delivery::{DeliveryTracker, PendingAcks, SinkProducer, await_acks, check_failed};
 use super::exactly_once::{
@@ -23,7 +24,14 @@ use super::exactly_once::{
 use crate::murmur2::partition_for_key;
 use crate::producer_cache::CachedProducer;
 
+/// Records handed to librdkafka per batch call: enough to amortise the call, small enough
+/// that a full queue is retried in modest steps.
+const HAND_OVER_CHUNK: usize = 4096;
+
 pub(super) struct KafkaDataWriter {
+    /// Declared before `producer` so its topic handles are released first (librdkafka cannot
+    /// destroy a client while topic handles are out).
+    pub(super) batch: BatchProducer,
     pub(super) producer: WriterProducer,
     pub(super) plan: ColumnPlan,
     pub(super) topic: Option<String>,
@@ -99,6 +107,56 @@ impl KafkaDataWriter {
         }
     }
 
+    /// Hands `records` for `topic` to librdkafka in one call (or a few, while its queue is
+    /// full), with the same queue-full patience as [`Self::send_one`].
+    fn send_batch(
+        batch: &mut BatchProducer,
+        producer: &SinkProducer,
+        tracker: &Arc<DeliveryTracker>,
+        topic: &str,
+        records: &[OutRecord<'_>],
+    ) -> Result<()> {
+        let mut from = 0;
+        let mut started: Option<Instant> = None;
+        while from < records.len() {
+            let rest = &records[from..];
+            match batch.produce(
+                producer,
+                topic,
+                rest,
+                || Arc::clone(tracker),
+                &tracker.pending,
+            ) {
+                Ok(()) => return Ok(()),
+                Err(EnqueueError::QueueFull { from: taken }) => {
+                    from += taken;
+                    if taken > 0 {
+                        started = None;
+                    } else if started.get_or_insert_with(Instant::now).elapsed() > TIMEOUT {
+                        return Err(EngineError::execution(
+                            "KAFKA_PRODUCER_QUEUE_FULL",
+                            "the Kafka producer's queue stayed full for 60 s",
+                        ));
+                    } else {
+                        std::thread::sleep(Duration::from_micros(200));
+                    }
+                }
+                Err(EnqueueError::Failed { at, reason }) => {
+                    let partition = rest
+                        .get(at)
+                        .and_then(|r| r.partition)
+                        .map(|p| format!(" partition {p}"))
+                        .unwrap_or_default();
+                    return Err(EngineError::execution(
+                        "KAFKA_WRITE_FAILED",
+                        format!("sending to topic {topic}{partition} failed: {reason}"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn check_failed(&self) -> Result<()> {
         check_failed(&self.tracker)
     }
@@ -116,13 +174,37 @@ impl DataWriter for KafkaDataWriter {
         let producer = self.producer.get();
         let tracker = &self.tracker;
         let Some(eos) = self.eos.as_mut() else {
-            for i in 0..batch.num_rows() {
+            if headers.is_some() {
+                // librdkafka's batch call cannot carry headers.
+                for i in 0..batch.num_rows() {
+                    let topic = topic_at(topic_opt, &topic_col, i)?;
+                    let k = key.as_ref().and_then(|c| c.get(i));
+                    let v = value.get(i);
+                    let p = partition.and_then(|a| a.is_valid(i).then(|| a.value(i)));
+                    let h = headers.map(|h| user_headers(Some(h), i, 2));
+                    Self::send_one(producer, tracker, topic, k, v, p, h)?;
+                }
+                return self.check_failed();
+            }
+            // Runs of rows for the same topic, handed over a chunk at a time.
+            let n = batch.num_rows();
+            let mut records: Vec<OutRecord<'_>> = Vec::with_capacity(n.min(HAND_OVER_CHUNK));
+            let mut i = 0;
+            while i < n {
                 let topic = topic_at(topic_opt, &topic_col, i)?;
-                let k = key.as_ref().and_then(|c| c.get(i));
-                let v = value.get(i);
-                let p = partition.and_then(|a| a.is_valid(i).then(|| a.value(i)));
-                let h = headers.map(|h| user_headers(Some(h), i, 2));
-                Self::send_one(producer, tracker, topic, k, v, p, h)?;
+                records.clear();
+                while i < n && records.len() < HAND_OVER_CHUNK {
+                    if topic_col.is_some() && topic_at(topic_opt, &topic_col, i)? != topic {
+                        break;
+                    }
+                    records.push(OutRecord {
+                        key: key.as_ref().and_then(|c| c.get(i)),
+                        value: value.get(i),
+                        partition: partition.and_then(|a| a.is_valid(i).then(|| a.value(i))),
+                    });
+                    i += 1;
+                }
+                Self::send_batch(&mut self.batch, producer, tracker, topic, &records)?;
             }
             return self.check_failed();
         };

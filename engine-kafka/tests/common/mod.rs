@@ -99,6 +99,18 @@ pub fn consume_committed(
     topic: &str,
     partitions: i32,
 ) -> Vec<(String, BTreeMap<String, String>)> {
+    consume_placed(bootstrap, topic, partitions)
+        .into_iter()
+        .map(|(_, v, h)| (v, h))
+        .collect()
+}
+
+/// Every record of `topic` as (partition, value, headers) with a read_committed consumer.
+pub fn consume_placed(
+    bootstrap: &str,
+    topic: &str,
+    partitions: i32,
+) -> Vec<(i32, String, BTreeMap<String, String>)> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("group.id", "test-verify")
@@ -132,7 +144,7 @@ pub fn consume_committed(
                         );
                     }
                 }
-                out.push((v, h));
+                out.push((m.partition(), v, h));
             }
         }
     }
