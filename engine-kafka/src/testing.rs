@@ -19,7 +19,9 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use engine_core::Result;
+use engine_core::{EngineError, Result};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 use crate::broker::{self, BrokerInfo};
 use crate::mock::RawMockCluster;
@@ -70,6 +72,37 @@ impl EmbeddedBroker {
 pub fn shared_broker(serve_binary: impl AsRef<Path>) -> Result<BrokerInfo> {
     let dir = broker::default_state_dir();
     broker::start(serve_binary.as_ref(), &dir, 1).map(|(info, _)| info)
+}
+
+/// A plain consumer assigned to every partition (`0..partitions`) of `topic` from the
+/// beginning, with `settings` added to its config, for checking what landed in a topic.
+/// (On the mock broker an `assign()` consumer still needs a `group.id`; one is set.)
+pub fn consumer_from_beginning(
+    bootstrap: &str,
+    topic: &str,
+    partitions: i32,
+    settings: &[(&str, &str)],
+) -> Result<BaseConsumer> {
+    let mut config = ClientConfig::new();
+    config
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", "sstream-testing")
+        .set("enable.auto.commit", "false");
+    for (k, v) in settings {
+        config.set(*k, *v);
+    }
+    let consumer: BaseConsumer = config
+        .create()
+        .map_err(|e| EngineError::external("creating a test consumer", e))?;
+    let mut tpl = TopicPartitionList::new();
+    for p in 0..partitions {
+        tpl.add_partition_offset(topic, p, Offset::Beginning)
+            .map_err(|e| EngineError::external("assigning a test consumer", e))?;
+    }
+    consumer
+        .assign(&tpl)
+        .map_err(|e| EngineError::external("assigning a test consumer", e))?;
+    Ok(consumer)
 }
 
 /// A topic name unique to this process and call, so tests sharing one broker never collide.

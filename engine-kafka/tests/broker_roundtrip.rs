@@ -4,9 +4,9 @@
 use std::time::{Duration, Instant};
 
 use engine_kafka::testing::{EmbeddedBroker, shared_broker, unique_topic};
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::Consumer;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
+use rdkafka::{ClientConfig, Message};
 
 fn round_trip(bootstrap: &str, topic: &str, partitions: i32) {
     let producer: BaseProducer = ClientConfig::new()
@@ -28,19 +28,8 @@ fn round_trip(bootstrap: &str, topic: &str, partitions: i32) {
     }
     producer.flush(Duration::from_secs(10)).unwrap();
 
-    // assign() consumers on the mock broker still need some group.id.
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", "roundtrip")
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..partitions {
-        tpl.add_partition_offset(topic, p, Offset::Beginning)
-            .unwrap();
-    }
-    consumer.assign(&tpl).unwrap();
+    let consumer =
+        engine_kafka::testing::consumer_from_beginning(bootstrap, topic, partitions, &[]).unwrap();
     let mut seen = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(30);
     while seen.len() < 100 && Instant::now() < deadline {

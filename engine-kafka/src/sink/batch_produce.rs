@@ -219,10 +219,9 @@ mod tests {
     use std::sync::atomic::AtomicUsize;
     use std::time::Duration;
 
-    use rdkafka::consumer::{BaseConsumer, Consumer};
     use rdkafka::message::Message;
     use rdkafka::producer::{DeliveryResult, ProducerContext};
-    use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
+    use rdkafka::{ClientConfig, ClientContext};
 
     use super::*;
 
@@ -251,17 +250,7 @@ mod tests {
     type Read = (i32, Option<Vec<u8>>, Option<Vec<u8>>);
 
     fn read_all(bootstrap: &str, topic: &str, partitions: i32, n: usize) -> Vec<Read> {
-        let c: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", bootstrap)
-            .set("group.id", "batch-produce-test")
-            .create()
-            .unwrap();
-        let mut tpl = TopicPartitionList::new();
-        for p in 0..partitions {
-            tpl.add_partition_offset(topic, p, Offset::Beginning)
-                .unwrap();
-        }
-        c.assign(&tpl).unwrap();
+        let c = crate::testing::consumer_from_beginning(bootstrap, topic, partitions, &[]).unwrap();
         let mut out = Vec::new();
         while out.len() < n {
             let m = c.poll(Duration::from_secs(10)).unwrap().unwrap();

@@ -14,10 +14,8 @@ use engine_core::connector::{
 use engine_core::options::Options;
 use engine_kafka::broker::BrokerInfo;
 use engine_kafka::testing::shared_broker;
-use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Headers, Message};
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
 pub fn broker() -> BrokerInfo {
     shared_broker(env!("CARGO_BIN_EXE_sstream-broker")).unwrap()
@@ -111,20 +109,17 @@ pub fn consume_placed(
     topic: &str,
     partitions: i32,
 ) -> Vec<(i32, String, BTreeMap<String, String>)> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set("group.id", "test-verify")
-        .set("isolation.level", "read_committed")
-        .set("enable.partition.eof", "true")
-        .set("log_level", "3")
-        .create()
-        .unwrap();
-    let mut tpl = TopicPartitionList::new();
-    for p in 0..partitions {
-        tpl.add_partition_offset(topic, p, Offset::Beginning)
-            .unwrap();
-    }
-    consumer.assign(&tpl).unwrap();
+    let consumer = engine_kafka::testing::consumer_from_beginning(
+        bootstrap,
+        topic,
+        partitions,
+        &[
+            ("isolation.level", "read_committed"),
+            ("enable.partition.eof", "true"),
+            ("log_level", "3"),
+        ],
+    )
+    .unwrap();
     let mut eof = 0;
     let mut out = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(60);
