@@ -594,12 +594,7 @@ impl RangeReader {
                     // the records of this range were produced (a pooled consumer, or a
                     // producer writing while we plan). Only the broker's current high
                     // watermark tells whether the log really ends before the range does.
-                    let (_, high) = c
-                        .consumer
-                        .fetch_watermarks(&tp.topic, tp.partition, Duration::from_secs(30))
-                        .map_err(|e| {
-                            EngineError::external(format!("fetching watermarks of {tp}"), e)
-                        })?;
+                    let (_, high) = watermarks(&c.consumer, tp)?;
                     if high >= until {
                         continue;
                     }
@@ -619,12 +614,7 @@ impl RangeReader {
                 Some(Err(KafkaError::MessageConsumption(
                     RDKafkaErrorCode::OffsetOutOfRange | RDKafkaErrorCode::AutoOffsetReset,
                 ))) => {
-                    let (lo, hi) = c
-                        .consumer
-                        .fetch_watermarks(&tp.topic, tp.partition, Duration::from_secs(30))
-                        .map_err(|e| {
-                            EngineError::external(format!("fetching watermarks of {tp}"), e)
-                        })?;
+                    let (lo, hi) = watermarks(&c.consumer, tp)?;
                     let group = self
                         .settings
                         .params
@@ -675,6 +665,13 @@ impl RangeReader {
             ConsumerPool::global().give_back(&self.settings.params, c);
         }
     }
+}
+
+/// The broker's (low, high) watermarks of `tp`, asked now.
+fn watermarks(consumer: &BaseConsumer, tp: &TopicPartition) -> Result<(i64, i64)> {
+    consumer
+        .fetch_watermarks(&tp.topic, tp.partition, Duration::from_secs(30))
+        .map_err(|e| EngineError::external(format!("fetching watermarks of {tp}"), e))
 }
 
 fn is_transient(e: &KafkaError) -> bool {
