@@ -176,9 +176,10 @@ struct PooledConsumer {
 /// Spark keys its cache by (group id, topic-partition), which on a 64-partition topic means 64
 /// consumers. A librdkafka client is heavier than a Java consumer (its own threads and
 /// connections, ~40 ms to destroy), so this pool keys by config only and reassigns a consumer
-/// to whatever partition the next task reads: a query keeps about one consumer per worker
-/// thread. A consumer that stopped exactly where the next range starts is preferred, so
-/// sequential batches of one partition keep their fetch position and prefetched records.
+/// to whatever partition the next task reads: a query keeps a few consumers (its worker
+/// threads' plus up to [`SPARE_CONSUMERS`], see [`ConsumerPool::take`]). A consumer that
+/// stopped exactly where the next range starts is preferred, so sequential batches of one
+/// partition keep their fetch position and prefetched records.
 ///
 /// Idle consumers are closed once idle longer than `spark.kafka.consumer.cache.timeout`
 /// (default 5m): checked whenever a consumer is taken or given back, and by an evictor thread
@@ -200,6 +201,10 @@ pub fn configure_consumer_pool(capacity: usize, timeout: Duration, evictor_inter
 }
 
 static POOL_SETTINGS: OnceLock<(usize, Duration, Duration)> = OnceLock::new();
+
+/// How many idle consumers of one config may be passed over because they were given back
+/// too recently (see [`ConsumerPool::take`]); with that many idle, the oldest is reused.
+pub const SPARE_CONSUMERS: usize = 4;
 
 impl ConsumerPool {
     /// A pool keeping at most `capacity` idle consumers, each at most `timeout`.
@@ -273,8 +278,15 @@ impl ConsumerPool {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// An idle consumer for `params`: one positioned at `tp`/`from` if there is one, else any,
-    /// else a new one.
+    /// An idle consumer for `params`: one positioned at `tp`/`from` if there is one, else the
+    /// one idle the longest, else a new one.
+    ///
+    /// A consumer given back less than `fetch.wait.max.ms` ago may still have a fetch waiting
+    /// at the broker (librdkafka's long poll at the end of its last partition), and a
+    /// reassigned consumer's first fetch queues behind it: ~8 ms per task with the 10 ms
+    /// default, most of a short task. So while every idle consumer is that fresh and there
+    /// are fewer than [`SPARE_CONSUMERS`] of them, a new one is made instead; a query then
+    /// rotates through a few more consumers than it has worker threads.
     fn take(
         &self,
         params: &BTreeMap<String, String>,
@@ -282,13 +294,21 @@ impl ConsumerPool {
         from: i64,
     ) -> Result<PooledConsumer> {
         let key = Self::key(params);
+        let fetch_wait = params
+            .get("fetch.wait.max.ms")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map_or(Duration::from_millis(500), Duration::from_millis);
         let mut idle = self.lock();
         let expired = self.expired(&mut idle);
         let found = idle.get_mut(&key).and_then(|list| {
             let at = list
                 .iter()
                 .position(|c| c.assigned.as_ref() == Some(tp) && c.next_offset == from)
-                .or_else(|| list.len().checked_sub(1));
+                .or_else(|| {
+                    let (i, c) = list.iter().enumerate().min_by_key(|(_, c)| c.idle_since)?;
+                    let fresh = c.idle_since.elapsed() < fetch_wait;
+                    (!fresh || list.len() >= SPARE_CONSUMERS).then_some(i)
+                });
             at.map(|i| list.swap_remove(i))
         });
         drop(idle);
@@ -751,10 +771,18 @@ mod tests {
         }
     }
 
+    /// `params(group)` with `fetch.wait.max.ms` set.
+    fn params_waiting(group: &str, fetch_wait_ms: u64) -> BTreeMap<String, String> {
+        let mut p = params(group);
+        p.insert("fetch.wait.max.ms".into(), fetch_wait_ms.to_string());
+        p
+    }
+
     #[test]
     fn prefers_the_consumer_positioned_where_the_range_starts() {
         let pool = ConsumerPool::new(8, Duration::from_secs(60));
-        let g = params("g");
+        // No consumer counts as just given back (see the rotation test).
+        let g = params_waiting("g", 0);
         let mut a = pool.take(&g, &tp(0), 0).unwrap();
         let mut b = pool.take(&g, &tp(1), 0).unwrap();
         a.assigned = Some(tp(0));
@@ -772,9 +800,51 @@ mod tests {
         assert_eq!(pool.idle_count(), 0);
         // Another config never gets them.
         pool.give_back(&g, c);
-        let other = pool.take(&params("other"), &tp(0), 10).unwrap();
+        let other = pool.take(&params_waiting("other", 0), &tp(0), 10).unwrap();
         assert_eq!(other.assigned, None);
         assert_eq!(pool.idle_count(), 1);
+    }
+
+    #[test]
+    fn rotates_past_consumers_given_back_within_the_fetch_wait() {
+        let pool = ConsumerPool::new(16, Duration::from_secs(60));
+        let tag = |c: &mut PooledConsumer, p: i32| {
+            c.assigned = Some(tp(p));
+            c.next_offset = 1;
+        };
+        // Within a minute's fetch wait every consumer given back is fresh: a new one is made
+        // while fewer than SPARE_CONSUMERS are idle, then the oldest is reused.
+        let slow = params_waiting("slow", 60_000);
+        let mut taken = Vec::new();
+        for p in 0..SPARE_CONSUMERS as i32 {
+            let mut c = pool.take(&slow, &tp(p), 0).unwrap();
+            tag(&mut c, p);
+            taken.push(c);
+        }
+        for c in taken.drain(..) {
+            pool.give_back(&slow, c);
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let again = pool.take(&slow, &tp(99), 0).unwrap();
+        assert_eq!(
+            again.assigned,
+            Some(tp(0)),
+            "the oldest of a full spare set"
+        );
+        let fresh = pool.take(&slow, &tp(98), 0).unwrap();
+        assert_eq!(fresh.assigned, None, "a new consumer while spares are few");
+        assert_eq!(pool.idle_count(), SPARE_CONSUMERS - 1);
+
+        // With no wait nothing is fresh: the consumer idle the longest is taken.
+        let quick = params_waiting("quick", 0);
+        let mut a = pool.take(&quick, &tp(0), 0).unwrap();
+        let mut b = pool.take(&quick, &tp(1), 0).unwrap();
+        tag(&mut a, 0);
+        tag(&mut b, 1);
+        pool.give_back(&quick, a);
+        std::thread::sleep(Duration::from_millis(2));
+        pool.give_back(&quick, b);
+        assert_eq!(pool.take(&quick, &tp(5), 0).unwrap().assigned, Some(tp(0)));
     }
 
     #[test]
