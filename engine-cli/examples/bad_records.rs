@@ -161,13 +161,7 @@ fn text_rows(spark: &Session, sql: &str) -> Result<Vec<String>> {
         .sql(sql)?
         .collect_rows()?
         .iter()
-        .map(|r| {
-            r.values
-                .iter()
-                .map(|v| v.to_string())
-                .collect::<Vec<_>>()
-                .join("|")
-        })
+        .map(|r| r.join("|"))
         .collect())
 }
 

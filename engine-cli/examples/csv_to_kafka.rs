@@ -111,15 +111,5 @@ fn main() -> Result<()> {
 
 /// The rows of `df` as `a|b|c` text (Spark's display of each value), for comparisons.
 fn strings(df: &DataFrame) -> Result<Vec<String>> {
-    Ok(df
-        .collect_rows()?
-        .iter()
-        .map(|r| {
-            r.values
-                .iter()
-                .map(|v| v.to_string())
-                .collect::<Vec<_>>()
-                .join("|")
-        })
-        .collect())
+    Ok(df.collect_rows()?.iter().map(|r| r.join("|")).collect())
 }

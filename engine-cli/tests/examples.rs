@@ -96,13 +96,7 @@ fn rows(df: &DataFrame) -> Vec<String> {
         .collect_rows()
         .unwrap()
         .iter()
-        .map(|r| {
-            r.values
-                .iter()
-                .map(|v| v.to_string())
-                .collect::<Vec<_>>()
-                .join("|")
-        })
+        .map(|r| r.join("|"))
         .collect();
     out.sort();
     out

@@ -98,8 +98,7 @@ pub fn run(args: ConsumeArgs) -> Result<()> {
                     finished.store(true, Ordering::SeqCst);
                     break;
                 }
-                let v: Vec<String> = row.values.iter().map(|v| v.to_string()).collect();
-                println!("{}", v.join("\t"));
+                println!("{}", row.join("\t"));
                 count.fetch_add(1, Ordering::SeqCst);
             }
             if count.load(Ordering::SeqCst) >= max {

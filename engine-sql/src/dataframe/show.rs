@@ -17,6 +17,28 @@ pub struct Row {
     pub values: Vec<ScalarValue>,
 }
 
+impl Row {
+    /// The values' Spark display text (`NULL` for a null, as `show` prints it) joined by
+    /// `sep`: a one-line form of the row for printing and for comparing results in tests.
+    ///
+    /// ```
+    /// use engine_sql::prelude::*;
+    ///
+    /// let spark = Session::builder().master("local[1]").build()?;
+    /// let df = spark.sql("SELECT 1 AS id, 'a' AS name, CAST(NULL AS DOUBLE) AS score, 2.5D AS x")?;
+    /// let rows: Vec<String> = df.collect_rows()?.iter().map(|r| r.join("|")).collect();
+    /// assert_eq!(rows, ["1|a|NULL|2.5"]);
+    /// # Ok::<(), engine_core::EngineError>(())
+    /// ```
+    pub fn join(&self, sep: &str) -> String {
+        self.values
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(sep)
+    }
+}
+
 impl DataFrame {
     /// Runs the query and returns its rows (for small results).
     pub fn collect_rows(&self) -> Result<Vec<Row>> {
