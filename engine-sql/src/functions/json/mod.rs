@@ -353,22 +353,13 @@ pub fn rewrite_dropmalformed(
     let outer = exprs
         .iter()
         .map(|e| {
-            let name = e.output_name();
-            let replaced = e.clone().transform_up(&mut |x| {
-                Ok::<_, std::convert::Infallible>(match calls.iter().position(|c| *c == x) {
+            rewrite_keeping_name(
+                e.clone(),
+                &mut |x| match calls.iter().position(|c| *c == x) {
                     Some(k) => Expr::Column(Column::new(None, hidden(k))).field("value"),
                     None => x,
-                })
-            });
-            let replaced = match replaced {
-                Ok(r) => r,
-                Err(never) => match never {},
-            };
-            if replaced.output_name() == name {
-                replaced
-            } else {
-                replaced.alias(name)
-            }
+                },
+            )
         })
         .collect();
     Ok(Some(Arc::new(LogicalPlan::Projection {
@@ -408,44 +399,48 @@ pub fn locate_failfast(exprs: Vec<Expr>, schema: &crate::schema::PlanSchema) -> 
     exprs
         .into_iter()
         .map(|e| {
-            let name = e.output_name();
-            let replaced = e.transform_up(&mut |x| {
-                Ok::<_, std::convert::Infallible>(match &x {
-                    Expr::ScalarFunction { func, args } if args.len() == 1 => {
-                        match func.as_any().and_then(|a| a.downcast_ref::<FromJson>()) {
-                            Some(fj)
-                                if fj.mode == ParseMode::FailFast
-                                    && !fj.marked
-                                    && fj.location.is_empty() =>
-                            {
-                                let located = FromJson {
-                                    location: labels.clone(),
-                                    ..fj.clone()
-                                };
-                                let mut args = args.clone();
-                                args.extend(columns.iter().cloned());
-                                Expr::ScalarFunction {
-                                    func: Arc::new(located),
-                                    args,
-                                }
+            rewrite_keeping_name(e, &mut |x| match &x {
+                Expr::ScalarFunction { func, args } if args.len() == 1 => {
+                    match func.as_any().and_then(|a| a.downcast_ref::<FromJson>()) {
+                        Some(fj)
+                            if fj.mode == ParseMode::FailFast
+                                && !fj.marked
+                                && fj.location.is_empty() =>
+                        {
+                            let located = FromJson {
+                                location: labels.clone(),
+                                ..fj.clone()
+                            };
+                            let mut args = args.clone();
+                            args.extend(columns.iter().cloned());
+                            Expr::ScalarFunction {
+                                func: Arc::new(located),
+                                args,
                             }
-                            _ => x,
                         }
+                        _ => x,
                     }
-                    _ => x,
-                })
-            });
-            let replaced = match replaced {
-                Ok(r) => r,
-                Err(never) => match never {},
-            };
-            if replaced.output_name() == name {
-                replaced
-            } else {
-                replaced.alias(name)
-            }
+                }
+                _ => x,
+            })
         })
         .collect()
+}
+
+/// `e` rewritten bottom-up by `f`, under its old output name: aliased to it when the
+/// rewrite changed the name it displays (a call replaced by a column, or given extra
+/// arguments), so the projection's columns keep the names the user sees.
+fn rewrite_keeping_name(e: Expr, f: &mut impl FnMut(Expr) -> Expr) -> Expr {
+    let name = e.output_name();
+    let replaced = match e.transform_up(&mut |x| Ok::<_, std::convert::Infallible>(f(x))) {
+        Ok(r) => r,
+        Err(never) => match never {},
+    };
+    if replaced.output_name() == name {
+        replaced
+    } else {
+        replaced.alias(name)
+    }
 }
 
 fn as_dropmalformed(e: &Expr) -> Option<&FromJson> {
