@@ -19,12 +19,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use arrow::array::{Array, Int64Array};
 use engine_sql::prelude::*;
 use engine_sql::streaming::Trigger;
 use engine_sql::streaming::crash::{CRASH_POINT_ENV, CRASH_POINT_MARKER};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
+
+mod common;
 
 const JOB_ENV: &str = "SSTREAM_RUNTIME_CRASH_JOB";
 const FILES: usize = 12;
@@ -52,16 +53,8 @@ fn write_input(dir: &Path) {
             let id = f as i64 * ROWS_PER_FILE + r;
             text.push_str(&format!("{{\"id\":{id},\"name\":\"n{id}\"}}\n"));
         }
-        let p = dir.join(format!("in-{f:03}.json"));
-        std::fs::write(&p, text).unwrap();
         // Distinct modification times: the source takes files oldest first.
-        let t = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + f as u64);
-        std::fs::File::options()
-            .write(true)
-            .open(&p)
-            .unwrap()
-            .set_modified(t)
-            .unwrap();
+        common::put(dir, &format!("in-{f:03}.json"), &text, f as i64);
     }
 }
 
@@ -188,17 +181,7 @@ fn committed_ids(out: &Path) -> Vec<i64> {
         .unwrap()
         .json(&out.display().to_string())
         .unwrap();
-    let mut ids: Vec<i64> = df
-        .collect()
-        .unwrap()
-        .iter()
-        .flat_map(|b| {
-            let a = b.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
-            (0..a.len()).map(|i| a.value(i)).collect::<Vec<_>>()
-        })
-        .collect();
-    ids.sort();
-    ids
+    common::sorted_ids(&df)
 }
 
 #[test]

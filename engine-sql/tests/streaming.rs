@@ -20,6 +20,8 @@ use engine_sql::streaming::sinks::console::ConsoleSink;
 use engine_sql::streaming::sinks::memory::MemorySink;
 use engine_sql::streaming::{ForeachWriter, ManualClock, MemoryStream, OutputMode, Trigger};
 
+mod common;
+
 fn spark() -> Session {
     Session::builder()
         .master("local[2]")
@@ -984,21 +986,12 @@ fn file_stream_schema_inference_is_refused_unless_enabled() {
     assert!(e.contains("spark.sql.streaming.schemaInference"), "{e}");
 }
 
-fn write_json(dir: &std::path::Path, name: &str, ids: std::ops::Range<i64>, secs: u64) {
-    std::fs::create_dir_all(dir).unwrap();
+/// Writes rows `{"id": i, "name": "n<i>"}` for `ids` to `dir/name`, modified at `T0 + secs`.
+fn write_json(dir: &std::path::Path, name: &str, ids: std::ops::Range<i64>, secs: i64) {
     let text: String = ids
         .map(|i| format!("{{\"id\":{i},\"name\":\"n{i}\"}}\n"))
         .collect();
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    // Distinct modification times: the file source takes the oldest first.
-    let t = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + secs);
-    std::fs::File::options()
-        .write(true)
-        .open(&p)
-        .unwrap()
-        .set_modified(t)
-        .unwrap();
+    common::put(dir, name, &text, secs);
 }
 
 #[test]
@@ -1038,17 +1031,13 @@ fn file_source_to_file_sink_through_the_runtime_restarts_exactly_once() {
     assert_eq!(first.len(), 2);
     assert_eq!(first[0].num_input_rows, 20);
     let committed = |spark: &Session| {
-        values(
+        common::sorted_ids(
             &spark
                 .read()
                 .format("json")
                 .schema_ddl("id BIGINT, name STRING")
                 .unwrap()
                 .load(out.to_str().unwrap())
-                .unwrap()
-                .select_cols(&["id"])
-                .unwrap()
-                .collect()
                 .unwrap(),
         )
     };

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
@@ -18,7 +18,8 @@ use engine_core::options::Options;
 use engine_sql::prelude::*;
 use engine_sql::streaming::formats::lookup;
 
-const T0: u64 = 1_700_000_000; // seconds; modification times are set explicitly
+mod common;
+use common::{T0, put, sorted_ids};
 
 fn spark() -> Session {
     Session::builder()
@@ -26,21 +27,6 @@ fn spark() -> Session {
         .config("spark.sql.session.timeZone", "UTC")
         .build()
         .unwrap()
-}
-
-/// Writes `content` to `dir/name` with modification time `T0 + secs`.
-fn put(dir: &Path, name: &str, content: &str, secs: i64) -> PathBuf {
-    let p = dir.join(name);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(&p, content).unwrap();
-    let t = SystemTime::UNIX_EPOCH + Duration::from_secs((T0 as i64 + secs) as u64);
-    std::fs::File::options()
-        .write(true)
-        .open(&p)
-        .unwrap()
-        .set_modified(t)
-        .unwrap();
-    p
 }
 
 fn source(
@@ -440,22 +426,7 @@ fn committed_ids(out: &Path, format: &str) -> Vec<i64> {
         .schema(sample_schema())
         .load(&out.display().to_string())
         .unwrap();
-    let mut ids: Vec<i64> = df
-        .collect()
-        .unwrap()
-        .iter()
-        .flat_map(|b| {
-            let idx = b.schema().index_of("id").unwrap();
-            b.column(idx)
-                .as_any()
-                .downcast_ref::<arrow::array::Int64Array>()
-                .unwrap()
-                .values()
-                .to_vec()
-        })
-        .collect();
-    ids.sort();
-    ids
+    sorted_ids(&df)
 }
 
 #[test]
