@@ -2,6 +2,7 @@
 //! The streaming runtime end to end: triggers (with a manual clock where time matters),
 //! output-mode checks, listeners, progress JSON, checkpoints and restarts, sinks.
 
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -18,7 +19,9 @@ use engine_sql::dataframe::Row;
 use engine_sql::prelude::*;
 use engine_sql::streaming::sinks::console::ConsoleSink;
 use engine_sql::streaming::sinks::memory::MemorySink;
-use engine_sql::streaming::{ForeachWriter, ManualClock, MemoryStream, OutputMode, Trigger};
+use engine_sql::streaming::{
+    ForeachWriter, ManualClock, MemoryStream, OutputMode, StreamingQuery, Trigger,
+};
 
 mod common;
 
@@ -82,6 +85,20 @@ fn recording(df: &DataFrame) -> (engine_sql::streaming::DataStreamWriter, Seen) 
         Ok(())
     });
     (w, seen)
+}
+
+/// Runs `df` into a [`recording`] sink with `Trigger::AvailableNow`, checkpointed at `ckpt`,
+/// until it stops; returns the query and the (batch id, values) of each batch it ran.
+fn run_available_now(df: &DataFrame, ckpt: &Path) -> (StreamingQuery, Vec<(u64, Vec<i64>)>) {
+    let (w, seen) = recording(df);
+    let q = w
+        .option("checkpointLocation", ckpt.display())
+        .trigger(Trigger::AvailableNow)
+        .start()
+        .unwrap();
+    q.await_termination(None).unwrap();
+    let seen = seen.lock().unwrap().clone();
+    (q, seen)
 }
 
 #[test]
@@ -524,16 +541,7 @@ fn restart_resumes_with_a_stable_id_and_a_new_run_id() {
     let ckpt = dir.path().join("ckpt");
     let input = MemoryStream::new(&spark, schema());
     input.add_data(batch(&[1, 2])).unwrap();
-    let run = |input: &MemoryStream| {
-        let (w, seen) = recording(&input.to_df().unwrap());
-        let q = w
-            .option("checkpointLocation", ckpt.display())
-            .trigger(Trigger::AvailableNow)
-            .start()
-            .unwrap();
-        q.await_termination(None).unwrap();
-        (q, seen.lock().unwrap().clone())
-    };
+    let run = |input: &MemoryStream| run_available_now(&input.to_df().unwrap(), &ckpt);
     let (q1, seen1) = run(&input);
     assert_eq!(seen1, vec![(0, vec![1, 2])]);
     // Spark's checkpoint layout and formats.
@@ -572,16 +580,7 @@ fn an_uncommitted_batch_is_replayed_with_exactly_its_logged_offsets() {
     let ckpt = dir.path().join("ckpt");
     let input = MemoryStream::new(&spark, schema());
     input.add_data(batch(&[1])).unwrap();
-    let run = || {
-        let (w, seen) = recording(&input.to_df().unwrap());
-        let q = w
-            .option("checkpointLocation", ckpt.display())
-            .trigger(Trigger::AvailableNow)
-            .start()
-            .unwrap();
-        q.await_termination(None).unwrap();
-        seen.lock().unwrap().clone()
-    };
+    let run = || run_available_now(&input.to_df().unwrap(), &ckpt).1;
     assert_eq!(run(), vec![(0, vec![1])]);
     // A crash after the sink but before commits/0: the commit is missing.
     std::fs::remove_file(ckpt.join("commits/0")).unwrap();
@@ -597,13 +596,7 @@ fn a_checkpoint_of_a_different_query_is_refused() {
     let ckpt = dir.path().join("ckpt");
     let a = MemoryStream::new(&spark, schema());
     a.add_data(batch(&[1])).unwrap();
-    let (w, _) = recording(&a.to_df().unwrap());
-    w.option("checkpointLocation", ckpt.display())
-        .trigger(Trigger::AvailableNow)
-        .start()
-        .unwrap()
-        .await_termination(None)
-        .unwrap();
+    run_available_now(&a.to_df().unwrap(), &ckpt);
     let b = MemoryStream::new(&spark, schema());
     let two = a.to_df().unwrap().union(&b.to_df().unwrap()).unwrap();
     let (w, _) = recording(&two);
@@ -916,14 +909,8 @@ fn old_log_entries_are_purged_per_min_batches_to_retain() {
     for v in 0..5 {
         input.add_data(batch(&[v])).unwrap();
     }
-    let (w, seen) = recording(&input.to_df().unwrap());
-    w.option("checkpointLocation", dir.path().display())
-        .trigger(Trigger::AvailableNow)
-        .start()
-        .unwrap()
-        .await_termination(None)
-        .unwrap();
-    assert_eq!(seen.lock().unwrap().len(), 5);
+    let (_, seen) = run_available_now(&input.to_df().unwrap(), dir.path());
+    assert_eq!(seen.len(), 5);
     let mut left: Vec<String> = std::fs::read_dir(dir.path().join("offsets"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -1117,15 +1104,9 @@ fn resumes_from_a_checkpoint_written_by_spark() {
     let input = MemoryStream::new(&spark, schema());
     input.add_data(batch(&[1])).unwrap();
     input.add_data(batch(&[2])).unwrap();
-    let (w, seen) = recording(&input.to_df().unwrap());
-    let q = w
-        .option("checkpointLocation", ckpt.display())
-        .trigger(Trigger::AvailableNow)
-        .start()
-        .unwrap();
-    q.await_termination(None).unwrap();
+    let (q, seen) = run_available_now(&input.to_df().unwrap(), &ckpt);
     assert_eq!(q.id(), "d9542036-525d-4be6-beda-09765dcd853b");
-    assert_eq!(seen.lock().unwrap().clone(), vec![(1, vec![2])]);
+    assert_eq!(seen, vec![(1, vec![2])]);
     let offsets1 = std::fs::read_to_string(ckpt.join("offsets/1")).unwrap();
     assert!(
         offsets1.contains("\"spark.sql.shuffle.partitions\":\"2\""),
