@@ -2,15 +2,10 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn sstream(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sstream"))
-        .args(args)
-        .env("TZ", "UTC")
-        .output()
-        .unwrap()
-}
+mod common;
+use common::sstream;
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

@@ -8,11 +8,12 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-use engine_kafka::testing::EmbeddedBroker;
 use engine_sql::dataframe::DataFrame;
 use engine_sql::session::Session;
+
+mod common;
+use common::{broker_with_topic, gen_events, sstream, sstream_ok};
 
 /// The pipeline files this test covers, one `#[test]` of the same name each.
 const CASES: &[&str] = &[
@@ -36,24 +37,6 @@ fn pipeline(name: &str) -> String {
         .to_str()
         .unwrap()
         .to_string()
-}
-
-fn sstream(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sstream"))
-        .args(args)
-        .env("TZ", "UTC")
-        .output()
-        .unwrap()
-}
-
-fn sstream_ok(args: &[&str]) -> Output {
-    let o = sstream(args);
-    assert!(
-        o.status.success(),
-        "sstream {args:?} failed:\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    o
 }
 
 /// `sstream run PIPELINE --progress json --set ...`; returns the input rows of each batch
@@ -132,19 +115,6 @@ fn events_view(spark: &Session, path: &Path) {
         .unwrap();
 }
 
-fn gen_events(out: &Path, events: u64, files: u64) {
-    sstream_ok(&[
-        "gen",
-        "events",
-        "--events",
-        &events.to_string(),
-        "--files",
-        &files.to_string(),
-        "--out",
-        &p(out),
-    ]);
-}
-
 fn move_files(from: &Path, names: &[&str], to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for n in names {
@@ -169,9 +139,7 @@ fn every_pipeline_file_has_a_test_case() {
 
 #[test]
 fn csv_to_kafka() {
-    let broker = EmbeddedBroker::start().unwrap();
-    let servers = broker.bootstrap_servers();
-    broker.create_topic("orders", 3).unwrap();
+    let (_broker, servers) = broker_with_topic("orders", 3);
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in");
     sstream_ok(&[
@@ -212,9 +180,7 @@ fn csv_to_kafka() {
 
 #[test]
 fn json_dir_to_kafka() {
-    let broker = EmbeddedBroker::start().unwrap();
-    let servers = broker.bootstrap_servers();
-    broker.create_topic("events", 3).unwrap();
+    let (_broker, servers) = broker_with_topic("events", 3);
     let dir = tempfile::tempdir().unwrap();
     let (staging, input) = (dir.path().join("staging"), dir.path().join("in"));
     gen_events(&staging, 600, 6);
@@ -313,9 +279,7 @@ fn produce_events(dir: &Path, servers: &str, topic: &str, events: u64) -> PathBu
 
 #[test]
 fn kafka_orders_to_items() {
-    let broker = EmbeddedBroker::start().unwrap();
-    let servers = broker.bootstrap_servers();
-    broker.create_topic("orders", 3).unwrap();
+    let (broker, servers) = broker_with_topic("orders", 3);
     broker.create_topic("items", 3).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let input = produce_events(dir.path(), &servers, "orders", 1000);
@@ -342,9 +306,7 @@ fn kafka_orders_to_items() {
 
 #[test]
 fn kafka_explode_aggregate() {
-    let broker = EmbeddedBroker::start().unwrap();
-    let servers = broker.bootstrap_servers();
-    broker.create_topic("orders", 3).unwrap();
+    let (_broker, servers) = broker_with_topic("orders", 3);
     let dir = tempfile::tempdir().unwrap();
     let input = produce_events(dir.path(), &servers, "orders", 1000);
     let out = dir.path().join("order_items");

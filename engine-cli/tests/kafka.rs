@@ -3,34 +3,17 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::process::{Command, Output};
-
-use engine_kafka::testing::EmbeddedBroker;
-
-fn sstream(args: &[&str]) -> Output {
-    let o = Command::new(env!("CARGO_BIN_EXE_sstream"))
-        .args(args)
-        .env("TZ", "UTC")
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "sstream {args:?} failed:\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    o
-}
+mod common;
+use common::{broker_with_topic, sstream_ok};
 
 #[test]
 fn produce_csv_rows_as_json_then_consume_them() {
-    let broker = EmbeddedBroker::start().unwrap();
-    let servers = broker.bootstrap_servers();
-    broker.create_topic("people", 1).unwrap();
+    let (_broker, servers) = broker_with_topic("people", 1);
     let dir = tempfile::tempdir().unwrap();
     let csv = dir.path().join("people.csv");
     std::fs::write(&csv, "id,name,age\n1,ann,34\n2,bob,\n3,cy,7\n").unwrap();
 
-    sstream(&[
+    sstream_ok(&[
         "produce",
         "--bootstrap-servers",
         &servers,
@@ -42,7 +25,7 @@ fn produce_csv_rows_as_json_then_consume_them() {
         "--key-column",
         "id",
     ]);
-    let o = sstream(&[
+    let o = sstream_ok(&[
         "consume",
         "--bootstrap-servers",
         &servers,
@@ -70,9 +53,7 @@ fn produce_csv_rows_as_json_then_consume_them() {
 
 #[test]
 fn produce_json_lines_verbatim_with_a_rate() {
-    let broker = EmbeddedBroker::start().unwrap();
-    let servers = broker.bootstrap_servers();
-    broker.create_topic("raw", 2).unwrap();
+    let (_broker, servers) = broker_with_topic("raw", 2);
     let dir = tempfile::tempdir().unwrap();
     let jsonl = dir.path().join("e.json");
     std::fs::write(
@@ -80,7 +61,7 @@ fn produce_json_lines_verbatim_with_a_rate() {
         "{\"k\":\"a\",\"v\":1}\nnot json\n{\"k\":\"b\",\"v\":2}\n",
     )
     .unwrap();
-    sstream(&[
+    sstream_ok(&[
         "produce",
         "--bootstrap-servers",
         &servers,
@@ -93,7 +74,7 @@ fn produce_json_lines_verbatim_with_a_rate() {
         "--rate",
         "1000",
     ]);
-    let o = sstream(&[
+    let o = sstream_ok(&[
         "consume",
         "--bootstrap-servers",
         &servers,

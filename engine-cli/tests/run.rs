@@ -5,24 +5,11 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn sstream() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sstream"));
-    c.env("TZ", "UTC");
-    c
-}
-
-fn run_ok(args: &[&str]) -> Output {
-    let o = sstream().args(args).output().unwrap();
-    assert!(
-        o.status.success(),
-        "sstream {args:?} failed:\n{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    o
-}
+mod common;
+use common::{gen_events, sstream_command, sstream_ok};
 
 const PIPELINE: &str = r#"
 [conf]
@@ -48,17 +35,7 @@ trigger = { availableNow = true }
 "#;
 
 fn setup(dir: &Path, events: u64, files: u64) -> String {
-    let events_dir = dir.join("events");
-    run_ok(&[
-        "gen",
-        "events",
-        "--events",
-        &events.to_string(),
-        "--files",
-        &files.to_string(),
-        "--out",
-        events_dir.to_str().unwrap(),
-    ]);
+    gen_events(&dir.join("events"), events, files);
     let file = dir.join("pipeline.toml");
     std::fs::write(&file, PIPELINE.replace("DIR", dir.to_str().unwrap())).unwrap();
     file.to_str().unwrap().to_string()
@@ -83,7 +60,7 @@ fn expected_rows(dir: &Path) -> Vec<String> {
 
 /// The rows `sstream sql --output csv` prints for `sql`, header dropped.
 fn csv_rows(sql: &str) -> Vec<String> {
-    let o = run_ok(&["sql", "--output", "csv", "-e", sql]);
+    let o = sstream_ok(&["sql", "--output", "csv", "-e", sql]);
     String::from_utf8(o.stdout)
         .unwrap()
         .lines()
@@ -96,7 +73,7 @@ fn csv_rows(sql: &str) -> Vec<String> {
 fn run_a_pipeline_restart_and_inspect() {
     let dir = tempfile::tempdir().unwrap();
     let file = setup(dir.path(), 400, 4);
-    let o = run_ok(&["run", &file, "--progress", "json"]);
+    let o = sstream_ok(&["run", &file, "--progress", "json"]);
     let progress: Vec<serde_json::Value> = String::from_utf8(o.stdout)
         .unwrap()
         .lines()
@@ -111,10 +88,10 @@ fn run_a_pipeline_restart_and_inspect() {
     assert_eq!(committed_rows(dir.path()), expected);
 
     // A second run finds nothing new and writes nothing.
-    run_ok(&["run", &file]);
+    sstream_ok(&["run", &file]);
     assert_eq!(committed_rows(dir.path()), expected);
 
-    let o = run_ok(&[
+    let o = sstream_ok(&[
         "checkpoint",
         "inspect",
         dir.path().join("ckpt").to_str().unwrap(),
@@ -136,7 +113,7 @@ fn bad_pipeline_files_name_the_key_and_line() {
         PIPELINE.replace("checkpointLocation", "checkpointLocaton"),
     )
     .unwrap();
-    let o = sstream()
+    let o = sstream_command()
         .args(["run", file.to_str().unwrap()])
         .output()
         .unwrap();
@@ -149,7 +126,7 @@ fn bad_pipeline_files_name_the_key_and_line() {
     assert!(err.contains("did you mean `checkpointLocation`?"), "{err}");
 
     std::fs::write(&file, PIPELINE.replace("[query]\nsql", "[query]\nsq")).unwrap();
-    let o = sstream()
+    let o = sstream_command()
         .args(["run", file.to_str().unwrap()])
         .output()
         .unwrap();
@@ -165,7 +142,7 @@ fn ctrl_c_stops_after_a_committed_batch_and_the_next_run_resumes() {
     let dir = tempfile::tempdir().unwrap();
     let file = setup(dir.path(), 2000, 20);
     // A processing-time trigger never ends on its own: only Ctrl-C stops it.
-    let mut child = sstream()
+    let mut child = sstream_command()
         .args([
             "run",
             &file,
@@ -206,6 +183,6 @@ fn ctrl_c_stops_after_a_committed_batch_and_the_next_run_resumes() {
     );
 
     // The next run resumes from the checkpoint: nothing lost, nothing twice.
-    run_ok(&["run", &file]);
+    sstream_ok(&["run", &file]);
     assert_eq!(committed_rows(dir.path()), expected);
 }
