@@ -436,6 +436,38 @@ fn main() {
         );
     }
     println!("peak RSS: {:.0} MB", peak_rss_mb());
+
+    // Micro-batch latency: a streaming query over many partitions with few new records each,
+    // where each task's fixed costs (taking a consumer, its first fetch) are what shows.
+    let lat_topic = engine_kafka::testing::unique_topic("bench-latency");
+    info.create_topic(&lat_topic, PARTITIONS).unwrap();
+    let per_batch = 5 * PARTITIONS as usize;
+    let lat_sink = Arc::new(
+        KafkaSink::new(&SinkContext {
+            options: Options::new([
+                ("kafka.bootstrap.servers", bootstrap.as_str()),
+                ("topic", lat_topic.as_str()),
+            ]),
+            schema: Arc::new(Schema::new(vec![
+                Field::new("key", DataType::Utf8, true),
+                Field::new("value", DataType::Utf8, true),
+            ])),
+            output_mode: OutputMode::Append,
+            query_id: None,
+            save_mode: None,
+        })
+        .unwrap(),
+    );
+    let commits = write_tasks(&lat_sink, &batches(per_batch * 8, 1), "latency data");
+    lat_sink.commit(0, commits).unwrap();
+    let mut trigger_ms = micro_batch_durations(&bootstrap, &lat_topic, threads, per_batch);
+    trigger_ms.sort_unstable();
+    println!(
+        "micro-batches over {PARTITIONS} partitions, 5 new records each: {} batches, triggerExecution median {} ms, max {} ms",
+        trigger_ms.len(),
+        trigger_ms.get(trigger_ms.len() / 2).copied().unwrap_or(-1),
+        trigger_ms.last().copied().unwrap_or(-1),
+    );
     assert_eq!(
         read, written,
         "the source must read back every message written"
@@ -502,4 +534,52 @@ fn pipeline(
     }
     let _ = std::fs::remove_dir_all(&checkpoint);
     secs
+}
+
+/// Runs Kafka -> noop over `topic` in micro-batches of `per_batch` records
+/// (`maxOffsetsPerTrigger`, `Trigger.AvailableNow`); returns each batch's
+/// `durationMs.triggerExecution`.
+fn micro_batch_durations(
+    bootstrap: &str,
+    topic: &str,
+    threads: usize,
+    per_batch: usize,
+) -> Vec<i64> {
+    let checkpoint =
+        std::env::temp_dir().join(format!("kafka-bench-latency-{}", std::process::id()));
+    let spark = engine_sql::prelude::Session::builder()
+        .master(&format!("local[{threads}]"))
+        .build()
+        .unwrap();
+    let query = spark
+        .read_stream()
+        .format("kafka")
+        .option("kafka.bootstrap.servers", bootstrap)
+        .option("subscribe", topic)
+        .option("startingOffsets", "earliest")
+        .option("maxOffsetsPerTrigger", per_batch.to_string())
+        .load()
+        .unwrap()
+        .write_stream()
+        .format("noop")
+        .option("checkpointLocation", checkpoint.display())
+        .trigger(engine_sql::streaming::Trigger::AvailableNow)
+        .start()
+        .unwrap();
+    query.await_termination(None).unwrap();
+    let _ = std::fs::remove_dir_all(&checkpoint);
+    if std::env::var_os("KAFKA_BENCH_PROGRESS").is_some() {
+        for p in query.recent_progress() {
+            eprintln!(
+                "latency batch {} rows {} durations {:?}",
+                p.batch_id, p.num_input_rows, p.duration_ms
+            );
+        }
+    }
+    query
+        .recent_progress()
+        .iter()
+        .filter(|p| p.num_input_rows > 0)
+        .filter_map(|p| p.duration_ms.get("triggerExecution").copied())
+        .collect()
 }

@@ -320,8 +320,13 @@ fn group_by_dictionary_encoded_parquet_strings_matches_csv() {
         let expected = from_csv.show_string(100, 0).unwrap();
         assert_eq!(from_parquet.show_string(100, 0).unwrap(), expected, "{q}");
         assert!(expected.lines().count() > 4, "{expected}");
-        // The plan still explains.
+        // The plan says which columns the scan reads as dictionary codes.
         let plan = from_parquet.explain_string(false).unwrap();
         assert!(plan.contains("FileScan parquet"), "{plan}");
+        assert_eq!(
+            plan.contains("DictionaryColumns: [name]"),
+            dictionary,
+            "{q}\n{plan}"
+        );
     }
 }

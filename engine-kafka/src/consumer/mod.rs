@@ -755,6 +755,7 @@ impl Drop for RangeReader {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use arrow::array::AsArray;
 
     // Creating a librdkafka client is local: no broker is contacted until it is used.
     fn params(group: &str) -> BTreeMap<String, String> {
@@ -879,11 +880,25 @@ mod tests {
                 from,
                 until,
             };
-            RangeReader::new(range, settings.clone())
+            // (offset, value) of every record read: exactly the range, in order.
+            let got: Vec<(i64, String)> = RangeReader::new(range, settings.clone())
                 .unwrap()
                 .stop_fetching_when_done(at_end)
-                .map(|b| b.unwrap().num_rows())
-                .sum::<usize>()
+                .flat_map(|b| {
+                    let b = b.unwrap();
+                    let offsets = b.column(4).as_primitive::<arrow::datatypes::Int64Type>();
+                    let values = b.column(1).as_binary::<i32>();
+                    (0..b.num_rows())
+                        .map(|i| {
+                            let v = String::from_utf8(values.value(i).to_vec()).unwrap();
+                            (offsets.value(i), v)
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            let expected: Vec<(i64, String)> = (from..until).map(|o| (o, o.to_string())).collect();
+            assert_eq!(got, expected);
+            got.len()
         };
         let idle_assigned = || {
             let pool = ConsumerPool::global().lock();

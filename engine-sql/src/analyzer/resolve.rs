@@ -35,9 +35,16 @@ pub fn expand_stars(exprs: &[Expr], schema: &PlanSchema) -> Result<Vec<Expr>> {
                     continue;
                 }
                 // `s.*` on a struct column expands to its fields.
-                let base = resolve_expr(&Expr::UnresolvedColumn(q.clone()), schema)?;
-                match base.data_type(schema)? {
-                    arrow::datatypes::DataType::Struct(fields) => {
+                let base = resolve_expr(&Expr::UnresolvedColumn(q.clone()), schema).ok();
+                let fields = match &base {
+                    Some(b) => match b.data_type(schema)? {
+                        arrow::datatypes::DataType::Struct(fields) => Some(fields),
+                        _ => None,
+                    },
+                    None => None,
+                };
+                match (base, fields) {
+                    (Some(base), Some(fields)) => {
                         out.extend(fields.iter().map(|f| base.clone().field(f.name())))
                     }
                     _ => {
@@ -46,10 +53,11 @@ pub fn expand_stars(exprs: &[Expr], schema: &PlanSchema) -> Result<Vec<Expr>> {
                             format!(
                                 "Cannot resolve {}.* given input columns {}. Please check that the specified table or struct exists and is accessible in the input columns. SQLSTATE: 42704",
                                 crate::schema::quote_parts(q),
+                                // Spark lists the input's column names unqualified.
                                 schema
                                     .fields()
                                     .iter()
-                                    .map(|f| f.quoted())
+                                    .map(|f| crate::schema::quote_parts(&[f.name().to_string()]))
                                     .collect::<Vec<_>>()
                                     .join(", ")
                             ),
@@ -63,6 +71,24 @@ pub fn expand_stars(exprs: &[Expr], schema: &PlanSchema) -> Result<Vec<Expr>> {
     Ok(out)
 }
 
+/// `struct(..)` arguments that have no name of their own are called `col<i>` after their
+/// position among the arguments as written, a star counting as one (Spark names them
+/// before it expands the stars: `struct(t.*, 2 * x)` has a field `col2`, whatever `t.*`
+/// expands to).
+fn name_struct_args_by_position(args: Vec<Expr>) -> Vec<Expr> {
+    args.into_iter()
+        .enumerate()
+        .map(|(i, a)| match a {
+            Expr::Star(_)
+            | Expr::Column(_)
+            | Expr::UnresolvedColumn(_)
+            | Expr::Alias(_, _)
+            | Expr::GetField { .. } => a,
+            other => other.alias(format!("col{}", i + 1)),
+        })
+        .collect()
+}
+
 /// Binds the columns and functions of `e` against `schema`, without inserting casts.
 pub fn resolve_expr(e: &Expr, schema: &PlanSchema) -> Result<Expr> {
     // `struct(*)`, `to_json(struct(*))`: a star argument of a scalar function expands to
@@ -73,6 +99,11 @@ pub fn resolve_expr(e: &Expr, schema: &PlanSchema) -> Result<Expr> {
                 if !crate::functions::is_aggregate_name(&name)
                     && args.iter().any(|a| matches!(a, Expr::Star(_))) =>
             {
+                let args = if name.eq_ignore_ascii_case("struct") {
+                    name_struct_args_by_position(args)
+                } else {
+                    args
+                };
                 Ok(Expr::UnresolvedFunction {
                     name,
                     args: expand_stars(&args, schema)?,

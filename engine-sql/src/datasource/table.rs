@@ -421,8 +421,23 @@ impl ExecutionPlan for FileScanExec {
             .map(|i| self.shared.data_schema.fields()[*i].clone())
             .collect();
         let read_schema = arrow::datatypes::DataType::Struct(read_fields.into());
+        // Not in Spark's text: the string columns read as Parquet's dictionary codes for the
+        // aggregate (see `TableProvider::scan_with_dictionaries`).
+        let dictionary: Vec<&str> = self
+            .shared
+            .schema
+            .fields()
+            .iter()
+            .filter(|f| matches!(f.data_type(), DataType::Dictionary(_, _)))
+            .map(|f| f.name().as_str())
+            .collect();
+        let dictionary = if dictionary.is_empty() {
+            String::new()
+        } else {
+            format!(", DictionaryColumns: [{}]", dictionary.join(", "))
+        };
         format!(
-            "FileScan {} [{}] Location: [{}], {part}PushedFilters: [{}], ReadSchema: {}",
+            "FileScan {} [{}] Location: [{}], {part}PushedFilters: [{}], ReadSchema: {}{dictionary}",
             self.shared.format.name(),
             cols.join(","),
             self.roots.join(", "),

@@ -85,35 +85,56 @@ impl Dialect for SparkDialect {
         true
     }
 
-    // `struct(*)` (Spark's CreateStruct over every column): sqlparser's struct literal
-    // cannot hold `*`, so this one form is parsed here as a call with a wildcard argument.
+    // `struct(*)`, `struct(t.*)`, `struct(t.*, u.id)` (Spark's CreateStruct over columns,
+    // stars expanded): sqlparser's struct literal cannot hold a star, so a `struct(..)` whose
+    // arguments include one is parsed here as a call. Any other `struct(..)` (named fields,
+    // `struct(1 AS a)`) is left to the struct literal.
     fn parse_prefix(&self, parser: &mut Parser) -> Option<Result<ast::Expr, ParserError>> {
         use sqlparser::tokenizer::Token;
-        let t = parser.peek_tokens_ref::<4>();
-        let is_struct_star = matches!(&t[0].token, Token::Word(w) if w.keyword == Keyword::STRUCT)
-            && t[1].token == Token::LParen
-            && t[2].token == Token::Mul
-            && t[3].token == Token::RParen;
-        if !is_struct_star {
+        let t = parser.peek_tokens_ref::<2>();
+        let is_struct_call = matches!(&t[0].token, Token::Word(w) if w.keyword == Keyword::STRUCT)
+            && t[1].token == Token::LParen;
+        if !is_struct_call {
             return None;
         }
-        for _ in 0..4 {
-            parser.next_token();
+        let args = parser.maybe_parse(|p| {
+            p.next_token();
+            p.expect_token(&Token::LParen)?;
+            let args = p.parse_comma_separated(Parser::parse_function_args)?;
+            p.expect_token(&Token::RParen)?;
+            let has_star = args.iter().any(|a| {
+                matches!(
+                    a,
+                    ast::FunctionArg::Unnamed(
+                        ast::FunctionArgExpr::Wildcard | ast::FunctionArgExpr::QualifiedWildcard(_)
+                    )
+                )
+            });
+            if has_star {
+                Ok(args)
+            } else {
+                // Not ours: undo and let the struct literal parse it.
+                p.expected("a star argument", p.peek_token())
+            }
+        });
+        match args {
+            Ok(Some(args)) => Some(Ok(ast::Expr::Function(ast::Function {
+                name: ast::ObjectName::from(vec![ast::Ident::new("struct")]),
+                uses_odbc_syntax: false,
+                parameters: ast::FunctionArguments::None,
+                args: ast::FunctionArguments::List(ast::FunctionArgumentList {
+                    duplicate_treatment: None,
+                    args,
+                    clauses: vec![],
+                }),
+                filter: None,
+                null_treatment: None,
+                over: None,
+                within_group: vec![],
+            }))),
+            Ok(None) => None,
+            Err(e) => Some(Err(e)),
         }
-        Some(Ok(ast::Expr::Function(ast::Function {
-            name: ast::ObjectName::from(vec![ast::Ident::new("struct")]),
-            uses_odbc_syntax: false,
-            parameters: ast::FunctionArguments::None,
-            args: ast::FunctionArguments::List(ast::FunctionArgumentList {
-                duplicate_treatment: None,
-                args: vec![ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Wildcard)],
-                clauses: vec![],
-            }),
-            filter: None,
-            null_treatment: None,
-            over: None,
-            within_group: vec![],
-        })))
     }
 
     // `a DIV b`: Spark's integral division. The default precedence table already ranks DIV
