@@ -496,14 +496,7 @@ fn pipeline(
         // CLOCK_MONOTONIC, to cut a `perf record -k CLOCK_MONOTONIC` profile to the pipeline.
         eprintln!("pipeline ({format}) starts at {started:?}");
     }
-    let query = spark
-        .read_stream()
-        .format("kafka")
-        .option("kafka.bootstrap.servers", bootstrap)
-        .option("subscribe", topic)
-        .option("startingOffsets", "earliest")
-        .load()
-        .unwrap()
+    let query = read_from_earliest(&spark, bootstrap, topic, None)
         .select_expr(&[
             "from_json(CAST(value AS STRING), 'order_id BIGINT, country STRING, items ARRAY<STRUCT<sku: STRING, qty: INT>>') AS o",
         ])
@@ -520,14 +513,7 @@ fn pipeline(
         .start()
         .unwrap();
     query.await_termination(None).unwrap();
-    if progress {
-        for p in query.recent_progress() {
-            eprintln!(
-                "batch {} rows {} durations {:?}",
-                p.batch_id, p.num_input_rows, p.duration_ms
-            );
-        }
-    }
+    print_progress(format, &query);
     let secs = started.elapsed().as_secs_f64();
     if progress {
         eprintln!("pipeline ({format}) ends at {:?}", Instant::now());
@@ -551,15 +537,7 @@ fn micro_batch_durations(
         .master(&format!("local[{threads}]"))
         .build()
         .unwrap();
-    let query = spark
-        .read_stream()
-        .format("kafka")
-        .option("kafka.bootstrap.servers", bootstrap)
-        .option("subscribe", topic)
-        .option("startingOffsets", "earliest")
-        .option("maxOffsetsPerTrigger", per_batch.to_string())
-        .load()
-        .unwrap()
+    let query = read_from_earliest(&spark, bootstrap, topic, Some(per_batch))
         .write_stream()
         .format("noop")
         .option("checkpointLocation", checkpoint.display())
@@ -568,18 +546,43 @@ fn micro_batch_durations(
         .unwrap();
     query.await_termination(None).unwrap();
     let _ = std::fs::remove_dir_all(&checkpoint);
-    if std::env::var_os("KAFKA_BENCH_PROGRESS").is_some() {
-        for p in query.recent_progress() {
-            eprintln!(
-                "latency batch {} rows {} durations {:?}",
-                p.batch_id, p.num_input_rows, p.duration_ms
-            );
-        }
-    }
+    print_progress("latency", &query);
     query
         .recent_progress()
         .iter()
         .filter(|p| p.num_input_rows > 0)
         .filter_map(|p| p.duration_ms.get("triggerExecution").copied())
         .collect()
+}
+
+/// A streaming read of every partition of `topic` from the earliest offset, at most
+/// `max_per_trigger` records per micro-batch.
+fn read_from_earliest(
+    spark: &engine_sql::prelude::Session,
+    bootstrap: &str,
+    topic: &str,
+    max_per_trigger: Option<usize>,
+) -> engine_sql::prelude::DataFrame {
+    let mut reader = spark
+        .read_stream()
+        .format("kafka")
+        .option("kafka.bootstrap.servers", bootstrap)
+        .option("subscribe", topic)
+        .option("startingOffsets", "earliest");
+    if let Some(n) = max_per_trigger {
+        reader = reader.option("maxOffsetsPerTrigger", n.to_string());
+    }
+    reader.load().unwrap()
+}
+
+/// With `KAFKA_BENCH_PROGRESS` set, prints each batch's rows and phase durations.
+fn print_progress(label: &str, query: &engine_sql::streaming::StreamingQuery) {
+    if std::env::var_os("KAFKA_BENCH_PROGRESS").is_some() {
+        for p in query.recent_progress() {
+            eprintln!(
+                "{label} batch {} rows {} durations {:?}",
+                p.batch_id, p.num_input_rows, p.duration_ms
+            );
+        }
+    }
 }

@@ -113,7 +113,7 @@ fn errors_are_spark_like() {
     let path = write(dir.path(), "x.csv", "1\n");
     let e = s.read().format("avro").load(&path).unwrap_err().to_string();
     assert!(
-        e.contains("avro") && e.contains("csv, json, parquet, text"),
+        e.contains("avro") && e.contains("csv, json, noop, parquet, text"),
         "{e}"
     );
     let e = s
