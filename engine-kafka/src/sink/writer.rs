@@ -28,6 +28,15 @@ use crate::producer_cache::CachedProducer;
 /// that a full queue is retried in modest steps.
 const HAND_OVER_CHUNK: usize = 4096;
 
+/// The error when librdkafka's queue stays full for [`TIMEOUT`] (the broker does not keep up
+/// or is unreachable).
+fn queue_full() -> EngineError {
+    EngineError::execution(
+        "KAFKA_PRODUCER_QUEUE_FULL",
+        "the Kafka producer's queue stayed full for 60 s",
+    )
+}
+
 pub(super) struct KafkaDataWriter {
     /// Declared before `producer` so its topic handles are released first (librdkafka cannot
     /// destroy a client while topic handles are out).
@@ -88,10 +97,7 @@ impl KafkaDataWriter {
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), r)) => {
                     if started.get_or_insert_with(Instant::now).elapsed() > TIMEOUT {
                         tracker.pending.fetch_sub(1, Ordering::AcqRel);
-                        return Err(EngineError::execution(
-                            "KAFKA_PRODUCER_QUEUE_FULL",
-                            "the Kafka producer's queue stayed full for 60 s",
-                        ));
+                        return Err(queue_full());
                     }
                     record = r;
                     std::thread::sleep(Duration::from_micros(200));
@@ -133,10 +139,7 @@ impl KafkaDataWriter {
                     if taken > 0 {
                         started = None;
                     } else if started.get_or_insert_with(Instant::now).elapsed() > TIMEOUT {
-                        return Err(EngineError::execution(
-                            "KAFKA_PRODUCER_QUEUE_FULL",
-                            "the Kafka producer's queue stayed full for 60 s",
-                        ));
+                        return Err(queue_full());
                     } else {
                         std::thread::sleep(Duration::from_micros(200));
                     }
