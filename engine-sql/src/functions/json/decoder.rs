@@ -1337,95 +1337,46 @@ impl<'a> Parser<'a> {
                     self.skip()?;
                     return Err(Fail::Convert);
                 }
-                self.enter()?;
-                self.i += 1;
-                self.ws()?;
-                let mut bad = false;
-                if self.peek() == Some(b']') {
-                    self.i += 1;
-                } else {
-                    loop {
-                        match self.value(&mut l.child) {
-                            Ok(()) => {}
-                            Err(Fail::Convert) => bad = true,
-                            Err(Fail::Syntax) => return Err(Fail::Syntax),
-                        }
-                        self.ws()?;
-                        match self.peek() {
-                            Some(b',') => {
-                                self.i += 1;
-                                self.ws()?;
-                            }
-                            Some(b']') => {
-                                self.i += 1;
-                                break;
-                            }
-                            _ => return Err(Fail::Syntax),
-                        }
-                    }
-                }
-                self.depth -= 1;
+                let ok = self.elements(b']', |p| p.value(&mut l.child))?;
                 l.off.push(l.child.len() as i32);
                 l.ok.push(true);
                 // Spark fails the whole array when an element fails.
-                if bad { Err(Fail::Convert) } else { Ok(()) }
+                if ok { Ok(()) } else { Err(Fail::Convert) }
             }
             Col::Map(m) => {
                 if c != b'{' {
                     self.skip()?;
                     return Err(Fail::Convert);
                 }
-                self.enter()?;
-                self.i += 1;
-                self.ws()?;
-                let mut bad = false;
-                if self.peek() == Some(b'}') {
-                    self.i += 1;
-                } else {
-                    loop {
-                        self.key()?;
-                        match &mut m.keys {
-                            Col::Str(s) => {
-                                let k = self.key_bytes();
-                                s.data.extend_from_slice(k);
-                                s.commit();
-                            }
-                            other => {
-                                // Non-string keys: parse the key text as that type.
-                                let k = self.key_bytes().to_vec();
-                                let mut quoted = Vec::with_capacity(k.len() + 2);
-                                quoted.push(b'"');
-                                quoted.extend_from_slice(&k);
-                                quoted.push(b'"');
-                                let mut sub = Parser::new(&quoted, self.o);
-                                if sub.value(other).is_err() {
-                                    bad = true;
-                                }
-                            }
+                let ok = self.elements(b'}', |p| {
+                    p.key()?;
+                    let mut key_ok = true;
+                    match &mut m.keys {
+                        Col::Str(s) => {
+                            let k = p.key_bytes();
+                            s.data.extend_from_slice(k);
+                            s.commit();
                         }
-                        match self.value(&mut m.values) {
-                            Ok(()) => {}
-                            Err(Fail::Convert) => bad = true,
-                            Err(Fail::Syntax) => return Err(Fail::Syntax),
-                        }
-                        self.ws()?;
-                        match self.peek() {
-                            Some(b',') => {
-                                self.i += 1;
-                                self.ws()?;
-                            }
-                            Some(b'}') => {
-                                self.i += 1;
-                                break;
-                            }
-                            _ => return Err(Fail::Syntax),
+                        other => {
+                            // Non-string keys: parse the key text as that type.
+                            let k = p.key_bytes().to_vec();
+                            let mut quoted = Vec::with_capacity(k.len() + 2);
+                            quoted.push(b'"');
+                            quoted.extend_from_slice(&k);
+                            quoted.push(b'"');
+                            let mut sub = Parser::new(&quoted, p.o);
+                            key_ok = sub.value(other).is_ok();
                         }
                     }
-                }
-                self.depth -= 1;
+                    // The value is read even when the key failed, to keep the parse going.
+                    match p.value(&mut m.values) {
+                        Ok(()) if !key_ok => Err(Fail::Convert),
+                        r => r,
+                    }
+                })?;
                 m.off.push(m.keys.len() as i32);
                 m.ok.push(true);
-                if bad { Err(Fail::Convert) } else { Ok(()) }
+                if ok { Ok(()) } else { Err(Fail::Convert) }
             }
             Col::Struct(s) => {
                 if c != b'{' {
@@ -1440,6 +1391,45 @@ impl<'a> Parser<'a> {
                 }
             }
         }
+    }
+
+    /// Reads the elements of an array or a map (cursor on its opening bracket) up to and
+    /// including `close`, calling `each` with the cursor on each element. Returns whether
+    /// every element converted; a syntax error ends the read.
+    fn elements(
+        &mut self,
+        close: u8,
+        mut each: impl FnMut(&mut Self) -> PResult<()>,
+    ) -> PResult<bool> {
+        self.enter()?;
+        self.i += 1;
+        self.ws()?;
+        let mut ok = true;
+        if self.peek() == Some(close) {
+            self.i += 1;
+        } else {
+            loop {
+                match each(self) {
+                    Ok(()) => {}
+                    Err(Fail::Convert) => ok = false,
+                    Err(Fail::Syntax) => return Err(Fail::Syntax),
+                }
+                self.ws()?;
+                match self.peek() {
+                    Some(b',') => {
+                        self.i += 1;
+                        self.ws()?;
+                    }
+                    Some(b) if b == close => {
+                        self.i += 1;
+                        break;
+                    }
+                    _ => return Err(Fail::Syntax),
+                }
+            }
+        }
+        self.depth -= 1;
+        Ok(ok)
     }
 
     /// Reads an object (cursor on `{`) as one row of `s`. `Err(Convert)`: the row was
