@@ -164,6 +164,21 @@ pub fn from_json_function(schema: DataType, o: &Options) -> Result<FromJson> {
             ),
         ));
     }
+    if has_non_string_map_key(&schema) {
+        // Spark names a map-typed from_json `entries`; its JSON object keys are always text.
+        let name = if matches!(schema, DataType::Map(_, _)) {
+            "entries"
+        } else {
+            "from_json"
+        };
+        return Err(EngineError::analysis(
+            "DATATYPE_MISMATCH.INVALID_JSON_MAP_KEY_TYPE",
+            format!(
+                "Cannot resolve \"{name}\" due to data type mismatch: Input schema \"{}\" can only contain STRING as a key type for a MAP. SQLSTATE: 42K09",
+                crate::types::sql_type_name(&schema)
+            ),
+        ));
+    }
     Ok(FromJson {
         schema,
         options: parse_options(o)?,
@@ -172,6 +187,27 @@ pub fn from_json_function(schema: DataType, o: &Options) -> Result<FromJson> {
         marked: false,
         location: Vec::new(),
     })
+}
+
+/// Whether a MAP anywhere in `dt` has a key type other than STRING (JSON object keys are
+/// text, so Spark's `from_json` refuses such schemas).
+fn has_non_string_map_key(dt: &DataType) -> bool {
+    match dt {
+        DataType::Map(entries, _) => match entries.data_type() {
+            DataType::Struct(kv) => {
+                kv.iter()
+                    .next()
+                    .is_some_and(|k| !crate::types::is_string(k.data_type()))
+                    || kv.iter().any(|f| has_non_string_map_key(f.data_type()))
+            }
+            _ => false,
+        },
+        DataType::Struct(fields) => fields.iter().any(|f| has_non_string_map_key(f.data_type())),
+        DataType::List(item) | DataType::LargeList(item) => {
+            has_non_string_map_key(item.data_type())
+        }
+        _ => false,
+    }
 }
 
 /// `to_json` writer options from Spark's option names.
