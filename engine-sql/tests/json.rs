@@ -221,6 +221,37 @@ fn failfast_names_kafka_topic_partition_offset() {
 }
 
 #[test]
+fn from_csv_failfast_names_kafka_topic_partition_offset_and_keeps_its_name() {
+    let spark = spark();
+    kafka_rows(&spark)
+        .create_or_replace_temp_view("kafka_csv_failfast")
+        .unwrap();
+    // `{"a":1}` is one CSV field that is not an INT: the first row already fails.
+    let err = spark
+        .sql("SELECT from_csv(value, 'a INT', map('mode', 'FAILFAST')).a FROM kafka_csv_failfast WHERE offset > 40")
+        .unwrap()
+        .collect()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("MALFORMED_RECORD_IN_PARSING"), "{err}");
+    assert!(
+        err.contains("(topic orders, partition 2, offset 41: from_csv)"),
+        "{err}"
+    );
+    // The location arguments do not show in the column name, and PERMISSIVE is untouched.
+    let df = spark
+        .sql("SELECT from_csv(value, 'a INT', map('mode', 'FAILFAST')) FROM kafka_csv_failfast WHERE offset = 40 AND false")
+        .unwrap();
+    assert_eq!(df.schema().unwrap().field(0).name(), "from_csv(value)");
+    let rows = spark
+        .sql("SELECT from_csv(value, 'a INT').a FROM kafka_csv_failfast")
+        .unwrap()
+        .collect()
+        .unwrap();
+    assert_eq!(rows.iter().map(|b| b.num_rows()).sum::<usize>(), 3);
+}
+
+#[test]
 fn failfast_with_location_columns_keeps_names_and_values() {
     let spark = spark();
     let df = kafka_rows(&spark)

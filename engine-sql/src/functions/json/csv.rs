@@ -28,7 +28,10 @@ pub struct FromCsv {
     sep: u8,
     quote: u8,
     escape: u8,
-    mode: ParseMode,
+    pub(crate) mode: ParseMode,
+    /// Labels of the location columns passed as extra arguments (see
+    /// [`super::locate_failfast`]); empty for a plain call.
+    pub(crate) location: Vec<String>,
 }
 
 /// Builds `from_csv`.
@@ -50,7 +53,18 @@ pub fn from_csv_function(schema: DataType, o: &Options) -> Result<FromCsv> {
         quote: o.byte(&["quote"], Some(b'"'), true)?.unwrap_or(0),
         escape: o.byte(&["escape"], Some(b'\\'), true)?.unwrap_or(b'\\'),
         mode: o.parse_mode()?,
+        location: Vec::new(),
     })
+}
+
+impl FromCsv {
+    /// This call with the location columns named `labels` as extra arguments.
+    pub(crate) fn with_location(&self, labels: Vec<String>) -> FromCsv {
+        FromCsv {
+            location: labels,
+            ..self.clone()
+        }
+    }
 }
 
 impl ScalarFunction for FromCsv {
@@ -58,7 +72,17 @@ impl ScalarFunction for FromCsv {
         "from_csv"
     }
     fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
-        Ok(vec![want_string("from_csv", 1, &args[0])?])
+        if args.len() != 1 + self.location.len() {
+            return Err(crate::functions::wrong_num_args(
+                "from_csv",
+                "[2, 3]",
+                args.len() + 1,
+            ));
+        }
+        // Location columns are only displayed: they keep their types.
+        let mut out = vec![want_string("from_csv", 1, &args[0])?];
+        out.extend_from_slice(&args[1..]);
+        Ok(out)
     }
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
         Ok(DataType::Struct(
@@ -127,7 +151,12 @@ impl ScalarFunction for FromCsv {
             if self.mode == ParseMode::FailFast
                 && let Some(i) = bad.iter().position(|b| *b)
             {
-                return Err(malformed_record_error(input.value(i), "from_csv"));
+                let location = args[1..]
+                    .iter()
+                    .map(|a| a.to_array(n))
+                    .collect::<Result<Vec<_>>>()?;
+                let at = super::from_json::located("from_csv", &self.location, i, &location);
+                return Err(malformed_record_error(input.value(i), &at));
             }
         }
         let DataType::Struct(fields) = self.return_type(&[])? else {
@@ -136,6 +165,10 @@ impl ScalarFunction for FromCsv {
         let nulls = input.nulls().cloned();
         let out = StructArray::try_new(fields, arrays, nulls)?;
         wrap(args, Arc::new(out) as ArrayRef)
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
     }
 }
 

@@ -212,27 +212,38 @@ impl FromJson {
         Ok(())
     }
 
-    /// `topic orders, partition 2, offset 41: from_json`, or `from_json` when the call has
-    /// no location columns. Runs once per failing query, so formatting cost is irrelevant.
+    /// Where a failing row came from, for the FAILFAST error (see [`located`]).
     fn where_is(&self, row: usize, location: &[ArrayRef]) -> String {
-        let options = arrow::util::display::FormatOptions::default().with_null("null");
-        let parts: Vec<String> = self
-            .location
-            .iter()
-            .zip(location)
-            .filter(|(_, a)| row < a.len())
-            .map(|(label, a)| {
-                let value = arrow::util::display::ArrayFormatter::try_new(a.as_ref(), &options)
-                    .map(|f| f.value(row).to_string())
-                    .unwrap_or_else(|_| "?".to_string());
-                format!("{label} {value}")
-            })
-            .collect();
-        if parts.is_empty() {
-            "from_json".to_string()
-        } else {
-            format!("{}: from_json", parts.join(", "))
-        }
+        located("from_json", &self.location, row, location)
+    }
+}
+
+/// `topic orders, partition 2, offset 41: from_json`: the values of `location` (the location
+/// columns [`super::locate_failfast`] added as arguments, named by `labels`) at `row`, then
+/// the function's name; just the name when the call has no location columns. Runs once per
+/// failing query, so formatting cost is irrelevant.
+pub(crate) fn located(
+    function: &str,
+    labels: &[String],
+    row: usize,
+    location: &[ArrayRef],
+) -> String {
+    let options = arrow::util::display::FormatOptions::default().with_null("null");
+    let parts: Vec<String> = labels
+        .iter()
+        .zip(location)
+        .filter(|(_, a)| row < a.len())
+        .map(|(label, a)| {
+            let value = arrow::util::display::ArrayFormatter::try_new(a.as_ref(), &options)
+                .map(|f| f.value(row).to_string())
+                .unwrap_or_else(|_| "?".to_string());
+            format!("{label} {value}")
+        })
+        .collect();
+    if parts.is_empty() {
+        function.to_string()
+    } else {
+        format!("{}: {function}", parts.join(", "))
     }
 }
 

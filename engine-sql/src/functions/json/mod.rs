@@ -409,7 +409,7 @@ pub fn rewrite_dropmalformed(
 pub const LOCATION_COLUMNS: [&str; 3] = ["topic", "partition", "offset"];
 
 /// The FAILFAST location rewrite of a resolved projection (**an extension**: Spark's error
-/// only names the function). Each FAILFAST `from_json` call gets the input's location
+/// only names the function). Each FAILFAST `from_json` and `from_csv` call gets the input's location
 /// columns ([`LOCATION_COLUMNS`], matched case-insensitively; a name matching several
 /// columns, as after a join, is skipped) as extra arguments, so its error can say
 /// `topic orders, partition 2, offset 41`. Because the columns become arguments, column
@@ -437,24 +437,35 @@ pub fn locate_failfast(exprs: Vec<Expr>, schema: &crate::schema::PlanSchema) -> 
         .map(|e| {
             rewrite_keeping_name(e, &mut |x| match &x {
                 Expr::ScalarFunction { func, args } if args.len() == 1 => {
-                    match func.as_any().and_then(|a| a.downcast_ref::<FromJson>()) {
-                        Some(fj)
-                            if fj.mode == ParseMode::FailFast
-                                && !fj.marked
-                                && fj.location.is_empty() =>
-                        {
-                            let located = FromJson {
-                                location: labels.clone(),
-                                ..fj.clone()
-                            };
+                    let any = func.as_any();
+                    let located: Option<Arc<dyn crate::functions::ScalarFunction>> =
+                        match any.and_then(|a| a.downcast_ref::<FromJson>()) {
+                            Some(fj)
+                                if fj.mode == ParseMode::FailFast
+                                    && !fj.marked
+                                    && fj.location.is_empty() =>
+                            {
+                                Some(Arc::new(FromJson {
+                                    location: labels.clone(),
+                                    ..fj.clone()
+                                }))
+                            }
+                            _ => match any.and_then(|a| a.downcast_ref::<csv::FromCsv>()) {
+                                Some(fc)
+                                    if fc.mode == ParseMode::FailFast && fc.location.is_empty() =>
+                                {
+                                    Some(Arc::new(fc.with_location(labels.clone())))
+                                }
+                                _ => None,
+                            },
+                        };
+                    match located {
+                        Some(func) => {
                             let mut args = args.clone();
                             args.extend(columns.iter().cloned());
-                            Expr::ScalarFunction {
-                                func: Arc::new(located),
-                                args,
-                            }
+                            Expr::ScalarFunction { func, args }
                         }
-                        _ => x,
+                        None => x,
                     }
                 }
                 _ => x,
