@@ -66,6 +66,15 @@ enum Cmd {
         #[arg(long, default_value_t = 2)]
         threads: usize,
     },
+    /// Runs the `sstream` binary with these arguments, after installing the system packages
+    /// its build needs: what `cargo sstream ...` (the README's main command) runs, so it works
+    /// on a machine without OpenSSL's headers too.
+    #[command(disable_help_flag = true)]
+    Sstream {
+        /// Arguments passed to `sstream` (see `sstream --help`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// The local Kafka broker: `start`, `stop`, `status`, `create-topic T --partitions N`.
     Broker {
         /// Arguments passed to `sstream-broker` (see `sstream-broker --help`).
@@ -76,6 +85,8 @@ enum Cmd {
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
+    // `cargo sstream` runs the binary where the user is, so relative paths mean what they say.
+    let invoked_from = std::env::current_dir()?;
     let root = util::workspace_root()?;
     std::env::set_current_dir(&root)?;
     // Every command builds engine-kafka, whose librdkafka needs OpenSSL's headers.
@@ -93,6 +104,21 @@ fn main() -> Result<()> {
             data_dir,
         } => bench::bench_streaming(&events, threads, &data_dir),
         Cmd::BenchKafka { messages, threads } => broker::bench_kafka(messages, threads),
+        Cmd::Sstream { args } => {
+            let mut cmd = util::cargo();
+            cmd.args([
+                "run",
+                "--quiet",
+                "--package",
+                "engine-cli",
+                "--bin",
+                "sstream",
+                "--",
+            ])
+            .args(&args)
+            .current_dir(&invoked_from);
+            util::replace_process(cmd)
+        }
         Cmd::Broker { args } => {
             let bin = broker::build_broker()?;
             let mut cmd = Command::new(bin);

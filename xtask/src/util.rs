@@ -19,6 +19,22 @@ pub fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
 
+/// Becomes `cmd` (Unix `exec`), so Ctrl-C and the exit code reach it and nothing of xtask
+/// is left waiting; elsewhere runs it and exits with its code.
+pub fn replace_process(mut cmd: Command) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let err = cmd.exec();
+        Err(err).with_context(|| format!("starting {cmd:?}"))
+    }
+    #[cfg(not(unix))]
+    {
+        let status = cmd.status().with_context(|| format!("starting {cmd:?}"))?;
+        std::process::exit(status.code().unwrap_or(1));
+    }
+}
+
 /// Runs `cmd`, echoing it; a non-zero exit is an error.
 pub fn run(mut cmd: Command) -> Result<()> {
     eprintln!("$ {cmd:?}");
