@@ -17,7 +17,7 @@ use super::to_json::{DEFAULT_JSON_DATE_FORMAT, DEFAULT_JSON_TIMESTAMP_FORMAT};
 use crate::datasource::options::{Options, ParseMode, malformed_record_error};
 use crate::expr::CastMode;
 use crate::functions::datetime_format::DateTimePattern;
-use crate::functions::string::{rows, want_string, wrap};
+use crate::functions::string::{rows, wrap};
 use crate::functions::{FunctionContext, ScalarFunction};
 use crate::physical::expr::ColumnarValue;
 
@@ -72,17 +72,7 @@ impl ScalarFunction for FromCsv {
         "from_csv"
     }
     fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
-        if args.len() != 1 + self.location.len() {
-            return Err(crate::functions::wrong_num_args(
-                "from_csv",
-                "[2, 3]",
-                args.len() + 1,
-            ));
-        }
-        // Location columns are only displayed: they keep their types.
-        let mut out = vec![want_string("from_csv", 1, &args[0])?];
-        out.extend_from_slice(&args[1..]);
-        Ok(out)
+        super::from_json::coerce_with_location("from_csv", args, self.location.len())
     }
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
         Ok(DataType::Struct(

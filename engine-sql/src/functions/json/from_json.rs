@@ -218,6 +218,26 @@ impl FromJson {
     }
 }
 
+/// Argument types of a `from_json`/`from_csv` call: a STRING input, then `locations`
+/// location columns (see [`super::locate_failfast`]), which are only displayed and keep
+/// their types.
+pub(crate) fn coerce_with_location(
+    function: &str,
+    args: &[DataType],
+    locations: usize,
+) -> Result<Vec<DataType>> {
+    if args.len() != 1 + locations {
+        return Err(crate::functions::wrong_num_args(
+            function,
+            "[2, 3]",
+            args.len() + 1,
+        ));
+    }
+    let mut out = vec![want_string(function, 1, &args[0])?];
+    out.extend_from_slice(&args[1..]);
+    Ok(out)
+}
+
 /// `topic orders, partition 2, offset 41: from_json`: the values of `location` (the location
 /// columns [`super::locate_failfast`] added as arguments, named by `labels`) at `row`, then
 /// the function's name; just the name when the call has no location columns. Runs once per
@@ -253,17 +273,7 @@ impl ScalarFunction for FromJson {
     }
 
     fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
-        if args.len() != 1 + self.location.len() {
-            return Err(crate::functions::wrong_num_args(
-                "from_json",
-                "[2, 3]",
-                args.len() + 1,
-            ));
-        }
-        // Location columns are only displayed: they keep their types.
-        let mut out = vec![want_string("from_json", 1, &args[0])?];
-        out.extend_from_slice(&args[1..]);
-        Ok(out)
+        coerce_with_location("from_json", args, self.location.len())
     }
 
     fn return_type(&self, _: &[DataType]) -> Result<DataType> {
