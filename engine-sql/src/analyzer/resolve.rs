@@ -3,7 +3,7 @@
 use engine_core::{EngineError, Result};
 
 use crate::expr::{Column, Expr};
-use crate::functions::collection::specialize;
+use crate::functions::collection::{names_its_struct_field, specialize};
 use crate::functions::{lookup_aggregate, lookup_scalar, registry};
 use crate::schema::PlanSchema;
 
@@ -78,13 +78,12 @@ pub fn expand_stars(exprs: &[Expr], schema: &PlanSchema) -> Result<Vec<Expr>> {
 fn name_struct_args_by_position(args: Vec<Expr>) -> Vec<Expr> {
     args.into_iter()
         .enumerate()
-        .map(|(i, a)| match a {
-            Expr::Star(_)
-            | Expr::Column(_)
-            | Expr::UnresolvedColumn(_)
-            | Expr::Alias(_, _)
-            | Expr::GetField { .. } => a,
-            other => other.alias(format!("col{}", i + 1)),
+        .map(|(i, a)| {
+            if matches!(a, Expr::Star(_)) || names_its_struct_field(&a) {
+                a
+            } else {
+                a.alias(format!("col{}", i + 1))
+            }
         })
         .collect()
 }

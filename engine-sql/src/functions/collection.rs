@@ -568,6 +568,15 @@ impl ScalarFunction for StructFunction {
     }
 }
 
+/// Whether a `struct(..)` argument gives its field its own name (a column, an alias, a
+/// struct field), as in Spark's CreateStruct; any other argument's field is `col<i>`.
+pub fn names_its_struct_field(e: &Expr) -> bool {
+    matches!(
+        e,
+        Expr::Column(_) | Expr::UnresolvedColumn(_) | Expr::Alias(_, _) | Expr::GetField { .. }
+    )
+}
+
 /// A call-specific function object for calls whose result type depends on argument
 /// *values* or *names* rather than types: `struct` (field names from the arguments),
 /// `named_struct` (names from the literal odd arguments) and `round`/`bround` with a literal
@@ -582,12 +591,12 @@ pub fn specialize(name: &str, args: &[Expr]) -> Result<Option<Arc<dyn ScalarFunc
             let names = args
                 .iter()
                 .enumerate()
-                .map(|(i, a)| match a {
-                    Expr::Column(_)
-                    | Expr::UnresolvedColumn(_)
-                    | Expr::Alias(_, _)
-                    | Expr::GetField { .. } => a.output_name(),
-                    _ => format!("col{}", i + 1),
+                .map(|(i, a)| {
+                    if names_its_struct_field(a) {
+                        a.output_name()
+                    } else {
+                        format!("col{}", i + 1)
+                    }
                 })
                 .collect();
             Ok(Some(struct_function(names)))
