@@ -22,6 +22,7 @@ use engine_core::connector::{
 use engine_core::options::Options;
 use engine_core::{EngineError, Result};
 
+use super::writer::SaveMode;
 use crate::streaming::sinks::file::partition_columns;
 
 /// The `noop` format: a sink that discards every row.
@@ -74,12 +75,10 @@ impl Format for NoopFormat {
 
 /// Spark's DataSource V2 rule for a table that always exists: only `append` and `overwrite`.
 fn check_save_mode(mode: &str) -> Result<()> {
-    let shown = match mode.trim().to_ascii_lowercase().as_str() {
-        "append" | "overwrite" => return Ok(()),
-        "error" | "errorifexists" | "default" => "ErrorIfExists",
-        "ignore" => "Ignore",
-        // Unknown names were rejected by the writer before a sink was created.
-        _ => mode,
+    let shown = match SaveMode::parse(mode)? {
+        SaveMode::Append | SaveMode::Overwrite => return Ok(()),
+        SaveMode::ErrorIfExists => "ErrorIfExists",
+        SaveMode::Ignore => "Ignore",
     };
     Err(EngineError::analysis(
         "UNSUPPORTED_DATA_SOURCE_SAVE_MODE",
