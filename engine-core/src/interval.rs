@@ -76,6 +76,17 @@ pub fn parse_interval(text: &str) -> Result<Duration> {
     Ok(Duration::from_micros(micros.round() as u64))
 }
 
+/// A delay as Spark prints intervals in plans (`10 seconds`, `1500 milliseconds`).
+pub fn format_delay(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms.is_multiple_of(1000) {
+        let s = ms / 1000;
+        format!("{s} second{}", if s == 1 { "" } else { "s" })
+    } else {
+        format!("{ms} milliseconds")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

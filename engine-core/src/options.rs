@@ -221,6 +221,10 @@ impl ParseMode {
     }
 }
 
+/// The default corrupt-record column (`spark.sql.columnNameOfCorruptRecord`), where
+/// PERMISSIVE parsing keeps the text of a malformed record.
+pub const DEFAULT_CORRUPT_RECORD_COLUMN: &str = "_corrupt_record";
+
 /// Spark's error for a malformed record in FAILFAST mode, with where it was found.
 pub fn malformed_record_error(record: &str, location: &str) -> EngineError {
     EngineError::execution(

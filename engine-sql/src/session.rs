@@ -6,12 +6,12 @@ use arrow::record_batch::RecordBatch;
 use engine_core::{EngineError, Result};
 
 use crate::catalog::Catalog;
-use crate::conf::{self, SessionConf};
 use crate::dataframe::DataFrame;
-use crate::datasource::memory::MemTable;
 use crate::datasource::reader::DataFrameReader;
-use crate::logical::{LogicalPlan, Scan};
-use crate::physical::plan::TaskContext;
+use engine_core::conf::{self, SessionConf};
+use engine_core::logical::{LogicalPlan, Scan};
+use engine_core::physical::plan::TaskContext;
+use engine_core::physical::plan::memory::MemTable;
 
 /// The entry point of every program, Spark's `SparkSession`. Cheap to clone: clones share
 /// the configuration and the temporary views.
@@ -120,6 +120,11 @@ impl Session {
         &self.inner.catalog
     }
 
+    /// Resolves `plan` against this session's views with its ANSI setting.
+    pub fn analyze(&self, plan: &Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> {
+        engine_core::analyzer::analyze(plan, self.catalog(), self.conf().ansi()?)
+    }
+
     /// A task context for a query that starts now.
     pub fn task_context(&self) -> Result<Arc<TaskContext>> {
         Ok(Arc::new(TaskContext::new(Arc::new(self.conf()))?))
@@ -148,7 +153,7 @@ impl Session {
 
     /// The temporary view `name` as a DataFrame.
     pub fn table(&self, name: &str) -> Result<DataFrame> {
-        let parts = crate::expr::split_name(name);
+        let parts = engine_core::expr::split_name(name);
         DataFrame::from_plan(
             self.clone(),
             Arc::new(LogicalPlan::UnresolvedRelation(parts)),
@@ -164,12 +169,12 @@ impl Session {
     /// A DataFrame scanning any table provider.
     pub fn dataframe_from_table(
         &self,
-        source: Arc<dyn crate::logical::TableProvider>,
+        source: Arc<dyn engine_core::physical::TableProvider>,
     ) -> Result<DataFrame> {
         DataFrame::from_plan(
             self.clone(),
             Arc::new(LogicalPlan::Scan(Scan {
-                source,
+                source: engine_core::physical::provider_as_source(source),
                 qualifier: None,
                 projection: None,
                 filters: vec![],

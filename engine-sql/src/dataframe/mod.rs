@@ -10,10 +10,10 @@ use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use engine_core::Result;
 
-use crate::logical::LogicalPlan;
-use crate::physical::plan::{self, ExecutionPlanRef, TaskContext};
-use crate::schema::PlanSchema;
 use crate::session::Session;
+use engine_core::logical::LogicalPlan;
+use engine_core::physical::plan::{self, ExecutionPlanRef, TaskContext};
+use engine_core::schema::PlanSchema;
 
 pub use show::Row;
 pub(crate) use show::tree_field;
@@ -33,7 +33,7 @@ impl DataFrame {
     /// Analyzes `parsed` and wraps it. Analysis is eager, as in Spark: an unknown column
     /// fails here, not when an action runs.
     pub fn from_plan(session: Session, parsed: Arc<LogicalPlan>) -> Result<DataFrame> {
-        let plan = crate::analyzer::analyze(&parsed, &session)?;
+        let plan = session.analyze(&parsed)?;
         Ok(DataFrame {
             session,
             parsed,
@@ -69,18 +69,18 @@ impl DataFrame {
     /// The optimized logical plan (rules listed in `spark.sql.optimizer.excludedRules`
     /// skipped; the session's time zone and ANSI mode used for constant folding).
     pub fn optimized_plan(&self) -> Result<Arc<LogicalPlan>> {
-        crate::optimizer::optimize_with_conf(&self.plan, &self.session.conf())
+        engine_core::optimizer::optimize_with_conf(&self.plan, &self.session.conf())
     }
 
     /// The executable plan for `ctx`.
     pub fn physical_plan(&self, ctx: &Arc<TaskContext>) -> Result<ExecutionPlanRef> {
-        crate::physical::planner::create_physical_plan(&self.optimized_plan()?, ctx)
+        engine_core::physical::planner::create_physical_plan(&self.optimized_plan()?, ctx)
     }
 
     /// Runs the query; batches grouped by output partition (what writers need).
     pub fn collect_partitions(&self) -> Result<(SchemaRef, Vec<Vec<RecordBatch>>)> {
         // Spark's `checkForBatch`: a stream only runs through `write_stream().start()`.
-        crate::streaming::checks::check_batch(&self.plan)?;
+        engine_core::analyzer::streaming_checks::check_batch(&self.plan)?;
         let ctx = self.session.task_context()?;
         let physical = self.physical_plan(&ctx)?;
         let parts = plan::collect_partitions(&physical, &ctx)?;
@@ -96,7 +96,7 @@ impl DataFrame {
     /// no row is materialized and only the columns the count needs are read.
     pub fn count(&self) -> Result<usize> {
         use arrow::array::AsArray;
-        let counted = self.agg(vec![crate::expr::count(crate::expr::lit(1))])?;
+        let counted = self.agg(vec![engine_core::expr::count(engine_core::expr::lit(1))])?;
         let batches = counted.collect()?;
         let n = batches
             .first()

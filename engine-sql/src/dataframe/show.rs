@@ -5,10 +5,10 @@ use arrow::record_batch::RecordBatch;
 use engine_core::Result;
 
 use super::DataFrame;
-use crate::format::value_to_string;
-use crate::physical::plan::display_tree;
-use crate::scalar::ScalarValue;
-use crate::types::{simple_string, tree_type_name};
+use engine_core::format::value_to_string;
+use engine_core::physical::plan::display_tree;
+use engine_core::scalar::ScalarValue;
+use engine_core::types::{simple_string, tree_type_name};
 
 /// One result row: values in column order.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,7 +110,7 @@ impl DataFrame {
         let ctx = self.session().task_context()?;
         // Optimize once: the physical plan and the "Optimized" section show the same plan.
         let optimized = self.optimized_plan()?;
-        let physical = display_tree(&crate::physical::planner::create_physical_plan(
+        let physical = display_tree(&engine_core::physical::planner::create_physical_plan(
             &optimized, &ctx,
         )?);
         if !extended {

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use engine_core::{EngineError, Result};
 
 use super::DataFrame;
-use crate::expr::{Column, Expr, SortExpr, col, first};
-use crate::logical::{Join, JoinType, LogicalPlan};
+use engine_core::expr::{Column, Expr, SortExpr, col, first};
+use engine_core::logical::{Join, JoinType, LogicalPlan};
 
 /// How to match rows in [`DataFrame::join`].
 #[derive(Debug, Clone)]
@@ -64,7 +64,7 @@ impl DataFrame {
 
     /// A column of this DataFrame by name, resolved now (fails for unknown names).
     pub fn col(&self, name: &str) -> Result<Expr> {
-        crate::analyzer::resolve_expr(&col(name), &self.plan_schema()?)
+        engine_core::analyzer::resolve_expr(&col(name), &self.plan_schema()?)
     }
 
     /// Spark's `select`: computes the given expressions.
@@ -210,7 +210,7 @@ impl DataFrame {
         }
         let schema = self.plan_schema()?;
         for s in subset {
-            schema.resolve(&crate::expr::split_name(s))?;
+            schema.resolve(&engine_core::expr::split_name(s))?;
         }
         let is_key = |name: &str| subset.iter().any(|s| s.eq_ignore_ascii_case(name));
         let keys: Vec<Expr> = self
@@ -257,7 +257,8 @@ impl DataFrame {
         if allow_missing {
             let missing: Vec<&String> = theirs.iter().filter(|t| !find(&mine, t)).collect();
             for m in missing {
-                left = left.with_column(m, Expr::Literal(crate::scalar::ScalarValue::Null))?;
+                left =
+                    left.with_column(m, Expr::Literal(engine_core::scalar::ScalarValue::Null))?;
             }
         }
         let all = left.columns()?;
@@ -266,7 +267,7 @@ impl DataFrame {
             if find(&theirs, name) {
                 right_exprs.push(col(&format!("`{name}`")));
             } else if allow_missing {
-                right_exprs.push(Expr::Literal(crate::scalar::ScalarValue::Null).alias(name));
+                right_exprs.push(Expr::Literal(engine_core::scalar::ScalarValue::Null).alias(name));
             } else {
                 return Err(EngineError::analysis(
                     "NUM_COLUMNS_MISMATCH",
@@ -350,7 +351,9 @@ impl DataFrame {
         for c in cols {
             out.push(match join_type {
                 JoinType::Right => rcol(c).alias(c),
-                JoinType::Full => crate::expr::call("coalesce", vec![lcol(c), rcol(c)]).alias(c),
+                JoinType::Full => {
+                    engine_core::expr::call("coalesce", vec![lcol(c), rcol(c)]).alias(c)
+                }
                 _ => lcol(c).alias(c),
             });
         }
@@ -412,7 +415,9 @@ impl GroupedData {
 
     /// Rows per group, in a column named `count`.
     pub fn count(&self) -> Result<DataFrame> {
-        self.agg(vec![crate::expr::count(crate::expr::lit(1)).alias("count")])
+        self.agg(vec![
+            engine_core::expr::count(engine_core::expr::lit(1)).alias("count"),
+        ])
     }
 
     fn each(&self, f: fn(Expr) -> Expr, cols: &[&str]) -> Result<DataFrame> {
@@ -421,21 +426,21 @@ impl GroupedData {
 
     /// `sum` of each column.
     pub fn sum(&self, cols: &[&str]) -> Result<DataFrame> {
-        self.each(crate::expr::sum, cols)
+        self.each(engine_core::expr::sum, cols)
     }
 
     /// `avg` of each column.
     pub fn avg(&self, cols: &[&str]) -> Result<DataFrame> {
-        self.each(crate::expr::avg, cols)
+        self.each(engine_core::expr::avg, cols)
     }
 
     /// `min` of each column.
     pub fn min(&self, cols: &[&str]) -> Result<DataFrame> {
-        self.each(crate::expr::min, cols)
+        self.each(engine_core::expr::min, cols)
     }
 
     /// `max` of each column.
     pub fn max(&self, cols: &[&str]) -> Result<DataFrame> {
-        self.each(crate::expr::max, cols)
+        self.each(engine_core::expr::max, cols)
     }
 }

@@ -9,11 +9,11 @@ use engine_core::connector::{Format, SinkContext};
 use engine_core::options::Options;
 
 use crate::dataframe::DataFrame;
-use crate::expr::Expr;
-use crate::logical::TableProvider;
-use crate::physical::plan::partition_scan::PartitionScanExec;
-use crate::physical::plan::sink_write::write_to_sink;
-use crate::physical::plan::{ExecutionPlanRef, TaskContext};
+use engine_core::expr::Expr;
+use engine_core::physical::TableProvider;
+use engine_core::physical::plan::partition_scan::PartitionScanExec;
+use engine_core::physical::plan::sink_write::write_to_sink;
+use engine_core::physical::plan::{ExecutionPlanRef, TaskContext};
 
 /// A batch read of a registered format: the partitions are planned when the query runs, so
 /// a DataFrame read once sees the data present at each action, as in Spark.

@@ -299,7 +299,7 @@ pub fn cleanup_delay(prefix: &str, get: impl Fn(&str) -> Option<String>) -> Resu
     }
     let delay_key = format!("{prefix}.cleanupDelay");
     let delay = get(&delay_key).unwrap_or_else(|| "10m".to_string());
-    crate::streaming::sources::file::time_string_as_ms(&delay_key, &delay).map(Some)
+    engine_core::options::time_string_as_ms(&delay_key, &delay).map(Some)
 }
 
 /// `v1` then one JSON object per line, no trailing newline (Spark's `serialize`).

@@ -8,7 +8,7 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use chrono::NaiveDate;
 use engine_core::{EngineError, Result};
 
-use crate::scalar::ScalarValue;
+use engine_core::scalar::ScalarValue;
 
 /// The directory name Spark uses for a NULL partition value.
 pub const HIVE_DEFAULT_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
@@ -262,7 +262,7 @@ fn typed_value(v: Option<&str>, dt: &DataType) -> ScalarValue {
         DataType::Date32 => ScalarValue::Date32(
             NaiveDate::parse_from_str(v, "%Y-%m-%d")
                 .ok()
-                .map(crate::functions::datetime_format::days_from_date),
+                .map(engine_core::functions::datetime_format::days_from_date),
         ),
         _ => ScalarValue::Utf8(Some(v.to_string())),
     }

@@ -15,7 +15,6 @@ pub mod csv;
 pub mod file_stream_log;
 pub mod json;
 pub mod listing;
-pub mod memory;
 pub mod noop;
 pub mod options;
 pub mod parquet;
@@ -26,3 +25,7 @@ pub mod table;
 pub mod text;
 pub mod values;
 pub mod writer;
+
+/// In-memory tables live with the batch operators in engine-core; re-exported here beside
+/// the other data sources.
+pub use engine_core::physical::plan::memory;

@@ -68,7 +68,9 @@ impl DataFrameReader {
 
     /// An explicit schema as Spark DDL: `"id INT, name STRING"`.
     pub fn schema_ddl(mut self, ddl: &str) -> Result<Self> {
-        self.schema = Some(std::sync::Arc::new(crate::types::parse_ddl_schema(ddl)?));
+        self.schema = Some(std::sync::Arc::new(engine_core::types::parse_ddl_schema(
+            ddl,
+        )?));
         Ok(self)
     }
 

@@ -22,7 +22,7 @@ use super::reader::{SUPPORTED_FORMATS, registered, unknown_format};
 use super::values::{format_timestamp_array, java_to_chrono};
 use crate::dataframe::DataFrame;
 use crate::streaming::sinks::file::set_partition_columns;
-use crate::types::simple_string;
+use engine_core::types::simple_string;
 
 /// What `save` does when the target path exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -471,7 +471,10 @@ fn text_ready(batch: &RecordBatch, spec: &WriteSpec, java_doubles: bool) -> Resu
                     .as_any()
                     .downcast_ref::<arrow::array::Float64Array>()
                     .ok_or_else(|| EngineError::Internal("double cast".into()))?;
-                let s: StringArray = d.iter().map(|v| v.map(crate::format::format_f64)).collect();
+                let s: StringArray = d
+                    .iter()
+                    .map(|v| v.map(engine_core::format::format_f64))
+                    .collect();
                 cols.push(Arc::new(s));
                 fields.push(Field::new(f.name(), DataType::Utf8, true));
             }
@@ -707,12 +710,12 @@ impl FileWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::logical::TableProvider;
-    use crate::physical::plan::{TaskContext, collect};
     use crate::session::Session;
     use arrow::array::{
         BooleanArray, Date32Array, Float64Array, Int32Array, TimestampMicrosecondArray,
     };
+    use engine_core::physical::TableProvider;
+    use engine_core::physical::plan::{TaskContext, collect};
 
     fn sample() -> RecordBatch {
         let schema = Arc::new(Schema::new(vec![
@@ -721,7 +724,7 @@ mod tests {
             Field::new("score", DataType::Float64, true),
             Field::new("ok", DataType::Boolean, true),
             Field::new("day", DataType::Date32, true),
-            Field::new("ts", crate::types::timestamp_type(), true),
+            Field::new("ts", engine_core::types::timestamp_type(), true),
         ]));
         RecordBatch::try_new(
             schema,
@@ -790,7 +793,8 @@ mod tests {
             r = r.schema(s);
         }
         let t = r.table(&[&path.display().to_string()]).unwrap();
-        let ctx = Arc::new(TaskContext::new(Arc::new(crate::conf::SessionConf::new())).unwrap());
+        let ctx =
+            Arc::new(TaskContext::new(Arc::new(engine_core::conf::SessionConf::new())).unwrap());
         let batches = collect(&t.scan(None, &[], None, &ctx).unwrap(), &ctx).unwrap();
         let b = concat_batches(&t.schema(), &batches).unwrap();
         // Files are read in name order; sort by id for comparison.

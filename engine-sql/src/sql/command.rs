@@ -12,8 +12,8 @@ use engine_core::{EngineError, Result};
 use super::parser::SparkStatement;
 use super::query::SqlPlanner;
 use crate::dataframe::DataFrame;
-use crate::logical::LogicalPlan;
 use crate::session::Session;
+use engine_core::logical::LogicalPlan;
 
 /// Runs one statement.
 pub fn execute(session: &Session, stmt: SparkStatement) -> Result<DataFrame> {
@@ -43,7 +43,7 @@ pub fn execute(session: &Session, stmt: SparkStatement) -> Result<DataFrame> {
                 }
             }
             if let Some(ddl) = schema_ddl {
-                reader = reader.schema(Arc::new(crate::types::parse_ddl_schema(&ddl)?));
+                reader = reader.schema(Arc::new(engine_core::types::parse_ddl_schema(&ddl)?));
             }
             let path = path.ok_or_else(|| {
                 EngineError::invalid_option(
@@ -91,7 +91,7 @@ pub fn execute(session: &Session, stmt: SparkStatement) -> Result<DataFrame> {
                         .map(|(f, c)| {
                             let mut parts: Vec<String> = f.qualifier.iter().cloned().collect();
                             parts.push(f.name().to_string());
-                            crate::expr::Expr::UnresolvedColumn(parts).alias(c.clone())
+                            engine_core::expr::Expr::UnresolvedColumn(parts).alias(c.clone())
                         })
                         .collect(),
                     input: Arc::new(plan),
@@ -208,7 +208,7 @@ fn describe(session: &Session, df: &DataFrame) -> Result<DataFrame> {
     let types: Vec<String> = schema
         .fields()
         .iter()
-        .map(|f| crate::types::simple_string(f.data_type()))
+        .map(|f| engine_core::types::simple_string(f.data_type()))
         .collect();
     let n = names.len();
     table(

@@ -7,8 +7,8 @@ use engine_core::options::Options;
 use engine_core::{EngineError, Result};
 
 use crate::dataframe::DataFrame;
-use crate::logical::{LogicalPlan, StreamingRelation};
 use crate::session::Session;
+use engine_core::logical::{LogicalPlan, StreamingRelation};
 
 /// `spark.sql.streaming.schemaInference`: let file sources infer their schema (default false).
 pub const SCHEMA_INFERENCE: &str = "spark.sql.streaming.schemaInference";
@@ -75,7 +75,7 @@ impl DataStreamReader {
 
     /// The schema as DDL (`"id INT, name STRING"`).
     pub fn schema_ddl(mut self, ddl: &str) -> Result<Self> {
-        self.schema = Some(Arc::new(crate::types::parse_ddl_schema(ddl)?));
+        self.schema = Some(Arc::new(engine_core::types::parse_ddl_schema(ddl)?));
         Ok(self)
     }
 
@@ -144,10 +144,10 @@ impl DataFrame {
         DataFrame::from_plan(
             self.session().clone(),
             Arc::new(LogicalPlan::EventTimeWatermark(
-                crate::logical::EventTimeWatermark {
-                    event_time: crate::expr::Expr::UnresolvedColumn(crate::expr::split_name(
-                        column,
-                    )),
+                engine_core::logical::EventTimeWatermark {
+                    event_time: engine_core::expr::Expr::UnresolvedColumn(
+                        engine_core::expr::split_name(column),
+                    ),
                     delay,
                     stats: Arc::default(),
                     input: self.logical_plan().clone(),

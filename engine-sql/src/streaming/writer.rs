@@ -12,15 +12,16 @@ use engine_core::{EngineError, Result};
 
 use super::clock::{Clock, SystemClock};
 use super::execution::microbatch::{MicroBatchExecution, QuerySetup};
-use super::query::{QueryInner, StreamingQuery, StreamingQueryException};
+use super::format_timestamp_ms;
 use super::sinks::console::ConsoleSink;
 use super::sinks::foreach::{
     ForeachBatchFn, ForeachBatchSink, ForeachSink, ForeachWriter, ForeachWriterFactory,
 };
 use super::sinks::memory::MemorySink;
 use super::trigger::Trigger;
-use super::{checks, format_timestamp_ms};
 use crate::dataframe::DataFrame;
+use crate::queries::query::{QueryInner, StreamingQuery, StreamingQueryException};
+use engine_core::analyzer::streaming_checks as checks;
 
 /// `spark.sql.streaming.checkpointLocation`: the default parent of checkpoints
 /// (`<it>/<query name or a uuid>`).

@@ -8,14 +8,14 @@
 //! guarantee (exactly-once with an idempotent sink). The checkpoint interval is accepted
 //! for compatibility but not needed: every epoch is checkpointed as it completes. Which
 //! plans are allowed is checked up front with Spark's rules
-//! ([`crate::streaming::checks::check_continuous`]).
+//! ([`engine_core::analyzer::streaming_checks::check_continuous`]).
 
 use std::time::Duration;
 
 use engine_core::Result;
 
 use super::microbatch::MicroBatchExecution;
-use crate::streaming::query::QueryInner;
+use crate::queries::query::QueryInner;
 
 /// Runs epochs until the query is stopped.
 pub(crate) fn run(exec: &mut MicroBatchExecution, q: &QueryInner) -> Result<()> {

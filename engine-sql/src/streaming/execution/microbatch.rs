@@ -23,13 +23,13 @@ use engine_core::{EngineError, Result};
 
 use super::incremental::{IncrementalPlan, collect_sources, incrementalize};
 use super::progress::{Timings, WatermarkTracker, event_time_map};
-use crate::conf::SessionConf;
-use crate::logical::LogicalPlan;
-use crate::physical::plan::{StreamingBatch, TaskContext, display_tree};
+use crate::queries::query::QueryInner;
 use crate::streaming::clock::Clock;
 use crate::streaming::format_timestamp_ms;
-use crate::streaming::query::QueryInner;
 use crate::streaming::trigger::Trigger;
+use engine_core::conf::SessionConf;
+use engine_core::logical::LogicalPlan;
+use engine_core::physical::plan::{StreamingBatch, TaskContext, display_tree};
 
 /// `spark.sql.streaming.minBatchesToRetain` (default 100).
 pub const MIN_BATCHES_TO_RETAIN: &str = "spark.sql.streaming.minBatchesToRetain";
@@ -519,13 +519,13 @@ impl MicroBatchExecution {
             });
             let ctx = Arc::new(ctx);
             let physical =
-                crate::physical::planner::create_physical_plan(&self.plan.optimized, &ctx)?;
+                engine_core::physical::planner::create_physical_plan(&self.plan.optimized, &ctx)?;
             Ok((ctx, physical))
         })?;
         q.update(|s| s.last_plan = Some(display_tree(&physical)));
         let sink = self.sink.clone();
         let written = timings.time("addBatch", || {
-            crate::physical::plan::sink_write::write_to_sink(&physical, &ctx, &sink, batch_id)
+            engine_core::physical::plan::sink_write::write_to_sink(&physical, &ctx, &sink, batch_id)
         })?;
         let malformed = ctx
             .functions
@@ -611,6 +611,6 @@ struct ProgressInput {
     latest: Vec<Option<Offset>>,
     output_rows: u64,
     malformed_rows: u64,
-    stats: Vec<(crate::logical::EventTimeSummary, Duration)>,
+    stats: Vec<(engine_core::logical::EventTimeSummary, Duration)>,
     batch_watermark_ms: i64,
 }

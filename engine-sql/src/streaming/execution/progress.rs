@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use crate::logical::EventTimeSummary;
+use engine_core::logical::EventTimeSummary;
 
 /// Spark's `WatermarkTracker`: per operator `max(event time) - delay`, never moving back;
 /// the query's watermark is the minimum (policy `min`, default) or maximum (policy `max`,

@@ -26,7 +26,6 @@ use engine_core::connector::{
 };
 use engine_core::{EngineError, Result};
 
-use crate::conf::SessionConf;
 use crate::datasource::file_stream_log::{
     CompactibleLog, SINK_COMPACT_INTERVAL, SINK_METADATA_DIR, SinkFileStatus, cleanup_delay,
 };
@@ -36,6 +35,7 @@ use crate::datasource::writer::{
     validate_write,
 };
 use crate::streaming::sources::file::path_option;
+use engine_core::conf::SessionConf;
 
 /// The option Spark uses to pass `partitionBy` columns to a data source.
 pub const PARTITION_COLUMNS_OPTION: &str = "__partition_columns";

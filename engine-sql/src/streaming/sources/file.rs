@@ -33,7 +33,6 @@ use engine_core::connector::{
 use engine_core::options::Options;
 use engine_core::{EngineError, Result};
 
-use crate::conf::SessionConf;
 use crate::datasource::csv::{self, CsvFormat, CsvOptions};
 use crate::datasource::file_stream_log::{
     CompactibleLog, SOURCE_COMPACT_INTERVAL, SourceFileEntry, cleanup_delay, modification_millis,
@@ -47,8 +46,9 @@ use crate::datasource::listing::{
 use crate::datasource::parquet::{self, ParquetFormat};
 use crate::datasource::table::{FileFormat, FileTable};
 use crate::datasource::text::{TextFormat, text_schema};
-use crate::logical::TableProvider;
-use crate::physical::plan::{ExecutionPlan, TaskContext};
+use engine_core::conf::SessionConf;
+use engine_core::physical::TableProvider;
+use engine_core::physical::plan::{ExecutionPlan, TaskContext};
 
 /// The file formats the streaming file source and sink support.
 pub const FILE_FORMATS: &[&str] = &["json", "csv", "parquet", "text"];
