@@ -391,6 +391,67 @@ pub fn is_string(dt: &DataType) -> bool {
     )
 }
 
+/// Spark's `printSchema` text of `fields`: `root`, then one
+/// ` |-- name: type (nullable = ...)` line per field, nested types indented.
+pub fn schema_tree_string<'a>(fields: impl IntoIterator<Item = &'a Field>) -> String {
+    let mut out = String::from("root\n");
+    for f in fields {
+        tree_field(&mut out, f, 1);
+    }
+    out
+}
+
+/// Appends one field of `printSchema`'s tree at `depth` (1 = top level).
+fn tree_field(out: &mut String, f: &Field, depth: usize) {
+    let prefix = " |   ".repeat(depth - 1);
+    out.push_str(&format!(
+        "{prefix} |-- {}: {} (nullable = {})\n",
+        f.name(),
+        tree_type_name(f.data_type()),
+        f.is_nullable()
+    ));
+    tree_type(out, f.data_type(), depth);
+}
+
+fn tree_type(out: &mut String, dt: &DataType, depth: usize) {
+    let prefix = " |   ".repeat(depth);
+    match dt {
+        DataType::Struct(fields) => {
+            for c in fields {
+                tree_field(out, c, depth + 1);
+            }
+        }
+        DataType::List(e) | DataType::LargeList(e) => {
+            out.push_str(&format!(
+                "{prefix} |-- element: {} (containsNull = {})\n",
+                tree_type_name(e.data_type()),
+                e.is_nullable()
+            ));
+            tree_type(out, e.data_type(), depth + 1);
+        }
+        DataType::Map(entries, _) => {
+            if let DataType::Struct(kv) = entries.data_type()
+                && kv.len() == 2
+            {
+                {
+                    out.push_str(&format!(
+                        "{prefix} |-- key: {}\n",
+                        tree_type_name(kv[0].data_type())
+                    ));
+                    tree_type(out, kv[0].data_type(), depth + 1);
+                    out.push_str(&format!(
+                        "{prefix} |-- value: {} (valueContainsNull = {})\n",
+                        tree_type_name(kv[1].data_type()),
+                        kv[1].is_nullable()
+                    ));
+                    tree_type(out, kv[1].data_type(), depth + 1);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

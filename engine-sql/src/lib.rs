@@ -29,15 +29,23 @@
 //! assert_eq!(rows[0].num_rows(), 1);
 //! ```
 
-// The user-facing layers of this crate, bottom to top; each imports only those before it
-// (and engine-core).
+// The layers of this crate, bottom to top; each imports only those before it (and
+// engine-core). The session sits low so that every layer can hold one; the entry points that
+// make DataFrames, streams or run SQL are defined in the layer of what they make.
 pub mod catalog;
-pub mod dataframe;
-pub mod datasource;
 pub mod queries;
-pub mod schema_builder;
+
 pub mod session;
+
+pub mod datasource;
+
 pub mod sql;
+
+pub mod dataframe;
+pub mod schema_builder;
+
+pub mod command;
+
 pub mod streaming;
 
 // The engine proper lives in engine-core; its modules are re-exported here so programs

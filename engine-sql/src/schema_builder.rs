@@ -129,11 +129,7 @@ impl StructType {
 
     /// `printSchema`'s tree (`root` then ` |-- a: integer (nullable = true)` lines).
     pub fn tree_string(&self) -> String {
-        let mut out = String::from("root\n");
-        for f in &self.fields {
-            crate::dataframe::tree_field(&mut out, f, 1);
-        }
-        out
+        engine_core::types::schema_tree_string(self.fields.iter())
     }
 }
 

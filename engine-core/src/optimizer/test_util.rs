@@ -8,8 +8,8 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use crate::expr::{BinaryOperator, Column, Expr};
 use crate::logical::{FilterPushdown, LogicalPlan, Scan};
-use crate::physical::plan::memory::MemTable;
 use crate::physical::plan::{ExecutionPlan, TaskContext};
+use crate::physical::table::memory::MemTable;
 use crate::physical::table::{TableProvider, provider_as_source};
 
 /// `relation.name`, resolved.

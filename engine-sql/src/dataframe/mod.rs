@@ -1,8 +1,10 @@
 //! The lazy DataFrame: a session plus a logical plan. Transformations build plans;
 //! actions (`collect`, `count`, `show`, `write`) plan and run them.
 
+pub mod reader;
 mod show;
 mod transform;
+pub mod writer;
 
 use std::sync::Arc;
 
@@ -11,13 +13,47 @@ use arrow::record_batch::RecordBatch;
 use engine_core::Result;
 
 use crate::session::Session;
-use engine_core::logical::LogicalPlan;
+use engine_core::logical::{LogicalPlan, Scan};
 use engine_core::physical::plan::{self, ExecutionPlanRef, TaskContext};
+use engine_core::physical::table::memory::MemTable;
+use engine_core::physical::{TableProvider, provider_as_source};
 use engine_core::schema::PlanSchema;
 
+pub use reader::DataFrameReader;
 pub use show::Row;
-pub(crate) use show::tree_field;
 pub use transform::{GroupedData, JoinOn};
+pub use writer::DataFrameWriter;
+
+impl Session {
+    /// The temporary view `name` as a DataFrame.
+    pub fn table(&self, name: &str) -> Result<DataFrame> {
+        let parts = engine_core::expr::split_name(name);
+        DataFrame::from_plan(
+            self.clone(),
+            Arc::new(LogicalPlan::UnresolvedRelation(parts)),
+        )
+    }
+
+    /// A DataFrame over in-memory batches (all with the same schema).
+    pub fn create_dataframe(&self, batches: Vec<RecordBatch>) -> Result<DataFrame> {
+        let table = MemTable::try_new_from_batches(batches)?;
+        self.dataframe_from_table(Arc::new(table))
+    }
+
+    /// A DataFrame scanning any table provider.
+    pub fn dataframe_from_table(&self, source: Arc<dyn TableProvider>) -> Result<DataFrame> {
+        DataFrame::from_plan(
+            self.clone(),
+            Arc::new(LogicalPlan::Scan(Scan {
+                source: provider_as_source(source),
+                qualifier: None,
+                projection: None,
+                filters: vec![],
+                limit: None,
+            })),
+        )
+    }
+}
 
 /// A lazily evaluated, immutable table: Spark's `DataFrame`.
 #[derive(Debug, Clone)]

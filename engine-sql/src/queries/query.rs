@@ -10,8 +10,6 @@ use std::time::{Duration, Instant};
 use engine_core::progress::{StreamingQueryProgress, StreamingQueryStatus};
 use engine_core::{EngineError, Result};
 
-use super::manager::StreamingQueryManager;
-
 /// The error that stopped a query (Spark's `StreamingQueryException`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamingQueryException {
@@ -71,18 +69,11 @@ pub(crate) struct QueryInner {
     pub changed: Condvar,
     pub stop: AtomicBool,
     pub thread: Mutex<Option<JoinHandle<()>>>,
-    pub manager: StreamingQueryManager,
     pub recent_limit: usize,
 }
 
 impl QueryInner {
-    pub fn new(
-        id: String,
-        run_id: String,
-        name: Option<String>,
-        manager: StreamingQueryManager,
-        recent_limit: usize,
-    ) -> Self {
+    pub fn new(id: String, run_id: String, name: Option<String>, recent_limit: usize) -> Self {
         QueryInner {
             id,
             run_id,
@@ -103,7 +94,6 @@ impl QueryInner {
             changed: Condvar::new(),
             stop: AtomicBool::new(false),
             thread: Mutex::new(None),
-            manager,
             recent_limit,
         }
     }

@@ -1,11 +1,11 @@
-//! SQL text to logical plans, and SQL commands (`CREATE TEMPORARY VIEW`, `DESCRIBE`, ...).
+//! SQL text to logical plans and expressions, with Spark's dialect and names.
 //!
 //! - [`parser`]: the Spark dialect, statement splitting, Spark's commands;
 //! - [`query`]: `SELECT`/`UNION`/`VALUES`/`WITH` to unresolved logical plans;
 //! - [`expr`]: expressions, with Spark's literal types and column names;
-//! - [`command`]: running statements against a session.
+//!
+//! Running statements against a session (`session.sql`) is [`crate::command`].
 
-pub mod command;
 pub mod expr;
 pub mod parser;
 pub mod query;
@@ -14,26 +14,9 @@ use std::sync::Arc;
 
 use engine_core::{EngineError, Result};
 
-use crate::dataframe::DataFrame;
 use crate::session::Session;
 
 pub use query::SqlPlanner;
-
-/// Runs every statement of `text` (separated by `;`) and returns the last one's result.
-pub fn run_sql(session: &Session, text: &str) -> Result<DataFrame> {
-    let statements = parser::split_statements(text);
-    if statements.is_empty() {
-        return Err(EngineError::Parse(
-            "Syntax error at or near end of input. SQLSTATE: 42601".into(),
-        ));
-    }
-    let mut last = None;
-    for s in statements {
-        let stmt = parser::parse_statement(&s)?;
-        last = Some(command::execute(session, stmt)?);
-    }
-    last.ok_or_else(|| EngineError::Internal("no statement ran".into()))
-}
 
 /// The unresolved plan of one query (`SELECT ...`), without running anything.
 pub fn plan_query(session: &Session, text: &str) -> Result<Arc<engine_core::logical::LogicalPlan>> {

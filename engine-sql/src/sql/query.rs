@@ -31,8 +31,8 @@ use crate::session::Session;
 use engine_core::expr::{Expr, SortExpr, call, conjunction};
 use engine_core::logical::{Join, JoinType, LogicalPlan, Scan};
 use engine_core::physical::TableProvider;
-use engine_core::physical::plan::memory::MemoryExec;
 use engine_core::physical::plan::{ExecutionPlanRef, TaskContext};
+use engine_core::physical::table::memory::MemoryExec;
 use engine_core::schema::PlanSchema;
 
 /// Aggregate names known even before the function registry lists them, so the planner

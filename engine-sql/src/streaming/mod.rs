@@ -33,6 +33,7 @@
 pub mod clock;
 pub mod crash;
 pub mod execution;
+pub mod file_format;
 pub mod formats;
 pub mod reader;
 pub mod sinks;

@@ -33,6 +33,13 @@ pub struct DataStreamReader {
     schema: Option<SchemaRef>,
 }
 
+impl Session {
+    /// Reads a stream: `session.read_stream().format("rate").load()`.
+    pub fn read_stream(&self) -> DataStreamReader {
+        DataStreamReader::new(self.clone())
+    }
+}
+
 impl DataStreamReader {
     /// A reader with Spark's default format (`spark.sql.sources.default`, parquet).
     pub fn new(session: Session) -> Self {

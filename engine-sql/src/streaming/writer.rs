@@ -278,7 +278,6 @@ impl DataStreamWriter {
             query_id.clone(),
             run_id.clone(),
             self.query_name.clone(),
-            manager.clone(),
             recent_limit,
         ));
         let query = StreamingQuery {
@@ -379,8 +378,9 @@ fn run_query(
         s.status.is_data_available = false;
         s.status.message = "Stopped".into();
     });
-    inner.manager.deregister(query);
-    inner.manager.post_terminated(&QueryTerminatedEvent {
+    let manager = &exec.manager;
+    manager.deregister(query);
+    manager.post_terminated(&QueryTerminatedEvent {
         id: inner.id.clone(),
         run_id: inner.run_id.clone(),
         exception: exception.as_ref().map(|e| e.message.clone()),

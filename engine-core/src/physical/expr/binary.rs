@@ -20,6 +20,7 @@ use arrow::datatypes::{
 };
 use arrow::record_batch::RecordBatch;
 
+use super::arithmetic_errors::{ANSI_OFF_HINT, overflow_message};
 use super::{
     ColumnarValue, PhysicalExpr, PhysicalExprRef, apply_arrays, apply_datum, arrow_to_engine,
     spark_arrow_error,
@@ -28,17 +29,6 @@ use crate::expr::BinaryOperator;
 use crate::expr::coercion::binary_result_type;
 use crate::functions::decimal::{decimal_out_of_range, div_half_up, fits, pow10, rescale};
 use crate::scalar::ScalarValue;
-
-const ANSI_OFF_HINT: &str =
-    "If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error.";
-
-/// Spark's `ARITHMETIC_OVERFLOW` message: `integer overflow. Use 'try_add' ...`.
-pub(crate) fn overflow_message(what: &str, try_fn: Option<&str>) -> String {
-    let hint = try_fn
-        .map(|f| format!(" Use '{f}' to tolerate overflow and return NULL instead."))
-        .unwrap_or_default();
-    format!("{what}.{hint} {ANSI_OFF_HINT} SQLSTATE: 22003")
-}
 
 fn divide_by_zero() -> EngineError {
     EngineError::execution(

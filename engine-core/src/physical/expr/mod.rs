@@ -22,6 +22,7 @@ pub trait PhysicalExpr: Send + Sync + fmt::Debug + fmt::Display {
 /// Shared [`PhysicalExpr`].
 pub type PhysicalExprRef = Arc<dyn PhysicalExpr>;
 
+mod arithmetic_errors;
 pub mod binary;
 pub mod case;
 pub mod cast;

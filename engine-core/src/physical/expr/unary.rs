@@ -13,7 +13,7 @@ use arrow::datatypes::{
 };
 use arrow::record_batch::RecordBatch;
 
-use super::binary::overflow_message;
+use super::arithmetic_errors::overflow_message;
 use super::{
     ColumnarValue, PhysicalExpr, PhysicalExprRef, apply_unary, arrow_to_engine, spark_arrow_error,
 };

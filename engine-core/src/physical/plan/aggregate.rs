@@ -573,7 +573,7 @@ mod tests {
     use crate::conf::SessionConf;
     use crate::functions::lookup_aggregate;
     use crate::physical::expr::ColumnExpr;
-    use crate::physical::plan::memory::MemoryExec;
+    use crate::physical::table::memory::MemoryExec;
     use arrow::array::{Int32Array, StringArray};
     use arrow::datatypes::{Field, Schema};
 

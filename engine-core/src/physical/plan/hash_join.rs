@@ -679,8 +679,8 @@ mod tests {
     use super::*;
     use crate::conf::{BATCH_SIZE, MASTER, SessionConf};
     use crate::physical::expr::{ColumnarValue, PhysicalExpr};
-    use crate::physical::plan::memory::MemoryExec;
     use crate::physical::plan::{collect, collect_partitions};
+    use crate::physical::table::memory::MemoryExec;
     use arrow::array::{Float64Array, Int64Array, StringArray};
     use arrow::datatypes::{DataType, Int64Type};
     use proptest::prelude::*;

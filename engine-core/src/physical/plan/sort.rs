@@ -470,7 +470,7 @@ mod tests {
     use crate::conf::{BATCH_SIZE, MASTER, SessionConf};
     use crate::physical::expr::{ColumnarValue, PhysicalExpr};
     use crate::physical::plan::collect;
-    use crate::physical::plan::memory::MemoryExec;
+    use crate::physical::table::memory::MemoryExec;
     use arrow::array::{Float64Array, Int64Array, StringArray};
     use arrow::datatypes::{Field, Schema};
     use proptest::prelude::*;

@@ -86,8 +86,8 @@ impl ExecutionPlan for UnionExec {
 mod tests {
     use super::*;
     use crate::conf::SessionConf;
-    use crate::physical::plan::memory::MemoryExec;
     use crate::physical::plan::{collect, collect_partitions};
+    use crate::physical::table::memory::MemoryExec;
     use arrow::array::{Array, Int64Array, StringArray};
     use arrow::datatypes::{DataType, Field, Schema};
 

@@ -23,6 +23,7 @@ use engine_core::{EngineError, Result};
 
 use super::incremental::{IncrementalPlan, collect_sources, incrementalize};
 use super::progress::{Timings, WatermarkTracker, event_time_map};
+use crate::queries::StreamingQueryManager;
 use crate::queries::query::QueryInner;
 use crate::streaming::clock::Clock;
 use crate::streaming::format_timestamp_ms;
@@ -69,6 +70,8 @@ pub(crate) struct QuerySetup {
 /// One run of a query over its checkpoint.
 pub(crate) struct MicroBatchExecution {
     conf: SessionConf,
+    /// The session's registry of queries, told of progress and idle triggers.
+    pub manager: StreamingQueryManager,
     plan: IncrementalPlan,
     sources: Vec<Box<dyn Source>>,
     descriptions: Vec<String>,
@@ -187,6 +190,7 @@ impl MicroBatchExecution {
             .get(MULTIPLE_WATERMARK_POLICY)
             .is_some_and(|p| p.eq_ignore_ascii_case("max"));
         let mut exec = MicroBatchExecution {
+            manager: session.streams(),
             watermark: WatermarkTracker::new(incremental.watermarks.len(), use_max, 0),
             plan: incremental,
             sources,
@@ -325,7 +329,29 @@ impl MicroBatchExecution {
                     }
                 }
             }
-            Trigger::Continuous(_) => super::continuous::run(self, q)?,
+            Trigger::Continuous(_) => self.run_continuous(q)?,
+        }
+        Ok(())
+    }
+
+    /// Continuous processing (`Trigger::Continuous`): stateless map/filter queries with
+    /// millisecond latency.
+    ///
+    /// Spark runs long-lived tasks that write continuously and checkpoint epochs every
+    /// interval (at-least-once). This engine gets the same latency from its cheap
+    /// micro-batches: the loop polls the sources every millisecond and runs an epoch as soon
+    /// as rows arrive, each epoch logged in the checkpoint like a micro-batch. That is at
+    /// least as strong as Spark's guarantee (exactly-once with an idempotent sink). The
+    /// checkpoint interval is accepted for compatibility but not needed: every epoch is
+    /// checkpointed as it completes. Which plans are allowed is checked up front with
+    /// Spark's rules ([`engine_core::analyzer::streaming_checks::check_continuous`]).
+    fn run_continuous(&mut self, q: &QueryInner) -> Result<()> {
+        // Poll fast: latency is the point of continuous mode.
+        let idle = self.polling_delay.min(Duration::from_millis(1));
+        while !q.stopping() {
+            if !self.run_trigger(q)? {
+                std::thread::sleep(idle);
+            }
         }
         Ok(())
     }
@@ -452,7 +478,7 @@ impl MicroBatchExecution {
                 s.recent.pop_front();
             }
         });
-        q.manager.post_progress(&QueryProgressEvent { progress });
+        self.manager.post_progress(&QueryProgressEvent { progress });
         Ok(true)
     }
 
@@ -471,7 +497,7 @@ impl MicroBatchExecution {
             .is_none_or(|l| now - l >= self.no_data_interval_ms)
         {
             self.last_idle_event_ms = Some(now);
-            q.manager.post_idle(&QueryIdleEvent {
+            self.manager.post_idle(&QueryIdleEvent {
                 id: q.id.clone(),
                 run_id: q.run_id.clone(),
                 timestamp: format_timestamp_ms(trigger_start_ms),
@@ -594,11 +620,6 @@ impl MicroBatchExecution {
                 log::warn!("stopping source {} failed: {e}", s.description());
             }
         }
-    }
-
-    /// The polling delay after a trigger without data.
-    pub(crate) fn polling_delay(&self) -> Duration {
-        self.polling_delay
     }
 }
 

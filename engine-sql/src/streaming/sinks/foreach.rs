@@ -10,7 +10,7 @@ use engine_core::{EngineError, Result};
 use super::{CollectingWriter, collected};
 use crate::dataframe::{DataFrame, Row};
 use crate::session::Session;
-use engine_core::physical::plan::memory::MemTable;
+use engine_core::physical::table::memory::MemTable;
 use engine_core::scalar::ScalarValue;
 
 /// The function `foreach_batch` runs: the batch's rows as a DataFrame, and the batch id.

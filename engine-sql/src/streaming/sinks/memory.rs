@@ -13,8 +13,8 @@ use crate::session::Session;
 use engine_core::expr::Expr;
 use engine_core::logical::{LogicalPlan, Scan};
 use engine_core::physical::TableProvider;
-use engine_core::physical::plan::memory::MemTable;
 use engine_core::physical::plan::{ExecutionPlanRef, TaskContext};
+use engine_core::physical::table::memory::MemTable;
 
 #[derive(Debug, Default)]
 struct Data {

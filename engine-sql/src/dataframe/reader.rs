@@ -5,19 +5,18 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrow::datatypes::{Schema, SchemaRef};
-use engine_core::connector::{Format, FormatRegistry};
+use engine_core::options::Options;
 use engine_core::{EngineError, Result};
 
-use super::connector::ConnectorTable;
-use super::csv::{self, CsvFormat, CsvOptions};
-use super::json::{self, JsonFormat, JsonOptions};
-use super::listing::{ListingOptions, list_files_with};
-use super::options::Options;
-use super::parquet::{self, ParquetFormat};
-use super::table::{FileFormat, FileTable};
-use super::text::{TextFormat, text_schema};
-
-use crate::dataframe::DataFrame;
+use super::DataFrame;
+use crate::datasource::connector::ConnectorTable;
+use crate::datasource::csv::{self, CsvFormat, CsvOptions};
+use crate::datasource::formats::{SUPPORTED_FORMATS, registered, unknown_format};
+use crate::datasource::json::{self, JsonFormat, JsonOptions};
+use crate::datasource::listing::{ListingOptions, list_files_with};
+use crate::datasource::parquet::{self, ParquetFormat};
+use crate::datasource::table::{FileFormat, FileTable};
+use crate::datasource::text::{TextFormat, text_schema};
 use crate::session::Session;
 
 /// Builds a batch read of files: format, options, optional schema, then `load(path)`.
@@ -27,6 +26,13 @@ pub struct DataFrameReader {
     format: String,
     options: BTreeMap<String, String>,
     schema: Option<SchemaRef>,
+}
+
+impl Session {
+    /// Reads files: `session.read().format("csv").option("header", "true").load(path)`.
+    pub fn read(&self) -> DataFrameReader {
+        DataFrameReader::new(self.clone())
+    }
 }
 
 impl DataFrameReader {
@@ -192,42 +198,6 @@ impl DataFrameReader {
         };
         Ok(FileTable::new(fmt, listing, nullable(&schema)))
     }
-}
-
-/// The formats `format(..)` accepts.
-pub const SUPPORTED_FORMATS: &[&str] = &["csv", "json", "parquet", "text"];
-
-/// A connector format (not a file format): the built-in `noop`, or one a connector crate
-/// registered (`kafka`). `None` for the file formats.
-pub fn registered(format: &str) -> Option<Arc<dyn Format>> {
-    if SUPPORTED_FORMATS.contains(&format) {
-        return None;
-    }
-    if format.eq_ignore_ascii_case("noop") {
-        return Some(Arc::new(super::noop::NoopFormat));
-    }
-    FormatRegistry::global().get(format)
-}
-
-/// Spark's error for an unknown format, listing the ones this engine has (built-in and
-/// registered).
-pub fn unknown_format(format: &str) -> EngineError {
-    let mut names: Vec<String> = SUPPORTED_FORMATS.iter().map(|s| s.to_string()).collect();
-    names.push("noop".into());
-    names.extend(FormatRegistry::global().names());
-    names.sort();
-    let hint = if format == "kafka" {
-        " The kafka format lives in the engine-kafka crate: call engine_kafka::register() first."
-    } else {
-        ""
-    };
-    EngineError::analysis(
-        "DATA_SOURCE_NOT_FOUND",
-        format!(
-            "Failed to find the data source: {format}. Supported formats are: {}.{hint} SQLSTATE: 42K02",
-            names.join(", ")
-        ),
-    )
 }
 
 /// File data is always nullable, whatever a given schema says (as in Spark).

@@ -6,9 +6,9 @@ use crate::{EngineError, Result};
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 
+use super::TableProvider;
 use crate::expr::Expr;
 use crate::physical::plan::{BatchIter, ExecutionPlan, ExecutionPlanRef, TaskContext};
-use crate::physical::table::TableProvider;
 
 /// Record batches held in memory, split into partitions.
 #[derive(Debug, Clone)]

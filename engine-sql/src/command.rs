@@ -1,5 +1,9 @@
-//! Running parsed statements: queries become lazy DataFrames, commands run at once and
-//! return their (small) output as an in-memory DataFrame with Spark's column names.
+//! Running SQL text (`session.sql(..)`): queries become lazy DataFrames, commands
+//! (`CREATE TEMPORARY VIEW`, `DESCRIBE`, `EXPLAIN`, `SET`, `SHOW`) run at once and return
+//! their (small) output as an in-memory DataFrame with Spark's column names.
+//!
+//! It sits above [`crate::sql`] (text to plans) and [`crate::dataframe`] (what the
+//! statements return), as Spark's commands sit above its parser.
 
 use std::sync::Arc;
 
@@ -9,11 +13,36 @@ use arrow::record_batch::RecordBatch;
 
 use engine_core::{EngineError, Result};
 
-use super::parser::SparkStatement;
-use super::query::SqlPlanner;
+use engine_core::logical::LogicalPlan;
+
 use crate::dataframe::DataFrame;
 use crate::session::Session;
-use engine_core::logical::LogicalPlan;
+use crate::sql::SqlPlanner;
+use crate::sql::parser::{self, SparkStatement};
+
+impl Session {
+    /// Runs SQL text. Queries return their result lazily; commands (`CREATE VIEW`, `SET`)
+    /// run at once and return their (possibly empty) output.
+    pub fn sql(&self, text: &str) -> Result<DataFrame> {
+        run_sql(self, text)
+    }
+}
+
+/// Runs every statement of `text` (separated by `;`) and returns the last one's result.
+pub fn run_sql(session: &Session, text: &str) -> Result<DataFrame> {
+    let statements = parser::split_statements(text);
+    if statements.is_empty() {
+        return Err(EngineError::Parse(
+            "Syntax error at or near end of input. SQLSTATE: 42601".into(),
+        ));
+    }
+    let mut last = None;
+    for s in statements {
+        let stmt = parser::parse_statement(&s)?;
+        last = Some(execute(session, stmt)?);
+    }
+    last.ok_or_else(|| EngineError::Internal("no statement ran".into()))
+}
 
 /// Runs one statement.
 pub fn execute(session: &Session, stmt: SparkStatement) -> Result<DataFrame> {

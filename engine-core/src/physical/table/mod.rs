@@ -6,6 +6,8 @@
 //! it back with [`source_as_provider`], the split DataFusion makes between its
 //! `TableSource` and `TableProvider`: it keeps the logical layer free of execution types.
 
+pub mod memory;
+
 use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
