@@ -1,6 +1,7 @@
 //! Project automation: `cargo xtask <command>`.
 //!
-//! - `test`: the whole suite, exactly what CI runs (format check, clippy, every test).
+//! - `test`: the whole suite, exactly what CI runs (format check, the crate and module
+//!   layering check, clippy, every test).
 //! - `bench`: end-to-end benchmarks of the release `sstream` binary on generated data.
 //! - `bench-streaming`: the JSON files -> from_json -> explode -> parquet streaming query.
 //! - `bench-kafka`: Kafka source/sink benchmarks against the local broker.
@@ -12,6 +13,7 @@
 mod bench;
 mod broker;
 mod ci;
+mod depcheck;
 mod util;
 
 use std::path::PathBuf;
@@ -29,7 +31,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Cmd {
-    /// Run the whole test suite: rustfmt check, clippy with -D warnings, all tests.
+    /// Run the whole test suite: rustfmt check, layering check, clippy with -D warnings, all
+    /// tests.
     Test,
     /// End-to-end benchmarks on generated data (release build); prints a Markdown table.
     Bench {
