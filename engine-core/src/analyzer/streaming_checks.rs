@@ -267,6 +267,7 @@ pub fn check_continuous(plan: &LogicalPlan, mode: OutputMode) -> Result<()> {
             LogicalPlan::EventTimeWatermark(_) => Some("EventTimeWatermark"),
             LogicalPlan::Generate(_) => Some("Generate"),
             LogicalPlan::Scan(_) | LogicalPlan::UnresolvedRelation(_) => Some("LogicalRelation"),
+            LogicalPlan::Extension(e) => Some(e.node.name()),
         };
         if let Some(name) = name {
             return Err(error(format!(

@@ -5,12 +5,16 @@
 //! into an executable plan by the [`crate::physical::planner`].
 
 mod display;
+mod extension;
 mod generate;
 mod plan;
+mod sessions;
 mod streaming;
 mod table;
 
+pub use extension::*;
 pub use generate::*;
 pub use plan::*;
+pub use sessions::*;
 pub use streaming::*;
 pub use table::*;

@@ -11,7 +11,7 @@ pub mod generate;
 pub mod hash;
 pub mod hash_join;
 pub mod limit;
-
+pub mod merge_sessions;
 pub mod partition_scan;
 pub mod projection;
 pub mod sink_write;
