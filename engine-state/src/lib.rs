@@ -26,7 +26,10 @@ pub mod files;
 pub mod id;
 pub mod maintenance;
 pub mod memory;
+pub mod metadata;
 mod pins;
+pub mod rows;
+pub mod schema;
 pub mod store;
 
 pub use conf::{ProviderKind, StateStoreConf};
