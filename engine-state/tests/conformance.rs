@@ -3,6 +3,8 @@
 //! versions, abort, snapshot plus delta replay, missing and damaged files, maintenance that
 //! keeps what a running query may load, restore across providers, parallel commits.
 
+#![allow(clippy::unwrap_used)] // helpers of tests: a failed unwrap is a failed test
+
 use std::ops::Bound;
 use std::path::Path;
 use std::sync::Arc;

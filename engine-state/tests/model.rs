@@ -3,6 +3,8 @@
 //! restart possibly on the other provider) agrees with a `BTreeMap` per committed version,
 //! at every version still retained.
 
+#![allow(clippy::unwrap_used)] // helpers of tests: a failed unwrap is a failed test
+
 use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::path::Path;
