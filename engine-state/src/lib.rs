@@ -30,9 +30,11 @@ pub mod metadata;
 mod pins;
 pub mod rows;
 pub mod schema;
+pub mod source;
 pub mod store;
 
 pub use conf::{ProviderKind, StateStoreConf};
 pub use coordinator::StateStores;
 pub use id::StateStoreId;
+pub use source::register;
 pub use store::{KvIter, ReadStateStore, StateStore, StateStoreMetrics, StateStoreProvider};
