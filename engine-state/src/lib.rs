@@ -24,6 +24,7 @@ pub mod disk;
 mod errors;
 pub mod files;
 pub mod id;
+pub mod inspect;
 pub mod maintenance;
 pub mod memory;
 pub mod metadata;

@@ -291,6 +291,33 @@ impl FileReader {
         })
     }
 
+    /// Only the end marker of `path` (a seek, not a read of the file), for tools that show
+    /// row counts; the blocks are not checked.
+    pub fn read_trailer(path: &Path, kind: FileKind, version: u64) -> Result<Trailer> {
+        use std::io::{Seek, SeekFrom};
+        let mut r = FileReader::open(path, kind, version)?;
+        let len = r
+            .input
+            .get_ref()
+            .metadata()
+            .map_err(|e| read_io(path, version, e))?
+            .len();
+        let end = (HEADER_LEN + 28) as u64;
+        if len < end {
+            return Err(corrupt_file(path, version, "the file is truncated"));
+        }
+        r.input
+            .seek(SeekFrom::Start(len - 28))
+            .map_err(|e| read_io(path, version, e))?;
+        let mut head = [0u8; 12];
+        r.read_exact_or_truncated(&mut head)?;
+        let field = |i: usize| u32::from_le_bytes([head[i], head[i + 1], head[i + 2], head[i + 3]]);
+        if field(0) != 0 {
+            return Err(corrupt_file(path, version, "the file is truncated"));
+        }
+        r.read_end_marker(field(4) as usize, field(8))
+    }
+
     /// The file's kind.
     pub fn kind(&self) -> FileKind {
         self.kind
@@ -326,7 +353,7 @@ impl FileReader {
         let field = |i: usize| u32::from_le_bytes([head[i], head[i + 1], head[i + 2], head[i + 3]]);
         let (raw_len, stored_len, crc) = (field(0) as usize, field(4) as usize, field(8));
         if raw_len == 0 {
-            return self.read_trailer(stored_len, crc).map(|()| false);
+            return self.finish_blocks(stored_len, crc).map(|()| false);
         }
         if raw_len > MAX_BLOCK_BYTES || stored_len > MAX_BLOCK_BYTES {
             return Err(self.corrupt("a block length is out of range"));
@@ -349,7 +376,8 @@ impl FileReader {
         Ok(true)
     }
 
-    fn read_trailer(&mut self, len: usize, crc: u32) -> Result<()> {
+    /// Reads and checks the end marker's 16 bytes.
+    fn read_end_marker(&mut self, len: usize, crc: u32) -> Result<Trailer> {
         if len != 16 {
             return Err(self.corrupt("the end marker is damaged"));
         }
@@ -362,11 +390,18 @@ impl FileReader {
         n.copy_from_slice(&t[..8]);
         let records = u64::from_le_bytes(n);
         n.copy_from_slice(&t[8..]);
-        let rows = u64::from_le_bytes(n);
-        if records != self.records {
+        Ok(Trailer {
+            records,
+            rows: u64::from_le_bytes(n),
+        })
+    }
+
+    fn finish_blocks(&mut self, len: usize, crc: u32) -> Result<()> {
+        let trailer = self.read_end_marker(len, crc)?;
+        if trailer.records != self.records {
             return Err(self.corrupt(format_args!(
-                "the end marker counts {records} records, the file has {}",
-                self.records
+                "the end marker counts {} records, the file has {}",
+                trailer.records, self.records
             )));
         }
         let mut extra = [0u8; 1];
@@ -377,7 +412,7 @@ impl FileReader {
         }
         self.raw.clear();
         self.pos = 0;
-        self.trailer = Some(Trailer { records, rows });
+        self.trailer = Some(trailer);
         Ok(())
     }
 
@@ -462,6 +497,7 @@ mod tests {
                 rows: 42
             }
         );
+        assert_eq!(FileReader::read_trailer(&p, FileKind::Delta, 3).unwrap(), t);
         assert_eq!(recs[0], (b"key00000000".to_vec(), None));
         assert_eq!(recs[1], (b"key00000001".to_vec(), Some(b"value1".to_vec())));
         // Only the file itself is left: no temp files.
