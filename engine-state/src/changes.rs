@@ -3,9 +3,12 @@
 //!
 //! Writes never touch the committed state before commit, so abort is dropping the changes,
 //! and the committed version stays readable (by the maintenance thread, a read store, a
-//! retry) while a batch runs.
+//! retry) while a batch runs. A put or remove is one insert into the change set: whether the
+//! key existed (for `numRowsTotal` / `numRowsRemoved`) is settled at commit, in key order,
+//! where the memory provider learns it for free from applying the change.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::iter::Peekable;
 use std::ops::Bound;
 use std::path::Path;
@@ -16,6 +19,7 @@ use crate::conf::Codec;
 use crate::errors::out_of_order;
 use crate::files::{FileKind, FileWriter};
 use crate::id::StateStoreId;
+use crate::key::Key;
 use crate::store::{KeyValue, KvIter};
 
 /// The committed state a store reads under its changes.
@@ -37,7 +41,7 @@ pub(crate) enum Phase {
 }
 
 /// Changes of one version: `Some` value for a put, `None` for a remove.
-pub(crate) type Changes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
+pub(crate) type Changes = BTreeMap<Key, Option<Vec<u8>>>;
 
 /// A writable store's state, generic over the committed state it reads.
 pub(crate) struct WriteCore<B> {
@@ -45,31 +49,32 @@ pub(crate) struct WriteCore<B> {
     pub version: u64,
     pub base: B,
     pub changes: Changes,
-    /// Keys in the state with the changes applied.
-    pub rows: u64,
+    /// Keys in the committed version this store was opened at.
+    pub base_rows: u64,
+    /// Keys and removed keys after commit (settled by the provider's commit).
+    pub committed: Option<(u64, u64)>,
     pub updated: u64,
-    pub removed: u64,
     /// Bytes of keys and values in `changes`.
     pub change_bytes: u64,
     pub phase: Phase,
 }
 
 impl<B: Base> WriteCore<B> {
-    pub fn new(id: StateStoreId, version: u64, base: B, rows: u64) -> Self {
+    pub fn new(id: StateStoreId, version: u64, base: B, base_rows: u64) -> Self {
         WriteCore {
             id,
             version,
             base,
             changes: Changes::new(),
-            rows,
+            base_rows,
+            committed: None,
             updated: 0,
-            removed: 0,
             change_bytes: 0,
             phase: Phase::Open,
         }
     }
 
-    fn check_open(&self, what: &str) -> Result<()> {
+    pub fn check_open(&self, what: &str) -> Result<()> {
         match self.phase {
             Phase::Open => Ok(()),
             phase => Err(out_of_order(format!(
@@ -86,34 +91,24 @@ impl<B: Base> WriteCore<B> {
     }
 
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        match self.changes.get(key) {
+        match self.changes.get(&Key::from_slice(key)) {
             Some(v) => Ok(v.clone()),
             None => self.base.get(key),
         }
     }
 
-    fn exists(&self, key: &[u8]) -> Result<bool> {
-        match self.changes.get(key) {
-            Some(v) => Ok(v.is_some()),
-            None => self.base.contains(key),
-        }
-    }
-
     pub fn put(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
         self.check_open("put")?;
-        if !self.exists(key)? {
-            self.rows += 1;
-        }
         self.updated += 1;
         self.change_bytes += (key.len() + value.len()) as u64;
-        match self.changes.get_mut(key) {
-            Some(slot) => {
-                let v = slot.get_or_insert_with(Vec::new);
+        match self.changes.entry(Key::from_slice(key)) {
+            Entry::Occupied(mut slot) => {
+                let v = slot.get_mut().get_or_insert_with(Vec::new);
                 v.clear();
                 v.extend_from_slice(value);
             }
-            None => {
-                self.changes.insert(key.to_vec(), Some(value.to_vec()));
+            Entry::Vacant(slot) => {
+                slot.insert(Some(value.to_vec()));
             }
         }
         Ok(())
@@ -121,14 +116,39 @@ impl<B: Base> WriteCore<B> {
 
     pub fn remove(&mut self, key: &[u8]) -> Result<()> {
         self.check_open("remove")?;
-        if !self.exists(key)? {
-            return Ok(());
-        }
-        self.rows = self.rows.saturating_sub(1);
-        self.removed += 1;
         self.change_bytes += key.len() as u64;
-        self.changes.insert(key.to_vec(), None);
+        self.changes.insert(Key::from_slice(key), None);
         Ok(())
+    }
+
+    /// Keys after the changes and keys the changes remove, by looking each changed key up in
+    /// the committed state (in key order).
+    pub fn count_changes(&self) -> Result<(u64, u64)> {
+        let (mut rows, mut removed) = (self.base_rows, 0u64);
+        for (k, v) in &self.changes {
+            match (self.base.contains(k.bytes())?, v.is_some()) {
+                (false, true) => rows += 1,
+                (true, false) => {
+                    rows = rows.saturating_sub(1);
+                    removed += 1;
+                }
+                _ => {}
+            }
+        }
+        Ok((rows, removed))
+    }
+
+    /// Keys in the state with the changes applied.
+    pub fn rows(&self) -> Result<u64> {
+        match self.committed {
+            Some((rows, _)) => Ok(rows),
+            None => Ok(self.count_changes()?.0),
+        }
+    }
+
+    /// Keys the committed changes removed (0 before commit).
+    pub fn removed(&self) -> u64 {
+        self.committed.map_or(0, |(_, r)| r)
     }
 
     pub fn range(&self, start: Bound<&[u8]>, end: Bound<&[u8]>) -> KvIter<'_> {
@@ -137,23 +157,27 @@ impl<B: Base> WriteCore<B> {
         }
         Box::new(MergeIter {
             base: self.base.range(start, end).peekable(),
-            changes: self.changes.range::<[u8], _>((start, end)).peekable(),
+            changes: self
+                .changes
+                .range((start.map(Key::from_slice), end.map(Key::from_slice)))
+                .peekable(),
         })
     }
 
-    /// Writes the changes as `<dir>/<version + 1>.delta`; returns its size in bytes.
-    pub fn write_delta(&self, dir: &Path, codec: Codec) -> Result<u64> {
+    /// Writes the changes as `<dir>/<version + 1>.delta`, with `rows` keys after them; returns
+    /// its size in bytes.
+    pub fn write_delta(&self, dir: &Path, codec: Codec, rows: u64) -> Result<u64> {
         self.check_open("commit")?;
         let next = self.version + 1;
         let path = crate::files::file_path(dir, next, FileKind::Delta);
         let mut w = FileWriter::create(&path, FileKind::Delta, next, codec)?;
         for (k, v) in &self.changes {
             match v {
-                Some(v) => w.put(k, v)?,
-                None => w.remove(k)?,
+                Some(v) => w.put(k.bytes(), v)?,
+                None => w.remove(k.bytes())?,
             }
         }
-        w.finish(self.rows)
+        w.finish(rows)
     }
 }
 
@@ -170,12 +194,12 @@ pub(crate) fn is_empty_range(start: Bound<&[u8]>, end: Bound<&[u8]>) -> bool {
 
 /// Committed pairs merged with the changes: a changed key takes its new value, a removed
 /// one disappears.
-struct MergeIter<'a, C: Iterator<Item = (&'a Vec<u8>, &'a Option<Vec<u8>>)>> {
+struct MergeIter<'a, C: Iterator<Item = (&'a Key, &'a Option<Vec<u8>>)>> {
     base: Peekable<KvIter<'a>>,
     changes: Peekable<C>,
 }
 
-impl<'a, C: Iterator<Item = (&'a Vec<u8>, &'a Option<Vec<u8>>)>> Iterator for MergeIter<'a, C> {
+impl<'a, C: Iterator<Item = (&'a Key, &'a Option<Vec<u8>>)>> Iterator for MergeIter<'a, C> {
     type Item = Result<KeyValue>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -184,12 +208,12 @@ impl<'a, C: Iterator<Item = (&'a Vec<u8>, &'a Option<Vec<u8>>)>> Iterator for Me
                 (None, None) => return None,
                 (Some(Err(_)), _) => return self.base.next(),
                 (Some(Ok((bk, _))), Some((ck, _))) => {
-                    if bk.as_slice() == ck.as_slice() {
+                    if bk.as_slice() == ck.bytes() {
                         // The change supersedes the committed pair.
                         self.base.next();
                         true
                     } else {
-                        ck.as_slice() < bk.as_slice()
+                        ck.bytes() < bk.as_slice()
                     }
                 }
                 (None, Some(_)) => true,
@@ -199,7 +223,7 @@ impl<'a, C: Iterator<Item = (&'a Vec<u8>, &'a Option<Vec<u8>>)>> Iterator for Me
                 return self.base.next();
             }
             if let Some((k, Some(v))) = self.changes.next() {
-                return Some(Ok((k.clone(), v.clone())));
+                return Some(Ok((k.bytes().to_vec(), v.clone())));
             }
         }
     }
@@ -238,10 +262,13 @@ mod tests {
             .collect(),
         );
         let mut core = WriteCore::new(StateStoreId::new("/x", 0, 0), 1, base, 2);
+        core.put(b"c", b"3").unwrap();
         core.put(b"b", b"2").unwrap();
         core.put(b"c", b"30").unwrap();
         core.remove(b"a").unwrap();
         core.remove(b"zz").unwrap();
+        core.put(b"y", b"1").unwrap();
+        core.remove(b"y").unwrap();
         let all: Vec<_> = core
             .range(Bound::Unbounded, Bound::Unbounded)
             .map(|r| r.unwrap())
@@ -253,7 +280,8 @@ mod tests {
                 (b"c".to_vec(), b"30".to_vec())
             ]
         );
-        assert_eq!((core.rows, core.updated, core.removed), (2, 2, 1));
+        assert_eq!(core.count_changes().unwrap(), (2, 1));
+        assert_eq!(core.updated, 4);
         assert_eq!(core.get(b"a").unwrap(), None);
         assert!(
             core.range(Bound::Excluded(b"b"), Bound::Excluded(b"b"))

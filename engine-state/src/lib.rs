@@ -25,6 +25,7 @@ mod errors;
 pub mod files;
 pub mod id;
 pub mod inspect;
+mod key;
 pub mod maintenance;
 pub mod memory;
 pub mod metadata;

@@ -20,14 +20,15 @@ use engine_core::Result;
 use crate::changes::{Base, Phase, WriteCore, is_empty_range};
 use crate::conf::{HDFS_PROVIDER_CLASS, StateStoreConf};
 use crate::errors::commit_error;
-use crate::files::{StateStream, StoreFiles};
+use crate::files::{FileKind, FileWriter, StateStream, StoreFiles, file_path};
 use crate::id::StateStoreId;
+use crate::key::Key;
 use crate::maintenance;
 use crate::pins::Pins;
 use crate::store::{KvIter, ReadStateStore, StateStore, StateStoreMetrics, StateStoreProvider};
 
 /// The state of one version.
-type Map = BTreeMap<Box<[u8]>, Box<[u8]>>;
+type Map = BTreeMap<Key, Box<[u8]>>;
 
 /// Estimated bytes per entry beyond its key and value (tree nodes, two allocations).
 const ENTRY_OVERHEAD: u64 = 64;
@@ -118,7 +119,7 @@ impl Inner {
             .map(|kv| {
                 kv.map(|(k, v)| {
                     bytes += entry_bytes(&k, &v);
-                    (k.into_boxed_slice(), v.into_boxed_slice())
+                    (Key::from_box(k.into_boxed_slice()), v.into_boxed_slice())
                 })
             })
             .collect::<Result<Map>>()?;
@@ -158,18 +159,18 @@ impl Inner {
 
 impl Base for Arc<Map> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        Ok(self.as_ref().get(key).map(|v| v.to_vec()))
+        Ok(self.as_ref().get(&Key::from_slice(key)).map(|v| v.to_vec()))
     }
 
     fn contains(&self, key: &[u8]) -> Result<bool> {
-        Ok(self.as_ref().contains_key(key))
+        Ok(self.as_ref().contains_key(&Key::from_slice(key)))
     }
 
     fn range<'a>(&'a self, start: Bound<&[u8]>, end: Bound<&[u8]>) -> KvIter<'a> {
         Box::new(
             self.as_ref()
-                .range::<[u8], _>((start, end))
-                .map(|(k, v)| Ok((k.to_vec(), v.to_vec()))),
+                .range((start.map(Key::from_slice), end.map(Key::from_slice)))
+                .map(|(k, v)| Ok((k.bytes().to_vec(), v.to_vec()))),
         )
     }
 }
@@ -190,6 +191,7 @@ impl StateStoreProvider for MemoryProvider {
         Ok(Box::new(MemoryStore {
             core: WriteCore::new(self.inner.id.clone(), version, cached.map, rows),
             bytes: cached.bytes,
+            dirty: false,
             commit_ms: 0,
             inner: Arc::clone(&self.inner),
         }))
@@ -233,29 +235,53 @@ struct MemoryStore {
     core: WriteCore<Arc<Map>>,
     /// Estimated bytes of the committed map.
     bytes: u64,
+    /// The map holds changes of a commit that failed: it is no version, never cache it.
+    dirty: bool,
     commit_ms: u64,
     inner: Arc<Inner>,
 }
 
 impl MemoryStore {
-    fn apply_changes(&mut self) {
+    /// Writes the delta file while applying the changes to the map in place (unless a read
+    /// store shares this version: then it keeps its copy). Whether each key existed comes from
+    /// the map itself. On an error the map is half changed: it is marked dirty and never
+    /// cached.
+    fn write_and_apply(&mut self) -> Result<(u64, u64)> {
+        let next = self.core.version + 1;
+        let path = file_path(&self.core.id.dir(), next, FileKind::Delta);
+        let mut w = FileWriter::create(&path, FileKind::Delta, next, self.inner.conf.codec)?;
         let changes = std::mem::take(&mut self.core.changes);
-        // In place unless a read store shares this version (then it keeps its copy).
+        self.dirty = true;
         let map = Arc::make_mut(&mut self.core.base);
+        let (mut rows, mut removed) = (self.core.base_rows, 0u64);
         for (k, v) in changes {
-            let key_len = k.len();
+            let key_len = k.bytes().len();
             let old = match v {
                 Some(v) => {
-                    self.bytes += entry_bytes(&k, &v);
-                    map.insert(k.into_boxed_slice(), v.into_boxed_slice())
+                    w.put(k.bytes(), &v)?;
+                    self.bytes += entry_bytes(k.bytes(), &v);
+                    let old = map.insert(k, v.into_boxed_slice());
+                    rows += u64::from(old.is_none());
+                    old
                 }
-                None => map.remove(k.as_slice()),
+                None => {
+                    w.remove(k.bytes())?;
+                    let old = map.remove(&k);
+                    if old.is_some() {
+                        rows = rows.saturating_sub(1);
+                        removed += 1;
+                    }
+                    old
+                }
             };
             if let Some(old) = old {
                 let old_bytes = (key_len + old.len()) as u64 + ENTRY_OVERHEAD;
                 self.bytes = self.bytes.saturating_sub(old_bytes);
             }
         }
+        w.finish(rows)?;
+        self.dirty = false;
+        Ok((rows, removed))
     }
 }
 
@@ -272,8 +298,8 @@ impl ReadStateStore for MemoryStore {
     fn range(&self, start: Bound<&[u8]>, end: Bound<&[u8]>) -> Result<KvIter<'_>> {
         Ok(self.core.range(start, end))
     }
-    fn num_rows(&self) -> u64 {
-        self.core.rows
+    fn num_rows(&self) -> Result<u64> {
+        self.core.rows()
     }
 }
 
@@ -288,10 +314,11 @@ impl StateStore for MemoryStore {
 
     fn commit(&mut self) -> Result<u64> {
         let start = Instant::now();
-        self.core
-            .write_delta(&self.core.id.dir(), self.inner.conf.codec)
+        self.core.check_open("commit")?;
+        let counts = self
+            .write_and_apply()
             .map_err(|e| commit_error(&self.inner.name, e))?;
-        self.apply_changes();
+        self.core.committed = Some(counts);
         self.core.phase = Phase::Committed;
         self.inner.pins.unpin(self.core.version);
         let next = self.core.version + 1;
@@ -311,11 +338,13 @@ impl StateStore for MemoryStore {
         self.core.phase = Phase::Aborted;
         self.core.changes.clear();
         self.inner.pins.unpin(self.core.version);
-        self.inner.give_back(Cached {
-            version: self.core.version,
-            map: Arc::clone(&self.core.base),
-            bytes: self.bytes,
-        });
+        if !self.dirty {
+            self.inner.give_back(Cached {
+                version: self.core.version,
+                map: Arc::clone(&self.core.base),
+                bytes: self.bytes,
+            });
+        }
     }
 
     fn has_committed(&self) -> bool {
@@ -328,9 +357,9 @@ impl StateStore for MemoryStore {
             _ => 0,
         };
         StateStoreMetrics {
-            num_rows_total: self.core.rows,
+            num_rows_total: self.core.rows().unwrap_or(self.core.base_rows),
             num_rows_updated: self.core.updated,
-            num_rows_removed: self.core.removed,
+            num_rows_removed: self.core.removed(),
             memory_used_bytes: self.bytes + change_bytes,
             commit_time_ms: self.commit_ms,
             custom: self.inner.custom_metrics(self.bytes),
@@ -368,8 +397,8 @@ impl ReadStateStore for MemoryReadStore {
         }
         Ok(Base::range(&self.map, start, end))
     }
-    fn num_rows(&self) -> u64 {
-        self.map.len() as u64
+    fn num_rows(&self) -> Result<u64> {
+        Ok(self.map.len() as u64)
     }
 }
 

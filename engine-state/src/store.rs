@@ -58,8 +58,9 @@ pub trait ReadStateStore: Send {
         self.range(Bound::Unbounded, Bound::Unbounded)
     }
 
-    /// Keys in this version (with the store's own writes).
-    fn num_rows(&self) -> u64;
+    /// Keys in this version with the store's own writes (before commit this looks up every
+    /// changed key).
+    fn num_rows(&self) -> Result<u64>;
 }
 
 /// A writable store of one version; see the module's contract.

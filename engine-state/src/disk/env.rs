@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use engine_core::{EngineError, Result};
+use fjall::config::PinningPolicy;
 use fjall::{Database, Keyspace, KeyspaceCreateOptions};
 
 use crate::conf::{DiskConf, StateStoreConf};
@@ -89,9 +90,15 @@ impl DiskEnv {
         };
         let memtable = memtable.max(1 << 20);
         let name = format!("s{n}");
+        // Filters and indexes stay pinned in memory (about 1.3 bytes per key): with a small
+        // block cache, an unpinned filter of a large table is read and checksummed again on
+        // every point read, which the row counting at commit does for every changed key.
         self.db
             .keyspace(&name, || {
-                KeyspaceCreateOptions::default().max_memtable_size(memtable)
+                KeyspaceCreateOptions::default()
+                    .max_memtable_size(memtable)
+                    .filter_block_pinning_policy(PinningPolicy::all(true))
+                    .index_block_pinning_policy(PinningPolicy::all(true))
             })
             .map_err(|e| lsm_error(format!("creating keyspace {name}"), e))
     }

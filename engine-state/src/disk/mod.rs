@@ -383,8 +383,8 @@ impl DiskStore {
         let mut batch = self.inner.env.db().batch().durability(None);
         for (k, v) in &self.core.changes {
             match v {
-                Some(v) => batch.insert(ks, k.as_slice(), v.as_slice()),
-                None => batch.remove(ks, k.as_slice()),
+                Some(v) => batch.insert(ks, k.bytes(), v.as_slice()),
+                None => batch.remove(ks, k.bytes()),
             }
         }
         batch
@@ -411,8 +411,8 @@ impl ReadStateStore for DiskStore {
     fn range(&self, start: Bound<&[u8]>, end: Bound<&[u8]>) -> Result<KvIter<'_>> {
         Ok(self.core.range(start, end))
     }
-    fn num_rows(&self) -> u64 {
-        self.core.rows
+    fn num_rows(&self) -> Result<u64> {
+        self.core.rows()
     }
 }
 
@@ -433,15 +433,21 @@ impl StateStore for DiskStore {
 
     fn commit(&mut self) -> Result<u64> {
         let start = Instant::now();
+        self.core.check_open("commit")?;
+        let counts = self
+            .core
+            .count_changes()
+            .map_err(|e| commit_error(&self.inner.name, e))?;
         self.core
-            .write_delta(&self.core.id.dir(), self.inner.conf.codec)
+            .write_delta(&self.core.id.dir(), self.inner.conf.codec, counts.0)
             .map_err(|e| commit_error(&self.inner.name, e))?;
         // The delta is durable: from here a failure only leaves the working copy behind,
         // and the next load replays the delta onto it.
         let applied = self.apply();
         self.core.phase = Phase::Committed;
+        self.core.committed = Some(counts);
         match applied {
-            Ok(()) => self.release(Some(self.core.rows)),
+            Ok(()) => self.release(Some(counts.0)),
             Err(e) => {
                 self.release(None);
                 self.inner.lock().version = None;
@@ -468,9 +474,9 @@ impl StateStore for DiskStore {
 
     fn metrics(&self) -> StateStoreMetrics {
         StateStoreMetrics {
-            num_rows_total: self.core.rows,
+            num_rows_total: self.core.rows().unwrap_or(self.core.base_rows),
             num_rows_updated: self.core.updated,
-            num_rows_removed: self.core.removed,
+            num_rows_removed: self.core.removed(),
             memory_used_bytes: self.inner.env.memory_bytes() + self.core.change_bytes,
             commit_time_ms: self.commit_ms,
             custom: self.inner.custom_metrics(),
@@ -509,8 +515,8 @@ impl ReadStateStore for DiskReadStore {
         }
         Ok(self.snapshot.range(start, end))
     }
-    fn num_rows(&self) -> u64 {
-        self.rows
+    fn num_rows(&self) -> Result<u64> {
+        Ok(self.rows)
     }
 }
 
