@@ -181,6 +181,34 @@ impl<B: Base> WriteCore<B> {
     }
 }
 
+/// `ReadStateStore` for a writable store type whose `core` field is a [`WriteCore`].
+macro_rules! read_through_core {
+    ($store:ty) => {
+        impl crate::store::ReadStateStore for $store {
+            fn id(&self) -> &crate::id::StateStoreId {
+                &self.core.id
+            }
+            fn version(&self) -> u64 {
+                self.core.version
+            }
+            fn get(&self, key: &[u8]) -> engine_core::Result<Option<Vec<u8>>> {
+                self.core.get(key)
+            }
+            fn range(
+                &self,
+                start: std::ops::Bound<&[u8]>,
+                end: std::ops::Bound<&[u8]>,
+            ) -> engine_core::Result<crate::store::KvIter<'_>> {
+                Ok(self.core.range(start, end))
+            }
+            fn num_rows(&self) -> engine_core::Result<u64> {
+                self.core.rows()
+            }
+        }
+    };
+}
+pub(crate) use read_through_core;
+
 /// True when no key can lie between the bounds (`BTreeMap::range` panics on such ranges).
 pub(crate) fn is_empty_range(start: Bound<&[u8]>, end: Bound<&[u8]>) -> bool {
     match (start, end) {

@@ -58,6 +58,17 @@ impl StateStoreId {
         }
     }
 
+    /// How Spark's providers name themselves in messages, e.g.
+    /// `HDFSStateStoreProvider[id = (op=0,part=3),dir = /ckpt/state/0/3]`.
+    pub fn provider_name(&self, provider: &str) -> String {
+        format!(
+            "{provider}[id = (op={},part={}),dir = {}]",
+            self.operator_id,
+            self.partition_id,
+            self.dir().display()
+        )
+    }
+
     /// The operator's directory, `<state_root>/<operatorId>`.
     pub fn operator_dir(&self) -> PathBuf {
         operator_dir(&self.state_root, self.operator_id)

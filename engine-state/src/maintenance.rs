@@ -10,6 +10,7 @@
 //!   a running or restarting query loads next is never deleted.
 
 use std::path::Path;
+use std::sync::{PoisonError, RwLock};
 
 use engine_core::{EngineError, Result};
 
@@ -23,6 +24,34 @@ pub struct MaintenanceReport {
     pub snapshot: Option<u64>,
     /// Files deleted.
     pub deleted: Vec<String>,
+}
+
+/// One maintenance run of the store in `dir`: the snapshot if due, then the cleanup under the
+/// write side of `files` (loads list and open their files under the read side, so a file they
+/// listed is never deleted before it is open). `pinned` is the oldest version a store has open.
+pub(crate) fn run(
+    dir: &Path,
+    conf: &StateStoreConf,
+    provider: &str,
+    files: &RwLock<()>,
+    pinned: Option<u64>,
+) -> Result<()> {
+    snapshot_if_due(dir, conf, provider)?;
+    let _cleaning = files.write().unwrap_or_else(PoisonError::into_inner);
+    cleanup(dir, conf, pinned, provider)?;
+    Ok(())
+}
+
+/// Lists and opens the files of `version` of the store in `dir` under the read side of
+/// `files` (see [`run`]).
+pub(crate) fn open_version(
+    dir: &Path,
+    version: u64,
+    provider: &str,
+    files: &RwLock<()>,
+) -> Result<StateStream> {
+    let _listing = files.read().unwrap_or_else(PoisonError::into_inner);
+    StateStream::open(&StoreFiles::list(dir)?, version, provider)
 }
 
 /// Writes the snapshot if due. `provider` names the store in errors.

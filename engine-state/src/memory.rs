@@ -17,10 +17,10 @@ use std::time::Instant;
 
 use engine_core::Result;
 
-use crate::changes::{Base, Phase, WriteCore, is_empty_range};
+use crate::changes::{Base, Phase, WriteCore, is_empty_range, read_through_core};
 use crate::conf::{HDFS_PROVIDER_CLASS, StateStoreConf};
 use crate::errors::commit_error;
-use crate::files::{FileKind, FileWriter, StateStream, StoreFiles, file_path};
+use crate::files::{FileKind, FileWriter, file_path};
 use crate::id::StateStoreId;
 use crate::key::Key;
 use crate::maintenance;
@@ -66,12 +66,7 @@ pub struct MemoryProvider {
 impl MemoryProvider {
     /// The provider of `id` with `conf`.
     pub fn new(id: StateStoreId, conf: StateStoreConf) -> Self {
-        let name = format!(
-            "HDFSStateStoreProvider[id = (op={},part={}),dir = {}]",
-            id.operator_id,
-            id.partition_id,
-            id.dir().display()
-        );
+        let name = id.provider_name("HDFSStateStoreProvider");
         MemoryProvider {
             inner: Arc::new(Inner {
                 id,
@@ -109,11 +104,7 @@ impl Inner {
             }
         }
         self.misses.fetch_add(1, Ordering::Relaxed);
-        let stream = {
-            let _listing = self.files.read().unwrap_or_else(PoisonError::into_inner);
-            let files = StoreFiles::list(&self.id.dir())?;
-            StateStream::open(&files, version, &self.name)?
-        };
+        let stream = maintenance::open_version(&self.id.dir(), version, &self.name, &self.files)?;
         let mut bytes = 0;
         let map = stream
             .map(|kv| {
@@ -209,20 +200,8 @@ impl StateStoreProvider for MemoryProvider {
     }
 
     fn do_maintenance(&self) -> Result<()> {
-        let dir = self.inner.id.dir();
-        maintenance::snapshot_if_due(&dir, &self.inner.conf, &self.inner.name)?;
-        let _cleaning = self
-            .inner
-            .files
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        maintenance::cleanup(
-            &dir,
-            &self.inner.conf,
-            self.inner.pins.oldest(),
-            &self.inner.name,
-        )?;
-        Ok(())
+        let i = &self.inner;
+        maintenance::run(&i.id.dir(), &i.conf, &i.name, &i.files, i.pins.oldest())
     }
 
     fn oldest_open_version(&self) -> Option<u64> {
@@ -285,23 +264,7 @@ impl MemoryStore {
     }
 }
 
-impl ReadStateStore for MemoryStore {
-    fn id(&self) -> &StateStoreId {
-        &self.core.id
-    }
-    fn version(&self) -> u64 {
-        self.core.version
-    }
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        self.core.get(key)
-    }
-    fn range(&self, start: Bound<&[u8]>, end: Bound<&[u8]>) -> Result<KvIter<'_>> {
-        Ok(self.core.range(start, end))
-    }
-    fn num_rows(&self) -> Result<u64> {
-        self.core.rows()
-    }
-}
+read_through_core!(MemoryStore);
 
 impl StateStore for MemoryStore {
     fn put(&mut self, key: &[u8], value: &[u8]) -> Result<()> {

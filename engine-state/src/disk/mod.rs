@@ -20,10 +20,10 @@ use std::time::Instant;
 use engine_core::{EngineError, Result};
 use fjall::Keyspace;
 
-use crate::changes::{Base, Phase, WriteCore, is_empty_range};
+use crate::changes::{Base, Phase, WriteCore, is_empty_range, read_through_core};
 use crate::conf::{ROCKSDB_PROVIDER_CLASS, StateStoreConf};
 use crate::errors::{commit_error, out_of_order};
-use crate::files::{FileKind, StateStream, StoreFiles, merge::open_file};
+use crate::files::{FileKind, StoreFiles, merge::open_file};
 use crate::id::StateStoreId;
 use crate::maintenance;
 use crate::pins::Pins;
@@ -65,12 +65,7 @@ pub struct DiskProvider {
 impl DiskProvider {
     /// The provider of `id`, keeping its working copy in `env`.
     pub fn new(id: StateStoreId, conf: StateStoreConf, env: Arc<DiskEnv>) -> Self {
-        let name = format!(
-            "RocksDBStateStoreProvider[id = (op={},part={}),dir = {}]",
-            id.operator_id,
-            id.partition_id,
-            id.dir().display()
-        );
+        let name = id.provider_name("RocksDBStateStoreProvider");
         DiskProvider {
             inner: Arc::new(Inner {
                 id,
@@ -158,11 +153,7 @@ impl Inner {
         if let Some(old) = local.keyspace.take() {
             self.env.drop_keyspace(old)?;
         }
-        let stream = {
-            let _listing = self.files.read().unwrap_or_else(PoisonError::into_inner);
-            let files = StoreFiles::list(&self.id.dir())?;
-            StateStream::open(&files, version, &self.name)?
-        };
+        let stream = maintenance::open_version(&self.id.dir(), version, &self.name, &self.files)?;
         let ks = self.env.new_keyspace()?;
         local.keyspace = Some(ks.clone());
         let mut rows = 0u64;
@@ -262,20 +253,8 @@ impl StateStoreProvider for DiskProvider {
     }
 
     fn do_maintenance(&self) -> Result<()> {
-        let dir = self.inner.id.dir();
-        maintenance::snapshot_if_due(&dir, &self.inner.conf, &self.inner.name)?;
-        let _cleaning = self
-            .inner
-            .files
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        maintenance::cleanup(
-            &dir,
-            &self.inner.conf,
-            self.inner.pins.oldest(),
-            &self.inner.name,
-        )?;
-        Ok(())
+        let i = &self.inner;
+        maintenance::run(&i.id.dir(), &i.conf, &i.name, &i.files, i.pins.oldest())
     }
 
     fn oldest_open_version(&self) -> Option<u64> {
@@ -398,23 +377,7 @@ impl DiskStore {
     }
 }
 
-impl ReadStateStore for DiskStore {
-    fn id(&self) -> &StateStoreId {
-        &self.core.id
-    }
-    fn version(&self) -> u64 {
-        self.core.version
-    }
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        self.core.get(key)
-    }
-    fn range(&self, start: Bound<&[u8]>, end: Bound<&[u8]>) -> Result<KvIter<'_>> {
-        Ok(self.core.range(start, end))
-    }
-    fn num_rows(&self) -> Result<u64> {
-        self.core.rows()
-    }
-}
+read_through_core!(DiskStore);
 
 impl StateStore for DiskStore {
     fn put(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
