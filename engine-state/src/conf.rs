@@ -112,7 +112,7 @@ impl Codec {
 pub struct DiskConf {
     /// `blockCacheSizeMB` (8): the block cache, in bytes.
     pub block_cache_bytes: u64,
-    /// `writeBufferSizeMB` (-1: the engine's default, 16 MiB): one store's memtable, in bytes.
+    /// `writeBufferSizeMB` (-1: RocksDB's default, 64 MiB): one store's memtable, in bytes.
     pub write_buffer_bytes: u64,
     /// `boundedMemoryUsage` (false): cap cache and write buffers of all stores together.
     pub bounded_memory: bool,
@@ -165,12 +165,12 @@ impl Default for StateStoreConf {
 }
 
 impl Default for DiskConf {
-    /// Spark's defaults, except the write buffer: RocksDB's 64 MiB per store is lowered to
-    /// 16 MiB because every partition's store has one.
+    /// Spark's defaults (the write buffer is RocksDB's 64 MiB per store; with many partitions,
+    /// `boundedMemoryUsage` caps them all together, as in Spark).
     fn default() -> Self {
         DiskConf {
             block_cache_bytes: 8 << 20,
-            write_buffer_bytes: 16 << 20,
+            write_buffer_bytes: 64 << 20,
             bounded_memory: false,
             max_memory_bytes: 500 << 20,
             compact_on_commit: false,

@@ -109,7 +109,7 @@ fn get_put_remove_and_scans(kind: ProviderKind) {
     s.remove(b"c").unwrap();
     s.remove(b"missing").unwrap();
     assert_eq!(s.get(b"a2").unwrap(), Some(b"22".to_vec()));
-    assert_eq!(s.num_rows(), 3);
+    assert_eq!(s.num_rows().unwrap(), 3);
     let prefix: Vec<_> = s.prefix_scan(b"b").unwrap().map(|r| r.unwrap().0).collect();
     assert_eq!(prefix, vec![b"b1".to_vec(), b"b2".to_vec()]);
     s.commit().unwrap();
@@ -155,7 +155,7 @@ fn commit_then_reload_in_a_new_run(kind: ProviderKind) {
     let stores = StateStores::new(conf(kind, &e.local)).unwrap();
     let s = stores.get_read_store(&id, 5).unwrap();
     assert_eq!(all(s.as_ref()), expected(5));
-    assert_eq!(s.num_rows(), 2);
+    assert_eq!(s.num_rows().unwrap(), 2);
 }
 
 fn older_versions_reload(kind: ProviderKind) {
@@ -350,7 +350,7 @@ fn parallel_commits_of_many_partitions(kind: ProviderKind) {
         let s = stores
             .get_read_store(&StateStoreId::new(&e.state, 0, p as u32), 3)
             .unwrap();
-        assert_eq!(s.num_rows(), 200);
+        assert_eq!(s.num_rows().unwrap(), 200);
         assert!(all(s.as_ref()).iter().all(|(_, v)| v == b"2"));
     }
 }

@@ -109,7 +109,7 @@ impl Run {
             let got = scan(s.iter().unwrap());
             let want: Vec<_> = self.versions[v as usize].clone().into_iter().collect();
             assert_eq!(got, want, "version {v}");
-            assert_eq!(s.num_rows(), want.len() as u64);
+            assert_eq!(s.num_rows().unwrap(), want.len() as u64);
         }
     }
 
@@ -153,7 +153,7 @@ impl Run {
             Op::Commit => {
                 let store = self.open();
                 let v = store.commit().unwrap();
-                let rows = store.num_rows();
+                let rows = store.num_rows().unwrap();
                 self.store = None;
                 self.versions.push(std::mem::take(&mut self.pending));
                 assert_eq!(v, self.latest());
