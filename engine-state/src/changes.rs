@@ -124,6 +124,9 @@ impl<B: Base> WriteCore<B> {
     /// Keys after the changes and keys the changes remove, by looking each changed key up in
     /// the committed state (in key order).
     pub fn count_changes(&self) -> Result<(u64, u64)> {
+        if self.base_rows == crate::files::UNKNOWN_ROWS {
+            return Ok((crate::files::UNKNOWN_ROWS, 0));
+        }
         let (mut rows, mut removed) = (self.base_rows, 0u64);
         for (k, v) in &self.changes {
             match (self.base.contains(k.bytes())?, v.is_some()) {

@@ -44,6 +44,7 @@ const ROCKSDB_HONOURED: &[&str] = &[
     "writebuffersizemb",
     "compactoncommit",
     "changelogcheckpointing.enabled",
+    "tracktotalnumberofrows",
 ];
 
 /// Which provider keeps the working state.
@@ -120,6 +121,9 @@ pub struct DiskConf {
     pub max_memory_bytes: u64,
     /// `compactOnCommit` (false): compact the store's LSM after every commit.
     pub compact_on_commit: bool,
+    /// `trackTotalNumberOfRows` (true): look every changed key up at commit to count the
+    /// state's rows; false skips the lookups and reports `numRowsTotal` as 0, as Spark does.
+    pub track_total_rows: bool,
 }
 
 /// Every state store setting, with Spark's defaults.
@@ -174,6 +178,7 @@ impl Default for DiskConf {
             bounded_memory: false,
             max_memory_bytes: 500 << 20,
             compact_on_commit: false,
+            track_total_rows: true,
         }
     }
 }
@@ -287,6 +292,7 @@ impl DiskConf {
             bounded_memory: o.bool(&key("boundedMemoryUsage"), d.bounded_memory)?,
             max_memory_bytes: mb("maxMemoryUsageMB", d.max_memory_bytes)?,
             compact_on_commit: o.bool(&key("compactOnCommit"), d.compact_on_commit)?,
+            track_total_rows: o.bool(&key("trackTotalNumberOfRows"), d.track_total_rows)?,
         })
     }
 }
@@ -354,6 +360,10 @@ mod tests {
                 "true",
             ),
             ("spark.sql.streaming.stateStore.rocksdb.formatVersion", "5"),
+            (
+                "spark.sql.streaming.stateStore.rocksdb.trackTotalNumberOfRows",
+                "false",
+            ),
         ])
         .unwrap();
         assert_eq!(c.maintenance_interval_ms, 5_000);
@@ -364,6 +374,7 @@ mod tests {
         assert_eq!(c.disk.block_cache_bytes, 64 << 20);
         assert_eq!(c.disk.write_buffer_bytes, 4 << 20);
         assert!(c.disk.bounded_memory);
+        assert!(!c.disk.track_total_rows);
 
         let e = StateStoreConf::from_pairs([(MIN_BATCHES_TO_RETAIN, "0")]).unwrap_err();
         assert!(e.to_string().contains("has to be positive"), "{e}");

@@ -27,7 +27,7 @@ pub struct OperatorSummary {
     pub min_version: Option<u64>,
     /// The newest version of any store.
     pub max_version: u64,
-    /// Keys at each store's newest version, summed.
+    /// Keys at each store's newest version, summed (stores that do not track rows count 0).
     pub rows: u64,
     /// Files under `state/<id>`.
     pub files: u64,
@@ -74,7 +74,10 @@ pub fn summarize(state_root: &Path) -> Result<Vec<OperatorSummary>> {
                 } else {
                     FileKind::Delta
                 };
-                s.rows += FileReader::read_trailer(&files.path(latest, kind), kind, latest)?.rows;
+                let rows = FileReader::read_trailer(&files.path(latest, kind), kind, latest)?.rows;
+                if rows != crate::files::UNKNOWN_ROWS {
+                    s.rows += rows;
+                }
             }
         }
         out.push(s);

@@ -59,7 +59,7 @@ pub trait ReadStateStore: Send {
     }
 
     /// Keys in this version with the store's own writes (before commit this looks up every
-    /// changed key).
+    /// changed key); [`crate::files::UNKNOWN_ROWS`] when the disk provider does not track rows.
     fn num_rows(&self) -> Result<u64>;
 }
 

@@ -400,3 +400,27 @@ fn restore_with_the_other_provider(kind: ProviderKind) {
     let s = stores.get_read_store(&id, 6).unwrap();
     assert_eq!(all(s.as_ref()), expected(6));
 }
+
+#[test]
+fn disk_without_row_tracking_skips_the_lookups_and_reports_zero_rows() {
+    let e = env();
+    let mut c = conf(ProviderKind::Disk, &e.local);
+    c.disk.track_total_rows = false;
+    let id = StateStoreId::new(&e.state, 0, 0);
+    {
+        let stores = StateStores::new(c.clone()).unwrap();
+        write_versions(&stores, &id, 4);
+        let mut s = stores.get_store(&id, 4).unwrap();
+        s.put(b"x", b"1").unwrap();
+        s.commit().unwrap();
+        assert_eq!(s.metrics().num_rows_total, 0);
+        assert_eq!(s.metrics().num_rows_updated, 1);
+    }
+    // The files still load with either provider; a reload counts the rows again.
+    let stores = StateStores::new(conf(ProviderKind::Memory, &e.local)).unwrap();
+    let s = stores.get_read_store(&id, 4).unwrap();
+    assert_eq!(all(s.as_ref()), expected(4));
+    let stores = StateStores::new(c).unwrap();
+    let s = stores.get_read_store(&id, 5).unwrap();
+    assert_eq!(s.num_rows().unwrap(), 3);
+}

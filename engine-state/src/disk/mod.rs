@@ -23,7 +23,7 @@ use fjall::Keyspace;
 use crate::changes::{Base, Phase, WriteCore, is_empty_range, read_through_core};
 use crate::conf::{ROCKSDB_PROVIDER_CLASS, StateStoreConf};
 use crate::errors::{commit_error, out_of_order};
-use crate::files::{FileKind, StoreFiles, merge::open_file};
+use crate::files::{FileKind, StoreFiles, UNKNOWN_ROWS, merge::open_file};
 use crate::id::StateStoreId;
 use crate::maintenance;
 use crate::pins::Pins;
@@ -397,10 +397,14 @@ impl StateStore for DiskStore {
     fn commit(&mut self) -> Result<u64> {
         let start = Instant::now();
         self.core.check_open("commit")?;
-        let counts = self
-            .core
-            .count_changes()
-            .map_err(|e| commit_error(&self.inner.name, e))?;
+        let counts = if self.inner.conf.disk.track_total_rows && self.core.base_rows != UNKNOWN_ROWS
+        {
+            self.core
+                .count_changes()
+                .map_err(|e| commit_error(&self.inner.name, e))?
+        } else {
+            (UNKNOWN_ROWS, 0)
+        };
         self.core
             .write_delta(&self.core.id.dir(), self.inner.conf.codec, counts.0)
             .map_err(|e| commit_error(&self.inner.name, e))?;
@@ -436,8 +440,10 @@ impl StateStore for DiskStore {
     }
 
     fn metrics(&self) -> StateStoreMetrics {
+        let rows = self.core.rows().unwrap_or(self.core.base_rows);
         StateStoreMetrics {
-            num_rows_total: self.core.rows().unwrap_or(self.core.base_rows),
+            // Spark reports 0 when the rows are not tracked.
+            num_rows_total: if rows == UNKNOWN_ROWS { 0 } else { rows },
             num_rows_updated: self.core.updated,
             num_rows_removed: self.core.removed(),
             memory_used_bytes: self.inner.env.memory_bytes() + self.core.change_bytes,

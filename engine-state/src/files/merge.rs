@@ -120,7 +120,7 @@ impl StateStream {
             return Ok(());
         };
         let trailer = last.finish()?;
-        if trailer.rows != self.rows {
+        if trailer.rows != super::UNKNOWN_ROWS && trailer.rows != self.rows {
             let path = self.last_file.clone().unwrap_or_default();
             return Err(corrupt_file(
                 &path,

@@ -11,6 +11,6 @@ pub mod format;
 pub mod listing;
 pub mod merge;
 
-pub use format::{FileKind, FileReader, FileWriter, Record, Trailer};
+pub use format::{FileKind, FileReader, FileWriter, Record, Trailer, UNKNOWN_ROWS};
 pub use listing::{LoadPlan, StoreFiles, file_path};
 pub use merge::{StateStream, read_delta};
