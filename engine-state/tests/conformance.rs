@@ -424,3 +424,24 @@ fn disk_without_row_tracking_skips_the_lookups_and_reports_zero_rows() {
     let s = stores.get_read_store(&id, 5).unwrap();
     assert_eq!(s.num_rows().unwrap(), 3);
 }
+
+#[test]
+fn the_maintenance_thread_snapshots_by_itself() {
+    let e = env();
+    let mut c = conf(ProviderKind::Memory, &e.local);
+    c.maintenance_interval_ms = 20;
+    c.min_deltas_for_snapshot = 1;
+    let stores = StateStores::new(c).unwrap();
+    let id = StateStoreId::new(&e.state, 0, 0);
+    write_versions(&stores, &id, 3);
+    // Polls for the outcome; the generous bound only stops a broken thread from hanging CI.
+    let snapshot = id.dir().join("3.snapshot");
+    for _ in 0..1000 {
+        if snapshot.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(snapshot.exists());
+    drop(stores);
+}
