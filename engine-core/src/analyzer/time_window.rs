@@ -83,19 +83,26 @@ pub(super) fn rewrite(
         let spec = window_spec(args, &time_text)?;
         (WINDOW_COLUMN, window_input(time, spec, input, &schema)?)
     };
+    // The computed column has an internal name, so it never clashes with an input column
+    // called `window` (a window over a window aggregation's output); an expression that is
+    // the call itself keeps Spark's column name.
+    let internal = || Expr::UnresolvedColumn(vec![internal_name(column)]);
     let rewritten = exprs
         .iter()
         .map(|e| {
-            e.clone().transform_up(&mut |x| {
-                Ok::<_, EngineError>(if x == call {
-                    Expr::UnresolvedColumn(vec![column.to_string()])
-                } else {
-                    x
-                })
-            })
+            if e == &call {
+                return Ok(internal().alias(column));
+            }
+            e.clone()
+                .transform_up(&mut |x| Ok::<_, EngineError>(if x == call { internal() } else { x }))
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(Some((rewritten, new_input)))
+}
+
+/// The name of the column a window rewrite computes, before the user's node names it.
+fn internal_name(column: &str) -> String {
+    format!("__{column}")
 }
 
 fn collect_calls(e: &Expr, out: &mut Vec<Expr>) {
@@ -222,7 +229,7 @@ fn window_input(
                 func: window::tumbling_window(spec),
                 args: vec![time],
             }
-            .alias(WINDOW_COLUMN),
+            .alias(internal_name(WINDOW_COLUMN)),
         ];
         exprs.extend(all_columns(schema));
         return Ok(Arc::new(LogicalPlan::Projection {
@@ -237,7 +244,7 @@ fn window_input(
             args: vec![time],
         }],
         outer: false,
-        names: vec![WINDOW_COLUMN.to_string()],
+        names: vec![internal_name(WINDOW_COLUMN)],
         qualifier: None,
         input: input.clone(),
     })))
@@ -271,14 +278,17 @@ fn session_input(
             func: window::session_window_start(),
             args: vec![time.clone(), gap],
         }
-        .alias(SESSION_WINDOW_COLUMN),
+        .alias(internal_name(SESSION_WINDOW_COLUMN)),
     ];
     exprs.extend(all_columns(schema));
     let projected = Arc::new(LogicalPlan::Projection {
         exprs,
         input: input.clone(),
     });
-    let session = Expr::Column(Column::new(None::<&str>, SESSION_WINDOW_COLUMN));
+    let session = Expr::Column(Column::new(
+        None::<&str>,
+        internal_name(SESSION_WINDOW_COLUMN),
+    ));
     let mut predicate = time.is_not_null();
     if !positive_literal {
         predicate = predicate.and(session.clone().field("end").gt(session.field("start")));

@@ -46,6 +46,12 @@ pub trait UserDefinedLogicalNode: fmt::Debug + Send + Sync {
         false
     }
 
+    /// True when the node's output is computed from [`Self::expressions`] alone (an
+    /// aggregation): projection pruning may then keep only the input columns they read.
+    fn reads_only_expressions(&self) -> bool {
+        false
+    }
+
     /// The concrete node, for the planner that knows it.
     fn as_any(&self) -> &dyn Any;
 }

@@ -4,6 +4,7 @@
 //! resolved by the [`crate::analyzer`], rewritten by the [`crate::optimizer`] and turned
 //! into an executable plan by the [`crate::physical::planner`].
 
+mod dedupe;
 mod display;
 mod extension;
 mod generate;
@@ -12,6 +13,7 @@ mod sessions;
 mod streaming;
 mod table;
 
+pub use dedupe::*;
 pub use extension::*;
 pub use generate::*;
 pub use plan::*;

@@ -138,6 +138,10 @@ fn prune(plan: &Arc<LogicalPlan>, needed: &Needed) -> Result<Arc<LogicalPlan>> {
                         &with_refs(needed, e.node.expressions(), input)?,
                     )?]
                 }
+                [input] if e.node.reads_only_expressions() => {
+                    let child_needed = with_refs(&Needed::new(), e.node.expressions(), input)?;
+                    vec![narrow(prune(input, &child_needed)?, &child_needed, input)?]
+                }
                 _ => inputs
                     .iter()
                     .map(|i| prune(i, &all(i)?))

@@ -59,6 +59,13 @@ pub trait ExtensionPlanner: Send + Sync {
 /// The last stage of an aggregation, over the partial states exchanged by key: the batch
 /// engine's final [`HashAggregateExec`], or a streaming runtime's stateful merge.
 pub trait FinalAggregateStage {
+    /// The positions among the grouping keys that partial states are exchanged by; `None`
+    /// (the default) for all of them. A session window aggregation exchanges by the keys
+    /// besides the session, so every session of a key meets in one partition.
+    fn exchange_keys(&self, _groups: usize) -> Option<Vec<usize>> {
+        None
+    }
+
     /// The stage over `exchanged` (rows: the keys `_gk0..`, then each call's partial state
     /// fields); it must output `schema` (the keys, then one final value per call).
     fn plan_final(
@@ -401,6 +408,9 @@ impl PhysicalPlanner<'_> {
         {
             return self.plan_merge_sessions(m);
         }
+        if let Some(d) = node.as_any().downcast_ref::<crate::logical::Deduplicate>() {
+            return self.plan(&d.batch_plan()?);
+        }
         for e in self.extensions {
             if let Some(p) = e.plan_extension(self, node)? {
                 return Ok(p);
@@ -589,8 +599,17 @@ impl PhysicalPlanner<'_> {
                     )
                 })
                 .collect::<Result<Vec<_>>>()?;
+            let (exchange_by, partitions) = match stage.exchange_keys(keys.len()) {
+                Some(idx) => {
+                    let by: Vec<PhysicalExprRef> =
+                        idx.iter().filter_map(|&i| keys.get(i).cloned()).collect();
+                    let n = if by.is_empty() { 1 } else { partitions };
+                    (by, n)
+                }
+                None => (keys.clone(), partitions),
+            };
             let exchanged: ExecutionPlanRef =
-                Arc::new(ExchangeExec::new(partial, keys.clone(), partitions));
+                Arc::new(ExchangeExec::new(partial, exchange_by, partitions));
             stage.plan_final(exchanged, keys, agg_calls, final_schema.clone())?
         };
 
