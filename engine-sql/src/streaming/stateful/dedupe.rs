@@ -32,6 +32,8 @@ use super::operator::{Phases, StateOperator, timed};
 pub struct StreamingDeduplicate {
     /// The operator id.
     pub id: u64,
+    /// What the operator computes, as recorded with its state (a restart must match it).
+    pub properties: String,
     /// The key columns.
     pub keys: Vec<Expr>,
     /// Within-watermark deduplication.
