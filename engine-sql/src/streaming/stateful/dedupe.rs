@@ -224,7 +224,9 @@ impl StreamingDeduplicateExec {
             }
             Ok(())
         })?;
+        crate::streaming::crash::crash_point("state.before_commit");
         timed(&mut phases.commit_ms, || store.commit())?;
+        crate::streaming::crash::crash_point("state.committed");
         self.op.record(
             &store.metrics(),
             dropped,

@@ -503,7 +503,9 @@ impl SessionAggregateExec {
                 out.extend(self.emit(&evicted)?);
             }
         }
+        crate::streaming::crash::crash_point("state.before_commit");
         timed(&mut phases.commit_ms, || store.commit())?;
+        crate::streaming::crash::crash_point("state.committed");
         self.op.record(&store.metrics(), dropped, phases, &[]);
         Ok(out)
     }
