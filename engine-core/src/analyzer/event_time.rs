@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use crate::Result;
 use crate::expr::Expr;
-use crate::functions::window::{SESSION_WINDOW, WINDOW, WINDOW_TIME};
+use crate::functions::window::{
+    SESSION_WINDOW, SlidingWindows, TumblingWindow, WINDOW, WINDOW_TIME, WindowSpec,
+};
 use crate::logical::LogicalPlan;
 use crate::schema::PlanSchema;
 
@@ -33,6 +35,8 @@ pub struct EventTime {
     pub delay: Option<Duration>,
     /// Set when the column is a window struct.
     pub window: Option<WindowKind>,
+    /// A time window's size, slide and start.
+    pub spec: Option<WindowSpec>,
 }
 
 impl EventTime {
@@ -54,10 +58,9 @@ pub fn event_time_columns(plan: &LogicalPlan) -> Result<Vec<Option<EventTime>>> 
             if let Some(i) = column_index(&w.event_time, &schema)
                 && let Some(slot) = cols.get_mut(i)
             {
-                let window = slot.and_then(|e| e.window);
                 *slot = Some(EventTime {
                     delay: Some(w.delay),
-                    window,
+                    ..slot.unwrap_or_default()
                 });
             }
             cols
@@ -97,6 +100,7 @@ pub fn event_time_columns(plan: &LogicalPlan) -> Result<Vec<Option<EventTime>>> 
                 let from = expr_event_time_call(a, &cols, &schema)?;
                 Some(EventTime {
                     window: Some(WindowKind::Time),
+                    spec: window_spec_of(a),
                     ..from
                 })
             });
@@ -147,14 +151,17 @@ fn expr_event_time(e: &Expr, cols: &[Option<EventTime>], schema: &PlanSchema) ->
     match e.unalias() {
         Expr::ScalarFunction { func, .. } if func.name() == WINDOW => Some(EventTime {
             window: Some(WindowKind::Time),
+            spec: window_spec_of(e),
             ..call
         }),
         Expr::ScalarFunction { func, .. } if func.name() == SESSION_WINDOW => Some(EventTime {
             window: Some(WindowKind::Session),
+            spec: None,
             ..call
         }),
         Expr::ScalarFunction { func, .. } if func.name() == WINDOW_TIME => Some(EventTime {
             window: None,
+            spec: None,
             ..call
         }),
         _ => None,
@@ -180,6 +187,20 @@ fn expr_event_time_call(
         }
         _ => None,
     }
+}
+
+/// The size, slide and start of a time window function call.
+fn window_spec_of(e: &Expr) -> Option<WindowSpec> {
+    let Expr::ScalarFunction { func, .. } = e.unalias() else {
+        return None;
+    };
+    let any = func.as_any()?;
+    any.downcast_ref::<TumblingWindow>()
+        .map(TumblingWindow::spec)
+        .or_else(|| {
+            any.downcast_ref::<SlidingWindows>()
+                .map(SlidingWindows::spec)
+        })
 }
 
 /// True when the plan's output has a watermarked column.

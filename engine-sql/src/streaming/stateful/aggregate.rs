@@ -41,6 +41,8 @@ use super::operator::{Phases, StateOperator, timed};
 pub struct StatefulAggregate {
     /// The operator id (`state/<id>`).
     pub id: u64,
+    /// What the operator computes, as recorded with its state (a restart must match it).
+    pub properties: String,
     /// Grouping keys.
     pub group_exprs: Vec<Expr>,
     /// Aggregate calls (each possibly aliased).
@@ -200,15 +202,8 @@ impl StatefulAggregateExec {
 
     /// The store's key and value schemas (for the restart check).
     pub fn state_schema(&self) -> engine_state::rows::StateSchema {
-        let in_schema = self.input.schema();
-        let n = self.keys.len();
         engine_state::rows::StateSchema {
-            key: Arc::new(Schema::new(
-                in_schema.fields()[..n]
-                    .iter()
-                    .map(|f| f.as_ref().clone())
-                    .collect::<Vec<_>>(),
-            )),
+            key: self.state_keys.stored_schema(),
             value: self.values.schema().clone(),
         }
     }
@@ -373,7 +368,9 @@ impl StatefulAggregateExec {
                 out.extend(self.emit(&all)?);
             }
         }
+        crate::streaming::crash::crash_point("state.before_commit");
         timed(&mut phases.commit_ms, || store.commit())?;
+        crate::streaming::crash::crash_point("state.committed");
         self.op.record(&store.metrics(), dropped, phases, &[]);
         Ok(out)
     }
@@ -385,7 +382,7 @@ pub fn evict(
     keys: &StateKeys,
     watermark_us: i64,
 ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-    let Some(end) = keys.evictable_end(watermark_us) else {
+    let Some(end) = keys.evictable_end(watermark_us)? else {
         return Ok(vec![]);
     };
     let pairs: Vec<(Vec<u8>, Vec<u8>)> = store

@@ -32,6 +32,8 @@ use super::operator::{Phases, StateOperator, timed};
 pub struct StreamingDeduplicate {
     /// The operator id.
     pub id: u64,
+    /// What the operator computes, as recorded with its state (a restart must match it).
+    pub properties: String,
     /// The key columns.
     pub keys: Vec<Expr>,
     /// Within-watermark deduplication.
@@ -222,7 +224,9 @@ impl StreamingDeduplicateExec {
             }
             Ok(())
         })?;
+        crate::streaming::crash::crash_point("state.before_commit");
         timed(&mut phases.commit_ms, || store.commit())?;
+        crate::streaming::crash::crash_point("state.committed");
         self.op.record(
             &store.metrics(),
             dropped,

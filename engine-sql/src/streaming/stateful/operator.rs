@@ -47,6 +47,8 @@ pub struct StateOperator {
     pub batch: BatchInfo,
     /// State partitions.
     pub partitions: usize,
+    /// What the operator computes (checked against the checkpoint on restart).
+    pub properties: String,
     progress: Mutex<StateOperatorProgress>,
 }
 
@@ -88,6 +90,7 @@ impl StateOperator {
         state_root: PathBuf,
         batch: BatchInfo,
         partitions: usize,
+        properties: String,
     ) -> Self {
         StateOperator {
             id,
@@ -96,6 +99,7 @@ impl StateOperator {
             state_root,
             batch,
             partitions,
+            properties,
             progress: Mutex::new(StateOperatorProgress {
                 operator_name: name.to_string(),
                 num_rows_total: 0,

@@ -2,7 +2,7 @@
 //! deduplications into stateful nodes once per query (ids assigned top-down, as Spark's
 //! `StateOpIdRule` does), and [`StatefulPlanner`] plans them into operators every batch.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use engine_core::analyzer::event_time::{WindowKind, event_time_columns};
@@ -107,9 +107,11 @@ fn aggregate(
                 "Global aggregation with session window in streaming query is not supported.",
             ));
         }
+        let properties = describe_operator(group_exprs, aggr_exprs, input, mode)?;
         return Ok((
             Extension::plan(SessionAggregate {
                 id,
+                properties,
                 group_exprs: group_exprs.to_vec(),
                 session,
                 aggr_exprs: aggr_exprs.to_vec(),
@@ -135,9 +137,11 @@ fn aggregate(
             None => EventTimeKey::Timestamp(i),
         })
     });
+    let properties = describe_operator(group_exprs, aggr_exprs, input, mode)?;
     Ok((
         Extension::plan(StatefulAggregate {
             id,
+            properties,
             group_exprs: group_exprs.to_vec(),
             aggr_exprs: aggr_exprs.to_vec(),
             mode,
@@ -167,9 +171,11 @@ fn deduplicate(id: u64, d: &Deduplicate) -> Result<(Arc<LogicalPlan>, bool)> {
             "dropDuplicatesWithinWatermark is not supported on streaming DataFrames/DataSets without watermark",
         ));
     }
+    let properties = describe_operator(&d.keys, &[], &d.input, OutputMode::Append)?;
     Ok((
         Extension::plan(StreamingDeduplicate {
             id,
+            properties,
             keys: d.keys.clone(),
             within_watermark: d.within_watermark,
             event_time,
@@ -177,6 +183,42 @@ fn deduplicate(id: u64, d: &Deduplicate) -> Result<(Arc<LogicalPlan>, bool)> {
             input: d.input.clone(),
         }),
         true,
+    ))
+}
+
+/// What a stateful operator computes, for the restart check: its keys with their types
+/// (a window key with its size, slide and start), its aggregates and the output mode.
+fn describe_operator(
+    keys: &[Expr],
+    aggregates: &[Expr],
+    input: &Arc<LogicalPlan>,
+    mode: OutputMode,
+) -> Result<String> {
+    let schema = input.schema()?;
+    let facts = event_time_columns(input)?;
+    let keys = keys
+        .iter()
+        .map(|k| {
+            let t = engine_core::types::sql_type_name(&k.data_type(&schema)?);
+            let window = match k.unalias() {
+                Expr::Column(c) => schema
+                    .index_of(c.relation.as_deref(), &c.name)
+                    .ok()
+                    .and_then(|i| facts.get(i).copied().flatten())
+                    .and_then(|f| f.spec)
+                    .map(|w| format!(" window({}, {}, {})", w.size, w.slide, w.start))
+                    .unwrap_or_default(),
+                _ => String::new(),
+            };
+            Ok(format!("{}: {t}{window}", k.output_name()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let aggregates: Vec<String> = aggregates.iter().map(|a| a.unalias().to_string()).collect();
+    Ok(format!(
+        "keys [{}], aggregates [{}], {}",
+        keys.join(", "),
+        aggregates.join(", "),
+        mode.name()
     ))
 }
 
@@ -204,7 +246,13 @@ impl std::fmt::Debug for StatefulPlanner {
 }
 
 impl StatefulPlanner {
-    fn operator(&self, id: u64, name: &'static str, partitions: usize) -> Arc<StateOperator> {
+    fn operator(
+        &self,
+        id: u64,
+        name: &'static str,
+        partitions: usize,
+        properties: &str,
+    ) -> Result<Arc<StateOperator>> {
         let op = Arc::new(StateOperator::new(
             id,
             name,
@@ -212,6 +260,7 @@ impl StatefulPlanner {
             self.state_root.clone(),
             self.batch,
             partitions,
+            properties.to_string(),
         ));
         let mut ops = self
             .operators
@@ -219,7 +268,7 @@ impl StatefulPlanner {
             .unwrap_or_else(PoisonError::into_inner);
         ops.push(op.clone());
         ops.sort_by_key(|o| o.id);
-        op
+        Ok(op)
     }
 
     /// The operators planned so far, in id order.
@@ -248,19 +297,21 @@ impl StatefulPlanner {
             .collect()
     }
 
-    /// Checks a store's schema on the first batch of a run.
+    /// On the first batch of a run: checks a store's schema, then what the operator
+    /// computes, against what the checkpoint recorded (writing both the first time).
     pub fn check_schema(&self, op: &StateOperator, schema: &StateSchema) -> Result<()> {
-        match self.schema_check {
-            Some(check) => engine_state::schema::check_state_schema(
-                &self.state_root,
-                op.id,
-                "default",
-                schema,
-                check,
-                false,
-            ),
-            None => Ok(()),
-        }
+        let Some(check) = self.schema_check else {
+            return Ok(());
+        };
+        engine_state::schema::check_state_schema(
+            &self.state_root,
+            op.id,
+            "default",
+            schema,
+            check,
+            false,
+        )?;
+        check_properties(&self.state_root, op.id, op.name, &op.properties)
     }
 }
 
@@ -277,7 +328,7 @@ impl ExtensionPlanner for StatefulPlanner {
             } else {
                 planner.shuffle_partitions()?
             };
-            let op = self.operator(a.id, "stateStoreSave", partitions);
+            let op = self.operator(a.id, "stateStoreSave", partitions, &a.properties)?;
             let stage = StatefulStage {
                 op,
                 mode: a.mode,
@@ -297,7 +348,8 @@ impl ExtensionPlanner for StatefulPlanner {
                 s.id,
                 "sessionWindowStateStoreSaveExec",
                 planner.shuffle_partitions()?,
-            );
+                &s.properties,
+            )?;
             let stage = SessionStage {
                 op,
                 mode: s.mode,
@@ -322,7 +374,7 @@ impl ExtensionPlanner for StatefulPlanner {
                 .collect::<Result<Vec<_>>>()?;
             let n = planner.shuffle_partitions()?;
             let exchanged: ExecutionPlanRef = Arc::new(ExchangeExec::new(child, keys.clone(), n));
-            let op = self.operator(d.id, d.operator_name(), n);
+            let op = self.operator(d.id, d.operator_name(), n, &d.properties)?;
             let key_fields: Vec<arrow::datatypes::Field> = keys
                 .iter()
                 .enumerate()
@@ -335,14 +387,14 @@ impl ExtensionPlanner for StatefulPlanner {
                 (false, Some(i)) => Some(EventTimeKey::Timestamp(i)),
                 _ => None,
             };
+            let state_keys = StateKeys::new(key_schema, event_key)?;
             self.check_schema(
                 &op,
                 &StateSchema {
-                    key: key_schema.clone(),
+                    key: state_keys.stored_schema(),
                     value: Arc::new(arrow::datatypes::Schema::empty()),
                 },
             )?;
-            let state_keys = StateKeys::new(key_schema, event_key)?;
             return Ok(Some(Arc::new(StreamingDeduplicateExec::new(
                 exchanged,
                 keys,
@@ -353,5 +405,29 @@ impl ExtensionPlanner for StatefulPlanner {
             ))));
         }
         Ok(None)
+    }
+}
+
+/// `state/<op>/_metadata/properties`: what the operator computes, written by the first run
+/// and compared by every restart, so a changed query (other keys or key types, another
+/// window, other aggregates) fails at start instead of reading state it did not write.
+fn check_properties(state_root: &Path, id: u64, name: &str, properties: &str) -> Result<()> {
+    let path = engine_state::id::operator_dir(state_root, id)
+        .join("_metadata")
+        .join("properties");
+    let current = format!("{name}: {properties}");
+    match std::fs::read_to_string(&path) {
+        Ok(old) if old.trim() == current => Ok(()),
+        Ok(old) => Err(EngineError::analysis(
+            "STREAMING_STATEFUL_OPERATOR_NOT_MATCH_IN_STATE_METADATA",
+            format!(
+                "Streaming stateful operator name does not match with the operator in state metadata. This likely to happen when user adds/removes/changes stateful operator of existing streaming query. Stateful operators in the metadata: [({id}, {})]; Stateful operators in current batch: [({id}, {current})]. SQLSTATE: 42K03",
+                old.trim()
+            ),
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            engine_core::checkpoint::write_atomic(&path, current.as_bytes())
+        }
+        Err(e) => Err(EngineError::io(format!("reading {}", path.display()), e)),
     }
 }

@@ -46,6 +46,8 @@ use super::operator::{Phases, StateOperator, timed};
 pub struct SessionAggregate {
     /// The operator id.
     pub id: u64,
+    /// What the operator computes, as recorded with its state (a restart must match it).
+    pub properties: String,
     /// Grouping keys (the session window among them).
     pub group_exprs: Vec<Expr>,
     /// Position of the session window among `group_exprs`.
@@ -501,7 +503,9 @@ impl SessionAggregateExec {
                 out.extend(self.emit(&evicted)?);
             }
         }
+        crate::streaming::crash::crash_point("state.before_commit");
         timed(&mut phases.commit_ms, || store.commit())?;
+        crate::streaming::crash::crash_point("state.committed");
         self.op.record(&store.metrics(), dropped, phases, &[]);
         Ok(out)
     }
