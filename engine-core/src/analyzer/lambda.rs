@@ -190,7 +190,11 @@ fn bind_lambda(
             }
             for (k, n) in names.iter().enumerate() {
                 if names[..k].iter().any(|m| m.eq_ignore_ascii_case(n)) {
-                    let listed: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+                    // Spark lists the names as its case-insensitive resolver sees them.
+                    let listed: Vec<String> = names
+                        .iter()
+                        .map(|n| format!("`{}`", n.to_lowercase()))
+                        .collect();
                     return Err(invalid_call(
                         "DUPLICATE_ARG_NAMES",
                         &format!(
@@ -307,4 +311,80 @@ pub fn check_call(
         ));
     }
     func.return_type(types)
+}
+
+/// `e` (unresolved) as Spark shows it once resolved, for matching a select item against an
+/// output column named after it: lambda variables read `namedlambdavariable()` and calls get
+/// their default lambdas (`aggregate`'s identity `finish`). Spark names a grouped
+/// `transform(a, x -> x + 1)` that way.
+pub fn resolved_text(e: Expr) -> Expr {
+    with_resolved_lambdas(e, &[])
+}
+
+/// [`resolved_text`] inside lambdas declaring `scope` (outermost first).
+fn with_resolved_lambdas(e: Expr, scope: &[String]) -> Expr {
+    let placeholder = |name: &str| {
+        Expr::LambdaVariable(LambdaVariable {
+            name: name.to_string(),
+            binding: Some(LambdaBinding {
+                depth: 0,
+                index: 0,
+                data_type: DataType::Null,
+                nullable: true,
+            }),
+        })
+    };
+    match e {
+        Expr::UnresolvedColumn(parts)
+            if parts
+                .first()
+                .is_some_and(|p| scope.iter().any(|s| s.eq_ignore_ascii_case(p))) =>
+        {
+            let mut out = placeholder(&parts[0]);
+            for f in &parts[1..] {
+                out = out.field(f);
+            }
+            out
+        }
+        Expr::LambdaVariable(v) if v.binding.is_none() => placeholder(&v.name),
+        Expr::Lambda(l) => {
+            let mut inner = scope.to_vec();
+            inner.extend(l.params.iter().map(|p| p.name.clone()));
+            let params = l.params.iter().map(|p| match placeholder(&p.name) {
+                Expr::LambdaVariable(v) => v,
+                _ => p.clone(),
+            });
+            Expr::Lambda(Lambda::new(
+                params.collect(),
+                with_resolved_lambdas(*l.body, &inner),
+            ))
+        }
+        Expr::UnresolvedFunction {
+            name,
+            mut args,
+            distinct: false,
+        } if crate::functions::lookup_higher_order(&name).is_some() => {
+            if let Some(func) = crate::functions::lookup_higher_order(&name) {
+                let (min, max, _) = func.arity();
+                if (min..=max).contains(&args.len()) {
+                    let func = func.specialize(args.len()).unwrap_or(func);
+                    args.extend(func.default_functions(args.len()).unwrap_or_default());
+                }
+            }
+            Expr::UnresolvedFunction {
+                name,
+                args: args
+                    .into_iter()
+                    .map(|a| with_resolved_lambdas(a, scope))
+                    .collect(),
+                distinct: false,
+            }
+        }
+        other => match other
+            .map_children(|c| Ok::<_, std::convert::Infallible>(with_resolved_lambdas(c, scope)))
+        {
+            Ok(e) => e,
+            Err(never) => match never {},
+        },
+    }
 }

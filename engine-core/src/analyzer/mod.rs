@@ -23,6 +23,7 @@ use crate::logical::{
 };
 use crate::schema::PlanSchema;
 
+pub use lambda::resolved_text;
 pub use resolve::{expand_stars, resolve_expr, resolve_expr_with};
 pub use typecheck::coerce_expr;
 

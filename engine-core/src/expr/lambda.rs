@@ -26,8 +26,11 @@ use super::columnar::ColumnarValue;
 use super::function::FunctionContext;
 use crate::{EngineError, Result};
 
-/// A lambda parameter, or a reference to one in a lambda's body.
-#[derive(Debug, Clone, PartialEq)]
+/// A lambda parameter, or a reference to one in a lambda's body. Two bound variables are
+/// equal when their bindings are: the name no longer matters then (Spark shows every bound
+/// variable as `namedlambdavariable()`), so equal calls built with different generated
+/// names stay equal.
+#[derive(Debug, Clone)]
 pub struct LambdaVariable {
     /// The name as written (`x`), or a generated one for lambdas built in Rust (`x_3`).
     pub name: String,
@@ -46,6 +49,16 @@ pub struct LambdaBinding {
     pub data_type: DataType,
     /// Whether the value can be NULL.
     pub nullable: bool,
+}
+
+impl PartialEq for LambdaVariable {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.binding, &other.binding) {
+            (Some(a), Some(b)) => a == b,
+            (None, None) => self.name == other.name,
+            _ => false,
+        }
+    }
 }
 
 impl LambdaVariable {
@@ -68,12 +81,12 @@ impl LambdaVariable {
     }
 
     /// The column name the evaluator gives this variable in the batches a lambda body runs
-    /// on (Spark's `toString` of a variable, with depth and position as its id). It cannot
-    /// collide with another variable visible in the same body, whose depth or position
-    /// differs.
+    /// on (like Spark's `toString` of a variable, with depth and position as its id, and no
+    /// name, which equal variables need not share). It cannot collide with another variable
+    /// visible in the same body, whose depth or position differs.
     pub fn column_name(&self) -> String {
         match &self.binding {
-            Some(b) => format!("lambda {}#{}.{}", self.name, b.depth, b.index),
+            Some(b) => format!("lambda #{}.{}", b.depth, b.index),
             None => format!("lambda {}", self.name),
         }
     }
