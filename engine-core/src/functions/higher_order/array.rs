@@ -253,7 +253,11 @@ impl HigherOrderFunction for Quantifier {
         let n = args.num_rows();
         let array = args.value(0)?.into_array(n)?;
         let elements = Elements::of_list(&array)?;
-        let verdicts = match args.call(1, Some(&elements.rows), &[elements.values.clone()]) {
+        let verdicts = match args.call(
+            1,
+            Some(&elements.rows),
+            std::slice::from_ref(&elements.values),
+        ) {
             Ok(results) => self.verdicts(&elements, &as_booleans(&results)?),
             Err(_) => self.stepwise(args, &elements)?,
         };
