@@ -183,25 +183,12 @@ fn resolve_scoped(e: Expr, schema: &PlanSchema, scope: &Scope, ansi: bool) -> Re
 /// case-insensitively, with Spark's errors for anything else.
 fn lambda_field(base: Expr, name: &str, schema: &PlanSchema) -> Result<Expr> {
     let dt = base.data_type(schema)?;
-    match (&dt, crate::schema::struct_field(&dt, name)) {
-        (_, Some(f)) => Ok(base.field(f.name())),
-        (arrow::datatypes::DataType::Struct(fields), None) => Err(EngineError::analysis(
-            "FIELD_NOT_FOUND",
-            format!(
-                "No such struct field `{name}` in {}. SQLSTATE: 42704",
-                fields
-                    .iter()
-                    .map(|f| format!("`{}`", f.name()))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        )),
-        _ => Err(EngineError::analysis(
-            "INVALID_EXTRACT_BASE_FIELD_TYPE",
-            format!(
-                "Can't extract a value from \"{base}\". Need a complex type [STRUCT, ARRAY, MAP] but got \"{}\". SQLSTATE: 42000",
-                crate::types::sql_type_name(&dt)
-            ),
+    match crate::schema::struct_field(&dt, name) {
+        Some(f) => Ok(base.field(f.name())),
+        None => Err(crate::schema::no_such_field(
+            name,
+            &dt,
+            &format!("\"{base}\""),
         )),
     }
 }
