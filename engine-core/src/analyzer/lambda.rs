@@ -114,7 +114,7 @@ pub fn resolve_call(
     let written = args.len();
     let (min, max, expected) = func.arity();
     if fresh && (written < min || written > max) {
-        return Err(wrong_num_args(func.name(), expected, written));
+        return Err(wrong_num_args(func.name(), &expected, written));
     }
     let (func, args) = if fresh {
         let specialized = func.specialize(written).unwrap_or(func);
@@ -129,7 +129,7 @@ pub fn resolve_call(
     let mut types: Vec<Option<DataType>> = Vec::with_capacity(total);
     let mut resolved = Vec::with_capacity(total);
     for (i, a) in args.into_iter().enumerate() {
-        if func.is_function(i, total) {
+        if func.is_function(i) {
             types.push(None);
             resolved.push(a);
             continue;
@@ -155,7 +155,7 @@ pub fn resolve_call(
     }
     let mut bound = Vec::with_capacity(total);
     for (i, a) in args.into_iter().enumerate() {
-        if !func.is_function(i, total) {
+        if !func.is_function(i) {
             bound.push(a);
             continue;
         }

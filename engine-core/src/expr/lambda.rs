@@ -228,13 +228,28 @@ pub trait HigherOrderFunction: Send + Sync + fmt::Debug {
     /// Spark's name (`transform`, `reduce`).
     fn name(&self) -> &str;
 
-    /// How many arguments a call may have (lambdas included), as Spark's `WRONG_NUM_ARGS`
-    /// spells them (`2`, `[3, 4]`), with the minimum and maximum.
-    fn arity(&self) -> (usize, usize, &'static str);
+    /// The call's shape: how many value arguments come first (the arrays, `aggregate`'s
+    /// start value), then the least and the most lambdas that may follow them. Every Spark
+    /// higher-order function takes its values before its lambdas.
+    fn signature(&self) -> (usize, usize, usize);
 
-    /// Whether argument `position` (0-based) of a call with `num_args` arguments is a
-    /// function (a lambda) rather than a value.
-    fn is_function(&self, position: usize, num_args: usize) -> bool;
+    /// The least and most arguments of a call (lambdas included), and how Spark's
+    /// `WRONG_NUM_ARGS` spells them (`2`, `[3, 4]`).
+    fn arity(&self) -> (usize, usize, String) {
+        let (values, least, most) = self.signature();
+        let (min, max) = (values + least, values + most);
+        let spelled = if min == max {
+            min.to_string()
+        } else {
+            format!("[{min}, {max}]")
+        };
+        (min, max, spelled)
+    }
+
+    /// Whether argument `position` (0-based) is a function (a lambda) rather than a value.
+    fn is_function(&self, position: usize) -> bool {
+        position >= self.signature().0
+    }
 
     /// Lambdas a shorter call gets by default (appended to the arguments), as Spark adds
     /// `aggregate`'s identity `finish` and `array_sort`'s natural-order comparator. They are

@@ -64,12 +64,8 @@ impl HigherOrderFunction for Aggregate {
         self.name
     }
 
-    fn arity(&self) -> (usize, usize, &'static str) {
-        (3, 4, "[3, 4]")
-    }
-
-    fn is_function(&self, position: usize, _: usize) -> bool {
-        position >= 2
+    fn signature(&self) -> (usize, usize, usize) {
+        (2, 1, 2)
     }
 
     fn default_functions(&self, num_args: usize) -> Option<Vec<Expr>> {

@@ -59,12 +59,8 @@ impl HigherOrderFunction for ElementWise {
         if self.filter { "filter" } else { "transform" }
     }
 
-    fn arity(&self) -> (usize, usize, &'static str) {
-        (2, 2, "2")
-    }
-
-    fn is_function(&self, position: usize, _: usize) -> bool {
-        position == 1
+    fn signature(&self) -> (usize, usize, usize) {
+        (1, 1, 1)
     }
 
     fn check_arguments(&self, args: &[Option<DataType>]) -> Result<(), ArgumentMismatch> {
@@ -220,12 +216,8 @@ impl HigherOrderFunction for Quantifier {
         if self.exists { "exists" } else { "forall" }
     }
 
-    fn arity(&self) -> (usize, usize, &'static str) {
-        (2, 2, "2")
-    }
-
-    fn is_function(&self, position: usize, _: usize) -> bool {
-        position == 1
+    fn signature(&self) -> (usize, usize, usize) {
+        (1, 1, 1)
     }
 
     fn check_arguments(&self, args: &[Option<DataType>]) -> Result<(), ArgumentMismatch> {
@@ -283,12 +275,8 @@ impl HigherOrderFunction for ZipWith {
         "zip_with"
     }
 
-    fn arity(&self) -> (usize, usize, &'static str) {
-        (3, 3, "3")
-    }
-
-    fn is_function(&self, position: usize, _: usize) -> bool {
-        position == 2
+    fn signature(&self) -> (usize, usize, usize) {
+        (2, 1, 1)
     }
 
     fn check_arguments(&self, args: &[Option<DataType>]) -> Result<(), ArgumentMismatch> {

@@ -89,12 +89,8 @@ impl HigherOrderFunction for MapFunction {
         }
     }
 
-    fn arity(&self) -> (usize, usize, &'static str) {
-        (2, 2, "2")
-    }
-
-    fn is_function(&self, position: usize, _: usize) -> bool {
-        position == 1
+    fn signature(&self) -> (usize, usize, usize) {
+        (1, 1, 1)
     }
 
     fn check_arguments(&self, args: &[Option<DataType>]) -> Result<(), ArgumentMismatch> {

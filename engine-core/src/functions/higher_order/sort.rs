@@ -201,12 +201,8 @@ impl HigherOrderFunction for ArraySort {
         "array_sort"
     }
 
-    fn arity(&self) -> (usize, usize, &'static str) {
-        (1, 2, "[1, 2]")
-    }
-
-    fn is_function(&self, position: usize, _: usize) -> bool {
-        position == 1
+    fn signature(&self) -> (usize, usize, usize) {
+        (1, 0, 1)
     }
 
     fn default_functions(&self, num_args: usize) -> Option<Vec<Expr>> {
