@@ -28,18 +28,29 @@ pub struct CompiledLambda {
     inputs: Vec<usize>,
     /// The body, over the input columns followed by the parameters.
     body: PhysicalExprRef,
-    /// How many parameters it declares.
-    arity: usize,
+    /// The names of its parameters, for EXPLAIN.
+    params: Vec<String>,
 }
 
 impl CompiledLambda {
-    /// A lambda whose `body` reads input columns `inputs` and then `arity` parameters.
-    pub fn new(inputs: Vec<usize>, body: PhysicalExprRef, arity: usize) -> Self {
+    /// A lambda whose `body` reads input columns `inputs` and then the parameters `params`.
+    pub fn new(inputs: Vec<usize>, body: PhysicalExprRef, params: Vec<String>) -> Self {
         CompiledLambda {
             inputs,
             body,
-            arity,
+            params,
         }
+    }
+}
+
+impl fmt::Display for CompiledLambda {
+    /// Spark's EXPLAIN text of a lambda: `lambdafunction((lambda x#1 + 1), lambda x, false)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "lambdafunction({}", self.body)?;
+        for p in &self.params {
+            write!(f, ", lambda {p}")?;
+        }
+        write!(f, ", false)")
     }
 }
 
@@ -87,7 +98,7 @@ impl fmt::Display for HigherOrderExpr {
             }
             match a {
                 HigherOrderArg::Value(e) => write!(f, "{e}")?,
-                HigherOrderArg::Lambda(l) => write!(f, "lambdafunction({})", l.body)?,
+                HigherOrderArg::Lambda(l) => write!(f, "{l}")?,
             }
         }
         write!(f, ")")
@@ -143,7 +154,7 @@ impl HigherOrderArgs for BatchArgs<'_> {
 
     fn lambda_arity(&self, arg: usize) -> usize {
         match self.call.args.get(arg) {
-            Some(HigherOrderArg::Lambda(l)) => l.arity,
+            Some(HigherOrderArg::Lambda(l)) => l.params.len(),
             _ => 0,
         }
     }

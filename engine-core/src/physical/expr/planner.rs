@@ -123,9 +123,10 @@ pub fn create_physical_expr(
             ))
         }
         Expr::LambdaVariable(v) => {
-            let name = v.column_name();
-            let index = input.index_of(None, &name)?;
-            Arc::new(ColumnExpr::new(name, index, v.bound()?.data_type.clone()))
+            let index = input.index_of(None, &v.column_name())?;
+            // Shown as Spark's EXPLAIN shows a lambda variable: `lambda x#3`.
+            let shown = format!("lambda {}", v.name);
+            Arc::new(ColumnExpr::new(shown, index, v.bound()?.data_type.clone()))
         }
         Expr::HigherOrderFunction { func, args } => {
             let return_type = expr.data_type(input)?;
@@ -186,5 +187,6 @@ fn compile_lambda(
         ));
     }
     let body = create_physical_expr(&lambda.body, &PlanSchema::new(fields), ctx)?;
-    Ok(CompiledLambda::new(inputs, body, lambda.params.len()))
+    let names = lambda.params.iter().map(|p| p.name.clone()).collect();
+    Ok(CompiledLambda::new(inputs, body, names))
 }
