@@ -98,6 +98,9 @@ enum Cmd {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// The layering check alone (part of `test`): the crate graph, and no import cycle
+    /// between sibling modules of an engine crate.
+    Layers,
     /// The local Kafka broker: `start`, `stop`, `status`, `create-topic T --partitions N`.
     Broker {
         /// Arguments passed to `sstream-broker` (see `sstream-broker --help`).
@@ -116,6 +119,7 @@ fn main() -> Result<()> {
     util::ensure_system_packages()?;
     match cli.command {
         Cmd::Test => ci::test(),
+        Cmd::Layers => depcheck::check(&root),
         Cmd::Bench {
             rows,
             data_dir,
