@@ -31,7 +31,7 @@ struct Row {
 fn arr() -> impl Strategy<Value = Arr> {
     prop::option::weighted(
         0.85,
-        prop::collection::vec(prop::option::weighted(0.8, -50i64..50), 0..5),
+        prop::collection::vec(prop::option::weighted(0.8, -5i64..50), 0..5),
     )
 }
 
@@ -66,13 +66,17 @@ fn batch(rows: &[Row]) -> RecordBatch {
 }
 
 /// `e` resolved, coerced, compiled and evaluated over `b` (ANSI on, as Spark 4's default).
-fn eval(e: Expr, b: &RecordBatch) -> ArrayRef {
+fn try_eval(e: Expr, b: &RecordBatch) -> engine_core::Result<ArrayRef> {
     let schema = PlanSchema::from_arrow(None, &b.schema());
-    let bound = resolve_expr(&e, &schema).unwrap();
-    let typed = coerce_expr(bound, &schema, true).unwrap();
+    let bound = resolve_expr(&e, &schema)?;
+    let typed = coerce_expr(bound, &schema, true)?;
     let ctx = Arc::new(FunctionContext::default());
-    let p = create_physical_expr(&typed, &schema, &ctx).unwrap();
-    p.evaluate(b).unwrap().into_array(b.num_rows()).unwrap()
+    let p = create_physical_expr(&typed, &schema, &ctx)?;
+    p.evaluate(b)?.into_array(b.num_rows())
+}
+
+fn eval(e: Expr, b: &RecordBatch) -> ArrayRef {
+    try_eval(e, b).unwrap()
 }
 
 fn lists_of(a: &ArrayRef) -> Vec<Arr> {
@@ -178,6 +182,42 @@ proptest! {
             })
             .collect();
         prop_assert_eq!(got, want);
+
+        // exists stops at the first TRUE, as Spark does: an element that would fail
+        // (division by zero) after it is never evaluated; one before it fails the query.
+        let got = try_eval(
+            exists(col("a"), |x| (lit(100i64) / x).gt(lit(30i64))),
+            &b,
+        );
+        let mut fails = false;
+        let want: Vec<Option<bool>> = rows
+            .iter()
+            .map(|r| {
+                let mut null = false;
+                for x in r.a.as_ref()? {
+                    match x {
+                        None => null = true,
+                        Some(0) => {
+                            fails = true;
+                            return None;
+                        }
+                        Some(x) if 100.0 / *x as f64 > 30.0 => return Some(true),
+                        Some(_) => {}
+                    }
+                }
+                if null { None } else { Some(false) }
+            })
+            .collect();
+        match got {
+            Ok(a) => {
+                prop_assert!(!fails);
+                prop_assert_eq!(bools(&a), want);
+            }
+            Err(e) => {
+                prop_assert!(fails, "{}", e);
+                prop_assert!(e.to_string().contains("DIVIDE_BY_ZERO"), "{}", e);
+            }
+        }
 
         // aggregate with a finish lambda; start and finish read an outer column.
         let got = longs(&eval(

@@ -59,6 +59,67 @@ fn equal_structurally(a: &DataType, b: &DataType) -> bool {
     }
 }
 
+/// Folds every live row's elements into its accumulator (`start`, one per entry of `live`,
+/// whose arrays have `lengths`), returning the final accumulators in `live`'s order.
+///
+/// Rows run longest array first, so the rows still folding at step `p` are a prefix of that
+/// order and each step costs only as much as the rows it merges: a batch with one long
+/// array and many short ones stays linear in its elements. Rows whose array has ended leave
+/// the prefix with their final accumulator.
+fn fold(
+    args: &dyn HigherOrderArgs,
+    elements: &Elements,
+    live: &[u32],
+    lengths: &[usize],
+    start: ArrayRef,
+    retype: &dyn Fn(ArrayRef) -> Result<ArrayRef>,
+) -> Result<ArrayRef> {
+    let mut order: Vec<usize> = (0..live.len()).collect();
+    order.sort_by_key(|&k| std::cmp::Reverse(lengths[k]));
+    let to_u32 =
+        |v: Vec<usize>| UInt32Array::from(v.into_iter().map(|k| k as u32).collect::<Vec<_>>());
+    let rows: Vec<u32> = order.iter().map(|&k| live[k]).collect();
+    // Arrays of equal length (the usual case) need no reordering.
+    let identity = order.iter().enumerate().all(|(j, &k)| j == k);
+    let mut acc = if identity {
+        start
+    } else {
+        arrow::compute::take(start.as_ref(), &to_u32(order.clone()), None)?
+    };
+    // Final accumulators of rows that left the prefix, latest first when reversed.
+    let mut done: Vec<ArrayRef> = Vec::new();
+    let longest = order.first().map_or(0, |&k| lengths[k]);
+    let mut active = order.len();
+    for p in 0..longest {
+        while active > 0 && lengths[order[active - 1]] <= p {
+            active -= 1;
+        }
+        if active < acc.len() {
+            done.push(acc.slice(active, acc.len() - active));
+            acc = acc.slice(0, active);
+        }
+        let at: Vec<usize> = order[..active]
+            .iter()
+            .map(|&k| elements.range(live[k] as usize).start + p)
+            .collect();
+        let x = arrow::compute::take(elements.values.as_ref(), &to_u32(at), None)?;
+        let step_rows = UInt32Array::from(rows[..active].to_vec());
+        acc = retype(args.call(2, Some(&step_rows), &[acc, x])?)?;
+    }
+    done.push(acc);
+    let pieces: Vec<&dyn Array> = done.iter().rev().map(|a| a.as_ref()).collect();
+    let sorted = arrow::compute::concat(&pieces)?;
+    if identity {
+        return Ok(sorted);
+    }
+    // Back from longest-first to `live`'s order.
+    let mut back = vec![0usize; order.len()];
+    for (j, &k) in order.iter().enumerate() {
+        back[k] = j;
+    }
+    Ok(arrow::compute::take(sorted.as_ref(), &to_u32(back), None)?)
+}
+
 impl HigherOrderFunction for Aggregate {
     fn name(&self) -> &str {
         self.name
@@ -117,7 +178,7 @@ impl HigherOrderFunction for Aggregate {
         let n = args.num_rows();
         let array = args.value(0)?.into_array(n)?;
         let elements = Elements::of_list(&array)?;
-        // The rows that fold (non-NULL arrays); `k` below counts them.
+        // The rows that fold: those with a non-NULL array.
         let live: Vec<u32> = (0..n)
             .filter(|&i| !elements.is_null(i))
             .map(|i| i as u32)
@@ -145,39 +206,11 @@ impl HigherOrderFunction for Aggregate {
                 cast_array(&a, &acc_type, CastMode::Ansi, ctx)
             }
         };
-        let mut acc = retype(start)?;
         let lengths: Vec<usize> = live
             .iter()
             .map(|&i| elements.range(i as usize).len())
             .collect();
-        let longest = lengths.iter().copied().max().unwrap_or(0);
-        for p in 0..longest {
-            let active: Vec<usize> = (0..live.len()).filter(|&k| lengths[k] > p).collect();
-            let at = UInt32Array::from(
-                active
-                    .iter()
-                    .map(|&k| (elements.range(live[k] as usize).start + p) as u32)
-                    .collect::<Vec<_>>(),
-            );
-            let x = arrow::compute::take(elements.values.as_ref(), &at, None)?;
-            if active.len() == live.len() {
-                acc = retype(args.call(2, Some(&live_rows), &[acc, x])?)?;
-                continue;
-            }
-            let picked = UInt32Array::from(active.iter().map(|&k| k as u32).collect::<Vec<_>>());
-            let rows = UInt32Array::from(active.iter().map(|&k| live[k]).collect::<Vec<_>>());
-            let current = arrow::compute::take(acc.as_ref(), &picked, None)?;
-            let merged = retype(args.call(2, Some(&rows), &[current, x])?)?;
-            // Rows whose array has ended keep their accumulator.
-            let mut from = vec![(0usize, 0usize); live.len()];
-            for (k, f) in from.iter_mut().enumerate() {
-                *f = (0, k);
-            }
-            for (m, &k) in active.iter().enumerate() {
-                from[k] = (1, m);
-            }
-            acc = arrow::compute::interleave(&[acc.as_ref(), merged.as_ref()], &from)?;
-        }
+        let acc = fold(args, &elements, &live, &lengths, retype(start)?, &retype)?;
         let finished = args.call(3, Some(&live_rows), &[acc])?;
         if live.len() == n {
             return Ok(ColumnarValue::Array(finished));

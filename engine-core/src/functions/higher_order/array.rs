@@ -186,11 +186,23 @@ impl Quantifier {
     fn stepwise(&self, args: &dyn HigherOrderArgs, elements: &Elements) -> Result<Vec<Verdict>> {
         let n = elements.num_rows();
         let mut verdicts = vec![Verdict::Open; n];
-        let longest = (0..n).map(|i| elements.range(i).len()).max().unwrap_or(0);
+        // Longest array first: the rows long enough for step `p` are a prefix, so a step
+        // costs only as much as the rows it looks at.
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(elements.range(i).len()));
+        let longest = order.first().map_or(0, |&i| elements.range(i).len());
+        let mut long_enough = n;
         for p in 0..longest {
-            let open: Vec<usize> = (0..n)
-                .filter(|&i| verdicts[i] != Verdict::Decided && elements.range(i).len() > p)
+            while long_enough > 0 && elements.range(order[long_enough - 1]).len() <= p {
+                long_enough -= 1;
+            }
+            let mut open: Vec<usize> = order[..long_enough]
+                .iter()
+                .copied()
+                .filter(|&i| verdicts[i] != Verdict::Decided)
                 .collect();
+            // In row order, so an error names the first failing row's value, as in Spark.
+            open.sort_unstable();
             if open.is_empty() {
                 break;
             }
