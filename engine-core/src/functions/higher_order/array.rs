@@ -6,7 +6,7 @@ use arrow::array::{Array, ArrayRef, BooleanArray, BooleanBuilder, ListArray, UIn
 use arrow::buffer::{NullBuffer, OffsetBuffer};
 use arrow::datatypes::DataType;
 
-use super::{Elements, array_arg, as_booleans, boolean_function, list_field};
+use super::{Elements, array_arg, as_booleans, boolean_function, kept, list_field};
 use crate::expr::columnar::ColumnarValue;
 use crate::expr::lambda::{ArgumentMismatch, HigherOrderArgs, HigherOrderFunction};
 use crate::{EngineError, Result};
@@ -117,10 +117,7 @@ fn keep_elements(array: &ArrayRef, elements: &Elements, keep: &BooleanArray) -> 
     let DataType::List(field) = array.data_type() else {
         return Err(EngineError::Internal("filter of a non-array".into()));
     };
-    let kept = |j: usize| keep.is_valid(j) && keep.value(j);
-    let lengths = (0..elements.num_rows()).map(|i| elements.range(i).filter(|&j| kept(j)).count());
-    let offsets = OffsetBuffer::from_lengths(lengths);
-    let mask = BooleanArray::from_iter((0..keep.len()).map(|j| Some(kept(j))));
+    let (mask, offsets) = kept(elements, keep);
     let values = arrow::compute::filter(elements.values.as_ref(), &mask)?;
     Ok(Arc::new(ListArray::try_new(
         field.clone(),

@@ -5,10 +5,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, MapArray, StructArray};
-use arrow::buffer::OffsetBuffer;
 use arrow::datatypes::DataType;
 
-use super::{Elements, as_booleans, boolean_function, map_arg};
+use super::{Elements, as_booleans, boolean_function, kept, map_arg};
 use crate::expr::columnar::ColumnarValue;
 use crate::expr::lambda::{ArgumentMismatch, HigherOrderArgs, HigherOrderFunction};
 use crate::functions::collection::{duplicated_map_key, null_map_key};
@@ -151,17 +150,9 @@ impl HigherOrderFunction for MapFunction {
                 let DataType::Map(field, _) = map.data_type() else {
                     return Err(EngineError::Internal("map_filter of a non-map".into()));
                 };
-                let keep = as_booleans(&results)?;
-                let kept = |j: usize| keep.is_valid(j) && keep.value(j);
-                let lengths = (0..n).map(|i| elements.range(i).filter(|&j| kept(j)).count());
-                let mask =
-                    arrow::array::BooleanArray::from_iter((0..keep.len()).map(|j| Some(kept(j))));
+                let (mask, offsets) = kept(&elements, &as_booleans(&results)?);
                 let kept_entries = arrow::compute::filter(entries, &mask)?;
-                (
-                    field.clone(),
-                    OffsetBuffer::from_lengths(lengths),
-                    kept_entries.as_struct().clone(),
-                )
+                (field.clone(), offsets, kept_entries.as_struct().clone())
             }
             Kind::Keys | Kind::Values => {
                 let (keys, values) = if self.kind == Kind::Keys {

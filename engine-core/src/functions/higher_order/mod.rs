@@ -221,6 +221,24 @@ pub(crate) fn as_booleans(a: &ArrayRef) -> Result<arrow::array::BooleanArray> {
     }
 }
 
+/// Which elements a predicate keeps (TRUE; NULL drops the element, as in Spark) as a
+/// filter mask over `elements.values`, and the offsets of the kept elements per row.
+pub(crate) fn kept(
+    elements: &Elements,
+    keep: &arrow::array::BooleanArray,
+) -> (arrow::array::BooleanArray, OffsetBuffer<i32>) {
+    let bits = match keep.nulls() {
+        Some(nulls) => keep.values() & nulls.inner(),
+        None => keep.values().clone(),
+    };
+    let mask = arrow::array::BooleanArray::new(bits.clone(), None);
+    let lengths = (0..elements.num_rows()).map(|i| {
+        let r = elements.range(i);
+        bits.slice(r.start, r.len()).count_set_bits()
+    });
+    (mask, OffsetBuffer::from_lengths(lengths))
+}
+
 /// The list type a function returns for elements of type `element`.
 pub(crate) fn list_field(element: &DataType) -> arrow::datatypes::FieldRef {
     match crate::types::list_of(element.clone()) {
