@@ -123,6 +123,25 @@ pub fn transform_values(map: Expr, f: impl FnOnce(Expr, Expr) -> Expr) -> Expr {
     call("transform_values", vec![map, lambda2(["k", "v"], f)])
 }
 
+/// `map_zip_with(left, right, (k, v1, v2) -> f(k, v1, v2))`: `f` of every key of either map
+/// with its value in each (NULL where a map lacks the key).
+pub fn map_zip_with(left: Expr, right: Expr, f: impl FnOnce(Expr, Expr, Expr) -> Expr) -> Expr {
+    let (k, v1, v2) = (fresh("k"), fresh("v1"), fresh("v2"));
+    let body = f(
+        Expr::LambdaVariable(k.clone()),
+        Expr::LambdaVariable(v1.clone()),
+        Expr::LambdaVariable(v2.clone()),
+    );
+    call(
+        "map_zip_with",
+        vec![
+            left,
+            right,
+            Expr::Lambda(Lambda::new(vec![k, v1, v2], body)),
+        ],
+    )
+}
+
 /// `array_sort(array)`: ascending, NULLs last.
 pub fn array_sort(array: Expr) -> Expr {
     call("array_sort", vec![array])
@@ -174,6 +193,7 @@ mod tests {
             map_filter(col("m"), |k, _| k.is_null()),
             transform_keys(col("m"), |k, _| k),
             transform_values(col("m"), |_, v| v),
+            map_zip_with(col("m"), col("n"), |k, _, _| k),
             array_sort(col("a")),
             array_sort_by(col("a"), |l, r| l - r),
         ];

@@ -1,6 +1,6 @@
 //! Spark's higher-order functions: `transform`, `filter`, `exists`, `forall`, `zip_with`
 //! (`array`), `aggregate`/`reduce` (`aggregate`), `map_filter`, `transform_keys`,
-//! `transform_values` (`map`) and `array_sort` (`sort`).
+//! `transform_values` (`map`), `map_zip_with` (`map_zip`) and `array_sort` (`sort`).
 //!
 //! They are vectorized: a function flattens the arrays of the whole batch into one array of
 //! elements ([`Elements`]) and calls its lambda once on all of them; the evaluator repeats
@@ -13,6 +13,7 @@
 mod aggregate;
 mod array;
 mod map;
+mod map_zip;
 mod sort;
 
 use std::sync::Arc;
@@ -30,6 +31,7 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn HigherOrderFunction>)> {
     v.extend(array::functions());
     v.extend(aggregate::functions());
     v.extend(map::functions());
+    v.extend(map_zip::functions());
     v.extend(sort::functions());
     v
 }
