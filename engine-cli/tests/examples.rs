@@ -13,7 +13,7 @@ use engine_sql::dataframe::DataFrame;
 use engine_sql::session::Session;
 
 mod common;
-use common::{broker_with_topic, gen_events, sstream, sstream_ok};
+use common::{broker_with_topic, gen_events, gen_events_with, sstream, sstream_ok};
 
 /// The pipeline files this test covers, one `#[test]` of the same name each.
 const CASES: &[&str] = &[
@@ -431,19 +431,13 @@ fn bad_records() {
 /// second of event time: with a watermark delay of 2 minutes or more nothing is late, so the
 /// streaming result equals a batch query over the same files.
 fn gen_punctual_events(out: &Path, events: u64, files: u64, per_second: u64) {
-    sstream_ok(&[
-        "gen",
-        "events",
-        "--events",
-        &events.to_string(),
-        "--files",
-        &files.to_string(),
-        "--events-per-second",
-        &per_second.to_string(),
-        "--no-very-late",
-        "--out",
-        &p(out),
-    ]);
+    let per_second = per_second.to_string();
+    gen_events_with(
+        out,
+        events,
+        files,
+        &["--events-per-second", &per_second, "--no-very-late"],
+    );
 }
 
 /// `max(ts) - delay_minutes` over the generated events (the final watermark of an
@@ -460,22 +454,50 @@ fn final_watermark(spark: &Session, delay_minutes: i64) -> String {
     format!("TIMESTAMP '{}'", wm.format("%Y-%m-%d %H:%M:%S%.f"))
 }
 
-#[test]
-fn tumbling_window_counts() {
+/// A file-to-file window example over punctual events, `files` of 1000 events each at
+/// `per_second`: runs it (one batch per file), then returns the session with the input as
+/// view `e`, the final watermark, the output directory and the `--set`s (to run it again).
+struct WindowRun {
+    _dir: tempfile::TempDir,
+    spark: Session,
+    watermark: String,
+    out: PathBuf,
+    sets: Vec<String>,
+}
+
+fn run_window_example(name: &str, files: u64, per_second: u64) -> WindowRun {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("events");
-    // 10 minutes of event time over 6 files, one batch each.
-    gen_punctual_events(&input, 6000, 6, 10);
-    let out = dir.path().join("counts");
-    let sets = [
+    gen_punctual_events(&input, files * 1000, files, per_second);
+    let out = dir.path().join("out");
+    let sets = vec![
         format!("source.events.path={}", p(&input)),
         format!("sink.path={}", p(&out)),
         format!("sink.checkpointLocation={}", p(&dir.path().join("ckpt"))),
     ];
-    assert_eq!(run("tumbling_window_counts", &sets), vec![1000; 6]);
+    assert_eq!(run(name, &sets), vec![1000; files as usize]);
     let spark = session();
     events_view(&spark, &input);
-    let wm = final_watermark(&spark, 2);
+    let watermark = final_watermark(&spark, 2);
+    WindowRun {
+        _dir: dir,
+        spark,
+        watermark,
+        out,
+        sets,
+    }
+}
+
+#[test]
+fn tumbling_window_counts() {
+    // 10 minutes of event time over 6 files, one batch each.
+    let WindowRun {
+        _dir,
+        spark,
+        watermark: wm,
+        out,
+        sets,
+    } = run_window_example("tumbling_window_counts", 6, 10);
     // Append mode: exactly the windows that ended by the final watermark, once each.
     let expected = rows(
         &spark
@@ -506,21 +528,15 @@ fn tumbling_window_counts() {
 
 #[test]
 fn session_windows() {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("events");
     // 50 minutes of event time over 3 files: about one order per 8 s per country, so a 5 s
     // gap makes sessions of one and of several orders.
-    gen_punctual_events(&input, 3000, 3, 1);
-    let out = dir.path().join("sessions");
-    let sets = [
-        format!("source.events.path={}", p(&input)),
-        format!("sink.path={}", p(&out)),
-        format!("sink.checkpointLocation={}", p(&dir.path().join("ckpt"))),
-    ];
-    assert_eq!(run("session_windows", &sets), vec![1000; 3]);
-    let spark = session();
-    events_view(&spark, &input);
-    let wm = final_watermark(&spark, 2);
+    let WindowRun {
+        _dir,
+        spark,
+        watermark: wm,
+        out,
+        ..
+    } = run_window_example("session_windows", 3, 1);
     let expected = rows(
         &spark
             .sql(&format!(

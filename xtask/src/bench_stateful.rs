@@ -10,7 +10,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 use crate::proctree::{Usage, run_measured};
-use crate::util::{cargo, run};
+use crate::util::run;
 
 /// The queries, in the order they are reported.
 const QUERIES: &[(&str, &str)] = &[
@@ -85,25 +85,10 @@ pub fn bench_stateful(
     data_dir: &Path,
     vs_spark: bool,
 ) -> Result<()> {
-    let mut build = cargo();
-    build.args(["build", "--release", "-p", "engine-cli"]);
-    run(build)?;
-    let mut build = cargo();
-    build.args([
-        "build",
-        "--release",
-        "-p",
-        "engine-sql",
-        "--example",
-        "stateful_bench",
-    ]);
-    run(build)?;
+    let (sstream, bench) = crate::bench::build_release_tools("stateful_bench")?;
     if vs_spark {
         ensure_pyspark()?;
     }
-    let release = crate::util::target_dir().join("release");
-    let sstream = release.join("sstream");
-    let bench = release.join("examples").join("stateful_bench");
     let script = std::env::current_dir()?
         .join("xtask")
         .join("scripts")
@@ -115,13 +100,7 @@ pub fn bench_stateful(
     );
     println!("|---|---|---|---|---|---|---|---|---|---|");
     for &n in events {
-        let input = data_dir.join(format!("events-{n}"));
-        if !input.exists() {
-            let mut gen_cmd = Command::new(&sstream);
-            gen_cmd.args(["gen", "events", "--events", &n.to_string(), "--files", "20"]);
-            gen_cmd.arg("--out").arg(&input);
-            run(gen_cmd)?;
-        }
+        let input = crate::bench::ensure_events(&sstream, &data_dir, n)?;
         let scratch = data_dir.join("stateful-out");
         for (query, _) in QUERIES {
             let spark = if vs_spark {
