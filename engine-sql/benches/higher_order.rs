@@ -30,13 +30,7 @@ fn table(spark: &Session) -> DataFrame {
         Field::new("k", DataType::Int64, false),
         Field::new("xs", list, true),
     ]));
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = common::xorshift();
     let mut batches = Vec::new();
     let mut id = 0i64;
     while (id as usize) < ROWS {
@@ -46,7 +40,7 @@ fn table(spark: &Session) -> DataFrame {
         let k: Int64Array = (0..n).map(|_| (next() % 100) as i64).collect();
         let xs = ListArray::from_iter_primitive::<Int64Type, _, _>((0..n).map(|_| {
             let len = (next() % 9) as usize;
-            (next() % 16 != 0).then(|| {
+            (!next().is_multiple_of(16)).then(|| {
                 (0..len)
                     .map(|_| Some((next() % 1000) as i64))
                     .collect::<Vec<_>>()
