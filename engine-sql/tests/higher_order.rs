@@ -153,6 +153,63 @@ fn dsl_closures_give_pysparks_names_and_values() {
 }
 
 #[test]
+fn dsl_map_and_sort_closures_give_pysparks_names_and_values() {
+    let spark = spark();
+    let df = spark
+        .sql(
+            "SELECT * FROM VALUES (1, map('a', 1, 'b', 2), map('b', 10, 'c', 20), array(3, 1, 2)), \
+             (2, map('z', 5), CAST(NULL AS MAP<STRING, INT>), array(5, 4)) AS t(id, m, n, a)",
+        )
+        .unwrap()
+        .order_by(vec![col("id").asc()])
+        .unwrap()
+        .select(vec![
+            map_filter(col("m"), |_, v| v.gt(lit(1))),
+            transform_keys(col("m"), |k, _| upper(k)),
+            transform_values(col("m"), |_, v| v * lit(100)),
+            map_zip_with(col("m"), col("n"), |_, v1, v2| {
+                coalesce(vec![v1, lit(0)]) + coalesce(vec![v2, lit(0)])
+            }),
+            array_sort_by(col("a"), |l, r| r - l),
+            array_sort(col("a")),
+        ])
+        .unwrap();
+    let (names, rows) = rendered(&spark, &df);
+    assert_eq!(
+        names,
+        vec![
+            "map_filter(m, lambdafunction((namedlambdavariable() > 1), namedlambdavariable(), namedlambdavariable()))",
+            "transform_keys(m, lambdafunction(upper(namedlambdavariable()), namedlambdavariable(), namedlambdavariable()))",
+            "transform_values(m, lambdafunction((namedlambdavariable() * 100), namedlambdavariable(), namedlambdavariable()))",
+            "map_zip_with(m, n, lambdafunction((coalesce(namedlambdavariable(), 0) + coalesce(namedlambdavariable(), 0)), namedlambdavariable(), namedlambdavariable(), namedlambdavariable()))",
+            "array_sort(a, lambdafunction((namedlambdavariable() - namedlambdavariable()), namedlambdavariable(), namedlambdavariable()))",
+            "array_sort(a, lambdafunction((IF(((namedlambdavariable() IS NULL) AND (namedlambdavariable() IS NULL)), 0, (IF((namedlambdavariable() IS NULL), 1, (IF((namedlambdavariable() IS NULL), -1, (IF((namedlambdavariable() < namedlambdavariable()), -1, (IF((namedlambdavariable() > namedlambdavariable()), 1, 0)))))))))), namedlambdavariable(), namedlambdavariable()))",
+        ]
+    );
+    assert_eq!(
+        rows,
+        vec![
+            row(&[
+                Some("{b -> 2}"),
+                Some("{A -> 1, B -> 2}"),
+                Some("{a -> 100, b -> 200}"),
+                Some("{a -> 1, b -> 12, c -> 20}"),
+                Some("[3, 2, 1]"),
+                Some("[1, 2, 3]"),
+            ]),
+            row(&[
+                Some("{z -> 5}"),
+                Some("{Z -> 5}"),
+                Some("{z -> 500}"),
+                None,
+                Some("[5, 4]"),
+                Some("[4, 5]"),
+            ]),
+        ]
+    );
+}
+
+#[test]
 fn a_dsl_call_groups_under_sparks_name() {
     let spark = spark();
     let df = input(&spark)
