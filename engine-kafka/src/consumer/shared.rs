@@ -1,0 +1,216 @@
+//! One long-lived consumer per streaming query with every partition of the query assigned
+//! once, each partition read from its own queue.
+//!
+//! Reassigning pooled consumers from partition to partition made every task of a micro-batch
+//! wait for its partition's first fetch (2-8 ms each, 64 tasks: most of a 260-350 ms trigger
+//! over 64 partitions). Here the fetcher keeps every partition of the query fetched: one fetch
+//! request covers them all, records arrive while the previous batch runs, and a task finds
+//! its range already queued. The queues are librdkafka's per-partition queues
+//! (`rd_kafka_queue_get_partition`, taken out of the consumer's queue), so tasks of different
+//! partitions read in parallel without seeing each other's records.
+//!
+//! A partition's queue (a [`PartitionSlot`]) is lent to one task at a time; a task whose
+//! partition is lent out already (`minPartitions` splits running side by side) reads through
+//! the [`ConsumerPool`](super::ConsumerPool) instead. A task reads exactly `[from, until)`:
+//! records prefetched past `until` stay queued for the next batch, and a slot positioned
+//! elsewhere (a replay, a split read out of order) is moved with a seek, which drops what was
+//! prefetched.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use engine_core::{EngineError, Result};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{Offset, TopicPartitionList};
+
+use super::batch_poll::BatchPoller;
+use super::{client_config, client_error};
+use crate::offsets::TopicPartition;
+
+/// How long a seek may take before the read fails.
+const SEEK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// One assigned partition's queue and where it stands.
+pub(super) struct PartitionSlot {
+    /// The partition's own queue; it also holds records taken past the last range's end.
+    pub(super) poller: BatchPoller,
+    /// The offset of the next record the queue hands out, `None` when unknown (after an
+    /// error): the next read seeks first.
+    pub(super) next_offset: Option<i64>,
+}
+
+/// The query's consumer: every partition the query reads is assigned to it (see the module
+/// docs). Shared by the source and the tasks of its batches through an `Arc`; the client is
+/// closed when the last holder lets go.
+pub struct SharedConsumer {
+    /// Every assigned partition; `None` while its slot is lent to a task. Declared before
+    /// `consumer` so the queues are released before the client is destroyed.
+    slots: Mutex<HashMap<TopicPartition, Option<PartitionSlot>>>,
+    consumer: BaseConsumer,
+}
+
+impl std::fmt::Debug for SharedConsumer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedConsumer")
+            .field("assigned", &self.assigned().len())
+            .finish()
+    }
+}
+
+impl SharedConsumer {
+    /// A consumer made from `params` (see [`super::executor_params`]), nothing assigned yet.
+    pub fn new(params: &BTreeMap<String, String>) -> Result<Arc<SharedConsumer>> {
+        let consumer: BaseConsumer = client_config(params)
+            .create()
+            .map_err(|e| client_error("creating a Kafka consumer", e))?;
+        Ok(Arc::new(SharedConsumer {
+            slots: Mutex::new(HashMap::new()),
+            consumer,
+        }))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<TopicPartition, Option<PartitionSlot>>> {
+        self.slots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The partitions assigned now, sorted.
+    pub fn assigned(&self) -> Vec<TopicPartition> {
+        let mut out: Vec<TopicPartition> = self.lock().keys().cloned().collect();
+        out.sort();
+        out
+    }
+
+    /// Makes the assignment exactly `positions`' partitions: new ones are assigned at their
+    /// offset (fetching starts at once), ones no longer wanted (a deleted topic or partition,
+    /// a topic that stopped matching) are unassigned. Partitions already assigned keep their
+    /// position and what they prefetched.
+    pub fn sync(&self, positions: &BTreeMap<TopicPartition, i64>) -> Result<()> {
+        let mut slots = self.lock();
+        let gone: Vec<TopicPartition> = slots
+            .keys()
+            .filter(|tp| !positions.contains_key(*tp))
+            .cloned()
+            .collect();
+        if !gone.is_empty() {
+            let mut tpl = TopicPartitionList::new();
+            for tp in &gone {
+                tpl.add_partition(&tp.topic, tp.partition);
+            }
+            self.consumer
+                .incremental_unassign(&tpl)
+                .map_err(|e| EngineError::external("unassigning Kafka partitions", e))?;
+            for tp in &gone {
+                // A slot lent out is dropped when given back (it is no longer in the map).
+                slots.remove(tp);
+            }
+        }
+        let mut tpl = TopicPartitionList::new();
+        let mut added = Vec::new();
+        for (tp, offset) in positions {
+            if slots.contains_key(tp) {
+                continue;
+            }
+            // The queue is split off before the partition is assigned, so no record of it
+            // reaches the consumer's queue.
+            let poller = BatchPoller::for_partition(&self.consumer, &tp.topic, tp.partition)
+                .ok_or_else(|| {
+                    EngineError::execution(
+                        "KAFKA_CONSUMER_QUEUE",
+                        format!("librdkafka gave no queue for partition {tp}"),
+                    )
+                })?;
+            tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*offset))
+                .map_err(|e| EngineError::external("assigning a Kafka partition", e))?;
+            added.push((
+                tp.clone(),
+                PartitionSlot {
+                    poller,
+                    next_offset: Some(*offset),
+                },
+            ));
+        }
+        if !added.is_empty() {
+            self.consumer
+                .incremental_assign(&tpl)
+                .map_err(|e| EngineError::external("assigning Kafka partitions", e))?;
+            for (tp, slot) in added {
+                slots.insert(tp, Some(slot));
+            }
+        }
+        drop(slots);
+        self.drain_events();
+        Ok(())
+    }
+
+    /// Serves the consumer's own queue, which only carries client-level events once every
+    /// partition has its own queue (errors such as a lost broker connection, which
+    /// librdkafka retries by itself); without it they would pile up.
+    fn drain_events(&self) {
+        for _ in 0..1024 {
+            match self.consumer.poll(Duration::ZERO) {
+                None => break,
+                Some(Err(e)) => eprintln!("WARN kafka source: consumer event: {e}"),
+                Some(Ok(_)) => {}
+            }
+        }
+    }
+
+    /// Lends `tp`'s slot to a task, unless it is not assigned or lent out already.
+    pub(super) fn take(&self, tp: &TopicPartition) -> Option<PartitionSlot> {
+        self.lock().get_mut(tp).and_then(Option::take)
+    }
+
+    /// Takes back a slot lent by [`Self::take`]; dropped if the partition was unassigned
+    /// meanwhile.
+    pub(super) fn give_back(&self, tp: &TopicPartition, slot: PartitionSlot) {
+        let mut slots = self.lock();
+        if let Some(entry) = slots.get_mut(tp) {
+            *entry = Some(slot);
+        }
+    }
+
+    /// Moves `tp`'s fetch position to `offset`, dropping what was prefetched: a seek, or,
+    /// where librdkafka refuses one (its fetcher stopped after an error), the partition is
+    /// assigned afresh.
+    pub(super) fn seek(
+        &self,
+        slot: &mut PartitionSlot,
+        tp: &TopicPartition,
+        offset: i64,
+    ) -> Result<()> {
+        slot.poller.clear();
+        slot.next_offset = None;
+        if self
+            .consumer
+            .seek(
+                &tp.topic,
+                tp.partition,
+                Offset::Offset(offset),
+                SEEK_TIMEOUT,
+            )
+            .is_err()
+        {
+            let mut tpl = TopicPartitionList::new();
+            tpl.add_partition(&tp.topic, tp.partition);
+            // Not assigned (any more) is fine: it is assigned below.
+            let _ = self.consumer.incremental_unassign(&tpl);
+            let mut tpl = TopicPartitionList::new();
+            tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(offset))
+                .map_err(|e| EngineError::external("assigning a Kafka partition", e))?;
+            self.consumer
+                .incremental_assign(&tpl)
+                .map_err(|e| EngineError::external("assigning a Kafka partition", e))?;
+            slot.poller.clear();
+        }
+        slot.next_offset = Some(offset);
+        Ok(())
+    }
+
+    /// The client, for watermark queries.
+    pub(super) fn consumer(&self) -> &BaseConsumer {
+        &self.consumer
+    }
+}
