@@ -444,6 +444,12 @@ impl KafkaSource {
         })
     }
 
+    /// The query's shared consumer, once a batch was planned (diagnostics and tests: its
+    /// [`SharedConsumer::assigned`] partitions).
+    pub fn shared_consumer(&self) -> Option<&Arc<SharedConsumer>> {
+        self.shared.as_ref()
+    }
+
     /// Replaces the clock used by `minOffsetsPerTrigger`/`maxTriggerDelay` (tests).
     pub fn with_clock(mut self, clock: Arc<dyn Fn() -> u64 + Send + Sync>) -> Self {
         self.clock = clock;
