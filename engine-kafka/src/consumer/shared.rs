@@ -31,6 +31,17 @@ use crate::offsets::TopicPartition;
 /// How long a seek may take before the read fails.
 const SEEK_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Prefetch bound per assigned partition, in KiB (`queued.max.messages.kbytes`), unless the
+/// user set one. librdkafka's 64 MiB applies to each partition queue once they are split off
+/// the consumer's queue, so a query over 64 partitions that is behind could hold 4 GiB; 4 MiB
+/// each is ~36k records of 110 bytes, refilled within `fetch.queue.backoff.ms`.
+const PREFETCH_KIB: &str = "4096";
+
+/// librdkafka's default `fetch.max.bytes` (50 MiB). Set explicitly because librdkafka
+/// otherwise lowers it to `queued.max.messages.kbytes`, which would make one fetch request
+/// carry at most 4 MiB across all partitions.
+const FETCH_MAX_BYTES: &str = "52428800";
+
 /// One assigned partition's queue and where it stands.
 pub(super) struct PartitionSlot {
     /// The partition's own queue; it also holds records taken past the last range's end.
@@ -50,6 +61,19 @@ pub struct SharedConsumer {
     consumer: BaseConsumer,
 }
 
+/// `params` with the per-partition prefetch bounded ([`PREFETCH_KIB`]) unless the user set
+/// `queued.max.messages.kbytes`.
+fn prefetch_bounded(params: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let mut params = params.clone();
+    if !params.contains_key("queued.max.messages.kbytes") {
+        params.insert("queued.max.messages.kbytes".into(), PREFETCH_KIB.into());
+        params
+            .entry("fetch.max.bytes".into())
+            .or_insert_with(|| FETCH_MAX_BYTES.into());
+    }
+    params
+}
+
 impl std::fmt::Debug for SharedConsumer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SharedConsumer")
@@ -61,7 +85,7 @@ impl std::fmt::Debug for SharedConsumer {
 impl SharedConsumer {
     /// A consumer made from `params` (see [`super::executor_params`]), nothing assigned yet.
     pub fn new(params: &BTreeMap<String, String>) -> Result<Arc<SharedConsumer>> {
-        let consumer: BaseConsumer = client_config(params)
+        let consumer: BaseConsumer = client_config(&prefetch_bounded(params))
             .create()
             .map_err(|e| client_error("creating a Kafka consumer", e))?;
         Ok(Arc::new(SharedConsumer {
@@ -212,5 +236,27 @@ impl SharedConsumer {
     /// The client, for watermark queries.
     pub(super) fn consumer(&self) -> &BaseConsumer {
         &self.consumer
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefetch_is_bounded_per_partition_unless_the_user_set_it() {
+        let user = |kv: &[(&str, &str)]| -> BTreeMap<String, String> {
+            kv.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let p = prefetch_bounded(&user(&[("bootstrap.servers", "x")]));
+        assert_eq!(p["queued.max.messages.kbytes"], PREFETCH_KIB);
+        assert_eq!(p["fetch.max.bytes"], FETCH_MAX_BYTES);
+        let p = prefetch_bounded(&user(&[("fetch.max.bytes", "1048576")]));
+        assert_eq!(p["fetch.max.bytes"], "1048576");
+        let p = prefetch_bounded(&user(&[("queued.max.messages.kbytes", "65536")]));
+        assert_eq!(p["queued.max.messages.kbytes"], "65536");
+        assert!(!p.contains_key("fetch.max.bytes"));
     }
 }
