@@ -172,6 +172,17 @@ pub struct ReadSettings {
     pub include_headers: bool,
 }
 
+/// A partition list of `tp` at `offset`, for assigning it.
+fn at_offset(
+    tp: &crate::offsets::TopicPartition,
+    offset: i64,
+) -> Result<rdkafka::TopicPartitionList> {
+    let mut tpl = rdkafka::TopicPartitionList::new();
+    tpl.add_partition_offset(&tp.topic, tp.partition, rdkafka::Offset::Offset(offset))
+        .map_err(|e| EngineError::external("assigning a Kafka partition", e))?;
+    Ok(tpl)
+}
+
 /// Reports data loss: an error when `fail`, else a warning on stderr (Spark logs a warning).
 pub fn report_data_loss(fail: bool, class: &str, message: &str) -> Result<()> {
     if fail {
@@ -185,16 +196,29 @@ pub fn report_data_loss(fail: bool, class: &str, message: &str) -> Result<()> {
     }
 }
 
+/// Executor params of a consumer that never reaches a broker (creating a librdkafka client
+/// is local: no broker is contacted until it is used).
+#[cfg(test)]
+fn test_params(group: &str) -> BTreeMap<String, String> {
+    executor_params(
+        &[("bootstrap.servers".to_string(), "127.0.0.1:1".to_string())].into(),
+        group,
+    )
+}
+
+/// Partition `p` of topic `t`.
+#[cfg(test)]
+fn test_tp(p: i32) -> crate::offsets::TopicPartition {
+    crate::offsets::TopicPartition::new("t", p)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn params(group: &str) -> BTreeMap<String, String> {
-        executor_params(
-            &[("bootstrap.servers".to_string(), "127.0.0.1:1".to_string())].into(),
-            group,
-        )
+        test_params(group)
     }
 
     #[test]

@@ -256,22 +256,8 @@ fn close(consumers: Vec<PooledConsumer>) {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::consumer::executor_params;
-
-    // Creating a librdkafka client is local: no broker is contacted until it is used.
-    fn params(group: &str) -> BTreeMap<String, String> {
-        executor_params(
-            &[("bootstrap.servers".to_string(), "127.0.0.1:1".to_string())].into(),
-            group,
-        )
-    }
-
-    fn tp(p: i32) -> TopicPartition {
-        TopicPartition {
-            topic: "t".into(),
-            partition: p,
-        }
-    }
+    use crate::consumer::test_params as params;
+    use crate::consumer::test_tp as tp;
 
     /// `params(group)` with `fetch.wait.max.ms` set.
     fn params_waiting(group: &str, fetch_wait_ms: u64) -> BTreeMap<String, String> {

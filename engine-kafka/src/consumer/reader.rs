@@ -12,15 +12,15 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, SchemaRef};
 use arrow::record_batch::RecordBatch;
 use engine_core::{EngineError, Result};
+use rdkafka::Timestamp;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaErrorCode;
-use rdkafka::{Offset, Timestamp, TopicPartitionList};
 
 use super::batch_poll::RawRecord;
 use super::pool::{ConsumerPool, PooledConsumer};
 use super::shared::{PartitionSlot, SharedConsumer};
-use super::{BATCH_ROWS, ReadSettings, header_fields, kafka_schema, report_data_loss};
+use super::{BATCH_ROWS, ReadSettings, at_offset, header_fields, kafka_schema, report_data_loss};
 use crate::offsets::{OffsetRange, TopicPartition};
 
 struct Columns {
@@ -145,11 +145,8 @@ impl Lease {
     fn position(&mut self, tp: &TopicPartition, offset: i64) -> Result<()> {
         match self {
             Lease::Pooled(c) => {
-                let mut tpl = TopicPartitionList::new();
-                tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(offset))
-                    .map_err(|e| EngineError::external("assigning a Kafka partition", e))?;
                 c.consumer
-                    .assign(&tpl)
+                    .assign(&at_offset(tp, offset)?)
                     .map_err(|e| EngineError::external("assigning a Kafka partition", e))?;
                 c.assigned = Some(tp.clone());
                 c.next_offset = offset;
@@ -446,16 +443,10 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::consumer::executor_params;
+    use crate::consumer::test_tp as tp;
     use arrow::array::AsArray;
     use rdkafka::ClientConfig;
     use std::collections::BTreeMap;
-
-    fn tp(p: i32) -> TopicPartition {
-        TopicPartition {
-            topic: "t".into(),
-            partition: p,
-        }
-    }
 
     #[test]
     fn a_consumer_whose_range_ended_at_the_partition_end_stops_fetching() {

@@ -25,7 +25,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
 
 use super::batch_poll::BatchPoller;
-use super::{client_config, client_error};
+use super::{at_offset, client_config, client_error};
 use crate::offsets::TopicPartition;
 
 /// How long a seek may take before the read fails.
@@ -221,11 +221,8 @@ impl SharedConsumer {
             tpl.add_partition(&tp.topic, tp.partition);
             // Not assigned (any more) is fine: it is assigned below.
             let _ = self.consumer.incremental_unassign(&tpl);
-            let mut tpl = TopicPartitionList::new();
-            tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(offset))
-                .map_err(|e| EngineError::external("assigning a Kafka partition", e))?;
             self.consumer
-                .incremental_assign(&tpl)
+                .incremental_assign(&at_offset(tp, offset)?)
                 .map_err(|e| EngineError::external("assigning a Kafka partition", e))?;
             slot.poller.clear();
         }
