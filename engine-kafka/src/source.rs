@@ -397,6 +397,37 @@ fn offset_ranges(
     Ok(ranges)
 }
 
+/// A partition whose range in a batch holds more offsets than this is read through the
+/// consumer pool and leaves the shared consumer until its ranges are small again. The shared
+/// consumer saves each task the first fetch of a reassigned consumer (2-8 ms), which is most of
+/// a small task; a large range (a catch-up, a first batch over a backlog) is read faster by a
+/// consumer of its own, since the pool's consumers fetch their partitions side by side, and
+/// the shared consumer would only prefetch what that consumer reads anyway. At about 10k
+/// records the two cost the same on the local broker (see BENCHMARKS.md).
+pub const SHARED_RANGE_LIMIT: i64 = 8192;
+
+/// Where the shared consumer stands for a batch over `ranges` ending at `end`: every partition
+/// of `end` at the offset the batch starts reading it (at its end where there is nothing
+/// new), except those with a range over [`SHARED_RANGE_LIMIT`]. Partitions not in `end`
+/// (deleted, no longer matching) leave the assignment.
+fn shared_positions(end: &PartitionOffsets, ranges: &[OffsetRange]) -> PartitionOffsets {
+    let mut positions = end.clone();
+    for r in ranges {
+        if r.size() > SHARED_RANGE_LIMIT {
+            positions.remove(&r.tp);
+        } else {
+            positions.insert(r.tp.clone(), r.from);
+        }
+    }
+    positions
+}
+
+/// How many clients the shared consumer spreads its partitions over: one per core (at most
+/// four), so fetching keeps pace with the worker threads reading.
+fn shared_members() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4))
+}
+
 /// Streaming Kafka source.
 pub struct KafkaSource {
     opts: SourceOptions,
@@ -600,22 +631,15 @@ impl Source for KafkaSource {
         let start = from_offset(start)?;
         let end = from_offset(end)?;
         let ranges = offset_ranges(&self.reader, &start, &end, self.opts.fail_on_data_loss)?;
-        // Every partition of the batch's end offsets stays assigned, at the offset this batch
-        // starts reading it (the end, where there is nothing to read); the others (deleted,
-        // no longer matching) leave the assignment.
-        let mut positions: BTreeMap<TopicPartition, i64> = end.clone();
-        for r in &ranges {
-            positions.insert(r.tp.clone(), r.from);
-        }
         let shared = match &self.shared {
             Some(s) => Arc::clone(s),
             None => {
-                let s = SharedConsumer::new(&self.settings.params)?;
+                let s = SharedConsumer::new(&self.settings.params, shared_members())?;
                 self.shared = Some(Arc::clone(&s));
                 s
             }
         };
-        shared.sync(&positions)?;
+        shared.sync(&shared_positions(&end, &ranges))?;
         let ranges = split_ranges(
             ranges,
             self.opts.min_partitions,
@@ -709,4 +733,37 @@ pub fn batch_partitions(opts: &SourceOptions) -> Result<Vec<Arc<dyn InputPartiti
             }) as Arc<dyn InputPartition>
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shared_consumer_keeps_every_partition_but_those_with_a_large_range() {
+        let tp = |p| TopicPartition::new("t", p);
+        let range = |p, from, until| OffsetRange {
+            tp: tp(p),
+            from,
+            until,
+        };
+        let end: PartitionOffsets = [
+            (tp(0), 10),
+            (tp(1), 5),
+            (tp(2), SHARED_RANGE_LIMIT + 1),
+            (tp(3), 7),
+        ]
+        .into_iter()
+        .collect();
+        let ranges = [
+            range(0, 4, 10),
+            range(1, 5, 5),
+            range(2, 0, SHARED_RANGE_LIMIT + 1),
+        ];
+        let got = shared_positions(&end, &ranges);
+        // Small ranges at their start, empty ones and partitions without a range at the end,
+        // the large range's partition not at all.
+        let want: PartitionOffsets = [(tp(0), 4), (tp(1), 5), (tp(3), 7)].into_iter().collect();
+        assert_eq!(got, want);
+    }
 }

@@ -126,10 +126,10 @@ impl Lease {
         }
     }
 
-    fn consumer(&self) -> &BaseConsumer {
+    fn consumer(&self) -> Result<&BaseConsumer> {
         match self {
-            Lease::Pooled(c) => &c.consumer,
-            Lease::Shared { owner, .. } => owner.consumer(),
+            Lease::Pooled(c) => Ok(&c.consumer),
+            Lease::Shared { slot, owner } => owner.consumer(slot.member),
         }
     }
 
@@ -265,7 +265,7 @@ impl RangeReader {
                 // Nothing for a while: if the log now ends before the range does, it was
                 // truncated (end-of-partition events alone cannot tell: one may answer a
                 // fetch sent before this range's records were written).
-                let (_, high) = watermarks(lease.consumer(), tp)?;
+                let (_, high) = watermarks(lease.consumer()?, tp)?;
                 if high < until {
                     report_data_loss(
                         self.settings.fail_on_data_loss,
@@ -316,7 +316,7 @@ impl RangeReader {
                 Some(KafkaError::MessageConsumption(
                     RDKafkaErrorCode::OffsetOutOfRange | RDKafkaErrorCode::AutoOffsetReset,
                 )) => {
-                    let (lo, hi) = watermarks(lease.consumer(), tp)?;
+                    let (lo, hi) = watermarks(lease.consumer()?, tp)?;
                     let group = self
                         .settings
                         .params

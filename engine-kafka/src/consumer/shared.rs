@@ -44,6 +44,8 @@ const FETCH_MAX_BYTES: &str = "52428800";
 
 /// One assigned partition's queue and where it stands.
 pub(super) struct PartitionSlot {
+    /// Which of the shared consumer's clients the partition is assigned to.
+    pub(super) member: usize,
     /// The partition's own queue; it also holds records taken past the last range's end.
     pub(super) poller: BatchPoller,
     /// The offset of the next record the queue hands out, `None` when unknown (after an
@@ -55,10 +57,17 @@ pub(super) struct PartitionSlot {
 /// docs). Shared by the source and the tasks of its batches through an `Arc`; the client is
 /// closed when the last holder lets go.
 pub struct SharedConsumer {
-    /// Every assigned partition; `None` while its slot is lent to a task. Declared before
-    /// `consumer` so the queues are released before the client is destroyed.
-    slots: Mutex<HashMap<TopicPartition, Option<PartitionSlot>>>,
-    consumer: BaseConsumer,
+    /// Every assigned partition, with its slot unless lent to a task. Declared before
+    /// `members` so the queues are released before the clients are destroyed.
+    slots: Mutex<HashMap<TopicPartition, Assigned>>,
+    /// The clients; each partition is assigned to one of them.
+    members: Vec<BaseConsumer>,
+}
+
+/// An assigned partition: its client, and its slot unless lent to a task.
+struct Assigned {
+    member: usize,
+    slot: Option<PartitionSlot>,
 }
 
 /// `params` with the per-partition prefetch bounded ([`PREFETCH_KIB`]) unless the user set
@@ -83,18 +92,26 @@ impl std::fmt::Debug for SharedConsumer {
 }
 
 impl SharedConsumer {
-    /// A consumer made from `params` (see [`super::executor_params`]), nothing assigned yet.
-    pub fn new(params: &BTreeMap<String, String>) -> Result<Arc<SharedConsumer>> {
-        let consumer: BaseConsumer = client_config(&prefetch_bounded(params))
-            .create()
-            .map_err(|e| client_error("creating a Kafka consumer", e))?;
+    /// A consumer of `members` clients made from `params` (see [`super::executor_params`]),
+    /// nothing assigned yet. Partitions are spread over the clients: each has its own
+    /// connection and fetcher thread, and one fetcher alone could not keep up with a
+    /// catch-up read over many partitions.
+    pub fn new(params: &BTreeMap<String, String>, members: usize) -> Result<Arc<SharedConsumer>> {
+        let params = prefetch_bounded(params);
+        let members = (0..members.max(1))
+            .map(|_| {
+                client_config(&params)
+                    .create()
+                    .map_err(|e| client_error("creating a Kafka consumer", e))
+            })
+            .collect::<Result<Vec<BaseConsumer>>>()?;
         Ok(Arc::new(SharedConsumer {
             slots: Mutex::new(HashMap::new()),
-            consumer,
+            members,
         }))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<TopicPartition, Option<PartitionSlot>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<TopicPartition, Assigned>> {
         self.slots
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -113,56 +130,85 @@ impl SharedConsumer {
     /// position and what they prefetched.
     pub fn sync(&self, positions: &BTreeMap<TopicPartition, i64>) -> Result<()> {
         let mut slots = self.lock();
-        let gone: Vec<TopicPartition> = slots
-            .keys()
-            .filter(|tp| !positions.contains_key(*tp))
-            .cloned()
+        let mut unassign: Vec<TopicPartitionList> = self
+            .members
+            .iter()
+            .map(|_| TopicPartitionList::new())
             .collect();
-        if !gone.is_empty() {
-            let mut tpl = TopicPartitionList::new();
-            for tp in &gone {
-                tpl.add_partition(&tp.topic, tp.partition);
+        slots.retain(|tp, a| {
+            let keep = positions.contains_key(tp);
+            if !keep && let Some(list) = unassign.get_mut(a.member) {
+                list.add_partition(&tp.topic, tp.partition);
             }
-            self.consumer
-                .incremental_unassign(&tpl)
-                .map_err(|e| EngineError::external("unassigning Kafka partitions", e))?;
-            for tp in &gone {
-                // A slot lent out is dropped when given back (it is no longer in the map).
-                slots.remove(tp);
+            // A slot lent out is dropped when given back (it is no longer in the map).
+            keep
+        });
+        for (c, list) in self.members.iter().zip(&unassign) {
+            if list.count() > 0 {
+                c.incremental_unassign(list)
+                    .map_err(|e| EngineError::external("unassigning Kafka partitions", e))?;
             }
         }
-        let mut tpl = TopicPartitionList::new();
+        let mut load = vec![0usize; self.members.len()];
+        for a in slots.values() {
+            if let Some(n) = load.get_mut(a.member) {
+                *n += 1;
+            }
+        }
+        let mut assign: Vec<TopicPartitionList> = self
+            .members
+            .iter()
+            .map(|_| TopicPartitionList::new())
+            .collect();
         let mut added = Vec::new();
         for (tp, offset) in positions {
             if slots.contains_key(tp) {
                 continue;
             }
+            // The least loaded client takes it.
+            let member = (0..load.len()).min_by_key(|i| load[*i]).unwrap_or(0);
+            let (Some(client), Some(list), Some(n)) = (
+                self.members.get(member),
+                assign.get_mut(member),
+                load.get_mut(member),
+            ) else {
+                continue;
+            };
+            *n += 1;
             // The queue is split off before the partition is assigned, so no record of it
             // reaches the consumer's queue.
-            let poller = BatchPoller::for_partition(&self.consumer, &tp.topic, tp.partition)
-                .ok_or_else(|| {
+            let poller =
+                BatchPoller::for_partition(client, &tp.topic, tp.partition).ok_or_else(|| {
                     EngineError::execution(
                         "KAFKA_CONSUMER_QUEUE",
                         format!("librdkafka gave no queue for partition {tp}"),
                     )
                 })?;
-            tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*offset))
+            list.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*offset))
                 .map_err(|e| EngineError::external("assigning a Kafka partition", e))?;
             added.push((
                 tp.clone(),
                 PartitionSlot {
+                    member,
                     poller,
                     next_offset: Some(*offset),
                 },
             ));
         }
-        if !added.is_empty() {
-            self.consumer
-                .incremental_assign(&tpl)
-                .map_err(|e| EngineError::external("assigning Kafka partitions", e))?;
-            for (tp, slot) in added {
-                slots.insert(tp, Some(slot));
+        for (c, list) in self.members.iter().zip(&assign) {
+            if list.count() > 0 {
+                c.incremental_assign(list)
+                    .map_err(|e| EngineError::external("assigning Kafka partitions", e))?;
             }
+        }
+        for (tp, slot) in added {
+            slots.insert(
+                tp,
+                Assigned {
+                    member: slot.member,
+                    slot: Some(slot),
+                },
+            );
         }
         drop(slots);
         self.drain_events();
@@ -173,18 +219,20 @@ impl SharedConsumer {
     /// partition has its own queue (errors such as a lost broker connection, which
     /// librdkafka retries by itself); without it they would pile up.
     fn drain_events(&self) {
-        for _ in 0..1024 {
-            match self.consumer.poll(Duration::ZERO) {
-                None => break,
-                Some(Err(e)) => eprintln!("WARN kafka source: consumer event: {e}"),
-                Some(Ok(_)) => {}
+        for c in &self.members {
+            for _ in 0..1024 {
+                match c.poll(Duration::ZERO) {
+                    None => break,
+                    Some(Err(e)) => eprintln!("WARN kafka source: consumer event: {e}"),
+                    Some(Ok(_)) => {}
+                }
             }
         }
     }
 
     /// Lends `tp`'s slot to a task, unless it is not assigned or lent out already.
     pub(super) fn take(&self, tp: &TopicPartition) -> Option<PartitionSlot> {
-        self.lock().get_mut(tp).and_then(Option::take)
+        self.lock().get_mut(tp).and_then(|a| a.slot.take())
     }
 
     /// Takes back a slot lent by [`Self::take`]; dropped if the partition was unassigned
@@ -192,7 +240,7 @@ impl SharedConsumer {
     pub(super) fn give_back(&self, tp: &TopicPartition, slot: PartitionSlot) {
         let mut slots = self.lock();
         if let Some(entry) = slots.get_mut(tp) {
-            *entry = Some(slot);
+            entry.slot = Some(slot);
         }
     }
 
@@ -207,8 +255,8 @@ impl SharedConsumer {
     ) -> Result<()> {
         slot.poller.clear();
         slot.next_offset = None;
-        if self
-            .consumer
+        let client = self.consumer(slot.member)?;
+        if client
             .seek(
                 &tp.topic,
                 tp.partition,
@@ -220,8 +268,8 @@ impl SharedConsumer {
             let mut tpl = TopicPartitionList::new();
             tpl.add_partition(&tp.topic, tp.partition);
             // Not assigned (any more) is fine: it is assigned below.
-            let _ = self.consumer.incremental_unassign(&tpl);
-            self.consumer
+            let _ = client.incremental_unassign(&tpl);
+            client
                 .incremental_assign(&at_offset(tp, offset)?)
                 .map_err(|e| EngineError::external("assigning a Kafka partition", e))?;
             slot.poller.clear();
@@ -230,9 +278,12 @@ impl SharedConsumer {
         Ok(())
     }
 
-    /// The client, for watermark queries.
-    pub(super) fn consumer(&self) -> &BaseConsumer {
-        &self.consumer
+    /// Client `member` (the one a slot's partition is assigned to), for seeks and watermark
+    /// queries.
+    pub(super) fn consumer(&self, member: usize) -> Result<&BaseConsumer> {
+        self.members.get(member).ok_or_else(|| {
+            EngineError::Internal(format!("no Kafka client {member} in the shared consumer"))
+        })
     }
 }
 
