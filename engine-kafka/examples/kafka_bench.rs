@@ -61,6 +61,15 @@ fn cpu_secs(pid: &str) -> f64 {
     ticks / 100.0
 }
 
+/// With `KAFKA_BENCH_PROGRESS` set, prints when throughput row `row` (0-based, in table
+/// order) starts or ends, on CLOCK_MONOTONIC, for cutting a `perf record -k CLOCK_MONOTONIC`
+/// profile to one row with `perf report --time`.
+fn mark(row: usize, what: &str) {
+    if std::env::var_os("KAFKA_BENCH_PROGRESS").is_some() {
+        eprintln!("row {row} {what} at {:?}", Instant::now());
+    }
+}
+
 /// CPU seconds of this process and of the broker process.
 fn cpu_pair(broker_pid: &str) -> (f64, f64) {
     (cpu_secs("self"), cpu_secs(broker_pid))
@@ -282,6 +291,7 @@ fn main() {
         })
         .unwrap(),
     );
+    mark(cpu.len(), "starts");
     let c0 = cpu_pair(&broker_pid);
     let started = Instant::now();
     let commits = write_tasks(&sink, &data, "at-least-once");
@@ -290,6 +300,7 @@ fn main() {
     let sink_secs = started.elapsed().as_secs_f64();
     let c1 = cpu_pair(&broker_pid);
     cpu.push((c1.0 - c0.0, c1.1 - c0.1));
+    mark(cpu.len() - 1, "ends");
     let written = (messages / threads) * threads;
 
     // Exactly-once sink: transactional producer per task, committed by Sink::commit.
@@ -312,6 +323,7 @@ fn main() {
         })
         .unwrap(),
     );
+    mark(cpu.len(), "starts");
     let c0 = cpu_pair(&broker_pid);
     let started = Instant::now();
     let messages_out = write_tasks(&eos_sink, &data, "exactly-once");
@@ -324,6 +336,7 @@ fn main() {
     let eos_secs = started.elapsed().as_secs_f64();
     let c1 = cpu_pair(&broker_pid);
     cpu.push((c1.0 - c0.0, c1.1 - c0.1));
+    mark(cpu.len() - 1, "ends");
     drop(data);
 
     // Source alone: plan one batch over everything, read the partitions on `threads` threads.
@@ -338,6 +351,7 @@ fn main() {
     let start = src.initial_offset().unwrap();
     let end = src.latest_offset(&start, &ReadLimit::AllAvailable).unwrap();
     let parts: Vec<Arc<dyn InputPartition>> = src.plan_partitions(&start, &end).unwrap();
+    mark(cpu.len(), "starts");
     let c0 = cpu_pair(&broker_pid);
     let started = Instant::now();
     let next = std::sync::atomic::AtomicUsize::new(0);
@@ -358,6 +372,7 @@ fn main() {
     let source_secs = started.elapsed().as_secs_f64();
     let c1 = cpu_pair(&broker_pid);
     cpu.push((c1.0 - c0.0, c1.1 - c0.1));
+    mark(cpu.len() - 1, "ends");
     let read = rows.load(std::sync::atomic::Ordering::Relaxed);
     let _ = std::fs::remove_dir_all(&dir);
 
@@ -367,12 +382,15 @@ fn main() {
     // watermark (the way the source reads).
     let mut plain = Vec::new();
     for one_at_a_time in [false, true] {
+        mark(cpu.len(), "starts");
         let c0 = cpu_pair(&broker_pid);
         let started = Instant::now();
         let n = plain_read(&bootstrap, &topic, threads, one_at_a_time);
         plain.push((n, started.elapsed().as_secs_f64()));
         let c1 = cpu_pair(&broker_pid);
         cpu.push((c1.0 - c0.0, c1.1 - c0.1));
+        mark(cpu.len() - 1, "ends");
+        mark(cpu.len() - 1, "ends");
     }
 
     // The pipeline: Kafka -> from_json -> explode -> to_json -> Kafka through engine-sql's
@@ -394,10 +412,13 @@ fn main() {
     kafka_out.extend(extra.iter().cloned());
     let mut pipeline_secs = Vec::new();
     for (format, options) in [("kafka", kafka_out), ("noop", vec![])] {
+        mark(cpu.len(), "starts");
         let c0 = cpu_pair(&broker_pid);
         pipeline_secs.push(pipeline(&bootstrap, &topic, threads, format, &options));
         let c1 = cpu_pair(&broker_pid);
         cpu.push((c1.0 - c0.0, c1.1 - c0.1));
+        mark(cpu.len() - 1, "ends");
+        mark(cpu.len() - 1, "ends");
     }
 
     println!(
