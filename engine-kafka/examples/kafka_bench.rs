@@ -390,7 +390,6 @@ fn main() {
         let c1 = cpu_pair(&broker_pid);
         cpu.push((c1.0 - c0.0, c1.1 - c0.1));
         mark(cpu.len() - 1, "ends");
-        mark(cpu.len() - 1, "ends");
     }
 
     // The pipeline: Kafka -> from_json -> explode -> to_json -> Kafka through engine-sql's
@@ -417,7 +416,6 @@ fn main() {
         pipeline_secs.push(pipeline(&bootstrap, &topic, threads, format, &options));
         let c1 = cpu_pair(&broker_pid);
         cpu.push((c1.0 - c0.0, c1.1 - c0.1));
-        mark(cpu.len() - 1, "ends");
         mark(cpu.len() - 1, "ends");
     }
 
