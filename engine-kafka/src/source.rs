@@ -631,15 +631,18 @@ impl Source for KafkaSource {
         let start = from_offset(start)?;
         let end = from_offset(end)?;
         let ranges = offset_ranges(&self.reader, &start, &end, self.opts.fail_on_data_loss)?;
-        let shared = match &self.shared {
-            Some(s) => Arc::clone(s),
-            None => {
-                let s = SharedConsumer::new(&self.settings.params, shared_members())?;
-                self.shared = Some(Arc::clone(&s));
-                s
-            }
-        };
-        shared.sync(&shared_positions(&end, &ranges))?;
+        let positions = shared_positions(&end, &ranges);
+        // Made once a batch has a partition for it (a batch of catch-up ranges needs none).
+        if self.shared.is_none() && !positions.is_empty() {
+            self.shared = Some(SharedConsumer::new(
+                &self.settings.params,
+                shared_members(),
+            )?);
+        }
+        let shared = self.shared.clone();
+        if let Some(s) = &shared {
+            s.sync(&positions)?;
+        }
         let ranges = split_ranges(
             ranges,
             self.opts.min_partitions,
@@ -656,7 +659,7 @@ impl Source for KafkaSource {
                     range,
                     settings: self.settings.clone(),
                     ends_at_latest,
-                    shared: Some(Arc::clone(&shared)),
+                    shared: shared.clone(),
                 }) as Arc<dyn InputPartition>
             })
             .collect())
