@@ -362,8 +362,12 @@ fn main() {
                 loop {
                     let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     let Some(p) = parts.get(i) else { return };
+                    let t = Instant::now();
                     for b in p.read().unwrap() {
                         rows.fetch_add(b.unwrap().num_rows(), std::sync::atomic::Ordering::Relaxed);
+                    }
+                    if std::env::var_os("KAFKA_BENCH_PROGRESS").is_some() {
+                        eprintln!("source task {i}: {:.2} ms", t.elapsed().as_secs_f64() * 1e3);
                     }
                 }
             });
