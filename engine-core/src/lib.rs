@@ -1,12 +1,30 @@
-//! `engine-core`: what every crate of the sstream engine shares.
+//! `engine-core`: the sstream engine proper, below the user-facing API.
 //!
-//! - [`error`]: the typed [`EngineError`] and [`Result`].
-//! - [`pool`]: the worker pool that runs one task per partition (`local[N]`).
-//! - [`options`]: case-insensitive source/sink options with Spark's parsing rules.
-//! - [`connector`]: the `Source`/`Sink`/`Format` traits connector crates implement.
-//! - [`checkpoint`]: Spark's streaming checkpoint logs, written atomically.
-//! - [`progress`]: streaming progress reports and listeners, Spark's JSON.
-//! - [`interval`]: Spark interval strings as durations.
+//! The modules form layers; each imports only the ones listed before it:
+//!
+//! 1. [`error`], [`interval`], [`options`], [`pool`], [`connector`], [`checkpoint`],
+//!    [`progress`]: what every crate shares (the typed [`EngineError`], Spark's interval
+//!    text, case-insensitive options, the worker pool, the `Source`/`Sink`/`Format` traits
+//!    and the format registry, the streaming checkpoint logs, progress reports).
+//! 2. [`types`], [`format`], [`scalar`], [`schema`]: Spark's types on Arrow, the text forms
+//!    of values, typed scalars, plan schemas with Spark's name resolution.
+//! 3. [`expr`]: the logical expression tree, the type-coercion rules, and the traits every
+//!    function implements ([`expr::function`]).
+//! 4. [`logical`]: logical plans and the planner's view of a table ([`logical::TableSource`]).
+//! 5. [`functions`]: the function library (scalar, aggregate, the JSON decoder) and its
+//!    registry.
+//! 6. [`conf`]: Spark-named configuration with Spark 4 defaults.
+//! 7. [`analyzer`]: resolves names, functions and types; asks a
+//!    [`analyzer::CatalogProvider`] for relations instead of knowing the session.
+//! 8. [`physical`]: compiled expressions, batch operators, the physical planner.
+//! 9. [`optimizer`]: rewrite rules over logical plans (constant folding evaluates through
+//!    [`physical`]).
+//!
+//! ```
+//! use engine_core::expr::{col, lit};
+//! let e = col("qty").gt(lit(1i32));
+//! assert_eq!(e.to_string(), "(qty > 1)");
+//! ```
 
 pub mod checkpoint;
 pub mod connector;
@@ -15,5 +33,22 @@ pub mod interval;
 pub mod options;
 pub mod pool;
 pub mod progress;
+
+pub mod format;
+pub mod scalar;
+pub mod schema;
+pub mod types;
+
+pub mod expr;
+pub mod logical;
+
+pub mod functions;
+
+pub mod conf;
+
+pub mod analyzer;
+pub mod physical;
+
+pub mod optimizer;
 
 pub use error::{EngineError, Result};

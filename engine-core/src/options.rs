@@ -221,6 +221,10 @@ impl ParseMode {
     }
 }
 
+/// The default corrupt-record column (`spark.sql.columnNameOfCorruptRecord`), where
+/// PERMISSIVE parsing keeps the text of a malformed record.
+pub const DEFAULT_CORRUPT_RECORD_COLUMN: &str = "_corrupt_record";
+
 /// Spark's error for a malformed record in FAILFAST mode, with where it was found.
 pub fn malformed_record_error(record: &str, location: &str) -> EngineError {
     EngineError::execution(
@@ -259,6 +263,37 @@ fn bad_time(key: &str, v: &str) -> EngineError {
             "Invalid value '{v}': time must be specified as seconds (s), milliseconds (ms), microseconds (us), minutes (m or min), hour (h), or day (d). E.g. 50s, 100ms, or 250us."
         ),
     )
+}
+
+/// The option Spark uses to pass `partitionBy` columns to a data source.
+pub const PARTITION_COLUMNS_OPTION: &str = "__partition_columns";
+
+/// The partition columns named in the options: `__partition_columns` or `partitionBy`, each
+/// a JSON array of names (`["day","country"]`) or a comma-separated list.
+pub fn partition_columns(options: &Options) -> Result<Vec<String>> {
+    let Some((key, value)) = options.get_any(&[PARTITION_COLUMNS_OPTION, "partitionBy"]) else {
+        return Ok(vec![]);
+    };
+    if value.trim_start().starts_with('[') {
+        return serde_json::from_str::<Vec<String>>(value).map_err(|e| {
+            EngineError::invalid_option(key, format!("expected a JSON array of column names: {e}"))
+        });
+    }
+    Ok(value
+        .split(',')
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty())
+        .collect())
+}
+
+/// Passes `partitionBy(..)` columns to a data source the way Spark does: the
+/// `__partition_columns` option, a JSON array of names (nothing is set for no columns).
+pub fn set_partition_columns(options: &mut Options, cols: &[String]) {
+    if !cols.is_empty() {
+        // A list of strings always serializes.
+        let json = serde_json::to_string(cols).unwrap_or_default();
+        options.set(PARTITION_COLUMNS_OPTION, json);
+    }
 }
 
 #[cfg(test)]

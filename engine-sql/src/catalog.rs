@@ -5,7 +5,8 @@ use std::sync::{Arc, RwLock};
 
 use engine_core::{EngineError, Result};
 
-use crate::logical::LogicalPlan;
+use engine_core::analyzer::CatalogProvider;
+use engine_core::logical::LogicalPlan;
 
 /// The session's temporary views (case-insensitive names, as in Spark).
 #[derive(Debug, Default)]
@@ -67,12 +68,20 @@ impl Catalog {
 
     /// Spark's `TABLE_OR_VIEW_NOT_FOUND` error for `name`.
     pub fn not_found(&self, name: &[String]) -> EngineError {
-        let quoted = crate::schema::quote_parts(name);
+        let quoted = engine_core::schema::quote_parts(name);
         EngineError::analysis(
             "TABLE_OR_VIEW_NOT_FOUND",
             format!(
                 "The table or view {quoted} cannot be found. Verify the spelling and correctness of the schema and catalog.\nIf you did not qualify the name with a schema, verify the current_schema() output, or qualify the name with the correct schema and catalog.\nTo tolerate the error on drop use DROP VIEW IF EXISTS or DROP TABLE IF EXISTS. SQLSTATE: 42P01"
             ),
         )
+    }
+}
+
+/// The analyzer finds the views a query names here.
+impl CatalogProvider for Catalog {
+    fn relation(&self, name: &[String]) -> Result<Arc<LogicalPlan>> {
+        self.view(&name.join("."))
+            .ok_or_else(|| self.not_found(name))
     }
 }

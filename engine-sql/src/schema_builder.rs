@@ -88,7 +88,7 @@ impl StructType {
                 "INVALID_SCHEMA.NON_STRUCT_TYPE",
                 format!(
                     "The input schema \"{}\" is not a valid schema string. The input expression must be a struct type. SQLSTATE: 42K07",
-                    crate::types::sql_type_name(other)
+                    engine_core::types::sql_type_name(other)
                 ),
             )),
         }
@@ -96,7 +96,7 @@ impl StructType {
 
     /// Parses a DDL field list: `a INT, b STRUCT<c: STRING> NOT NULL`.
     pub fn from_ddl(ddl: &str) -> Result<Self> {
-        let s = crate::types::parse_ddl_schema(ddl)?;
+        let s = engine_core::types::parse_ddl_schema(ddl)?;
         Ok(StructType {
             fields: s.fields().iter().map(|f| f.as_ref().clone()).collect(),
         })
@@ -104,36 +104,32 @@ impl StructType {
 
     /// Spark's `toDDL`: `a INT,b STRING NOT NULL`.
     pub fn to_ddl(&self) -> String {
-        crate::types::fields_to_ddl(&Fields::from(self.fields.clone()))
+        engine_core::types::fields_to_ddl(&Fields::from(self.fields.clone()))
     }
 
     /// Spark's `simpleString`: `struct<a:int,b:string>`.
     pub fn simple_string(&self) -> String {
-        crate::types::simple_string(&self.data_type())
+        engine_core::types::simple_string(&self.data_type())
     }
 
     /// Spark's `sql`: `STRUCT<a: INT, b: STRING>`.
     pub fn sql(&self) -> String {
-        crate::types::sql_type_name(&self.data_type())
+        engine_core::types::sql_type_name(&self.data_type())
     }
 
     /// Spark's JSON schema format (`StructType.json()`).
     pub fn json(&self) -> String {
-        crate::types::schema_to_json(&self.data_type())
+        engine_core::types::schema_to_json(&self.data_type())
     }
 
     /// Parses Spark's JSON schema format.
     pub fn from_json(text: &str) -> Result<Self> {
-        Self::from_data_type(&crate::types::schema_from_json(text)?)
+        Self::from_data_type(&engine_core::types::schema_from_json(text)?)
     }
 
     /// `printSchema`'s tree (`root` then ` |-- a: integer (nullable = true)` lines).
     pub fn tree_string(&self) -> String {
-        let mut out = String::from("root\n");
-        for f in &self.fields {
-            crate::dataframe::tree_field(&mut out, f, 1);
-        }
-        out
+        engine_core::types::schema_tree_string(self.fields.iter())
     }
 }
 

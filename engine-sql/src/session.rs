@@ -1,17 +1,20 @@
-//! The session: configuration, catalog and the entry points (`read`, `sql`, `table`).
+//! The session: configuration, the catalog of temporary views and the registry of streaming
+//! queries.
+//!
+//! The entry points that make DataFrames are defined beside what they make, so this module
+//! sits below all of them: `table`, `create_dataframe` and `dataframe_from_table` in
+//! [`crate::dataframe`], `read` in [`crate::dataframe::reader`], `sql` in [`crate::command`],
+//! `read_stream` in [`crate::streaming::reader`].
 
 use std::sync::{Arc, RwLock};
 
-use arrow::record_batch::RecordBatch;
+use engine_core::conf::{self, SessionConf};
+use engine_core::logical::LogicalPlan;
+use engine_core::physical::plan::TaskContext;
 use engine_core::{EngineError, Result};
 
 use crate::catalog::Catalog;
-use crate::conf::{self, SessionConf};
-use crate::dataframe::DataFrame;
-use crate::datasource::memory::MemTable;
-use crate::datasource::reader::DataFrameReader;
-use crate::logical::{LogicalPlan, Scan};
-use crate::physical::plan::TaskContext;
+use crate::queries::StreamingQueryManager;
 
 /// The entry point of every program, Spark's `SparkSession`. Cheap to clone: clones share
 /// the configuration and the temporary views.
@@ -35,7 +38,7 @@ pub struct Session {
 struct SessionInner {
     conf: RwLock<SessionConf>,
     catalog: Catalog,
-    streams: crate::streaming::StreamingQueryManager,
+    streams: StreamingQueryManager,
 }
 
 /// Builds a [`Session`].
@@ -70,6 +73,9 @@ impl SessionBuilder {
         self.conf.shuffle_partitions()?;
         self.conf.ansi()?;
         self.conf.time_zone()?;
+        // The State Data Source (`statestore`, `state-metadata`) reads this crate's own
+        // checkpoints, so every session has it, as Spark's does.
+        engine_state::register();
         Ok(Session {
             inner: Arc::new(SessionInner {
                 conf: RwLock::new(self.conf),
@@ -120,61 +126,18 @@ impl Session {
         &self.inner.catalog
     }
 
+    /// Resolves `plan` against this session's views with its ANSI setting.
+    pub fn analyze(&self, plan: &Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> {
+        engine_core::analyzer::analyze(plan, self.catalog(), self.conf().ansi()?)
+    }
+
     /// A task context for a query that starts now.
     pub fn task_context(&self) -> Result<Arc<TaskContext>> {
         Ok(Arc::new(TaskContext::new(Arc::new(self.conf()))?))
     }
 
-    /// Reads files: `session.read().format("csv").option("header", "true").load(path)`.
-    pub fn read(&self) -> DataFrameReader {
-        DataFrameReader::new(self.clone())
-    }
-
-    /// Reads a stream: `session.read_stream().format("rate").load()`.
-    pub fn read_stream(&self) -> crate::streaming::DataStreamReader {
-        crate::streaming::DataStreamReader::new(self.clone())
-    }
-
     /// The streaming queries of this session and their listeners.
-    pub fn streams(&self) -> crate::streaming::StreamingQueryManager {
+    pub fn streams(&self) -> StreamingQueryManager {
         self.inner.streams.clone()
-    }
-
-    /// Runs SQL text. Queries return their result lazily; commands (`CREATE VIEW`, `SET`)
-    /// run at once and return their (possibly empty) output.
-    pub fn sql(&self, text: &str) -> Result<DataFrame> {
-        crate::sql::run_sql(self, text)
-    }
-
-    /// The temporary view `name` as a DataFrame.
-    pub fn table(&self, name: &str) -> Result<DataFrame> {
-        let parts = crate::expr::split_name(name);
-        DataFrame::from_plan(
-            self.clone(),
-            Arc::new(LogicalPlan::UnresolvedRelation(parts)),
-        )
-    }
-
-    /// A DataFrame over in-memory batches (all with the same schema).
-    pub fn create_dataframe(&self, batches: Vec<RecordBatch>) -> Result<DataFrame> {
-        let table = MemTable::try_new_from_batches(batches)?;
-        self.dataframe_from_table(Arc::new(table))
-    }
-
-    /// A DataFrame scanning any table provider.
-    pub fn dataframe_from_table(
-        &self,
-        source: Arc<dyn crate::logical::TableProvider>,
-    ) -> Result<DataFrame> {
-        DataFrame::from_plan(
-            self.clone(),
-            Arc::new(LogicalPlan::Scan(Scan {
-                source,
-                qualifier: None,
-                projection: None,
-                filters: vec![],
-                limit: None,
-            })),
-        )
     }
 }

@@ -5,11 +5,13 @@ use anyhow::Result;
 use crate::broker::{ensure_broker, stop_broker};
 use crate::util::{cargo, run};
 
-/// Format check, clippy with `-D warnings`, then every test with the local broker running.
+/// Format check, the layering check, clippy with `-D warnings`, then every test with the
+/// local broker running.
 pub fn test() -> Result<()> {
     let mut fmt = cargo();
     fmt.args(["fmt", "--all", "--", "--check"]);
     run(fmt)?;
+    crate::depcheck::check(&crate::util::workspace_root()?)?;
     let mut clippy = cargo();
     clippy.args([
         "clippy",

@@ -1,8 +1,10 @@
 //! The lazy DataFrame: a session plus a logical plan. Transformations build plans;
 //! actions (`collect`, `count`, `show`, `write`) plan and run them.
 
+pub mod reader;
 mod show;
 mod transform;
+pub mod writer;
 
 use std::sync::Arc;
 
@@ -10,14 +12,48 @@ use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use engine_core::Result;
 
-use crate::logical::LogicalPlan;
-use crate::physical::plan::{self, ExecutionPlanRef, TaskContext};
-use crate::schema::PlanSchema;
 use crate::session::Session;
+use engine_core::logical::{LogicalPlan, Scan};
+use engine_core::physical::plan::{self, ExecutionPlanRef, TaskContext};
+use engine_core::physical::table::memory::MemTable;
+use engine_core::physical::{TableProvider, provider_as_source};
+use engine_core::schema::PlanSchema;
 
+pub use reader::DataFrameReader;
 pub use show::Row;
-pub(crate) use show::tree_field;
 pub use transform::{GroupedData, JoinOn};
+pub use writer::DataFrameWriter;
+
+impl Session {
+    /// The temporary view `name` as a DataFrame.
+    pub fn table(&self, name: &str) -> Result<DataFrame> {
+        let parts = engine_core::expr::split_name(name);
+        DataFrame::from_plan(
+            self.clone(),
+            Arc::new(LogicalPlan::UnresolvedRelation(parts)),
+        )
+    }
+
+    /// A DataFrame over in-memory batches (all with the same schema).
+    pub fn create_dataframe(&self, batches: Vec<RecordBatch>) -> Result<DataFrame> {
+        let table = MemTable::try_new_from_batches(batches)?;
+        self.dataframe_from_table(Arc::new(table))
+    }
+
+    /// A DataFrame scanning any table provider.
+    pub fn dataframe_from_table(&self, source: Arc<dyn TableProvider>) -> Result<DataFrame> {
+        DataFrame::from_plan(
+            self.clone(),
+            Arc::new(LogicalPlan::Scan(Scan {
+                source: provider_as_source(source),
+                qualifier: None,
+                projection: None,
+                filters: vec![],
+                limit: None,
+            })),
+        )
+    }
+}
 
 /// A lazily evaluated, immutable table: Spark's `DataFrame`.
 #[derive(Debug, Clone)]
@@ -33,7 +69,7 @@ impl DataFrame {
     /// Analyzes `parsed` and wraps it. Analysis is eager, as in Spark: an unknown column
     /// fails here, not when an action runs.
     pub fn from_plan(session: Session, parsed: Arc<LogicalPlan>) -> Result<DataFrame> {
-        let plan = crate::analyzer::analyze(&parsed, &session)?;
+        let plan = session.analyze(&parsed)?;
         Ok(DataFrame {
             session,
             parsed,
@@ -44,6 +80,12 @@ impl DataFrame {
     /// The session this DataFrame belongs to.
     pub fn session(&self) -> &Session {
         &self.session
+    }
+
+    /// True if this DataFrame reads a stream (Spark's `isStreaming`): it can only be run
+    /// with `write_stream().start()`.
+    pub fn is_streaming(&self) -> bool {
+        self.plan.is_streaming()
     }
 
     /// The analyzed logical plan.
@@ -69,18 +111,18 @@ impl DataFrame {
     /// The optimized logical plan (rules listed in `spark.sql.optimizer.excludedRules`
     /// skipped; the session's time zone and ANSI mode used for constant folding).
     pub fn optimized_plan(&self) -> Result<Arc<LogicalPlan>> {
-        crate::optimizer::optimize_with_conf(&self.plan, &self.session.conf())
+        engine_core::optimizer::optimize_with_conf(&self.plan, &self.session.conf())
     }
 
     /// The executable plan for `ctx`.
     pub fn physical_plan(&self, ctx: &Arc<TaskContext>) -> Result<ExecutionPlanRef> {
-        crate::physical::planner::create_physical_plan(&self.optimized_plan()?, ctx)
+        engine_core::physical::planner::create_physical_plan(&self.optimized_plan()?, ctx)
     }
 
     /// Runs the query; batches grouped by output partition (what writers need).
     pub fn collect_partitions(&self) -> Result<(SchemaRef, Vec<Vec<RecordBatch>>)> {
         // Spark's `checkForBatch`: a stream only runs through `write_stream().start()`.
-        crate::streaming::checks::check_batch(&self.plan)?;
+        engine_core::analyzer::streaming_checks::check_batch(&self.plan)?;
         let ctx = self.session.task_context()?;
         let physical = self.physical_plan(&ctx)?;
         let parts = plan::collect_partitions(&physical, &ctx)?;
@@ -96,7 +138,7 @@ impl DataFrame {
     /// no row is materialized and only the columns the count needs are read.
     pub fn count(&self) -> Result<usize> {
         use arrow::array::AsArray;
-        let counted = self.agg(vec![crate::expr::count(crate::expr::lit(1))])?;
+        let counted = self.agg(vec![engine_core::expr::count(engine_core::expr::lit(1))])?;
         let batches = counted.collect()?;
         let n = batches
             .first()

@@ -1,14 +1,13 @@
 //! Actions that print: `show`, `print_schema`, `explain`; and rows for programs.
 
-use arrow::datatypes::{DataType, Field};
 use arrow::record_batch::RecordBatch;
 use engine_core::Result;
 
 use super::DataFrame;
-use crate::format::value_to_string;
-use crate::physical::plan::display_tree;
-use crate::scalar::ScalarValue;
-use crate::types::{simple_string, tree_type_name};
+use engine_core::format::value_to_string;
+use engine_core::physical::plan::display_tree;
+use engine_core::scalar::ScalarValue;
+use engine_core::types::{schema_tree_string, simple_string};
 
 /// One result row: values in column order.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,12 +89,9 @@ impl DataFrame {
     /// Spark's `printSchema` text (`root` then one ` |-- name: type (nullable = ...)` line per
     /// field, nested types indented).
     pub fn schema_tree_string(&self) -> Result<String> {
-        let schema = self.schema()?;
-        let mut out = String::from("root\n");
-        for f in schema.fields() {
-            tree_field(&mut out, f, 1);
-        }
-        Ok(out)
+        Ok(schema_tree_string(
+            self.schema()?.fields().iter().map(|f| f.as_ref()),
+        ))
     }
 
     /// Prints [`DataFrame::schema_tree_string`].
@@ -110,7 +106,7 @@ impl DataFrame {
         let ctx = self.session().task_context()?;
         // Optimize once: the physical plan and the "Optimized" section show the same plan.
         let optimized = self.optimized_plan()?;
-        let physical = display_tree(&crate::physical::planner::create_physical_plan(
+        let physical = display_tree(&engine_core::physical::planner::create_physical_plan(
             &optimized, &ctx,
         )?);
         if !extended {
@@ -141,57 +137,6 @@ impl DataFrame {
     /// The first `n` rows as batches.
     pub fn head(&self, n: usize) -> Result<Vec<RecordBatch>> {
         self.limit(n)?.collect()
-    }
-}
-
-/// Appends one field of `printSchema`'s tree at `depth` (1 = top level).
-pub(crate) fn tree_field(out: &mut String, f: &Field, depth: usize) {
-    let prefix = " |   ".repeat(depth - 1);
-    out.push_str(&format!(
-        "{prefix} |-- {}: {} (nullable = {})\n",
-        f.name(),
-        tree_type_name(f.data_type()),
-        f.is_nullable()
-    ));
-    tree_type(out, f.data_type(), depth);
-}
-
-fn tree_type(out: &mut String, dt: &DataType, depth: usize) {
-    let prefix = " |   ".repeat(depth);
-    match dt {
-        DataType::Struct(fields) => {
-            for c in fields {
-                tree_field(out, c, depth + 1);
-            }
-        }
-        DataType::List(e) | DataType::LargeList(e) => {
-            out.push_str(&format!(
-                "{prefix} |-- element: {} (containsNull = {})\n",
-                tree_type_name(e.data_type()),
-                e.is_nullable()
-            ));
-            tree_type(out, e.data_type(), depth + 1);
-        }
-        DataType::Map(entries, _) => {
-            if let DataType::Struct(kv) = entries.data_type()
-                && kv.len() == 2
-            {
-                {
-                    out.push_str(&format!(
-                        "{prefix} |-- key: {}\n",
-                        tree_type_name(kv[0].data_type())
-                    ));
-                    tree_type(out, kv[0].data_type(), depth + 1);
-                    out.push_str(&format!(
-                        "{prefix} |-- value: {} (valueContainsNull = {})\n",
-                        tree_type_name(kv[1].data_type()),
-                        kv[1].is_nullable()
-                    ));
-                    tree_type(out, kv[1].data_type(), depth + 1);
-                }
-            }
-        }
-        _ => {}
     }
 }
 

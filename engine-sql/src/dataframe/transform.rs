@@ -5,8 +5,8 @@ use std::sync::Arc;
 use engine_core::{EngineError, Result};
 
 use super::DataFrame;
-use crate::expr::{Column, Expr, SortExpr, col, first};
-use crate::logical::{Join, JoinType, LogicalPlan};
+use engine_core::expr::{Column, Expr, SortExpr, col};
+use engine_core::logical::{Join, JoinType, LogicalPlan};
 
 /// How to match rows in [`DataFrame::join`].
 #[derive(Debug, Clone)]
@@ -64,7 +64,7 @@ impl DataFrame {
 
     /// A column of this DataFrame by name, resolved now (fails for unknown names).
     pub fn col(&self, name: &str) -> Result<Expr> {
-        crate::analyzer::resolve_expr(&col(name), &self.plan_schema()?)
+        engine_core::analyzer::resolve_expr(&col(name), &self.plan_schema()?)
     }
 
     /// Spark's `select`: computes the given expressions.
@@ -197,47 +197,63 @@ impl DataFrame {
 
     /// Distinct rows.
     pub fn distinct(&self) -> Result<DataFrame> {
+        if self.is_streaming() {
+            // Spark's `Dataset.distinct` is `dropDuplicates()`: on a stream, rows pass the
+            // first time they are seen (SQL's DISTINCT is an aggregation instead).
+            return self.drop_duplicates(&[]);
+        }
         self.derive(LogicalPlan::Distinct {
             input: self.logical_plan().clone(),
         })
     }
 
     /// One row per distinct value of `subset` (all columns when empty), keeping the first
-    /// row seen for the other columns, in the original column order.
+    /// row seen for the other columns, in the original column order. On a stream, the first
+    /// row of each key passes and later ones are dropped; the keys are kept in state, and
+    /// forgotten by the watermark only when they include the event-time column.
     pub fn drop_duplicates(&self, subset: &[&str]) -> Result<DataFrame> {
-        if subset.is_empty() {
-            return self.distinct();
-        }
+        self.deduplicate(subset, false)
+    }
+
+    /// Spark's `dropDuplicatesWithinWatermark`: on a stream, a row is dropped when a row with
+    /// the same `subset` (all columns when empty) was seen less than the watermark delay
+    /// before it; a key is forgotten once the watermark passes its first event time plus the
+    /// delay. Needs `with_watermark`. On a batch DataFrame, [`DataFrame::drop_duplicates`].
+    pub fn drop_duplicates_within_watermark(&self, subset: &[&str]) -> Result<DataFrame> {
+        self.deduplicate(subset, true)
+    }
+
+    fn deduplicate(&self, subset: &[&str], within_watermark: bool) -> Result<DataFrame> {
         let schema = self.plan_schema()?;
         for s in subset {
-            schema.resolve(&crate::expr::split_name(s))?;
+            schema.resolve(&engine_core::expr::split_name(s))?;
         }
-        let is_key = |name: &str| subset.iter().any(|s| s.eq_ignore_ascii_case(name));
+        let is_key =
+            |name: &str| subset.is_empty() || subset.iter().any(|s| s.eq_ignore_ascii_case(name));
         let keys: Vec<Expr> = self
             .columns_as_exprs()?
             .into_iter()
             .filter(|e| is_key(&e.output_name()))
             .collect();
-        let others: Vec<Expr> = self
-            .columns_as_exprs()?
-            .into_iter()
-            .filter(|e| !is_key(&e.output_name()))
-            .map(|e| {
-                let name = e.output_name();
-                first(e).alias(name)
-            })
-            .collect();
-        let grouped = self.derive(LogicalPlan::Aggregate {
-            group_exprs: keys,
-            aggr_exprs: others,
+        if self.is_streaming() {
+            return DataFrame::from_plan(
+                self.session().clone(),
+                engine_core::logical::Deduplicate::plan(
+                    keys,
+                    within_watermark,
+                    self.logical_plan().clone(),
+                ),
+            );
+        }
+        if subset.is_empty() {
+            return self.distinct();
+        }
+        let node = engine_core::logical::Deduplicate {
+            keys,
+            within_watermark,
             input: self.logical_plan().clone(),
-        })?;
-        let order: Vec<Expr> = schema
-            .fields()
-            .iter()
-            .map(|f| Expr::UnresolvedColumn(vec![f.name().to_string()]))
-            .collect();
-        grouped.select(order)
+        };
+        DataFrame::from_plan(self.session().clone(), node.batch_plan()?)
     }
 
     /// All rows of both, matched by column position (`UNION ALL`); column types widen.
@@ -257,7 +273,8 @@ impl DataFrame {
         if allow_missing {
             let missing: Vec<&String> = theirs.iter().filter(|t| !find(&mine, t)).collect();
             for m in missing {
-                left = left.with_column(m, Expr::Literal(crate::scalar::ScalarValue::Null))?;
+                left =
+                    left.with_column(m, Expr::Literal(engine_core::scalar::ScalarValue::Null))?;
             }
         }
         let all = left.columns()?;
@@ -266,7 +283,7 @@ impl DataFrame {
             if find(&theirs, name) {
                 right_exprs.push(col(&format!("`{name}`")));
             } else if allow_missing {
-                right_exprs.push(Expr::Literal(crate::scalar::ScalarValue::Null).alias(name));
+                right_exprs.push(Expr::Literal(engine_core::scalar::ScalarValue::Null).alias(name));
             } else {
                 return Err(EngineError::analysis(
                     "NUM_COLUMNS_MISMATCH",
@@ -350,7 +367,9 @@ impl DataFrame {
         for c in cols {
             out.push(match join_type {
                 JoinType::Right => rcol(c).alias(c),
-                JoinType::Full => crate::expr::call("coalesce", vec![lcol(c), rcol(c)]).alias(c),
+                JoinType::Full => {
+                    engine_core::expr::call("coalesce", vec![lcol(c), rcol(c)]).alias(c)
+                }
                 _ => lcol(c).alias(c),
             });
         }
@@ -412,7 +431,9 @@ impl GroupedData {
 
     /// Rows per group, in a column named `count`.
     pub fn count(&self) -> Result<DataFrame> {
-        self.agg(vec![crate::expr::count(crate::expr::lit(1)).alias("count")])
+        self.agg(vec![
+            engine_core::expr::count(engine_core::expr::lit(1)).alias("count"),
+        ])
     }
 
     fn each(&self, f: fn(Expr) -> Expr, cols: &[&str]) -> Result<DataFrame> {
@@ -421,21 +442,21 @@ impl GroupedData {
 
     /// `sum` of each column.
     pub fn sum(&self, cols: &[&str]) -> Result<DataFrame> {
-        self.each(crate::expr::sum, cols)
+        self.each(engine_core::expr::sum, cols)
     }
 
     /// `avg` of each column.
     pub fn avg(&self, cols: &[&str]) -> Result<DataFrame> {
-        self.each(crate::expr::avg, cols)
+        self.each(engine_core::expr::avg, cols)
     }
 
     /// `min` of each column.
     pub fn min(&self, cols: &[&str]) -> Result<DataFrame> {
-        self.each(crate::expr::min, cols)
+        self.each(engine_core::expr::min, cols)
     }
 
     /// `max` of each column.
     pub fn max(&self, cols: &[&str]) -> Result<DataFrame> {
-        self.each(crate::expr::max, cols)
+        self.each(engine_core::expr::max, cols)
     }
 }

@@ -5,15 +5,13 @@ use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
 use engine_core::Result;
-use engine_core::connector::{Format, SinkContext};
+use engine_core::connector::Format;
 use engine_core::options::Options;
 
-use crate::dataframe::DataFrame;
-use crate::expr::Expr;
-use crate::logical::TableProvider;
-use crate::physical::plan::partition_scan::PartitionScanExec;
-use crate::physical::plan::sink_write::write_to_sink;
-use crate::physical::plan::{ExecutionPlanRef, TaskContext};
+use engine_core::expr::Expr;
+use engine_core::physical::TableProvider;
+use engine_core::physical::plan::partition_scan::PartitionScanExec;
+use engine_core::physical::plan::{ExecutionPlanRef, TaskContext};
 
 /// A batch read of a registered format: the partitions are planned when the query runs, so
 /// a DataFrame read once sees the data present at each action, as in Spark.
@@ -73,23 +71,4 @@ impl TableProvider for ConnectorTable {
             partitions,
         )?))
     }
-}
-
-/// Writes `df` through `format`'s sink as one batch (`df.write().format("kafka").save_no_path()`).
-pub fn write_with_format(
-    df: &DataFrame,
-    format: Arc<dyn Format>,
-    options: Options,
-    save_mode: &str,
-) -> Result<u64> {
-    let sink = format.create_sink(SinkContext {
-        options: df.session().conf().with_session_settings(&options),
-        schema: df.schema()?,
-        output_mode: engine_core::connector::OutputMode::Append,
-        query_id: None,
-        save_mode: Some(save_mode.to_string()),
-    })?;
-    let ctx = df.session().task_context()?;
-    let plan = df.physical_plan(&ctx)?;
-    write_to_sink(&plan, &ctx, &sink, 0)
 }

@@ -19,11 +19,10 @@ use super::options::{Options, ParseMode, malformed_record_error};
 use super::split::{line_splits, read_lines};
 use super::table::{FileFormat, FileRead, FileSplit, ScanMetrics};
 use super::values::{self, DateTimeFormats};
-use crate::physical::plan::{BatchIter, TaskContext};
-use crate::types::timestamp_type;
+use engine_core::physical::plan::{BatchIter, TaskContext};
+use engine_core::types::timestamp_type;
 
-/// The default corrupt-record column (`spark.sql.columnNameOfCorruptRecord`).
-pub const DEFAULT_CORRUPT_RECORD_COLUMN: &str = "_corrupt_record";
+pub use engine_core::options::DEFAULT_CORRUPT_RECORD_COLUMN;
 
 /// Parsed csv read options.
 #[derive(Debug, Clone)]
@@ -452,7 +451,7 @@ impl CsvBatches {
                         lines[row],
                         c.name,
                         strings.value(row),
-                        crate::types::sql_type_name(&c.data_type)
+                        engine_core::types::sql_type_name(&c.data_type)
                     );
                     if first_error.as_ref().is_none_or(|(r, _)| row < *r) {
                         first_error = Some((row, msg));
@@ -508,12 +507,12 @@ impl Iterator for CsvBatches {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conf::SessionConf;
     use crate::datasource::listing::list_files;
     use crate::datasource::table::FileTable;
-    use crate::logical::TableProvider;
-    use crate::physical::plan::collect;
     use arrow::array::Array;
+    use engine_core::conf::SessionConf;
+    use engine_core::physical::TableProvider;
+    use engine_core::physical::plan::collect;
 
     fn ctx() -> Arc<TaskContext> {
         Arc::new(TaskContext::new(Arc::new(SessionConf::new())).unwrap())
@@ -560,7 +559,7 @@ mod tests {
                 format!(
                     "{}:{}",
                     f.name(),
-                    crate::types::simple_string(f.data_type())
+                    engine_core::types::simple_string(f.data_type())
                 )
             })
             .collect();
@@ -701,7 +700,7 @@ mod tests {
         )
         .unwrap();
         let mut conf = SessionConf::new();
-        conf.set(crate::conf::BATCH_SIZE, "10");
+        conf.set(engine_core::conf::BATCH_SIZE, "10");
         let c = Arc::new(TaskContext::new(Arc::new(conf)).unwrap());
         let plan = t.scan(Some(&[1]), &[], None, &c).unwrap();
         let b = collect(&plan, &c).unwrap();

@@ -299,7 +299,7 @@ pub fn cleanup_delay(prefix: &str, get: impl Fn(&str) -> Option<String>) -> Resu
     }
     let delay_key = format!("{prefix}.cleanupDelay");
     let delay = get(&delay_key).unwrap_or_else(|| "10m".to_string());
-    crate::streaming::sources::file::time_string_as_ms(&delay_key, &delay).map(Some)
+    engine_core::options::time_string_as_ms(&delay_key, &delay).map(Some)
 }
 
 /// `v1` then one JSON object per line, no trailing newline (Spark's `serialize`).
@@ -359,7 +359,7 @@ fn is_uri_path_char(c: char) -> bool {
 
 /// `file:///abs/path` with URI escaping, as Spark logs local paths.
 pub fn path_to_uri(path: &Path) -> String {
-    let abs = super::listing::absolute(path);
+    let abs = super::paths::absolute(path);
     let s = abs.to_string_lossy();
     let mut out = String::with_capacity(s.len() + 8);
     out.push_str("file://");
@@ -382,7 +382,7 @@ pub fn uri_to_path(uri: &str) -> PathBuf {
         .strip_prefix("file://")
         .or_else(|| uri.strip_prefix("file:"))
         .unwrap_or(uri);
-    PathBuf::from(super::listing::unescape_path_name(rest))
+    PathBuf::from(super::paths::unescape_path_name(rest))
 }
 
 /// The files the file sink committed in `dir` (from `dir/_spark_metadata`), or `None` when

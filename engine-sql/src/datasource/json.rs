@@ -6,17 +6,17 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions, StringArray, new_null_array};
-use arrow::datatypes::{DataType, Field, Fields, Schema, SchemaRef};
+use arrow::datatypes::{Field, Schema, SchemaRef};
 use arrow::json::reader::Decoder;
 use engine_core::{EngineError, Result};
 
-use super::csv::DEFAULT_CORRUPT_RECORD_COLUMN;
 use super::listing::FileEntry;
 use super::options::{Options, ParseMode, malformed_record_error};
 use super::split::{line_splits, read_lines};
 use super::table::{FileFormat, FileRead, FileSplit, ScanMetrics};
-use crate::physical::plan::{BatchIter, TaskContext};
-use crate::types::list_of;
+use engine_core::functions::json::infer::{JType, infer_value, merge, struct_fields};
+use engine_core::options::DEFAULT_CORRUPT_RECORD_COLUMN;
+use engine_core::physical::plan::{BatchIter, TaskContext};
 
 /// Parsed json read options.
 #[derive(Debug, Clone)]
@@ -45,89 +45,6 @@ impl JsonOptions {
             multi_line: o.bool("multiline", false)?,
         })
     }
-}
-
-/// Inferred JSON types before they become Arrow types.
-#[derive(Debug, Clone, PartialEq)]
-enum JType {
-    Null,
-    Bool,
-    Long,
-    Double,
-    Str,
-    Array(Box<JType>),
-    Struct(BTreeMap<String, JType>),
-}
-
-fn infer_value(v: &serde_json::Value, o: &JsonOptions) -> JType {
-    use serde_json::Value as V;
-    match v {
-        V::Null => JType::Null,
-        _ if o.primitives_as_string && !v.is_array() && !v.is_object() => JType::Str,
-        V::Bool(_) => JType::Bool,
-        V::Number(n) if n.is_i64() => JType::Long,
-        V::Number(_) => JType::Double,
-        V::String(_) => JType::Str,
-        V::Array(items) => JType::Array(Box::new(
-            items
-                .iter()
-                .fold(JType::Null, |t, i| merge(t, infer_value(i, o))),
-        )),
-        V::Object(m) => JType::Struct(
-            m.iter()
-                .map(|(k, v)| (k.clone(), infer_value(v, o)))
-                .collect(),
-        ),
-    }
-}
-
-/// Spark's `compatibleType`: widen numbers, merge structs and arrays, else STRING.
-fn merge(a: JType, b: JType) -> JType {
-    use JType::*;
-    match (a, b) {
-        (x, y) if x == y => x,
-        (Null, x) | (x, Null) => x,
-        (Long, Double) | (Double, Long) => Double,
-        (Array(x), Array(y)) => Array(Box::new(merge(*x, *y))),
-        (Struct(mut x), Struct(y)) => {
-            for (k, t) in y {
-                let merged = match x.remove(&k) {
-                    Some(old) => merge(old, t),
-                    None => t,
-                };
-                x.insert(k, merged);
-            }
-            Struct(x)
-        }
-        _ => Str,
-    }
-}
-
-fn to_arrow(t: &JType) -> DataType {
-    match t {
-        JType::Null | JType::Str => DataType::Utf8,
-        JType::Bool => DataType::Boolean,
-        JType::Long => DataType::Int64,
-        JType::Double => DataType::Float64,
-        JType::Array(e) => list_of(to_arrow(e)),
-        JType::Struct(m) => DataType::Struct(struct_fields(m)),
-    }
-}
-
-/// The type Spark infers for one JSON document (`schema_of_json`); `None` if it is not
-/// valid JSON. Fields are sorted by name and NULL becomes STRING, as in Spark.
-pub fn infer_text_type(text: &str) -> Option<DataType> {
-    let v: serde_json::Value = serde_json::from_str(text).ok()?;
-    let o = JsonOptions::parse(&Options::default()).ok()?;
-    Some(to_arrow(&infer_value(&v, &o)))
-}
-
-fn struct_fields(m: &BTreeMap<String, JType>) -> Fields {
-    // BTreeMap iterates in name order: Spark sorts inferred fields by name.
-    m.iter()
-        .map(|(k, t)| Field::new(k, to_arrow(t), true))
-        .collect::<Vec<_>>()
-        .into()
 }
 
 /// Byte ranges of the non-blank lines of `data`, with their 1-based line numbers.
@@ -168,11 +85,13 @@ pub fn infer_schema(files: &[FileEntry], o: &JsonOptions) -> Result<Option<Schem
         if o.multi_line {
             any = true;
             match serde_json::from_slice::<serde_json::Value>(&data) {
-                Ok(v @ serde_json::Value::Object(_)) => root = merge(root, infer_value(&v, o)),
+                Ok(v @ serde_json::Value::Object(_)) => {
+                    root = merge(root, infer_value(&v, o.primitives_as_string))
+                }
                 Ok(serde_json::Value::Array(items)) => {
                     for v in items {
                         if v.is_object() {
-                            root = merge(root, infer_value(&v, o));
+                            root = merge(root, infer_value(&v, o.primitives_as_string));
                         } else {
                             corrupt = true;
                         }
@@ -192,7 +111,9 @@ pub fn infer_schema(files: &[FileEntry], o: &JsonOptions) -> Result<Option<Schem
             }
             any = true;
             match serde_json::from_slice::<serde_json::Value>(&data[s..e]) {
-                Ok(v @ serde_json::Value::Object(_)) => root = merge(root, infer_value(&v, o)),
+                Ok(v @ serde_json::Value::Object(_)) => {
+                    root = merge(root, infer_value(&v, o.primitives_as_string))
+                }
                 _ => corrupt = true,
             }
         }
@@ -442,13 +363,14 @@ impl JsonChunks {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conf::SessionConf;
     use crate::datasource::listing::list_files;
     use crate::datasource::table::FileTable;
-    use crate::logical::TableProvider;
-    use crate::physical::plan::collect;
-    use crate::types::simple_string;
     use arrow::array::Array;
+    use arrow::datatypes::DataType;
+    use engine_core::conf::SessionConf;
+    use engine_core::physical::TableProvider;
+    use engine_core::physical::plan::collect;
+    use engine_core::types::simple_string;
 
     fn table(dir: &std::path::Path, content: &str, opts: &[(&str, &str)]) -> FileTable {
         let p = dir.join("data.json");

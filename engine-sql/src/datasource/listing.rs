@@ -8,10 +8,12 @@ use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use chrono::NaiveDate;
 use engine_core::{EngineError, Result};
 
-use crate::scalar::ScalarValue;
+use engine_core::scalar::ScalarValue;
 
-/// The directory name Spark uses for a NULL partition value.
-pub const HIVE_DEFAULT_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
+pub use super::paths::{
+    HIVE_DEFAULT_PARTITION, absolute, escape_path_name, path_not_found, qualified,
+    unescape_path_name,
+};
 
 /// One data file and the values of its partition columns.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,31 +35,6 @@ pub struct Listing {
     pub files: Vec<FileEntry>,
     /// Columns found in `col=value` directory names.
     pub partition_schema: SchemaRef,
-}
-
-/// Spark's error for a path that does not exist.
-pub fn path_not_found(path: &Path) -> EngineError {
-    EngineError::analysis(
-        "PATH_NOT_FOUND",
-        format!("Path does not exist: {}. SQLSTATE: 42K03", qualified(path)),
-    )
-}
-
-/// `file:/abs/path`, as Spark prints local paths.
-pub fn qualified(path: &Path) -> String {
-    format!("file:{}", absolute(path).display())
-}
-
-/// `path` made absolute against the working directory (without touching the file system
-/// otherwise, so it works for paths that do not exist yet).
-pub fn absolute(path: &Path) -> PathBuf {
-    if path.is_absolute() {
-        path.to_path_buf()
-    } else {
-        std::env::current_dir()
-            .map(|d| d.join(path))
-            .unwrap_or_else(|_| path.to_path_buf())
-    }
 }
 
 /// Files and directories Spark ignores: `_SUCCESS`, `.crc` files, `_temporary`, ... but
@@ -168,60 +145,6 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// Decodes Spark's `%XX` escaping of partition values in directory names.
-pub fn unescape_path_name(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
-            if let Ok(v) = u8::from_str_radix(hex, 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Escapes the characters Spark escapes in partition directory names.
-pub fn escape_path_name(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if c.is_control()
-            || matches!(
-                c,
-                '"' | '#'
-                    | '%'
-                    | '\''
-                    | '*'
-                    | '/'
-                    | ':'
-                    | '='
-                    | '?'
-                    | '\\'
-                    | '\x7f'
-                    | '{'
-                    | '['
-                    | ']'
-                    | '^'
-            )
-        {
-            let mut buf = [0u8; 4];
-            for b in c.encode_utf8(&mut buf).bytes() {
-                out.push_str(&format!("%{b:02X}"));
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// `col=value` pairs in the directories between a root and a file.
 fn partition_pairs(relative_dir: &Path) -> Vec<(String, Option<String>)> {
     relative_dir
@@ -262,7 +185,7 @@ fn typed_value(v: Option<&str>, dt: &DataType) -> ScalarValue {
         DataType::Date32 => ScalarValue::Date32(
             NaiveDate::parse_from_str(v, "%Y-%m-%d")
                 .ok()
-                .map(crate::functions::datetime_format::days_from_date),
+                .map(engine_core::functions::datetime_format::days_from_date),
         ),
         _ => ScalarValue::Utf8(Some(v.to_string())),
     }

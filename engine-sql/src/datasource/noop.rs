@@ -23,7 +23,7 @@ use engine_core::options::Options;
 use engine_core::{EngineError, Result};
 
 use super::writer::SaveMode;
-use crate::streaming::sinks::file::partition_columns;
+use engine_core::options::partition_columns;
 
 /// The `noop` format: a sink that discards every row.
 ///
@@ -128,9 +128,9 @@ impl DataWriter for NoopWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::streaming::sinks::file::PARTITION_COLUMNS_OPTION;
     use arrow::datatypes::Schema;
     use engine_core::connector::OutputMode;
+    use engine_core::options::PARTITION_COLUMNS_OPTION;
 
     fn ctx(save_mode: Option<&str>, options: &[(&str, &str)]) -> SinkContext {
         let mut opts = Options::default();

@@ -21,10 +21,10 @@ use parquet::file::statistics::Statistics;
 use super::listing::FileEntry;
 use super::pruning::{self, ColumnStats, Stat};
 use super::table::{FileFormat, FileRead, FileSplit, ScanMetrics, dictionary_utf8};
-use crate::expr::Expr;
-use crate::logical::FilterPushdown;
-use crate::physical::plan::{BatchIter, TaskContext};
-use crate::types::timestamp_type;
+use engine_core::expr::Expr;
+use engine_core::logical::FilterPushdown;
+use engine_core::physical::plan::{BatchIter, TaskContext};
+use engine_core::types::timestamp_type;
 
 fn open(path: &std::path::Path) -> Result<ParquetRecordBatchReaderBuilder<File>> {
     let file =
@@ -382,14 +382,14 @@ impl FileFormat for ParquetFormat {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conf::SessionConf;
     use crate::datasource::listing::list_files;
     use crate::datasource::table::FileTable;
-    use crate::expr::{BinaryOperator, Column};
-    use crate::logical::TableProvider;
-    use crate::physical::plan::collect;
-    use crate::scalar::ScalarValue;
     use arrow::array::{AsArray, Int64Array, StringArray};
+    use engine_core::conf::SessionConf;
+    use engine_core::expr::{BinaryOperator, Column};
+    use engine_core::physical::TableProvider;
+    use engine_core::physical::plan::collect;
+    use engine_core::scalar::ScalarValue;
     use parquet::file::properties::WriterProperties;
 
     /// 100 rows in row groups of 10: `id` 0..100, `name` "n<id>".
@@ -451,7 +451,7 @@ mod tests {
         let schema = infer_schema(&listing.files).unwrap().unwrap();
         let t = FileTable::new(Arc::new(ParquetFormat::new()), listing, schema);
         let mut conf = SessionConf::new();
-        conf.set(crate::conf::BATCH_SIZE, "10");
+        conf.set(engine_core::conf::BATCH_SIZE, "10");
         let c = Arc::new(TaskContext::new(Arc::new(conf)).unwrap());
         let plan = t
             .scan_with_dictionaries(Some(&[1, 0]), &[], None, &[1], &c)
@@ -512,7 +512,7 @@ mod tests {
         let like = Expr::Like {
             expr: Box::new(Expr::Column(Column::new(None, "name"))),
             pattern: Box::new(Expr::Literal(ScalarValue::Utf8(Some("n%".into())))),
-            kind: crate::expr::LikeKind::Like,
+            kind: engine_core::expr::LikeKind::Like,
             negated: false,
         };
         assert_eq!(t.supports_filter(&like), FilterPushdown::Unsupported);

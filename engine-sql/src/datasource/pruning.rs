@@ -4,8 +4,8 @@
 
 use arrow::datatypes::{DataType, TimeUnit};
 
-use crate::expr::{BinaryOperator, Expr};
-use crate::scalar::ScalarValue;
+use engine_core::expr::{BinaryOperator, Expr};
+use engine_core::scalar::ScalarValue;
 
 /// A comparable statistics value.
 #[derive(Debug, Clone, PartialEq)]
@@ -252,8 +252,10 @@ pub fn spark_filter_string(filter: &Expr) -> String {
     fn lit_text(v: &ScalarValue) -> String {
         match v {
             ScalarValue::Utf8(Some(s)) => s.clone(),
-            ScalarValue::Date32(Some(d)) => crate::format::format_date(*d),
-            ScalarValue::TimestampMicros(Some(t), _) => crate::format::format_timestamp_utc(*t),
+            ScalarValue::Date32(Some(d)) => engine_core::format::format_date(*d),
+            ScalarValue::TimestampMicros(Some(t), _) => {
+                engine_core::format::format_timestamp_utc(*t)
+            }
             other => other.to_string(),
         }
     }
@@ -312,7 +314,7 @@ pub fn spark_filter_string(filter: &Expr) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::expr::Column;
+    use engine_core::expr::Column;
 
     fn c(name: &str) -> Box<Expr> {
         Box::new(Expr::Column(Column::new(None, name)))

@@ -12,10 +12,11 @@ use engine_core::Result;
 
 use super::listing::{FileEntry, Listing};
 use super::pruning::{self, ColumnStats, Stat};
-use crate::expr::Expr;
-use crate::logical::{FilterPushdown, TableProvider};
-use crate::physical::plan::{BatchIter, ExecutionPlan, ExecutionPlanRef, TaskContext};
-use crate::types::simple_string;
+use engine_core::expr::Expr;
+use engine_core::logical::FilterPushdown;
+use engine_core::physical::TableProvider;
+use engine_core::physical::plan::{BatchIter, ExecutionPlan, ExecutionPlanRef, TaskContext};
+use engine_core::types::simple_string;
 
 /// Counters a scan updates while it runs (for metrics and tests).
 #[derive(Debug, Default)]
@@ -582,13 +583,13 @@ pub fn pack_splits(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conf::SessionConf;
     use crate::datasource::listing::list_files;
     use crate::datasource::options::Options;
     use crate::datasource::text::{TextFormat, text_schema};
-    use crate::expr::{BinaryOperator, Column};
-    use crate::physical::plan::collect;
-    use crate::scalar::ScalarValue;
+    use engine_core::conf::SessionConf;
+    use engine_core::expr::{BinaryOperator, Column};
+    use engine_core::physical::plan::collect;
+    use engine_core::scalar::ScalarValue;
 
     #[test]
     fn partition_filters_skip_files_and_partition_columns_are_filled() {

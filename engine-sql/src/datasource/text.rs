@@ -11,7 +11,7 @@ use super::listing::FileEntry;
 use super::options::Options;
 use super::split::{line_splits, read_lines};
 use super::table::{FileFormat, FileRead, FileSplit};
-use crate::physical::plan::{BatchIter, TaskContext};
+use engine_core::physical::plan::{BatchIter, TaskContext};
 
 /// The schema of a text read: `value STRING`.
 pub fn text_schema() -> SchemaRef {
@@ -106,11 +106,11 @@ impl FileFormat for TextFormat {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conf::SessionConf;
     use crate::datasource::listing::list_files;
     use crate::datasource::table::FileTable;
-    use crate::logical::TableProvider;
-    use crate::physical::plan::collect;
+    use engine_core::conf::SessionConf;
+    use engine_core::physical::TableProvider;
+    use engine_core::physical::plan::collect;
 
     #[test]
     fn one_row_per_line() {

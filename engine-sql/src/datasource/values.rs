@@ -13,7 +13,7 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use chrono_tz::Tz;
 use engine_core::Result;
 
-use crate::functions::datetime_format::{days_from_date, local_to_micros};
+use engine_core::functions::datetime_format::{days_from_date, local_to_micros};
 
 /// How dates and timestamps are written in the text.
 #[derive(Debug, Clone, Default)]

@@ -15,14 +15,10 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
-use super::connector::write_with_format;
 use super::listing::{HIVE_DEFAULT_PARTITION, absolute, escape_path_name, qualified};
 use super::options::Options;
-use super::reader::{SUPPORTED_FORMATS, registered, unknown_format};
 use super::values::{format_timestamp_array, java_to_chrono};
-use crate::dataframe::DataFrame;
-use crate::streaming::sinks::file::set_partition_columns;
-use crate::types::simple_string;
+use engine_core::types::simple_string;
 
 /// What `save` does when the target path exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,14 +51,6 @@ impl SaveMode {
     }
 }
 
-/// Builds a write of a DataFrame: format, options, mode, partitioning, then `save(path)`.
-#[derive(Debug, Clone)]
-pub struct DataFrameWriter {
-    df: DataFrame,
-    spec: WriteSpec,
-    mode: String,
-}
-
 /// Everything about a write except the data.
 #[derive(Debug, Clone)]
 pub struct WriteSpec {
@@ -76,124 +64,6 @@ pub struct WriteSpec {
     pub partition_by: Vec<String>,
     /// Zone for timestamps written as text.
     pub time_zone: Tz,
-}
-
-impl DataFrame {
-    /// Writes this DataFrame to files: `df.write().format("csv").save(path)`.
-    pub fn write(&self) -> DataFrameWriter {
-        DataFrameWriter {
-            df: self.clone(),
-            spec: WriteSpec {
-                format: "parquet".into(),
-                options: Options::default(),
-                mode: SaveMode::ErrorIfExists,
-                partition_by: vec![],
-                time_zone: Tz::UTC,
-            },
-            mode: "errorifexists".into(),
-        }
-    }
-}
-
-impl DataFrameWriter {
-    /// `csv`, `json`, `parquet` (default) or `text`.
-    pub fn format(mut self, format: &str) -> Self {
-        self.spec.format = format.to_lowercase();
-        self
-    }
-
-    /// One option (case-insensitive key).
-    pub fn option(mut self, key: &str, value: impl ToString) -> Self {
-        self.spec.options.set(key, value.to_string());
-        self
-    }
-
-    /// Several options.
-    pub fn options<'a>(mut self, opts: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        for (k, v) in opts {
-            self.spec.options.set(k, v);
-        }
-        self
-    }
-
-    /// `error`/`errorifexists` (default), `overwrite`, `append` or `ignore`; checked by
-    /// `save`.
-    pub fn mode(mut self, mode: &str) -> Self {
-        self.mode = mode.to_string();
-        self
-    }
-
-    /// Partitions the output by these columns into `col=value` directories.
-    pub fn partition_by<S: AsRef<str>>(mut self, cols: impl IntoIterator<Item = S>) -> Self {
-        self.spec.partition_by = cols.into_iter().map(|c| c.as_ref().to_string()).collect();
-        self
-    }
-
-    /// Runs the query and writes its result under `path`.
-    pub fn save(mut self, path: &str) -> Result<()> {
-        if registered(&self.spec.format).is_some() {
-            self.spec.options.set("path", path);
-            return self.save_no_path();
-        }
-        self.spec.mode = SaveMode::parse(&self.mode)?;
-        self.spec.time_zone = self.df.session().conf().time_zone()?;
-        if !SUPPORTED_FORMATS.contains(&self.spec.format.as_str()) {
-            return Err(unknown_format(&self.spec.format));
-        }
-        let target = Path::new(path);
-        if target.exists() && self.spec.mode == SaveMode::Ignore {
-            return Ok(());
-        }
-        if target.exists() && self.spec.mode == SaveMode::ErrorIfExists {
-            return Err(path_exists(target));
-        }
-        let (schema, partitions) = self.df.collect_partitions()?;
-        write_partitions(&schema, &partitions, target, &self.spec)
-    }
-
-    /// PySpark's `save()` with no path, for formats that take none: a registered connector
-    /// such as `kafka` writes where its options say (`df.write().format("kafka")
-    /// .option("kafka.bootstrap.servers", ..).option("topic", ..).save_no_path()`).
-    pub fn save_no_path(mut self) -> Result<()> {
-        SaveMode::parse(&self.mode)?;
-        match registered(&self.spec.format) {
-            Some(format) => {
-                set_partition_columns(&mut self.spec.options, &self.spec.partition_by);
-                write_with_format(&self.df, format, self.spec.options, &self.mode)?;
-                Ok(())
-            }
-            None if SUPPORTED_FORMATS.contains(&self.spec.format.as_str()) => {
-                Err(EngineError::analysis(
-                    "UNSUPPORTED_DATA_SOURCE_SAVE_MODE",
-                    format!(
-                        "'path' is not specified: the {} format writes files; use save(path)",
-                        self.spec.format
-                    ),
-                ))
-            }
-            None => Err(unknown_format(&self.spec.format)),
-        }
-    }
-
-    /// `format("csv").save(path)`.
-    pub fn csv(self, path: &str) -> Result<()> {
-        self.format("csv").save(path)
-    }
-
-    /// `format("json").save(path)`.
-    pub fn json(self, path: &str) -> Result<()> {
-        self.format("json").save(path)
-    }
-
-    /// `format("parquet").save(path)`.
-    pub fn parquet(self, path: &str) -> Result<()> {
-        self.format("parquet").save(path)
-    }
-
-    /// `format("text").save(path)`.
-    pub fn text(self, path: &str) -> Result<()> {
-        self.format("text").save(path)
-    }
 }
 
 /// Spark's error for writing to an existing path in `errorifexists` mode.
@@ -471,7 +341,10 @@ fn text_ready(batch: &RecordBatch, spec: &WriteSpec, java_doubles: bool) -> Resu
                     .as_any()
                     .downcast_ref::<arrow::array::Float64Array>()
                     .ok_or_else(|| EngineError::Internal("double cast".into()))?;
-                let s: StringArray = d.iter().map(|v| v.map(crate::format::format_f64)).collect();
+                let s: StringArray = d
+                    .iter()
+                    .map(|v| v.map(engine_core::format::format_f64))
+                    .collect();
                 cols.push(Arc::new(s));
                 fields.push(Field::new(f.name(), DataType::Utf8, true));
             }
@@ -707,12 +580,12 @@ impl FileWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::logical::TableProvider;
-    use crate::physical::plan::{TaskContext, collect};
     use crate::session::Session;
     use arrow::array::{
         BooleanArray, Date32Array, Float64Array, Int32Array, TimestampMicrosecondArray,
     };
+    use engine_core::physical::TableProvider;
+    use engine_core::physical::plan::{TaskContext, collect};
 
     fn sample() -> RecordBatch {
         let schema = Arc::new(Schema::new(vec![
@@ -721,7 +594,7 @@ mod tests {
             Field::new("score", DataType::Float64, true),
             Field::new("ok", DataType::Boolean, true),
             Field::new("day", DataType::Date32, true),
-            Field::new("ts", crate::types::timestamp_type(), true),
+            Field::new("ts", engine_core::types::timestamp_type(), true),
         ]));
         RecordBatch::try_new(
             schema,
@@ -790,7 +663,8 @@ mod tests {
             r = r.schema(s);
         }
         let t = r.table(&[&path.display().to_string()]).unwrap();
-        let ctx = Arc::new(TaskContext::new(Arc::new(crate::conf::SessionConf::new())).unwrap());
+        let ctx =
+            Arc::new(TaskContext::new(Arc::new(engine_core::conf::SessionConf::new())).unwrap());
         let batches = collect(&t.scan(None, &[], None, &ctx).unwrap(), &ctx).unwrap();
         let b = concat_batches(&t.schema(), &batches).unwrap();
         // Files are read in name order; sort by id for comparison.

@@ -18,8 +18,8 @@ use sqlparser::ast;
 
 use engine_core::{EngineError, Result};
 
-use crate::expr::{BinaryOperator, CastMode, Expr, LikeKind, call, lit};
-use crate::scalar::ScalarValue;
+use engine_core::expr::{BinaryOperator, CastMode, Expr, LikeKind, call, lit};
+use engine_core::scalar::ScalarValue;
 
 /// What expression translation needs from the session.
 #[derive(Debug, Clone, Copy)]
@@ -46,7 +46,7 @@ pub fn sql_to_expr(e: &ast::Expr, ctx: &ExprContext) -> Result<Expr> {
         A::Identifier(id) => ident_expr(id)?,
         // The Databricks dialect parses `struct(a, b AS x)` into a struct literal; Spark
         // treats it as the `struct` function, with `AS` naming a field.
-        A::Struct { values, fields } if fields.is_empty() => crate::expr::call(
+        A::Struct { values, fields } if fields.is_empty() => engine_core::expr::call(
             "struct",
             values
                 .iter()
@@ -284,7 +284,7 @@ fn subscript(base: Expr, index: &ast::Expr, ctx: &ExprContext) -> Result<Expr> {
     // Spark's `[]`: 0-based on arrays (ANSI errors out of bounds), a key lookup on maps.
     let idx = sql_to_expr(index, ctx)?;
     Ok(call(
-        crate::functions::collection::ARRAY_ITEM,
+        engine_core::functions::collection::ARRAY_ITEM,
         vec![base, idx],
     ))
 }
@@ -493,7 +493,7 @@ fn decimal_literal(text: &str) -> Option<ScalarValue> {
 
 /// A SQL type as written (`INT`, `DECIMAL(10,2)`, `ARRAY<STRING>`) as an Arrow type.
 pub fn sql_data_type(dt: &ast::DataType) -> Result<DataType> {
-    crate::types::parse_data_type(&dt.to_string())
+    engine_core::types::parse_data_type(&dt.to_string())
 }
 
 fn typed_literal(ts: &ast::TypedString, ctx: &ExprContext) -> Result<ScalarValue> {
@@ -573,7 +573,7 @@ fn parse_timestamp(text: &str, zone: Option<Tz>) -> Option<i64> {
     let local = NaiveDateTime::new(date, time);
     let to_micros = |dt: chrono::DateTime<chrono::Utc>| dt.timestamp_micros();
     if !zone_s.is_empty() {
-        let tz = crate::format::parse_time_zone(zone_s)?;
+        let tz = engine_core::format::parse_time_zone(zone_s)?;
         return Some(to_micros(
             tz.from_local_datetime(&local).earliest()?.to_utc(),
         ));

@@ -1,11 +1,11 @@
-//! SQL text to logical plans, and SQL commands (`CREATE TEMPORARY VIEW`, `DESCRIBE`, ...).
+//! SQL text to logical plans and expressions, with Spark's dialect and names.
 //!
 //! - [`parser`]: the Spark dialect, statement splitting, Spark's commands;
 //! - [`query`]: `SELECT`/`UNION`/`VALUES`/`WITH` to unresolved logical plans;
 //! - [`expr`]: expressions, with Spark's literal types and column names;
-//! - [`command`]: running statements against a session.
+//!
+//! Running statements against a session (`session.sql`) is [`crate::command`].
 
-pub mod command;
 pub mod expr;
 pub mod parser;
 pub mod query;
@@ -14,37 +14,20 @@ use std::sync::Arc;
 
 use engine_core::{EngineError, Result};
 
-use crate::dataframe::DataFrame;
 use crate::session::Session;
 
 pub use query::SqlPlanner;
 
-/// Runs every statement of `text` (separated by `;`) and returns the last one's result.
-pub fn run_sql(session: &Session, text: &str) -> Result<DataFrame> {
-    let statements = parser::split_statements(text);
-    if statements.is_empty() {
-        return Err(EngineError::Parse(
-            "Syntax error at or near end of input. SQLSTATE: 42601".into(),
-        ));
-    }
-    let mut last = None;
-    for s in statements {
-        let stmt = parser::parse_statement(&s)?;
-        last = Some(command::execute(session, stmt)?);
-    }
-    last.ok_or_else(|| EngineError::Internal("no statement ran".into()))
-}
-
 /// The unresolved plan of one query (`SELECT ...`), without running anything.
-pub fn plan_query(session: &Session, text: &str) -> Result<Arc<crate::logical::LogicalPlan>> {
+pub fn plan_query(session: &Session, text: &str) -> Result<Arc<engine_core::logical::LogicalPlan>> {
     let q = parser::parse_query(text.trim().trim_end_matches(';'))?;
     Ok(Arc::new(SqlPlanner::with_session(session)?.plan_query(&q)?))
 }
 
-/// One SQL expression (`"a + 1"`, `"count(*) AS n"`) as an unresolved [`crate::expr::Expr`]:
-/// what `selectExpr` and `expr("...")` need. A trailing alias becomes [`crate::expr::Expr::Alias`].
+/// One SQL expression (`"a + 1"`, `"count(*) AS n"`) as an unresolved [`engine_core::expr::Expr`]:
+/// what `selectExpr` and `expr("...")` need. A trailing alias becomes [`engine_core::expr::Expr::Alias`].
 /// `TIMESTAMP '...'` literals without a zone are read in the session time zone.
-pub fn parse_sql_expr(session: &Session, text: &str) -> Result<crate::expr::Expr> {
+pub fn parse_sql_expr(session: &Session, text: &str) -> Result<engine_core::expr::Expr> {
     let ctx = expr::ExprContext {
         time_zone: session.conf().time_zone()?,
     };
@@ -53,11 +36,11 @@ pub fn parse_sql_expr(session: &Session, text: &str) -> Result<crate::expr::Expr
 
 /// Parses one SQL expression (`"a + 1 AS b"`) into an unresolved expression, reading
 /// zone-less `TIMESTAMP '...'` literals in UTC (use [`parse_sql_expr`] for the session zone).
-pub fn parse_expression(text: &str) -> Result<crate::expr::Expr> {
+pub fn parse_expression(text: &str) -> Result<engine_core::expr::Expr> {
     parse_expr_in(text, &expr::ExprContext::default())
 }
 
-fn parse_expr_in(text: &str, ctx: &expr::ExprContext) -> Result<crate::expr::Expr> {
+fn parse_expr_in(text: &str, ctx: &expr::ExprContext) -> Result<engine_core::expr::Expr> {
     match parser::parse_select_item(text)? {
         sqlparser::ast::SelectItem::UnnamedExpr(e) => {
             let bare = expr::sql_to_expr(&e, ctx)?;
@@ -72,18 +55,18 @@ fn parse_expr_in(text: &str, ctx: &expr::ExprContext) -> Result<crate::expr::Exp
         sqlparser::ast::SelectItem::ExprWithAliases { expr: e, aliases } => {
             // `posexplode(xs) AS (p, x)`: one name per generated column.
             let names: Vec<&str> = aliases.iter().map(|a| a.value.as_str()).collect();
-            Ok(crate::logical::multi_alias(
+            Ok(engine_core::logical::multi_alias(
                 expr::sql_to_expr(&e, ctx)?,
                 &names,
             ))
         }
-        sqlparser::ast::SelectItem::Wildcard(_) => Ok(crate::expr::Expr::Star(None)),
+        sqlparser::ast::SelectItem::Wildcard(_) => Ok(engine_core::expr::Expr::Star(None)),
         sqlparser::ast::SelectItem::QualifiedWildcard(
             sqlparser::ast::SelectItemQualifiedWildcardKind::ObjectName(n),
             _,
-        ) => Ok(crate::expr::Expr::Star(Some(parser::object_name_parts(
-            &n,
-        )?))),
+        ) => Ok(engine_core::expr::Expr::Star(Some(
+            parser::object_name_parts(&n)?,
+        ))),
         other => Err(EngineError::Unsupported(format!(
             "the expression `{other}`"
         ))),

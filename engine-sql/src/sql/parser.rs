@@ -716,7 +716,7 @@ mod tests {
                 assert!(replace);
                 assert_eq!(format, "csv");
                 let ddl = schema_ddl.unwrap();
-                assert_eq!(crate::types::parse_ddl_schema(&ddl).unwrap().fields().len(), 2);
+                assert_eq!(engine_core::types::parse_ddl_schema(&ddl).unwrap().fields().len(), 2);
                 assert_eq!(options[0], ("path".to_string(), "/x.csv".to_string()));
                 assert_eq!(options[2], ("sep".to_string(), ",".to_string()));
             }

@@ -27,12 +27,13 @@ use engine_core::{EngineError, Result};
 
 use super::expr::{ExprContext, spark_name, sql_to_expr};
 use super::parser::object_name_parts;
-use crate::datasource::memory::MemoryExec;
-use crate::expr::{Expr, SortExpr, call, conjunction};
-use crate::logical::{Join, JoinType, LogicalPlan, Scan, TableProvider};
-use crate::physical::plan::{ExecutionPlanRef, TaskContext};
-use crate::schema::PlanSchema;
 use crate::session::Session;
+use engine_core::expr::{Expr, SortExpr, call, conjunction};
+use engine_core::logical::{Join, JoinType, LogicalPlan, Scan};
+use engine_core::physical::TableProvider;
+use engine_core::physical::plan::{ExecutionPlanRef, TaskContext};
+use engine_core::physical::table::memory::MemoryExec;
+use engine_core::schema::PlanSchema;
 
 /// Aggregate names known even before the function registry lists them, so the planner
 /// shapes the query right (an unknown function still fails in the analyzer).
@@ -91,7 +92,7 @@ pub fn is_aggregate_call(e: &Expr) -> bool {
     match e {
         Expr::UnresolvedFunction { name, .. } => {
             let n = name.to_lowercase();
-            AGGREGATES.contains(&n.as_str()) || crate::functions::is_aggregate_name(&n)
+            AGGREGATES.contains(&n.as_str()) || engine_core::functions::is_aggregate_name(&n)
         }
         Expr::AggregateFunction { .. } => true,
         _ => false,
@@ -147,7 +148,7 @@ impl TableProvider for OneRowRelation {
 /// A plan reading [`OneRowRelation`].
 pub fn one_row_relation() -> LogicalPlan {
     LogicalPlan::Scan(Scan {
-        source: Arc::new(OneRowRelation),
+        source: engine_core::physical::provider_as_source(Arc::new(OneRowRelation)),
         qualifier: None,
         projection: None,
         filters: vec![],
@@ -226,7 +227,7 @@ impl<'a> SqlPlanner<'a> {
     /// The analyzed schema of `plan`, when a session is at hand and analysis succeeds.
     fn schema_of(&self, plan: &LogicalPlan) -> Option<PlanSchema> {
         let session = self.session?;
-        let analyzed = crate::analyzer::analyze(&Arc::new(plan.clone()), session).ok()?;
+        let analyzed = session.analyze(&Arc::new(plan.clone())).ok()?;
         analyzed.schema().ok()
     }
 
@@ -337,16 +338,16 @@ impl<'a> SqlPlanner<'a> {
         match self.expr(e)? {
             Expr::Literal(v) => {
                 let n = match v {
-                    crate::scalar::ScalarValue::Int32(Some(n)) => n as i64,
-                    crate::scalar::ScalarValue::Int64(Some(n)) => n,
-                    crate::scalar::ScalarValue::Int16(Some(n)) => n as i64,
-                    crate::scalar::ScalarValue::Int8(Some(n)) => n as i64,
+                    engine_core::scalar::ScalarValue::Int32(Some(n)) => n as i64,
+                    engine_core::scalar::ScalarValue::Int64(Some(n)) => n,
+                    engine_core::scalar::ScalarValue::Int16(Some(n)) => n as i64,
+                    engine_core::scalar::ScalarValue::Int8(Some(n)) => n as i64,
                     other => {
                         return Err(EngineError::analysis(
                             "INVALID_LIMIT_LIKE_EXPRESSION.DATA_TYPE",
                             format!(
                                 "The limit like expression \"{other}\" is invalid. The limit expression must be integer type, but got \"{}\". SQLSTATE: 42K0E",
-                                crate::types::sql_type_name(&other.data_type())
+                                engine_core::types::sql_type_name(&other.data_type())
                             ),
                         ));
                     }
@@ -768,7 +769,7 @@ impl<'a> SqlPlanner<'a> {
         let call = self.expr(&lv.lateral_view)?;
         let (kind, outer, args) = match call.unalias() {
             Expr::UnresolvedFunction { name, args, .. } => {
-                match crate::logical::GeneratorKind::from_name(name) {
+                match engine_core::logical::GeneratorKind::from_name(name) {
                     Some((k, o)) => (k, o, args.clone()),
                     None => {
                         return Err(EngineError::analysis(
@@ -789,7 +790,7 @@ impl<'a> SqlPlanner<'a> {
             .0
             .last()
             .map(|p| p.to_string().trim_matches('`').to_string());
-        Ok(LogicalPlan::Generate(crate::logical::Generate {
+        Ok(LogicalPlan::Generate(engine_core::logical::Generate {
             kind,
             args,
             outer: outer || lv.outer,
@@ -874,7 +875,7 @@ impl<'a> SqlPlanner<'a> {
                     let bare = self.expr(expr)?;
                     let names: Vec<&str> = aliases.iter().map(|a| a.value.as_str()).collect();
                     Item {
-                        expr: crate::logical::multi_alias(bare.clone(), &names),
+                        expr: engine_core::logical::multi_alias(bare.clone(), &names),
                         bare,
                         alias: None,
                     }
@@ -1369,8 +1370,8 @@ fn sort_flags(o: &ast::OrderByExpr) -> Result<(bool, bool)> {
 /// An integer literal in `GROUP BY`/`ORDER BY`: a 1-based select-list position.
 fn ordinal(e: &Expr) -> Option<usize> {
     match e {
-        Expr::Literal(crate::scalar::ScalarValue::Int32(Some(n))) => Some(*n as usize),
-        Expr::Literal(crate::scalar::ScalarValue::Int64(Some(n))) => Some(*n as usize),
+        Expr::Literal(engine_core::scalar::ScalarValue::Int32(Some(n))) => Some(*n as usize),
+        Expr::Literal(engine_core::scalar::ScalarValue::Int64(Some(n))) => Some(*n as usize),
         _ => None,
     }
 }
@@ -1448,6 +1449,8 @@ fn resolved_text(e: &Expr, qualifiers: &[String]) -> String {
     });
     match stripped {
         Ok(Expr::UnresolvedColumn(parts)) if parts.len() > 1 => parts.join("."),
+        // A window call's column is `window` / `session_window`, whatever its arguments.
+        Ok(x @ Expr::UnresolvedFunction { .. }) => x.output_name(),
         Ok(x) => x.to_string(),
         Err(_) => e.to_string(),
     }

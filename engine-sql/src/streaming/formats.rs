@@ -15,7 +15,7 @@ pub fn builtins() -> Vec<Arc<dyn Format>> {
         Arc::new(super::sources::rate::RateFormat),
         Arc::new(crate::datasource::noop::NoopFormat),
     ];
-    all.extend(super::sources::file::FileStreamFormat::all());
+    all.extend(super::file_format::FileStreamFormat::all());
     all
 }
 

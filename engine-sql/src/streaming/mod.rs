@@ -23,46 +23,35 @@
 //! ```
 //!
 //! - [`reader`] / [`writer`]: `read_stream()` and `write_stream()`.
-//! - [`checks`]: Spark's unsupported-operation checks, run before a query starts.
+//! - Spark's unsupported-operation checks, run before a query starts, are the analyzer's
+//!   ([`engine_core::analyzer::streaming_checks`]).
 //! - [`execution`]: the micro-batch and continuous engines, and the per-batch scan.
-//! - [`query`] / [`manager`]: running queries and the session's registry of them.
+//! - Running queries and the session's registry of them are [`crate::queries`], re-exported
+//!   here.
 //! - [`formats`], [`sources`], [`sinks`]: connectors by name and the built-in ones.
 
-pub mod checks;
 pub mod clock;
 pub mod crash;
 pub mod execution;
+pub mod file_format;
 pub mod formats;
-pub mod manager;
-pub mod query;
 pub mod reader;
 pub mod sinks;
 pub mod sources;
+pub mod stateful;
 pub mod trigger;
 pub mod writer;
 
-use std::time::Duration;
-
+pub use crate::queries::{StreamingQuery, StreamingQueryException, StreamingQueryManager};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use engine_core::connector::OutputMode;
-pub use manager::StreamingQueryManager;
-pub use query::{StreamingQuery, StreamingQueryException};
 pub use reader::DataStreamReader;
 pub use sinks::foreach::ForeachWriter;
 pub use sources::memory::MemoryStream;
 pub use trigger::Trigger;
 pub use writer::DataStreamWriter;
 
-/// A delay as Spark prints intervals in plans (`10 seconds`, `1500 milliseconds`).
-pub fn format_delay(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms.is_multiple_of(1000) {
-        let s = ms / 1000;
-        format!("{s} second{}", if s == 1 { "" } else { "s" })
-    } else {
-        format!("{ms} milliseconds")
-    }
-}
+pub use engine_core::interval::format_delay;
 
 /// ISO-8601 UTC with milliseconds, as Spark's progress timestamps (`2024-01-01T00:00:00.000Z`).
 pub fn format_timestamp_ms(ms: i64) -> String {

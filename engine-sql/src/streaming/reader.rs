@@ -7,8 +7,8 @@ use engine_core::options::Options;
 use engine_core::{EngineError, Result};
 
 use crate::dataframe::DataFrame;
-use crate::logical::{LogicalPlan, StreamingRelation};
 use crate::session::Session;
+use engine_core::logical::{LogicalPlan, StreamingRelation};
 
 /// `spark.sql.streaming.schemaInference`: let file sources infer their schema (default false).
 pub const SCHEMA_INFERENCE: &str = "spark.sql.streaming.schemaInference";
@@ -31,6 +31,13 @@ pub struct DataStreamReader {
     format: String,
     options: Options,
     schema: Option<SchemaRef>,
+}
+
+impl Session {
+    /// Reads a stream: `session.read_stream().format("rate").load()`.
+    pub fn read_stream(&self) -> DataStreamReader {
+        DataStreamReader::new(self.clone())
+    }
 }
 
 impl DataStreamReader {
@@ -75,7 +82,7 @@ impl DataStreamReader {
 
     /// The schema as DDL (`"id INT, name STRING"`).
     pub fn schema_ddl(mut self, ddl: &str) -> Result<Self> {
-        self.schema = Some(Arc::new(crate::types::parse_ddl_schema(ddl)?));
+        self.schema = Some(Arc::new(engine_core::types::parse_ddl_schema(ddl)?));
         Ok(self)
     }
 
@@ -130,12 +137,6 @@ impl DataStreamReader {
 }
 
 impl DataFrame {
-    /// True if this DataFrame reads a stream (Spark's `isStreaming`): it can only be run
-    /// with [`DataFrame::write_stream`].
-    pub fn is_streaming(&self) -> bool {
-        self.logical_plan().is_streaming()
-    }
-
     /// Declares `column` as the event-time column and `delay` (`"10 minutes"`) as how late
     /// rows may be (Spark's `withWatermark`). The watermark is `max(event time) - delay`,
     /// the minimum across inputs, reported in progress as `eventTime.watermark`.
@@ -144,10 +145,10 @@ impl DataFrame {
         DataFrame::from_plan(
             self.session().clone(),
             Arc::new(LogicalPlan::EventTimeWatermark(
-                crate::logical::EventTimeWatermark {
-                    event_time: crate::expr::Expr::UnresolvedColumn(crate::expr::split_name(
-                        column,
-                    )),
+                engine_core::logical::EventTimeWatermark {
+                    event_time: engine_core::expr::Expr::UnresolvedColumn(
+                        engine_core::expr::split_name(column),
+                    ),
                     delay,
                     stats: Arc::default(),
                     input: self.logical_plan().clone(),

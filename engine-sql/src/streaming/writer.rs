@@ -12,15 +12,16 @@ use engine_core::{EngineError, Result};
 
 use super::clock::{Clock, SystemClock};
 use super::execution::microbatch::{MicroBatchExecution, QuerySetup};
-use super::query::{QueryInner, StreamingQuery, StreamingQueryException};
+use super::format_timestamp_ms;
 use super::sinks::console::ConsoleSink;
 use super::sinks::foreach::{
     ForeachBatchFn, ForeachBatchSink, ForeachSink, ForeachWriter, ForeachWriterFactory,
 };
 use super::sinks::memory::MemorySink;
 use super::trigger::Trigger;
-use super::{checks, format_timestamp_ms};
 use crate::dataframe::DataFrame;
+use crate::queries::query::{QueryInner, StreamingQuery, StreamingQueryException};
+use engine_core::analyzer::streaming_checks as checks;
 
 /// `spark.sql.streaming.checkpointLocation`: the default parent of checkpoints
 /// (`<it>/<query name or a uuid>`).
@@ -192,9 +193,10 @@ impl DataStreamWriter {
         }
         let session = self.df.session().clone();
         let plan = self.df.logical_plan().clone();
+        let conf = session.conf();
         match self.trigger {
-            Trigger::Continuous(_) => checks::check_continuous(&plan, self.output_mode)?,
-            _ => checks::check_streaming(&plan, self.output_mode)?,
+            Trigger::Continuous(_) => checks::check_continuous(&plan, self.output_mode, &conf)?,
+            _ => checks::check_streaming(&plan, self.output_mode, &conf)?,
         }
         let schema = self.df.schema()?;
         let sink_name = self.sink_name();
@@ -277,7 +279,6 @@ impl DataStreamWriter {
             query_id.clone(),
             run_id.clone(),
             self.query_name.clone(),
-            manager.clone(),
             recent_limit,
         ));
         let query = StreamingQuery {
@@ -292,6 +293,7 @@ impl DataStreamWriter {
             clock: self.clock.clone(),
             checkpoint: checkpoint.clone(),
             query_id: query_id.clone(),
+            output_mode: self.output_mode,
         });
         let mut exec = match exec {
             Ok(e) => e,
@@ -378,8 +380,9 @@ fn run_query(
         s.status.is_data_available = false;
         s.status.message = "Stopped".into();
     });
-    inner.manager.deregister(query);
-    inner.manager.post_terminated(&QueryTerminatedEvent {
+    let manager = &exec.manager;
+    manager.deregister(query);
+    manager.post_terminated(&QueryTerminatedEvent {
         id: inner.id.clone(),
         run_id: inner.run_id.clone(),
         exception: exception.as_ref().map(|e| e.message.clone()),

@@ -9,8 +9,10 @@ use std::time::Duration;
 use engine_core::Result;
 
 use super::scan::{BatchSlot, StreamingBatchTable};
-use crate::conf::SessionConf;
-use crate::logical::{EventTimeStats, EventTimeWatermark, LogicalPlan, Scan, StreamingRelation};
+use engine_core::conf::SessionConf;
+use engine_core::logical::{
+    EventTimeStats, EventTimeWatermark, LogicalPlan, Scan, StreamingRelation,
+};
 
 /// The streaming sources of `plan`, each once, in plan order (leftmost first): the order of
 /// the lines of `offsets/N`.
@@ -59,11 +61,13 @@ pub fn incrementalize(
                     engine_core::EngineError::Internal("unknown streaming source".into())
                 })?;
                 Arc::new(LogicalPlan::Scan(Scan {
-                    source: Arc::new(StreamingBatchTable {
-                        description: descriptions.get(i).cloned().unwrap_or_default(),
-                        schema: r.schema.clone(),
-                        slot: slots[i].clone(),
-                    }),
+                    source: engine_core::physical::provider_as_source(Arc::new(
+                        StreamingBatchTable {
+                            description: descriptions.get(i).cloned().unwrap_or_default(),
+                            schema: r.schema.clone(),
+                            slot: slots[i].clone(),
+                        },
+                    )),
                     qualifier: None,
                     projection: None,
                     filters: vec![],
@@ -81,7 +85,7 @@ pub fn incrementalize(
             _ => node,
         })
     })?;
-    let optimized = crate::optimizer::optimize_with_conf(&replaced, conf)?;
+    let optimized = engine_core::optimizer::optimize_with_conf(&replaced, conf)?;
     Ok(IncrementalPlan {
         optimized,
         slots,

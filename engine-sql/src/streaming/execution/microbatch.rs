@@ -16,20 +16,25 @@ use engine_core::checkpoint::{
 };
 use engine_core::connector::{Offset, ReadLimit, Sink, Source, SourceContext};
 use engine_core::progress::{
-    QueryIdleEvent, QueryProgressEvent, SinkProgress, SourceProgress, StreamingQueryProgress,
-    offset_value,
+    QueryIdleEvent, QueryProgressEvent, SinkProgress, SourceProgress, StateOperatorProgress,
+    StreamingQueryProgress, offset_value,
 };
 use engine_core::{EngineError, Result};
 
 use super::incremental::{IncrementalPlan, collect_sources, incrementalize};
 use super::progress::{Timings, WatermarkTracker, event_time_map};
-use crate::conf::SessionConf;
-use crate::logical::LogicalPlan;
-use crate::physical::plan::{StreamingBatch, TaskContext, display_tree};
+use crate::queries::StreamingQueryManager;
+use crate::queries::query::QueryInner;
 use crate::streaming::clock::Clock;
 use crate::streaming::format_timestamp_ms;
-use crate::streaming::query::QueryInner;
+use crate::streaming::stateful::operator::BatchInfo;
+use crate::streaming::stateful::planner::{
+    StatefulOperators, StatefulPlanner, rewrite as rewrite_stateful,
+};
 use crate::streaming::trigger::Trigger;
+use engine_core::conf::SessionConf;
+use engine_core::logical::LogicalPlan;
+use engine_core::physical::plan::{StreamingBatch, TaskContext, display_tree};
 
 /// `spark.sql.streaming.minBatchesToRetain` (default 100).
 pub const MIN_BATCHES_TO_RETAIN: &str = "spark.sql.streaming.minBatchesToRetain";
@@ -45,7 +50,19 @@ pub const MULTIPLE_WATERMARK_POLICY: &str = "spark.sql.streaming.multipleWaterma
 const PINNED_CONF: &[(&str, &str)] = &[
     ("spark.sql.shuffle.partitions", "200"),
     (MULTIPLE_WATERMARK_POLICY, "min"),
+    (
+        STATE_STORE_PROVIDER,
+        "org.apache.spark.sql.execution.streaming.state.HDFSBackedStateStoreProvider",
+    ),
 ];
+
+/// `spark.sql.streaming.stateStore.providerClass`: recorded in the checkpoint, so a restart
+/// keeps the provider the state was written with (as Spark does).
+const STATE_STORE_PROVIDER: &str = "spark.sql.streaming.stateStore.providerClass";
+
+/// `spark.sql.streaming.noDataMicroBatches.enabled` (default true): run a batch without new
+/// data when the watermark moved and stateful operators can emit or evict with it.
+const NO_DATA_MICRO_BATCHES: &str = "spark.sql.streaming.noDataMicroBatches.enabled";
 
 /// Options that choose where a source starts; ignored once the checkpoint has offsets.
 const STARTING_OPTIONS: &[&str] = &[
@@ -64,11 +81,25 @@ pub(crate) struct QuerySetup {
     pub clock: Arc<dyn Clock>,
     pub checkpoint: PathBuf,
     pub query_id: String,
+    pub output_mode: engine_core::connector::OutputMode,
+}
+
+/// The stateful side of a query run.
+struct StateRun {
+    stores: Arc<engine_state::StateStores>,
+    root: PathBuf,
+    operators: StatefulOperators,
+    /// `spark.sql.streaming.stateStore.stateSchemaCheck`.
+    schema_check: bool,
+    /// Whether the run's first batch (which checks schemas and metadata) is still to come.
+    first_batch: bool,
 }
 
 /// One run of a query over its checkpoint.
 pub(crate) struct MicroBatchExecution {
     conf: SessionConf,
+    /// The session's registry of queries, told of progress and idle triggers.
+    pub manager: StreamingQueryManager,
     plan: IncrementalPlan,
     sources: Vec<Box<dyn Source>>,
     descriptions: Vec<String>,
@@ -92,6 +123,12 @@ pub(crate) struct MicroBatchExecution {
     polling_delay: Duration,
     last_idle_event_ms: Option<i64>,
     last_trigger_start_ms: Option<i64>,
+    /// The watermark the last batch ran with (late rows of the next batch are judged by it).
+    last_batch_watermark_ms: i64,
+    /// `spark.sql.streaming.noDataMicroBatches.enabled`.
+    no_data_batches: bool,
+    /// The state stores, when the query has stateful operators.
+    state: Option<StateRun>,
 }
 
 fn conf_i64(conf: &SessionConf, key: &str, default: i64) -> Result<i64> {
@@ -125,6 +162,7 @@ impl MicroBatchExecution {
             clock,
             checkpoint,
             query_id,
+            output_mode,
         } = setup;
         let offsets = OffsetSeqLog::new(checkpoint.join("offsets"));
         let commits = CommitLog::new(checkpoint.join("commits"));
@@ -182,11 +220,31 @@ impl MicroBatchExecution {
                 _ => s.default_read_limit(),
             })
             .collect();
+        // Stateful nodes replace the stream's aggregations while it still reads streams.
+        let (plan, operators) = rewrite_stateful(&plan, output_mode)?;
         let incremental = incrementalize(&plan, &relations, &descriptions, &conf)?;
+        let state = if operators.count > 0 {
+            let pairs: Vec<(String, String)> = conf
+                .entries()
+                .filter(|(k, _)| k.starts_with("spark."))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let store_conf = engine_state::StateStoreConf::from_pairs(pairs)?;
+            Some(StateRun {
+                schema_check: store_conf.state_schema_check,
+                stores: Arc::new(engine_state::StateStores::new(store_conf)?),
+                root: checkpoint.join("state"),
+                operators,
+                first_batch: true,
+            })
+        } else {
+            None
+        };
         let use_max = conf
             .get(MULTIPLE_WATERMARK_POLICY)
             .is_some_and(|p| p.eq_ignore_ascii_case("max"));
         let mut exec = MicroBatchExecution {
+            manager: session.streams(),
             watermark: WatermarkTracker::new(incremental.watermarks.len(), use_max, 0),
             plan: incremental,
             sources,
@@ -206,6 +264,9 @@ impl MicroBatchExecution {
             polling_delay: Duration::from_millis(conf_i64(&conf, POLLING_DELAY, 10)?.max(0) as u64),
             last_idle_event_ms: None,
             last_trigger_start_ms: None,
+            last_batch_watermark_ms: 0,
+            no_data_batches: conf.get_bool(NO_DATA_MICRO_BATCHES, true)?,
+            state,
             conf,
         };
         exec.recover(latest)?;
@@ -229,6 +290,7 @@ impl MicroBatchExecution {
                 self.committed = self.offsets_of(&seq)?;
                 self.committed_known = true;
                 self.watermark.current_ms = meta.next_batch_watermark_ms;
+                self.last_batch_watermark_ms = seq.metadata.batch_watermark_ms;
                 self.next_batch_id = n + 1;
                 for (s, end) in self.sources.iter_mut().zip(&self.committed) {
                     s.commit(end)?;
@@ -251,6 +313,7 @@ impl MicroBatchExecution {
                     })?;
                     self.committed = self.offsets_of(&prev)?;
                     self.committed_known = true;
+                    self.last_batch_watermark_ms = prev.metadata.batch_watermark_ms;
                 }
                 self.watermark.current_ms = seq.metadata.batch_watermark_ms;
                 self.next_batch_id = n;
@@ -325,7 +388,29 @@ impl MicroBatchExecution {
                     }
                 }
             }
-            Trigger::Continuous(_) => super::continuous::run(self, q)?,
+            Trigger::Continuous(_) => self.run_continuous(q)?,
+        }
+        Ok(())
+    }
+
+    /// Continuous processing (`Trigger::Continuous`): stateless map/filter queries with
+    /// millisecond latency.
+    ///
+    /// Spark runs long-lived tasks that write continuously and checkpoint epochs every
+    /// interval (at-least-once). This engine gets the same latency from its cheap
+    /// micro-batches: the loop polls the sources every millisecond and runs an epoch as soon
+    /// as rows arrive, each epoch logged in the checkpoint like a micro-batch. That is at
+    /// least as strong as Spark's guarantee (exactly-once with an idempotent sink). The
+    /// checkpoint interval is accepted for compatibility but not needed: every epoch is
+    /// checkpointed as it completes. Which plans are allowed is checked up front with
+    /// Spark's rules ([`engine_core::analyzer::streaming_checks::check_continuous`]).
+    fn run_continuous(&mut self, q: &QueryInner) -> Result<()> {
+        // Poll fast: latency is the point of continuous mode.
+        let idle = self.polling_delay.min(Duration::from_millis(1));
+        while !q.stopping() {
+            if !self.run_trigger(q)? {
+                std::thread::sleep(idle);
+            }
         }
         Ok(())
     }
@@ -359,7 +444,7 @@ impl MicroBatchExecution {
                         .map(|((s, start), limit)| s.latest_offset(start, limit))
                         .collect::<Result<Vec<_>>>()
                 })?;
-                if ends == self.committed {
+                if ends == self.committed && !self.another_batch_needed() {
                     self.finish_idle(q, trigger_seq, trigger_start_ms);
                     return Ok(false);
                 }
@@ -393,8 +478,9 @@ impl MicroBatchExecution {
             s.status.is_data_available = true;
         });
         let ends = self.offsets_of(&seq)?;
-        let (output_rows, malformed_rows) =
+        let (output_rows, malformed_rows, state_operators) =
             self.run_batch(q, batch_id, &seq.metadata, &ends, &mut timings)?;
+        self.last_batch_watermark_ms = seq.metadata.batch_watermark_ms;
         let starts = std::mem::replace(&mut self.committed, ends.clone());
         let start_known = std::mem::replace(&mut self.committed_known, true);
         let stats: Vec<_> = self
@@ -440,6 +526,7 @@ impl MicroBatchExecution {
                 malformed_rows,
                 stats,
                 batch_watermark_ms: seq.metadata.batch_watermark_ms,
+                state_operators,
             },
         );
         self.last_trigger_start_ms = Some(trigger_start_ms);
@@ -452,8 +539,20 @@ impl MicroBatchExecution {
                 s.recent.pop_front();
             }
         });
-        q.manager.post_progress(&QueryProgressEvent { progress });
+        self.manager.post_progress(&QueryProgressEvent { progress });
         Ok(true)
+    }
+
+    /// Spark's `shouldRunAnotherBatch`: with no new data, a batch still runs when the
+    /// watermark moved past the one the last batch ran with and a stateful operator emits or
+    /// evicts by it.
+    fn another_batch_needed(&self) -> bool {
+        self.no_data_batches
+            && self
+                .state
+                .as_ref()
+                .is_some_and(|s| s.operators.evicts_by_watermark)
+            && self.watermark.current_ms > self.last_batch_watermark_ms
     }
 
     /// A trigger without data: status, and an idle event at most once per
@@ -471,7 +570,7 @@ impl MicroBatchExecution {
             .is_none_or(|l| now - l >= self.no_data_interval_ms)
         {
             self.last_idle_event_ms = Some(now);
-            q.manager.post_idle(&QueryIdleEvent {
+            self.manager.post_idle(&QueryIdleEvent {
                 id: q.id.clone(),
                 run_id: q.run_id.clone(),
                 timestamp: format_timestamp_ms(trigger_start_ms),
@@ -488,7 +587,7 @@ impl MicroBatchExecution {
         metadata: &OffsetSeqMetadata,
         ends: &[Offset],
         timings: &mut Timings,
-    ) -> Result<(u64, u64)> {
+    ) -> Result<(u64, u64, Vec<StateOperatorProgress>)> {
         timings.time("getBatch", || -> Result<()> {
             for ((source, slot), (start, end)) in self
                 .sources
@@ -505,7 +604,7 @@ impl MicroBatchExecution {
             }
             Ok(())
         })?;
-        let (ctx, physical) = timings.time("queryPlanning", || -> Result<_> {
+        let (ctx, physical, planner) = timings.time("queryPlanning", || -> Result<_> {
             let mut ctx = TaskContext::new(Arc::new(self.conf.clone()))?;
             // Every row of a batch sees the batch timestamp as `current_timestamp()`, also
             // when the batch is replayed.
@@ -515,23 +614,54 @@ impl MicroBatchExecution {
             ctx.streaming = Some(StreamingBatch {
                 batch_id,
                 watermark_ms: metadata.batch_watermark_ms,
+                late_watermark_ms: self.last_batch_watermark_ms,
                 timestamp_ms: metadata.batch_timestamp_ms,
             });
             let ctx = Arc::new(ctx);
-            let physical =
-                crate::physical::planner::create_physical_plan(&self.plan.optimized, &ctx)?;
-            Ok((ctx, physical))
+            let planner = self.state.as_ref().map(|s| {
+                Arc::new(StatefulPlanner {
+                    stores: s.stores.clone(),
+                    state_root: s.root.clone(),
+                    batch: BatchInfo {
+                        batch_id,
+                        eviction_watermark_ms: metadata.batch_watermark_ms,
+                        late_watermark_ms: self.last_batch_watermark_ms,
+                    },
+                    schema_check: s.first_batch.then_some(s.schema_check),
+                    operators: Default::default(),
+                })
+            });
+            let extensions: Vec<Arc<dyn engine_core::physical::planner::ExtensionPlanner>> =
+                planner
+                    .iter()
+                    .map(|p| p.clone() as Arc<dyn engine_core::physical::planner::ExtensionPlanner>)
+                    .collect();
+            let physical = engine_core::physical::planner::create_physical_plan_with_extensions(
+                &self.plan.optimized,
+                &ctx,
+                &extensions,
+            )?;
+            if let (Some(p), Some(s)) = (&planner, &mut self.state)
+                && s.first_batch
+            {
+                engine_state::metadata::validate_and_write(&s.root, &p.metadata())?;
+                s.first_batch = false;
+            }
+            Ok((ctx, physical, planner))
         })?;
         q.update(|s| s.last_plan = Some(display_tree(&physical)));
         let sink = self.sink.clone();
         let written = timings.time("addBatch", || {
-            crate::physical::plan::sink_write::write_to_sink(&physical, &ctx, &sink, batch_id)
+            engine_core::physical::plan::sink_write::write_to_sink(&physical, &ctx, &sink, batch_id)
         })?;
         let malformed = ctx
             .functions
             .malformed_records
             .load(std::sync::atomic::Ordering::Relaxed);
-        Ok((written, malformed as u64))
+        let state_operators = planner
+            .map(|p| p.operators().iter().map(|o| o.progress()).collect())
+            .unwrap_or_default();
+        Ok((written, malformed as u64, state_operators))
     }
 
     fn progress(&self, q: &QueryInner, p: ProgressInput) -> StreamingQueryProgress {
@@ -575,7 +705,7 @@ impl MicroBatchExecution {
             processed_rows_per_second: rate(input, processing_sec),
             duration_ms: p.timings.durations,
             event_time: event_time_map(&p.stats, p.batch_watermark_ms),
-            state_operators: vec![],
+            state_operators: p.state_operators,
             sources,
             sink: SinkProgress {
                 description: self.sink.description(),
@@ -595,11 +725,6 @@ impl MicroBatchExecution {
             }
         }
     }
-
-    /// The polling delay after a trigger without data.
-    pub(crate) fn polling_delay(&self) -> Duration {
-        self.polling_delay
-    }
 }
 
 struct ProgressInput {
@@ -611,6 +736,7 @@ struct ProgressInput {
     latest: Vec<Option<Offset>>,
     output_rows: u64,
     malformed_rows: u64,
-    stats: Vec<(crate::logical::EventTimeSummary, Duration)>,
+    stats: Vec<(engine_core::logical::EventTimeSummary, Duration)>,
     batch_watermark_ms: i64,
+    state_operators: Vec<StateOperatorProgress>,
 }

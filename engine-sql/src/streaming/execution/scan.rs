@@ -7,56 +7,10 @@ use arrow::datatypes::SchemaRef;
 use engine_core::Result;
 use engine_core::connector::InputPartition;
 
-use crate::expr::Expr;
-use crate::logical::{StreamingRelation, TableProvider};
-use crate::physical::plan::partition_scan::PartitionScanExec;
-use crate::physical::plan::{BatchIter, ExecutionPlan, ExecutionPlanRef, TaskContext};
-
-/// What `StreamingRelation` plans to outside a started query: it explains, but running it
-/// fails with Spark's message (batch actions are refused before they get here).
-#[derive(Debug)]
-pub struct StreamingRelationExec {
-    relation: Arc<StreamingRelation>,
-}
-
-impl StreamingRelationExec {
-    /// The leaf for `relation`.
-    pub fn new(relation: Arc<StreamingRelation>) -> Self {
-        StreamingRelationExec { relation }
-    }
-}
-
-impl ExecutionPlan for StreamingRelationExec {
-    fn name(&self) -> &'static str {
-        "StreamingRelation"
-    }
-    fn describe(&self) -> String {
-        let cols: Vec<&str> = self
-            .relation
-            .schema
-            .fields()
-            .iter()
-            .map(|f| f.name().as_str())
-            .collect();
-        format!(
-            "StreamingRelation {}, [{}]",
-            self.relation.format_name,
-            cols.join(", ")
-        )
-    }
-    fn schema(&self) -> SchemaRef {
-        self.relation.schema.clone()
-    }
-    fn children(&self) -> Vec<ExecutionPlanRef> {
-        vec![]
-    }
-    fn output_partitions(&self) -> usize {
-        1
-    }
-    fn execute(&self, _partition: usize, _ctx: &Arc<TaskContext>) -> Result<BatchIter> {
-        Err(crate::streaming::checks::batch_on_stream_error())
-    }
-}
+use engine_core::expr::Expr;
+use engine_core::physical::TableProvider;
+use engine_core::physical::plan::partition_scan::PartitionScanExec;
+use engine_core::physical::plan::{ExecutionPlanRef, TaskContext};
 
 /// The partitions one source contributes to the current batch. The runtime fills it before
 /// planning each batch; the optimized plan (built once) scans whatever it holds.

@@ -8,8 +8,8 @@ use engine_core::connector::{DataWriter, Sink, WriterCommitMessage, WriterContex
 use engine_core::options::Options;
 
 use super::{CollectingWriter, collected};
-use crate::datasource::memory::MemTable;
 use crate::session::Session;
+use engine_core::physical::table::memory::MemTable;
 
 /// Prints each batch to standard output: options `numRows` (default 20) and `truncate`
 /// (default true: cells cut at 20 characters).

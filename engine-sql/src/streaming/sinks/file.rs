@@ -26,47 +26,20 @@ use engine_core::connector::{
 };
 use engine_core::{EngineError, Result};
 
-use crate::conf::SessionConf;
 use crate::datasource::file_stream_log::{
     CompactibleLog, SINK_COMPACT_INTERVAL, SINK_METADATA_DIR, SinkFileStatus, cleanup_delay,
 };
 use crate::datasource::listing::absolute;
+use crate::datasource::paths::path_option;
 use crate::datasource::writer::{
     FileWriter, SaveMode, WriteLayout, WriteSpec, file_extension, split_by_partition,
     validate_write,
 };
-use crate::streaming::sources::file::path_option;
+use engine_core::conf::SessionConf;
 
-/// The option Spark uses to pass `partitionBy` columns to a data source.
-pub const PARTITION_COLUMNS_OPTION: &str = "__partition_columns";
-
-/// The partition columns named in the options: `__partition_columns` or `partitionBy`, each
-/// a JSON array of names (`["day","country"]`) or a comma-separated list.
-pub fn partition_columns(options: &engine_core::options::Options) -> Result<Vec<String>> {
-    let Some((key, value)) = options.get_any(&[PARTITION_COLUMNS_OPTION, "partitionBy"]) else {
-        return Ok(vec![]);
-    };
-    if value.trim_start().starts_with('[') {
-        return serde_json::from_str::<Vec<String>>(value).map_err(|e| {
-            EngineError::invalid_option(key, format!("expected a JSON array of column names: {e}"))
-        });
-    }
-    Ok(value
-        .split(',')
-        .map(|c| c.trim().to_string())
-        .filter(|c| !c.is_empty())
-        .collect())
-}
-
-/// Passes `partitionBy(..)` columns to a data source the way Spark does: the
-/// `__partition_columns` option, a JSON array of names (nothing is set for no columns).
-pub fn set_partition_columns(options: &mut engine_core::options::Options, cols: &[String]) {
-    if !cols.is_empty() {
-        // A list of strings always serializes.
-        let json = serde_json::to_string(cols).unwrap_or_default();
-        options.set(PARTITION_COLUMNS_OPTION, json);
-    }
-}
+pub use engine_core::options::{
+    PARTITION_COLUMNS_OPTION, partition_columns, set_partition_columns,
+};
 
 /// What every writer of the sink shares.
 #[derive(Debug)]

@@ -9,9 +9,9 @@ use engine_core::{EngineError, Result};
 
 use super::{CollectingWriter, collected};
 use crate::dataframe::{DataFrame, Row};
-use crate::datasource::memory::MemTable;
-use crate::scalar::ScalarValue;
 use crate::session::Session;
+use engine_core::physical::table::memory::MemTable;
+use engine_core::scalar::ScalarValue;
 
 /// The function `foreach_batch` runs: the batch's rows as a DataFrame, and the batch id.
 pub type ForeachBatchFn = Arc<dyn Fn(DataFrame, u64) -> Result<()> + Send + Sync>;

@@ -9,11 +9,12 @@ use engine_core::Result;
 use engine_core::connector::{DataWriter, OutputMode, Sink, WriterCommitMessage, WriterContext};
 
 use super::{CollectingWriter, collected};
-use crate::datasource::memory::MemTable;
-use crate::expr::Expr;
-use crate::logical::{LogicalPlan, Scan, TableProvider};
-use crate::physical::plan::{ExecutionPlanRef, TaskContext};
 use crate::session::Session;
+use engine_core::expr::Expr;
+use engine_core::logical::{LogicalPlan, Scan};
+use engine_core::physical::TableProvider;
+use engine_core::physical::plan::{ExecutionPlanRef, TaskContext};
+use engine_core::physical::table::memory::MemTable;
 
 #[derive(Debug, Default)]
 struct Data {
@@ -48,7 +49,7 @@ impl MemorySink {
         session.catalog().register_view(
             name,
             Arc::new(LogicalPlan::Scan(Scan {
-                source: table,
+                source: engine_core::physical::provider_as_source(table),
                 qualifier: None,
                 projection: None,
                 filters: vec![],

@@ -27,13 +27,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow::datatypes::{Field, Schema, SchemaRef};
-use engine_core::connector::{
-    BatchIter, Format, InputPartition, Offset, ReadLimit, SinkContext, Source, SourceContext,
-};
+use engine_core::connector::{BatchIter, InputPartition, Offset, ReadLimit, Source, SourceContext};
 use engine_core::options::Options;
 use engine_core::{EngineError, Result};
 
-use crate::conf::SessionConf;
 use crate::datasource::csv::{self, CsvFormat, CsvOptions};
 use crate::datasource::file_stream_log::{
     CompactibleLog, SOURCE_COMPACT_INTERVAL, SourceFileEntry, cleanup_delay, modification_millis,
@@ -45,106 +42,23 @@ use crate::datasource::listing::{
     partition_values_for,
 };
 use crate::datasource::parquet::{self, ParquetFormat};
+use crate::datasource::paths::path_option;
 use crate::datasource::table::{FileFormat, FileTable};
 use crate::datasource::text::{TextFormat, text_schema};
-use crate::logical::TableProvider;
-use crate::physical::plan::{ExecutionPlan, TaskContext};
+use engine_core::conf::SessionConf;
+use engine_core::physical::TableProvider;
+use engine_core::physical::plan::{ExecutionPlan, TaskContext};
 
-/// The file formats the streaming file source and sink support.
-pub const FILE_FORMATS: &[&str] = &["json", "csv", "parquet", "text"];
-
-/// A session conf for a connector: defaults, overridden by any `spark.*` keys among the
-/// options (the runtime passes the session's settings, e.g. `spark.sql.session.timeZone`,
-/// this way since [`SourceContext`] and [`SinkContext`] carry only options).
-pub fn conf_from_options(options: &Options, base: Option<&SessionConf>) -> SessionConf {
-    let mut conf = base.cloned().unwrap_or_default();
-    for (k, v) in options.iter_original() {
-        if k.starts_with("spark.") {
-            conf.set(k, v);
-        }
-    }
-    conf
-}
-
-/// The `json`, `csv`, `parquet` and `text` formats for `read_stream()` / `write_stream()`.
-///
-/// ```
-/// use engine_sql::streaming::sources::file::FileStreamFormat;
-/// use engine_core::connector::Format;
-/// let f = FileStreamFormat::new("json").unwrap();
-/// assert_eq!(f.short_name(), "json");
-/// assert!(FileStreamFormat::new("orc").is_err());
-/// ```
-#[derive(Debug, Clone)]
-pub struct FileStreamFormat {
-    name: &'static str,
-    conf: Option<Arc<SessionConf>>,
-}
-
-impl FileStreamFormat {
-    /// The format called `name` (`json`, `csv`, `parquet`, `text`).
-    pub fn new(name: &str) -> Result<Self> {
-        let name = FILE_FORMATS
-            .iter()
-            .find(|f| f.eq_ignore_ascii_case(name))
-            .ok_or_else(|| crate::datasource::reader::unknown_format(name))?;
-        Ok(FileStreamFormat { name, conf: None })
-    }
-
-    /// The same format with a session conf as the base of every source's and sink's
-    /// settings (time zone, batch size, split sizes); `spark.*` options still override it.
-    pub fn with_conf(mut self, conf: Arc<SessionConf>) -> Self {
-        self.conf = Some(conf);
-        self
-    }
-
-    /// All four file formats, for [`crate::streaming::formats::builtins`].
-    pub fn all() -> Vec<Arc<dyn Format>> {
-        FILE_FORMATS
-            .iter()
-            .map(|n| {
-                Arc::new(FileStreamFormat {
-                    name: n,
-                    conf: None,
-                }) as Arc<dyn Format>
-            })
-            .collect()
-    }
-
-    fn conf(&self, options: &Options) -> SessionConf {
-        conf_from_options(options, self.conf.as_deref())
-    }
-}
-
-impl Format for FileStreamFormat {
-    fn short_name(&self) -> &str {
-        self.name
-    }
-
-    fn schema(&self, options: &Options, user_schema: Option<SchemaRef>) -> Result<SchemaRef> {
-        let conf = self.conf(options);
-        Ok(ResolvedFiles::resolve(self.name, options, user_schema, &conf)?.schema)
-    }
-
-    fn create_source(&self, ctx: SourceContext) -> Result<Box<dyn Source>> {
-        let conf = Arc::new(self.conf(&ctx.options));
-        Ok(Box::new(FileStreamSource::new(self.name, ctx, conf)?))
-    }
-
-    fn create_sink(&self, ctx: SinkContext) -> Result<Arc<dyn engine_core::connector::Sink>> {
-        let conf = self.conf(&ctx.options);
-        Ok(Arc::new(
-            crate::streaming::sinks::file::FileStreamSink::new(self.name, ctx, &conf)?,
-        ))
-    }
-}
-
-/// The `path` option, required by every file stream.
-pub fn path_option(options: &Options) -> Result<String> {
-    options
-        .get("path")
-        .map(str::to_string)
-        .ok_or_else(|| EngineError::invalid_option("path", "'path' is not specified".to_string()))
+/// The schema of a file stream of format `name` with these options: the user's (partition
+/// columns added after the data columns) or, when none is given, the one inferred from the
+/// files present now.
+pub fn stream_schema(
+    name: &str,
+    options: &Options,
+    user_schema: Option<SchemaRef>,
+    conf: &SessionConf,
+) -> Result<SchemaRef> {
+    Ok(ResolvedFiles::resolve(name, options, user_schema, conf)?.schema)
 }
 
 /// A format, its schemas and where partition values come from, fixed when a stream is
@@ -517,7 +431,7 @@ pub fn parse_log_offset(offset: &Offset) -> Result<i64> {
         })
 }
 
-/// The streaming file source. Created by [`FileStreamFormat::create_source`].
+/// The streaming file source. Created by [`crate::streaming::file_format::FileStreamFormat`].
 pub struct FileStreamSource {
     path: String,
     root: PathBuf,

@@ -13,8 +13,8 @@ use engine_core::options::Options;
 use engine_core::{EngineError, Result};
 
 use crate::dataframe::DataFrame;
-use crate::logical::{LogicalPlan, StreamingRelation};
 use crate::session::Session;
+use engine_core::logical::{LogicalPlan, StreamingRelation};
 
 #[derive(Debug)]
 struct Inner {

@@ -32,7 +32,7 @@ use crate::streaming::sources::file::time_string_as_ms;
 /// The schema of the rate source: `timestamp TIMESTAMP, value BIGINT`.
 pub fn rate_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
-        Field::new("timestamp", crate::types::timestamp_type(), true),
+        Field::new("timestamp", engine_core::types::timestamp_type(), true),
         Field::new("value", DataType::Int64, true),
     ]))
 }

@@ -1,0 +1,138 @@
+//! Spark's SQL text of expressions, which is also the auto-generated column name.
+
+use std::fmt;
+
+use super::{CastMode, Expr, LikeKind};
+use crate::types::sql_type_name;
+
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Expr::UnresolvedColumn(parts) => write!(f, "{}", parts.join(".")),
+            Expr::Column(c) => write!(f, "{}", c.name),
+            Expr::Literal(v) => write!(f, "{v}"),
+            Expr::Alias(e, name) => write!(f, "{e} AS {name}"),
+            Expr::BinaryOp { left, op, right } => write!(f, "({left} {op} {right})"),
+            Expr::Not(e) => write!(f, "(NOT {e})"),
+            Expr::Negative(e) => write!(f, "(- {e})"),
+            Expr::IsNull(e) => write!(f, "({e} IS NULL)"),
+            Expr::IsNotNull(e) => write!(f, "({e} IS NOT NULL)"),
+            Expr::Cast { expr, to, mode } => {
+                let name = if *mode == CastMode::Try {
+                    "TRY_CAST"
+                } else {
+                    "CAST"
+                };
+                write!(f, "{name}({expr} AS {})", sql_type_name(to))
+            }
+            Expr::Case {
+                operand,
+                branches,
+                otherwise,
+            } => {
+                write!(f, "CASE")?;
+                if let Some(o) = operand {
+                    write!(f, " {o}")?;
+                }
+                for (w, t) in branches {
+                    write!(f, " WHEN {w} THEN {t}")?;
+                }
+                if let Some(e) = otherwise {
+                    write!(f, " ELSE {e}")?;
+                }
+                write!(f, " END")
+            }
+            Expr::InList {
+                expr,
+                list,
+                negated,
+            } => {
+                let items: Vec<String> = list.iter().map(|e| e.to_string()).collect();
+                if *negated {
+                    write!(f, "(NOT ({expr} IN ({})))", items.join(", "))
+                } else {
+                    write!(f, "({expr} IN ({}))", items.join(", "))
+                }
+            }
+            Expr::Like {
+                expr,
+                pattern,
+                kind,
+                negated,
+            } => {
+                let body = match kind {
+                    LikeKind::Like => format!("{expr} LIKE {pattern}"),
+                    LikeKind::ILike => format!("ilike({expr}, {pattern})"),
+                    LikeKind::RLike => format!("RLIKE({expr}, {pattern})"),
+                };
+                if *negated {
+                    write!(f, "(NOT {body})")
+                } else {
+                    write!(f, "{body}")
+                }
+            }
+            Expr::GetField { expr, name } => write!(f, "{expr}.{name}"),
+            Expr::UnresolvedFunction {
+                name,
+                args,
+                distinct,
+            } => write_call(f, &name.to_lowercase(), args, *distinct),
+            Expr::ScalarFunction { func, args } => write_call(f, func.name(), args, false),
+            Expr::AggregateFunction {
+                func,
+                args,
+                distinct,
+            } => write_call(f, func.name(), args, *distinct),
+            Expr::Star(None) => write!(f, "*"),
+            Expr::Star(Some(q)) => write!(f, "{}.*", q.join(".")),
+        }
+    }
+}
+
+fn write_call(
+    f: &mut fmt::Formatter<'_>,
+    name: &str,
+    args: &[Expr],
+    distinct: bool,
+) -> fmt::Result {
+    let items: Vec<String> = args.iter().map(|e| e.to_string()).collect();
+    // Subscripts print as Spark writes them: `arr[0]`, `m[k]`.
+    if name == super::function::ARRAY_ITEM && items.len() == 2 {
+        return write!(f, "{}[{}]", items[0], items[1]);
+    }
+    // Spark's `If` has its own SQL form: `(IF(cond, a, b))`.
+    if name == "if" {
+        return write!(f, "(IF({}))", items.join(", "));
+    }
+    if distinct {
+        write!(f, "{name}(DISTINCT {})", items.join(", "))
+    } else {
+        write!(f, "{name}({})", items.join(", "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::expr::*;
+
+    #[test]
+    fn names_follow_spark() {
+        assert_eq!((col("a") + lit(1)).output_name(), "(a + 1)");
+        assert_eq!(col("a").eq(lit("x")).output_name(), "(a = x)");
+        assert_eq!(col("s.b").output_name(), "b");
+        assert_eq!(
+            col("a")
+                .cast(arrow::datatypes::DataType::Utf8)
+                .output_name(),
+            "a"
+        );
+        assert_eq!(
+            lit(1).cast(arrow::datatypes::DataType::Utf8).output_name(),
+            "CAST(1 AS STRING)"
+        );
+        assert_eq!(count(lit(1)).output_name(), "count(1)");
+        assert_eq!(col("x").is_null().output_name(), "(x IS NULL)");
+        assert_eq!((-col("x")).output_name(), "(- x)");
+        assert_eq!(col("x").alias("y").output_name(), "y");
+    }
+}

@@ -1,0 +1,202 @@
+//! `first(expr)`, `last(expr)` (NULLs included, as Spark's default `ignoreNulls=false`) and
+//! `collect_list(expr)` (NULLs skipped), for any type, kept in Arrow's row format.
+
+use std::sync::Arc;
+
+use crate::{EngineError, Result};
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, ListArray};
+use arrow::buffer::OffsetBuffer;
+use arrow::datatypes::{DataType, Field};
+use arrow::row::{OwnedRow, RowConverter, SortField};
+
+use super::min_max::rows_to_array;
+use super::one_arg;
+use crate::functions::{AggregateFunction, GroupsAccumulator};
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    First,
+    Last,
+    CollectList,
+}
+
+#[derive(Debug)]
+pub(super) struct FirstLast {
+    kind: Kind,
+}
+
+impl FirstLast {
+    pub(super) fn first() -> Self {
+        FirstLast { kind: Kind::First }
+    }
+    pub(super) fn last() -> Self {
+        FirstLast { kind: Kind::Last }
+    }
+    pub(super) fn collect_list() -> Self {
+        FirstLast {
+            kind: Kind::CollectList,
+        }
+    }
+}
+
+impl AggregateFunction for FirstLast {
+    fn name(&self) -> &str {
+        match self.kind {
+            Kind::First => "first",
+            Kind::Last => "last",
+            Kind::CollectList => "collect_list",
+        }
+    }
+    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        let t = one_arg(self.name(), args)?.clone();
+        Ok(match self.kind {
+            Kind::CollectList => crate::types::list_of(t),
+            _ => t,
+        })
+    }
+    fn nullable(&self) -> bool {
+        self.kind != Kind::CollectList
+    }
+    fn state_fields(&self, args: &[DataType]) -> Result<Vec<Field>> {
+        let t = self.return_type(args)?;
+        Ok(match self.kind {
+            Kind::CollectList => vec![Field::new("list", t, false)],
+            _ => vec![
+                Field::new(self.name(), t, true),
+                Field::new("valueSet", DataType::Boolean, false),
+            ],
+        })
+    }
+    fn create_accumulator(&self, args: &[DataType]) -> Result<Box<dyn GroupsAccumulator>> {
+        let t = one_arg(self.name(), args)?.clone();
+        Ok(Box::new(Acc {
+            kind: self.kind,
+            element_type: t.clone(),
+            converter: RowConverter::new(vec![SortField::new(t)])?,
+            values: vec![],
+            set: vec![],
+            lists: vec![],
+        }))
+    }
+}
+
+struct Acc {
+    kind: Kind,
+    element_type: DataType,
+    converter: RowConverter,
+    /// first/last: the kept value per group (`None` = NULL value).
+    values: Vec<Option<OwnedRow>>,
+    /// first/last: whether any row was seen.
+    set: Vec<bool>,
+    /// collect_list: the values per group.
+    lists: Vec<Vec<OwnedRow>>,
+}
+
+impl Acc {
+    fn take_value(&mut self, g: usize, row: Option<OwnedRow>) {
+        match self.kind {
+            Kind::First if self.set[g] => {}
+            _ => {
+                self.values[g] = row;
+                self.set[g] = true;
+            }
+        }
+    }
+
+    fn fold(
+        &mut self,
+        v: &ArrayRef,
+        set: Option<&BooleanArray>,
+        groups: &[usize],
+        n: usize,
+    ) -> Result<()> {
+        let rows = self.converter.convert_columns(std::slice::from_ref(v))?;
+        match self.kind {
+            Kind::CollectList => {
+                self.lists.resize_with(n, Vec::new);
+                for (i, &g) in groups.iter().enumerate() {
+                    if v.is_valid(i) {
+                        self.lists[g].push(rows.row(i).owned());
+                    }
+                }
+            }
+            _ => {
+                self.values.resize(n, None);
+                self.set.resize(n, false);
+                for (i, &g) in groups.iter().enumerate() {
+                    if set.is_some_and(|s| !s.value(i)) {
+                        continue;
+                    }
+                    let row = v.is_valid(i).then(|| rows.row(i).owned());
+                    self.take_value(g, row);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn list_array(&mut self) -> Result<ArrayRef> {
+        let lists = std::mem::take(&mut self.lists);
+        let lengths = lists.iter().map(Vec::len);
+        let offsets = OffsetBuffer::from_lengths(lengths);
+        let mut cols = self
+            .converter
+            .convert_rows(lists.iter().flatten().map(|r| r.row()))?;
+        let values = cols.remove(0);
+        let field = Arc::new(Field::new("element", self.element_type.clone(), true));
+        Ok(Arc::new(ListArray::try_new(field, offsets, values, None)?))
+    }
+}
+
+impl GroupsAccumulator for Acc {
+    fn update_batch(&mut self, values: &[ArrayRef], groups: &[usize], n: usize) -> Result<()> {
+        self.fold(&values[0], None, groups, n)
+    }
+    fn merge_batch(&mut self, states: &[ArrayRef], groups: &[usize], n: usize) -> Result<()> {
+        match self.kind {
+            Kind::CollectList => {
+                let lists = states[0].as_list::<i32>();
+                self.lists.resize_with(n, Vec::new);
+                let rows = self.converter.convert_columns(&[lists.values().clone()])?;
+                let offsets = lists.value_offsets();
+                for (i, &g) in groups.iter().enumerate() {
+                    for j in offsets[i] as usize..offsets[i + 1] as usize {
+                        self.lists[g].push(rows.row(j).owned());
+                    }
+                }
+                Ok(())
+            }
+            _ => {
+                let set = states
+                    .get(1)
+                    .ok_or_else(|| {
+                        EngineError::Internal("first/last state without valueSet".into())
+                    })?
+                    .as_boolean()
+                    .clone();
+                self.fold(&states[0], Some(&set), groups, n)
+            }
+        }
+    }
+    fn state(&mut self) -> Result<Vec<ArrayRef>> {
+        match self.kind {
+            Kind::CollectList => Ok(vec![self.list_array()?]),
+            _ => {
+                let set = BooleanArray::from(std::mem::take(&mut self.set));
+                Ok(vec![self.evaluate()?, Arc::new(set)])
+            }
+        }
+    }
+    fn evaluate(&mut self) -> Result<ArrayRef> {
+        match self.kind {
+            Kind::CollectList => self.list_array(),
+            _ => {
+                let values = std::mem::take(&mut self.values);
+                rows_to_array(&self.converter, &values)
+            }
+        }
+    }
+    fn size(&self) -> usize {
+        self.values.len() * 32 + self.lists.iter().map(|l| l.len() * 32).sum::<usize>()
+    }
+}

@@ -1,0 +1,281 @@
+//! Aggregate functions: count, sum, avg, min, max, first, last, collect_list.
+//!
+//! Each is a [`GroupsAccumulator`](super::GroupsAccumulator) over dense group indices:
+//! a few vectors indexed by group, updated with tight loops over whole arrays.
+
+mod avg;
+mod count;
+mod distinct;
+mod first_last;
+mod min_max;
+mod sum;
+
+use std::sync::Arc;
+
+use crate::Result;
+use arrow::datatypes::DataType;
+
+use super::{AggregateFunction, wrong_num_args};
+
+pub use distinct::DistinctAccumulator;
+
+/// Every built-in aggregate with its names.
+pub fn functions() -> Vec<(&'static str, Arc<dyn AggregateFunction>)> {
+    let first: Arc<dyn AggregateFunction> = Arc::new(first_last::FirstLast::first());
+    let last: Arc<dyn AggregateFunction> = Arc::new(first_last::FirstLast::last());
+    let avg: Arc<dyn AggregateFunction> = Arc::new(avg::Avg);
+    vec![
+        ("count", Arc::new(count::Count)),
+        ("sum", Arc::new(sum::Sum)),
+        ("avg", avg.clone()),
+        ("mean", avg),
+        ("min", Arc::new(min_max::MinMax::min())),
+        ("max", Arc::new(min_max::MinMax::max())),
+        ("first", first.clone()),
+        ("first_value", first),
+        ("last", last.clone()),
+        ("last_value", last),
+        (
+            "collect_list",
+            Arc::new(first_last::FirstLast::collect_list()),
+        ),
+    ]
+}
+
+/// Checks that an aggregate got exactly one argument.
+fn one_arg<'a>(name: &str, args: &'a [DataType]) -> Result<&'a DataType> {
+    match args {
+        [t] => Ok(t),
+        _ => Err(wrong_num_args(name, "1", args.len())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::array::{Array, ArrayRef, AsArray, Int32Array, Int64Array, StringArray};
+    use arrow::datatypes::{Float64Type, Int64Type};
+
+    use crate::functions::GroupsAccumulator;
+
+    fn func(name: &str) -> Arc<dyn AggregateFunction> {
+        functions()
+            .into_iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, f)| f)
+            .unwrap()
+    }
+
+    /// Runs `name` over `values` split into two partial accumulators, merged into a final
+    /// one, exactly as partial -> exchange -> final does.
+    fn two_phase(name: &str, values: ArrayRef, groups: &[usize], n: usize) -> ArrayRef {
+        let f = func(name);
+        let t = vec![values.data_type().clone()];
+        let half = values.len() / 2;
+        let mut states = Vec::new();
+        for (lo, hi) in [(0, half), (half, values.len())] {
+            let mut acc = f.create_accumulator(&t).unwrap();
+            acc.update_batch(&[values.slice(lo, hi - lo)], &groups[lo..hi], n)
+                .unwrap();
+            states.push(acc.state().unwrap());
+        }
+        let mut fin = f.create_accumulator(&t).unwrap();
+        for s in states {
+            let ids: Vec<usize> = (0..n).collect();
+            fin.merge_batch(&s, &ids, n).unwrap();
+        }
+        fin.evaluate().unwrap()
+    }
+
+    #[test]
+    fn sum_avg_count_two_phase() {
+        let v: ArrayRef = Arc::new(Int32Array::from(vec![
+            Some(1),
+            None,
+            Some(3),
+            Some(4),
+            None,
+            Some(6),
+        ]));
+        let g = [0, 0, 1, 0, 1, 2];
+        let s = two_phase("sum", v.clone(), &g, 3);
+        assert_eq!(
+            s.as_primitive::<Int64Type>().iter().collect::<Vec<_>>(),
+            vec![Some(5), Some(3), Some(6)]
+        );
+        let a = two_phase("avg", v.clone(), &g, 3);
+        assert_eq!(a.as_primitive::<Float64Type>().value(0), 2.5);
+        let c = two_phase("count", v, &g, 3);
+        assert_eq!(
+            c.as_primitive::<Int64Type>().values().to_vec(),
+            vec![2, 1, 1]
+        );
+    }
+
+    #[test]
+    fn single_group_sums_and_counts_whole_batches() {
+        // One group takes the vectorized path; results must match the per-row one.
+        let v: ArrayRef = Arc::new(Int64Array::from(vec![
+            Some(1),
+            None,
+            Some(3),
+            Some(4),
+            None,
+        ]));
+        let g = [0, 0, 0, 0, 0];
+        let s = two_phase("sum", v.clone(), &g, 1);
+        assert_eq!(s.as_primitive::<Int64Type>().value(0), 8);
+        let c = two_phase("count", v, &g, 1);
+        assert_eq!(c.as_primitive::<Int64Type>().value(0), 3);
+        let f: ArrayRef = Arc::new(arrow::array::Float64Array::from(vec![
+            Some(0.5),
+            None,
+            Some(2.0),
+        ]));
+        let s = two_phase("sum", f, &[0, 0, 0], 1);
+        assert_eq!(s.as_primitive::<Float64Type>().value(0), 2.5);
+    }
+
+    #[test]
+    fn sum_of_only_nulls_is_null() {
+        let v: ArrayRef = Arc::new(Int64Array::from(vec![None, None]));
+        let s = two_phase("sum", v, &[0, 0], 1);
+        assert!(s.is_null(0));
+    }
+
+    #[test]
+    fn sum_overflow_fails_like_ansi_spark() {
+        let f = func("sum");
+        let mut acc = f.create_accumulator(&[DataType::Int64]).unwrap();
+        let v: ArrayRef = Arc::new(Int64Array::from(vec![i64::MAX, 1]));
+        let e = acc.update_batch(&[v], &[0, 0], 1).unwrap_err().to_string();
+        assert!(e.starts_with("[ARITHMETIC_OVERFLOW]"), "{e}");
+    }
+
+    #[test]
+    fn sum_types_follow_spark() {
+        let f = func("sum");
+        assert_eq!(f.return_type(&[DataType::Int32]).unwrap(), DataType::Int64);
+        assert_eq!(
+            f.return_type(&[DataType::Float32]).unwrap(),
+            DataType::Float64
+        );
+        assert_eq!(
+            f.return_type(&[DataType::Decimal128(10, 2)]).unwrap(),
+            DataType::Decimal128(20, 2)
+        );
+        assert!(f.return_type(&[DataType::Boolean]).is_err());
+    }
+
+    #[test]
+    fn min_max_strings_and_first_last() {
+        let v: ArrayRef = Arc::new(StringArray::from(vec![
+            Some("b"),
+            None,
+            Some("a"),
+            Some("c"),
+        ]));
+        let g = [0, 0, 0, 0];
+        assert_eq!(
+            two_phase("min", v.clone(), &g, 1)
+                .as_string::<i32>()
+                .value(0),
+            "a"
+        );
+        assert_eq!(
+            two_phase("max", v.clone(), &g, 1)
+                .as_string::<i32>()
+                .value(0),
+            "c"
+        );
+        assert_eq!(
+            two_phase("first", v.clone(), &g, 1)
+                .as_string::<i32>()
+                .value(0),
+            "b"
+        );
+        assert_eq!(two_phase("last", v, &g, 1).as_string::<i32>().value(0), "c");
+    }
+
+    #[test]
+    fn min_max_numbers_nan_and_timestamps() {
+        use arrow::array::{Float64Array, TimestampMicrosecondArray};
+        let v: ArrayRef = Arc::new(Float64Array::from(vec![
+            Some(1.0),
+            Some(f64::NAN),
+            None,
+            Some(-3.0),
+        ]));
+        let g = [0, 0, 0, 0];
+        assert!(
+            two_phase("max", v.clone(), &g, 1)
+                .as_primitive::<Float64Type>()
+                .value(0)
+                .is_nan()
+        );
+        assert_eq!(
+            two_phase("min", v, &g, 1)
+                .as_primitive::<Float64Type>()
+                .value(0),
+            -3.0
+        );
+        let v: ArrayRef = Arc::new(Int32Array::from(vec![None, Some(5), None, Some(2)]));
+        let out = two_phase("min", v, &[0, 1, 0, 1], 2);
+        assert!(out.is_null(0));
+        assert_eq!(
+            out.as_primitive::<arrow::datatypes::Int32Type>().value(1),
+            2
+        );
+        let ts: ArrayRef =
+            Arc::new(TimestampMicrosecondArray::from(vec![5, 9, 1, 7]).with_timezone("UTC"));
+        let out = two_phase("max", ts.clone(), &g, 1);
+        assert_eq!(out.data_type(), ts.data_type());
+        assert_eq!(
+            out.as_primitive::<arrow::datatypes::TimestampMicrosecondType>()
+                .value(0),
+            9
+        );
+    }
+
+    #[test]
+    fn first_keeps_a_leading_null() {
+        let v: ArrayRef = Arc::new(StringArray::from(vec![
+            None,
+            Some("x"),
+            Some("y"),
+            Some("z"),
+        ]));
+        assert!(two_phase("first", v, &[0, 0, 0, 0], 1).is_null(0));
+    }
+
+    #[test]
+    fn collect_list_skips_nulls_and_merges() {
+        let v: ArrayRef = Arc::new(Int32Array::from(vec![Some(1), None, Some(2), Some(3)]));
+        let out = two_phase("collect_list", v, &[0, 1, 0, 0], 2);
+        let lists = out.as_list::<i32>();
+        assert_eq!(
+            lists
+                .value(0)
+                .as_primitive::<arrow::datatypes::Int32Type>()
+                .values()
+                .to_vec(),
+            vec![1, 2, 3]
+        );
+        assert_eq!(lists.value(1).len(), 0);
+    }
+
+    #[test]
+    fn distinct_counts_each_value_once() {
+        let f = func("count");
+        let t = [DataType::Int32];
+        let mut acc = DistinctAccumulator::try_new(f.create_accumulator(&t).unwrap(), &t).unwrap();
+        let v: ArrayRef = Arc::new(Int32Array::from(vec![Some(1), Some(1), None, Some(2)]));
+        acc.update_batch(std::slice::from_ref(&v), &[0, 0, 0, 0], 1)
+            .unwrap();
+        acc.update_batch(&[v], &[0, 0, 0, 0], 1).unwrap();
+        assert_eq!(
+            acc.evaluate().unwrap().as_primitive::<Int64Type>().value(0),
+            2
+        );
+    }
+}

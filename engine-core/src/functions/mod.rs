@@ -1,0 +1,28 @@
+//! The function library: scalar functions and aggregates, looked up by Spark's names.
+//!
+//! A function is a small trait object. The analyzer asks it which argument types it wants
+//! (it inserts the casts) and what it returns; the physical planner wraps it in an evaluator
+//! that calls [`ScalarFunction::invoke`] once per batch, never per row.
+//!
+//! Each area lives in its own module and contributes a `functions()` list to the
+//! [`registry`]: adding a function never touches the analyzer or planner.
+
+pub mod aggregate;
+pub mod cast;
+pub mod collection;
+pub mod conditional;
+pub mod datetime;
+pub mod datetime_format;
+pub(crate) mod decimal;
+pub mod dsl;
+pub mod json;
+pub mod math;
+pub mod registry;
+pub mod string;
+pub mod window;
+
+pub use crate::expr::function::{
+    AggregateFunction, FunctionContext, GroupsAccumulator, ScalarFunction, ordinal,
+    unexpected_input_type, wrong_num_args,
+};
+pub use registry::{contains_aggregate, is_aggregate_name, lookup_aggregate, lookup_scalar};

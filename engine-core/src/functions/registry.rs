@@ -1,0 +1,74 @@
+//! Name -> implementation lookup for every built-in function.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use super::{AggregateFunction, ScalarFunction};
+
+struct Registry {
+    scalars: HashMap<String, Arc<dyn ScalarFunction>>,
+    aggregates: HashMap<String, Arc<dyn AggregateFunction>>,
+}
+
+fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        let mut scalars = HashMap::new();
+        // Each area contributes its list here; aliases are extra entries to the same object.
+        let lists: Vec<Vec<(&'static str, Arc<dyn ScalarFunction>)>> = vec![
+            super::string::functions(),
+            super::math::functions(),
+            super::datetime::functions(),
+            super::collection::functions(),
+            super::conditional::functions(),
+            super::json::functions(),
+            super::window::functions(),
+        ];
+        for list in lists {
+            for (name, f) in list {
+                scalars.insert(name.to_string(), f);
+            }
+        }
+        let mut aggregates = HashMap::new();
+        for (name, f) in super::aggregate::functions() {
+            aggregates.insert(name.to_string(), f);
+        }
+        Registry {
+            scalars,
+            aggregates,
+        }
+    })
+}
+
+/// The scalar function called `name` (case-insensitive).
+pub fn lookup_scalar(name: &str) -> Option<Arc<dyn ScalarFunction>> {
+    registry().scalars.get(&name.to_lowercase()).cloned()
+}
+
+/// The aggregate function called `name` (case-insensitive).
+pub fn lookup_aggregate(name: &str) -> Option<Arc<dyn AggregateFunction>> {
+    registry().aggregates.get(&name.to_lowercase()).cloned()
+}
+
+/// True if `name` is an aggregate function.
+pub fn is_aggregate_name(name: &str) -> bool {
+    lookup_aggregate(name).is_some()
+}
+
+/// True if `e` contains an aggregate call, resolved or by a registered aggregate's name.
+pub fn contains_aggregate(e: &crate::expr::Expr) -> bool {
+    e.contains_aggregate_with(&is_aggregate_name)
+}
+
+/// Every registered name (for "did you mean" suggestions).
+pub fn all_names() -> Vec<String> {
+    let r = registry();
+    let mut v: Vec<String> = r
+        .scalars
+        .keys()
+        .chain(r.aggregates.keys())
+        .cloned()
+        .collect();
+    v.sort();
+    v
+}

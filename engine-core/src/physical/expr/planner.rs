@@ -1,0 +1,129 @@
+//! Resolved logical expression -> compiled physical expression.
+
+use std::sync::Arc;
+
+use crate::{EngineError, Result};
+
+use super::case::is_infallible;
+use super::{
+    BinaryExpr, CaseExpr, CastExpr, ColumnExpr, GetFieldExpr, InListExpr, IsNotNullExpr,
+    IsNullExpr, LikeExpr, LiteralExpr, NegativeExpr, NotExpr, PhysicalExprRef, ScalarFunctionExpr,
+};
+use crate::expr::{CastMode, Expr};
+use crate::functions::FunctionContext;
+use crate::schema::PlanSchema;
+
+/// Compiles a resolved `expr` whose columns refer to `input`; column references become
+/// indices into the batches the operator will see (which have `input`'s layout).
+///
+/// ANSI behaviour of arithmetic comes from `ctx.ansi`; casts carry their own mode.
+pub fn create_physical_expr(
+    expr: &Expr,
+    input: &PlanSchema,
+    ctx: &Arc<FunctionContext>,
+) -> Result<PhysicalExprRef> {
+    let compile = |e: &Expr| create_physical_expr(e, input, ctx);
+    Ok(match expr {
+        Expr::Column(c) => {
+            let index = input.index_of(c.relation.as_deref(), &c.name)?;
+            let dt = input.field(index).field.data_type().clone();
+            Arc::new(ColumnExpr::new(c.name.clone(), index, dt))
+        }
+        Expr::Literal(v) => Arc::new(LiteralExpr::new(v.clone())),
+        Expr::Alias(e, _) => compile(e)?,
+        Expr::BinaryOp { left, op, right } => Arc::new(BinaryExpr::new(
+            compile(left)?,
+            *op,
+            compile(right)?,
+            ctx.ansi,
+        )),
+        Expr::Not(e) => Arc::new(NotExpr::new(compile(e)?)),
+        Expr::Negative(e) => Arc::new(NegativeExpr::new(compile(e)?, ctx.ansi)),
+        Expr::IsNull(e) => Arc::new(IsNullExpr::new(compile(e)?)),
+        Expr::IsNotNull(e) => Arc::new(IsNotNullExpr::new(compile(e)?)),
+        Expr::Cast { expr, to, mode } => {
+            // With ANSI off an ANSI-mode cast (e.g. an implicit one the analyzer inserted)
+            // behaves as a legacy cast, as Spark derives the cast's mode from the session.
+            let mode = match mode {
+                CastMode::Ansi if !ctx.ansi => CastMode::Legacy,
+                m => *m,
+            };
+            Arc::new(CastExpr::new(compile(expr)?, to.clone(), mode, ctx.clone()))
+        }
+        Expr::Case {
+            operand,
+            branches,
+            otherwise,
+        } => {
+            let (exprs_branches, exprs_otherwise) = (branches, otherwise);
+            let data_type = expr.data_type(input)?;
+            let operand = operand.as_deref().map(compile).transpose()?;
+            let branches = branches
+                .iter()
+                .map(|(w, t)| Ok((compile(w)?, compile(t)?)))
+                .collect::<Result<Vec<_>>>()?;
+            let otherwise = otherwise.as_deref().map(compile).transpose()?;
+            let when_safe = exprs_branches
+                .iter()
+                .map(|(w, _)| is_infallible(w))
+                .collect();
+            let then_safe = exprs_branches
+                .iter()
+                .map(|(_, t)| is_infallible(t))
+                .collect();
+            let else_safe = exprs_otherwise.as_deref().is_none_or(is_infallible);
+            Arc::new(
+                CaseExpr::new(operand, branches, otherwise, data_type)
+                    .with_infallible(when_safe, then_safe, else_safe),
+            )
+        }
+        Expr::InList {
+            expr,
+            list,
+            negated,
+        } => {
+            let compiled = InListExpr::new(
+                compile(expr)?,
+                list.iter().map(compile).collect::<Result<Vec<_>>>()?,
+                *negated,
+            );
+            let literals: Vec<_> = list
+                .iter()
+                .filter_map(|e| match e.unalias() {
+                    Expr::Literal(v) => Some(v.clone()),
+                    _ => None,
+                })
+                .collect();
+            Arc::new(compiled.with_literals(&literals))
+        }
+        Expr::Like {
+            expr,
+            pattern,
+            kind,
+            negated,
+        } => Arc::new(LikeExpr::new(
+            compile(expr)?,
+            compile(pattern)?,
+            *kind,
+            *negated,
+        )),
+        Expr::GetField { expr, name } => Arc::new(GetFieldExpr::try_new(compile(expr)?, name)?),
+        Expr::ScalarFunction { func, args } => {
+            let return_type = expr.data_type(input)?;
+            Arc::new(ScalarFunctionExpr::new(
+                func.clone(),
+                args.iter().map(compile).collect::<Result<Vec<_>>>()?,
+                return_type,
+                ctx.clone(),
+            ))
+        }
+        Expr::AggregateFunction { .. }
+        | Expr::UnresolvedColumn(_)
+        | Expr::UnresolvedFunction { .. }
+        | Expr::Star(_) => {
+            return Err(EngineError::Internal(format!(
+                "cannot compile {expr}: it must be resolved (or planned by an aggregate) first"
+            )));
+        }
+    })
+}

@@ -1,5 +1,0 @@
-//! Executable plans and compiled expressions.
-
-pub mod expr;
-pub mod plan;
-pub mod planner;
