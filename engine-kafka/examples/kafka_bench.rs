@@ -6,7 +6,9 @@
 //! instants (CLOCK_MONOTONIC, for cutting a `perf record -k CLOCK_MONOTONIC` profile);
 //! `KAFKA_BENCH_PRODUCER=k=v,k=v` adds librdkafka producer settings to every sink.
 //! `KAFKA_BENCH_ONLY=latency` skips the throughput rows (only the micro-batch and end-to-end
-//! latency lines are printed).
+//! latency lines are printed); `KAFKA_BENCH_ONLY=source:N` writes the data, then only reads it
+//! back N times (default 5) as the source-alone row does, each with a new source, and each
+//! time also with plain librdkafka consumers (a control for the machine's noise).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -298,6 +300,27 @@ fn main() {
     // The batch is written once every record is acknowledged (the sink waits in `commit`).
     sink.commit(0, commits).unwrap();
     let sink_secs = started.elapsed().as_secs_f64();
+    if let Some(reps) = std::env::var("KAFKA_BENCH_ONLY").ok().and_then(|v| {
+        v.strip_prefix("source")
+            .map(|n| n.trim_start_matches(':').parse().unwrap_or(5))
+    }) {
+        for _ in 0..reps {
+            let (secs, read, _) = source_alone(&bootstrap, &topic, threads, &broker_pid);
+            println!(
+                "source alone: {read} records in {secs:.3} s, {:.0}k msg/s",
+                read as f64 / secs / 1e3
+            );
+            // The same read by plain librdkafka consumers, as a control for the machine's noise.
+            let started = Instant::now();
+            let read = plain_read(&bootstrap, &topic, threads, false);
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "plain consumer: {read} records in {secs:.3} s, {:.0}k msg/s",
+                read as f64 / secs / 1e3
+            );
+        }
+        return;
+    }
     let c1 = cpu_pair(&broker_pid);
     cpu.push((c1.0 - c0.0, c1.1 - c0.1));
     mark(cpu.len() - 1, "ends");
@@ -340,45 +363,10 @@ fn main() {
     drop(data);
 
     // Source alone: plan one batch over everything, read the partitions on `threads` threads.
-    let dir = std::env::temp_dir().join(format!("kafka-bench-{}", std::process::id()));
-    let opts = SourceOptions::for_stream(&Options::new([
-        ("kafka.bootstrap.servers", bootstrap.as_str()),
-        ("subscribe", topic.as_str()),
-        ("startingOffsets", "earliest"),
-    ]))
-    .unwrap();
-    let mut src = KafkaSource::new(opts, dir.clone(), "bench").unwrap();
-    let start = src.initial_offset().unwrap();
-    let end = src.latest_offset(&start, &ReadLimit::AllAvailable).unwrap();
-    let parts: Vec<Arc<dyn InputPartition>> = src.plan_partitions(&start, &end).unwrap();
     mark(cpu.len(), "starts");
-    let c0 = cpu_pair(&broker_pid);
-    let started = Instant::now();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let rows = std::sync::atomic::AtomicUsize::new(0);
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(p) = parts.get(i) else { return };
-                    let t = Instant::now();
-                    for b in p.read().unwrap() {
-                        rows.fetch_add(b.unwrap().num_rows(), std::sync::atomic::Ordering::Relaxed);
-                    }
-                    if std::env::var_os("KAFKA_BENCH_PROGRESS").is_some() {
-                        eprintln!("source task {i}: {:.2} ms", t.elapsed().as_secs_f64() * 1e3);
-                    }
-                }
-            });
-        }
-    });
-    let source_secs = started.elapsed().as_secs_f64();
-    let c1 = cpu_pair(&broker_pid);
-    cpu.push((c1.0 - c0.0, c1.1 - c0.1));
+    let (source_secs, read, source_cpu) = source_alone(&bootstrap, &topic, threads, &broker_pid);
+    cpu.push(source_cpu);
     mark(cpu.len() - 1, "ends");
-    let read = rows.load(std::sync::atomic::Ordering::Relaxed);
-    let _ = std::fs::remove_dir_all(&dir);
 
     // The broker alone: one plain librdkafka consumer per thread over the same partitions,
     // touching each payload but building nothing; once with all of a thread's partitions
@@ -476,6 +464,57 @@ fn main() {
 
 /// The latency lines: micro-batches over many partitions with a few new records each, and
 /// end-to-end latency through the Kafka sink in both delivery guarantees.
+/// Plans one batch over everything in `topic` with a new [`KafkaSource`] and reads its
+/// partitions on `threads` threads; returns the reading's seconds, the rows read and the CPU
+/// seconds of this process and of the broker (`broker_pid`) while reading.
+fn source_alone(
+    bootstrap: &str,
+    topic: &str,
+    threads: usize,
+    broker_pid: &str,
+) -> (f64, usize, (f64, f64)) {
+    let dir = std::env::temp_dir().join(format!("kafka-bench-{}", std::process::id()));
+    let opts = SourceOptions::for_stream(&Options::new([
+        ("kafka.bootstrap.servers", bootstrap),
+        ("subscribe", topic),
+        ("startingOffsets", "earliest"),
+    ]))
+    .unwrap();
+    let mut src = KafkaSource::new(opts, dir.clone(), "bench").unwrap();
+    let start = src.initial_offset().unwrap();
+    let end = src.latest_offset(&start, &ReadLimit::AllAvailable).unwrap();
+    let parts: Vec<Arc<dyn InputPartition>> = src.plan_partitions(&start, &end).unwrap();
+    let c0 = cpu_pair(broker_pid);
+    let started = Instant::now();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let rows = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(p) = parts.get(i) else { return };
+                    let t = Instant::now();
+                    for b in p.read().unwrap() {
+                        rows.fetch_add(b.unwrap().num_rows(), std::sync::atomic::Ordering::Relaxed);
+                    }
+                    if std::env::var_os("KAFKA_BENCH_PROGRESS").is_some() {
+                        eprintln!("source task {i}: {:.2} ms", t.elapsed().as_secs_f64() * 1e3);
+                    }
+                }
+            });
+        }
+    });
+    let secs = started.elapsed().as_secs_f64();
+    let c1 = cpu_pair(broker_pid);
+    let _ = std::fs::remove_dir_all(&dir);
+    (
+        secs,
+        rows.load(std::sync::atomic::Ordering::Relaxed),
+        (c1.0 - c0.0, c1.1 - c0.1),
+    )
+}
+
 fn latency_rows(bootstrap: &str, info: &BrokerInfo, threads: usize) {
     // Micro-batch latency: a streaming query over many partitions with few new records each,
     // where each task's fixed costs (taking a consumer, its first fetch) are what shows.
