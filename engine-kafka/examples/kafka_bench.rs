@@ -691,9 +691,18 @@ fn end_to_end_latency(
         (0..E2E_WARMUP).for_each(send);
         let deadline = Instant::now() + Duration::from_secs(120);
         while warm.load(std::sync::atomic::Ordering::Relaxed) < E2E_WARMUP {
+            let failed = query.exception();
+            assert!(
+                failed.is_none(),
+                "the {guarantee} query failed during the warm-up: {failed:?}"
+            );
             assert!(
                 Instant::now() < deadline,
-                "the query never caught up with the warm-up"
+                "the {guarantee} query never caught up with the warm-up ({} of {E2E_WARMUP} records arrived; last progress: {:?})",
+                warm.load(std::sync::atomic::Ordering::Relaxed),
+                query
+                    .last_progress()
+                    .map(|p| (p.batch_id, p.num_input_rows))
             );
             std::thread::sleep(Duration::from_millis(10));
         }
