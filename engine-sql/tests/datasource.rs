@@ -113,7 +113,8 @@ fn errors_are_spark_like() {
     let path = write(dir.path(), "x.csv", "1\n");
     let e = s.read().format("avro").load(&path).unwrap_err().to_string();
     assert!(
-        e.contains("avro") && e.contains("csv, json, noop, parquet, text"),
+        e.contains("avro")
+            && e.contains("csv, json, noop, parquet, state-metadata, statestore, text"),
         "{e}"
     );
     let e = s
