@@ -28,6 +28,7 @@ use crate::id::StateStoreId;
 use crate::maintenance;
 use crate::pins::Pins;
 use crate::store::{KvIter, ReadStateStore, StateStore, StateStoreMetrics, StateStoreProvider};
+use crate::table::Entry;
 use env::lsm_error;
 
 /// fjall's key size limit.
@@ -356,14 +357,14 @@ impl DiskStore {
         self.inner.pins.unpin(self.core.version);
     }
 
-    /// Applies the changes to the working copy in one atomic batch.
-    fn apply(&self) -> Result<()> {
+    /// Applies `sorted` (the changes in key order) to the working copy in one atomic batch.
+    fn apply(&self, sorted: &[&Entry]) -> Result<()> {
         let ks = &self.core.base.0;
         let mut batch = self.inner.env.db().batch().durability(None);
-        for (k, v) in &self.core.changes {
-            match v {
-                Some(v) => batch.insert(ks, k.bytes(), v.as_slice()),
-                None => batch.remove(ks, k.bytes()),
+        for e in sorted {
+            match e.value() {
+                Some(v) => batch.insert(ks, e.key(), v),
+                None => batch.remove(ks, e.key()),
             }
         }
         batch
@@ -397,20 +398,27 @@ impl StateStore for DiskStore {
     fn commit(&mut self) -> Result<u64> {
         let start = Instant::now();
         self.core.check_open("commit")?;
+        let sorted = self.core.changes.sorted();
         let counts = if self.inner.conf.disk.track_total_rows && self.core.base_rows != UNKNOWN_ROWS
         {
             self.core
-                .count_changes()
+                .count(sorted.iter().copied())
                 .map_err(|e| commit_error(&self.inner.name, e))?
         } else {
             (UNKNOWN_ROWS, 0)
         };
         self.core
-            .write_delta(&self.core.id.dir(), self.inner.conf.codec, counts.0)
+            .write_delta(
+                &sorted,
+                &self.core.id.dir(),
+                self.inner.conf.codec,
+                counts.0,
+            )
             .map_err(|e| commit_error(&self.inner.name, e))?;
         // The delta is durable: from here a failure only leaves the working copy behind,
         // and the next load replays the delta onto it.
-        let applied = self.apply();
+        let applied = self.apply(&sorted);
+        drop(sorted);
         self.core.phase = Phase::Committed;
         self.core.committed = Some(counts);
         match applied {
