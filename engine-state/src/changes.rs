@@ -118,12 +118,23 @@ impl<B: Base> WriteCore<B> {
     /// [`WriteCore::count_changes`] over `changes` (all of them; in key order the committed
     /// state's lookups are cheaper).
     pub fn count<'a>(&self, changes: impl Iterator<Item = &'a Entry>) -> Result<(u64, u64)> {
+        self.count_by(changes, |key, _| self.base.contains(key))
+    }
+
+    /// [`WriteCore::count`] with `existed(key, is_put)` saying whether each changed key is in
+    /// the committed state.
+    pub fn count_by<'a>(
+        &self,
+        changes: impl Iterator<Item = &'a Entry>,
+        mut existed: impl FnMut(&[u8], bool) -> Result<bool>,
+    ) -> Result<(u64, u64)> {
         if self.base_rows == crate::files::UNKNOWN_ROWS {
             return Ok((crate::files::UNKNOWN_ROWS, 0));
         }
         let (mut rows, mut removed) = (self.base_rows, 0u64);
         for e in changes {
-            match (self.base.contains(e.key())?, e.value().is_some()) {
+            let put = e.value().is_some();
+            match (existed(e.key(), put)?, put) {
                 (false, true) => rows += 1,
                 (true, false) => {
                     rows = rows.saturating_sub(1);
