@@ -60,9 +60,10 @@ impl Layer {
     #[inline]
     fn may_contain(&self, h: u64) -> bool {
         let (block, bits) = self.locate(h);
-        self.blocks
-            .get(block)
-            .is_none_or(|b| bits.iter().all(|(w, m)| b.get(*w).is_none_or(|x| x & m != 0)))
+        self.blocks.get(block).is_none_or(|b| {
+            bits.iter()
+                .all(|(w, m)| b.get(*w).is_none_or(|x| x & m != 0))
+        })
     }
 
     fn insert(&mut self, h: u64) {
@@ -137,7 +138,9 @@ mod tests {
         }
         assert_eq!(f.layers.len(), 3);
         assert!((0..n).all(|i| f.may_contain(&i.to_be_bytes())));
-        let false_positives = (n..2 * n).filter(|i| f.may_contain(&i.to_be_bytes())).count();
+        let false_positives = (n..2 * n)
+            .filter(|i| f.may_contain(&i.to_be_bytes()))
+            .count();
         // About 1% per layer; well under 5% for three.
         assert!(false_positives < (n / 20) as usize, "{false_positives}");
     }
