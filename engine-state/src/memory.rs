@@ -327,7 +327,7 @@ impl StateStore for MemoryStore {
             num_rows_total: self.core.rows().unwrap_or(self.core.base_rows),
             num_rows_updated: self.core.updated,
             num_rows_removed: self.core.removed(),
-            memory_used_bytes: self.bytes + change_bytes,
+            memory_used_bytes: self.bytes + change_bytes + self.core.base.index_bytes(),
             commit_time_ms: self.commit_ms,
             custom: self.inner.custom_metrics(self.bytes),
         }

@@ -93,18 +93,48 @@ impl Entry {
     }
 }
 
+/// Estimated bytes per key in the ordered index beyond the key's bytes: the `Key` in the
+/// tree node with the node's share of slack, and the allocator's header.
+const INDEX_OVERHEAD: u64 = 56;
+
+/// The ordered index: the keys, and the bytes they take (an estimate).
+#[derive(Clone, Default)]
+struct Index {
+    keys: BTreeSet<Key>,
+    bytes: u64,
+}
+
+impl Index {
+    fn insert(&mut self, key: &[u8]) {
+        if self.keys.insert(Key::from_slice(key)) {
+            self.bytes += key.len() as u64 + INDEX_OVERHEAD;
+        }
+    }
+
+    fn remove(&mut self, key: &[u8]) {
+        if self.keys.remove(&Key::from_slice(key)) {
+            self.bytes = self.bytes.saturating_sub(key.len() as u64 + INDEX_OVERHEAD);
+        }
+    }
+}
+
 /// Pairs by key: a hash table, and an ordered index of its keys once a range was asked for.
 #[derive(Clone, Default)]
 pub(crate) struct KeyTable {
     entries: HashTable<Entry>,
     hasher: DefaultHashBuilder,
-    order: OnceLock<BTreeSet<Key>>,
+    order: OnceLock<Index>,
 }
 
 impl KeyTable {
     /// Entries in the table.
     pub fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    /// Estimated bytes of the ordered index (0 until a range scan built it).
+    pub fn index_bytes(&self) -> u64 {
+        self.order.get().map_or(0, |o| o.bytes)
     }
 
     /// The entry of `key`.
@@ -142,7 +172,7 @@ impl KeyTable {
             Slot::Occupied(mut slot) => Some(std::mem::replace(slot.get_mut(), entry)),
             Slot::Vacant(slot) => {
                 if let Some(order) = order.get_mut() {
-                    order.insert(Key::from_slice(entry.key()));
+                    order.insert(entry.key());
                 }
                 slot.insert(entry);
                 None
@@ -159,7 +189,7 @@ impl KeyTable {
             .ok()?
             .remove();
         if let Some(order) = self.order.get_mut() {
-            order.remove(&Key::from_slice(key));
+            order.remove(key);
         }
         Some(old)
     }
@@ -201,12 +231,14 @@ impl KeyTable {
         end: Bound<&[u8]>,
     ) -> impl Iterator<Item = &'a Entry> + 'a {
         let order = self.order.get_or_init(|| {
-            self.entries
-                .iter()
-                .map(|e| Key::from_slice(e.key()))
-                .collect()
+            let mut index = Index::default();
+            for e in &self.entries {
+                index.insert(e.key());
+            }
+            index
         });
         order
+            .keys
             .range((start.map(Key::from_slice), end.map(Key::from_slice)))
             .filter_map(move |k| self.get(k.bytes()))
     }
@@ -250,6 +282,10 @@ mod tests {
                 }
             }
             prop_assert_eq!(t.len(), model.len());
+            if t.index_bytes() > 0 {
+                let want: u64 = model.keys().map(|k| k.len() as u64 + INDEX_OVERHEAD).sum();
+                prop_assert_eq!(t.index_bytes(), want);
+            }
             let all: Vec<_> = t.sorted().iter().map(|e| (e.key().to_vec(), e.value().map(<[u8]>::to_vec))).collect();
             let want: Vec<_> = model.clone().into_iter().collect();
             prop_assert_eq!(&all, &want);
