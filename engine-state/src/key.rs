@@ -1,5 +1,5 @@
-//! `Key`: a state key in the in-memory maps, ordered as bytes, with its first 16 bytes kept
-//! inline.
+//! `Key`: a state key in the ordered indexes of the in-memory tables, ordered as bytes, with its
+//! first 16 bytes kept inline.
 //!
 //! A B-tree search compares the probe with several entries per node; with the key bytes on
 //! the heap every comparison is a pointer to follow and, in a map of millions of keys, a cache
