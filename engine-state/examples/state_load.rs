@@ -9,7 +9,9 @@
 //! provider. `write` puts `keys` distinct keys (24 bytes) with 32-byte values in batches of `batch`,
 //! one commit per batch, then runs maintenance once (a snapshot, as the maintenance thread
 //! would). `reload` opens the last version in a new process. Each prints one `RESULT` line with
-//! the phase's wall time, rate and the process's peak RSS (`VmHWM`).
+//! the phase's wall time, rate and the process's peak RSS (`VmHWM`); `write` also gives the CPU
+//! seconds of the batches (all threads, the LSM's background work included) and of the
+//! maintenance run, from `/proc/self/stat`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a load test that fails just stops
 
@@ -46,6 +48,21 @@ fn peak_rss_mb() -> String {
                 .and_then(|kb| kb.parse::<f64>().ok())
         })
         .map_or("n/a".into(), |kb| format!("{:.0}", kb / 1024.0))
+}
+
+/// CPU seconds (user + system, every thread) of this process so far, from `/proc/self/stat`
+/// (fields 14 and 15, in USER_HZ = 100 ticks per second).
+fn cpu_seconds() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            // The command name (field 2) may hold spaces: count fields after its `)`.
+            let rest = s.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let ticks = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+            Some(ticks / 100.0)
+        })
+        .unwrap_or(f64::NAN)
 }
 
 fn dir_bytes(dir: &std::path::Path) -> u64 {
@@ -93,6 +110,7 @@ fn main() {
     match phase.as_str() {
         "write" => {
             let start = Instant::now();
+            let cpu0 = cpu_seconds();
             let mut commit_ms = Vec::new();
             for b in 0..batches {
                 let mut s = stores.get_store(&id, b).unwrap();
@@ -104,17 +122,23 @@ fn main() {
                 commit_ms.push(c.elapsed().as_secs_f64() * 1000.0);
             }
             let secs = start.elapsed().as_secs_f64();
+            let cpu1 = cpu_seconds();
             let m = Instant::now();
             stores.run_maintenance().unwrap();
             let maintenance = m.elapsed().as_secs_f64();
+            let cpu2 = cpu_seconds();
             commit_ms.sort_by(f64::total_cmp);
             println!(
                 "RESULT phase=write provider={name} keys={keys} batches={batches} seconds={secs:.2} \
                  updates_per_sec={:.0} commit_ms_median={:.1} commit_ms_max={:.1} \
-                 maintenance_seconds={maintenance:.2} checkpoint_bytes={} peak_rss_mb={}",
+                 maintenance_seconds={maintenance:.2} write_cpu_seconds={:.2} \
+                 updates_per_cpu_sec={:.0} maintenance_cpu_seconds={:.2} checkpoint_bytes={} peak_rss_mb={}",
                 keys as f64 / secs,
                 commit_ms[commit_ms.len() / 2],
                 commit_ms[commit_ms.len() - 1],
+                cpu1 - cpu0,
+                keys as f64 / (cpu1 - cpu0),
+                cpu2 - cpu1,
                 dir_bytes(&dir.join("state")),
                 peak_rss_mb()
             );

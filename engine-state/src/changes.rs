@@ -3,12 +3,11 @@
 //!
 //! Writes never touch the committed state before commit, so abort is dropping the changes,
 //! and the committed version stays readable (by the maintenance thread, a read store, a
-//! retry) while a batch runs. A put or remove is one insert into the change set: whether the
-//! key existed (for `numRowsTotal` / `numRowsRemoved`) is settled at commit, in key order,
-//! where the memory provider learns it for free from applying the change.
+//! retry) while a batch runs. A put or remove is one insert into the change set (a hash table,
+//! sorted once at commit): whether the key existed (for `numRowsTotal` / `numRowsRemoved`) is
+//! settled at commit, in key order, where the memory provider learns it for free from applying
+//! the change.
 
-use std::collections::BTreeMap;
-use std::collections::btree_map::Entry;
 use std::iter::Peekable;
 use std::ops::Bound;
 use std::path::Path;
@@ -19,8 +18,8 @@ use crate::conf::Codec;
 use crate::errors::out_of_order;
 use crate::files::{FileKind, FileWriter};
 use crate::id::StateStoreId;
-use crate::key::Key;
 use crate::store::{KeyValue, KvIter};
+use crate::table::{Entry, KeyTable};
 
 /// The committed state a store reads under its changes.
 pub(crate) trait Base: Send + Sync {
@@ -40,8 +39,8 @@ pub(crate) enum Phase {
     Aborted,
 }
 
-/// Changes of one version: `Some` value for a put, `None` for a remove.
-pub(crate) type Changes = BTreeMap<Key, Option<Vec<u8>>>;
+/// Changes of one version: entries with a value for a put, without for a remove.
+pub(crate) type Changes = KeyTable;
 
 /// A writable store's state, generic over the committed state it reads.
 pub(crate) struct WriteCore<B> {
@@ -65,7 +64,7 @@ impl<B: Base> WriteCore<B> {
             id,
             version,
             base,
-            changes: Changes::new(),
+            changes: Changes::default(),
             base_rows,
             committed: None,
             updated: 0,
@@ -91,8 +90,8 @@ impl<B: Base> WriteCore<B> {
     }
 
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        match self.changes.get(&Key::from_slice(key)) {
-            Some(v) => Ok(v.clone()),
+        match self.changes.get(key) {
+            Some(e) => Ok(e.value().map(<[u8]>::to_vec)),
             None => self.base.get(key),
         }
     }
@@ -101,35 +100,41 @@ impl<B: Base> WriteCore<B> {
         self.check_open("put")?;
         self.updated += 1;
         self.change_bytes += (key.len() + value.len()) as u64;
-        match self.changes.entry(Key::from_slice(key)) {
-            Entry::Occupied(mut slot) => {
-                let v = slot.get_mut().get_or_insert_with(Vec::new);
-                v.clear();
-                v.extend_from_slice(value);
-            }
-            Entry::Vacant(slot) => {
-                slot.insert(Some(value.to_vec()));
-            }
-        }
-        Ok(())
+        self.changes.set(key, Some(value))
     }
 
     pub fn remove(&mut self, key: &[u8]) -> Result<()> {
         self.check_open("remove")?;
         self.change_bytes += key.len() as u64;
-        self.changes.insert(Key::from_slice(key), None);
-        Ok(())
+        self.changes.set(key, None)
     }
 
     /// Keys after the changes and keys the changes remove, by looking each changed key up in
-    /// the committed state (in key order).
+    /// the committed state.
     pub fn count_changes(&self) -> Result<(u64, u64)> {
+        self.count(self.changes.iter())
+    }
+
+    /// [`WriteCore::count_changes`] over `changes` (all of them; in key order the committed
+    /// state's lookups are cheaper).
+    pub fn count<'a>(&self, changes: impl Iterator<Item = &'a Entry>) -> Result<(u64, u64)> {
+        self.count_by(changes, |key, _| self.base.contains(key))
+    }
+
+    /// [`WriteCore::count`] with `existed(key, is_put)` saying whether each changed key is in
+    /// the committed state.
+    pub fn count_by<'a>(
+        &self,
+        changes: impl Iterator<Item = &'a Entry>,
+        mut existed: impl FnMut(&[u8], bool) -> Result<bool>,
+    ) -> Result<(u64, u64)> {
         if self.base_rows == crate::files::UNKNOWN_ROWS {
             return Ok((crate::files::UNKNOWN_ROWS, 0));
         }
         let (mut rows, mut removed) = (self.base_rows, 0u64);
-        for (k, v) in &self.changes {
-            match (self.base.contains(k.bytes())?, v.is_some()) {
+        for e in changes {
+            let put = e.value().is_some();
+            match (existed(e.key(), put)?, put) {
                 (false, true) => rows += 1,
                 (true, false) => {
                     rows = rows.saturating_sub(1);
@@ -160,24 +165,27 @@ impl<B: Base> WriteCore<B> {
         }
         Box::new(MergeIter {
             base: self.base.range(start, end).peekable(),
-            changes: self
-                .changes
-                .range((start.map(Key::from_slice), end.map(Key::from_slice)))
-                .peekable(),
+            changes: self.changes.range(start, end).peekable(),
         })
     }
 
-    /// Writes the changes as `<dir>/<version + 1>.delta`, with `rows` keys after them; returns
-    /// its size in bytes.
-    pub fn write_delta(&self, dir: &Path, codec: Codec, rows: u64) -> Result<u64> {
+    /// Writes `sorted` (the changes in key order) as `<dir>/<version + 1>.delta`, with `rows`
+    /// keys after them; returns its size in bytes.
+    pub fn write_delta(
+        &self,
+        sorted: &[&Entry],
+        dir: &Path,
+        codec: Codec,
+        rows: u64,
+    ) -> Result<u64> {
         self.check_open("commit")?;
         let next = self.version + 1;
         let path = crate::files::file_path(dir, next, FileKind::Delta);
         let mut w = FileWriter::create(&path, FileKind::Delta, next, codec)?;
-        for (k, v) in &self.changes {
-            match v {
-                Some(v) => w.put(k.bytes(), v)?,
-                None => w.remove(k.bytes())?,
+        for e in sorted {
+            match e.value() {
+                Some(v) => w.put(e.key(), v)?,
+                None => w.remove(e.key())?,
             }
         }
         w.finish(rows)
@@ -225,12 +233,12 @@ pub(crate) fn is_empty_range(start: Bound<&[u8]>, end: Bound<&[u8]>) -> bool {
 
 /// Committed pairs merged with the changes: a changed key takes its new value, a removed
 /// one disappears.
-struct MergeIter<'a, C: Iterator<Item = (&'a Key, &'a Option<Vec<u8>>)>> {
+struct MergeIter<'a, C: Iterator<Item = &'a Entry>> {
     base: Peekable<KvIter<'a>>,
     changes: Peekable<C>,
 }
 
-impl<'a, C: Iterator<Item = (&'a Key, &'a Option<Vec<u8>>)>> Iterator for MergeIter<'a, C> {
+impl<'a, C: Iterator<Item = &'a Entry>> Iterator for MergeIter<'a, C> {
     type Item = Result<KeyValue>;
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -238,13 +246,13 @@ impl<'a, C: Iterator<Item = (&'a Key, &'a Option<Vec<u8>>)>> Iterator for MergeI
             let take_change = match (self.base.peek(), self.changes.peek()) {
                 (None, None) => return None,
                 (Some(Err(_)), _) => return self.base.next(),
-                (Some(Ok((bk, _))), Some((ck, _))) => {
-                    if bk.as_slice() == ck.bytes() {
+                (Some(Ok((bk, _))), Some(c)) => {
+                    if bk.as_slice() == c.key() {
                         // The change supersedes the committed pair.
                         self.base.next();
                         true
                     } else {
-                        ck.bytes() < bk.as_slice()
+                        c.key() < bk.as_slice()
                     }
                 }
                 (None, Some(_)) => true,
@@ -253,8 +261,10 @@ impl<'a, C: Iterator<Item = (&'a Key, &'a Option<Vec<u8>>)>> Iterator for MergeI
             if !take_change {
                 return self.base.next();
             }
-            if let Some((k, Some(v))) = self.changes.next() {
-                return Some(Ok((k.bytes().to_vec(), v.clone())));
+            if let Some(c) = self.changes.next()
+                && let Some(v) = c.value()
+            {
+                return Some(Ok((c.key().to_vec(), v.to_vec())));
             }
         }
     }
@@ -263,6 +273,7 @@ impl<'a, C: Iterator<Item = (&'a Key, &'a Option<Vec<u8>>)>> Iterator for MergeI
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
     struct MapBase(BTreeMap<Vec<u8>, Vec<u8>>);
 

@@ -1,5 +1,5 @@
-//! `Key`: a state key in the in-memory maps, ordered as bytes, with its first 16 bytes kept
-//! inline.
+//! `Key`: a state key in the ordered indexes of the in-memory tables, ordered as bytes, with its
+//! first 16 bytes kept inline.
 //!
 //! A B-tree search compares the probe with several entries per node; with the key bytes on
 //! the heap every comparison is a pointer to follow and, in a map of millions of keys, a cache
@@ -25,12 +25,8 @@ impl Key {
 
     /// A key owning `bytes`.
     pub fn from_box(bytes: Box<[u8]>) -> Key {
-        let mut padded = [0u8; 16];
-        let n = bytes.len().min(16);
-        padded[..n].copy_from_slice(&bytes[..n]);
-        let (a, b) = padded.split_at(8);
         Key {
-            head: [word(a), word(b)],
+            head: head(&bytes),
             bytes,
         }
     }
@@ -56,6 +52,17 @@ impl PartialOrd for Key {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
+}
+
+/// The first 16 bytes of `bytes`, zero padded, as two big-endian words: comparing heads
+/// orders keys as bytes unless the heads are equal (then compare the whole keys).
+#[inline]
+pub(crate) fn head(bytes: &[u8]) -> [u64; 2] {
+    let mut padded = [0u8; 16];
+    let n = bytes.len().min(16);
+    padded[..n].copy_from_slice(&bytes[..n]);
+    let (a, b) = padded.split_at(8);
+    [word(a), word(b)]
 }
 
 /// Lexicographic byte order, eight bytes at a time.

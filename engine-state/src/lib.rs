@@ -34,6 +34,7 @@ pub mod rows;
 pub mod schema;
 pub mod source;
 pub mod store;
+mod table;
 
 pub use conf::{ProviderKind, StateStoreConf};
 pub use coordinator::StateStores;

@@ -1,5 +1,6 @@
 //! The memory provider (the role of Spark's `HDFSBackedStateStoreProvider`, the default): the
-//! state as a sorted map in memory, every version's changes in a delta file.
+//! state as a hash table in memory with an ordered index for scans (see [`crate::table`]),
+//! every version's changes in a delta file.
 //!
 //! The newest committed version stays cached between batches (a hit); any other version is
 //! rebuilt from the checkpoint files (a miss), as Spark counts them in
@@ -22,16 +23,17 @@ use crate::conf::{HDFS_PROVIDER_CLASS, StateStoreConf};
 use crate::errors::commit_error;
 use crate::files::{FileKind, FileWriter, file_path};
 use crate::id::StateStoreId;
-use crate::key::Key;
 use crate::maintenance;
 use crate::pins::Pins;
 use crate::store::{KvIter, ReadStateStore, StateStore, StateStoreMetrics, StateStoreProvider};
+use crate::table::{Entry, KeyTable};
 
 /// The state of one version.
-type Map = BTreeMap<Key, Box<[u8]>>;
+type Map = KeyTable;
 
-/// Estimated bytes per entry beyond its key and value (tree nodes, two allocations).
-const ENTRY_OVERHEAD: u64 = 64;
+/// Estimated bytes per entry beyond its key and value: the hash table's slot at its load
+/// factor (16-byte pointer and a control byte), the entry's header and the allocator's.
+const ENTRY_OVERHEAD: u64 = 48;
 
 fn entry_bytes(k: &[u8], v: &[u8]) -> u64 {
     (k.len() + v.len()) as u64 + ENTRY_OVERHEAD
@@ -106,14 +108,12 @@ impl Inner {
         self.misses.fetch_add(1, Ordering::Relaxed);
         let stream = maintenance::open_version(&self.id.dir(), version, &self.name, &self.files)?;
         let mut bytes = 0;
-        let map = stream
-            .map(|kv| {
-                kv.map(|(k, v)| {
-                    bytes += entry_bytes(&k, &v);
-                    (Key::from_box(k.into_boxed_slice()), v.into_boxed_slice())
-                })
-            })
-            .collect::<Result<Map>>()?;
+        let mut map = Map::default();
+        for kv in stream {
+            let (k, v) = kv?;
+            bytes += entry_bytes(&k, &v);
+            map.insert(Entry::new(&k, Some(&v))?);
+        }
         Ok(Cached {
             version,
             map: Arc::new(map),
@@ -150,18 +150,22 @@ impl Inner {
 
 impl Base for Arc<Map> {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        Ok(self.as_ref().get(&Key::from_slice(key)).map(|v| v.to_vec()))
+        Ok(self
+            .as_ref()
+            .get(key)
+            .and_then(Entry::value)
+            .map(<[u8]>::to_vec))
     }
 
     fn contains(&self, key: &[u8]) -> Result<bool> {
-        Ok(self.as_ref().contains_key(&Key::from_slice(key)))
+        Ok(self.as_ref().get(key).is_some())
     }
 
     fn range<'a>(&'a self, start: Bound<&[u8]>, end: Bound<&[u8]>) -> KvIter<'a> {
         Box::new(
             self.as_ref()
-                .range((start.map(Key::from_slice), end.map(Key::from_slice)))
-                .map(|(k, v)| Ok((k.bytes().to_vec(), v.to_vec()))),
+                .range(start, end)
+                .filter_map(|e| e.value().map(|v| Ok((e.key().to_vec(), v.to_vec())))),
         )
     }
 }
@@ -229,23 +233,23 @@ impl MemoryStore {
         let next = self.core.version + 1;
         let path = file_path(&self.core.id.dir(), next, FileKind::Delta);
         let mut w = FileWriter::create(&path, FileKind::Delta, next, self.inner.conf.codec)?;
-        let changes = std::mem::take(&mut self.core.changes);
+        let changes = self.core.changes.drain_sorted();
         self.dirty = true;
         let map = Arc::make_mut(&mut self.core.base);
         let (mut rows, mut removed) = (self.core.base_rows, 0u64);
-        for (k, v) in changes {
-            let key_len = k.bytes().len();
-            let old = match v {
+        for e in changes {
+            let old = match e.value() {
                 Some(v) => {
-                    w.put(k.bytes(), &v)?;
-                    self.bytes += entry_bytes(k.bytes(), &v);
-                    let old = map.insert(k, v.into_boxed_slice());
+                    w.put(e.key(), v)?;
+                    self.bytes += entry_bytes(e.key(), v);
+                    // The change's entry becomes the committed one: no copy.
+                    let old = map.insert(e);
                     rows += u64::from(old.is_none());
                     old
                 }
                 None => {
-                    w.remove(k.bytes())?;
-                    let old = map.remove(&k);
+                    w.remove(e.key())?;
+                    let old = map.remove(e.key());
                     if old.is_some() {
                         rows = rows.saturating_sub(1);
                         removed += 1;
@@ -254,7 +258,7 @@ impl MemoryStore {
                 }
             };
             if let Some(old) = old {
-                let old_bytes = (key_len + old.len()) as u64 + ENTRY_OVERHEAD;
+                let old_bytes = entry_bytes(old.key(), old.value().unwrap_or(&[]));
                 self.bytes = self.bytes.saturating_sub(old_bytes);
             }
         }
@@ -323,7 +327,7 @@ impl StateStore for MemoryStore {
             num_rows_total: self.core.rows().unwrap_or(self.core.base_rows),
             num_rows_updated: self.core.updated,
             num_rows_removed: self.core.removed(),
-            memory_used_bytes: self.bytes + change_bytes,
+            memory_used_bytes: self.bytes + change_bytes + self.core.base.index_bytes(),
             commit_time_ms: self.commit_ms,
             custom: self.inner.custom_metrics(self.bytes),
         }

@@ -8,6 +8,7 @@
 //! is sorted, so it goes straight into table files without the memtable.
 
 mod env;
+mod filter;
 
 pub use env::DiskEnv;
 
@@ -28,7 +29,9 @@ use crate::id::StateStoreId;
 use crate::maintenance;
 use crate::pins::Pins;
 use crate::store::{KvIter, ReadStateStore, StateStore, StateStoreMetrics, StateStoreProvider};
+use crate::table::Entry;
 use env::lsm_error;
+use filter::KeyFilter;
 
 /// fjall's key size limit.
 const MAX_KEY_BYTES: usize = 65_535;
@@ -40,6 +43,9 @@ struct Local {
     /// The version the keyspace holds.
     version: Option<u64>,
     rows: u64,
+    /// The keys the keyspace may hold, when rows are tracked (a writable store holds it while
+    /// it is open).
+    filter: Option<KeyFilter>,
     /// A writable store is open on it.
     checked_out: bool,
 }
@@ -132,7 +138,12 @@ impl Inner {
             let mut batch = self.env.db().batch().durability(None);
             while let Some((k, value)) = reader.next_record()? {
                 match value {
-                    Some(value) => batch.insert(ks, k, value),
+                    Some(value) => {
+                        if let Some(f) = local.filter.as_mut() {
+                            f.insert(&k);
+                        }
+                        batch.insert(ks, k, value)
+                    }
                     None => batch.remove(ks, k),
                 }
             }
@@ -150,6 +161,7 @@ impl Inner {
     fn reload(&self, local: &mut Local, version: u64) -> Result<Keyspace> {
         self.reloaded.fetch_add(1, Ordering::Relaxed);
         local.version = None;
+        local.filter = None;
         if let Some(old) = local.keyspace.take() {
             self.env.drop_keyspace(old)?;
         }
@@ -158,8 +170,12 @@ impl Inner {
         local.keyspace = Some(ks.clone());
         let mut rows = 0u64;
         let mut ingestion = None;
+        let mut filter = self.conf.disk.track_total_rows.then(KeyFilter::default);
         for kv in stream {
             let (k, v) = kv?;
+            if let Some(f) = filter.as_mut() {
+                f.insert(&k);
+            }
             if ingestion.is_none() {
                 ingestion = Some(
                     ks.start_ingestion()
@@ -179,6 +195,7 @@ impl Inner {
                 .map_err(|e| lsm_error(format!("loading version {version}"), e))?;
         }
         local.rows = rows;
+        local.filter = filter;
         local.version = Some(version);
         Ok(ks)
     }
@@ -225,6 +242,7 @@ impl StateStoreProvider for DiskProvider {
         self.inner.pins.pin(version);
         Ok(Box::new(DiskStore {
             core: WriteCore::new(self.inner.id.clone(), version, DiskBase(ks), local.rows),
+            filter: local.filter.take(),
             commit_ms: 0,
             inner: Arc::clone(&self.inner),
         }))
@@ -341,6 +359,8 @@ impl Base for DiskSnapshot {
 /// A writable store of the disk provider.
 struct DiskStore {
     core: WriteCore<DiskBase>,
+    /// The working copy's key filter, checked out with the store.
+    filter: Option<KeyFilter>,
     commit_ms: u64,
     inner: Arc<Inner>,
 }
@@ -349,6 +369,7 @@ impl DiskStore {
     fn release(&mut self, committed_rows: Option<u64>) {
         let mut local = self.inner.lock();
         local.checked_out = false;
+        local.filter = self.filter.take();
         if let Some(rows) = committed_rows {
             local.version = Some(self.core.version + 1);
             local.rows = rows;
@@ -356,14 +377,14 @@ impl DiskStore {
         self.inner.pins.unpin(self.core.version);
     }
 
-    /// Applies the changes to the working copy in one atomic batch.
-    fn apply(&self) -> Result<()> {
+    /// Applies `sorted` (the changes in key order) to the working copy in one atomic batch.
+    fn apply(&self, sorted: &[&Entry]) -> Result<()> {
         let ks = &self.core.base.0;
         let mut batch = self.inner.env.db().batch().durability(None);
-        for (k, v) in &self.core.changes {
-            match v {
-                Some(v) => batch.insert(ks, k.bytes(), v.as_slice()),
-                None => batch.remove(ks, k.bytes()),
+        for e in sorted {
+            match e.value() {
+                Some(v) => batch.insert(ks, e.key(), v),
+                None => batch.remove(ks, e.key()),
             }
         }
         batch
@@ -397,20 +418,40 @@ impl StateStore for DiskStore {
     fn commit(&mut self) -> Result<u64> {
         let start = Instant::now();
         self.core.check_open("commit")?;
+        let sorted = self.core.changes.sorted();
         let counts = if self.inner.conf.disk.track_total_rows && self.core.base_rows != UNKNOWN_ROWS
         {
+            let (base, filter) = (&self.core.base, &mut self.filter);
             self.core
-                .count_changes()
+                .count_by(sorted.iter().copied(), |key, put| {
+                    let Some(f) = filter.as_mut() else {
+                        return base.contains(key);
+                    };
+                    // A key the filter never saw is new: no point read.
+                    let existed = f.may_contain(key) && base.contains(key)?;
+                    if put && !existed {
+                        f.insert(key);
+                    }
+                    Ok(existed)
+                })
                 .map_err(|e| commit_error(&self.inner.name, e))?
         } else {
+            // Keys are written uncounted: the filter would miss them.
+            self.filter = None;
             (UNKNOWN_ROWS, 0)
         };
         self.core
-            .write_delta(&self.core.id.dir(), self.inner.conf.codec, counts.0)
+            .write_delta(
+                &sorted,
+                &self.core.id.dir(),
+                self.inner.conf.codec,
+                counts.0,
+            )
             .map_err(|e| commit_error(&self.inner.name, e))?;
         // The delta is durable: from here a failure only leaves the working copy behind,
         // and the next load replays the delta onto it.
-        let applied = self.apply();
+        let applied = self.apply(&sorted);
+        drop(sorted);
         self.core.phase = Phase::Committed;
         self.core.committed = Some(counts);
         match applied {
@@ -446,7 +487,9 @@ impl StateStore for DiskStore {
             num_rows_total: if rows == UNKNOWN_ROWS { 0 } else { rows },
             num_rows_updated: self.core.updated,
             num_rows_removed: self.core.removed(),
-            memory_used_bytes: self.inner.env.memory_bytes() + self.core.change_bytes,
+            memory_used_bytes: self.inner.env.memory_bytes()
+                + self.core.change_bytes
+                + self.filter.as_ref().map_or(0, KeyFilter::bytes),
             commit_time_ms: self.commit_ms,
             custom: self.inner.custom_metrics(),
         }

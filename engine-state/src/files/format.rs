@@ -15,6 +15,7 @@
 //! order, the end marker and that nothing follows it: a truncated or damaged file is an error
 //! naming the file and version, never a shorter state.
 
+use std::cmp::Ordering;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -24,6 +25,7 @@ use engine_core::{EngineError, Result};
 use super::atomic::TempFile;
 use crate::conf::Codec;
 use crate::errors::{corrupt_file, read_io};
+use crate::key::compare;
 
 const MAGIC: &[u8; 6] = b"SSTATE";
 const FORMAT_VERSION: u8 = 1;
@@ -117,7 +119,11 @@ impl FileWriter {
     }
 
     fn record(&mut self, tag: u8, key: &[u8], value: Option<&[u8]>) -> Result<()> {
-        if self.last_key.as_deref().is_some_and(|last| last >= key) {
+        if self
+            .last_key
+            .as_deref()
+            .is_some_and(|last| compare(last, key) != Ordering::Less)
+        {
             return Err(EngineError::Internal(format!(
                 "state file {}: keys written out of order",
                 self.path.display()
@@ -435,10 +441,17 @@ impl FileReader {
             TAG_REMOVE if self.kind == FileKind::Delta => None,
             _ => return Err(self.corrupt(format_args!("unknown record tag {tag}"))),
         };
-        if self.last_key.as_ref().is_some_and(|last| *last >= key) {
-            return Err(self.corrupt("keys are out of order"));
+        match &mut self.last_key {
+            Some(last) if compare(last, &key) != Ordering::Less => {
+                return Err(self.corrupt("keys are out of order"));
+            }
+            // Reuse the buffer: one allocation per file, not per record.
+            Some(last) => {
+                last.clear();
+                last.extend_from_slice(&key);
+            }
+            None => self.last_key = Some(key.clone()),
         }
-        self.last_key = Some(key.clone());
         self.records += 1;
         Ok((key, value))
     }

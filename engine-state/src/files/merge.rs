@@ -13,6 +13,7 @@ use engine_core::{EngineError, Result};
 use super::format::{FileKind, FileReader, Record};
 use super::listing::StoreFiles;
 use crate::errors::{corrupt_file, load_error};
+use crate::key::compare;
 
 /// The next record of one file; the heap pops the smallest key, and for equal keys the newest
 /// file first.
@@ -36,10 +37,7 @@ impl PartialOrd for Head {
 impl Ord for Head {
     fn cmp(&self, other: &Self) -> Ordering {
         // BinaryHeap is a max-heap: reverse the key order, keep the newer source greater.
-        other
-            .key
-            .cmp(&self.key)
-            .then(self.source.cmp(&other.source))
+        compare(&other.key, &self.key).then(self.source.cmp(&other.source))
     }
 }
 
