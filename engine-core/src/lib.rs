@@ -6,8 +6,9 @@
 //!    [`progress`]: what every crate shares (the typed [`EngineError`], Spark's interval
 //!    text, case-insensitive options, the worker pool, the `Source`/`Sink`/`Format` traits
 //!    and the format registry, the streaming checkpoint logs, progress reports).
-//! 2. [`types`], [`format`], [`scalar`], [`schema`]: Spark's types on Arrow, the text forms
-//!    of values, typed scalars, plan schemas with Spark's name resolution.
+//! 2. [`types`], [`format`], [`datetime_text`], [`scalar`], [`schema`]: Spark's types on
+//!    Arrow, the text forms of values, the one parser of Spark's date and timestamp text,
+//!    typed scalars, plan schemas with Spark's name resolution.
 //! 3. [`expr`]: the logical expression tree, the type-coercion rules, and the traits every
 //!    function implements ([`expr::function`]).
 //! 4. [`logical`]: logical plans and the planner's view of a table ([`logical::TableSource`]).
@@ -34,6 +35,7 @@ pub mod options;
 pub mod pool;
 pub mod progress;
 
+pub mod datetime_text;
 pub mod format;
 pub mod scalar;
 pub mod schema;
