@@ -20,7 +20,6 @@ use chrono_tz::Tz;
 
 use super::datetime_format::{
     DEFAULT_TIMESTAMP_PATTERN, DateTimePattern, date_from_days, days_from_date, local_to_micros,
-    parse_date_text, parse_timestamp_micros,
 };
 use super::string::{SimpleFunction, arrays, rows, scalar_string, want_string, wrap};
 use super::{FunctionContext, ScalarFunction, unexpected_input_type};
@@ -419,11 +418,13 @@ fn parse_instants(
         for v in s.iter() {
             out.push(match v {
                 None => None,
-                Some(t) => match parse_timestamp_micros(t, &tz) {
-                    Some(m) => Some(m),
-                    None if ctx.ansi => return Err(cast_invalid(t, "TIMESTAMP")),
-                    None => None,
-                },
+                Some(t) => {
+                    match crate::datetime_text::parse_timestamp(t, &tz, ctx.query_start_micros) {
+                        Some(m) => Some(m),
+                        None if ctx.ansi => return Err(cast_invalid(t, "TIMESTAMP")),
+                        None => None,
+                    }
+                }
             });
         }
         return Ok(TimestampMicrosecondArray::from(out));
@@ -481,8 +482,8 @@ fn eval_to_date(
         for v in s.iter() {
             out.push(match v {
                 None => None,
-                Some(t) => match parse_date_text(t) {
-                    Some(d) => Some(days_from_date(d)),
+                Some(t) => match crate::datetime_text::parse_date(t) {
+                    Some(d) => Some(d),
                     None if ctx.ansi => return Err(cast_invalid(t, "DATE")),
                     None => None,
                 },

@@ -12,6 +12,7 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use chrono_tz::Tz;
+use engine_core::datetime_text;
 use engine_core::{EngineError, Result};
 
 use super::listing::FileEntry;
@@ -113,6 +114,20 @@ enum Inferred {
     Str,
 }
 
+/// `yyyy-MM-dd` exactly, as inference tries dates with the default `dateFormat`.
+fn is_iso_date(v: &str) -> bool {
+    let b = v.trim().as_bytes();
+    b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
+        && datetime_text::parse_date(v).is_some()
+}
+
 fn infer_field(so_far: Inferred, v: &str, o: &CsvOptions, tz: &Tz) -> Inferred {
     use Inferred::*;
     let start = if so_far == Null { Int } else { so_far };
@@ -123,11 +138,13 @@ fn infer_field(so_far: Inferred, v: &str, o: &CsvOptions, tz: &Tz) -> Inferred {
             Long => v.parse::<i64>().is_ok(),
             Double => values::parse_double(v).is_some(),
             Date => match &o.formats.date {
-                None => values::parse_date_default(v).is_some(),
+                None => is_iso_date(v),
                 Some(p) => chrono::NaiveDate::parse_from_str(v, p).is_ok(),
             },
             Timestamp => match &o.formats.timestamp {
-                None => values::parse_timestamp_default(v, tz, false).is_some(),
+                None => {
+                    datetime_text::parse_timestamp(v, tz, datetime_text::now_micros()).is_some()
+                }
                 Some(p) => values::parse_timestamp_with(v, p, tz).is_some(),
             },
             Bool => values::parse_bool(v).is_some(),

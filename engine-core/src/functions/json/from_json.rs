@@ -107,19 +107,22 @@ impl FromJson {
 
     /// Decodes a batch of JSON texts.
     pub fn decode(&self, input: &StringArray, tz: chrono_tz::Tz) -> Result<Decoded> {
-        self.decode_at(input, tz, &[])
+        self.decode_at(input, tz, crate::datetime_text::now_micros(), &[])
     }
 
-    /// Decodes a batch of JSON texts; `location` holds the columns named by
-    /// [`FromJson::location`] (same length as `input`), read only for a FAILFAST error.
+    /// Decodes a batch of JSON texts; a time without a date is on the date of `now_micros`;
+    /// `location` holds the columns named by [`FromJson::location`] (same length as
+    /// `input`), read only for a FAILFAST error.
     pub fn decode_at(
         &self,
         input: &StringArray,
         tz: chrono_tz::Tz,
+        now_micros: i64,
         location: &[ArrayRef],
     ) -> Result<Decoded> {
         let mut options = self.options.clone();
         options.time_zone = tz;
+        options.now_micros = now_micros;
         let corrupt = (self.mode == ParseMode::Permissive).then_some(self.corrupt_column.as_str());
         let mut malformed = vec![false; input.len()];
         let values = match &self.schema {
@@ -305,7 +308,12 @@ impl ScalarFunction for FromJson {
             .iter()
             .map(|a| a.to_array(n))
             .collect::<Result<Vec<_>>>()?;
-        let decoded = self.decode_at(input.as_string::<i32>(), ctx.time_zone, &location)?;
+        let decoded = self.decode_at(
+            input.as_string::<i32>(),
+            ctx.time_zone,
+            ctx.query_start_micros,
+            &location,
+        )?;
         let bad = decoded.malformed.iter().filter(|b| **b).count();
         if bad > 0 {
             ctx.malformed_records.fetch_add(bad, Ordering::Relaxed);

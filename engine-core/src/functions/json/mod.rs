@@ -155,6 +155,7 @@ pub fn parse_options(o: &Options) -> Result<JsonParseOptions> {
         timestamp_format: pattern("timestampFormat")?,
         date_format: pattern("dateFormat")?,
         time_zone: d.time_zone,
+        now_micros: d.now_micros,
     })
 }
 
