@@ -82,7 +82,7 @@ pub(crate) enum Fail {
     Convert,
 }
 
-type PResult<T> = std::result::Result<T, Fail>;
+pub(crate) type PResult<T> = std::result::Result<T, Fail>;
 
 // ---------------------------------------------------------------------------------------
 // Column buffers
@@ -265,7 +265,7 @@ impl StructCol {
         }
     }
 
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.ok.len()
     }
 
@@ -313,12 +313,7 @@ impl StructCol {
         self.corrupt.is_some()
     }
 
-    /// The rows built so far as an array (the builder is left empty).
-    pub(crate) fn finish_array(&mut self) -> Result<ArrayRef> {
-        Ok(Arc::new(self.finish()?))
-    }
-
-    fn finish(&mut self) -> Result<StructArray> {
+    pub(crate) fn finish(&mut self) -> Result<StructArray> {
         let cols = self
             .children
             .iter_mut()

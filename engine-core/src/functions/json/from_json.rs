@@ -28,7 +28,8 @@ use crate::Result;
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, StringArray, StructArray};
 use arrow::datatypes::{DataType, Field, Fields};
 
-use super::decoder::{Col, Fail, JsonParseOptions, Parser, StructCol};
+use super::decoder::{Col, Fail, JsonParseOptions, Parser};
+use super::records::Records;
 use crate::expr::columnar::ColumnarValue;
 use crate::functions::string::{rows, want_string, wrap};
 use crate::functions::{FunctionContext, ScalarFunction};
@@ -127,41 +128,25 @@ impl FromJson {
         let mut malformed = vec![false; input.len()];
         let values = match &self.schema {
             DataType::Struct(fields) => {
-                let mut root = StructCol::new(fields, corrupt);
+                // A scalar function keeps every row: DROPMALFORMED rows are dropped by the
+                // filter the analyzer puts above the call.
+                let mode = match self.mode {
+                    ParseMode::FailFast => ParseMode::FailFast,
+                    _ => ParseMode::Permissive,
+                };
+                let mut records = Records::new(fields, corrupt, mode, false);
                 for (row, bad) in malformed.iter_mut().enumerate() {
                     if input.is_null(row) {
-                        root.push_null();
+                        records.push_null();
                         continue;
                     }
                     let text = input.value(row);
-                    let mut p = Parser::new(text.as_bytes(), &options);
-                    if p.at_end() {
-                        root.push_null();
-                        continue;
-                    }
-                    let r = if text.as_bytes()[p.i] == b'{' {
-                        p.object(&mut root)
-                    } else {
-                        Err(Fail::Syntax)
-                    };
-                    let failed = match r {
-                        Ok(()) => p.bad,
-                        Err(Fail::Convert) => true,
-                        Err(Fail::Syntax) => {
-                            root.truncate_rows(row);
-                            root.push_all_null();
-                            true
-                        }
-                    };
-                    if failed {
+                    if records.push(text.as_bytes(), &options) {
                         *bad = true;
                         self.on_malformed(text, row, location)?;
-                        if root.has_corrupt() {
-                            root.set_corrupt(Some(text));
-                        }
                     }
                 }
-                root.finish_array()?
+                Arc::new(records.finish()?) as ArrayRef
             }
             other => {
                 let mut root = Col::new(other);

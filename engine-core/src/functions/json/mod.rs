@@ -30,6 +30,7 @@ pub mod decoder;
 pub mod from_json;
 pub mod infer;
 pub mod path;
+pub mod records;
 pub mod schema_of_json;
 pub mod to_json;
 
