@@ -2,10 +2,11 @@
 //!
 //! The modules form layers; each imports only the ones listed before it:
 //!
-//! 1. [`error`], [`interval`], [`options`], [`pool`], [`connector`], [`checkpoint`],
-//!    [`progress`]: what every crate shares (the typed [`EngineError`], Spark's interval
-//!    text, case-insensitive options, the worker pool, the `Source`/`Sink`/`Format` traits
-//!    and the format registry, the streaming checkpoint logs, progress reports).
+//! 1. [`error`], [`guard`], [`interval`], [`options`], [`pool`], [`connector`],
+//!    [`checkpoint`], [`progress`]: what every crate shares (the typed [`EngineError`],
+//!    panics turned into errors that say where, Spark's interval text, case-insensitive
+//!    options, the worker pool, the `Source`/`Sink`/`Format` traits and the format
+//!    registry, the streaming checkpoint logs, progress reports).
 //! 2. [`types`], [`format`], [`datetime_text`], [`scalar`], [`schema`]: Spark's types on
 //!    Arrow, the text forms of values, the one parser of Spark's date and timestamp text,
 //!    typed scalars, plan schemas with Spark's name resolution.
@@ -30,6 +31,7 @@
 pub mod checkpoint;
 pub mod connector;
 pub mod error;
+pub mod guard;
 pub mod interval;
 pub mod options;
 pub mod pool;

@@ -458,8 +458,22 @@ impl CsvBatches {
                 arrays.push(Arc::new(strings));
                 continue;
             }
-            let (arr, failed) =
-                values::convert_strings(&strings, &c.data_type, &self.options.formats, &self.tz)?;
+            let convert =
+                || values::convert_strings(&strings, &c.data_type, &self.options.formats, &self.tz);
+            let (arr, failed) = engine_core::guard::catch_panic(convert).unwrap_or_else(|m| {
+                let at = format!(
+                    "file {}, lines {} to {}, column `{}`",
+                    self.path,
+                    lines.first().copied().unwrap_or_default(),
+                    lines.last().copied().unwrap_or_default(),
+                    c.name
+                );
+                Err(engine_core::guard::panicked(
+                    "the CSV reader",
+                    Some(&at),
+                    &m,
+                ))
+            })?;
             if let Some(row) = failed.iter().position(|f| *f) {
                 if self.options.mode == ParseMode::FailFast {
                     let msg = format!(

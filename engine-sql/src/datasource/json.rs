@@ -241,7 +241,12 @@ impl JsonChunks {
         let mut records = Records::new(self.out_schema.fields(), corrupt, self.options.mode, true);
         for (start, end, line) in chunk {
             let text = self.data.get(*start..*end).unwrap_or_default();
-            if records.push(text, &self.decode) {
+            let pushed = engine_core::guard::catch_panic(|| records.push(text, &self.decode));
+            let malformed = pushed.map_err(|m| {
+                let at = format!("file {}, line {line}", self.path);
+                engine_core::guard::panicked("the JSON reader", Some(&at), &m)
+            })?;
+            if malformed {
                 ScanMetrics::add(&self.metrics.malformed_records, 1);
                 if self.options.mode == ParseMode::FailFast {
                     let shown = String::from_utf8_lossy(text);

@@ -33,6 +33,7 @@ use super::records::Records;
 use crate::expr::columnar::ColumnarValue;
 use crate::functions::string::{rows, want_string, wrap};
 use crate::functions::{FunctionContext, ScalarFunction};
+use crate::guard::{catch_panic, panicked};
 use crate::options::{ParseMode, malformed_record_error};
 
 /// A `from_json` call with its schema and options fixed at analysis.
@@ -141,7 +142,11 @@ impl FromJson {
                         continue;
                     }
                     let text = input.value(row);
-                    if records.push(text.as_bytes(), &options) {
+                    let pushed = catch_panic(|| records.push(text.as_bytes(), &options));
+                    let malformed = pushed.map_err(|m| {
+                        panicked(&self.where_is(row, location), Some("this record"), &m)
+                    })?;
+                    if malformed {
                         *bad = true;
                         self.on_malformed(text, row, location)?;
                     }
