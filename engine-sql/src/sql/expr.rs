@@ -378,16 +378,23 @@ fn value_literal(v: &ast::Value) -> Result<ScalarValue> {
 }
 
 fn hex_bytes(h: &str) -> Result<Vec<u8>> {
-    // Spark pads an odd number of digits with a leading zero.
-    let padded = if h.len() % 2 == 1 {
-        format!("0{h}")
-    } else {
-        h.to_string()
+    let digit = |c: u8| {
+        char::from(c)
+            .to_digit(16)
+            .and_then(|d| u8::try_from(d).ok())
     };
-    (0..padded.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&padded[i..i + 2], 16).map_err(|_| invalid_literal("X", h)))
-        .collect()
+    let digits = h
+        .bytes()
+        .map(digit)
+        .collect::<Option<Vec<u8>>>()
+        .ok_or_else(|| invalid_literal("X", h))?;
+    // Spark pads an odd number of digits with a leading zero.
+    let (head, pairs) = digits.split_at(digits.len() % 2);
+    Ok(head
+        .iter()
+        .copied()
+        .chain(pairs.chunks_exact(2).map(|p| (p[0] << 4) | p[1]))
+        .collect())
 }
 
 fn invalid_literal(ty: &str, value: &str) -> EngineError {
@@ -723,6 +730,15 @@ mod tests {
             "TIMESTAMP '2020-01-01 00:00:00.5'"
         );
         assert_eq!(ty_and_name("X'0A'").0, DataType::Binary);
+        // Regression (issue 16): a non-ASCII digit was sliced through.
+        for bad in ["X'é0'", "X'0é'", "X'g'"] {
+            let e = sql_to_expr(
+                &super::super::parser::parse_expr(bad).unwrap(),
+                &ExprContext::default(),
+            )
+            .unwrap_err();
+            assert!(e.to_string().contains("INVALID_TYPED_LITERAL"), "{bad}: {e}");
+        }
         assert!(
             sql_to_expr(
                 &super::super::parser::parse_expr("DATE '2020-13-01'").unwrap(),
