@@ -655,31 +655,8 @@ impl From<BTreeMap<String, String>> for KafkaParams {
     }
 }
 
-/// Option keys whose values are secrets: never printed in descriptions, errors or progress.
-pub fn is_secret_key(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
-    k.contains("password")
-        || k.contains("secret")
-        || k.contains("sasl.jaas.config")
-        || k.contains("ssl.key")
-        || k.contains("token")
-        || k.contains("credentials")
-}
-
-/// `params` with secret values replaced by `*********(redacted)` (Spark's redaction text).
-pub fn redacted(params: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-    params
-        .iter()
-        .map(|(k, v)| {
-            let v = if is_secret_key(k) {
-                "*********(redacted)".to_string()
-            } else {
-                v.clone()
-            };
-            (k.clone(), v)
-        })
-        .collect()
-}
+/// Option keys whose values are secrets, and how they are shown: engine-core's one rule.
+pub use engine_core::options::{is_secret_key, redacted};
 
 #[cfg(test)]
 mod tests {

@@ -20,12 +20,24 @@ use crate::datasource::text::{TextFormat, text_schema};
 use crate::session::Session;
 
 /// Builds a batch read of files: format, options, optional schema, then `load(path)`.
-#[derive(Debug, Clone)]
+/// The `Debug` form redacts secret options.
+#[derive(Clone)]
 pub struct DataFrameReader {
     session: Session,
     format: String,
     options: BTreeMap<String, String>,
     schema: Option<SchemaRef>,
+}
+
+impl std::fmt::Debug for DataFrameReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataFrameReader")
+            .field("session", &self.session)
+            .field("format", &self.format)
+            .field("options", &engine_core::options::redacted(&self.options))
+            .field("schema", &self.schema)
+            .finish()
+    }
 }
 
 impl Session {

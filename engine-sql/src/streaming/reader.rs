@@ -163,3 +163,21 @@ impl DataFrame {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readers_never_show_secret_options() {
+        let spark = Session::builder().build().unwrap();
+        let stream = spark
+            .read_stream()
+            .format("kafka")
+            .option("kafka.sasl.password", "hunter2");
+        let batch = spark.read().option("kafka.sasl.jaas.config", "password=\"hunter2\"");
+        for shown in [format!("{stream:?}"), format!("{batch:?}")] {
+            assert!(!shown.contains("hunter2") && shown.contains("redacted"), "{shown}");
+        }
+    }
+}
