@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use engine_core::checkpoint::{CommitLog, OffsetSeqLog, StreamMetadata};
+use engine_state::inspect::{OperatorSummary, summarize};
 use serde::Serialize;
 
 /// Everything `inspect` found in a checkpoint directory.
@@ -24,7 +25,7 @@ pub struct CheckpointReport {
     /// Source-private logs under `sources/`.
     pub sources: Vec<DirReport>,
     /// State operators under `state/` (one entry per operator).
-    pub state: Vec<DirReport>,
+    pub state: Vec<OperatorSummary>,
 }
 
 /// One batch: its offsets, watermark, and whether it committed.
@@ -103,7 +104,7 @@ pub fn inspect(dir: &Path) -> Result<CheckpointReport> {
         batches,
         next_batch,
         sources: subdirs(dir, "sources")?,
-        state: subdirs(dir, "state")?,
+        state: summarize(&dir.join("state"))?,
     })
 }
 
@@ -182,17 +183,35 @@ impl fmt::Display for CheckpointReport {
                 writeln!(f, "      source {i}: {}", o.as_deref().unwrap_or("-"))?;
             }
         }
-        for (title, dirs) in [("sources", &self.sources), ("state", &self.state)] {
-            if dirs.is_empty() {
-                writeln!(f, "{title:<11} none")?;
-            }
-            for d in dirs {
-                writeln!(
-                    f,
-                    "{title:<11} {}: {} files, {} bytes",
-                    d.name, d.files, d.bytes
-                )?;
-            }
+        if self.sources.is_empty() {
+            writeln!(f, "sources     none")?;
+        }
+        for d in &self.sources {
+            writeln!(
+                f,
+                "sources     {}: {} files, {} bytes",
+                d.name, d.files, d.bytes
+            )?;
+        }
+        if self.state.is_empty() {
+            writeln!(f, "state       none")?;
+        }
+        for op in &self.state {
+            let versions = match op.min_version {
+                Some(min) => format!("versions {min}..={}", op.max_version),
+                None => "no versions".to_string(),
+            };
+            writeln!(
+                f,
+                "state       operator {} ({}): {} partitions, stores {}, {versions}, {} rows, {} files, {} bytes",
+                op.operator_id,
+                op.operator_name.as_deref().unwrap_or("no metadata"),
+                op.partitions,
+                op.stores.join(", "),
+                op.rows,
+                op.files,
+                op.bytes
+            )?;
         }
         Ok(())
     }
@@ -241,6 +260,19 @@ mod tests {
         }
         std::fs::create_dir_all(dir.path().join("sources/0")).unwrap();
         std::fs::write(dir.path().join("sources/0/0"), "v1\n").unwrap();
+        let stores = engine_state::StateStores::new(engine_state::StateStoreConf {
+            maintenance_interval_ms: 0,
+            ..Default::default()
+        })
+        .unwrap();
+        for partition in 0..2 {
+            let id = engine_state::StateStoreId::new(dir.path().join("state"), 0, partition);
+            for version in 0..2 {
+                let mut store = stores.get_store(&id, version).unwrap();
+                store.put(format!("k{version}").as_bytes(), b"v").unwrap();
+                store.commit().unwrap();
+            }
+        }
 
         let r = inspect(dir.path()).unwrap();
         assert_eq!(r.id.as_deref(), Some("q-1"));
@@ -252,6 +284,10 @@ mod tests {
         assert!(text.contains("pending: [2]"), "{text}");
         assert!(text.contains("source 0: {\"logOffset\":2}"), "{text}");
         assert!(text.contains("2026-01-01T00:00:00.000Z"), "{text}");
+        assert!(
+            text.contains("state       operator 0 (no metadata): 2 partitions, stores default, versions 1..=2, 4 rows, 4 files"),
+            "{text}"
+        );
         assert!(
             serde_json::to_string(&r)
                 .unwrap()

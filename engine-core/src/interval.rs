@@ -20,6 +20,26 @@ use crate::{EngineError, Result};
 /// assert!(parse_interval("1 month").is_err());
 /// ```
 pub fn parse_interval(text: &str) -> Result<Duration> {
+    let micros = parse_interval_micros(text)?;
+    u64::try_from(micros).map(Duration::from_micros).map_err(|_| {
+        EngineError::analysis(
+            "INVALID_INTERVAL_FORMAT",
+            format!(
+                "Error parsing interval '{text}': the interval must not be negative. SQLSTATE: 22006"
+            ),
+        )
+    })
+}
+
+/// [`parse_interval`] as signed microseconds: each `<number> <unit>` pair may be negative
+/// (`-5 minutes`), as window start times and session gaps may be.
+///
+/// ```
+/// use engine_core::interval::parse_interval_micros;
+/// assert_eq!(parse_interval_micros("-2 minutes").unwrap(), -120_000_000);
+/// assert_eq!(parse_interval_micros("1 hour -30 minutes").unwrap(), 1_800_000_000);
+/// ```
+pub fn parse_interval_micros(text: &str) -> Result<i64> {
     let bad = |why: &str| {
         EngineError::analysis(
             "INVALID_INTERVAL_FORMAT",
@@ -70,10 +90,11 @@ pub fn parse_interval(text: &str) -> Result<Duration> {
     if !any {
         return Err(bad("the interval is empty"));
     }
-    if !micros.is_finite() || micros < 0.0 {
-        return Err(bad("the interval must not be negative"));
+    // Beyond +-2^63 microseconds (about 292,000 years) nothing is meaningful.
+    if !micros.is_finite() || micros.abs() >= 9.2e18 {
+        return Err(bad("the interval is out of range"));
     }
-    Ok(Duration::from_micros(micros.round() as u64))
+    Ok(micros.round() as i64)
 }
 
 /// A delay as Spark prints intervals in plans (`10 seconds`, `1500 milliseconds`).

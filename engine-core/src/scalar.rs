@@ -241,7 +241,13 @@ impl fmt::Display for ScalarValue {
             ScalarValue::TimestampMicros(Some(v), _) => {
                 write!(f, "TIMESTAMP '{}'", crate::format::format_timestamp_utc(*v))
             }
-            ScalarValue::Nested(a) => write!(f, "{a:?}"),
+            // Nested values as `show` prints them (`{1, a}`, `[1, 2]`), times in UTC.
+            ScalarValue::Nested(a) => write!(
+                f,
+                "{}",
+                crate::format::value_to_string(a.as_ref(), 0, &chrono_tz::Tz::UTC)
+                    .unwrap_or_else(|| "NULL".into())
+            ),
             _ => write!(f, "NULL"),
         }
     }

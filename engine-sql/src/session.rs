@@ -73,6 +73,9 @@ impl SessionBuilder {
         self.conf.shuffle_partitions()?;
         self.conf.ansi()?;
         self.conf.time_zone()?;
+        // The State Data Source (`statestore`, `state-metadata`) reads this crate's own
+        // checkpoints, so every session has it, as Spark's does.
+        engine_state::register();
         Ok(Session {
             inner: Arc::new(SessionInner {
                 conf: RwLock::new(self.conf),

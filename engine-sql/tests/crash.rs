@@ -86,15 +86,72 @@ fn run_query(input: &Path, checkpoint: &Path, out: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The child: runs the job in the environment, if any.
+/// Event files for the windowed query: every file has events a few seconds apart,
+/// slightly out of order, two keys; some events are late.
+fn write_events(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    for f in 0..FILES {
+        let mut text = String::new();
+        for r in 0..ROWS_PER_FILE {
+            // Minute f, with every 7th event 75 s late (late once the watermark passed it).
+            let mut secs = f as i64 * 60 + r;
+            if r % 7 == 0 {
+                secs -= 75;
+            }
+            let k = if r % 2 == 0 { "a" } else { "b" };
+            // From 2024-01-01 01:00:00 UTC.
+            let t = chrono::DateTime::from_timestamp(1_704_070_800 + secs, 0).unwrap();
+            text.push_str(&format!(
+                "{{\"t\":\"{}\",\"k\":\"{k}\"}}\n",
+                t.format("%Y-%m-%dT%H:%M:%SZ")
+            ));
+        }
+        common::put(dir, &format!("ev-{f:03}.json"), &text, f as i64);
+    }
+}
+
+/// The windowed query: a 1-minute count per key with a 30-second watermark, Append, into
+/// the JSON file sink, 2 files a trigger.
+fn run_window_query(input: &Path, checkpoint: &Path, out: &Path) -> Result<()> {
+    let spark = Session::builder()
+        .master("local[2]")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.session.timeZone", "UTC")
+        .build()?;
+    let query = spark
+        .read_stream()
+        .schema_ddl("t TIMESTAMP, k STRING")?
+        .option("maxFilesPerTrigger", 2)
+        .json(&input.display().to_string())?
+        .with_watermark("t", "30 seconds")?
+        .group_by(vec![
+            col("k"),
+            engine_sql::functions::dsl::window(col("t"), "1 minute", None, None),
+        ])
+        .count()?
+        .select_expr(&["k", "CAST(window.start AS STRING) AS w", "count"])?
+        .write_stream()
+        .format("json")
+        .option("checkpointLocation", checkpoint.display())
+        .trigger(Trigger::AvailableNow)
+        .start_path(&out.display().to_string())?;
+    query.await_termination(None)?;
+    Ok(())
+}
+
+/// The child: runs the job in the environment, if any (`kind|input|checkpoint|output`).
 #[test]
-#[ignore = "run by runtime_crash_kills_never_lose_or_duplicate_rows in a child process"]
+#[ignore = "run by the crash tests in a child process"]
 fn runtime_crash_child() {
     let Ok(job) = std::env::var(JOB_ENV) else {
         return;
     };
-    let dirs: Vec<PathBuf> = job.split('|').map(PathBuf::from).collect();
-    run_query(&dirs[0], &dirs[1], &dirs[2]).unwrap();
+    let parts: Vec<&str> = job.split('|').collect();
+    let dirs: Vec<PathBuf> = parts[1..].iter().map(PathBuf::from).collect();
+    match parts[0] {
+        "window" => run_window_query(&dirs[0], &dirs[1], &dirs[2]).unwrap(),
+        _ => run_query(&dirs[0], &dirs[1], &dirs[2]).unwrap(),
+    }
 }
 
 /// How one run of the child ends.
@@ -115,9 +172,13 @@ fn kill_strategy() -> impl Strategy<Value = Kill> {
 
 /// Runs the child once; true if it was killed, false if it finished.
 fn run_child(dirs: &[&Path; 3], kill: Option<&Kill>) -> bool {
-    let job = dirs
-        .iter()
-        .map(|d| d.display().to_string())
+    run_job("filter", dirs, kill)
+}
+
+/// Runs the child on the job `kind` once; true if it was killed, false if it finished.
+fn run_job(kind: &str, dirs: &[&Path; 3], kill: Option<&Kill>) -> bool {
+    let job = std::iter::once(kind.to_string())
+        .chain(dirs.iter().map(|d| d.display().to_string()))
         .collect::<Vec<_>>()
         .join("|");
     let mut cmd = Command::new(std::env::current_exe().unwrap());
@@ -248,4 +309,84 @@ fn runtime_crash_kills_never_lose_or_duplicate_rows() {
     let kills = kills.load(Ordering::SeqCst);
     eprintln!("{kills} SIGKILLs");
     assert!(kills >= 50, "only {kills} kills happened");
+}
+
+/// Every step a kill of the windowed query can be aimed at.
+const WINDOW_POINTS: &[&str] = &[
+    "file_source.log_written",
+    "driver.offsets_written",
+    "state.before_commit",
+    "state.committed",
+    "file_sink.rows_written",
+    "file_sink.log_written",
+    "driver.commit_written",
+];
+
+fn window_rows(out: &Path) -> Vec<String> {
+    let session = Session::builder().master("local[2]").build().unwrap();
+    let df = session
+        .read()
+        .schema_ddl("k STRING, w STRING, count BIGINT")
+        .unwrap()
+        .json(&out.display().to_string())
+        .unwrap();
+    let mut rows: Vec<String> = df
+        .collect_rows()
+        .unwrap()
+        .iter()
+        .map(|r| r.join(","))
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn windowed_aggregation_survives_kills_with_the_same_output() {
+    let base = tempfile::tempdir().unwrap();
+    let input = base.path().join("input");
+    write_events(&input);
+    let clean_ck = base.path().join("clean-ck");
+    let clean_out = base.path().join("clean-out");
+    assert!(!run_job("window", &[&input, &clean_ck, &clean_out], None));
+    let expected = window_rows(&clean_out);
+    assert!(expected.len() > 10, "{expected:?}");
+    let kills = Arc::new(AtomicUsize::new(0));
+    let case = Arc::new(AtomicUsize::new(0));
+    let mut runner = TestRunner::new(Config {
+        cases: 12,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let (kills2, case2) = (kills.clone(), case.clone());
+    let base_path = base.path().to_path_buf();
+    let strategy = proptest::collection::vec(
+        prop_oneof![
+            3 => (0..WINDOW_POINTS.len(), 1u64..4).prop_map(|(i, n)| Kill::At(WINDOW_POINTS[i], n)),
+            1 => (0u64..80).prop_map(Kill::After),
+        ],
+        3..7,
+    );
+    runner
+        .run(&strategy, move |plan| {
+            let n = case2.fetch_add(1, Ordering::SeqCst);
+            let ck = base_path.join(format!("wck-{n}"));
+            let out = base_path.join(format!("wout-{n}"));
+            let input = base_path.join("input");
+            for kill in &plan {
+                if run_job("window", &[&input, &ck, &out], Some(kill)) {
+                    kills2.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+            let mut runs = 0;
+            while run_job("window", &[&input, &ck, &out], None) {
+                runs += 1;
+                prop_assert!(runs < 3);
+            }
+            prop_assert_eq!(window_rows(&out), expected.clone(), "after {:?}", plan);
+            Ok(())
+        })
+        .unwrap();
+    let kills = kills.load(Ordering::SeqCst);
+    eprintln!("{kills} SIGKILLs of the windowed query");
+    assert!(kills >= 20, "only {kills} kills happened");
 }

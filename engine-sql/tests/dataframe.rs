@@ -364,3 +364,68 @@ fn order_by_a_column_the_select_dropped() {
     // salary DESC NULLS LAST: 100 (id 1), 80 (id 2), 50 (id 3), NULL (id 4).
     assert_eq!(got, vec!["10", "20", "30", "40"]);
 }
+
+/// Events at minutes 1, 4, 7 (key a) and 2 (key b) of 2024-01-01.
+fn events(spark: &Session) -> DataFrame {
+    spark
+        .sql("SELECT * FROM VALUES (TIMESTAMP'2024-01-01 00:01:00', 'a'), (TIMESTAMP'2024-01-01 00:04:00', 'a'), (TIMESTAMP'2024-01-01 00:07:00', 'a'), (TIMESTAMP'2024-01-01 00:02:00', 'b') AS t(ts, k)")
+        .unwrap()
+}
+
+#[test]
+fn windows_through_the_dataframe_api() {
+    let spark = spark();
+    // Tumbling: the column is named `window`, its fields `start` and `end`.
+    let tumbling = events(&spark)
+        .group_by(vec![window(col("ts"), "5 minutes", None, None)])
+        .agg(vec![count(lit(1)).alias("n")])
+        .unwrap();
+    assert_eq!(tumbling.columns().unwrap(), vec!["window", "n"]);
+    let starts = tumbling
+        .select(vec![col("window.start"), col("n")])
+        .unwrap();
+    assert_eq!(
+        rows(&starts),
+        vec![
+            "TIMESTAMP '2024-01-01 00:00:00',3",
+            "TIMESTAMP '2024-01-01 00:05:00',1"
+        ]
+    );
+    // Sliding with a start offset, and window_time of each window.
+    let sliding = events(&spark)
+        .select(vec![
+            window(col("ts"), "4 minutes", Some("2 minutes"), Some("1 minute")).alias("w"),
+            col("k"),
+        ])
+        .unwrap()
+        .filter(col("k").eq(lit("b")))
+        .unwrap()
+        .select(vec![col("w.start"), window_time(col("w"))])
+        .unwrap();
+    assert_eq!(
+        rows(&sliding),
+        vec![
+            "TIMESTAMP '2023-12-31 23:59:00',TIMESTAMP '2024-01-01 00:02:59.999999'",
+            "TIMESTAMP '2024-01-01 00:01:00',TIMESTAMP '2024-01-01 00:04:59.999999'"
+        ]
+    );
+    // Sessions with a 3-minute gap merge 1, 4 (and 7: 4 + 3 = 7 touches it) for key a.
+    let sessions = events(&spark)
+        .group_by(vec![col("k"), session_window(col("ts"), lit("3 minutes"))])
+        .agg(vec![count(lit(1)).alias("n")])
+        .unwrap()
+        .select(vec![
+            col("k"),
+            col("session_window.start"),
+            col("session_window.end"),
+            col("n"),
+        ])
+        .unwrap();
+    assert_eq!(
+        rows(&sessions),
+        vec![
+            "a,TIMESTAMP '2024-01-01 00:01:00',TIMESTAMP '2024-01-01 00:10:00',3",
+            "b,TIMESTAMP '2024-01-01 00:02:00',TIMESTAMP '2024-01-01 00:05:00',1"
+        ]
+    );
+}

@@ -346,17 +346,21 @@ fn output_mode_and_operation_checks_use_sparks_messages() {
         "Join between two streaming DataFrames/Datasets is not supported in Update output mode, only in Append output mode"
     ));
     assert!(start_err(&ss, OutputMode::Append).contains("not yet supported"));
-    // Aggregations Spark runs need the state store: refused clearly, never wrong.
-    let e = start_err(&agg, OutputMode::Update);
-    assert!(
-        e.contains("Streaming aggregations are not yet supported"),
-        "{e}"
-    );
-    let e = start_err(&df.distinct().unwrap(), OutputMode::Append);
-    assert!(
-        e.contains("without watermark") || e.contains("not yet supported"),
-        "{e}"
-    );
+    // Aggregations and deduplication run on the state store.
+    for (df, mode) in [
+        (&agg, OutputMode::Update),
+        (&agg, OutputMode::Complete),
+        (&df.distinct().unwrap(), OutputMode::Append),
+    ] {
+        let q = df
+            .write_stream()
+            .format("memory")
+            .query_name("stateful")
+            .output_mode(mode)
+            .start()
+            .unwrap();
+        q.stop().unwrap();
+    }
     // A batch DataFrame cannot be started.
     let e = start_err(&static_df, OutputMode::Append);
     assert!(
@@ -1152,4 +1156,168 @@ fn malformed_json_is_counted_in_progress_and_dropped_only_when_asked() {
     assert_eq!(kept, 4);
     assert_eq!(p.num_input_rows, 4);
     assert_eq!(p.num_malformed_rows, 2);
+}
+
+/// Which output modes Spark 4.3 accepts for each kind of stateful query, and its errors
+/// (run through PySpark 4.3 with the rate source; the engine's checks must agree).
+#[test]
+fn output_modes_of_stateful_queries_follow_spark() {
+    let spark = spark();
+    let rows = || {
+        spark
+            .read_stream()
+            .format("rate")
+            .load()
+            .unwrap()
+            .with_column("k", col("value") % lit(3i64))
+            .unwrap()
+    };
+    let wm = || rows().with_watermark("timestamp", "10 seconds").unwrap();
+    let window = |d: DataFrame| {
+        d.group_by(vec![engine_sql::functions::dsl::window(
+            col("timestamp"),
+            "10 seconds",
+            None,
+            None,
+        )])
+        .count()
+        .unwrap()
+    };
+    let session = |d: DataFrame| {
+        d.group_by(vec![
+            col("k"),
+            engine_sql::functions::dsl::session_window(col("timestamp"), lit("5 seconds")),
+        ])
+        .count()
+        .unwrap()
+    };
+    let no_wm = "This output mode is not supported for streaming aggregations without watermark";
+    let no_agg = "This output mode is not supported for no streaming aggregations";
+    let session_update =
+        "This output mode is not supported for session window streaming aggregations";
+    let correctness = "Detected pattern of possible 'correctness' issue due to global watermark";
+    let distinct_agg = "Distinct aggregations are not supported on streaming DataFrames/Datasets. Consider using approx_count_distinct() instead.";
+    let within_no_wm = "dropDuplicatesWithinWatermark is not supported on streaming DataFrames/DataSets without watermark";
+    // (query, [append, update, complete]): None starts, Some(text) is the error.
+    let cases: Vec<(&str, DataFrame, [Option<&str>; 3])> = vec![
+        (
+            "agg_no_wm",
+            rows().group_by(vec![col("k")]).count().unwrap(),
+            [Some(no_wm), None, None],
+        ),
+        ("window_agg_wm", window(wm()), [None, None, None]),
+        (
+            "window_agg_no_wm",
+            window(rows()),
+            [Some(no_wm), None, None],
+        ),
+        (
+            "session_wm",
+            session(wm()),
+            [None, Some(session_update), None],
+        ),
+        (
+            "session_no_wm",
+            session(rows()),
+            [Some(no_wm), Some(session_update), None],
+        ),
+        (
+            "dedupe_no_wm",
+            rows().drop_duplicates(&["k"]).unwrap(),
+            [None, None, Some(no_agg)],
+        ),
+        (
+            "dedupe_wm",
+            wm().drop_duplicates(&["k", "timestamp"]).unwrap(),
+            [None, None, Some(no_agg)],
+        ),
+        (
+            "dedupe_within_wm",
+            wm().drop_duplicates_within_watermark(&["k"]).unwrap(),
+            [None, None, Some(no_agg)],
+        ),
+        (
+            "dedupe_within_no_wm",
+            rows().drop_duplicates_within_watermark(&["k"]).unwrap(),
+            [Some(within_no_wm), Some(within_no_wm), Some(no_agg)],
+        ),
+        (
+            "distinct_agg",
+            rows()
+                .group_by(vec![col("k")])
+                .agg(vec![count_distinct(vec![col("value")])])
+                .unwrap(),
+            [Some(no_wm), Some(distinct_agg), Some(distinct_agg)],
+        ),
+        (
+            "chained_windows",
+            window(wm())
+                .group_by(vec![engine_sql::functions::dsl::window(
+                    engine_sql::functions::dsl::window_time(col("window")),
+                    "1 minute",
+                    None,
+                    None,
+                )])
+                .agg(vec![sum(col("count"))])
+                .unwrap(),
+            [None, Some(correctness), Some(correctness)],
+        ),
+        (
+            "two_aggs",
+            rows()
+                .group_by(vec![col("k")])
+                .count()
+                .unwrap()
+                .group_by(vec![col("count")])
+                .count()
+                .unwrap(),
+            [Some(no_wm), Some(correctness), Some(correctness)],
+        ),
+        (
+            "agg_then_dedupe_wm",
+            wm().group_by(vec![
+                engine_sql::functions::dsl::window(col("timestamp"), "10 seconds", None, None),
+                col("k"),
+            ])
+            .count()
+            .unwrap()
+            .drop_duplicates(&["k"])
+            .unwrap(),
+            [None, None, None],
+        ),
+        (
+            "dataframe_distinct",
+            rows().select(vec![col("k")]).unwrap().distinct().unwrap(),
+            [None, None, Some(no_agg)],
+        ),
+        (
+            "global_agg",
+            rows().agg(vec![count(lit(1))]).unwrap(),
+            [Some(no_wm), None, None],
+        ),
+    ];
+    for (name, df, want) in cases {
+        for (mode, want) in [OutputMode::Append, OutputMode::Update, OutputMode::Complete]
+            .into_iter()
+            .zip(want)
+        {
+            let got = df
+                .write_stream()
+                .format("memory")
+                .query_name(&format!("m_{name}_{}", mode.name()))
+                .output_mode(mode)
+                .start();
+            match (got, want) {
+                (Ok(q), None) => q.stop().unwrap(),
+                (Err(e), Some(text)) => {
+                    assert!(e.to_string().contains(text), "{name} {mode:?}: {e}")
+                }
+                (Ok(q), Some(text)) => {
+                    q.stop().unwrap();
+                    panic!("{name} {mode:?} started; Spark refuses it: {text}");
+                }
+                (Err(e), None) => panic!("{name} {mode:?} refused; Spark runs it: {e}"),
+            }
+        }
+    }
 }

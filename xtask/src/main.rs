@@ -5,12 +5,15 @@
 //! - `bench`: end-to-end benchmarks of the release `sstream` binary on generated data.
 //! - `bench-streaming`: the JSON files -> from_json -> explode -> parquet streaming query.
 //! - `bench-kafka`: Kafka source/sink benchmarks against the local broker.
+//! - `bench-state`: the state store load test (10M keys, both providers, reload in a new
+//!   process, peak RSS).
 //! - `broker start|stop|status|create-topic T --partitions N`: the local Kafka broker
 //!   (librdkafka's mock cluster in a background process, see `engine_kafka::broker`); `start`
 //!   prints the bootstrap address `127.0.0.1:PORT` as its last stdout line and reuses a running
 //!   broker.
 
 mod bench;
+mod bench_state;
 mod broker;
 mod ci;
 mod depcheck;
@@ -69,6 +72,23 @@ enum Cmd {
         #[arg(long, default_value_t = 2)]
         threads: usize,
     },
+    /// The state store load test (release): keys written in batches with a commit per batch,
+    /// then reloaded from the checkpoint in a new process, per provider; prints a Markdown
+    /// table with times and peak RSS.
+    BenchState {
+        /// Distinct keys to write.
+        #[arg(long, default_value_t = 10_000_000)]
+        keys: u64,
+        /// Keys per batch (one commit each).
+        #[arg(long, default_value_t = 100_000)]
+        batch: u64,
+        /// Providers to run (repeatable): `disk`, `memory`.
+        #[arg(long, default_values_t = ["disk".to_string(), "memory".to_string()])]
+        provider: Vec<String>,
+        /// Where the checkpoints and working copies go (cleared per provider).
+        #[arg(long, default_value = "target/bench-state")]
+        dir: PathBuf,
+    },
     /// Runs the `sstream` binary with these arguments, after installing the system packages
     /// its build needs: what `cargo sstream ...` (the README's main command) runs, so it works
     /// on a machine without OpenSSL's headers too.
@@ -107,6 +127,12 @@ fn main() -> Result<()> {
             data_dir,
         } => bench::bench_streaming(&events, threads, &data_dir),
         Cmd::BenchKafka { messages, threads } => broker::bench_kafka(messages, threads),
+        Cmd::BenchState {
+            keys,
+            batch,
+            provider,
+            dir,
+        } => bench_state::bench_state(keys, batch, &provider, &dir),
         Cmd::Sstream { args } => {
             let mut cmd = util::cargo();
             cmd.args([

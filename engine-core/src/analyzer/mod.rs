@@ -6,8 +6,10 @@
 //! [`crate::expr::coercion`]. Resolving an already resolved plan returns an equal plan, so DataFrames can
 //! stack unresolved operations on resolved inputs.
 
+pub mod event_time;
 mod resolve;
 pub mod streaming_checks;
+pub mod time_window;
 mod typecheck;
 
 use std::sync::Arc;
@@ -59,6 +61,15 @@ impl Analyzer<'_> {
                 })
             }
             LogicalPlan::Scan(_) | LogicalPlan::StreamingRelation(_) => plan.clone(),
+            LogicalPlan::Extension(e) => {
+                let inputs = e
+                    .node
+                    .inputs()
+                    .into_iter()
+                    .map(|i| self.resolve_plan(i))
+                    .collect::<Result<Vec<_>>>()?;
+                Arc::new(plan.with_new_inputs(inputs)?)
+            }
             LogicalPlan::EventTimeWatermark(w) => {
                 let input = self.resolve_plan(&w.input)?;
                 let schema = input.schema()?;
@@ -86,6 +97,9 @@ impl Analyzer<'_> {
                 let input = self.resolve_plan(input)?;
                 let schema = input.schema()?;
                 let exprs = expand_stars(exprs, &schema)?;
+                if let Some((exprs, input)) = self.rewrite_windows(&exprs, &input)? {
+                    return self.resolve_plan(&Arc::new(LogicalPlan::Projection { exprs, input }));
+                }
                 if exprs.iter().any(crate::functions::contains_aggregate) {
                     // `SELECT sum(x)` without GROUP BY: a global aggregation, as in Spark
                     // (generators over it run above it).
@@ -109,6 +123,12 @@ impl Analyzer<'_> {
             }
             LogicalPlan::Filter { predicate, input } => {
                 let input = self.resolve_plan(input)?;
+                if let Some((mut exprs, input)) =
+                    self.rewrite_windows(std::slice::from_ref(predicate), &input)?
+                {
+                    let predicate = exprs.pop().unwrap_or_else(|| predicate.clone());
+                    return self.resolve_plan(&Arc::new(LogicalPlan::Filter { predicate, input }));
+                }
                 let schema = input.schema()?;
                 let predicate = self.expr(predicate, &schema)?;
                 typecheck::expect_boolean(&predicate, &schema, "FILTER_NOT_BOOLEAN", "filter")?;
@@ -127,6 +147,16 @@ impl Analyzer<'_> {
                 input,
             } => {
                 let input = self.resolve_plan(input)?;
+                let mut all = group_exprs.clone();
+                all.extend(aggr_exprs.iter().cloned());
+                if let Some((mut exprs, input)) = self.rewrite_windows(&all, &input)? {
+                    let aggr_exprs = exprs.split_off(group_exprs.len());
+                    return self.resolve_plan(&Arc::new(LogicalPlan::Aggregate {
+                        group_exprs: exprs,
+                        aggr_exprs,
+                        input,
+                    }));
+                }
                 let schema = input.schema()?;
                 let group_exprs =
                     self.named_exprs(&expand_stars(group_exprs, &schema)?, &schema)?;
@@ -145,6 +175,7 @@ impl Analyzer<'_> {
                         ));
                     }
                 }
+                let input = merge_sessions_below(&group_exprs, input)?;
                 Arc::new(LogicalPlan::Aggregate {
                     group_exprs,
                     aggr_exprs,
@@ -332,6 +363,15 @@ impl Analyzer<'_> {
     }
 
     /// Resolves and coerces one expression.
+    /// [`time_window::rewrite`] with this analyzer's expression resolution.
+    fn rewrite_windows(
+        &self,
+        exprs: &[Expr],
+        input: &Arc<LogicalPlan>,
+    ) -> Result<Option<(Vec<Expr>, Arc<LogicalPlan>)>> {
+        time_window::rewrite(exprs, input, &|e, schema| self.expr(e, schema))
+    }
+
     fn expr(&self, e: &Expr, schema: &PlanSchema) -> Result<Expr> {
         let bound = resolve_expr(e, schema)?;
         coerce_expr(bound, schema, self.ansi)
@@ -521,4 +561,36 @@ fn strip_relations(e: Expr) -> Expr {
         Ok(e) => e,
         Err(never) => match never {},
     }
+}
+
+/// An aggregation grouped by a session window groups merged sessions: `input` gets a
+/// [`crate::logical::MergeSessions`] (once) when a grouping key is a session window column.
+fn merge_sessions_below(group_exprs: &[Expr], input: Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> {
+    if let LogicalPlan::Extension(e) = input.as_ref()
+        && e.node.as_any().is::<crate::logical::MergeSessions>()
+    {
+        return Ok(input);
+    }
+    let facts = event_time::event_time_columns(&input)?;
+    let schema = input.schema()?;
+    let is_session = |e: &Expr| match e.unalias() {
+        Expr::Column(c) => schema
+            .index_of(c.relation.as_deref(), &c.name)
+            .ok()
+            .and_then(|i| facts.get(i).copied().flatten())
+            .is_some_and(|f| f.window == Some(event_time::WindowKind::Session)),
+        _ => false,
+    };
+    let Some(session) = group_exprs.iter().find(|g| is_session(g)) else {
+        return Ok(input);
+    };
+    let Expr::Column(session) = session.unalias().clone() else {
+        return Ok(input);
+    };
+    let keys = group_exprs
+        .iter()
+        .filter(|g| !is_session(g))
+        .map(|g| g.unalias().clone())
+        .collect();
+    Ok(crate::logical::MergeSessions::plan(keys, session, input))
 }

@@ -1,13 +1,16 @@
 //! Spark's `UnsupportedOperationChecker`: what a streaming plan may contain, checked before a
-//! query starts, with Spark's error classes and messages. Where this engine does not yet
-//! support something Spark does (stateful operators before the state store exists), the
-//! error says so instead of computing a wrong answer.
+//! query starts, with Spark's error classes and messages (pinned against PySpark 4.3 in
+//! engine-sql's streaming tests). Where this engine does not yet support something Spark
+//! does (stream-stream joins, limits outside Complete mode), the error says so instead of
+//! computing a wrong answer.
 
 use crate::connector::OutputMode;
 use crate::{EngineError, Result};
 
+use super::event_time::{EventTime, WindowKind, event_time_columns};
+use crate::conf::SessionConf;
 use crate::expr::Expr;
-use crate::logical::{JoinType, LogicalPlan};
+use crate::logical::{Deduplicate, JoinType, LogicalPlan};
 
 /// Spark's error class for these checks (its message is the whole text).
 const CLASS: &str = "_LEGACY_ERROR_TEMP_3102";
@@ -54,9 +57,10 @@ fn nodes_up(plan: &LogicalPlan) -> Vec<&LogicalPlan> {
     out
 }
 
-/// Streaming aggregations (a `Distinct` counts as one, as in Spark).
+/// Streaming aggregations (a `Distinct` counts as one, as in Spark), top-most first (Spark's
+/// `plan.collect`).
 fn streaming_aggregates(plan: &LogicalPlan) -> Vec<&LogicalPlan> {
-    nodes_up(plan)
+    let mut out: Vec<&LogicalPlan> = nodes_up(plan)
         .into_iter()
         .filter(|p| {
             matches!(
@@ -64,32 +68,114 @@ fn streaming_aggregates(plan: &LogicalPlan) -> Vec<&LogicalPlan> {
                 LogicalPlan::Aggregate { .. } | LogicalPlan::Distinct { .. }
             ) && p.is_streaming()
         })
-        .collect()
+        .collect();
+    out.reverse();
+    out
 }
 
-/// Names of event-time columns declared with `with_watermark` below `plan`.
-fn watermark_columns(plan: &LogicalPlan) -> Vec<String> {
-    nodes_up(plan)
-        .into_iter()
-        .filter_map(|p| match p {
-            LogicalPlan::EventTimeWatermark(w) => Some(w.event_time.output_name()),
+/// The event-time facts of an aggregation's grouping keys.
+fn grouping_facts(agg: &LogicalPlan) -> Vec<Option<EventTime>> {
+    let LogicalPlan::Aggregate {
+        group_exprs, input, ..
+    } = agg
+    else {
+        return vec![];
+    };
+    let (Ok(facts), Ok(schema)) = (event_time_columns(input), input.schema()) else {
+        return vec![];
+    };
+    group_exprs
+        .iter()
+        .map(|g| match g.unalias() {
+            Expr::Column(c) => schema
+                .index_of(c.relation.as_deref(), &c.name)
+                .ok()
+                .and_then(|i| facts.get(i).copied().flatten()),
             _ => None,
         })
         .collect()
 }
 
-/// Whether an aggregation groups by an event-time column (or an expression over one, such
-/// as `window(ts, ..)`): Spark's "grouping attribute carries the watermark" test.
+/// Whether an aggregation groups by an event-time column or a window over one: Spark's
+/// "grouping attribute carries the watermark" test.
 fn groups_by_watermark(agg: &LogicalPlan) -> bool {
-    let wm = watermark_columns(agg);
-    match agg {
-        LogicalPlan::Aggregate { group_exprs, .. } => group_exprs.iter().any(|g| {
-            g.columns()
-                .iter()
-                .any(|c| wm.iter().any(|w| w.eq_ignore_ascii_case(&c.name)))
+    grouping_facts(agg)
+        .iter()
+        .any(|f| f.is_some_and(|f| f.is_watermarked()))
+}
+
+/// Whether an aggregation groups by a session window.
+fn groups_by_session(agg: &LogicalPlan) -> bool {
+    grouping_facts(agg)
+        .iter()
+        .any(|f| f.is_some_and(|f| f.window == Some(WindowKind::Session)))
+}
+
+/// A streaming deduplication and whether it is within the watermark.
+fn streaming_dedupe(p: &LogicalPlan) -> Option<&Deduplicate> {
+    match p {
+        LogicalPlan::Extension(e) if p.is_streaming() => {
+            e.node.as_any().downcast_ref::<Deduplicate>()
+        }
+        _ => None,
+    }
+}
+
+/// Spark's `isStatefulOperation` of the global-watermark correctness check.
+fn is_stateful_for_correctness(p: &LogicalPlan) -> bool {
+    match p {
+        LogicalPlan::Aggregate { .. } | LogicalPlan::Distinct { .. } => p.is_streaming(),
+        LogicalPlan::Join(j) => j.left.is_streaming() && j.right.is_streaming(),
+        other => streaming_dedupe(other).is_some_and(|d| {
+            d.within_watermark || {
+                let facts = event_time_columns(&d.input).unwrap_or_default();
+                let schema = d.input.schema();
+                d.keys.iter().any(|k| match (k, &schema) {
+                    (Expr::Column(c), Ok(schema)) => schema
+                        .index_of(c.relation.as_deref(), &c.name)
+                        .ok()
+                        .and_then(|i| facts.get(i).copied().flatten())
+                        .is_some_and(|f| f.is_watermarked()),
+                    _ => false,
+                })
+            }
         }),
+    }
+}
+
+/// Spark's `isStatefulOperationPossiblyEmitLateRows`.
+fn may_emit_late_rows(p: &LogicalPlan, mode: OutputMode) -> bool {
+    match p {
+        LogicalPlan::Aggregate { .. } | LogicalPlan::Distinct { .. } => {
+            p.is_streaming() && mode != OutputMode::Append
+        }
+        LogicalPlan::Join(j) => {
+            j.left.is_streaming() && j.right.is_streaming() && j.join_type != JoinType::Inner
+        }
         _ => false,
     }
+}
+
+/// Spark's `checkStreamingQueryGlobalWatermarkLimit`: a stateful operator over another
+/// stateful operator that may emit rows behind the global watermark (an aggregation outside
+/// Append mode) could drop them as late.
+fn check_global_watermark_limit(plan: &LogicalPlan, mode: OutputMode) -> Result<()> {
+    for node in nodes_up(plan) {
+        if !is_stateful_for_correctness(node) {
+            continue;
+        }
+        let below = node
+            .inputs()
+            .into_iter()
+            .flat_map(|i| nodes_up(i))
+            .any(|d| may_emit_late_rows(d, mode));
+        if below {
+            return Err(error(
+                "Detected pattern of possible 'correctness' issue due to global watermark. The query contains stateful operation which can emit rows older than the current watermark plus allowed late record delay, which are \"late rows\" in downstream stateful operations and these rows can be discarded. Please refer the programming guide doc for more details. If you understand the possible risk of correctness issue and still need to run the query, you can disable this check by setting the config `spark.sql.streaming.statefulOperator.checkCorrectness.enabled` to false.",
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn is_current_time(e: &Expr) -> bool {
@@ -104,13 +190,17 @@ fn is_current_time(e: &Expr) -> bool {
     )
 }
 
-/// Spark's `checkForStreaming` for `mode`, then this engine's own limits.
-pub fn check_streaming(plan: &LogicalPlan, mode: OutputMode) -> Result<()> {
-    spark_streaming_checks(plan, mode)?;
-    check_not_yet_supported(plan)
+/// `spark.sql.streaming.statefulOperator.checkCorrectness.enabled` (default true).
+pub const CHECK_CORRECTNESS: &str = "spark.sql.streaming.statefulOperator.checkCorrectness.enabled";
+
+/// Spark's `checkForStreaming` for `mode` (with `conf`'s settings), then this engine's own
+/// limits.
+pub fn check_streaming(plan: &LogicalPlan, mode: OutputMode, conf: &SessionConf) -> Result<()> {
+    spark_streaming_checks(plan, mode, conf)?;
+    check_not_yet_supported(plan, mode)
 }
 
-fn spark_streaming_checks(plan: &LogicalPlan, mode: OutputMode) -> Result<()> {
+fn spark_streaming_checks(plan: &LogicalPlan, mode: OutputMode, conf: &SessionConf) -> Result<()> {
     if !plan.is_streaming() {
         return Err(error(
             "Queries without streaming sources cannot be executed with writeStream.start()",
@@ -128,15 +218,39 @@ fn spark_streaming_checks(plan: &LogicalPlan, mode: OutputMode) -> Result<()> {
                 ));
             }
         }
+        OutputMode::Update => {
+            if let Some(agg) = aggregates.first()
+                && groups_by_session(agg)
+            {
+                return Err(output_mode_error(
+                    mode,
+                    "session window streaming aggregations",
+                ));
+            }
+        }
         OutputMode::Complete if aggregates.is_empty() => {
             return Err(output_mode_error(mode, "no streaming aggregations"));
         }
         _ => {}
     }
+    if conf.get_bool(CHECK_CORRECTNESS, true)? {
+        check_global_watermark_limit(plan, mode)?;
+    }
     let complete_data = |p: &LogicalPlan| {
         !p.is_streaming() || (!streaming_aggregates(p).is_empty() && mode == OutputMode::Complete)
     };
     for node in nodes_up(plan) {
+        if let Some(d) = streaming_dedupe(node)
+            && d.within_watermark
+            && !event_time_columns(&d.input)
+                .unwrap_or_default()
+                .iter()
+                .any(|f| f.is_some_and(|f| f.is_watermarked()))
+        {
+            return Err(error(
+                "dropDuplicatesWithinWatermark is not supported on streaming DataFrames/DataSets without watermark",
+            ));
+        }
         match node {
             LogicalPlan::Aggregate {
                 aggr_exprs, input, ..
@@ -223,35 +337,32 @@ fn spark_streaming_checks(plan: &LogicalPlan, mode: OutputMode) -> Result<()> {
     Ok(())
 }
 
-/// What Spark runs but this engine refuses until the state store exists: every stateful
-/// operator (aggregation, distinct, stream-stream join, limit, sort over aggregates).
-fn check_not_yet_supported(plan: &LogicalPlan) -> Result<()> {
+/// What Spark runs but this engine does not yet: stream-stream joins, and limits on a
+/// stream outside Complete mode (Spark keeps a count in state for those).
+fn check_not_yet_supported(plan: &LogicalPlan, mode: OutputMode) -> Result<()> {
     for node in nodes_up(plan) {
         if !node.is_streaming() {
             continue;
         }
         let what = match node {
-            LogicalPlan::Aggregate { .. } => "Streaming aggregations are",
-            LogicalPlan::Distinct { .. } => {
-                "Streaming deduplication (distinct / dropDuplicates) is"
+            LogicalPlan::Limit { .. } if mode != OutputMode::Complete => {
+                "Limits on streaming DataFrames/Datasets outside Complete mode are"
             }
-            LogicalPlan::Limit { .. } => "Limits on streaming DataFrames/Datasets are",
-            LogicalPlan::Sort { .. } => "Sorting streaming aggregates is",
             LogicalPlan::Join(j) if j.left.is_streaming() && j.right.is_streaming() => {
                 "Joins between two streaming DataFrames/Datasets are"
             }
             _ => continue,
         };
         return Err(EngineError::Unsupported(format!(
-            "{what} not yet supported: they need the state store, which lands with the windows issue"
+            "{what} not yet supported"
         )));
     }
     Ok(())
 }
 
 /// Spark's `checkForContinuous`: only projections and filters over sources.
-pub fn check_continuous(plan: &LogicalPlan, mode: OutputMode) -> Result<()> {
-    spark_streaming_checks(plan, mode)?;
+pub fn check_continuous(plan: &LogicalPlan, mode: OutputMode, conf: &SessionConf) -> Result<()> {
+    spark_streaming_checks(plan, mode, conf)?;
     for node in nodes_up(plan) {
         let name = match node {
             LogicalPlan::Projection { .. }
@@ -267,6 +378,7 @@ pub fn check_continuous(plan: &LogicalPlan, mode: OutputMode) -> Result<()> {
             LogicalPlan::EventTimeWatermark(_) => Some("EventTimeWatermark"),
             LogicalPlan::Generate(_) => Some("Generate"),
             LogicalPlan::Scan(_) | LogicalPlan::UnresolvedRelation(_) => Some("LogicalRelation"),
+            LogicalPlan::Extension(e) => Some(e.node.name()),
         };
         if let Some(name) = name {
             return Err(error(format!(

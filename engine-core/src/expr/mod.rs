@@ -323,6 +323,14 @@ impl Expr {
             {
                 expr.output_name()
             }
+            // Spark names the column a time or session window makes `window` /
+            // `session_window` (the attribute its window rewrite introduces).
+            Expr::UnresolvedFunction { name, .. }
+                if name.eq_ignore_ascii_case("window")
+                    || name.eq_ignore_ascii_case("session_window") =>
+            {
+                name.to_ascii_lowercase()
+            }
             other => other.to_string(),
         }
     }

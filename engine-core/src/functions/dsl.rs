@@ -417,6 +417,37 @@ pub fn aliases(e: Expr, names: &[&str]) -> Expr {
     crate::logical::multi_alias(e, names)
 }
 
+/// `window(time, size, slide, start)`: the event-time window(s) of each row, a
+/// `struct<start, end>` column named `window`; tumbling when `slide` is `None` (or equal to
+/// `size`), sliding otherwise (a row per window that contains the event). Durations are
+/// Spark's interval strings (`"10 minutes"`); `start` offsets the windows from the epoch.
+/// Usually grouped by: `df.group_by(vec![window(col("ts"), "10 minutes", None, None)])`.
+pub fn window(time: Expr, size: &str, slide: Option<&str>, start: Option<&str>) -> Expr {
+    let mut args = vec![time, lit(size)];
+    match (slide, start) {
+        (None, None) => {}
+        (slide, None) => args.push(lit(slide.unwrap_or(size))),
+        (slide, Some(start)) => {
+            args.push(lit(slide.unwrap_or(size)));
+            args.push(lit(start));
+        }
+    }
+    call("window", args)
+}
+
+/// `session_window(time, gap)`: the session of each event, `[time, time + gap)` merged with
+/// the sessions of the same key that it overlaps; `gap` is an interval string literal
+/// (`lit("5 minutes")`) or an expression giving one per row (a dynamic gap).
+pub fn session_window(time: Expr, gap: Expr) -> Expr {
+    call("session_window", vec![time, gap])
+}
+
+/// `window_time(window)`: the event time of a window, its last microsecond
+/// (`window.end - 1µs`); what a window aggregation over another one's output groups by.
+pub fn window_time(window: Expr) -> Expr {
+    call("window_time", vec![window])
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {

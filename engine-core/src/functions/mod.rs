@@ -19,6 +19,7 @@ pub mod json;
 pub mod math;
 pub mod registry;
 pub mod string;
+pub mod window;
 
 pub use crate::expr::function::{
     AggregateFunction, FunctionContext, GroupsAccumulator, ScalarFunction, ordinal,

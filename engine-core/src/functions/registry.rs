@@ -22,6 +22,7 @@ fn registry() -> &'static Registry {
             super::collection::functions(),
             super::conditional::functions(),
             super::json::functions(),
+            super::window::functions(),
         ];
         for list in lists {
             for (name, f) in list {

@@ -80,6 +80,14 @@ impl LogicalPlan {
                 expr_line(&w.event_time),
                 crate::interval::format_delay(w.delay)
             ),
+            LogicalPlan::Extension(e) => {
+                let rest = e.node.describe();
+                if rest.is_empty() {
+                    e.node.name().to_string()
+                } else {
+                    format!("{} {rest}", e.node.name())
+                }
+            }
             LogicalPlan::Generate(g) => format!(
                 "{}Generate {}, {}, [{}]",
                 mark(g.args.iter()),

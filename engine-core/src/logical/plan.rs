@@ -5,7 +5,7 @@ use std::sync::Arc;
 use crate::{EngineError, Result};
 use arrow::datatypes::Field;
 
-use super::{EventTimeWatermark, StreamingRelation, TableSource};
+use super::{EventTimeWatermark, Extension, StreamingRelation, TableSource};
 use crate::expr::{Expr, SortExpr};
 use crate::schema::{PlanSchema, QualifiedField};
 
@@ -78,6 +78,8 @@ pub enum LogicalPlan {
     StreamingRelation(Arc<StreamingRelation>),
     /// An event-time watermark; see [`EventTimeWatermark`].
     EventTimeWatermark(EventTimeWatermark),
+    /// A node defined outside this enum; see [`super::UserDefinedLogicalNode`].
+    Extension(Extension),
 }
 
 /// A table scan with what the optimizer pushed into it.
@@ -177,6 +179,7 @@ impl LogicalPlan {
             | LogicalPlan::Scan(_)
             | LogicalPlan::StreamingRelation(_) => vec![],
             LogicalPlan::EventTimeWatermark(w) => vec![&w.input],
+            LogicalPlan::Extension(e) => e.node.inputs(),
             LogicalPlan::Projection { input, .. }
             | LogicalPlan::Filter { input, .. }
             | LogicalPlan::Aggregate { input, .. }
@@ -210,6 +213,9 @@ impl LogicalPlan {
                     ..w.clone()
                 })
             }
+            LogicalPlan::Extension(e) => LogicalPlan::Extension(Extension {
+                node: e.node.with_new_inputs(std::mem::take(&mut inputs))?,
+            }),
             LogicalPlan::Projection { exprs, .. } => LogicalPlan::Projection {
                 exprs: exprs.clone(),
                 input: next(),
@@ -274,6 +280,7 @@ impl LogicalPlan {
             LogicalPlan::Scan(s) => s.filters.iter().collect(),
             LogicalPlan::EventTimeWatermark(w) => vec![&w.event_time],
             LogicalPlan::Generate(g) => g.args.iter().collect(),
+            LogicalPlan::Extension(e) => e.node.expressions(),
             _ => vec![],
         }
     }
@@ -327,6 +334,7 @@ impl LogicalPlan {
                     .collect(),
             )),
             LogicalPlan::EventTimeWatermark(w) => w.input.schema(),
+            LogicalPlan::Extension(e) => e.node.schema(),
             LogicalPlan::Filter { input, .. }
             | LogicalPlan::Sort { input, .. }
             | LogicalPlan::Limit { input, .. }

@@ -129,6 +129,26 @@ fn prune(plan: &Arc<LogicalPlan>, needed: &Needed) -> Result<Arc<LogicalPlan>> {
             alias: alias.clone(),
             input: prune(input, needed)?,
         }),
+        LogicalPlan::Extension(e) => {
+            let inputs = e.node.inputs();
+            let pruned = match inputs.as_slice() {
+                [input] if e.node.passes_columns_through() => {
+                    vec![prune(
+                        input,
+                        &with_refs(needed, e.node.expressions(), input)?,
+                    )?]
+                }
+                [input] if e.node.reads_only_expressions() => {
+                    let child_needed = with_refs(&Needed::new(), e.node.expressions(), input)?;
+                    vec![narrow(prune(input, &child_needed)?, &child_needed, input)?]
+                }
+                _ => inputs
+                    .iter()
+                    .map(|i| prune(i, &all(i)?))
+                    .collect::<Result<_>>()?,
+            };
+            Arc::new(plan.with_new_inputs(pruned)?)
+        }
         LogicalPlan::Distinct { input } => Arc::new(LogicalPlan::Distinct {
             input: prune(input, &all(input)?)?,
         }),

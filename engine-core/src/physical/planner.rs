@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use crate::{EngineError, Result};
-use arrow::datatypes::{DataType, Field, Schema};
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 
 use crate::expr::{BinaryOperator, Column, Expr, SortExpr, conjunction};
 use crate::logical::{Join, JoinType, LogicalPlan};
@@ -31,25 +31,98 @@ pub fn create_physical_plan(
     plan: &Arc<LogicalPlan>,
     ctx: &Arc<TaskContext>,
 ) -> Result<ExecutionPlanRef> {
-    Planner { ctx }.plan(plan)
+    create_physical_plan_with_extensions(plan, ctx, &[])
 }
 
-struct Planner<'a> {
+/// [`create_physical_plan`] for plans with [`LogicalPlan::Extension`] nodes, which
+/// `extensions` plan (the first that knows a node wins).
+pub fn create_physical_plan_with_extensions(
+    plan: &Arc<LogicalPlan>,
+    ctx: &Arc<TaskContext>,
+    extensions: &[Arc<dyn ExtensionPlanner>],
+) -> Result<ExecutionPlanRef> {
+    PhysicalPlanner { ctx, extensions }.plan(plan)
+}
+
+/// Plans the [`crate::logical::UserDefinedLogicalNode`]s defined outside engine-core (the
+/// streaming runtime's stateful operators).
+pub trait ExtensionPlanner: Send + Sync {
+    /// The physical plan of `node`, or `None` when this planner does not know the node.
+    /// `planner` plans the node's inputs and expressions.
+    fn plan_extension(
+        &self,
+        planner: &PhysicalPlanner<'_>,
+        node: &dyn crate::logical::UserDefinedLogicalNode,
+    ) -> Result<Option<ExecutionPlanRef>>;
+}
+
+/// The last stage of an aggregation, over the partial states exchanged by key: the batch
+/// engine's final [`HashAggregateExec`], or a streaming runtime's stateful merge.
+pub trait FinalAggregateStage {
+    /// The positions among the grouping keys that partial states are exchanged by; `None`
+    /// (the default) for all of them. A session window aggregation exchanges by the keys
+    /// besides the session, so every session of a key meets in one partition.
+    fn exchange_keys(&self, _groups: usize) -> Option<Vec<usize>> {
+        None
+    }
+
+    /// The stage over `exchanged` (rows: the keys `_gk0..`, then each call's partial state
+    /// fields); it must output `schema` (the keys, then one final value per call).
+    fn plan_final(
+        &self,
+        exchanged: ExecutionPlanRef,
+        keys: Vec<PhysicalExprRef>,
+        calls: Vec<AggregateCall>,
+        schema: SchemaRef,
+    ) -> Result<ExecutionPlanRef>;
+}
+
+/// The batch engine's final aggregation.
+struct HashFinalStage;
+
+impl FinalAggregateStage for HashFinalStage {
+    fn plan_final(
+        &self,
+        exchanged: ExecutionPlanRef,
+        keys: Vec<PhysicalExprRef>,
+        calls: Vec<AggregateCall>,
+        schema: SchemaRef,
+    ) -> Result<ExecutionPlanRef> {
+        Ok(Arc::new(HashAggregateExec::try_new(
+            exchanged,
+            AggregateMode::Final,
+            keys,
+            calls,
+            schema,
+        )?))
+    }
+}
+
+/// Turns logical plans into executable ones for one query (or micro-batch).
+pub struct PhysicalPlanner<'a> {
     ctx: &'a Arc<TaskContext>,
+    extensions: &'a [Arc<dyn ExtensionPlanner>],
 }
 
-impl Planner<'_> {
-    fn expr(&self, e: &Expr, schema: &PlanSchema) -> Result<PhysicalExprRef> {
+impl PhysicalPlanner<'_> {
+    /// The task context the plan is made for.
+    pub fn ctx(&self) -> &Arc<TaskContext> {
+        self.ctx
+    }
+
+    /// Compiles `e` over rows of `schema`.
+    pub fn expr(&self, e: &Expr, schema: &PlanSchema) -> Result<PhysicalExprRef> {
         create_physical_expr(e, schema, &self.ctx.functions)
     }
 
-    fn shuffle_partitions(&self) -> Result<usize> {
+    /// `spark.sql.shuffle.partitions`.
+    pub fn shuffle_partitions(&self) -> Result<usize> {
         self.ctx.conf.shuffle_partitions()
     }
 
-    /// Plans `plan`; the operator it becomes is guarded, so a panic in it fails the query
-    /// with an error naming it (see [`crate::guard`]).
-    fn plan(&self, plan: &Arc<LogicalPlan>) -> Result<ExecutionPlanRef> {
+    /// The physical plan of `plan`; the operator it becomes is guarded, so a panic in it
+    /// fails the query with an error naming it (see [`crate::guard`]).
+    pub fn plan(&self, plan: &Arc<LogicalPlan>) -> Result<ExecutionPlanRef> {
         Ok(crate::physical::plan::guard::guard(self.plan_node(plan)?))
     }
 
@@ -114,13 +187,19 @@ impl Planner<'_> {
                     .iter()
                     .map(|f| Expr::Column(Column::new(f.qualifier.as_deref(), f.name())))
                     .collect::<Vec<_>>();
-                self.plan_aggregate(&group_exprs, &[], input, &schema)
+                self.plan_aggregate(&group_exprs, &[], input, &schema, &HashFinalStage)
             }
             LogicalPlan::Aggregate {
                 group_exprs,
                 aggr_exprs,
                 input,
-            } => self.plan_aggregate(group_exprs, aggr_exprs, input, &plan.schema()?),
+            } => self.plan_aggregate(
+                group_exprs,
+                aggr_exprs,
+                input,
+                &plan.schema()?,
+                &HashFinalStage,
+            ),
             LogicalPlan::Sort { exprs, input } => self.plan_sort(exprs, input, None),
             LogicalPlan::Join(j) => self.plan_join(j, &plan.schema()?),
             LogicalPlan::Generate(g) => {
@@ -139,6 +218,7 @@ impl Planner<'_> {
                     plan.schema()?.to_arrow(),
                 )))
             }
+            LogicalPlan::Extension(e) => self.plan_extension(e.node.as_ref()),
             LogicalPlan::Union { inputs } => {
                 let children = inputs
                     .iter()
@@ -323,14 +403,71 @@ impl Planner<'_> {
         }
     }
 
-    /// Partial aggregate -> exchange by key -> final aggregate -> projection to the logical
-    /// output. DISTINCT aggregates skip the partial phase.
-    fn plan_aggregate(
+    fn plan_extension(
+        &self,
+        node: &dyn crate::logical::UserDefinedLogicalNode,
+    ) -> Result<ExecutionPlanRef> {
+        if let Some(m) = node
+            .as_any()
+            .downcast_ref::<crate::logical::MergeSessions>()
+        {
+            return self.plan_merge_sessions(m);
+        }
+        if let Some(d) = node.as_any().downcast_ref::<crate::logical::Deduplicate>() {
+            return self.plan(&d.batch_plan()?);
+        }
+        for e in self.extensions {
+            if let Some(p) = e.plan_extension(self, node)? {
+                return Ok(p);
+            }
+        }
+        Err(EngineError::Internal(format!(
+            "no planner for the {} node: {}",
+            node.name(),
+            node.describe()
+        )))
+    }
+
+    /// Exchange by the non-session keys, then sessions merged per key
+    /// ([`crate::physical::plan::merge_sessions::MergeSessionsExec`]).
+    fn plan_merge_sessions(&self, m: &crate::logical::MergeSessions) -> Result<ExecutionPlanRef> {
+        let schema = m.input.schema()?;
+        let child = self.plan(&m.input)?;
+        let keys = m
+            .keys
+            .iter()
+            .map(|k| self.expr(k, &schema))
+            .collect::<Result<Vec<_>>>()?;
+        let partitions = if keys.is_empty() {
+            1
+        } else {
+            self.shuffle_partitions()?
+        };
+        let exchanged: ExecutionPlanRef =
+            Arc::new(ExchangeExec::new(child, keys.clone(), partitions));
+        let Expr::Column(session) = &m.session else {
+            return Err(EngineError::Internal(
+                "MergeSessions needs the session window column".into(),
+            ));
+        };
+        let session = schema.index_of(session.relation.as_deref(), &session.name)?;
+        Ok(Arc::new(
+            crate::physical::plan::merge_sessions::MergeSessionsExec::try_new(
+                exchanged, keys, session,
+            )?,
+        ))
+    }
+
+    /// Partial aggregate -> exchange by key -> `stage` -> projection to the logical
+    /// output (`out_schema`). DISTINCT aggregates skip the partial phase (and `stage`:
+    /// they are computed once after the exchange).
+    pub fn plan_aggregate(
         &self,
         group_exprs: &[Expr],
         aggr_exprs: &[Expr],
         input: &Arc<LogicalPlan>,
         out_schema: &PlanSchema,
+        stage: &dyn FinalAggregateStage,
     ) -> Result<ExecutionPlanRef> {
         let in_schema = input.schema()?;
 
@@ -467,15 +604,18 @@ impl Planner<'_> {
                     )
                 })
                 .collect::<Result<Vec<_>>>()?;
+            let (exchange_by, partitions) = match stage.exchange_keys(keys.len()) {
+                Some(idx) => {
+                    let by: Vec<PhysicalExprRef> =
+                        idx.iter().filter_map(|&i| keys.get(i).cloned()).collect();
+                    let n = if by.is_empty() { 1 } else { partitions };
+                    (by, n)
+                }
+                None => (keys.clone(), partitions),
+            };
             let exchanged: ExecutionPlanRef =
-                Arc::new(ExchangeExec::new(partial, keys.clone(), partitions));
-            Arc::new(HashAggregateExec::try_new(
-                exchanged,
-                AggregateMode::Final,
-                keys,
-                agg_calls,
-                final_schema.clone(),
-            )?)
+                Arc::new(ExchangeExec::new(partial, exchange_by, partitions));
+            stage.plan_final(exchanged, keys, agg_calls, final_schema.clone())?
         };
 
         // Project the aggregate's internal columns to the logical output.

@@ -82,6 +82,12 @@ impl DataFrame {
         &self.session
     }
 
+    /// True if this DataFrame reads a stream (Spark's `isStreaming`): it can only be run
+    /// with `write_stream().start()`.
+    pub fn is_streaming(&self) -> bool {
+        self.plan.is_streaming()
+    }
+
     /// The analyzed logical plan.
     pub fn logical_plan(&self) -> &Arc<LogicalPlan> {
         &self.plan

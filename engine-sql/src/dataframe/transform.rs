@@ -5,7 +5,7 @@ use std::sync::Arc;
 use engine_core::{EngineError, Result};
 
 use super::DataFrame;
-use engine_core::expr::{Column, Expr, SortExpr, col, first};
+use engine_core::expr::{Column, Expr, SortExpr, col};
 use engine_core::logical::{Join, JoinType, LogicalPlan};
 
 /// How to match rows in [`DataFrame::join`].
@@ -197,47 +197,63 @@ impl DataFrame {
 
     /// Distinct rows.
     pub fn distinct(&self) -> Result<DataFrame> {
+        if self.is_streaming() {
+            // Spark's `Dataset.distinct` is `dropDuplicates()`: on a stream, rows pass the
+            // first time they are seen (SQL's DISTINCT is an aggregation instead).
+            return self.drop_duplicates(&[]);
+        }
         self.derive(LogicalPlan::Distinct {
             input: self.logical_plan().clone(),
         })
     }
 
     /// One row per distinct value of `subset` (all columns when empty), keeping the first
-    /// row seen for the other columns, in the original column order.
+    /// row seen for the other columns, in the original column order. On a stream, the first
+    /// row of each key passes and later ones are dropped; the keys are kept in state, and
+    /// forgotten by the watermark only when they include the event-time column.
     pub fn drop_duplicates(&self, subset: &[&str]) -> Result<DataFrame> {
-        if subset.is_empty() {
-            return self.distinct();
-        }
+        self.deduplicate(subset, false)
+    }
+
+    /// Spark's `dropDuplicatesWithinWatermark`: on a stream, a row is dropped when a row with
+    /// the same `subset` (all columns when empty) was seen less than the watermark delay
+    /// before it; a key is forgotten once the watermark passes its first event time plus the
+    /// delay. Needs `with_watermark`. On a batch DataFrame, [`DataFrame::drop_duplicates`].
+    pub fn drop_duplicates_within_watermark(&self, subset: &[&str]) -> Result<DataFrame> {
+        self.deduplicate(subset, true)
+    }
+
+    fn deduplicate(&self, subset: &[&str], within_watermark: bool) -> Result<DataFrame> {
         let schema = self.plan_schema()?;
         for s in subset {
             schema.resolve(&engine_core::expr::split_name(s))?;
         }
-        let is_key = |name: &str| subset.iter().any(|s| s.eq_ignore_ascii_case(name));
+        let is_key =
+            |name: &str| subset.is_empty() || subset.iter().any(|s| s.eq_ignore_ascii_case(name));
         let keys: Vec<Expr> = self
             .columns_as_exprs()?
             .into_iter()
             .filter(|e| is_key(&e.output_name()))
             .collect();
-        let others: Vec<Expr> = self
-            .columns_as_exprs()?
-            .into_iter()
-            .filter(|e| !is_key(&e.output_name()))
-            .map(|e| {
-                let name = e.output_name();
-                first(e).alias(name)
-            })
-            .collect();
-        let grouped = self.derive(LogicalPlan::Aggregate {
-            group_exprs: keys,
-            aggr_exprs: others,
+        if self.is_streaming() {
+            return DataFrame::from_plan(
+                self.session().clone(),
+                engine_core::logical::Deduplicate::plan(
+                    keys,
+                    within_watermark,
+                    self.logical_plan().clone(),
+                ),
+            );
+        }
+        if subset.is_empty() {
+            return self.distinct();
+        }
+        let node = engine_core::logical::Deduplicate {
+            keys,
+            within_watermark,
             input: self.logical_plan().clone(),
-        })?;
-        let order: Vec<Expr> = schema
-            .fields()
-            .iter()
-            .map(|f| Expr::UnresolvedColumn(vec![f.name().to_string()]))
-            .collect();
-        grouped.select(order)
+        };
+        DataFrame::from_plan(self.session().clone(), node.batch_plan()?)
     }
 
     /// All rows of both, matched by column position (`UNION ALL`); column types widen.

@@ -1449,6 +1449,8 @@ fn resolved_text(e: &Expr, qualifiers: &[String]) -> String {
     });
     match stripped {
         Ok(Expr::UnresolvedColumn(parts)) if parts.len() > 1 => parts.join("."),
+        // A window call's column is `window` / `session_window`, whatever its arguments.
+        Ok(x @ Expr::UnresolvedFunction { .. }) => x.output_name(),
         Ok(x) => x.to_string(),
         Err(_) => e.to_string(),
     }

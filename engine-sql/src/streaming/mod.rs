@@ -38,6 +38,7 @@ pub mod formats;
 pub mod reader;
 pub mod sinks;
 pub mod sources;
+pub mod stateful;
 pub mod trigger;
 pub mod writer;
 

@@ -137,12 +137,6 @@ impl DataStreamReader {
 }
 
 impl DataFrame {
-    /// True if this DataFrame reads a stream (Spark's `isStreaming`): it can only be run
-    /// with [`DataFrame::write_stream`].
-    pub fn is_streaming(&self) -> bool {
-        self.logical_plan().is_streaming()
-    }
-
     /// Declares `column` as the event-time column and `delay` (`"10 minutes"`) as how late
     /// rows may be (Spark's `withWatermark`). The watermark is `max(event time) - delay`,
     /// the minimum across inputs, reported in progress as `eventTime.watermark`.

@@ -193,9 +193,10 @@ impl DataStreamWriter {
         }
         let session = self.df.session().clone();
         let plan = self.df.logical_plan().clone();
+        let conf = session.conf();
         match self.trigger {
-            Trigger::Continuous(_) => checks::check_continuous(&plan, self.output_mode)?,
-            _ => checks::check_streaming(&plan, self.output_mode)?,
+            Trigger::Continuous(_) => checks::check_continuous(&plan, self.output_mode, &conf)?,
+            _ => checks::check_streaming(&plan, self.output_mode, &conf)?,
         }
         let schema = self.df.schema()?;
         let sink_name = self.sink_name();
@@ -292,6 +293,7 @@ impl DataStreamWriter {
             clock: self.clock.clone(),
             checkpoint: checkpoint.clone(),
             query_id: query_id.clone(),
+            output_mode: self.output_mode,
         });
         let mut exec = match exec {
             Ok(e) => e,

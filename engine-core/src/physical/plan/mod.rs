@@ -12,7 +12,7 @@ pub mod guard;
 pub mod hash;
 pub mod hash_join;
 pub mod limit;
-
+pub mod merge_sessions;
 pub mod partition_scan;
 pub mod projection;
 pub mod sink_write;
@@ -56,8 +56,12 @@ pub struct StreamingBatch {
     /// The batch id (the state version stateful operators read is `batch_id`, and they
     /// write `batch_id + 1`).
     pub batch_id: u64,
-    /// The event-time watermark of the batch, ms since the epoch.
+    /// The event-time watermark of the batch, ms since the epoch: stateful operators evict
+    /// and emit with it (Spark's `eventTimeWatermarkForEviction`).
     pub watermark_ms: i64,
+    /// The watermark of the batch before, ms since the epoch (0 for the first batch): rows
+    /// at or before it are late (Spark's `eventTimeWatermarkForLateEvents`).
+    pub late_watermark_ms: i64,
     /// The batch timestamp (what `current_timestamp()` returns), ms since the epoch.
     pub timestamp_ms: i64,
 }

@@ -16,8 +16,8 @@ use engine_core::checkpoint::{
 };
 use engine_core::connector::{Offset, ReadLimit, Sink, Source, SourceContext};
 use engine_core::progress::{
-    QueryIdleEvent, QueryProgressEvent, SinkProgress, SourceProgress, StreamingQueryProgress,
-    offset_value,
+    QueryIdleEvent, QueryProgressEvent, SinkProgress, SourceProgress, StateOperatorProgress,
+    StreamingQueryProgress, offset_value,
 };
 use engine_core::{EngineError, Result};
 
@@ -27,6 +27,10 @@ use crate::queries::StreamingQueryManager;
 use crate::queries::query::QueryInner;
 use crate::streaming::clock::Clock;
 use crate::streaming::format_timestamp_ms;
+use crate::streaming::stateful::operator::BatchInfo;
+use crate::streaming::stateful::planner::{
+    StatefulOperators, StatefulPlanner, rewrite as rewrite_stateful,
+};
 use crate::streaming::trigger::Trigger;
 use engine_core::conf::SessionConf;
 use engine_core::logical::LogicalPlan;
@@ -46,7 +50,19 @@ pub const MULTIPLE_WATERMARK_POLICY: &str = "spark.sql.streaming.multipleWaterma
 const PINNED_CONF: &[(&str, &str)] = &[
     ("spark.sql.shuffle.partitions", "200"),
     (MULTIPLE_WATERMARK_POLICY, "min"),
+    (
+        STATE_STORE_PROVIDER,
+        "org.apache.spark.sql.execution.streaming.state.HDFSBackedStateStoreProvider",
+    ),
 ];
+
+/// `spark.sql.streaming.stateStore.providerClass`: recorded in the checkpoint, so a restart
+/// keeps the provider the state was written with (as Spark does).
+const STATE_STORE_PROVIDER: &str = "spark.sql.streaming.stateStore.providerClass";
+
+/// `spark.sql.streaming.noDataMicroBatches.enabled` (default true): run a batch without new
+/// data when the watermark moved and stateful operators can emit or evict with it.
+const NO_DATA_MICRO_BATCHES: &str = "spark.sql.streaming.noDataMicroBatches.enabled";
 
 /// Options that choose where a source starts; ignored once the checkpoint has offsets.
 const STARTING_OPTIONS: &[&str] = &[
@@ -65,6 +81,18 @@ pub(crate) struct QuerySetup {
     pub clock: Arc<dyn Clock>,
     pub checkpoint: PathBuf,
     pub query_id: String,
+    pub output_mode: engine_core::connector::OutputMode,
+}
+
+/// The stateful side of a query run.
+struct StateRun {
+    stores: Arc<engine_state::StateStores>,
+    root: PathBuf,
+    operators: StatefulOperators,
+    /// `spark.sql.streaming.stateStore.stateSchemaCheck`.
+    schema_check: bool,
+    /// Whether the run's first batch (which checks schemas and metadata) is still to come.
+    first_batch: bool,
 }
 
 /// One run of a query over its checkpoint.
@@ -95,6 +123,12 @@ pub(crate) struct MicroBatchExecution {
     polling_delay: Duration,
     last_idle_event_ms: Option<i64>,
     last_trigger_start_ms: Option<i64>,
+    /// The watermark the last batch ran with (late rows of the next batch are judged by it).
+    last_batch_watermark_ms: i64,
+    /// `spark.sql.streaming.noDataMicroBatches.enabled`.
+    no_data_batches: bool,
+    /// The state stores, when the query has stateful operators.
+    state: Option<StateRun>,
 }
 
 fn conf_i64(conf: &SessionConf, key: &str, default: i64) -> Result<i64> {
@@ -128,6 +162,7 @@ impl MicroBatchExecution {
             clock,
             checkpoint,
             query_id,
+            output_mode,
         } = setup;
         let offsets = OffsetSeqLog::new(checkpoint.join("offsets"));
         let commits = CommitLog::new(checkpoint.join("commits"));
@@ -185,7 +220,26 @@ impl MicroBatchExecution {
                 _ => s.default_read_limit(),
             })
             .collect();
+        // Stateful nodes replace the stream's aggregations while it still reads streams.
+        let (plan, operators) = rewrite_stateful(&plan, output_mode)?;
         let incremental = incrementalize(&plan, &relations, &descriptions, &conf)?;
+        let state = if operators.count > 0 {
+            let pairs: Vec<(String, String)> = conf
+                .entries()
+                .filter(|(k, _)| k.starts_with("spark."))
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let store_conf = engine_state::StateStoreConf::from_pairs(pairs)?;
+            Some(StateRun {
+                schema_check: store_conf.state_schema_check,
+                stores: Arc::new(engine_state::StateStores::new(store_conf)?),
+                root: checkpoint.join("state"),
+                operators,
+                first_batch: true,
+            })
+        } else {
+            None
+        };
         let use_max = conf
             .get(MULTIPLE_WATERMARK_POLICY)
             .is_some_and(|p| p.eq_ignore_ascii_case("max"));
@@ -210,6 +264,9 @@ impl MicroBatchExecution {
             polling_delay: Duration::from_millis(conf_i64(&conf, POLLING_DELAY, 10)?.max(0) as u64),
             last_idle_event_ms: None,
             last_trigger_start_ms: None,
+            last_batch_watermark_ms: 0,
+            no_data_batches: conf.get_bool(NO_DATA_MICRO_BATCHES, true)?,
+            state,
             conf,
         };
         exec.recover(latest)?;
@@ -233,6 +290,7 @@ impl MicroBatchExecution {
                 self.committed = self.offsets_of(&seq)?;
                 self.committed_known = true;
                 self.watermark.current_ms = meta.next_batch_watermark_ms;
+                self.last_batch_watermark_ms = seq.metadata.batch_watermark_ms;
                 self.next_batch_id = n + 1;
                 for (s, end) in self.sources.iter_mut().zip(&self.committed) {
                     s.commit(end)?;
@@ -255,6 +313,7 @@ impl MicroBatchExecution {
                     })?;
                     self.committed = self.offsets_of(&prev)?;
                     self.committed_known = true;
+                    self.last_batch_watermark_ms = prev.metadata.batch_watermark_ms;
                 }
                 self.watermark.current_ms = seq.metadata.batch_watermark_ms;
                 self.next_batch_id = n;
@@ -385,7 +444,7 @@ impl MicroBatchExecution {
                         .map(|((s, start), limit)| s.latest_offset(start, limit))
                         .collect::<Result<Vec<_>>>()
                 })?;
-                if ends == self.committed {
+                if ends == self.committed && !self.another_batch_needed() {
                     self.finish_idle(q, trigger_seq, trigger_start_ms);
                     return Ok(false);
                 }
@@ -419,8 +478,9 @@ impl MicroBatchExecution {
             s.status.is_data_available = true;
         });
         let ends = self.offsets_of(&seq)?;
-        let (output_rows, malformed_rows) =
+        let (output_rows, malformed_rows, state_operators) =
             self.run_batch(q, batch_id, &seq.metadata, &ends, &mut timings)?;
+        self.last_batch_watermark_ms = seq.metadata.batch_watermark_ms;
         let starts = std::mem::replace(&mut self.committed, ends.clone());
         let start_known = std::mem::replace(&mut self.committed_known, true);
         let stats: Vec<_> = self
@@ -466,6 +526,7 @@ impl MicroBatchExecution {
                 malformed_rows,
                 stats,
                 batch_watermark_ms: seq.metadata.batch_watermark_ms,
+                state_operators,
             },
         );
         self.last_trigger_start_ms = Some(trigger_start_ms);
@@ -480,6 +541,18 @@ impl MicroBatchExecution {
         });
         self.manager.post_progress(&QueryProgressEvent { progress });
         Ok(true)
+    }
+
+    /// Spark's `shouldRunAnotherBatch`: with no new data, a batch still runs when the
+    /// watermark moved past the one the last batch ran with and a stateful operator emits or
+    /// evicts by it.
+    fn another_batch_needed(&self) -> bool {
+        self.no_data_batches
+            && self
+                .state
+                .as_ref()
+                .is_some_and(|s| s.operators.evicts_by_watermark)
+            && self.watermark.current_ms > self.last_batch_watermark_ms
     }
 
     /// A trigger without data: status, and an idle event at most once per
@@ -514,7 +587,7 @@ impl MicroBatchExecution {
         metadata: &OffsetSeqMetadata,
         ends: &[Offset],
         timings: &mut Timings,
-    ) -> Result<(u64, u64)> {
+    ) -> Result<(u64, u64, Vec<StateOperatorProgress>)> {
         timings.time("getBatch", || -> Result<()> {
             for ((source, slot), (start, end)) in self
                 .sources
@@ -531,7 +604,7 @@ impl MicroBatchExecution {
             }
             Ok(())
         })?;
-        let (ctx, physical) = timings.time("queryPlanning", || -> Result<_> {
+        let (ctx, physical, planner) = timings.time("queryPlanning", || -> Result<_> {
             let mut ctx = TaskContext::new(Arc::new(self.conf.clone()))?;
             // Every row of a batch sees the batch timestamp as `current_timestamp()`, also
             // when the batch is replayed.
@@ -541,12 +614,40 @@ impl MicroBatchExecution {
             ctx.streaming = Some(StreamingBatch {
                 batch_id,
                 watermark_ms: metadata.batch_watermark_ms,
+                late_watermark_ms: self.last_batch_watermark_ms,
                 timestamp_ms: metadata.batch_timestamp_ms,
             });
             let ctx = Arc::new(ctx);
-            let physical =
-                engine_core::physical::planner::create_physical_plan(&self.plan.optimized, &ctx)?;
-            Ok((ctx, physical))
+            let planner = self.state.as_ref().map(|s| {
+                Arc::new(StatefulPlanner {
+                    stores: s.stores.clone(),
+                    state_root: s.root.clone(),
+                    batch: BatchInfo {
+                        batch_id,
+                        eviction_watermark_ms: metadata.batch_watermark_ms,
+                        late_watermark_ms: self.last_batch_watermark_ms,
+                    },
+                    schema_check: s.first_batch.then_some(s.schema_check),
+                    operators: Default::default(),
+                })
+            });
+            let extensions: Vec<Arc<dyn engine_core::physical::planner::ExtensionPlanner>> =
+                planner
+                    .iter()
+                    .map(|p| p.clone() as Arc<dyn engine_core::physical::planner::ExtensionPlanner>)
+                    .collect();
+            let physical = engine_core::physical::planner::create_physical_plan_with_extensions(
+                &self.plan.optimized,
+                &ctx,
+                &extensions,
+            )?;
+            if let (Some(p), Some(s)) = (&planner, &mut self.state)
+                && s.first_batch
+            {
+                engine_state::metadata::validate_and_write(&s.root, &p.metadata())?;
+                s.first_batch = false;
+            }
+            Ok((ctx, physical, planner))
         })?;
         q.update(|s| s.last_plan = Some(display_tree(&physical)));
         let sink = self.sink.clone();
@@ -557,7 +658,10 @@ impl MicroBatchExecution {
             .functions
             .malformed_records
             .load(std::sync::atomic::Ordering::Relaxed);
-        Ok((written, malformed as u64))
+        let state_operators = planner
+            .map(|p| p.operators().iter().map(|o| o.progress()).collect())
+            .unwrap_or_default();
+        Ok((written, malformed as u64, state_operators))
     }
 
     fn progress(&self, q: &QueryInner, p: ProgressInput) -> StreamingQueryProgress {
@@ -601,7 +705,7 @@ impl MicroBatchExecution {
             processed_rows_per_second: rate(input, processing_sec),
             duration_ms: p.timings.durations,
             event_time: event_time_map(&p.stats, p.batch_watermark_ms),
-            state_operators: vec![],
+            state_operators: p.state_operators,
             sources,
             sink: SinkProgress {
                 description: self.sink.description(),
@@ -634,4 +738,5 @@ struct ProgressInput {
     malformed_rows: u64,
     stats: Vec<(engine_core::logical::EventTimeSummary, Duration)>,
     batch_watermark_ms: i64,
+    state_operators: Vec<StateOperatorProgress>,
 }

@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 use engine_core::logical::EventTimeSummary;
 
 /// Spark's `WatermarkTracker`: per operator `max(event time) - delay`, never moving back;
-/// the query's watermark is the minimum (policy `min`, default) or maximum (policy `max`,
-/// `spark.sql.streaming.multipleWatermarkPolicy`) over operators that have seen data.
+/// an operator that has not seen data yet counts as 0. The query's watermark is the
+/// minimum (policy `min`, default) or maximum (policy `max`,
+/// `spark.sql.streaming.multipleWatermarkPolicy`) over operators, and only moves forward.
 #[derive(Debug, Clone)]
 pub struct WatermarkTracker {
     per_operator: Vec<Option<i64>>,
@@ -28,16 +29,21 @@ impl WatermarkTracker {
 
     /// Folds in one batch's statistics (one per operator, with its delay).
     pub fn update(&mut self, stats: &[(EventTimeSummary, Duration)]) {
+        if self.per_operator.is_empty() {
+            return;
+        }
         for (i, (s, delay)) in stats.iter().enumerate() {
             if s.count == 0 {
                 continue;
             }
-            let candidate = s.max.div_euclid(1000) - delay.as_millis() as i64;
+            // Spark's event time statistics are milliseconds (microseconds / 1000, truncated).
+            let delay_ms = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
+            let candidate = (s.max / 1000).saturating_sub(delay_ms);
             if let Some(slot) = self.per_operator.get_mut(i) {
                 *slot = Some(slot.map_or(candidate, |old| old.max(candidate)));
             }
         }
-        let known = self.per_operator.iter().flatten().copied();
+        let known = self.per_operator.iter().map(|w| w.unwrap_or(0));
         let chosen = if self.use_max {
             known.max()
         } else {
@@ -123,12 +129,19 @@ mod tests {
     fn watermark_is_min_across_operators_and_monotonic() {
         let d = Duration::from_secs(10);
         let mut t = WatermarkTracker::new(2, false, 0);
+        // Operator 1 has seen nothing: it counts as 0, so the minimum stays at 0 (Spark).
         t.update(&[(s(100_000), d), (EventTimeSummary::default(), d)]);
-        assert_eq!(t.current_ms, 90_000);
+        assert_eq!(t.current_ms, 0);
         t.update(&[(s(50_000), d), (s(60_000), d)]);
-        // Operator 0 stays at 90s, operator 1 is at 50s: min 50s < 90s, no step back.
-        assert_eq!(t.current_ms, 90_000);
+        // Operator 0 stays at 90s, operator 1 is at 50s.
+        assert_eq!(t.current_ms, 50_000);
+        t.update(&[(s(200_000), d), (s(40_000), d)]);
+        // Operator 1 never moves back: min(190s, 50s).
+        assert_eq!(t.current_ms, 50_000);
         t.update(&[(s(200_000), d), (s(150_000), d)]);
         assert_eq!(t.current_ms, 140_000);
+        let mut max = WatermarkTracker::new(2, true, 0);
+        max.update(&[(s(100_000), d), (EventTimeSummary::default(), d)]);
+        assert_eq!(max.current_ms, 90_000);
     }
 }

@@ -1,0 +1,628 @@
+//! Session window aggregation on a stream (Spark's `SessionWindowStateStoreRestoreExec` +
+//! `SessionWindowStateStoreSaveExec` around `MergingSessionsExec`).
+//!
+//! The batch's partial states (per key and per event's own session `[ts, ts + gap)`) are
+//! exchanged by the keys besides the session, so all sessions of a key meet in one
+//! partition. There, per key:
+//! 1. the batch's sessions merge where they touch or overlap (start <= current end);
+//! 2. a merged batch session that ends at or before the batch before's watermark is late:
+//!    dropped and counted;
+//! 3. the key's stored sessions are read (a prefix scan) and merged with the batch's: an
+//!    event that bridges two stored sessions makes them one;
+//! 4. the stored sessions that merged are replaced by the merged session.
+//!
+//! Then Append emits every session whose end is at or before this batch's watermark, with
+//! its final values, and removes it; Complete emits every session. (Spark refuses Update for
+//! session windows; the output-mode check does too.)
+//!
+//! Store: key = the grouping keys then the session start (so one key's sessions are a
+//! prefix scan, in start order); value = the session end, then the partial states.
+//! Eviction looks at every session (their order is by key, not by end).
+
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StructArray};
+use arrow::compute::{SortColumn, SortOptions, cast, concat_batches, lexsort_to_indices, take};
+use arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef};
+use engine_core::connector::OutputMode;
+use engine_core::expr::Expr;
+use engine_core::functions::GroupsAccumulator;
+use engine_core::logical::{LogicalPlan, UserDefinedLogicalNode};
+use engine_core::physical::expr::PhysicalExprRef;
+use engine_core::physical::plan::aggregate::AggregateCall;
+use engine_core::physical::plan::{BatchIter, ExecutionPlan, ExecutionPlanRef, TaskContext};
+use engine_core::physical::planner::FinalAggregateStage;
+use engine_core::schema::PlanSchema;
+use engine_core::{EngineError, Result};
+use engine_state::rows::RowCodec;
+
+use super::aggregate::batch_of;
+use super::operator::{Phases, StateOperator, timed};
+
+/// A session window aggregation over a stream in the per-batch plan.
+#[derive(Debug, Clone)]
+pub struct SessionAggregate {
+    /// The operator id.
+    pub id: u64,
+    /// What the operator computes, as recorded with its state (a restart must match it).
+    pub properties: String,
+    /// Grouping keys (the session window among them).
+    pub group_exprs: Vec<Expr>,
+    /// Position of the session window among `group_exprs`.
+    pub session: usize,
+    /// Aggregate calls.
+    pub aggr_exprs: Vec<Expr>,
+    /// The output mode.
+    pub mode: OutputMode,
+    /// The input (each row with its own session).
+    pub input: Arc<LogicalPlan>,
+}
+
+impl UserDefinedLogicalNode for SessionAggregate {
+    fn name(&self) -> &str {
+        "SessionWindowAggregate"
+    }
+
+    fn inputs(&self) -> Vec<&Arc<LogicalPlan>> {
+        vec![&self.input]
+    }
+
+    fn with_new_inputs(
+        &self,
+        mut inputs: Vec<Arc<LogicalPlan>>,
+    ) -> Result<Arc<dyn UserDefinedLogicalNode>> {
+        let input = inputs
+            .pop()
+            .filter(|_| inputs.is_empty())
+            .ok_or_else(|| EngineError::Internal("SessionAggregate has one input".into()))?;
+        Ok(Arc::new(SessionAggregate {
+            input,
+            ..self.clone()
+        }))
+    }
+
+    fn schema(&self) -> Result<PlanSchema> {
+        LogicalPlan::Aggregate {
+            group_exprs: self.group_exprs.clone(),
+            aggr_exprs: self.aggr_exprs.clone(),
+            input: self.input.clone(),
+        }
+        .schema()
+    }
+
+    fn expressions(&self) -> Vec<&Expr> {
+        self.group_exprs.iter().chain(&self.aggr_exprs).collect()
+    }
+
+    fn describe(&self) -> String {
+        let g: Vec<String> = self.group_exprs.iter().map(|e| e.to_string()).collect();
+        format!(
+            "[{}], operator {}, {}",
+            g.join(", "),
+            self.id,
+            self.mode.name()
+        )
+    }
+
+    fn reads_only_expressions(&self) -> bool {
+        true
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// The final stage of a session window aggregation.
+pub struct SessionStage<'a> {
+    /// The operator of this batch.
+    pub op: Arc<StateOperator>,
+    /// The output mode.
+    pub mode: OutputMode,
+    /// Position of the session window among the grouping keys.
+    pub session: usize,
+    /// The planner, which checks the store's schema on a run's first batch.
+    pub planner: &'a super::planner::StatefulPlanner,
+}
+
+impl FinalAggregateStage for SessionStage<'_> {
+    fn exchange_keys(&self, groups: usize) -> Option<Vec<usize>> {
+        Some((0..groups).filter(|&i| i != self.session).collect())
+    }
+
+    fn plan_final(
+        &self,
+        exchanged: ExecutionPlanRef,
+        keys: Vec<PhysicalExprRef>,
+        calls: Vec<AggregateCall>,
+        schema: SchemaRef,
+    ) -> Result<ExecutionPlanRef> {
+        let exec = SessionAggregateExec::try_new(
+            exchanged,
+            keys,
+            calls,
+            schema,
+            self.op.clone(),
+            self.mode,
+            self.session,
+        )?;
+        self.planner.check_schema(&self.op, &exec.state_schema())?;
+        Ok(Arc::new(exec))
+    }
+}
+
+/// The stateful stage of a session window aggregation.
+#[derive(Debug)]
+pub struct SessionAggregateExec {
+    input: ExecutionPlanRef,
+    /// The grouping keys over the input (`_gk0..`), the session among them.
+    keys: Vec<PhysicalExprRef>,
+    session: usize,
+    calls: Vec<AggregateCall>,
+    schema: SchemaRef,
+    op: Arc<StateOperator>,
+    mode: OutputMode,
+    /// The keys besides the session.
+    key_codec: Option<RowCodec>,
+    /// The session end, then the partial states.
+    values: RowCodec,
+    /// The session window's timestamp type.
+    time_type: DataType,
+}
+
+/// One session of one key: where its parts' states are.
+#[derive(Debug)]
+struct Session {
+    start: i64,
+    end: i64,
+    /// Batch sessions merged in (indices into the batch's accumulators).
+    batch_parts: Vec<usize>,
+    /// Stored sessions merged in: their store keys and values.
+    stored_parts: Vec<(Vec<u8>, Vec<u8>)>,
+}
+
+const START: usize = 8;
+
+fn start_suffix(t: i64) -> [u8; START] {
+    ((t as u64) ^ (1 << 63)).to_be_bytes()
+}
+
+impl SessionAggregateExec {
+    /// The stage over `input` (keys, session and partial states as the partial aggregate
+    /// made them, exchanged by the keys besides the session).
+    pub fn try_new(
+        input: ExecutionPlanRef,
+        keys: Vec<PhysicalExprRef>,
+        calls: Vec<AggregateCall>,
+        schema: SchemaRef,
+        op: Arc<StateOperator>,
+        mode: OutputMode,
+        session: usize,
+    ) -> Result<Self> {
+        let in_schema = input.schema();
+        let key_fields: Vec<Field> = (0..keys.len())
+            .filter(|&i| i != session)
+            .map(|i| in_schema.field(i).clone())
+            .collect();
+        let time_type = match in_schema.field(session).data_type() {
+            DataType::Struct(f) if f.len() == 2 => f[1].data_type().clone(),
+            other => {
+                return Err(EngineError::Internal(format!(
+                    "a session window of type {other}"
+                )));
+            }
+        };
+        let mut value_fields = vec![Field::new("session_end", time_type.clone(), true)];
+        value_fields.extend(
+            in_schema.fields()[keys.len()..]
+                .iter()
+                .map(|f| f.as_ref().clone()),
+        );
+        let key_codec = if key_fields.is_empty() {
+            None
+        } else {
+            Some(RowCodec::new(Arc::new(Schema::new(key_fields)))?)
+        };
+        Ok(SessionAggregateExec {
+            values: RowCodec::new(Arc::new(Schema::new(value_fields)))?,
+            input,
+            keys,
+            session,
+            calls,
+            schema,
+            op,
+            mode,
+            key_codec,
+            time_type,
+        })
+    }
+
+    /// The store's key and value schemas (for the restart check).
+    pub fn state_schema(&self) -> engine_state::rows::StateSchema {
+        let in_schema = self.input.schema();
+        let mut key_fields: Vec<Field> = (0..self.keys.len())
+            .filter(|&i| i != self.session)
+            .map(|i| in_schema.field(i).clone())
+            .collect();
+        key_fields.push(Field::new("session_start", self.time_type.clone(), false));
+        engine_state::rows::StateSchema {
+            key: Arc::new(Schema::new(key_fields)),
+            value: self.values.schema().clone(),
+        }
+    }
+
+    fn accumulators(&self) -> Result<Vec<Box<dyn GroupsAccumulator>>> {
+        self.calls
+            .iter()
+            .map(|c| c.func.create_accumulator(&c.arg_types))
+            .collect()
+    }
+
+    fn split_states<'a>(&self, columns: &'a [ArrayRef]) -> Result<Vec<&'a [ArrayRef]>> {
+        let mut out = Vec::with_capacity(self.calls.len());
+        let mut at = 0;
+        for c in &self.calls {
+            let n = c.state_len()?;
+            out.push(columns.get(at..at + n).ok_or_else(|| {
+                EngineError::Internal("fewer partial state columns than calls".into())
+            })?);
+            at += n;
+        }
+        Ok(out)
+    }
+
+    fn key_bytes(&self, key_cols: &[ArrayRef]) -> Result<Vec<Vec<u8>>> {
+        let n = key_cols.first().map_or(0, |c| c.len());
+        Ok(match &self.key_codec {
+            Some(c) => {
+                let rows = c.encode(key_cols)?;
+                (0..rows.num_rows())
+                    .map(|i| rows.row(i).as_ref().to_vec())
+                    .collect()
+            }
+            None => vec![Vec::new(); n],
+        })
+    }
+
+    fn timestamps(&self, values: Vec<i64>) -> Result<ArrayRef> {
+        let a = arrow::array::Int64Array::from(values);
+        Ok(cast(&a, &self.time_type)?)
+    }
+
+    fn run(&self, partition: usize, ctx: &Arc<TaskContext>) -> Result<Vec<RecordBatch>> {
+        let in_schema = self.input.schema();
+        let batches = self
+            .input
+            .execute(partition, ctx)?
+            .collect::<Result<Vec<_>>>()?;
+        let all = concat_batches(&in_schema, &batches)?;
+        let mut phases = Phases::default();
+        let mut store = self.op.open(partition)?;
+        let late_us = self.op.batch.late_us();
+        let wm_us = self.op.batch.eviction_us();
+        let mut dropped = 0u64;
+        let updated = timed(&mut phases.updates_ms, || {
+            // 1. The batch's sessions per key, merged, with their partial states.
+            let n = all.num_rows();
+            let key_cols: Vec<ArrayRef> = (0..self.keys.len())
+                .filter(|&i| i != self.session)
+                .map(|i| self.keys[i].evaluate(&all)?.into_array(n))
+                .collect::<Result<_>>()?;
+            let window = self.keys[self.session].evaluate(&all)?.into_array(n)?;
+            let window = window
+                .as_struct_opt()
+                .ok_or_else(|| EngineError::Internal("session window is not a struct".into()))?;
+            let starts = cast(window.column(0), &DataType::Int64)?;
+            let ends = cast(window.column(1), &DataType::Int64)?;
+            let mut sort: Vec<SortColumn> = key_cols
+                .iter()
+                .map(|k| SortColumn {
+                    values: k.clone(),
+                    options: Some(SortOptions::default()),
+                })
+                .collect();
+            sort.push(SortColumn {
+                values: starts.clone(),
+                options: Some(SortOptions::default()),
+            });
+            let order = if n == 0 {
+                arrow::array::UInt32Array::from(Vec::<u32>::new())
+            } else {
+                lexsort_to_indices(&sort, None)?
+            };
+            let sorted_keys: Vec<ArrayRef> = key_cols
+                .iter()
+                .map(|k| take(k.as_ref(), &order, None))
+                .collect::<std::result::Result<_, _>>()?;
+            let starts = take(starts.as_ref(), &order, None)?;
+            let ends = take(ends.as_ref(), &order, None)?;
+            let starts = starts.as_primitive::<Int64Type>();
+            let ends = ends.as_primitive::<Int64Type>();
+            let key_bytes = self.key_bytes(&sorted_keys)?;
+            // Per sorted row its batch session; per batch session (key, start, end).
+            let mut owner = Vec::with_capacity(n);
+            let mut batch_sessions: Vec<(Vec<u8>, i64, i64)> = Vec::new();
+            for (i, key) in key_bytes.iter().enumerate() {
+                if starts.is_null(i) || ends.is_null(i) {
+                    return Err(EngineError::Internal("a session without bounds".into()));
+                }
+                let (s, e) = (starts.value(i), ends.value(i));
+                match batch_sessions.last_mut() {
+                    Some((k, _, cur_end)) if k == key && s <= *cur_end => {
+                        *cur_end = (*cur_end).max(e);
+                    }
+                    _ => batch_sessions.push((key.clone(), s, e)),
+                }
+                owner.push(batch_sessions.len() - 1);
+            }
+            let mut batch_accs = self.accumulators()?;
+            let state_cols: Vec<ArrayRef> = all.columns()[self.keys.len()..]
+                .iter()
+                .map(|c| take(c.as_ref(), &order, None))
+                .collect::<std::result::Result<_, _>>()?;
+            for (acc, s) in batch_accs.iter_mut().zip(self.split_states(&state_cols)?) {
+                acc.merge_batch(s, &owner, batch_sessions.len())?;
+            }
+            let mut batch_states = Vec::new();
+            for acc in batch_accs.iter_mut() {
+                batch_states.extend(acc.state()?);
+            }
+            // 2. Late sessions, 3. merged with the stored ones per key.
+            let mut per_key: BTreeMap<Vec<u8>, Vec<usize>> = BTreeMap::new();
+            for (i, (k, _, e)) in batch_sessions.iter().enumerate() {
+                if *e <= late_us {
+                    dropped += 1;
+                    continue;
+                }
+                per_key.entry(k.clone()).or_default().push(i);
+            }
+            let mut merged: Vec<(Vec<u8>, Session)> = Vec::new();
+            for (key, parts) in per_key {
+                let stored: Vec<(Vec<u8>, Vec<u8>)> =
+                    store.prefix_scan(&key)?.collect::<Result<_>>()?;
+                let stored_ends = self.stored_ends(&stored)?;
+                // (start, end, batch part or stored part), by start.
+                let mut items: Vec<(i64, i64, Result<usize, usize>)> = parts
+                    .iter()
+                    .map(|&i| (batch_sessions[i].1, batch_sessions[i].2, Ok(i)))
+                    .collect();
+                for (j, (k, _)) in stored.iter().enumerate() {
+                    let start = k
+                        .get(key.len()..key.len() + START)
+                        .and_then(|b| b.try_into().ok())
+                        .map(|b: [u8; START]| (u64::from_be_bytes(b) ^ (1 << 63)) as i64)
+                        .ok_or_else(|| {
+                            EngineError::Internal("a stored session key without start".into())
+                        })?;
+                    items.push((start, stored_ends[j], Err(j)));
+                }
+                items.sort_by_key(|x| (x.0, x.1));
+                let mut sessions: Vec<Session> = Vec::new();
+                for (s, e, part) in items {
+                    let joins = sessions.last().is_some_and(|cur| s <= cur.end);
+                    if !joins {
+                        sessions.push(Session {
+                            start: s,
+                            end: e,
+                            batch_parts: vec![],
+                            stored_parts: vec![],
+                        });
+                    }
+                    if let Some(cur) = sessions.last_mut() {
+                        cur.end = cur.end.max(e);
+                        match part {
+                            Ok(i) => cur.batch_parts.push(i),
+                            Err(j) => cur.stored_parts.push(stored[j].clone()),
+                        }
+                    }
+                }
+                // Sessions with no part from this batch stay as stored.
+                for s in sessions {
+                    if !s.batch_parts.is_empty() {
+                        merged.push((key.clone(), s));
+                    }
+                }
+            }
+            // 4. Each changed session's states: batch parts and stored parts merged.
+            let m = merged.len();
+            let mut accs = self.accumulators()?;
+            let mut batch_ids = Vec::new();
+            let mut batch_rows = Vec::new();
+            let mut stored_ids = Vec::new();
+            let mut stored_values: Vec<&[u8]> = Vec::new();
+            for (g, (_, s)) in merged.iter().enumerate() {
+                for &i in &s.batch_parts {
+                    batch_ids.push(g);
+                    batch_rows.push(i as u32);
+                }
+                for (_, v) in &s.stored_parts {
+                    stored_ids.push(g);
+                    stored_values.push(v.as_slice());
+                }
+            }
+            if !batch_ids.is_empty() {
+                let idx = arrow::array::UInt32Array::from(batch_rows);
+                let picked: Vec<ArrayRef> = batch_states
+                    .iter()
+                    .map(|c| take(c.as_ref(), &idx, None))
+                    .collect::<std::result::Result<_, _>>()?;
+                for (acc, s) in accs.iter_mut().zip(self.split_states(&picked)?) {
+                    acc.merge_batch(s, &batch_ids, m)?;
+                }
+            }
+            if !stored_ids.is_empty() {
+                let decoded = self.values.decode(stored_values)?;
+                let states = decoded.get(1..).unwrap_or_default();
+                for (acc, s) in accs.iter_mut().zip(self.split_states(states)?) {
+                    acc.merge_batch(s, &stored_ids, m)?;
+                }
+            }
+            let mut states = Vec::new();
+            for acc in accs.iter_mut() {
+                states.extend(acc.state()?);
+            }
+            let mut value_cols =
+                vec![self.timestamps(merged.iter().map(|(_, s)| s.end).collect())?];
+            value_cols.extend(states);
+            let rows = self.values.encode(&value_cols)?;
+            let mut updated = Vec::with_capacity(m);
+            for (g, (key, s)) in merged.into_iter().enumerate() {
+                for (old, _) in &s.stored_parts {
+                    store.remove(old)?;
+                }
+                let mut k = key;
+                k.extend_from_slice(&start_suffix(s.start));
+                let v = rows.row(g).as_ref().to_vec();
+                store.put(&k, &v)?;
+                updated.push((k, v));
+            }
+            Ok(updated)
+        })?;
+        let _ = updated;
+        let mut out = Vec::new();
+        match self.mode {
+            OutputMode::Complete => {
+                let all: Vec<(Vec<u8>, Vec<u8>)> = store.iter()?.collect::<Result<_>>()?;
+                out.extend(self.emit(&all)?);
+            }
+            _ => {
+                let evicted = timed(&mut phases.removals_ms, || {
+                    let all: Vec<(Vec<u8>, Vec<u8>)> = store.iter()?.collect::<Result<_>>()?;
+                    let ends = self.stored_ends(&all)?;
+                    let mut evicted = Vec::new();
+                    for ((k, v), end) in all.into_iter().zip(ends) {
+                        if end <= wm_us {
+                            store.remove(&k)?;
+                            evicted.push((k, v));
+                        }
+                    }
+                    Ok(evicted)
+                })?;
+                out.extend(self.emit(&evicted)?);
+            }
+        }
+        crate::streaming::crash::crash_point("state.before_commit");
+        timed(&mut phases.commit_ms, || store.commit())?;
+        crate::streaming::crash::crash_point("state.committed");
+        self.op.record(&store.metrics(), dropped, phases, &[]);
+        Ok(out)
+    }
+
+    /// The end of each stored session.
+    fn stored_ends(&self, pairs: &[(Vec<u8>, Vec<u8>)]) -> Result<Vec<i64>> {
+        if pairs.is_empty() {
+            return Ok(vec![]);
+        }
+        let decoded = self
+            .values
+            .decode(pairs.iter().map(|(_, v)| v.as_slice()))?;
+        let ends = cast(&decoded[0], &DataType::Int64)?;
+        let ends = ends.as_primitive::<Int64Type>();
+        Ok((0..ends.len())
+            .map(|i| {
+                if ends.is_null(i) {
+                    i64::MAX
+                } else {
+                    ends.value(i)
+                }
+            })
+            .collect())
+    }
+
+    /// Output rows (keys, session, final values) of stored sessions.
+    fn emit(&self, pairs: &[(Vec<u8>, Vec<u8>)]) -> Result<Option<RecordBatch>> {
+        if pairs.is_empty() {
+            return Ok(None);
+        }
+        let n = pairs.len();
+        let split: Vec<(&[u8], i64)> = pairs
+            .iter()
+            .map(|(k, _)| {
+                let at = k.len().checked_sub(START).ok_or_else(|| {
+                    EngineError::Internal("a stored session key without start".into())
+                })?;
+                let start = k
+                    .get(at..)
+                    .and_then(|b| b.try_into().ok())
+                    .map(|b: [u8; START]| (u64::from_be_bytes(b) ^ (1 << 63)) as i64)
+                    .unwrap_or_default();
+                Ok((k.get(..at).unwrap_or_default(), start))
+            })
+            .collect::<Result<_>>()?;
+        let key_cols = match &self.key_codec {
+            Some(c) => c.decode(split.iter().map(|(k, _)| *k))?,
+            None => vec![],
+        };
+        let decoded = self
+            .values
+            .decode(pairs.iter().map(|(_, v)| v.as_slice()))?;
+        let starts = self.timestamps(split.iter().map(|(_, s)| *s).collect())?;
+        let window_type = self.input.schema().field(self.session).data_type().clone();
+        let DataType::Struct(fields) = window_type else {
+            return Err(EngineError::Internal(
+                "session window is not a struct".into(),
+            ));
+        };
+        let session = Arc::new(StructArray::try_new(
+            fields,
+            vec![starts, decoded[0].clone()],
+            None,
+        )?) as ArrayRef;
+        let mut accs = self.accumulators()?;
+        let ids: Vec<usize> = (0..n).collect();
+        for (acc, s) in accs
+            .iter_mut()
+            .zip(self.split_states(decoded.get(1..).unwrap_or_default())?)
+        {
+            acc.merge_batch(s, &ids, n)?;
+        }
+        let mut columns = Vec::with_capacity(self.schema.fields().len());
+        let mut keys = key_cols.into_iter();
+        for i in 0..self.keys.len() {
+            if i == self.session {
+                columns.push(session.clone());
+            } else {
+                columns.push(keys.next().ok_or_else(|| {
+                    EngineError::Internal("fewer session keys than expected".into())
+                })?);
+            }
+        }
+        for acc in accs.iter_mut() {
+            columns.push(acc.evaluate()?);
+        }
+        Ok(Some(batch_of(&self.schema, columns, n)?))
+    }
+}
+
+impl ExecutionPlan for SessionAggregateExec {
+    fn name(&self) -> &'static str {
+        "SessionWindowStateStoreSave"
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "SessionWindowStateStoreSave operator {}, {}",
+            self.op.id,
+            self.mode.name()
+        )
+    }
+
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    fn children(&self) -> Vec<ExecutionPlanRef> {
+        vec![self.input.clone()]
+    }
+
+    fn output_partitions(&self) -> usize {
+        self.input.output_partitions()
+    }
+
+    fn execute(&self, partition: usize, ctx: &Arc<TaskContext>) -> Result<BatchIter> {
+        let out = self.run(partition, ctx)?;
+        Ok(Box::new(out.into_iter().map(Ok)))
+    }
+}

@@ -1,0 +1,188 @@
+"""Writes the streaming golden cases and Spark's answers to them (PySpark 4.3).
+
+Usage, from engine-sql/:  python3 tests/streaming_golden/spark_golden.py [case ...]
+
+Each case (below) is a streaming query over JSON event files, one file per micro-batch
+(maxFilesPerTrigger 1, files taken in modification-time order), run with
+Trigger.AvailableNow into foreachBatch. For every case this writes
+`cases/<name>/case.json` (sources, SQL, DataFrame steps, output mode, settings),
+`cases/<name>/input/<source>/<n>.json` and `cases/<name>/expected.json`: per batch the batch
+id, its rows (every column CAST AS STRING, joined with " | ", sorted), the watermark in
+force (progress eventTime.watermark) and each stateful operator's numRowsTotal and
+numRowsDroppedByWatermark. `tests/streaming_golden.rs` runs the same cases through the
+engine and compares batch by batch; it needs no PySpark.
+"""
+import json, os, shutil, sys, tempfile, time
+from pyspark.sql import SparkSession, functions as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CASES_DIR = os.path.join(HERE, "cases")
+
+def ev(ts, k, v=1):
+    return {"ts": "2024-01-01T" + ts + ":00Z" if len(ts) == 5 else "2024-01-01T" + ts + "Z", "k": k, "v": v}
+
+EVENTS = "ts TIMESTAMP, k STRING, v INT"
+
+# Batches of the main example: out-of-order events, a late one in batch 2, a jump in 3.
+B = [
+    [ev("10:00", "a"), ev("10:05", "b"), ev("10:12", "a")],
+    [ev("10:20", "a", 2), ev("10:03", "b", 3), ev("10:25", "b")],
+    [ev("10:31", "a"), ev("10:09", "a", 4), ev("09:55", "b", 5), ev("10:14", "b")],
+    [ev("10:40", "a"), ev("10:41", "b", 6)],
+    [ev("11:30", "b"), ev("10:10", "a", 7)],
+]
+
+def src(name, batches, watermark=None, schema=EVENTS):
+    return {"name": name, "schema": schema, "watermark": watermark, "batches": batches}
+
+CASES = {
+    "tumbling_append": dict(
+        sources=[src("events", B, ["ts", "10 minutes"])],
+        sql="SELECT window.start, window.end, count(*) AS n, sum(v) AS s FROM events GROUP BY window(ts, '10 minutes')",
+        mode="append"),
+    "tumbling_update": dict(
+        sources=[src("events", B, ["ts", "10 minutes"])],
+        sql="SELECT k, window.start, count(*) AS n FROM events GROUP BY k, window(ts, '10 minutes')",
+        mode="update"),
+    "tumbling_complete": dict(
+        sources=[src("events", B, ["ts", "10 minutes"])],
+        sql="SELECT window.start, count(*) AS n, max(v) AS m FROM events GROUP BY window(ts, '10 minutes')",
+        mode="complete"),
+    "sliding_start_append": dict(
+        sources=[src("events", B, ["ts", "5 minutes"])],
+        sql="SELECT k, window, count(*) AS n, min(v) AS lo FROM events GROUP BY k, window(ts, '10 minutes', '5 minutes', '2 minutes')",
+        mode="append"),
+    "sliding_update": dict(
+        sources=[src("events", B, ["ts", "5 minutes"])],
+        sql="SELECT window.end, avg(v) AS a FROM events GROUP BY window(ts, '15 minutes', '5 minutes')",
+        mode="update"),
+    "grouped_no_watermark_update": dict(
+        sources=[src("events", B)],
+        sql="SELECT k, count(*) AS n, sum(v) AS s, collect_list(v) AS vs FROM events GROUP BY k",
+        mode="update"),
+    "grouped_complete": dict(
+        sources=[src("events", B)],
+        sql="SELECT k, count(*) AS n, first(v) AS f FROM events GROUP BY k",
+        mode="complete"),
+    "group_by_event_time_append": dict(
+        sources=[src("events", B, ["ts", "0 seconds"])],
+        sql="SELECT ts, count(*) AS n FROM events GROUP BY ts",
+        mode="append"),
+    "session_append": dict(
+        sources=[src("events", B, ["ts", "10 minutes"])],
+        sql="SELECT k, session_window.start, session_window.end, count(*) AS n, sum(v) AS s FROM events GROUP BY k, session_window(ts, '5 minutes')",
+        mode="append"),
+    "session_dynamic_append": dict(
+        sources=[src("events", B, ["ts", "10 minutes"])],
+        sql="SELECT k, session_window, count(*) AS n FROM events GROUP BY k, session_window(ts, CASE WHEN k = 'a' THEN '8 minutes' ELSE '3 minutes' END)",
+        mode="append"),
+    "session_complete": dict(
+        sources=[src("events", B, ["ts", "10 minutes"])],
+        sql="SELECT k, session_window, count(*) AS n FROM events GROUP BY k, session_window(ts, '4 minutes')",
+        mode="complete"),
+    "dedupe_keys": dict(
+        sources=[src("events", B)],
+        sql="SELECT k, v FROM events", steps=[{"dropDuplicates": ["k"]}],
+        mode="append"),
+    "dedupe_event_time": dict(
+        sources=[src("events", B, ["ts", "10 minutes"])],
+        sql="SELECT * FROM events", steps=[{"dropDuplicates": ["k", "ts"]}],
+        mode="update"),
+    "dedupe_within_watermark": dict(
+        sources=[src("events", B, ["ts", "10 minutes"])],
+        sql="SELECT * FROM events", steps=[{"dropDuplicatesWithinWatermark": ["k"]}],
+        mode="append"),
+    "sql_distinct_update": dict(
+        sources=[src("events", B)],
+        sql="SELECT DISTINCT k FROM events",
+        mode="update"),
+    "dataframe_distinct": dict(
+        sources=[src("events", B)],
+        sql="SELECT k FROM events", steps=[{"distinct": []}],
+        mode="append"),
+    "chained_windows": dict(
+        sources=[src("events", B, ["ts", "5 minutes"])],
+        sql="SELECT window.start AS outer_start, sum(n) AS total, count(*) AS windows FROM (SELECT window AS w, count(*) AS n FROM events GROUP BY window(ts, '5 minutes')) GROUP BY window(window_time(w), '15 minutes')",
+        mode="append"),
+    "two_watermarks_min": dict(
+        sources=[src("left", B[:3], ["ts", "10 minutes"]),
+                 src("right", [[ev("10:01", "r")], [ev("10:02", "r")], [ev("10:06", "r")], [ev("12:00", "r")]], ["ts", "2 minutes"])],
+        sql="SELECT window.start, count(*) AS n FROM (SELECT ts FROM left UNION ALL SELECT ts FROM right) GROUP BY window(ts, '5 minutes')",
+        mode="append"),
+    "two_watermarks_max": dict(
+        sources=[src("left", B[:3], ["ts", "10 minutes"]),
+                 src("right", [[ev("10:01", "r")], [ev("10:02", "r")], [ev("10:06", "r")], [ev("12:00", "r")]], ["ts", "2 minutes"])],
+        sql="SELECT window.start, count(*) AS n FROM (SELECT ts FROM left UNION ALL SELECT ts FROM right) GROUP BY window(ts, '5 minutes')",
+        conf={"spark.sql.streaming.multipleWatermarkPolicy": "max"},
+        mode="append"),
+}
+
+def render(df):
+    cols = [F.col("`%s`" % c).cast("string") for c in df.columns]
+    out = []
+    for r in df.select(cols).collect():
+        out.append(" | ".join("NULL" if v is None else v for v in r))
+    return sorted(out)
+
+def run_case(spark, name, case):
+    case_dir = os.path.join(CASES_DIR, name)
+    shutil.rmtree(case_dir, ignore_errors=True)
+    os.makedirs(case_dir)
+    meta = {k: case.get(k) for k in ("sql", "mode")}
+    meta["steps"] = case.get("steps", [])
+    meta["conf"] = case.get("conf", {})
+    meta["sources"] = [{k: s[k] for k in ("name", "schema", "watermark")} | {"files": len(s["batches"])} for s in case["sources"]]
+    with open(os.path.join(case_dir, "case.json"), "w") as f:
+        json.dump(meta, f, indent=2)
+        f.write("\n")
+    work = tempfile.mkdtemp()
+    for k, v in meta["conf"].items():
+        spark.conf.set(k, v)
+    base = time.time() - 10000
+    for s in case["sources"]:
+        d = os.path.join(case_dir, "input", s["name"])
+        os.makedirs(d)
+        for i, rows in enumerate(s["batches"]):
+            p = os.path.join(d, "%03d.json" % i)
+            with open(p, "w") as f:
+                for r in rows:
+                    f.write(json.dumps(r) + "\n")
+            os.utime(p, (base + i, base + i))
+        df = (spark.readStream.schema(s["schema"]).option("maxFilesPerTrigger", 1).json(d))
+        if s["watermark"]:
+            df = df.withWatermark(*s["watermark"])
+        df.createOrReplaceTempView(s["name"])
+    df = spark.sql(case["sql"])
+    for step in case.get("steps", []):
+        (op, cols), = step.items()
+        df = getattr(df, op)(*([cols] if cols else []))
+    batches = []
+    def each(bdf, batch_id):
+        batches.append({"batch_id": batch_id, "rows": render(bdf)})
+    q = (df.writeStream.foreachBatch(each).outputMode(case["mode"])
+         .option("checkpointLocation", os.path.join(work, "ckpt"))
+         .trigger(availableNow=True).start())
+    q.awaitTermination()
+    progress = {p["batchId"]: p for p in q.recentProgress}
+    for b in batches:
+        p = progress.get(b["batch_id"], {})
+        b["watermark"] = p.get("eventTime", {}).get("watermark")
+        b["num_input_rows"] = p.get("numInputRows")
+        b["state"] = [{"numRowsTotal": o["numRowsTotal"], "numRowsDroppedByWatermark": o["numRowsDroppedByWatermark"]} for o in p.get("stateOperators", [])]
+    with open(os.path.join(case_dir, "expected.json"), "w") as f:
+        json.dump(batches, f, indent=1)
+        f.write("\n")
+    for k in meta["conf"]:
+        spark.conf.unset(k)
+    shutil.rmtree(work, ignore_errors=True)
+    print("%-32s %d batches" % (name, len(batches)))
+
+if __name__ == "__main__":
+    spark = (SparkSession.builder.master("local[2]")
+             .config("spark.sql.session.timeZone", "UTC")
+             .config("spark.sql.shuffle.partitions", "2")
+             .config("spark.ui.enabled", "false").getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    names = sys.argv[1:] or list(CASES)
+    for n in names:
+        run_case(spark, n, CASES[n])

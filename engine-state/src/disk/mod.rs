@@ -1,0 +1,496 @@
+//! The disk provider (the role of Spark's `RocksDBStateStoreProvider`): the working copy of
+//! the state in an embedded LSM on local disk, memory bounded by the block cache and the
+//! write buffers, every version's changes in the same delta files as the memory provider.
+//!
+//! Loading version `v`: the working copy is reused when it is at `v`; when it is behind and
+//! the deltas up to `v` exist, they are replayed onto it; otherwise (a new process, a retry of
+//! an older version) a fresh keyspace is bulk-loaded from the checkpoint's merged stream, which
+//! is sorted, so it goes straight into table files without the memtable.
+
+mod env;
+
+pub use env::DiskEnv;
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::time::Instant;
+
+use engine_core::{EngineError, Result};
+use fjall::Keyspace;
+
+use crate::changes::{Base, Phase, WriteCore, is_empty_range, read_through_core};
+use crate::conf::{ROCKSDB_PROVIDER_CLASS, StateStoreConf};
+use crate::errors::{commit_error, out_of_order};
+use crate::files::{FileKind, StoreFiles, UNKNOWN_ROWS, merge::open_file};
+use crate::id::StateStoreId;
+use crate::maintenance;
+use crate::pins::Pins;
+use crate::store::{KvIter, ReadStateStore, StateStore, StateStoreMetrics, StateStoreProvider};
+use env::lsm_error;
+
+/// fjall's key size limit.
+const MAX_KEY_BYTES: usize = 65_535;
+
+/// The working copy of one store.
+#[derive(Default)]
+struct Local {
+    keyspace: Option<Keyspace>,
+    /// The version the keyspace holds.
+    version: Option<u64>,
+    rows: u64,
+    /// A writable store is open on it.
+    checked_out: bool,
+}
+
+struct Inner {
+    id: StateStoreId,
+    conf: StateStoreConf,
+    env: Arc<DiskEnv>,
+    name: String,
+    local: Mutex<Local>,
+    pins: Pins,
+    files: RwLock<()>,
+    reused: AtomicU64,
+    replayed: AtomicU64,
+    reloaded: AtomicU64,
+}
+
+/// The on-disk provider of one store.
+pub struct DiskProvider {
+    inner: Arc<Inner>,
+}
+
+impl DiskProvider {
+    /// The provider of `id`, keeping its working copy in `env`.
+    pub fn new(id: StateStoreId, conf: StateStoreConf, env: Arc<DiskEnv>) -> Self {
+        let name = id.provider_name("RocksDBStateStoreProvider");
+        DiskProvider {
+            inner: Arc::new(Inner {
+                id,
+                conf,
+                env,
+                name,
+                local: Mutex::new(Local::default()),
+                pins: Pins::default(),
+                files: RwLock::new(()),
+                reused: AtomicU64::new(0),
+                replayed: AtomicU64::new(0),
+                reloaded: AtomicU64::new(0),
+            }),
+        }
+    }
+}
+
+impl Inner {
+    fn lock(&self) -> MutexGuard<'_, Local> {
+        self.local.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Brings the working copy to `version`; returns its keyspace.
+    fn prepare(&self, local: &mut Local, version: u64) -> Result<Keyspace> {
+        if let (Some(ks), Some(v)) = (&local.keyspace, local.version) {
+            if v == version {
+                self.reused.fetch_add(1, Ordering::Relaxed);
+                return Ok(ks.clone());
+            }
+            if v < version {
+                let files = StoreFiles::list(&self.id.dir())?;
+                if (v + 1..=version).all(|d| files.deltas.contains(&d)) {
+                    let ks = ks.clone();
+                    self.replay(local, &ks, &files, v, version)?;
+                    self.replayed.fetch_add(1, Ordering::Relaxed);
+                    return Ok(ks);
+                }
+            }
+        }
+        self.reload(local, version)
+    }
+
+    /// Applies the deltas after `from` up to `to` onto the working copy.
+    fn replay(
+        &self,
+        local: &mut Local,
+        ks: &Keyspace,
+        files: &StoreFiles,
+        from: u64,
+        to: u64,
+    ) -> Result<()> {
+        // The copy is at no known version while half replayed.
+        local.version = None;
+        for v in from + 1..=to {
+            let mut reader = {
+                let _listing = self.files.read().unwrap_or_else(PoisonError::into_inner);
+                open_file(
+                    &files.path(v, FileKind::Delta),
+                    FileKind::Delta,
+                    v,
+                    &self.name,
+                )?
+            };
+            let mut batch = self.env.db().batch().durability(None);
+            while let Some((k, value)) = reader.next_record()? {
+                match value {
+                    Some(value) => batch.insert(ks, k, value),
+                    None => batch.remove(ks, k),
+                }
+            }
+            let trailer = reader.finish()?;
+            batch
+                .commit()
+                .map_err(|e| lsm_error(format!("replaying version {v}"), e))?;
+            local.rows = trailer.rows;
+        }
+        local.version = Some(to);
+        Ok(())
+    }
+
+    /// Builds a fresh keyspace at `version` from the checkpoint and drops the old one.
+    fn reload(&self, local: &mut Local, version: u64) -> Result<Keyspace> {
+        self.reloaded.fetch_add(1, Ordering::Relaxed);
+        local.version = None;
+        if let Some(old) = local.keyspace.take() {
+            self.env.drop_keyspace(old)?;
+        }
+        let stream = maintenance::open_version(&self.id.dir(), version, &self.name, &self.files)?;
+        let ks = self.env.new_keyspace()?;
+        local.keyspace = Some(ks.clone());
+        let mut rows = 0u64;
+        let mut ingestion = None;
+        for kv in stream {
+            let (k, v) = kv?;
+            if ingestion.is_none() {
+                ingestion = Some(
+                    ks.start_ingestion()
+                        .map_err(|e| lsm_error("starting a bulk load", e))?,
+                );
+            }
+            if let Some(ing) = ingestion.as_mut() {
+                // The stream's keys are strictly ascending (the file reader checks it), as
+                // the bulk load requires.
+                ing.write(k, v)
+                    .map_err(|e| lsm_error(format!("loading version {version}"), e))?;
+            }
+            rows += 1;
+        }
+        if let Some(ing) = ingestion {
+            ing.finish()
+                .map_err(|e| lsm_error(format!("loading version {version}"), e))?;
+        }
+        local.rows = rows;
+        local.version = Some(version);
+        Ok(ks)
+    }
+
+    fn custom_metrics(&self) -> BTreeMap<String, i64> {
+        let n = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        BTreeMap::from([
+            ("rocksdbSstFileSize".to_string(), n(self.env.disk_bytes())),
+            (
+                "workingCopyReusedCount".to_string(),
+                n(self.reused.load(Ordering::Relaxed)),
+            ),
+            (
+                "workingCopyReplayedCount".to_string(),
+                n(self.replayed.load(Ordering::Relaxed)),
+            ),
+            (
+                "workingCopyReloadedCount".to_string(),
+                n(self.reloaded.load(Ordering::Relaxed)),
+            ),
+        ])
+    }
+}
+
+impl StateStoreProvider for DiskProvider {
+    fn id(&self) -> &StateStoreId {
+        &self.inner.id
+    }
+
+    fn class_name(&self) -> &'static str {
+        ROCKSDB_PROVIDER_CLASS
+    }
+
+    fn get_store(&self, version: u64) -> Result<Box<dyn StateStore>> {
+        let mut local = self.inner.lock();
+        if local.checked_out {
+            return Err(out_of_order(format!(
+                "a second writable store of {} was requested while one is open",
+                self.inner.id
+            )));
+        }
+        let ks = self.inner.prepare(&mut local, version)?;
+        local.checked_out = true;
+        self.inner.pins.pin(version);
+        Ok(Box::new(DiskStore {
+            core: WriteCore::new(self.inner.id.clone(), version, DiskBase(ks), local.rows),
+            commit_ms: 0,
+            inner: Arc::clone(&self.inner),
+        }))
+    }
+
+    fn get_read_store(&self, version: u64) -> Result<Box<dyn ReadStateStore>> {
+        let mut local = self.inner.lock();
+        if local.checked_out && local.version != Some(version) {
+            return Err(out_of_order(format!(
+                "a read store of {} at version {version} was requested while a writable store is open",
+                self.inner.id
+            )));
+        }
+        let ks = self.inner.prepare(&mut local, version)?;
+        self.inner.pins.pin(version);
+        Ok(Box::new(DiskReadStore {
+            id: self.inner.id.clone(),
+            version,
+            rows: local.rows,
+            snapshot: DiskSnapshot {
+                snapshot: self.inner.env.db().snapshot(),
+                ks,
+            },
+            inner: Arc::clone(&self.inner),
+        }))
+    }
+
+    fn do_maintenance(&self) -> Result<()> {
+        let i = &self.inner;
+        maintenance::run(&i.id.dir(), &i.conf, &i.name, &i.files, i.pins.oldest())
+    }
+
+    fn oldest_open_version(&self) -> Option<u64> {
+        self.inner.pins.oldest()
+    }
+}
+
+impl Drop for DiskProvider {
+    fn drop(&mut self) {
+        let mut local = self.inner.lock();
+        if let Some(ks) = local.keyspace.take()
+            && let Err(e) = self.inner.env.drop_keyspace(ks)
+        {
+            log::warn!("dropping the working copy of {}: {e}", self.inner.id);
+        }
+    }
+}
+
+/// The committed state in the working copy (a writable store is its only writer).
+struct DiskBase(Keyspace);
+
+fn owned_range(start: Bound<&[u8]>, end: Bound<&[u8]>) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
+    (start.map(<[u8]>::to_vec), end.map(<[u8]>::to_vec))
+}
+
+fn guard_pair(g: fjall::Guard) -> Result<(Vec<u8>, Vec<u8>)> {
+    let (k, v) = g
+        .into_inner()
+        .map_err(|e| lsm_error("reading the working copy", e))?;
+    Ok((k.to_vec(), v.to_vec()))
+}
+
+impl Base for DiskBase {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.0
+            .get(key)
+            .map(|v| v.map(|v| v.to_vec()))
+            .map_err(|e| lsm_error("reading the working copy", e))
+    }
+
+    fn contains(&self, key: &[u8]) -> Result<bool> {
+        self.0
+            .contains_key(key)
+            .map_err(|e| lsm_error("reading the working copy", e))
+    }
+
+    fn range<'a>(&'a self, start: Bound<&[u8]>, end: Bound<&[u8]>) -> KvIter<'a> {
+        Box::new(self.0.range(owned_range(start, end)).map(guard_pair))
+    }
+}
+
+/// A consistent view of one version for read stores, unaffected by later commits.
+struct DiskSnapshot {
+    snapshot: fjall::Snapshot,
+    ks: Keyspace,
+}
+
+impl Base for DiskSnapshot {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        use fjall::Readable;
+        self.snapshot
+            .get(&self.ks, key)
+            .map(|v| v.map(|v| v.to_vec()))
+            .map_err(|e| lsm_error("reading the working copy", e))
+    }
+
+    fn contains(&self, key: &[u8]) -> Result<bool> {
+        use fjall::Readable;
+        self.snapshot
+            .contains_key(&self.ks, key)
+            .map_err(|e| lsm_error("reading the working copy", e))
+    }
+
+    fn range<'a>(&'a self, start: Bound<&[u8]>, end: Bound<&[u8]>) -> KvIter<'a> {
+        use fjall::Readable;
+        Box::new(
+            self.snapshot
+                .range(&self.ks, owned_range(start, end))
+                .map(guard_pair),
+        )
+    }
+}
+
+/// A writable store of the disk provider.
+struct DiskStore {
+    core: WriteCore<DiskBase>,
+    commit_ms: u64,
+    inner: Arc<Inner>,
+}
+
+impl DiskStore {
+    fn release(&mut self, committed_rows: Option<u64>) {
+        let mut local = self.inner.lock();
+        local.checked_out = false;
+        if let Some(rows) = committed_rows {
+            local.version = Some(self.core.version + 1);
+            local.rows = rows;
+        }
+        self.inner.pins.unpin(self.core.version);
+    }
+
+    /// Applies the changes to the working copy in one atomic batch.
+    fn apply(&self) -> Result<()> {
+        let ks = &self.core.base.0;
+        let mut batch = self.inner.env.db().batch().durability(None);
+        for (k, v) in &self.core.changes {
+            match v {
+                Some(v) => batch.insert(ks, k.bytes(), v.as_slice()),
+                None => batch.remove(ks, k.bytes()),
+            }
+        }
+        batch
+            .commit()
+            .map_err(|e| lsm_error("writing the working copy", e))?;
+        if self.inner.conf.disk.compact_on_commit {
+            ks.major_compact()
+                .map_err(|e| lsm_error("compacting the working copy", e))?;
+        }
+        Ok(())
+    }
+}
+
+read_through_core!(DiskStore);
+
+impl StateStore for DiskStore {
+    fn put(&mut self, key: &[u8], value: &[u8]) -> Result<()> {
+        if key.len() > MAX_KEY_BYTES {
+            return Err(EngineError::Unsupported(format!(
+                "a state key of {} bytes: the disk state store provider keeps keys of at most {MAX_KEY_BYTES} bytes",
+                key.len()
+            )));
+        }
+        self.core.put(key, value)
+    }
+
+    fn remove(&mut self, key: &[u8]) -> Result<()> {
+        self.core.remove(key)
+    }
+
+    fn commit(&mut self) -> Result<u64> {
+        let start = Instant::now();
+        self.core.check_open("commit")?;
+        let counts = if self.inner.conf.disk.track_total_rows && self.core.base_rows != UNKNOWN_ROWS
+        {
+            self.core
+                .count_changes()
+                .map_err(|e| commit_error(&self.inner.name, e))?
+        } else {
+            (UNKNOWN_ROWS, 0)
+        };
+        self.core
+            .write_delta(&self.core.id.dir(), self.inner.conf.codec, counts.0)
+            .map_err(|e| commit_error(&self.inner.name, e))?;
+        // The delta is durable: from here a failure only leaves the working copy behind,
+        // and the next load replays the delta onto it.
+        let applied = self.apply();
+        self.core.phase = Phase::Committed;
+        self.core.committed = Some(counts);
+        match applied {
+            Ok(()) => self.release(Some(counts.0)),
+            Err(e) => {
+                self.release(None);
+                self.inner.lock().version = None;
+                return Err(commit_error(&self.inner.name, e));
+            }
+        }
+        self.core.changes.clear();
+        self.commit_ms = start.elapsed().as_millis() as u64;
+        Ok(self.core.version + 1)
+    }
+
+    fn abort(&mut self) {
+        if self.core.phase != Phase::Open {
+            return;
+        }
+        self.core.phase = Phase::Aborted;
+        self.core.changes.clear();
+        self.release(None);
+    }
+
+    fn has_committed(&self) -> bool {
+        self.core.phase == Phase::Committed
+    }
+
+    fn metrics(&self) -> StateStoreMetrics {
+        let rows = self.core.rows().unwrap_or(self.core.base_rows);
+        StateStoreMetrics {
+            // Spark reports 0 when the rows are not tracked.
+            num_rows_total: if rows == UNKNOWN_ROWS { 0 } else { rows },
+            num_rows_updated: self.core.updated,
+            num_rows_removed: self.core.removed(),
+            memory_used_bytes: self.inner.env.memory_bytes() + self.core.change_bytes,
+            commit_time_ms: self.commit_ms,
+            custom: self.inner.custom_metrics(),
+        }
+    }
+}
+
+impl Drop for DiskStore {
+    fn drop(&mut self) {
+        self.abort();
+    }
+}
+
+/// A read-only store of the disk provider.
+struct DiskReadStore {
+    id: StateStoreId,
+    version: u64,
+    rows: u64,
+    snapshot: DiskSnapshot,
+    inner: Arc<Inner>,
+}
+
+impl ReadStateStore for DiskReadStore {
+    fn id(&self) -> &StateStoreId {
+        &self.id
+    }
+    fn version(&self) -> u64 {
+        self.version
+    }
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.snapshot.get(key)
+    }
+    fn range(&self, start: Bound<&[u8]>, end: Bound<&[u8]>) -> Result<KvIter<'_>> {
+        if is_empty_range(start, end) {
+            return Ok(Box::new(std::iter::empty()));
+        }
+        Ok(self.snapshot.range(start, end))
+    }
+    fn num_rows(&self) -> Result<u64> {
+        Ok(self.rows)
+    }
+}
+
+impl Drop for DiskReadStore {
+    fn drop(&mut self) {
+        self.inner.pins.unpin(self.version);
+    }
+}
