@@ -22,6 +22,9 @@
 //! 9. [`optimizer`]: rewrite rules over logical plans (constant folding evaluates through
 //!    [`physical`]).
 //!
+//! With the `fuzzing` feature (dev-dependencies only), `testing` holds the fuzz-target
+//! runner the crates above share.
+//!
 //! ```
 //! use engine_core::expr::{col, lit};
 //! let e = col("qty").gt(lit(1i32));
@@ -54,5 +57,8 @@ pub mod analyzer;
 pub mod physical;
 
 pub mod optimizer;
+
+#[cfg(feature = "fuzzing")]
+pub mod testing;
 
 pub use error::{EngineError, Result};

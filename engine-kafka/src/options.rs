@@ -697,8 +697,7 @@ mod tests {
     #[test]
     fn odd_keys_and_huge_durations_are_errors_not_panics() {
         // Regression (issue 16): `k[..6]` cut a multi-byte first character.
-        let p = kafka_params(&opts(&[("éafka.x", "1"), ("kafkaé", "2"), ("kafka.", "3")]))
-            .unwrap();
+        let p = kafka_params(&opts(&[("éafka.x", "1"), ("kafkaé", "2"), ("kafka.", "3")])).unwrap();
         assert!(p.is_empty(), "{p:?}");
         assert_eq!(parse_time_string("1000000000000000000d"), None);
         assert_eq!(parse_time_string("5m"), Some(Duration::from_secs(300)));

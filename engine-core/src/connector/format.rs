@@ -163,7 +163,10 @@ mod tests {
             save_mode: None,
         };
         for shown in [format!("{source:?}"), format!("{sink:?}")] {
-            assert!(!shown.contains("hunter2") && shown.contains("subscribe"), "{shown}");
+            assert!(
+                !shown.contains("hunter2") && shown.contains("subscribe"),
+                "{shown}"
+            );
         }
     }
 

@@ -657,6 +657,9 @@ mod tests {
         conf.set(MAX_PARTITION_BYTES, "99999999999g");
         let c = TaskContext::new(Arc::new(conf)).unwrap();
         assert!(size_conf(&c, MAX_PARTITION_BYTES, 1).is_err());
-        assert_eq!(pack_splits(vec![(0, None, u64::MAX), (1, None, 5)], 10, u64::MAX).len(), 2);
+        assert_eq!(
+            pack_splits(vec![(0, None, u64::MAX), (1, None, 5)], 10, u64::MAX).len(),
+            2
+        );
     }
 }

@@ -737,7 +737,10 @@ mod tests {
                 &ExprContext::default(),
             )
             .unwrap_err();
-            assert!(e.to_string().contains("INVALID_TYPED_LITERAL"), "{bad}: {e}");
+            assert!(
+                e.to_string().contains("INVALID_TYPED_LITERAL"),
+                "{bad}: {e}"
+            );
         }
         assert!(
             sql_to_expr(

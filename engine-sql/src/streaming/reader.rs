@@ -169,9 +169,14 @@ mod tests {
             .read_stream()
             .format("kafka")
             .option("kafka.sasl.password", "hunter2");
-        let batch = spark.read().option("kafka.sasl.jaas.config", "password=\"hunter2\"");
+        let batch = spark
+            .read()
+            .option("kafka.sasl.jaas.config", "password=\"hunter2\"");
         for shown in [format!("{stream:?}"), format!("{batch:?}")] {
-            assert!(!shown.contains("hunter2") && shown.contains("redacted"), "{shown}");
+            assert!(
+                !shown.contains("hunter2") && shown.contains("redacted"),
+                "{shown}"
+            );
         }
     }
 }
