@@ -605,7 +605,8 @@ pub(crate) fn parse_decimal(s: &str) -> Option<(i128, i8)> {
         }
         v = v.checked_mul(10)?.checked_add(i128::from(b - b'0'))?;
     }
-    let mut scale = frac.len() as i32 - exp;
+    // Checked: the exponent is the user's (`1e-2147483648`).
+    let mut scale = i32::try_from(frac.len()).ok()?.checked_sub(exp)?;
     if scale < 0 {
         v = v.checked_mul(pow10((-scale) as u32)?)?;
         scale = 0;

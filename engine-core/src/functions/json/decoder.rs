@@ -193,7 +193,8 @@ pub(crate) enum IntKind {
 impl IntKind {
     fn range(self) -> (i64, i64) {
         match self {
-            IntKind::I8 => (i64::from(i8::MIN), i64::from(i8::MAX)),
+            // Jackson's `getByteValue` takes -128..=255 and wraps (255 is -1), as Spark gets.
+            IntKind::I8 => (i64::from(i8::MIN), i64::from(u8::MAX)),
             IntKind::I16 => (i64::from(i16::MIN), i64::from(i16::MAX)),
             IntKind::I32 => (i64::from(i32::MIN), i64::from(i32::MAX)),
             IntKind::I64 => (i64::MIN, i64::MAX),
@@ -1225,6 +1226,9 @@ impl<'a> Parser<'a> {
                     b'"' | b'\'' => {
                         let mut s = Vec::new();
                         self.string_into(&mut s)?;
+                        if !self.o.allow_non_numeric_numbers {
+                            return Err(Fail::Convert);
+                        }
                         special_float(&s).ok_or(Fail::Convert)?
                     }
                     b'N' | b'I' | b'+' => self.non_numeric()?,
@@ -1255,13 +1259,24 @@ impl<'a> Parser<'a> {
                 }
             },
             Col::Decimal(p, prec, scale) => {
-                if !(c == b'-' || c.is_ascii_digit()) {
-                    self.skip()?;
-                    return Err(Fail::Convert);
-                }
-                let (t, _) = self.number()?;
-                let v = parse_decimal(t, *prec, *scale).ok_or(Fail::Convert)?;
-                p.push(v);
+                let v = match c {
+                    // Spark reads a string as `java.math.BigDecimal` after dropping commas.
+                    b'"' | b'\'' => {
+                        let mut s = Vec::new();
+                        self.string_into(&mut s)?;
+                        s.retain(|b| *b != b',');
+                        if !is_java_big_decimal(&s) {
+                            return Err(Fail::Convert);
+                        }
+                        parse_decimal(&s, *prec, *scale)
+                    }
+                    b'-' | b'0'..=b'9' => parse_decimal(self.number()?.0, *prec, *scale),
+                    _ => {
+                        self.skip()?;
+                        return Err(Fail::Convert);
+                    }
+                };
+                p.push(v.ok_or(Fail::Convert)?);
                 Ok(())
             }
             Col::Timestamp(p, dt) => {
@@ -1498,13 +1513,39 @@ fn java_int(text: &str) -> Option<i32> {
     text.parse().ok()
 }
 
+/// The strings Spark's JSON reader takes for FLOAT and DOUBLE (`JacksonParser`): exactly
+/// these spellings, when `allowNonNumericNumbers` is on.
 fn special_float(s: &[u8]) -> Option<f64> {
     match s {
         b"NaN" => Some(f64::NAN),
-        b"Infinity" | b"+Infinity" | b"Inf" | b"+Inf" => Some(f64::INFINITY),
-        b"-Infinity" | b"-Inf" => Some(f64::NEG_INFINITY),
+        b"Infinity" | b"+Infinity" | b"+INF" => Some(f64::INFINITY),
+        b"-Infinity" | b"-INF" => Some(f64::NEG_INFINITY),
         _ => None,
     }
+}
+
+/// Whether `s` is what `new java.math.BigDecimal(s)` takes: a sign, digits with a point
+/// somewhere (at least one digit), an exponent; no spaces.
+fn is_java_big_decimal(s: &[u8]) -> bool {
+    let s = s
+        .strip_prefix(b"+")
+        .or_else(|| s.strip_prefix(b"-"))
+        .unwrap_or(s);
+    let (mantissa, exponent) = match s.iter().position(|b| matches!(b, b'e' | b'E')) {
+        Some(i) => (s.get(..i).unwrap_or_default(), s.get(i + 1..)),
+        None => (s, None),
+    };
+    let digits = mantissa.iter().filter(|b| b.is_ascii_digit()).count();
+    let points = mantissa.iter().filter(|b| **b == b'.').count();
+    let mantissa_ok = digits > 0 && points <= 1 && digits + points == mantissa.len();
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e
+            .strip_prefix(b"+")
+            .or_else(|| e.strip_prefix(b"-"))
+            .unwrap_or(e);
+        !e.is_empty() && e.iter().all(u8::is_ascii_digit)
+    });
+    mantissa_ok && exponent_ok
 }
 
 #[inline]
@@ -1638,6 +1679,22 @@ pub(crate) fn escape_json_into(s: &[u8], out: &mut Vec<u8>) {
 mod tests {
     use super::*;
     use arrow::array::AsArray;
+
+    #[test]
+    fn decimal_strings_are_java_big_decimals_and_exponents_never_overflow() {
+        for ok in ["1", "+1.5", "-.5", "1.", "1e3", "1E+3", "-1.5e-2"] {
+            assert!(is_java_big_decimal(ok.as_bytes()), "{ok}");
+        }
+        for bad in [
+            "", ".", "+", " 1", "1 ", "1e", "1e+", "1.2.3", "e3", "1x", "--1", "é",
+        ] {
+            assert!(!is_java_big_decimal(bad.as_bytes()), "{bad}");
+        }
+        // Regression (fuzzing, issue 16): `frac.len() - exp` overflowed for this exponent.
+        assert_eq!(crate::functions::cast::parse_decimal("1e-2147483648"), None);
+        assert_eq!(parse_decimal(b"1e2147483647", 5, 2), None);
+        assert_eq!(parse_decimal(b"-0.004", 5, 2), Some(0));
+    }
 
     #[test]
     fn fast_paths_agree_with_the_general_parsers() {
