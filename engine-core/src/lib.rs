@@ -2,7 +2,7 @@
 //!
 //! The modules form layers; each imports only the ones listed before it:
 //!
-//! 1. [`error`], [`guard`], [`interval`], [`options`], [`pool`], [`connector`],
+//! 1. [`error`], [`guard`], [`interval`], [`options`], [`known_options`], [`pool`], [`connector`],
 //!    [`checkpoint`], [`progress`]: what every crate shares (the typed [`EngineError`],
 //!    panics turned into errors that say where, Spark's interval text, case-insensitive
 //!    options, the worker pool, the `Source`/`Sink`/`Format` traits and the format
@@ -36,6 +36,7 @@ pub mod connector;
 pub mod error;
 pub mod guard;
 pub mod interval;
+pub mod known_options;
 pub mod options;
 pub mod pool;
 pub mod progress;

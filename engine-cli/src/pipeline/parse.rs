@@ -4,6 +4,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
+use engine_core::known_options::{Side, unknown_options};
 use toml_edit::{Document, Item, TableLike, Value};
 
 use super::spec::{Pipeline, SinkSpec, SourceSpec, TriggerSpec, ViewSpec, Watermark};
@@ -87,7 +88,12 @@ pub fn parse_pipeline(text: &str, file: &str) -> Result<Pipeline> {
             path: p.optional_str(t, "path", &key)?,
             schema: p.optional_str(t, "schema", &key)?,
             options: match t.get("options") {
-                Some(o) => p.string_map(o, &format!("{key}.options"))?,
+                Some(o) => {
+                    let options = p.string_map(o, &format!("{key}.options"))?;
+                    let format = p.required_str(t, "format", &key)?;
+                    p.check_options(o, &options, &format, Side::Read, &key)?;
+                    options
+                }
                 None => Vec::new(),
             },
             watermark: p.watermark(t, &key)?,
@@ -136,6 +142,7 @@ pub fn parse_pipeline(text: &str, file: &str) -> Result<Pipeline> {
     }
     if let Some(o) = sink.get("options") {
         s.options = p.string_map(o, "sink.options")?;
+        p.check_options(o, &s.options, &s.format, Side::Write, "sink")?;
     }
     if let Some(t) = sink.get("trigger") {
         s.trigger = p.trigger(t)?;
@@ -149,6 +156,37 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
+    /// Rejects an option the built-in `format` does not know, naming the closest known one
+    /// (Spark would ignore it silently).
+    fn check_options(
+        &self,
+        item: &Item,
+        options: &[(String, String)],
+        format: &str,
+        side: Side,
+        path: &str,
+    ) -> Result<()> {
+        let given = engine_core::options::Options::new(
+            options.iter().map(|(k, v)| (k.as_str(), v.clone())),
+        );
+        let Some(u) = unknown_options(format, side, &given).into_iter().next() else {
+            return Ok(());
+        };
+        let span = item
+            .as_table_like()
+            .and_then(|t| t.get_key_value(&u.key))
+            .map(|(k, _)| k.span());
+        let hint = u
+            .closest
+            .map(|c| format!("; did you mean `{c}`?"))
+            .unwrap_or_default();
+        bail!(
+            "{}: `{path}.options.{}` is not an option of format `{format}`{hint}",
+            self.at(span),
+            u.key
+        )
+    }
+
     /// `file:line` of a span (or just the file when the span is unknown).
     fn at(&self, span: Option<Option<Range<usize>>>) -> String {
         match span.flatten() {
@@ -572,6 +610,24 @@ options = { "kafka.bootstrap.servers" = "127.0.0.1:9092", topic = "items" }
                 .any(|(k, v)| k == "kafka.sasl.password" && v == "hunter2")
         );
         assert!(!format!("{p:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn misspelt_options_of_built_in_formats_are_errors_naming_the_closest() {
+        let bad = GOOD.replace("subscribe = \"orders\"", "subscrbe = \"orders\"");
+        let e = parse_pipeline(&bad, "p.toml").unwrap_err().to_string();
+        assert!(
+            e.contains("`source.orders.options.subscrbe` is not an option of format `kafka`")
+                && e.contains("did you mean `subscribe`?")
+                && e.starts_with("p.toml:"),
+            "{e}"
+        );
+        let e = parse_pipeline_with(GOOD, "p.toml", &["sink.options.topc=x".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("did you mean `topic`?"), "{e}");
+        // `kafka.*` options go to the client as they are.
+        parse_pipeline_with(GOOD, "p.toml", &["sink.options.kafka.linger.ms=5".into()]).unwrap();
     }
 
     #[test]
