@@ -13,7 +13,7 @@ use engine_sql::dataframe::DataFrame;
 use engine_sql::session::Session;
 
 mod common;
-use common::{broker_with_topic, gen_events, sstream, sstream_ok};
+use common::{broker_with_topic, gen_events, gen_events_with, sstream, sstream_ok};
 
 /// The pipeline files this test covers, one `#[test]` of the same name each.
 const CASES: &[&str] = &[
@@ -23,6 +23,9 @@ const CASES: &[&str] = &[
     "json_dir_to_parquet",
     "kafka_explode_aggregate",
     "kafka_orders_to_items",
+    "session_windows",
+    "sliding_window_by_channel",
+    "tumbling_window_counts",
 ];
 
 const EVENTS_DDL: &str = "order_id STRING, user STRUCT<id: STRING, country: STRING, tier: STRING>, channel STRING, items ARRAY<STRUCT<sku: STRING, qty: INT, price: DOUBLE>>, payment STRUCT<method: STRING, currency: STRING>, ts TIMESTAMP, _corrupt_record STRING";
@@ -422,4 +425,200 @@ fn bad_records() {
         malformed.iter().any(|m| err.contains(m.as_str())),
         "the error quotes no malformed line:\n{err}"
     );
+}
+
+/// `sstream gen events` with no record more than a minute late, at `per_second` events per
+/// second of event time: with a watermark delay of 2 minutes or more nothing is late, so the
+/// streaming result equals a batch query over the same files.
+fn gen_punctual_events(out: &Path, events: u64, files: u64, per_second: u64) {
+    let per_second = per_second.to_string();
+    gen_events_with(
+        out,
+        events,
+        files,
+        &["--events-per-second", &per_second, "--no-very-late"],
+    );
+}
+
+/// `max(ts) - delay_minutes` over the generated events (the final watermark of an
+/// AvailableNow run over all of them), as a SQL timestamp literal.
+fn final_watermark(spark: &Session, delay_minutes: i64) -> String {
+    let r = spark
+        .sql("SELECT CAST(max(ts) AS STRING) FROM e")
+        .unwrap()
+        .collect_rows()
+        .unwrap();
+    let text = r[0].values[0].to_string();
+    let max = chrono::NaiveDateTime::parse_from_str(&text, "%Y-%m-%d %H:%M:%S%.f").unwrap();
+    let wm = max - chrono::Duration::minutes(delay_minutes);
+    format!("TIMESTAMP '{}'", wm.format("%Y-%m-%d %H:%M:%S%.f"))
+}
+
+/// A file-to-file window example over punctual events, `files` of 1000 events each at
+/// `per_second`: runs it (one batch per file), then returns the session with the input as
+/// view `e`, the final watermark, the output directory and the `--set`s (to run it again).
+struct WindowRun {
+    _dir: tempfile::TempDir,
+    spark: Session,
+    watermark: String,
+    out: PathBuf,
+    sets: Vec<String>,
+}
+
+fn run_window_example(name: &str, files: u64, per_second: u64) -> WindowRun {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("events");
+    gen_punctual_events(&input, files * 1000, files, per_second);
+    let out = dir.path().join("out");
+    let sets = vec![
+        format!("source.events.path={}", p(&input)),
+        format!("sink.path={}", p(&out)),
+        format!("sink.checkpointLocation={}", p(&dir.path().join("ckpt"))),
+    ];
+    assert_eq!(run(name, &sets), vec![1000; files as usize]);
+    let spark = session();
+    events_view(&spark, &input);
+    let watermark = final_watermark(&spark, 2);
+    WindowRun {
+        _dir: dir,
+        spark,
+        watermark,
+        out,
+        sets,
+    }
+}
+
+#[test]
+fn tumbling_window_counts() {
+    // 10 minutes of event time over 6 files, one batch each.
+    let WindowRun {
+        _dir,
+        spark,
+        watermark: wm,
+        out,
+        sets,
+    } = run_window_example("tumbling_window_counts", 6, 10);
+    // Append mode: exactly the windows that ended by the final watermark, once each.
+    let expected = rows(
+        &spark
+            .sql(&format!(
+                "SELECT window.start, window.end, user.country, count(*), sum(size(items)) \
+                 FROM e WHERE _corrupt_record IS NULL \
+                 GROUP BY window(ts, '1 minute'), user.country HAVING window.end <= {wm}"
+            ))
+            .unwrap(),
+    );
+    assert!(expected.len() > 40, "{}", expected.len());
+    let written = || {
+        rows(
+            &spark
+                .read()
+                .format("parquet")
+                .load(&p(&out))
+                .unwrap()
+                .select_expr(&["window_start", "window_end", "country", "orders", "items"])
+                .unwrap(),
+        )
+    };
+    assert_eq!(written(), expected);
+    // A second run: nothing new, nothing written again.
+    assert!(run("tumbling_window_counts", &sets).is_empty());
+    assert_eq!(written(), expected);
+}
+
+#[test]
+fn session_windows() {
+    // 50 minutes of event time over 3 files: about one order per 8 s per country, so a 5 s
+    // gap makes sessions of one and of several orders.
+    let WindowRun {
+        _dir,
+        spark,
+        watermark: wm,
+        out,
+        ..
+    } = run_window_example("session_windows", 3, 1);
+    let expected = rows(
+        &spark
+            .sql(&format!(
+                "SELECT user.country, session_window.start, session_window.end, count(*) \
+                 FROM e WHERE _corrupt_record IS NULL \
+                 GROUP BY user.country, session_window(ts, '5 seconds') \
+                 HAVING session_window.end <= {wm}"
+            ))
+            .unwrap(),
+    );
+    assert!(expected.len() > 500, "{}", expected.len());
+    assert!(
+        expected.iter().any(|r| !r.ends_with("|1")),
+        "some session has several orders"
+    );
+    let written = spark
+        .read()
+        .format("json")
+        .schema_ddl("country STRING, session_start TIMESTAMP, session_end TIMESTAMP, orders BIGINT")
+        .unwrap()
+        .load(&p(&out))
+        .unwrap();
+    assert_eq!(rows(&written), expected);
+}
+
+#[test]
+fn sliding_window_by_channel() {
+    let (broker, servers) = broker_with_topic("orders", 3);
+    broker.create_topic("channel_counts", 1).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("events");
+    gen_punctual_events(&input, 3000, 1, 100);
+    sstream_ok(&[
+        "produce",
+        "--bootstrap-servers",
+        &servers,
+        "--topic",
+        "orders",
+        "--jsonl",
+        &p(&input.join("events-00000.json")),
+    ]);
+    let sets = [
+        format!("source.orders.options.kafka.bootstrap.servers={servers}"),
+        format!("sink.options.kafka.bootstrap.servers={servers}"),
+        format!("sink.checkpointLocation={}", p(&dir.path().join("ckpt"))),
+        "source.orders.options.maxOffsetsPerTrigger=700".to_string(),
+    ];
+    let batches = run("sliding_window_by_channel", &sets);
+    assert_eq!(batches.iter().sum::<i64>(), 3000);
+    assert!(batches.len() >= 4, "{batches:?}");
+    let spark = session();
+    // Update mode: the last (and largest: counts only grow) update of each (window, channel)
+    // is its count over every event (none is late: each lags under a minute behind, the
+    // delay is 10 minutes).
+    let records = spark
+        .read()
+        .format("kafka")
+        .option("kafka.bootstrap.servers", &servers)
+        .option("subscribe", "channel_counts")
+        .option("kafka.isolation.level", "read_committed")
+        .load_no_path()
+        .unwrap();
+    records.create_or_replace_temp_view("out").unwrap();
+    let last = rows(
+        &spark
+            .sql(
+                "SELECT k, max(v) FROM (SELECT CAST(key AS STRING) AS k, \
+                 CAST(CAST(value AS STRING) AS BIGINT) AS v FROM out) GROUP BY k",
+            )
+            .unwrap(),
+    );
+    events_view(&spark, &input);
+    let expected = rows(
+        &spark
+            .sql(
+                "SELECT concat(CAST(window.start AS STRING), '/', channel), count(*) \
+                 FROM e WHERE ts IS NOT NULL GROUP BY window(ts, '10 minutes', '5 minutes'), channel",
+            )
+            .unwrap(),
+    );
+    assert!(expected.len() >= 6, "{expected:?}");
+    assert_eq!(last, expected);
+    // More updates than keys: windows were updated batch after batch.
+    assert!(records.count().unwrap() > expected.len());
 }

@@ -769,6 +769,19 @@ fn watermark_is_tracked_and_reported_in_event_time() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("EVENT_TIME_IS_NOT_ON_TIMESTAMP_TYPE"), "{e}");
+    // TIMESTAMP_NTZ too, with Spark 4.3's message.
+    let e = MemoryStream::new(&spark, schema())
+        .to_df()
+        .unwrap()
+        .select_expr(&["v", "CAST('2024-01-01 00:00:00' AS TIMESTAMP_NTZ) AS t"])
+        .unwrap()
+        .with_watermark("t", "1 second")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("[EVENT_TIME_IS_NOT_ON_TIMESTAMP_TYPE] The event time `t` has the invalid type \"TIMESTAMP_NTZ\", but expected \"TIMESTAMP\"."),
+        "{e}"
+    );
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! `cargo xtask bench`: end-to-end benchmarks of the release `sstream` binary.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
@@ -103,9 +103,9 @@ pub fn bench(rows: u64, data_dir: &Path, threads: usize) -> Result<()> {
     Ok(())
 }
 
-/// The streaming benchmark: `engine-sql`'s `stream_bench` example over generated event files,
-/// one run per event count; prints a Markdown table from its JSON report.
-pub fn bench_streaming(events: &[u64], threads: usize, data_dir: &Path) -> Result<()> {
+/// Builds (release) the `sstream` binary and engine-sql's example `example`; returns their
+/// paths.
+pub fn build_release_tools(example: &str) -> Result<(PathBuf, PathBuf)> {
     let mut build = cargo();
     build.args(["build", "--release", "-p", "engine-cli"]);
     run(build)?;
@@ -116,35 +116,39 @@ pub fn bench_streaming(events: &[u64], threads: usize, data_dir: &Path) -> Resul
         "-p",
         "engine-sql",
         "--example",
-        "stream_bench",
+        example,
     ]);
     run(build)?;
-    let sstream = crate::util::target_dir().join("release").join("sstream");
-    let bench = crate::util::target_dir()
-        .join("release")
-        .join("examples")
-        .join("stream_bench");
+    let release = crate::util::target_dir().join("release");
+    Ok((
+        release.join("sstream"),
+        release.join("examples").join(example),
+    ))
+}
+
+/// `<data_dir>/events-<n>`: `n` generated events in 20 JSON files, generated the first time.
+pub fn ensure_events(sstream: &Path, data_dir: &Path, n: u64) -> Result<PathBuf> {
+    let input = data_dir.join(format!("events-{n}"));
+    if !input.exists() {
+        let mut gen_cmd = Command::new(sstream);
+        gen_cmd.args(["gen", "events", "--events", &n.to_string(), "--files", "20"]);
+        gen_cmd.arg("--out").arg(&input);
+        run(gen_cmd)?;
+    }
+    Ok(input)
+}
+
+/// The streaming benchmark: `engine-sql`'s `stream_bench` example over generated event files,
+/// one run per event count; prints a Markdown table from its JSON report.
+pub fn bench_streaming(events: &[u64], threads: usize, data_dir: &Path) -> Result<()> {
+    let (sstream, bench) = build_release_tools("stream_bench")?;
     std::fs::create_dir_all(data_dir)?;
     println!(
         "| events | threads | seconds | events/s | events/s per core | MB/s | first batch after start | peak RSS |"
     );
     println!("|---|---|---|---|---|---|---|---|");
     for &n in events {
-        let input = data_dir.join(format!("events-{n}"));
-        if !input.exists() {
-            let mut gen_cmd = Command::new(&sstream);
-            gen_cmd.args([
-                "gen",
-                "events",
-                "--events",
-                &n.to_string(),
-                "--files",
-                "20",
-                "--out",
-            ]);
-            gen_cmd.arg(&input);
-            run(gen_cmd)?;
-        }
+        let input = ensure_events(&sstream, data_dir, n)?;
         let bytes: u64 = std::fs::read_dir(&input)?
             .filter_map(|e| e.ok()?.metadata().ok())
             .map(|m| m.len())

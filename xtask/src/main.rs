@@ -16,10 +16,12 @@
 
 mod bench;
 mod bench_state;
+mod bench_stateful;
 mod broker;
 mod ci;
 mod depcheck;
 mod fuzz;
+mod proctree;
 mod util;
 
 use std::path::PathBuf;
@@ -65,9 +67,18 @@ enum Cmd {
     /// The streaming benchmark (release): JSON event files -> from_json -> explode -> filter
     /// -> parquet sink with Trigger.AvailableNow; prints a Markdown table.
     BenchStreaming {
-        /// Event counts to run (repeatable); each input is generated once and reused.
-        #[arg(long, default_values_t = [1_000_000u64, 10_000_000])]
+        /// Event counts to run (repeatable; default 1M and 10M, with --stateful 1M and 5M);
+        /// each input is generated once and reused.
+        #[arg(long)]
         events: Vec<u64>,
+        /// The stateful queries (sliding and tumbling windows, sessions) with both state
+        /// providers, instead of the stateless pipeline.
+        #[arg(long)]
+        stateful: bool,
+        /// With --stateful: the same queries in PySpark 4 too (installed with pip if missing),
+        /// with the ratios.
+        #[arg(long, requires = "stateful")]
+        vs_spark: bool,
         /// Worker threads (`spark.master=local[N]`).
         #[arg(long, default_value_t = 2)]
         threads: usize,
@@ -111,6 +122,9 @@ enum Cmd {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// The layering check alone (part of `test`): the crate graph, and no import cycle
+    /// between sibling modules of an engine crate.
+    Layers,
     /// The local Kafka broker: `start`, `stop`, `status`, `create-topic T --partitions N`.
     Broker {
         /// Arguments passed to `sstream-broker` (see `sstream-broker --help`).
@@ -130,6 +144,7 @@ fn main() -> Result<()> {
     match cli.command {
         Cmd::Test => ci::test(),
         Cmd::Fuzz { minutes, target } => fuzz::fuzz(minutes, target.as_deref()),
+        Cmd::Layers => depcheck::check(&root),
         Cmd::Bench {
             rows,
             data_dir,
@@ -139,7 +154,25 @@ fn main() -> Result<()> {
             events,
             threads,
             data_dir,
-        } => bench::bench_streaming(&events, threads, &data_dir),
+            stateful,
+            vs_spark,
+        } => {
+            if stateful {
+                let events = if events.is_empty() {
+                    vec![1_000_000, 5_000_000]
+                } else {
+                    events
+                };
+                bench_stateful::bench_stateful(&events, threads, &data_dir, vs_spark)
+            } else {
+                let events = if events.is_empty() {
+                    vec![1_000_000, 10_000_000]
+                } else {
+                    events
+                };
+                bench::bench_streaming(&events, threads, &data_dir)
+            }
+        }
         Cmd::BenchKafka { messages, threads } => broker::bench_kafka(messages, threads),
         Cmd::BenchState {
             keys,

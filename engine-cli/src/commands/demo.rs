@@ -1,7 +1,8 @@
 //! `sstream demo`: the zero-setup first run. An embedded Kafka-protocol broker, generated order
 //! events produced into it while the flagship pipeline (Kafka -> from_json -> explode ->
-//! filter -> to_json -> Kafka, exactly once) and a console query of the malformed records
-//! run, a live status line, and a summary.
+//! filter -> to_json -> Kafka, exactly once), the canonical windowed query (orders per sliding
+//! window and channel with a 10-minute watermark, printed live in update mode) and a console
+//! query of the malformed records run, a live status line, and a summary.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -110,11 +111,18 @@ pub fn run(args: DemoArgs) -> Result<()> {
         )
         .start()?;
 
+    let windowed = windowed_counts(&spark, &workdir.path().join("windows"))?;
+
     let produced = produce(&spark, &servers, args.events, spread, &query, &totals)?;
     query.process_all_available()?;
     malformed.process_all_available()?;
+    windowed.process_all_available()?;
     query.stop()?;
     malformed.stop()?;
+    windowed.stop()?;
+    if let Some(e) = windowed.exception() {
+        anyhow::bail!("the windowed query failed: {e}");
+    }
     if let Some(e) = query.exception() {
         anyhow::bail!("the pipeline failed: {e}");
     }
@@ -122,6 +130,32 @@ pub fn run(args: DemoArgs) -> Result<()> {
     summary(&spark, &servers, produced, &totals, started)?;
     drop(broker);
     Ok(())
+}
+
+/// The SQL of the windowed query: Structured Streaming's canonical example on the pipeline's
+/// `parsed` view, which carries the 10-minute watermark on `ts`.
+const WINDOWED_SQL: &str = "SELECT window.start AS window_start, window.end AS window_end, channel, count(*) AS orders \
+FROM parsed WHERE _corrupt_record IS NULL \
+GROUP BY window(ts, '1 minute', '30 seconds'), channel";
+
+/// Starts the windowed query: orders per 1-minute window sliding every 30 seconds and
+/// channel, the windows a batch changed printed on the console (update mode).
+fn windowed_counts(
+    spark: &Session,
+    checkpoint: &std::path::Path,
+) -> Result<engine_sql::streaming::StreamingQuery> {
+    println!(
+        "The windowed query, printed live (update mode: the windows each batch changed):\n  {WINDOWED_SQL}\n"
+    );
+    Ok(spark
+        .sql(WINDOWED_SQL)?
+        .write_stream()
+        .format("console")
+        .output_mode(engine_sql::streaming::OutputMode::Update)
+        .option("numRows", "12")
+        .option("truncate", "false")
+        .option("checkpointLocation", checkpoint.display().to_string())
+        .start()?)
 }
 
 /// Produces the events in waves spread over `spread`, as JSON strings, through the engine's

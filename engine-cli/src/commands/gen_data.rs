@@ -57,6 +57,13 @@ enum GenWhat {
         /// Malformed records per thousand.
         #[arg(long, default_value_t = 5)]
         malformed_per_mille: u64,
+        /// Records per second of event time (the first is at 2026-01-01T00:00:00Z).
+        #[arg(long, default_value_t = 100)]
+        events_per_second: u64,
+        /// No record more than a minute late (by default one in a hundred is up to 15
+        /// minutes late).
+        #[arg(long)]
+        no_very_late: bool,
     },
 }
 
@@ -82,11 +89,15 @@ pub fn run(args: GenArgs) -> Result<()> {
             out,
             seed,
             malformed_per_mille,
+            events_per_second,
+            no_very_late,
         } => {
             let opts = EventOptions {
                 events,
                 seed,
                 malformed_per_mille,
+                events_per_second,
+                very_late: !no_very_late,
                 ..EventOptions::default()
             };
             let paths = write_event_files(&out, files, &opts)?;

@@ -30,6 +30,9 @@ pub struct EventOptions {
     pub start_ms: i64,
     /// Event-time spacing: this many records per second of event time.
     pub events_per_second: u64,
+    /// Whether one record in a hundred is up to 15 minutes late (otherwise every record lags
+    /// its arrival by under a minute, so a watermark delay of a minute drops nothing).
+    pub very_late: bool,
 }
 
 impl Default for EventOptions {
@@ -41,6 +44,7 @@ impl Default for EventOptions {
             // 2026-01-01T00:00:00Z
             start_ms: 1_767_225_600_000,
             events_per_second: 100,
+            very_late: true,
         }
     }
 }
@@ -59,7 +63,8 @@ pub fn event_lines(opts: &EventOptions) -> impl Iterator<Item = String> + use<> 
         let mut line = String::with_capacity(320);
         // Arrival order is i; event time lags behind by up to a minute, and one record in a
         // hundred is up to 15 minutes late, so watermarks have something to do.
-        let late_ms = if rng.below(100) == 0 {
+        // The draw happens either way, so the rest of a record does not depend on `very_late`.
+        let late_ms = if rng.below(100) == 0 && opts.very_late {
             rng.below(15 * 60_000)
         } else {
             rng.below(60_000)

@@ -36,16 +36,16 @@ pub fn sstream_ok(args: &[&str]) -> Output {
 
 /// `sstream gen events`: `events` generated order events in `files` JSON files under `out`.
 pub fn gen_events(out: &Path, events: u64, files: u64) {
-    sstream_ok(&[
-        "gen",
-        "events",
-        "--events",
-        &events.to_string(),
-        "--files",
-        &files.to_string(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    gen_events_with(out, events, files, &[]);
+}
+
+/// `sstream gen events` with `extra` options (`--events-per-second`, `--no-very-late`, ...).
+pub fn gen_events_with(out: &Path, events: u64, files: u64, extra: &[&str]) {
+    let (events, files) = (events.to_string(), files.to_string());
+    let mut args = vec!["gen", "events", "--events", &events, "--files", &files];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--out", out.to_str().unwrap()]);
+    sstream_ok(&args);
 }
 
 /// An embedded Kafka-protocol broker with one topic of `partitions` partitions, and its

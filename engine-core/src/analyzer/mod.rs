@@ -75,7 +75,9 @@ impl Analyzer<'_> {
                 let schema = input.schema()?;
                 let event_time = resolve_expr(&w.event_time, &schema)?;
                 let data_type = event_time.to_field(&schema)?.data_type().clone();
-                if !matches!(data_type, arrow::datatypes::DataType::Timestamp(..)) {
+                // TIMESTAMP only: Spark 4.3 refuses TIMESTAMP_NTZ here too (it keeps windows on
+                // NTZ columns for queries without a watermark).
+                if !matches!(data_type, arrow::datatypes::DataType::Timestamp(_, Some(_))) {
                     return Err(EngineError::analysis(
                         "EVENT_TIME_IS_NOT_ON_TIMESTAMP_TYPE",
                         format!(

@@ -8,6 +8,7 @@ use std::any::Any;
 use std::sync::Arc;
 
 use super::{Extension, LogicalPlan, UserDefinedLogicalNode};
+use crate::expr::function::AggregateFunction;
 use crate::expr::{Column, Expr};
 use crate::schema::PlanSchema;
 use crate::{EngineError, Result};
@@ -39,11 +40,10 @@ impl Deduplicate {
     }
 
     /// The same rows as a batch plan: grouped by the keys, `first` of every other column,
-    /// columns in the input's order.
-    pub fn batch_plan(&self) -> Result<Arc<LogicalPlan>> {
+    /// columns in the input's order. `first` is Spark's `first` aggregate (passed in because
+    /// the function library sits above logical plans).
+    pub fn batch_plan(&self, first: &Arc<dyn AggregateFunction>) -> Result<Arc<LogicalPlan>> {
         let schema = self.input.schema()?;
-        let first = crate::functions::lookup_aggregate("first")
-            .ok_or_else(|| EngineError::Internal("no `first` aggregate".into()))?;
         let column = |i: usize| {
             let f = schema.field(i);
             Expr::Column(Column::new(f.qualifier.as_deref(), f.name()))

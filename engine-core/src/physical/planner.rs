@@ -414,7 +414,9 @@ impl PhysicalPlanner<'_> {
             return self.plan_merge_sessions(m);
         }
         if let Some(d) = node.as_any().downcast_ref::<crate::logical::Deduplicate>() {
-            return self.plan(&d.batch_plan()?);
+            let first = crate::functions::lookup_aggregate("first")
+                .ok_or_else(|| EngineError::Internal("no `first` aggregate".into()))?;
+            return self.plan(&d.batch_plan(&first)?);
         }
         for e in self.extensions {
             if let Some(p) = e.plan_extension(self, node)? {

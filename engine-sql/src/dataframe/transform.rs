@@ -253,7 +253,9 @@ impl DataFrame {
             within_watermark,
             input: self.logical_plan().clone(),
         };
-        DataFrame::from_plan(self.session().clone(), node.batch_plan()?)
+        let first = engine_core::functions::lookup_aggregate("first")
+            .ok_or_else(|| EngineError::Internal("no `first` aggregate".into()))?;
+        DataFrame::from_plan(self.session().clone(), node.batch_plan(&first)?)
     }
 
     /// All rows of both, matched by column position (`UNION ALL`); column types widen.

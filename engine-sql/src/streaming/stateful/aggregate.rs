@@ -15,10 +15,9 @@
 
 use std::any::Any;
 use std::collections::HashMap;
-use std::ops::Bound;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
+use arrow::array::{ArrayRef, RecordBatch};
 use arrow::datatypes::{Field, Schema, SchemaRef};
 use engine_core::connector::OutputMode;
 use engine_core::expr::Expr;
@@ -30,11 +29,10 @@ use engine_core::physical::plan::{BatchIter, ExecutionPlan, ExecutionPlanRef, Ta
 use engine_core::physical::planner::FinalAggregateStage;
 use engine_core::schema::PlanSchema;
 use engine_core::{EngineError, Result};
-use engine_state::StateStore;
 use engine_state::rows::RowCodec;
 
-use super::keys::{EventTimeKey, StateKeys};
-use super::operator::{Phases, StateOperator, timed};
+use super::keys::{EventTimeKey, StateKeys, evict};
+use super::operator::{Phases, StateOperator, batch_of, timed};
 
 /// A streaming aggregation in the per-batch plan: an `Aggregate` over a stream.
 #[derive(Debug, Clone)]
@@ -119,18 +117,18 @@ impl StatefulAggregate {
 }
 
 /// The final stage that makes an aggregation stateful.
-pub struct StatefulStage<'a> {
+pub struct StatefulStage {
     /// The operator of this batch.
     pub op: Arc<StateOperator>,
     /// The output mode.
     pub mode: OutputMode,
     /// The grouping key that carries the watermark.
     pub event_time: Option<EventTimeKey>,
-    /// The planner, which checks the store's schema on a run's first batch.
-    pub planner: &'a super::planner::StatefulPlanner,
+    /// `Some(stateSchemaCheck)` on a run's first batch: check the store's schema.
+    pub schema_check: Option<bool>,
 }
 
-impl FinalAggregateStage for StatefulStage<'_> {
+impl FinalAggregateStage for StatefulStage {
     fn plan_final(
         &self,
         exchanged: ExecutionPlanRef,
@@ -147,7 +145,8 @@ impl FinalAggregateStage for StatefulStage<'_> {
             self.mode,
             self.event_time,
         )?;
-        self.planner.check_schema(&self.op, &exec.state_schema())?;
+        self.op
+            .check_schema(self.schema_check, &exec.state_schema())?;
         Ok(Arc::new(exec))
     }
 }
@@ -374,34 +373,6 @@ impl StatefulAggregateExec {
         self.op.record(&store.metrics(), dropped, phases, &[]);
         Ok(out)
     }
-}
-
-/// Removes and returns every pair whose key's event time is at or before `watermark_us`.
-pub fn evict(
-    store: &mut dyn StateStore,
-    keys: &StateKeys,
-    watermark_us: i64,
-) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-    let Some(end) = keys.evictable_end(watermark_us)? else {
-        return Ok(vec![]);
-    };
-    let pairs: Vec<(Vec<u8>, Vec<u8>)> = store
-        .range(Bound::Unbounded, Bound::Excluded(end.as_slice()))?
-        .collect::<Result<_>>()?;
-    for (k, _) in &pairs {
-        store.remove(k)?;
-    }
-    Ok(pairs)
-}
-
-/// A batch of `schema` from `columns` with `rows` rows.
-pub fn batch_of(schema: &SchemaRef, columns: Vec<ArrayRef>, rows: usize) -> Result<RecordBatch> {
-    let options = RecordBatchOptions::new().with_row_count(Some(rows));
-    Ok(RecordBatch::try_new_with_options(
-        schema.clone(),
-        columns,
-        &options,
-    )?)
 }
 
 impl ExecutionPlan for StatefulAggregateExec {

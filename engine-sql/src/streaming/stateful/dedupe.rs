@@ -220,7 +220,7 @@ impl StreamingDeduplicateExec {
                     store.remove(&k)?;
                 }
             } else {
-                super::aggregate::evict(store.as_mut(), &self.state_keys, wm_us)?;
+                super::keys::evict(store.as_mut(), &self.state_keys, wm_us)?;
             }
             Ok(())
         })?;

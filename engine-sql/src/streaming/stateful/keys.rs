@@ -8,12 +8,14 @@
 //! is NULL gets the largest time, so the watermark never evicts it (Spark's predicate is
 //! NULL for it, not true).
 
+use std::ops::Bound;
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, Int64Array};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef};
 use engine_core::{EngineError, Result};
+use engine_state::StateStore;
 use engine_state::rows::RowCodec;
 
 /// Where a key's event time is.
@@ -169,6 +171,24 @@ fn stored_schema(keys: &SchemaRef, with_time: bool) -> SchemaRef {
     let mut fields = vec![Field::new(EVENT_TIME_COLUMN, DataType::Int64, false)];
     fields.extend(keys.fields().iter().map(|f| f.as_ref().clone()));
     Arc::new(Schema::new(fields))
+}
+
+/// Removes and returns every pair whose key's event time is at or before `watermark_us`.
+pub fn evict(
+    store: &mut dyn StateStore,
+    keys: &StateKeys,
+    watermark_us: i64,
+) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    let Some(end) = keys.evictable_end(watermark_us)? else {
+        return Ok(vec![]);
+    };
+    let pairs: Vec<(Vec<u8>, Vec<u8>)> = store
+        .range(Bound::Unbounded, Bound::Excluded(end.as_slice()))?
+        .collect::<Result<_>>()?;
+    for (k, _) in &pairs {
+        store.remove(k)?;
+    }
+    Ok(pairs)
 }
 
 #[cfg(test)]

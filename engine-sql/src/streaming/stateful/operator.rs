@@ -2,12 +2,16 @@
 //! are its own, the batch's watermarks, and the numbers it reports in progress
 //! (`stateOperators`, Spark's names).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions};
+use arrow::datatypes::SchemaRef;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
-use engine_core::Result;
 use engine_core::progress::StateOperatorProgress;
+use engine_core::{EngineError, Result};
+use engine_state::rows::StateSchema;
 use engine_state::{StateStore, StateStoreId, StateStoreMetrics, StateStores};
 
 /// The batch a stateful operator runs in (Spark's `IncrementalExecution` fields).
@@ -82,6 +86,24 @@ pub fn timed<T>(slot: &mut i64, f: impl FnOnce() -> Result<T>) -> Result<T> {
 }
 
 impl StateOperator {
+    /// On the first batch of a run (`schema_check` is `Some(stateSchemaCheck)`): checks the
+    /// store's schema, then what the operator computes, against what the checkpoint recorded
+    /// (writing both the first time).
+    pub fn check_schema(&self, schema_check: Option<bool>, schema: &StateSchema) -> Result<()> {
+        let Some(check) = schema_check else {
+            return Ok(());
+        };
+        engine_state::schema::check_state_schema(
+            &self.state_root,
+            self.id,
+            "default",
+            schema,
+            check,
+            false,
+        )?;
+        check_properties(&self.state_root, self.id, self.name, &self.properties)
+    }
+
     /// A new operator of a batch.
     pub fn new(
         id: u64,
@@ -159,5 +181,39 @@ impl StateOperator {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+}
+
+/// A batch of `schema` from `columns` with `rows` rows.
+pub fn batch_of(schema: &SchemaRef, columns: Vec<ArrayRef>, rows: usize) -> Result<RecordBatch> {
+    let options = RecordBatchOptions::new().with_row_count(Some(rows));
+    Ok(RecordBatch::try_new_with_options(
+        schema.clone(),
+        columns,
+        &options,
+    )?)
+}
+
+/// `state/<op>/_metadata/properties`: what the operator computes, written by the first run
+/// and compared by every restart, so a changed query (other keys or key types, another
+/// window, other aggregates) fails at start instead of reading state it did not write.
+fn check_properties(state_root: &Path, id: u64, name: &str, properties: &str) -> Result<()> {
+    let path = engine_state::id::operator_dir(state_root, id)
+        .join("_metadata")
+        .join("properties");
+    let current = format!("{name}: {properties}");
+    match std::fs::read_to_string(&path) {
+        Ok(old) if old.trim() == current => Ok(()),
+        Ok(old) => Err(EngineError::analysis(
+            "STREAMING_STATEFUL_OPERATOR_NOT_MATCH_IN_STATE_METADATA",
+            format!(
+                "Streaming stateful operator name does not match with the operator in state metadata. This likely to happen when user adds/removes/changes stateful operator of existing streaming query. Stateful operators in the metadata: [({id}, {})]; Stateful operators in current batch: [({id}, {current})]. SQLSTATE: 42K03",
+                old.trim()
+            ),
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            engine_core::checkpoint::write_atomic(&path, current.as_bytes())
+        }
+        Err(e) => Err(EngineError::io(format!("reading {}", path.display()), e)),
     }
 }

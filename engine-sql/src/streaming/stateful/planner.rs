@@ -2,7 +2,7 @@
 //! deduplications into stateful nodes once per query (ids assigned top-down, as Spark's
 //! `StateOpIdRule` does), and [`StatefulPlanner`] plans them into operators every batch.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use engine_core::analyzer::event_time::{WindowKind, event_time_columns};
@@ -296,23 +296,6 @@ impl StatefulPlanner {
             })
             .collect()
     }
-
-    /// On the first batch of a run: checks a store's schema, then what the operator
-    /// computes, against what the checkpoint recorded (writing both the first time).
-    pub fn check_schema(&self, op: &StateOperator, schema: &StateSchema) -> Result<()> {
-        let Some(check) = self.schema_check else {
-            return Ok(());
-        };
-        engine_state::schema::check_state_schema(
-            &self.state_root,
-            op.id,
-            "default",
-            schema,
-            check,
-            false,
-        )?;
-        check_properties(&self.state_root, op.id, op.name, &op.properties)
-    }
 }
 
 impl ExtensionPlanner for StatefulPlanner {
@@ -333,7 +316,7 @@ impl ExtensionPlanner for StatefulPlanner {
                 op,
                 mode: a.mode,
                 event_time: a.event_time,
-                planner: self,
+                schema_check: self.schema_check,
             };
             return Ok(Some(planner.plan_aggregate(
                 &a.group_exprs,
@@ -354,7 +337,7 @@ impl ExtensionPlanner for StatefulPlanner {
                 op,
                 mode: s.mode,
                 session: s.session,
-                planner: self,
+                schema_check: self.schema_check,
             };
             return Ok(Some(planner.plan_aggregate(
                 &s.group_exprs,
@@ -388,8 +371,8 @@ impl ExtensionPlanner for StatefulPlanner {
                 _ => None,
             };
             let state_keys = StateKeys::new(key_schema, event_key)?;
-            self.check_schema(
-                &op,
+            op.check_schema(
+                self.schema_check,
                 &StateSchema {
                     key: state_keys.stored_schema(),
                     value: Arc::new(arrow::datatypes::Schema::empty()),
@@ -405,29 +388,5 @@ impl ExtensionPlanner for StatefulPlanner {
             ))));
         }
         Ok(None)
-    }
-}
-
-/// `state/<op>/_metadata/properties`: what the operator computes, written by the first run
-/// and compared by every restart, so a changed query (other keys or key types, another
-/// window, other aggregates) fails at start instead of reading state it did not write.
-fn check_properties(state_root: &Path, id: u64, name: &str, properties: &str) -> Result<()> {
-    let path = engine_state::id::operator_dir(state_root, id)
-        .join("_metadata")
-        .join("properties");
-    let current = format!("{name}: {properties}");
-    match std::fs::read_to_string(&path) {
-        Ok(old) if old.trim() == current => Ok(()),
-        Ok(old) => Err(EngineError::analysis(
-            "STREAMING_STATEFUL_OPERATOR_NOT_MATCH_IN_STATE_METADATA",
-            format!(
-                "Streaming stateful operator name does not match with the operator in state metadata. This likely to happen when user adds/removes/changes stateful operator of existing streaming query. Stateful operators in the metadata: [({id}, {})]; Stateful operators in current batch: [({id}, {current})]. SQLSTATE: 42K03",
-                old.trim()
-            ),
-        )),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            engine_core::checkpoint::write_atomic(&path, current.as_bytes())
-        }
-        Err(e) => Err(EngineError::io(format!("reading {}", path.display()), e)),
     }
 }

@@ -38,8 +38,7 @@ use engine_core::schema::PlanSchema;
 use engine_core::{EngineError, Result};
 use engine_state::rows::RowCodec;
 
-use super::aggregate::batch_of;
-use super::operator::{Phases, StateOperator, timed};
+use super::operator::{Phases, StateOperator, batch_of, timed};
 
 /// A session window aggregation over a stream in the per-batch plan.
 #[derive(Debug, Clone)]
@@ -116,18 +115,18 @@ impl UserDefinedLogicalNode for SessionAggregate {
 }
 
 /// The final stage of a session window aggregation.
-pub struct SessionStage<'a> {
+pub struct SessionStage {
     /// The operator of this batch.
     pub op: Arc<StateOperator>,
     /// The output mode.
     pub mode: OutputMode,
     /// Position of the session window among the grouping keys.
     pub session: usize,
-    /// The planner, which checks the store's schema on a run's first batch.
-    pub planner: &'a super::planner::StatefulPlanner,
+    /// `Some(stateSchemaCheck)` on a run's first batch: check the store's schema.
+    pub schema_check: Option<bool>,
 }
 
-impl FinalAggregateStage for SessionStage<'_> {
+impl FinalAggregateStage for SessionStage {
     fn exchange_keys(&self, groups: usize) -> Option<Vec<usize>> {
         Some((0..groups).filter(|&i| i != self.session).collect())
     }
@@ -148,7 +147,8 @@ impl FinalAggregateStage for SessionStage<'_> {
             self.mode,
             self.session,
         )?;
-        self.planner.check_schema(&self.op, &exec.state_schema())?;
+        self.op
+            .check_schema(self.schema_check, &exec.state_schema())?;
         Ok(Arc::new(exec))
     }
 }
