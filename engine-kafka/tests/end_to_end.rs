@@ -117,7 +117,7 @@ fn run_with_kills(guarantee: &str, kills: usize) -> Vec<(String, BTreeMap<String
         if killed < kills {
             // Mid-run: after a batch committed, at a random moment of the ones after it.
             let commits = checkpoint.path().join("commits");
-            let extra = Duration::from_millis(pseudo_random(60));
+            let extra = Duration::from_millis(pseudo_random(30));
             match kill_mid_run(&mut child, || count_files(&commits), extra) {
                 ChildEnd::KilledMidRun => {
                     killed += 1;

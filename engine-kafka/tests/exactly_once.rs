@@ -76,7 +76,7 @@ fn replayed_batches_and_abandoned_transactions_land_once() {
     assert!(h.contains_key("sstream.seq"));
 }
 
-const BATCHES: u64 = 15;
+const BATCHES: u64 = 30;
 
 /// SIGKILLs `exactly_once_survives_sigkill` lands mid-run.
 const KILLS: usize = 8;
@@ -151,7 +151,7 @@ fn exactly_once_survives_sigkill() {
         // rounds, then let it finish.
         let committed = || count_files(state.path());
         if kills < KILLS {
-            let extra = Duration::from_millis(pseudo_random(40));
+            let extra = Duration::from_millis(pseudo_random(20));
             match kill_mid_run(&mut child, committed, extra) {
                 ChildEnd::KilledMidRun => {
                     kills += 1;
