@@ -93,6 +93,7 @@ fn datetime_and_interval_text() {
         datetime_text::parse_zone_id(&text);
         datetime_text::zone::parse_offset(&text);
         let _ = engine_core::interval::parse_interval(&text);
+        let _ = engine_core::interval::parse_interval_micros(&text);
         let _ = engine_core::format::parse_time_zone(&text);
         if let Ok(p) = DateTimePattern::new(&text) {
             for seed in DATETIME_SEEDS {
