@@ -203,7 +203,9 @@ fn header_names(fields: &[String]) -> Vec<String> {
 pub fn infer_schema(files: &[FileEntry], o: &CsvOptions, tz: &Tz) -> Result<Option<SchemaRef>> {
     let mut names: Option<Vec<String>> = None;
     let mut types: Vec<Inferred> = Vec::new();
-    let mut record = csv::StringRecord::new();
+    // Bytes, read as UTF-8 with U+FFFD for invalid sequences (as Spark decodes): one bad
+    // byte must not fail the whole read.
+    let mut record = csv::ByteRecord::new();
     let mut seen = 0u64;
     for f in files {
         if names.is_some() && !o.infer_schema {
@@ -214,7 +216,7 @@ pub fn infer_schema(files: &[FileEntry], o: &CsvOptions, tz: &Tz) -> Result<Opti
         let mut first = true;
         loop {
             let more = rdr
-                .read_record(&mut record)
+                .read_byte_record(&mut record)
                 .map_err(|e| EngineError::external(format!("reading {}", f.path.display()), e))?;
             if !more {
                 break;
@@ -222,7 +224,10 @@ pub fn infer_schema(files: &[FileEntry], o: &CsvOptions, tz: &Tz) -> Result<Opti
             if first {
                 first = false;
                 if names.is_none() {
-                    let fields: Vec<String> = record.iter().map(str::to_string).collect();
+                    let fields: Vec<String> = record
+                        .iter()
+                        .map(|f| String::from_utf8_lossy(f).into_owned())
+                        .collect();
                     names = Some(if o.header {
                         header_names(&fields)
                     } else {
@@ -245,6 +250,8 @@ pub fn infer_schema(files: &[FileEntry], o: &CsvOptions, tz: &Tz) -> Result<Opti
                 continue;
             }
             for (t, v) in types.iter_mut().zip(record.iter()) {
+                let v = String::from_utf8_lossy(v);
+                let v = v.as_ref();
                 if v == o.null_value || v.is_empty() || *t == Inferred::Str {
                     continue;
                 }
@@ -570,6 +577,23 @@ mod tests {
         let c = ctx();
         let plan = t.scan(projection, &[], None, &c)?;
         collect(&plan, &c)
+    }
+
+    #[test]
+    fn invalid_utf8_is_read_with_replacement_characters_not_an_error() {
+        // Regression (fuzzing, issue 16): one bad byte failed the whole read.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("data.csv");
+        std::fs::write(&p, b"a,b\n1,x\xffy\n\xfe2,z\n").unwrap();
+        let o = CsvOptions::parse(&Options::new([("header", "true"), ("inferSchema", "true")]))
+            .unwrap();
+        let listing = list_files(&[p.display().to_string()]).unwrap();
+        let schema = infer_schema(&listing.files, &o, &Tz::UTC).unwrap().unwrap();
+        assert_eq!(schema.field(0).data_type(), &DataType::Utf8);
+        let t = FileTable::new(Arc::new(CsvFormat::new(o)), listing, schema);
+        let b = rows(&t, None).unwrap();
+        let col = arrow::array::AsArray::as_string::<i32>(b[0].column(1));
+        assert_eq!(col.value(0), "x\u{fffd}y");
     }
 
     #[test]
