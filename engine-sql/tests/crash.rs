@@ -371,14 +371,7 @@ fn window_rows(out: &Path) -> Vec<String> {
         .unwrap()
         .json(&out.display().to_string())
         .unwrap();
-    let mut rows: Vec<String> = df
-        .collect_rows()
-        .unwrap()
-        .iter()
-        .map(|r| r.join(","))
-        .collect();
-    rows.sort();
-    rows
+    common::sorted_rows(&df)
 }
 
 #[test]

@@ -1235,18 +1235,8 @@ fn a_record_with_a_broken_zone_never_stops_a_permissive_query() {
     add(vec![r#"{"id":3,"t":"2024-01-01T10:00:00Z"}"#]);
     permissive.process_all_available().unwrap();
     dropping.process_all_available().unwrap();
-    let rows = |name: &str| {
-        let mut rows: Vec<String> = spark
-            .sql(&format!("SELECT * FROM {name}"))
-            .unwrap()
-            .collect_rows()
-            .unwrap()
-            .iter()
-            .map(|r| r.join(","))
-            .collect();
-        rows.sort();
-        rows
-    };
+    let rows =
+        |name: &str| common::sorted_rows(&spark.sql(&format!("SELECT * FROM {name}")).unwrap());
     assert_eq!(
         rows("broken_zone_permissive"),
         vec![
