@@ -338,7 +338,8 @@ where
     if scale >= 0 {
         return Arc::new(a.clone());
     }
-    let unit = pow10_i128(-scale);
+    // Checked: the scale is the user's (`round(x, -2147483648)`); too many digits give 0.
+    let unit = pow10_i128(scale.checked_neg().unwrap_or(i32::MAX));
     let out: PrimitiveArray<T> = a
         .iter()
         .map(|v| {
@@ -397,7 +398,7 @@ fn eval_round_mode(
         DataType::Decimal128(p, s) => {
             let (rp, rs) = decimal_round_type(*p, *s, known_scale);
             let d = a.as_primitive::<Decimal128Type>();
-            let unit = pow10_i128(i32::from(*s) - scale);
+            let unit = pow10_i128(i32::from(*s).saturating_sub(scale));
             // Rounded values are multiples of `unit`; dividing by `shrink` drops the digits
             // the narrower result scale no longer has.
             let shrink = pow10_i128(i32::from(*s) - i32::from(rs)).unwrap_or(1);
@@ -866,6 +867,20 @@ mod tests {
         assert_eq!(r.data_type(), &DataType::Int32);
         assert_eq!(round_f64(9.995, 2, false), 10.0);
         assert_eq!(round_f64(123456.785, 2, false), 123456.79);
+    }
+
+    #[test]
+    fn round_to_the_most_negative_scale_gives_zero_not_an_overflow() {
+        // Regression (fuzzing, issue 16): `-scale` and `s - scale` overflowed.
+        for name in ["round", "bround"] {
+            let r = call(name, vec![ints(&[Some(125), None]), iv(i32::MIN)]).unwrap();
+            assert_eq!(i(&r), vec![Some(0), None]);
+            let a = Decimal128Array::from(vec![Some(12345)])
+                .with_precision_and_scale(6, 3)
+                .unwrap();
+            let r = call(name, vec![ColumnarValue::Array(Arc::new(a)), iv(i32::MIN)]).unwrap();
+            assert_eq!(r.as_primitive::<Decimal128Type>().value(0), 0);
+        }
     }
 
     #[test]
