@@ -196,29 +196,7 @@ impl PlanSchema {
         for name in &r.nested {
             dt = match struct_field(&dt, name) {
                 Some(f) => f.data_type().clone(),
-                None => {
-                    return Err(match &dt {
-                        DataType::Struct(fields) => EngineError::analysis(
-                            "FIELD_NOT_FOUND",
-                            format!(
-                                "No such struct field `{name}` in {}. SQLSTATE: 42704",
-                                fields
-                                    .iter()
-                                    .map(|f| format!("`{}`", f.name()))
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            ),
-                        ),
-                        _ => EngineError::analysis(
-                            "INVALID_EXTRACT_BASE_FIELD_TYPE",
-                            format!(
-                                "Can't extract a value from {}. Need a complex type [STRUCT, ARRAY, MAP] but got \"{}\". SQLSTATE: 42000",
-                                quote_parts(parts),
-                                crate::types::sql_type_name(&dt)
-                            ),
-                        ),
-                    });
-                }
+                None => return Err(no_such_field(name, &dt, &quote_parts(parts))),
             };
         }
         Ok(())
@@ -294,6 +272,32 @@ pub fn quote_parts(parts: &[String]) -> String {
         .map(|p| format!("`{p}`"))
         .collect::<Vec<_>>()
         .join(".")
+}
+
+/// Spark's error for reading field `name` of a value of type `dt` that has none:
+/// `FIELD_NOT_FOUND` in a struct, `INVALID_EXTRACT_BASE_FIELD_TYPE` in anything else (`base`
+/// is the value as Spark quotes it in the message).
+pub fn no_such_field(name: &str, dt: &DataType, base: &str) -> EngineError {
+    match dt {
+        DataType::Struct(fields) => EngineError::analysis(
+            "FIELD_NOT_FOUND",
+            format!(
+                "No such struct field `{name}` in {}. SQLSTATE: 42704",
+                fields
+                    .iter()
+                    .map(|f| format!("`{}`", f.name()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+        _ => EngineError::analysis(
+            "INVALID_EXTRACT_BASE_FIELD_TYPE",
+            format!(
+                "Can't extract a value from {base}. Need a complex type [STRUCT, ARRAY, MAP] but got \"{}\". SQLSTATE: 42000",
+                crate::types::sql_type_name(dt)
+            ),
+        ),
+    }
 }
 
 #[cfg(test)]

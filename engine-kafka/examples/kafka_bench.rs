@@ -5,6 +5,10 @@
 //! `KAFKA_BENCH_PROGRESS=1` also prints the pipeline's progress durations and its start and end
 //! instants (CLOCK_MONOTONIC, for cutting a `perf record -k CLOCK_MONOTONIC` profile);
 //! `KAFKA_BENCH_PRODUCER=k=v,k=v` adds librdkafka producer settings to every sink.
+//! `KAFKA_BENCH_ONLY=latency` skips the throughput rows (only the micro-batch and end-to-end
+//! latency lines are printed); `KAFKA_BENCH_ONLY=source:N` writes the data, then only reads it
+//! back N times (default 5) as the source-alone row does, each with a new source, and each
+//! time also with plain librdkafka consumers (a control for the machine's noise).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -57,6 +61,15 @@ fn cpu_secs(pid: &str) -> f64 {
         .filter_map(|i| f.get(*i).and_then(|v| v.parse::<f64>().ok()))
         .sum();
     ticks / 100.0
+}
+
+/// With `KAFKA_BENCH_PROGRESS` set, prints when throughput row `row` (0-based, in table
+/// order) starts or ends, on CLOCK_MONOTONIC, for cutting a `perf record -k CLOCK_MONOTONIC`
+/// profile to one row with `perf report --time`.
+fn mark(row: usize, what: &str) {
+    if std::env::var_os("KAFKA_BENCH_PROGRESS").is_some() {
+        eprintln!("row {row} {what} at {:?}", Instant::now());
+    }
 }
 
 /// CPU seconds of this process and of the broker process.
@@ -236,6 +249,11 @@ fn main() {
     // Producer linger (ms) of the sink benchmarks; `KAFKA_BENCH_LINGER_MS` overrides it.
     let linger = std::env::var("KAFKA_BENCH_LINGER_MS").unwrap_or_else(|_| "5".into());
     let mut cpu: Vec<(f64, f64)> = Vec::new();
+    if std::env::var("KAFKA_BENCH_ONLY").as_deref() == Ok("latency") {
+        engine_kafka::register();
+        latency_rows(&bootstrap, &info, threads);
+        return;
+    }
     let topic = engine_kafka::testing::unique_topic("bench");
     info.create_topic(&topic, PARTITIONS).unwrap();
 
@@ -275,14 +293,37 @@ fn main() {
         })
         .unwrap(),
     );
+    mark(cpu.len(), "starts");
     let c0 = cpu_pair(&broker_pid);
     let started = Instant::now();
     let commits = write_tasks(&sink, &data, "at-least-once");
     // The batch is written once every record is acknowledged (the sink waits in `commit`).
     sink.commit(0, commits).unwrap();
     let sink_secs = started.elapsed().as_secs_f64();
+    if let Some(reps) = std::env::var("KAFKA_BENCH_ONLY").ok().and_then(|v| {
+        v.strip_prefix("source")
+            .map(|n| n.trim_start_matches(':').parse().unwrap_or(5))
+    }) {
+        for _ in 0..reps {
+            let (secs, read, _) = source_alone(&bootstrap, &topic, threads, &broker_pid);
+            println!(
+                "source alone: {read} records in {secs:.3} s, {:.0}k msg/s",
+                read as f64 / secs / 1e3
+            );
+            // The same read by plain librdkafka consumers, as a control for the machine's noise.
+            let started = Instant::now();
+            let read = plain_read(&bootstrap, &topic, threads, false);
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "plain consumer: {read} records in {secs:.3} s, {:.0}k msg/s",
+                read as f64 / secs / 1e3
+            );
+        }
+        return;
+    }
     let c1 = cpu_pair(&broker_pid);
     cpu.push((c1.0 - c0.0, c1.1 - c0.1));
+    mark(cpu.len() - 1, "ends");
     let written = (messages / threads) * threads;
 
     // Exactly-once sink: transactional producer per task, committed by Sink::commit.
@@ -305,6 +346,7 @@ fn main() {
         })
         .unwrap(),
     );
+    mark(cpu.len(), "starts");
     let c0 = cpu_pair(&broker_pid);
     let started = Instant::now();
     let messages_out = write_tasks(&eos_sink, &data, "exactly-once");
@@ -317,42 +359,14 @@ fn main() {
     let eos_secs = started.elapsed().as_secs_f64();
     let c1 = cpu_pair(&broker_pid);
     cpu.push((c1.0 - c0.0, c1.1 - c0.1));
+    mark(cpu.len() - 1, "ends");
     drop(data);
 
     // Source alone: plan one batch over everything, read the partitions on `threads` threads.
-    let dir = std::env::temp_dir().join(format!("kafka-bench-{}", std::process::id()));
-    let opts = SourceOptions::for_stream(&Options::new([
-        ("kafka.bootstrap.servers", bootstrap.as_str()),
-        ("subscribe", topic.as_str()),
-        ("startingOffsets", "earliest"),
-    ]))
-    .unwrap();
-    let mut src = KafkaSource::new(opts, dir.clone(), "bench").unwrap();
-    let start = src.initial_offset().unwrap();
-    let end = src.latest_offset(&start, &ReadLimit::AllAvailable).unwrap();
-    let parts: Vec<Arc<dyn InputPartition>> = src.plan_partitions(&start, &end).unwrap();
-    let c0 = cpu_pair(&broker_pid);
-    let started = Instant::now();
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let rows = std::sync::atomic::AtomicUsize::new(0);
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(p) = parts.get(i) else { return };
-                    for b in p.read().unwrap() {
-                        rows.fetch_add(b.unwrap().num_rows(), std::sync::atomic::Ordering::Relaxed);
-                    }
-                }
-            });
-        }
-    });
-    let source_secs = started.elapsed().as_secs_f64();
-    let c1 = cpu_pair(&broker_pid);
-    cpu.push((c1.0 - c0.0, c1.1 - c0.1));
-    let read = rows.load(std::sync::atomic::Ordering::Relaxed);
-    let _ = std::fs::remove_dir_all(&dir);
+    mark(cpu.len(), "starts");
+    let (source_secs, read, source_cpu) = source_alone(&bootstrap, &topic, threads, &broker_pid);
+    cpu.push(source_cpu);
+    mark(cpu.len() - 1, "ends");
 
     // The broker alone: one plain librdkafka consumer per thread over the same partitions,
     // touching each payload but building nothing; once with all of a thread's partitions
@@ -360,12 +374,14 @@ fn main() {
     // watermark (the way the source reads).
     let mut plain = Vec::new();
     for one_at_a_time in [false, true] {
+        mark(cpu.len(), "starts");
         let c0 = cpu_pair(&broker_pid);
         let started = Instant::now();
         let n = plain_read(&bootstrap, &topic, threads, one_at_a_time);
         plain.push((n, started.elapsed().as_secs_f64()));
         let c1 = cpu_pair(&broker_pid);
         cpu.push((c1.0 - c0.0, c1.1 - c0.1));
+        mark(cpu.len() - 1, "ends");
     }
 
     // The pipeline: Kafka -> from_json -> explode -> to_json -> Kafka through engine-sql's
@@ -387,10 +403,12 @@ fn main() {
     kafka_out.extend(extra.iter().cloned());
     let mut pipeline_secs = Vec::new();
     for (format, options) in [("kafka", kafka_out), ("noop", vec![])] {
+        mark(cpu.len(), "starts");
         let c0 = cpu_pair(&broker_pid);
         pipeline_secs.push(pipeline(&bootstrap, &topic, threads, format, &options));
         let c1 = cpu_pair(&broker_pid);
         cpu.push((c1.0 - c0.0, c1.1 - c0.1));
+        mark(cpu.len() - 1, "ends");
     }
 
     println!(
@@ -437,6 +455,67 @@ fn main() {
     }
     println!("peak RSS: {:.0} MB", peak_rss_mb());
 
+    latency_rows(&bootstrap, &info, threads);
+    assert_eq!(
+        read, written,
+        "the source must read back every message written"
+    );
+}
+
+/// The latency lines: micro-batches over many partitions with a few new records each, and
+/// end-to-end latency through the Kafka sink in both delivery guarantees.
+/// Plans one batch over everything in `topic` with a new [`KafkaSource`] and reads its
+/// partitions on `threads` threads; returns the reading's seconds, the rows read and the CPU
+/// seconds of this process and of the broker (`broker_pid`) while reading.
+fn source_alone(
+    bootstrap: &str,
+    topic: &str,
+    threads: usize,
+    broker_pid: &str,
+) -> (f64, usize, (f64, f64)) {
+    let dir = std::env::temp_dir().join(format!("kafka-bench-{}", std::process::id()));
+    let opts = SourceOptions::for_stream(&Options::new([
+        ("kafka.bootstrap.servers", bootstrap),
+        ("subscribe", topic),
+        ("startingOffsets", "earliest"),
+    ]))
+    .unwrap();
+    let mut src = KafkaSource::new(opts, dir.clone(), "bench").unwrap();
+    let start = src.initial_offset().unwrap();
+    let end = src.latest_offset(&start, &ReadLimit::AllAvailable).unwrap();
+    let parts: Vec<Arc<dyn InputPartition>> = src.plan_partitions(&start, &end).unwrap();
+    let c0 = cpu_pair(broker_pid);
+    let started = Instant::now();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let rows = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(p) = parts.get(i) else { return };
+                    let t = Instant::now();
+                    for b in p.read().unwrap() {
+                        rows.fetch_add(b.unwrap().num_rows(), std::sync::atomic::Ordering::Relaxed);
+                    }
+                    if std::env::var_os("KAFKA_BENCH_PROGRESS").is_some() {
+                        eprintln!("source task {i}: {:.2} ms", t.elapsed().as_secs_f64() * 1e3);
+                    }
+                }
+            });
+        }
+    });
+    let secs = started.elapsed().as_secs_f64();
+    let c1 = cpu_pair(broker_pid);
+    let _ = std::fs::remove_dir_all(&dir);
+    (
+        secs,
+        rows.load(std::sync::atomic::Ordering::Relaxed),
+        (c1.0 - c0.0, c1.1 - c0.1),
+    )
+}
+
+fn latency_rows(bootstrap: &str, info: &BrokerInfo, threads: usize) {
     // Micro-batch latency: a streaming query over many partitions with few new records each,
     // where each task's fixed costs (taking a consumer, its first fetch) are what shows.
     let lat_topic = engine_kafka::testing::unique_topic("bench-latency");
@@ -445,7 +524,7 @@ fn main() {
     let lat_sink = Arc::new(
         KafkaSink::new(&SinkContext {
             options: Options::new([
-                ("kafka.bootstrap.servers", bootstrap.as_str()),
+                ("kafka.bootstrap.servers", bootstrap),
                 ("topic", lat_topic.as_str()),
             ]),
             schema: Arc::new(Schema::new(vec![
@@ -460,18 +539,187 @@ fn main() {
     );
     let commits = write_tasks(&lat_sink, &batches(per_batch * 8, 1), "latency data");
     lat_sink.commit(0, commits).unwrap();
-    let mut trigger_ms = micro_batch_durations(&bootstrap, &lat_topic, threads, per_batch);
+    let (mut trigger_ms, phases) = micro_batch_durations(bootstrap, &lat_topic, threads, per_batch);
     trigger_ms.sort_unstable();
     println!(
-        "micro-batches over {PARTITIONS} partitions, 5 new records each: {} batches, triggerExecution median {} ms, max {} ms",
+        "micro-batches over {PARTITIONS} partitions, 5 new records each: {} batches, triggerExecution median {} ms, max {} ms; phase medians (ms): {}",
         trigger_ms.len(),
         trigger_ms.get(trigger_ms.len() / 2).copied().unwrap_or(-1),
         trigger_ms.last().copied().unwrap_or(-1),
+        phases
     );
-    assert_eq!(
-        read, written,
-        "the source must read back every message written"
-    );
+    // End to end: records produced one at a time into a running query (processingTime 0)
+    // until they are visible to a read_committed consumer of its output topic.
+    for guarantee in ["at_least_once", "exactly_once"] {
+        let mut ms = end_to_end_latency(bootstrap, info, threads, guarantee);
+        ms.sort_by(f64::total_cmp);
+        let pick = |q: f64| {
+            let i = ((ms.len() as f64 * q).ceil() as usize).saturating_sub(1);
+            ms.get(i).copied().unwrap_or(f64::NAN)
+        };
+        println!(
+            "end-to-end latency, processingTime 0, {guarantee} sink, {PARTITIONS} partitions: {} records, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            ms.len(),
+            pick(0.5),
+            pick(0.99),
+            ms.last().copied().unwrap_or(f64::NAN)
+        );
+    }
+}
+
+/// Records sent by [`end_to_end_latency`], one every this long.
+const E2E_INTERVAL: Duration = Duration::from_millis(10);
+/// Records [`end_to_end_latency`] measures.
+const E2E_RECORDS: usize = 400;
+/// Records [`end_to_end_latency`] sends first, all at once, and waits for before it measures:
+/// the query's first batches make the sink's producers (one transactional producer per task
+/// id in exactly-once mode, each reading back its partitions once).
+const E2E_WARMUP: usize = 2 * PARTITIONS as usize;
+
+/// Microseconds since the epoch.
+fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
+}
+
+/// Runs Kafka -> Kafka (`deliveryGuarantee` = `guarantee`, processingTime 0) over a new
+/// `PARTITIONS`-partition topic, produces [`E2E_RECORDS`] records one at a time (round robin
+/// over the partitions, each carrying its send time), and returns each record's latency in ms
+/// until a read_committed consumer of the output topic received it.
+fn end_to_end_latency(
+    bootstrap: &str,
+    info: &BrokerInfo,
+    threads: usize,
+    guarantee: &str,
+) -> Vec<f64> {
+    use rdkafka::Message;
+    use rdkafka::producer::{BaseRecord, DefaultProducerContext, ThreadedProducer};
+    let input = engine_kafka::testing::unique_topic("bench-e2e-in");
+    let output = engine_kafka::testing::unique_topic("bench-e2e-out");
+    info.create_topic(&input, PARTITIONS).unwrap();
+    info.create_topic(&output, PARTITIONS).unwrap();
+    let checkpoint = std::env::temp_dir().join(format!(
+        "kafka-bench-e2e-{}-{guarantee}",
+        std::process::id()
+    ));
+    let spark = engine_sql::prelude::Session::builder()
+        .master(&format!("local[{threads}]"))
+        .config("spark.sql.shuffle.partitions", &threads.to_string())
+        .build()
+        .unwrap();
+    let query = spark
+        .read_stream()
+        .format("kafka")
+        .option("kafka.bootstrap.servers", bootstrap)
+        .option("subscribe", &input)
+        .option("startingOffsets", "earliest")
+        .load()
+        .unwrap()
+        .select_expr(&["key", "value"])
+        .unwrap()
+        .write_stream()
+        .format("kafka")
+        .option("kafka.bootstrap.servers", bootstrap)
+        .option("topic", &output)
+        .option("deliveryGuarantee", guarantee)
+        .option("checkpointLocation", checkpoint.display())
+        .trigger(engine_sql::streaming::Trigger::ProcessingTime(
+            Duration::ZERO,
+        ))
+        .start()
+        .unwrap();
+    let consumer = engine_kafka::testing::consumer_from_beginning(
+        bootstrap,
+        &output,
+        PARTITIONS,
+        &[
+            ("isolation.level", "read_committed"),
+            ("fetch.wait.max.ms", "1"),
+            ("log_level", "3"),
+        ],
+    )
+    .unwrap();
+    let producer: ThreadedProducer<DefaultProducerContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("linger.ms", "0")
+        .set("log_level", "3")
+        .create()
+        .unwrap();
+    // Each value is "<sequence number>:<send time in µs>".
+    let warm = std::sync::atomic::AtomicUsize::new(0);
+    let latencies = std::thread::scope(|s| {
+        let receiver = s.spawn(|| {
+            let mut out = Vec::with_capacity(E2E_RECORDS);
+            let deadline = Instant::now()
+                + E2E_INTERVAL * (E2E_WARMUP + E2E_RECORDS) as u32
+                + Duration::from_secs(120);
+            while out.len() < E2E_RECORDS && Instant::now() < deadline {
+                if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
+                    let received = now_us();
+                    let parsed = m
+                        .payload()
+                        .and_then(|p| std::str::from_utf8(p).ok())
+                        .and_then(|t| t.split_once(':'))
+                        .and_then(|(i, t)| {
+                            Some((i.parse::<usize>().ok()?, t.parse::<i64>().ok()?))
+                        });
+                    match parsed {
+                        Some((i, sent)) if i >= E2E_WARMUP => {
+                            out.push((received - sent) as f64 / 1000.0);
+                        }
+                        Some(_) => {
+                            warm.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        None => {}
+                    }
+                }
+            }
+            out
+        });
+        let send = |i: usize| {
+            let value = format!("{i}:{}", now_us());
+            producer
+                .send(
+                    BaseRecord::<str, str>::to(&input)
+                        .partition(i as i32 % PARTITIONS)
+                        .payload(&value),
+                )
+                .map_err(|(e, _)| e)
+                .unwrap();
+        };
+        (0..E2E_WARMUP).for_each(send);
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while warm.load(std::sync::atomic::Ordering::Relaxed) < E2E_WARMUP {
+            let failed = query.exception();
+            assert!(
+                failed.is_none(),
+                "the {guarantee} query failed during the warm-up: {failed:?}"
+            );
+            assert!(
+                Instant::now() < deadline,
+                "the {guarantee} query never caught up with the warm-up ({} of {E2E_WARMUP} records arrived; last progress: {:?})",
+                warm.load(std::sync::atomic::Ordering::Relaxed),
+                query
+                    .last_progress()
+                    .map(|p| (p.batch_id, p.num_input_rows))
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let start = Instant::now();
+        for i in E2E_WARMUP..E2E_WARMUP + E2E_RECORDS {
+            let at = start + E2E_INTERVAL * (i - E2E_WARMUP) as u32;
+            if let Some(wait) = at.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+            send(i);
+        }
+        receiver.join().unwrap()
+    });
+    query.stop().unwrap();
+    print_progress(&format!("e2e {guarantee}"), &query);
+    let _ = std::fs::remove_dir_all(&checkpoint);
+    latencies
 }
 
 /// Runs Kafka -> from_json -> explode -> to_json -> `format` as a streaming query
@@ -524,13 +772,13 @@ fn pipeline(
 
 /// Runs Kafka -> noop over `topic` in micro-batches of `per_batch` records
 /// (`maxOffsetsPerTrigger`, `Trigger.AvailableNow`); returns each batch's
-/// `durationMs.triggerExecution`.
+/// `durationMs.triggerExecution` and the median of every phase, as text.
 fn micro_batch_durations(
     bootstrap: &str,
     topic: &str,
     threads: usize,
     per_batch: usize,
-) -> Vec<i64> {
+) -> (Vec<i64>, String) {
     let checkpoint =
         std::env::temp_dir().join(format!("kafka-bench-latency-{}", std::process::id()));
     let spark = engine_sql::prelude::Session::builder()
@@ -547,12 +795,30 @@ fn micro_batch_durations(
     query.await_termination(None).unwrap();
     let _ = std::fs::remove_dir_all(&checkpoint);
     print_progress("latency", &query);
-    query
+    let batches: Vec<_> = query
         .recent_progress()
-        .iter()
+        .into_iter()
         .filter(|p| p.num_input_rows > 0)
+        .collect();
+    let mut phases: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
+    for p in &batches {
+        for (k, v) in &p.duration_ms {
+            phases.entry(k.clone()).or_default().push(*v);
+        }
+    }
+    let phases = phases
+        .into_iter()
+        .map(|(k, mut v)| {
+            v.sort_unstable();
+            format!("{k} {}", v[v.len() / 2])
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let trigger = batches
+        .iter()
         .filter_map(|p| p.duration_ms.get("triggerExecution").copied())
-        .collect()
+        .collect();
+    (trigger, phases)
 }
 
 /// A streaming read of every partition of `topic` from the earliest offset, at most

@@ -9,7 +9,8 @@
 //!   request and prints `127.0.0.1:PORT` as its last stdout line. If a broker described by the
 //!   state file still answers, it is reused instead.
 //! - `serve` owns the [`EmbeddedBroker`]; besides the Kafka port it listens on a second
-//!   127.0.0.1 port for one-line commands (`PING`, `CREATE <topic> <partitions>`, `STOP`),
+//!   127.0.0.1 port for one-line commands (`PING`, `CREATE <topic> <partitions>`,
+//!   `DELETE <topic>` (metadata only: see [`EmbeddedBroker::delete_topic`]), `STOP`),
 //!   because topics on the mock broker can only be created through the cluster handle that
 //!   lives in that process (its CreateTopics API times out). Producing to an unknown topic
 //!   auto-creates it with 4 partitions (librdkafka's mock default).
@@ -65,6 +66,13 @@ impl BrokerInfo {
         }
         let reply = control_request(&self.control, &format!("CREATE {topic} {partitions}"))?;
         expect_ok(&reply, "creating a topic").map(|_| ())
+    }
+
+    /// Makes `topic` look deleted (see [`EmbeddedBroker::delete_topic`]: the mock cluster
+    /// only answers metadata for it as for a deleted topic).
+    pub fn delete_topic(&self, topic: &str) -> Result<()> {
+        let reply = control_request(&self.control, &format!("DELETE {topic}"))?;
+        expect_ok(&reply, "deleting a topic").map(|_| ())
     }
 
     /// Whether the broker's control port answers.
@@ -372,6 +380,10 @@ fn handle_control(
                 format!("ERR partitions must be an integer, got '{n}'"),
                 false,
             ),
+        },
+        (Some("DELETE"), Some(topic), _) => match broker.delete_topic(topic) {
+            Ok(()) => ("OK deleted".to_string(), false),
+            Err(e) => (format!("ERR {e}"), false),
         },
         (Some("STOP"), _, _) => ("OK stopping".to_string(), true),
         _ => (format!("ERR unknown command '{}'", line.trim()), false),

@@ -8,10 +8,10 @@
 //! - [`sink`]: [`sink::KafkaSink`], at-least-once (Spark's) or exactly-once (beyond Spark).
 //! - [`options`]: every option, validated with Spark's messages.
 //! - [`offsets`]: Spark's offset JSON, the rate limit, the task split.
-//! - [`consumer`]: range reads into Arrow batches, the consumer pool (per consumer config, not
-//!   per partition as Spark's; `spark.kafka.consumer.cache.capacity` 64, `.timeout` 5m and
-//!   `.evictorThreadRunInterval` 1m),
-//!   the fixed schema.
+//! - [`consumer`]: range reads into Arrow batches, one shared consumer per streaming query
+//!   (every partition assigned, per-partition queues), the consumer pool for batch reads (per
+//!   consumer config, not per partition as Spark's; `spark.kafka.consumer.cache.capacity` 64,
+//!   `.timeout` 5m and `.evictorThreadRunInterval` 1m), the fixed schema.
 //! - [`producer_cache`]: Spark's producer cache (ref-counted, idle eviction).
 //! - [`broker`]: the project's local broker (librdkafka's mock cluster in a background process),
 //!   driven by `cargo xtask broker start|stop|status|create-topic`.

@@ -9,7 +9,8 @@
 //! What the mock broker is (measured, see the crate docs): a Kafka-protocol broker on 127.0.0.1
 //! with correct watermarks, idempotent and transactional producers and consumer groups; it does
 //! not hide aborted transactions from `read_committed` consumers, does not answer
-//! offsets-by-timestamp, has no CreateTopics/CreatePartitions/DeleteRecords, and keeps at most
+//! offsets-by-timestamp, has no CreateTopics/CreatePartitions/DeleteTopics/DeleteRecords (a
+//! topic can only be made to look deleted in metadata, see `hide_topic`), and keeps at most
 //! 5 MiB or 100 000 message sets per partition (older data is dropped and the log start offset
 //! moves, which is how data loss shows up on it).
 #![allow(unsafe_code)]
@@ -105,6 +106,27 @@ impl RawMockCluster {
                 format!("creating topic '{topic}' failed: {other}"),
             )),
         }
+    }
+}
+
+impl RawMockCluster {
+    /// Makes `topic` look deleted: librdkafka's mock cluster cannot delete a topic, but it
+    /// can answer metadata requests for it with `UNKNOWN_TOPIC_OR_PART` and no partitions,
+    /// which is what clients see of a deleted topic. Its data stays and can still be
+    /// fetched by a client that does not ask for metadata first.
+    pub(crate) fn hide_topic(&self, topic: &str) -> Result<()> {
+        let name = CString::new(topic).map_err(|_| {
+            EngineError::invalid_option("topic", "a topic name cannot contain a NUL byte")
+        })?;
+        // SAFETY: valid cluster pointer and NUL-terminated name (librdkafka copies it).
+        unsafe {
+            rdsys::rd_kafka_mock_topic_set_error(
+                self.ptr.as_ptr(),
+                name.as_ptr(),
+                rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+            )
+        };
+        Ok(())
     }
 }
 

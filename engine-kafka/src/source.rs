@@ -12,8 +12,8 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{Offset as KOffset, TopicPartitionList};
 
 use crate::consumer::{
-    RangeReader, ReadSettings, client_config, client_error, executor_params, kafka_schema,
-    report_data_loss,
+    RangeReader, ReadSettings, SharedConsumer, client_config, client_error, executor_params,
+    kafka_schema, report_data_loss,
 };
 use crate::offsets::{
     EARLIEST, LATEST, OffsetRange, PartitionOffsets, TopicPartition, from_offset, rate_limit,
@@ -22,6 +22,12 @@ use crate::offsets::{
 use crate::options::{NoMatchStrategy, OffsetSpec, SourceOptions, Strategy};
 
 const METADATA_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Kafka's ListOffsets timestamp for a partition's end (its high watermark, or the last stable
+/// offset under `read_committed`).
+const LIST_LATEST: KOffset = KOffset::End;
+/// Kafka's ListOffsets timestamp for a partition's first offset.
+const LIST_EARLIEST: KOffset = KOffset::Beginning;
 
 /// The driver's view of Kafka: which partitions exist and their offsets (Spark's
 /// `KafkaOffsetReader`), with `fetchOffset.numRetries` retries.
@@ -104,42 +110,89 @@ impl OffsetReader {
         })
     }
 
+    /// The offsets of `tps` at `which` (Kafka's ListOffsets timestamps: [`LIST_LATEST`] or
+    /// [`LIST_EARLIEST`]), asked in one request per leader broker rather than one round
+    /// trip per partition: on 64 partitions the per-partition queries took a large part of
+    /// a millisecond trigger.
+    fn list_offsets(
+        &self,
+        tps: &BTreeSet<TopicPartition>,
+        which: KOffset,
+    ) -> Result<PartitionOffsets> {
+        if tps.is_empty() {
+            return Ok(PartitionOffsets::new());
+        }
+        let what = if which == LIST_LATEST {
+            "latest"
+        } else {
+            "earliest"
+        };
+        self.with_retries("fetching offsets", || {
+            let mut tpl = TopicPartitionList::new();
+            for tp in tps {
+                tpl.add_partition_offset(&tp.topic, tp.partition, which)
+                    .map_err(|e| EngineError::external("building an offset lookup", e))?;
+            }
+            let found = self
+                .consumer
+                .offsets_for_times(tpl, METADATA_TIMEOUT)
+                .map_err(|e| EngineError::external(format!("fetching the {what} offsets"), e))?;
+            let mut out = PartitionOffsets::new();
+            for e in found.elements() {
+                let tp = TopicPartition::new(e.topic(), e.partition());
+                if let Err(err) = e.error() {
+                    return Err(EngineError::external(
+                        format!("fetching the {what} offset of {tp}"),
+                        err,
+                    ));
+                }
+                let off = match e.offset() {
+                    KOffset::Offset(o) => o,
+                    other => {
+                        return Err(EngineError::execution(
+                            "KAFKA_OFFSET_LOOKUP",
+                            format!("the broker gave no {what} offset for {tp} ({other:?})"),
+                        ));
+                    }
+                };
+                out.insert(tp, off);
+            }
+            if out.len() != tps.len() {
+                return Err(EngineError::execution(
+                    "KAFKA_OFFSET_LOOKUP",
+                    format!(
+                        "the broker answered {} of {} partitions' {what} offsets",
+                        out.len(),
+                        tps.len()
+                    ),
+                ));
+            }
+            Ok(out)
+        })
+    }
+
     /// `(earliest, latest)` of each partition.
     pub fn watermarks(
         &self,
         tps: &BTreeSet<TopicPartition>,
     ) -> Result<BTreeMap<TopicPartition, (i64, i64)>> {
-        tps.iter()
-            .map(|tp| {
-                self.with_retries("fetching offsets", || {
-                    self.consumer
-                        .fetch_watermarks(&tp.topic, tp.partition, METADATA_TIMEOUT)
-                        .map_err(|e| {
-                            EngineError::external(format!("fetching the offsets of {tp}"), e)
-                        })
-                })
-                .map(|w| (tp.clone(), w))
-            })
-            .collect()
+        let earliest = self.list_offsets(tps, LIST_EARLIEST)?;
+        let latest = self.list_offsets(tps, LIST_LATEST)?;
+        Ok(earliest
+            .into_iter()
+            .filter_map(|(tp, lo)| latest.get(&tp).map(|hi| (tp, (lo, *hi))))
+            .collect())
     }
 
     /// Latest offsets of all current partitions.
     pub fn latest(&self) -> Result<PartitionOffsets> {
         let tps = self.partitions()?;
-        Ok(self
-            .watermarks(&tps)?
-            .into_iter()
-            .map(|(tp, (_, hi))| (tp, hi))
-            .collect())
+        self.list_offsets(&tps, LIST_LATEST)
     }
 
     /// Earliest offsets of `tps`.
     pub fn earliest(&self, tps: &BTreeSet<TopicPartition>) -> Result<PartitionOffsets> {
-        Ok(self
-            .watermarks(tps)?
-            .into_iter()
-            .map(|(tp, (lo, _))| (tp, lo))
-            .collect())
+        self.list_offsets(tps, LIST_EARLIEST)
     }
 
     /// Offsets of the first records at or after each timestamp (ms). Not answered by
@@ -246,8 +299,11 @@ pub struct KafkaInputPartition {
     range: OffsetRange,
     settings: ReadSettings,
     /// The range ends where the partition ended when the batch was planned (or this is a
-    /// batch read, which is read once): the reader's consumer stops fetching when done.
+    /// batch read, which is read once): a pooled consumer stops fetching when done.
     ends_at_latest: bool,
+    /// The streaming query's consumer, whose queue for this partition the task reads from
+    /// when it is free; `None` for batch reads (read once: pooled consumers).
+    shared: Option<Arc<SharedConsumer>>,
 }
 
 impl KafkaInputPartition {
@@ -259,9 +315,14 @@ impl KafkaInputPartition {
 
 impl InputPartition for KafkaInputPartition {
     fn read(&self) -> Result<BatchIter> {
+        let reader = match &self.shared {
+            Some(shared) => {
+                RangeReader::from_shared(self.range.clone(), self.settings.clone(), shared)?
+            }
+            None => RangeReader::new(self.range.clone(), self.settings.clone())?,
+        };
         Ok(Box::new(
-            RangeReader::new(self.range.clone(), self.settings.clone())?
-                .stop_fetching_when_done(self.ends_at_latest),
+            reader.stop_fetching_when_done(self.ends_at_latest),
         ))
     }
 }
@@ -336,6 +397,37 @@ fn offset_ranges(
     Ok(ranges)
 }
 
+/// A partition whose range in a batch holds more offsets than this is read through the
+/// consumer pool and leaves the shared consumer until its ranges are small again. The shared
+/// consumer saves each task the first fetch of a reassigned consumer (2-8 ms), which is most of
+/// a small task; a large range (a catch-up, a first batch over a backlog) is read faster by a
+/// consumer of its own, since the pool's consumers fetch their partitions side by side, and
+/// the shared consumer would only prefetch what that consumer reads anyway. At about 10k
+/// records the two cost the same on the local broker (see BENCHMARKS.md).
+pub const SHARED_RANGE_LIMIT: i64 = 8192;
+
+/// Where the shared consumer stands for a batch over `ranges` ending at `end`: every partition
+/// of `end` at the offset the batch starts reading it (at its end where there is nothing
+/// new), except those with a range over [`SHARED_RANGE_LIMIT`]. Partitions not in `end`
+/// (deleted, no longer matching) leave the assignment.
+fn shared_positions(end: &PartitionOffsets, ranges: &[OffsetRange]) -> PartitionOffsets {
+    let mut positions = end.clone();
+    for r in ranges {
+        if r.size() > SHARED_RANGE_LIMIT {
+            positions.remove(&r.tp);
+        } else {
+            positions.insert(r.tp.clone(), r.from);
+        }
+    }
+    positions
+}
+
+/// How many clients the shared consumer spreads its partitions over: one per core (at most
+/// four), so fetching keeps pace with the worker threads reading.
+fn shared_members() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4))
+}
+
 /// Streaming Kafka source.
 pub struct KafkaSource {
     opts: SourceOptions,
@@ -347,6 +439,8 @@ pub struct KafkaSource {
     is_available_now: bool,
     last_trigger_ms: u64,
     clock: Arc<dyn Fn() -> u64 + Send + Sync>,
+    /// Made at the first planned batch; every partition of the query stays assigned to it.
+    shared: Option<Arc<SharedConsumer>>,
 }
 
 impl KafkaSource {
@@ -377,7 +471,14 @@ impl KafkaSource {
             is_available_now: false,
             last_trigger_ms: 0,
             clock: Arc::new(now_ms),
+            shared: None,
         })
+    }
+
+    /// The query's shared consumer, once a batch was planned (diagnostics and tests: its
+    /// [`SharedConsumer::assigned`] partitions).
+    pub fn shared_consumer(&self) -> Option<&Arc<SharedConsumer>> {
+        self.shared.as_ref()
     }
 
     /// Replaces the clock used by `minOffsetsPerTrigger`/`maxTriggerDelay` (tests).
@@ -530,6 +631,18 @@ impl Source for KafkaSource {
         let start = from_offset(start)?;
         let end = from_offset(end)?;
         let ranges = offset_ranges(&self.reader, &start, &end, self.opts.fail_on_data_loss)?;
+        let positions = shared_positions(&end, &ranges);
+        // Made once a batch has a partition for it (a batch of catch-up ranges needs none).
+        if self.shared.is_none() && !positions.is_empty() {
+            self.shared = Some(SharedConsumer::new(
+                &self.settings.params,
+                shared_members(),
+            )?);
+        }
+        let shared = self.shared.clone();
+        if let Some(s) = &shared {
+            s.sync(&positions)?;
+        }
         let ranges = split_ranges(
             ranges,
             self.opts.min_partitions,
@@ -546,12 +659,15 @@ impl Source for KafkaSource {
                     range,
                     settings: self.settings.clone(),
                     ends_at_latest,
+                    shared: shared.clone(),
                 }) as Arc<dyn InputPartition>
             })
             .collect())
     }
 
     fn stop(&mut self) -> Result<()> {
+        // The shared consumer closes when the last task holding it is gone (normally now).
+        self.shared = None;
         // This source's pooled consumers have a group id no other source uses: close them.
         crate::consumer::ConsumerPool::global().close_all(&self.settings.params);
         Ok(())
@@ -616,7 +732,41 @@ pub fn batch_partitions(opts: &SourceOptions) -> Result<Vec<Arc<dyn InputPartiti
                 settings: settings.clone(),
                 // A batch read is read once: nothing to prefetch for.
                 ends_at_latest: true,
+                shared: None,
             }) as Arc<dyn InputPartition>
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shared_consumer_keeps_every_partition_but_those_with_a_large_range() {
+        let tp = |p| TopicPartition::new("t", p);
+        let range = |p, from, until| OffsetRange {
+            tp: tp(p),
+            from,
+            until,
+        };
+        let end: PartitionOffsets = [
+            (tp(0), 10),
+            (tp(1), 5),
+            (tp(2), SHARED_RANGE_LIMIT + 1),
+            (tp(3), 7),
+        ]
+        .into_iter()
+        .collect();
+        let ranges = [
+            range(0, 4, 10),
+            range(1, 5, 5),
+            range(2, 0, SHARED_RANGE_LIMIT + 1),
+        ];
+        let got = shared_positions(&end, &ranges);
+        // Small ranges at their start, empty ones and partitions without a range at the end,
+        // the large range's partition not at all.
+        let want: PartitionOffsets = [(tp(0), 4), (tp(1), 5), (tp(3), 7)].into_iter().collect();
+        assert_eq!(got, want);
+    }
 }

@@ -63,6 +63,12 @@ impl EmbeddedBroker {
     pub fn create_topic(&self, topic: &str, partitions: i32) -> Result<()> {
         self.cluster.create_topic(topic, partitions)
     }
+
+    /// Makes `topic` look deleted to clients: metadata answers `UNKNOWN_TOPIC_OR_PART` with
+    /// no partitions (the mock cluster cannot really delete a topic; its records stay).
+    pub fn delete_topic(&self, topic: &str) -> Result<()> {
+        self.cluster.hide_topic(topic)
+    }
 }
 
 /// The machine's shared background broker, started if it is not running. `serve_binary` is the

@@ -1,6 +1,6 @@
-//! The consumer pool and the sink's acknowledgement wait, against the broker process. In a
-//! test binary of its own: the pool is process-wide, so other tests reading in parallel would
-//! change its counts.
+//! The consumer pool, the streaming source's shared consumer and the sink's acknowledgement
+//! wait, against the broker process. In a test binary of its own: the pool is process-wide, so
+//! other tests reading in parallel would change its counts.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -13,15 +13,25 @@ use engine_core::options::Options;
 use engine_kafka::consumer::{ConsumerPool, SPARE_CONSUMERS};
 use engine_kafka::options::SourceOptions;
 use engine_kafka::sink::KafkaSink;
-use engine_kafka::source::KafkaSource;
+use engine_kafka::source::{KafkaSource, batch_partitions};
 use engine_kafka::testing::unique_topic;
 use rdkafka::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 
-#[test]
-fn a_few_pooled_consumers_read_every_partition_in_turn_and_stop_closes_them() {
+/// Held by the tests that count the process-wide pool's consumers, so they do not run side
+/// by side.
+static POOL_COUNTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn counting() -> std::sync::MutexGuard<'static, ()> {
+    POOL_COUNTS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A 12-partition topic holding `v0..v1199`.
+fn twelve_partitions(prefix: &str) -> (engine_kafka::broker::BrokerInfo, String) {
     let b = broker();
-    let topic = unique_topic("pool");
+    let topic = unique_topic(prefix);
     b.create_topic(&topic, 12).unwrap();
     let sink = KafkaSink::new(&sink_ctx(
         &[("kafka.bootstrap.servers", &b.bootstrap), ("topic", &topic)],
@@ -30,18 +40,26 @@ fn a_few_pooled_consumers_read_every_partition_in_turn_and_stop_closes_them() {
     ))
     .unwrap();
     write_batch(&sink, 0, &[kv_batch(0..1200)]);
-    let dir = tempfile::tempdir().unwrap();
-    let opts = SourceOptions::for_stream(&Options::new([
+    (b, topic)
+}
+
+fn all_values() -> Vec<String> {
+    let mut expected: Vec<String> = (0..1200).map(|i| format!("v{i}")).collect();
+    expected.sort();
+    expected
+}
+
+#[test]
+fn a_batch_read_shares_a_few_pooled_consumers_across_partitions() {
+    let (b, topic) = twelve_partitions("pool");
+    let opts = SourceOptions::for_batch(&Options::new([
         ("kafka.bootstrap.servers", b.bootstrap.as_str()),
         ("subscribe", topic.as_str()),
-        ("startingOffsets", "earliest"),
     ]))
     .unwrap();
-    let mut src = KafkaSource::new(opts, dir.path().to_path_buf(), "pool").unwrap();
-    let start = src.initial_offset().unwrap();
-    let end = src.latest_offset(&start, &ReadLimit::AllAvailable).unwrap();
-    let parts = src.plan_partitions(&start, &end).unwrap();
+    let parts = batch_partitions(&opts).unwrap();
     assert_eq!(parts.len(), 12);
+    let _counting = counting();
     // Read one after the other, as one worker thread would: the ranges share a few consumers
     // (a just-returned one is passed over for a spare) instead of one per partition.
     let before = ConsumerPool::global().idle_count();
@@ -49,13 +67,39 @@ fn a_few_pooled_consumers_read_every_partition_in_turn_and_stop_closes_them() {
     let made = ConsumerPool::global().idle_count() - before;
     assert!((1..=SPARE_CONSUMERS).contains(&made), "{made} consumers");
     values.sort();
-    let mut expected: Vec<String> = (0..1200).map(|i| format!("v{i}")).collect();
-    expected.sort();
-    assert_eq!(values, expected);
-    // The same ranges again (a replay) still read everything through reassigned consumers.
+    assert_eq!(values, all_values());
+    // The same ranges again still read everything through reassigned consumers.
     assert_eq!(read_values(&parts).len(), 1200);
     assert!(ConsumerPool::global().idle_count() - before <= SPARE_CONSUMERS);
+}
+
+#[test]
+fn a_streaming_query_reads_every_partition_through_one_consumer_and_stop_closes_it() {
+    let (b, topic) = twelve_partitions("shared");
+    let dir = tempfile::tempdir().unwrap();
+    let opts = SourceOptions::for_stream(&Options::new([
+        ("kafka.bootstrap.servers", b.bootstrap.as_str()),
+        ("subscribe", topic.as_str()),
+        ("startingOffsets", "earliest"),
+    ]))
+    .unwrap();
+    let mut src = KafkaSource::new(opts, dir.path().to_path_buf(), "shared").unwrap();
+    let start = src.initial_offset().unwrap();
+    let end = src.latest_offset(&start, &ReadLimit::AllAvailable).unwrap();
+    let parts = src.plan_partitions(&start, &end).unwrap();
+    assert_eq!(parts.len(), 12);
+    let _counting = counting();
+    let before = ConsumerPool::global().idle_count();
+    let mut values = read_values(&parts);
+    values.sort();
+    assert_eq!(values, all_values());
+    // Every range came from the query's own consumer: no pooled consumer was made.
+    assert_eq!(ConsumerPool::global().idle_count(), before);
+    // A replay of the same ranges seeks back and reads them again.
+    assert_eq!(read_values(&parts).len(), 1200);
+    assert_eq!(ConsumerPool::global().idle_count(), before);
     src.stop().unwrap();
+    drop(parts);
     assert_eq!(ConsumerPool::global().idle_count(), before);
 }
 

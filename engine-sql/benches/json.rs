@@ -26,13 +26,7 @@ const SCHEMA: &str = "event_id STRING, user STRUCT<id: STRING, country: STRING>,
 /// Deterministic event documents: 0-4 items, plus fields the schema does not read (as real
 /// producers send), padded so the average document is about 500 bytes.
 fn documents() -> Vec<String> {
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = common::xorshift();
     let countries = ["FR", "US", "DE", "JP", "BR"];
     (0..ROWS)
         .map(|i| {

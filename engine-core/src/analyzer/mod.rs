@@ -7,6 +7,7 @@
 //! stack unresolved operations on resolved inputs.
 
 pub mod event_time;
+mod lambda;
 mod resolve;
 pub mod streaming_checks;
 pub mod time_window;
@@ -22,7 +23,8 @@ use crate::logical::{
 };
 use crate::schema::PlanSchema;
 
-pub use resolve::{expand_stars, resolve_expr};
+pub use lambda::resolved_text;
+pub use resolve::{expand_stars, resolve_expr, resolve_expr_with};
 pub use typecheck::coerce_expr;
 
 /// What the analyzer asks of the session it runs in: the relations that names in a query
@@ -375,7 +377,7 @@ impl Analyzer<'_> {
     }
 
     fn expr(&self, e: &Expr, schema: &PlanSchema) -> Result<Expr> {
-        let bound = resolve_expr(e, schema)?;
+        let bound = resolve_expr_with(e, schema, self.ansi)?;
         coerce_expr(bound, schema, self.ansi)
     }
 
@@ -385,7 +387,7 @@ impl Analyzer<'_> {
         exprs
             .iter()
             .map(|e| {
-                let bound = resolve_expr(e, schema)?;
+                let bound = resolve_expr_with(e, schema, self.ansi)?;
                 let name = bound.output_name();
                 let coerced = coerce_expr(bound, schema, self.ansi)?;
                 Ok(if coerced.output_name() == name {

@@ -2,9 +2,11 @@
 
 use crate::{EngineError, Result};
 
+use super::lambda::{Resolver, Scope, lambda_outside_call, resolve_call};
+use super::typecheck::coerce_expr;
 use crate::expr::{Column, Expr};
 use crate::functions::collection::{names_its_struct_field, specialize};
-use crate::functions::{lookup_aggregate, lookup_scalar, registry};
+use crate::functions::{lookup_aggregate, lookup_higher_order, lookup_scalar, registry};
 use crate::schema::PlanSchema;
 
 /// Expands `*`, `t.*` and `struct_col.*` in a select list into columns.
@@ -89,7 +91,14 @@ fn name_struct_args_by_position(args: Vec<Expr>) -> Vec<Expr> {
 }
 
 /// Binds the columns and functions of `e` against `schema`, without inserting casts.
+/// Lambdas are bound to the types their calls' arguments get under ANSI coercion.
 pub fn resolve_expr(e: &Expr, schema: &PlanSchema) -> Result<Expr> {
+    resolve_expr_with(e, schema, true)
+}
+
+/// [`resolve_expr`] under the session's `spark.sql.ansi.enabled`, which decides the types
+/// the arguments of higher-order functions get, and so their lambdas' parameters.
+pub fn resolve_expr_with(e: &Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
     // `struct(*)`, `to_json(struct(*))`: a star argument of a scalar function expands to
     // the input's columns, as in Spark (aggregates such as `count(*)` keep theirs).
     let e = if e.any(&|x| matches!(x, Expr::UnresolvedFunction { name, args, .. } if !crate::functions::is_aggregate_name(name) && args.iter().any(|a| matches!(a, Expr::Star(_))))) {
@@ -114,7 +123,79 @@ pub fn resolve_expr(e: &Expr, schema: &PlanSchema) -> Result<Expr> {
     } else {
         e.clone()
     };
-    e.transform_up(&mut |e| match e {
+    resolve_scoped(e, schema, &Scope::default(), ansi)
+}
+
+/// Resolves `e` bottom-up; lambda parameters in `scope` shadow columns of the same name.
+fn resolve_scoped(e: Expr, schema: &PlanSchema, scope: &Scope, ansi: bool) -> Result<Expr> {
+    let resolve = |e: Expr, scope: &Scope| resolve_scoped(e, schema, scope, ansi);
+    let type_of = |e: &Expr| coerce_expr(e.clone(), schema, ansi)?.data_type(schema);
+    let resolver = Resolver {
+        resolve: &resolve,
+        type_of: &type_of,
+    };
+    match e {
+        Expr::UnresolvedColumn(parts) => {
+            match parts.split_first() {
+                Some((first, fields)) if scope.lookup(first).is_some() => {
+                    let mut out =
+                        Expr::LambdaVariable(scope.lookup(first).cloned().ok_or_else(|| {
+                            EngineError::Internal("lambda variable vanished".into())
+                        })?);
+                    for name in fields {
+                        out = lambda_field(out, name, schema)?;
+                    }
+                    Ok(out)
+                }
+                _ => bind_node(Expr::UnresolvedColumn(parts), schema),
+            }
+        }
+        Expr::LambdaVariable(v) => scope.bind(v),
+        Expr::Lambda(_) => Err(lambda_outside_call(None)),
+        Expr::HigherOrderFunction { func, args } => {
+            resolve_call(func, args, false, scope, &resolver)
+        }
+        Expr::UnresolvedFunction {
+            name,
+            args,
+            distinct: false,
+        } if lookup_higher_order(&name).is_some() => match lookup_higher_order(&name) {
+            Some(func) => resolve_call(func, args, true, scope, &resolver),
+            None => Err(unknown_function(&name)),
+        },
+        Expr::UnresolvedFunction { name, args, .. }
+            if args.iter().any(|a| matches!(a, Expr::Lambda(_))) =>
+        {
+            Err(if registry::all_names().contains(&name.to_lowercase()) {
+                lambda_outside_call(Some(&name))
+            } else {
+                unknown_function(&name)
+            })
+        }
+        other => {
+            let e = other.map_children(|c| resolve_scoped(c, schema, scope, ansi))?;
+            bind_node(e, schema)
+        }
+    }
+}
+
+/// `x.name` on a lambda variable (or a field of one): a struct field, found
+/// case-insensitively, with Spark's errors for anything else.
+fn lambda_field(base: Expr, name: &str, schema: &PlanSchema) -> Result<Expr> {
+    let dt = base.data_type(schema)?;
+    match crate::schema::struct_field(&dt, name) {
+        Some(f) => Ok(base.field(f.name())),
+        None => Err(crate::schema::no_such_field(
+            name,
+            &dt,
+            &format!("\"{base}\""),
+        )),
+    }
+}
+
+/// Binds one node whose children are bound: a column, a function call, or a star.
+fn bind_node(e: Expr, schema: &PlanSchema) -> Result<Expr> {
+    match e {
         Expr::UnresolvedColumn(parts) => {
             let r = schema.resolve(&parts)?;
             let f = schema.field(r.index);
@@ -139,7 +220,11 @@ pub fn resolve_expr(e: &Expr, schema: &PlanSchema) -> Result<Expr> {
                     "UNSUPPORTED_GENERATOR.OUTSIDE_SELECT",
                     format!(
                         "The generator is not supported: outside the SELECT clause, found: {}. SQLSTATE: 42K0E",
-                        Expr::UnresolvedFunction { name: name.clone(), args: args.clone(), distinct }
+                        Expr::UnresolvedFunction {
+                            name: name.clone(),
+                            args: args.clone(),
+                            distinct
+                        }
                     ),
                 ));
             }
@@ -170,7 +255,9 @@ pub fn resolve_expr(e: &Expr, schema: &PlanSchema) -> Result<Expr> {
                 }
                 Some(_) => Err(EngineError::analysis(
                     "INVALID_SQL_SYNTAX.FUNCTION_WITH_UNSUPPORTED_SYNTAX",
-                    format!("Invalid SQL syntax: The function `{name}` does not support DISTINCT. SQLSTATE: 42000"),
+                    format!(
+                        "Invalid SQL syntax: The function `{name}` does not support DISTINCT. SQLSTATE: 42000"
+                    ),
                 )),
                 None => Err(unknown_function(&name)),
             }
@@ -180,7 +267,7 @@ pub fn resolve_expr(e: &Expr, schema: &PlanSchema) -> Result<Expr> {
             format!("Invalid usage of '*' in expression `{e}`. SQLSTATE: 42000"),
         )),
         other => Ok(other),
-    })
+    }
 }
 
 fn unknown_function(name: &str) -> EngineError {

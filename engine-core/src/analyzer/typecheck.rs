@@ -11,7 +11,27 @@ use crate::types::{is_numeric, is_string, sql_type_name};
 /// Inserts the implicit casts Spark would and checks operand types, bottom-up.
 /// Explicit casts follow `spark.sql.ansi.enabled` (`ansi`); `try_cast` always yields NULL.
 pub fn coerce_expr(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
-    e.transform_up(&mut |e| coerce_node(e, schema, ansi))
+    match e {
+        // A higher-order call is checked after its lambdas' bodies are coerced, but its
+        // errors show the arguments as written (Spark hides implicit casts there).
+        Expr::HigherOrderFunction { func, args } => {
+            let written = args.clone();
+            let args = args
+                .into_iter()
+                .map(|a| coerce_expr(a, schema, ansi))
+                .collect::<Result<Vec<_>>>()?;
+            let types = args
+                .iter()
+                .map(|a| a.data_type(schema))
+                .collect::<Result<Vec<_>>>()?;
+            super::lambda::check_call(func.as_ref(), &written, &types)?;
+            Ok(Expr::HigherOrderFunction { func, args })
+        }
+        e => {
+            let e = e.map_children(|c| coerce_expr(c, schema, ansi))?;
+            coerce_node(e, schema, ansi)
+        }
+    }
 }
 
 fn cast_to(e: Expr, from: &DataType, to: &DataType, ansi: bool) -> Expr {

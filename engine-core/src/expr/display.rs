@@ -85,6 +85,20 @@ impl fmt::Display for Expr {
             } => write_call(f, func.name(), args, *distinct),
             Expr::Star(None) => write!(f, "*"),
             Expr::Star(Some(q)) => write!(f, "{}.*", q.join(".")),
+            // Spark's SQL text of lambdas: `lambdafunction((x + 1), x)` before binding,
+            // every variable `namedlambdavariable()` after.
+            Expr::LambdaVariable(v) => match v.binding {
+                Some(_) => write!(f, "namedlambdavariable()"),
+                None => write!(f, "{}", v.name),
+            },
+            Expr::Lambda(l) => {
+                write!(f, "lambdafunction({}", l.body)?;
+                for p in &l.params {
+                    write!(f, ", {}", Expr::LambdaVariable(p.clone()))?;
+                }
+                write!(f, ")")
+            }
+            Expr::HigherOrderFunction { func, args } => write_call(f, func.name(), args, false),
         }
     }
 }

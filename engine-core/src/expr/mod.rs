@@ -10,6 +10,7 @@ pub mod coercion;
 pub mod columnar;
 mod display;
 pub mod function;
+pub mod lambda;
 mod typing;
 
 use std::fmt;
@@ -20,6 +21,7 @@ use arrow::datatypes::DataType;
 pub use builders::*;
 
 use self::function::{AggregateFunction, ScalarFunction};
+use self::lambda::{HigherOrderFunction, Lambda, LambdaVariable};
 use crate::scalar::ScalarValue;
 
 /// A logical expression.
@@ -122,6 +124,18 @@ pub enum Expr {
     },
     /// `*` or `t.*` or `struct_col.*`, expanded by the analyzer.
     Star(Option<Vec<String>>),
+    /// `(x, y) -> body`: an argument of a higher-order function.
+    Lambda(Lambda),
+    /// A lambda parameter read in a lambda's body.
+    LambdaVariable(LambdaVariable),
+    /// A resolved call of a higher-order function (`transform`, `aggregate`, ...); its
+    /// function arguments are bound [`Expr::Lambda`]s.
+    HigherOrderFunction {
+        /// The implementation.
+        func: Arc<dyn HigherOrderFunction>,
+        /// Arguments, values and lambdas in the order written.
+        args: Vec<Expr>,
+    },
 }
 
 /// A column bound to a relation.
@@ -338,9 +352,14 @@ impl Expr {
     /// The direct children.
     pub fn children(&self) -> Vec<&Expr> {
         match self {
-            Expr::UnresolvedColumn(_) | Expr::Column(_) | Expr::Literal(_) | Expr::Star(_) => {
+            Expr::UnresolvedColumn(_)
+            | Expr::Column(_)
+            | Expr::Literal(_)
+            | Expr::Star(_)
+            | Expr::LambdaVariable(_) => {
                 vec![]
             }
+            Expr::Lambda(l) => vec![&l.body],
             Expr::Alias(e, _)
             | Expr::Not(e)
             | Expr::Negative(e)
@@ -370,15 +389,23 @@ impl Expr {
             Expr::Like { expr, pattern, .. } => vec![expr, pattern],
             Expr::UnresolvedFunction { args, .. }
             | Expr::ScalarFunction { args, .. }
-            | Expr::AggregateFunction { args, .. } => args.iter().collect(),
+            | Expr::AggregateFunction { args, .. }
+            | Expr::HigherOrderFunction { args, .. } => args.iter().collect(),
         }
     }
 
     /// Rebuilds this node with every child replaced by `f(child)` (children left to right).
     pub fn map_children<E>(self, mut f: impl FnMut(Expr) -> Result<Expr, E>) -> Result<Expr, E> {
         Ok(match self {
-            e
-            @ (Expr::UnresolvedColumn(_) | Expr::Column(_) | Expr::Literal(_) | Expr::Star(_)) => e,
+            e @ (Expr::UnresolvedColumn(_)
+            | Expr::Column(_)
+            | Expr::Literal(_)
+            | Expr::Star(_)
+            | Expr::LambdaVariable(_)) => e,
+            Expr::Lambda(Lambda { params, body }) => Expr::Lambda(Lambda {
+                params,
+                body: bx(&mut f, body)?,
+            }),
             Expr::Alias(e, n) => Expr::Alias(bx(&mut f, e)?, n),
             Expr::Not(e) => Expr::Not(bx(&mut f, e)?),
             Expr::Negative(e) => Expr::Negative(bx(&mut f, e)?),
@@ -466,6 +493,10 @@ impl Expr {
                 args: args.into_iter().map(&mut f).collect::<Result<_, E>>()?,
                 distinct,
             },
+            Expr::HigherOrderFunction { func, args } => Expr::HigherOrderFunction {
+                func,
+                args: args.into_iter().map(&mut f).collect::<Result<_, E>>()?,
+            },
         })
     }
 
@@ -522,7 +553,10 @@ impl Expr {
             | Expr::UnresolvedColumn(_)
             | Expr::Star(_)
             | Expr::UnresolvedFunction { .. }
-            | Expr::AggregateFunction { .. } => true,
+            | Expr::AggregateFunction { .. }
+            // A lambda's body depends on its parameters; calls of lambdas are not folded.
+            | Expr::Lambda(_)
+            | Expr::LambdaVariable(_) => true,
             Expr::ScalarFunction { func, .. } => !func.is_deterministic() || !func.is_foldable(),
             _ => false,
         })

@@ -76,6 +76,15 @@ impl Expr {
                     .collect::<Result<Vec<_>>>()?;
                 func.return_type(&types)?
             }
+            Expr::LambdaVariable(v) => v.bound()?.data_type.clone(),
+            Expr::Lambda(l) => l.body.data_type(schema)?,
+            Expr::HigherOrderFunction { func, args } => {
+                let types = args
+                    .iter()
+                    .map(|a| a.data_type(schema))
+                    .collect::<Result<Vec<_>>>()?;
+                func.return_type(&types)?
+            }
             Expr::UnresolvedColumn(_) | Expr::UnresolvedFunction { .. } | Expr::Star(_) => {
                 return Err(EngineError::Internal(format!(
                     "type of unresolved expression {self} requested before analysis"
@@ -101,6 +110,8 @@ impl Expr {
                 _ => left.nullable(schema)? || right.nullable(schema)?,
             },
             Expr::AggregateFunction { func, .. } => func.nullable(),
+            Expr::LambdaVariable(v) => v.bound()?.nullable,
+            Expr::Lambda(l) => l.body.nullable(schema)?,
             _ => true,
         })
     }

@@ -384,10 +384,7 @@ fn eval_map(
     let keys = interleave_rows(&key_cols, rows, kv[0].data_type())?;
     let values = interleave_rows(&value_cols, rows, kv[1].data_type())?;
     if keys.null_count() > 0 {
-        return Err(EngineError::execution(
-            "NULL_MAP_KEY",
-            "Cannot use null as map key. SQLSTATE: 2200E",
-        ));
+        return Err(null_map_key());
     }
     // Spark 4's default spark.sql.mapKeyDedupPolicy=EXCEPTION rejects duplicate keys.
     let k = key_cols.len();
@@ -399,12 +396,7 @@ fn eval_map(
                 for y in x + 1..k {
                     if cmp(base + x, base + y) == std::cmp::Ordering::Equal {
                         let shown = ScalarValue::try_from_array(keys.as_ref(), base + x)?;
-                        return Err(EngineError::execution(
-                            "DUPLICATED_MAP_KEY",
-                            format!(
-                                "Duplicate map key {shown} was found, please check the input data. If you want to remove the duplicated keys, you can set \"spark.sql.mapKeyDedupPolicy\" to \"LAST_WIN\" so that the key inserted at last takes precedence. SQLSTATE: 23505"
-                            ),
-                        ));
+                        return Err(duplicated_map_key(&shown));
                     }
                 }
             }
@@ -415,6 +407,24 @@ fn eval_map(
     let out =
         arrow::array::MapArray::try_new(entries.clone(), offsets, entries_array, None, false)?;
     wrap(args, Arc::new(out))
+}
+
+/// Spark's `NULL_MAP_KEY`: a map was built with a NULL key.
+pub(crate) fn null_map_key() -> EngineError {
+    EngineError::execution(
+        "NULL_MAP_KEY",
+        "Cannot use null as map key. SQLSTATE: 2200E",
+    )
+}
+
+/// Spark's `DUPLICATED_MAP_KEY` under the default `spark.sql.mapKeyDedupPolicy=EXCEPTION`.
+pub(crate) fn duplicated_map_key(key: &ScalarValue) -> EngineError {
+    EngineError::execution(
+        "DUPLICATED_MAP_KEY",
+        format!(
+            "Duplicate map key {key} was found, please check the input data. If you want to remove the duplicated keys, you can set \"spark.sql.mapKeyDedupPolicy\" to \"LAST_WIN\" so that the key inserted at last takes precedence. SQLSTATE: 23505"
+        ),
+    )
 }
 
 fn coerce_map_arg(name: &str, a: &[DataType]) -> Result<Vec<DataType>> {

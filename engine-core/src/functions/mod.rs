@@ -5,7 +5,10 @@
 //! that calls [`ScalarFunction::invoke`] once per batch, never per row.
 //!
 //! Each area lives in its own module and contributes a `functions()` list to the
-//! [`registry`]: adding a function never touches the analyzer or planner.
+//! [`registry`]: adding a function never touches the analyzer or planner. Functions that
+//! take lambdas ([`higher_order`]) implement
+//! [`HigherOrderFunction`](crate::expr::lambda::HigherOrderFunction) instead, and call their
+//! lambdas on whole arrays of elements.
 
 pub mod aggregate;
 pub mod cast;
@@ -15,6 +18,7 @@ pub mod datetime;
 pub mod datetime_format;
 pub(crate) mod decimal;
 pub mod dsl;
+pub mod higher_order;
 pub mod json;
 pub mod math;
 pub mod registry;
@@ -25,4 +29,6 @@ pub use crate::expr::function::{
     AggregateFunction, FunctionContext, GroupsAccumulator, ScalarFunction, ordinal,
     unexpected_input_type, wrong_num_args,
 };
-pub use registry::{contains_aggregate, is_aggregate_name, lookup_aggregate, lookup_scalar};
+pub use registry::{
+    contains_aggregate, is_aggregate_name, lookup_aggregate, lookup_higher_order, lookup_scalar,
+};

@@ -4,10 +4,12 @@ use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use super::{AggregateFunction, ScalarFunction};
+use crate::expr::lambda::HigherOrderFunction;
 
 struct Registry {
     scalars: HashMap<String, Arc<dyn ScalarFunction>>,
     aggregates: HashMap<String, Arc<dyn AggregateFunction>>,
+    higher_order: HashMap<String, Arc<dyn HigherOrderFunction>>,
 }
 
 fn registry() -> &'static Registry {
@@ -33,9 +35,14 @@ fn registry() -> &'static Registry {
         for (name, f) in super::aggregate::functions() {
             aggregates.insert(name.to_string(), f);
         }
+        let higher_order = super::higher_order::functions()
+            .into_iter()
+            .map(|(name, f)| (name.to_string(), f))
+            .collect();
         Registry {
             scalars,
             aggregates,
+            higher_order,
         }
     })
 }
@@ -48,6 +55,11 @@ pub fn lookup_scalar(name: &str) -> Option<Arc<dyn ScalarFunction>> {
 /// The aggregate function called `name` (case-insensitive).
 pub fn lookup_aggregate(name: &str) -> Option<Arc<dyn AggregateFunction>> {
     registry().aggregates.get(&name.to_lowercase()).cloned()
+}
+
+/// The higher-order function (one taking lambdas) called `name` (case-insensitive).
+pub fn lookup_higher_order(name: &str) -> Option<Arc<dyn HigherOrderFunction>> {
+    registry().higher_order.get(&name.to_lowercase()).cloned()
 }
 
 /// True if `name` is an aggregate function.
@@ -67,6 +79,7 @@ pub fn all_names() -> Vec<String> {
         .scalars
         .keys()
         .chain(r.aggregates.keys())
+        .chain(r.higher_order.keys())
         .cloned()
         .collect();
     v.sort();

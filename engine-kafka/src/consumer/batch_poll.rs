@@ -8,7 +8,7 @@
 #![allow(unsafe_code)]
 
 use std::collections::VecDeque;
-use std::ffi::CStr;
+use std::ffi::{CStr, CString};
 use std::ptr::NonNull;
 use std::time::Duration;
 
@@ -60,6 +60,12 @@ impl RawRecord {
         Some(KafkaError::MessageConsumption(RDKafkaErrorCode::from(
             m.err,
         )))
+    }
+
+    /// Whether this is an end-of-partition event; its [`Self::offset`] is where the log ended
+    /// when the fetch that raised it was answered.
+    pub(super) fn is_eof(&self) -> bool {
+        self.msg().err == rdsys::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR__PARTITION_EOF
     }
 
     /// The record's offset.
@@ -153,7 +159,7 @@ pub(super) struct BatchPoller {
 }
 
 // SAFETY: librdkafka queues are thread-safe; the poller is used by one thread at a time
-// (it is owned by a pooled consumer).
+// (it is owned by a pooled consumer or by one partition slot of a shared consumer).
 unsafe impl Send for BatchPoller {}
 
 impl Drop for BatchPoller {
@@ -171,6 +177,36 @@ impl BatchPoller {
         let queue = unsafe { rdsys::rd_kafka_queue_get_consumer(consumer.client().native_ptr()) };
         Some(BatchPoller {
             queue: NonNull::new(queue)?,
+            taken: VecDeque::new(),
+            scratch: vec![std::ptr::null_mut(); MAX_PER_CALL],
+        })
+    }
+
+    /// A poller over the queue of one partition of `consumer`, taken out of the consumer's
+    /// queue: that partition's records and events arrive here only, so each partition can be
+    /// read on its own while one fetcher serves them all. Must be called before the partition
+    /// is assigned (records queued before would stay in the consumer's queue).
+    pub(super) fn for_partition(
+        consumer: &BaseConsumer,
+        topic: &str,
+        partition: i32,
+    ) -> Option<BatchPoller> {
+        let name = CString::new(topic).ok()?;
+        // SAFETY: a live client and a NUL-terminated name; the returned queue reference is
+        // ours to destroy (in Drop).
+        let queue = unsafe {
+            rdsys::rd_kafka_queue_get_partition(
+                consumer.client().native_ptr(),
+                name.as_ptr(),
+                partition,
+            )
+        };
+        let queue = NonNull::new(queue)?;
+        // SAFETY: a live queue; forwarding to null stops its forwarding to the consumer's
+        // queue, and librdkafka keeps it so across later assignments (an application forward).
+        unsafe { rdsys::rd_kafka_queue_forward(queue.as_ptr(), std::ptr::null_mut()) };
+        Some(BatchPoller {
+            queue,
             taken: VecDeque::new(),
             scratch: vec![std::ptr::null_mut(); MAX_PER_CALL],
         })

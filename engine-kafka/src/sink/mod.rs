@@ -231,6 +231,7 @@ impl Sink for KafkaSink {
     }
 
     fn commit(&self, batch_id: u64, messages: Vec<WriterCommitMessage>) -> Result<()> {
+        let mut txns = Vec::new();
         for m in messages {
             let m = match m.downcast::<PendingAcks>() {
                 Ok(acks) => {
@@ -239,24 +240,51 @@ impl Sink for KafkaSink {
                 }
                 Err(m) => m,
             };
-            let Ok(txn) = m.downcast::<TxnCommit>() else {
-                continue;
-            };
-            let TxnCommit { task, producer } = *txn;
-            producer
-                .producer
-                .commit_transaction(TIMEOUT)
-                .map_err(|e| EngineError::external("committing a Kafka transaction", e))?;
-            self.last_written
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .insert(task, batch_id);
-            self.txn_producers
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .insert(task, producer);
+            if let Ok(txn) = m.downcast::<TxnCommit>() {
+                txns.push(*txn);
+            }
         }
-        Ok(())
+        // Each commit waits for the broker's EndTxn round trip (and the transaction markers):
+        // committed one after the other, a batch over k tasks took k round trips.
+        let results: Vec<Result<(usize, TxnProducer)>> = match txns.len() {
+            0 => Vec::new(),
+            1 => txns.into_iter().map(commit_transaction).collect(),
+            _ => std::thread::scope(|s| {
+                let handles: Vec<_> = txns
+                    .into_iter()
+                    .map(|t| s.spawn(move || commit_transaction(t)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join().unwrap_or_else(|_| {
+                            Err(EngineError::Internal(
+                                "a thread committing a Kafka transaction panicked".into(),
+                            ))
+                        })
+                    })
+                    .collect()
+            }),
+        };
+        let mut first_error = None;
+        for result in results {
+            match result {
+                Ok((task, producer)) => {
+                    self.last_written
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .insert(task, batch_id);
+                    self.txn_producers
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .insert(task, producer);
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        first_error.map_or(Ok(()), Err)
     }
 
     fn abort(&self, _batch_id: u64, messages: Vec<WriterCommitMessage>) -> Result<()> {
@@ -273,6 +301,18 @@ impl Sink for KafkaSink {
         }
         Ok(())
     }
+}
+
+/// Commits one task's transaction; gives back the task and its producer. A producer whose
+/// commit failed is dropped: the task's next writer makes a new one, which fences it, and
+/// reads back.
+fn commit_transaction(txn: TxnCommit) -> Result<(usize, TxnProducer)> {
+    let TxnCommit { task, producer } = txn;
+    producer
+        .producer
+        .commit_transaction(TIMEOUT)
+        .map_err(|e| EngineError::external("committing a Kafka transaction", e))?;
+    Ok((task, producer))
 }
 
 /// Re-exported for the format: builds a sink from a context.

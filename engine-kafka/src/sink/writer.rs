@@ -104,6 +104,9 @@ impl KafkaDataWriter {
                 }
                 Err((e, _)) => {
                     tracker.pending.fetch_sub(1, Ordering::AcqRel);
+                    // A transactional producer refuses records ("Erroneous state") once an
+                    // earlier record of the transaction failed: that failure is the cause.
+                    check_failed(tracker)?;
                     return Err(EngineError::external(
                         format!("sending to topic {topic}"),
                         e,

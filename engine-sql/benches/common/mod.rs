@@ -16,13 +16,7 @@ pub fn table(spark: &Session, rows: usize, keys: i64) -> DataFrame {
         Field::new("x", DataType::Float64, false),
     ]));
     let mut batches = Vec::new();
-    let mut state = 0x2545_f491_4f6c_dd1du64;
-    let mut next = || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = xorshift();
     let mut left = rows;
     while left > 0 {
         let n = left.min(8192);
@@ -42,6 +36,17 @@ pub fn table(spark: &Session, rows: usize, keys: i64) -> DataFrame {
     spark
         .dataframe_from_table(Arc::new(t))
         .expect("bench frame")
+}
+
+/// The deterministic pseudo-random sequence every benchmark's data comes from (xorshift64).
+pub fn xorshift() -> impl FnMut() -> u64 {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
 }
 
 /// A one-core session, as the per-core targets are stated.

@@ -18,6 +18,7 @@ use sqlparser::ast;
 use engine_core::datetime_text;
 use engine_core::{EngineError, Result};
 
+use engine_core::expr::lambda::{Lambda, LambdaVariable};
 use engine_core::expr::{BinaryOperator, CastMode, Expr, LikeKind, call, lit};
 use engine_core::scalar::ScalarValue;
 
@@ -266,9 +267,29 @@ pub fn sql_to_expr(e: &ast::Expr, ctx: &ExprContext) -> Result<Expr> {
         A::Subquery(_) | A::Exists { .. } | A::InSubquery { .. } => {
             return Err(unsupported("subqueries"));
         }
-        A::Lambda(_) => return Err(unsupported("lambda functions")),
+        A::Lambda(l) => lambda(l, ctx)?,
         other => return Err(unsupported(format!("the expression `{other}`"))),
     })
+}
+
+/// `x -> body` or `(acc, x) -> body`: parameters by name; the analyzer binds them when it
+/// resolves the higher-order call the lambda is an argument of.
+fn lambda(l: &ast::LambdaFunction, ctx: &ExprContext) -> Result<Expr> {
+    if l.syntax != ast::LambdaSyntax::Arrow {
+        return Err(unsupported(format!("the lambda `{l}`")));
+    }
+    let params = match &l.params {
+        ast::OneOrManyWithParens::One(p) => std::slice::from_ref(p),
+        ast::OneOrManyWithParens::Many(ps) => ps.as_slice(),
+    };
+    let mut vars = Vec::with_capacity(params.len());
+    for p in params {
+        if p.data_type.is_some() {
+            return Err(unsupported(format!("typed lambda parameters (`{p}`)")));
+        }
+        vars.push(LambdaVariable::unbound(p.name.value.clone()));
+    }
+    Ok(Expr::Lambda(Lambda::new(vars, sql_to_expr(&l.body, ctx)?)))
 }
 
 /// A single identifier: a column, or a number with a Spark type suffix (`10L`, `1.5D`),

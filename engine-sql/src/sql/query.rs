@@ -1436,6 +1436,7 @@ fn visible_qualifiers(plan: &LogicalPlan, out: &mut Vec<String>) {
 
 /// The text Spark shows for `e` once resolved: relation qualifiers dropped (`t.a` is `a`).
 fn resolved_text(e: &Expr, qualifiers: &[String]) -> String {
+    let e = engine_core::analyzer::resolved_text(e.clone());
     let stripped = e.clone().transform_up(&mut |x| -> Result<Expr> {
         Ok(match x {
             Expr::UnresolvedColumn(parts)

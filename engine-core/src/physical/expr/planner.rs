@@ -4,14 +4,19 @@ use std::sync::Arc;
 
 use crate::{EngineError, Result};
 
+use arrow::datatypes::Field;
+
 use super::case::is_infallible;
+use super::higher_order::{CompiledLambda, HigherOrderArg};
 use super::{
-    BinaryExpr, CaseExpr, CastExpr, ColumnExpr, GetFieldExpr, InListExpr, IsNotNullExpr,
-    IsNullExpr, LikeExpr, LiteralExpr, NegativeExpr, NotExpr, PhysicalExprRef, ScalarFunctionExpr,
+    BinaryExpr, CaseExpr, CastExpr, ColumnExpr, GetFieldExpr, HigherOrderExpr, InListExpr,
+    IsNotNullExpr, IsNullExpr, LikeExpr, LiteralExpr, NegativeExpr, NotExpr, PhysicalExprRef,
+    ScalarFunctionExpr,
 };
+use crate::expr::lambda::Lambda;
 use crate::expr::{CastMode, Expr};
 use crate::functions::FunctionContext;
-use crate::schema::PlanSchema;
+use crate::schema::{PlanSchema, QualifiedField};
 
 /// Compiles a resolved `expr` whose columns refer to `input`; column references become
 /// indices into the batches the operator will see (which have `input`'s layout).
@@ -117,7 +122,30 @@ pub fn create_physical_expr(
                 ctx.clone(),
             ))
         }
-        Expr::AggregateFunction { .. }
+        Expr::LambdaVariable(v) => {
+            let index = input.index_of(None, &v.column_name())?;
+            // Shown as Spark's EXPLAIN shows a lambda variable: `lambda x#3`.
+            let shown = format!("lambda {}", v.name);
+            Arc::new(ColumnExpr::new(shown, index, v.bound()?.data_type.clone()))
+        }
+        Expr::HigherOrderFunction { func, args } => {
+            let return_type = expr.data_type(input)?;
+            let args = args
+                .iter()
+                .map(|a| match a {
+                    Expr::Lambda(l) => Ok(HigherOrderArg::Lambda(compile_lambda(l, input, ctx)?)),
+                    value => Ok(HigherOrderArg::Value(compile(value)?)),
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Arc::new(HigherOrderExpr::new(
+                func.clone(),
+                args,
+                return_type,
+                ctx.clone(),
+            ))
+        }
+        Expr::Lambda(_)
+        | Expr::AggregateFunction { .. }
         | Expr::UnresolvedColumn(_)
         | Expr::UnresolvedFunction { .. }
         | Expr::Star(_) => {
@@ -126,4 +154,39 @@ pub fn create_physical_expr(
             )));
         }
     })
+}
+
+/// Compiles a lambda whose free references resolve in `input`: its body runs over a schema
+/// of those references (each input column once) followed by its parameters.
+fn compile_lambda(
+    lambda: &Lambda,
+    input: &PlanSchema,
+    ctx: &Arc<FunctionContext>,
+) -> Result<CompiledLambda> {
+    let mut inputs: Vec<usize> = Vec::new();
+    for r in lambda.free_references() {
+        let index = match &r {
+            Expr::Column(c) => input.index_of(c.relation.as_deref(), &c.name)?,
+            Expr::LambdaVariable(v) => input.index_of(None, &v.column_name())?,
+            other => {
+                return Err(EngineError::Internal(format!(
+                    "{other} is no free reference of a lambda"
+                )));
+            }
+        };
+        if !inputs.contains(&index) {
+            inputs.push(index);
+        }
+    }
+    let mut fields: Vec<QualifiedField> = inputs.iter().map(|&i| input.field(i).clone()).collect();
+    for p in &lambda.params {
+        let b = p.bound()?;
+        fields.push(QualifiedField::new(
+            None,
+            Field::new(p.column_name(), b.data_type.clone(), b.nullable),
+        ));
+    }
+    let body = create_physical_expr(&lambda.body, &PlanSchema::new(fields), ctx)?;
+    let names = lambda.params.iter().map(|p| p.name.clone()).collect();
+    Ok(CompiledLambda::new(inputs, body, names))
 }

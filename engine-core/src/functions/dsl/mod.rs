@@ -4,9 +4,13 @@
 //! Each returns an unresolved call (`crate::expr::call`), so it prints as Spark's column
 //! name (`upper(name)`) and the analyzer resolves it against the registry like SQL does.
 //! Patterns and other constant options are plain Rust values; anything that may be a column
-//! is an [`Expr`] (wrap constants with `lit`).
+//! is an [`Expr`] (wrap constants with `lit`). Higher-order functions take Rust closures as
+//! their lambdas (`transform(col("a"), |x| x + lit(1))`, see `higher_order`).
 
 use crate::expr::{Expr, call, lit};
+
+mod higher_order;
+pub use higher_order::*;
 
 /// `upper(e)`
 pub fn upper(e: Expr) -> Expr {
