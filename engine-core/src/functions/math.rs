@@ -280,7 +280,8 @@ pub(crate) fn round_f64(v: f64, scale: i32, half_even: bool) -> f64 {
         .map(|b| b - b'0')
         .collect();
     // value = 0.d1d2d3... * 10^(exp + 1); keep digits up to position exp + 1 + scale.
-    let keep = exp + 1 + scale;
+    // Saturating: the scale is the user's (`round(x, 2147483647)`).
+    let keep = exp.saturating_add(1).saturating_add(scale);
     if keep < 0 {
         return if neg { -0.0 } else { 0.0 };
     }
@@ -880,6 +881,11 @@ mod tests {
                 .unwrap();
             let r = call(name, vec![ColumnarValue::Array(Arc::new(a)), iv(i32::MIN)]).unwrap();
             assert_eq!(r.as_primitive::<Decimal128Type>().value(0), 0);
+            // And the most positive scale keeps every digit (`exp + 1 + scale` overflowed).
+            let r = call(name, vec![dv(&[Some(1.25), None]), iv(i32::MAX)]).unwrap();
+            assert_eq!(d(&r), vec![Some(1.25), None]);
+            let r = call(name, vec![dv(&[Some(1.25)]), iv(i32::MIN)]).unwrap();
+            assert_eq!(d(&r), vec![Some(0.0)]);
         }
     }
 
