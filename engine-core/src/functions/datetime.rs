@@ -686,7 +686,12 @@ fn eval_datediff(
 /// `add_months`: the same day-of-month, clamped to the target month's last day.
 fn add_months_days(days: i32, months: i32) -> Option<i32> {
     let d = date_from_days(days)?;
-    let total = d.year() * 12 + d.month0() as i32 + months;
+    // Checked: `months` is the user's (`add_months(d, 2147483647)` is out of range: NULL).
+    let total = d
+        .year()
+        .checked_mul(12)?
+        .checked_add(d.month0() as i32)?
+        .checked_add(months)?;
     let (y, m0) = (total.div_euclid(12), total.rem_euclid(12) as u32);
     let last = last_day_of(y, m0 + 1)?;
     let day = d.day().min(last.day());
@@ -1073,6 +1078,14 @@ fn coerce_parse_opt(name: &str, a: &[DataType]) -> Result<Vec<DataType>> {
 mod tests {
     use super::super::string::tests::{as_strs, call, call_ctx, iv, strs, sv};
     use super::*;
+
+    #[test]
+    fn add_months_out_of_range_is_null_not_an_overflow() {
+        // Regression (fuzzing, issue 16): `year * 12 + month + months` overflowed.
+        assert_eq!(add_months_days(-719_162, i32::MAX), None);
+        assert_eq!(add_months_days(0, i32::MIN), None);
+        assert_eq!(add_months_days(0, 1), Some(31));
+    }
 
     fn la() -> FunctionContext {
         FunctionContext {
