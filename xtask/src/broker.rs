@@ -23,16 +23,35 @@ pub fn build_broker() -> Result<PathBuf> {
     Ok(target_dir().join("debug").join("sstream-broker"))
 }
 
-/// Starts the local broker unless one runs; returns whether this call started it.
+/// The broker's state file (`$SSTREAM_BROKER_DIR` or the temp dir's `sstream-broker/`).
+fn broker_state_file() -> std::path::PathBuf {
+    std::env::var_os("SSTREAM_BROKER_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("sstream-broker"))
+        .join("broker.json")
+}
+
+/// Starts the local broker unless one runs; returns whether this call started it. A broker
+/// started before its binary was last rebuilt is restarted, so tests never talk to an older
+/// broker that lacks a newer control command.
 pub fn ensure_broker() -> Result<bool> {
     let bin = build_broker()?;
-    let running = Command::new(&bin)
+    let mut running = Command::new(&bin)
         .arg("status")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .status()
         .context("running sstream-broker status")?
         .success();
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if running
+        && let (Some(built), Some(started)) = (modified(&bin), modified(&broker_state_file()))
+        && built > started
+    {
+        eprintln!("the running broker predates its binary: restarting it");
+        stop_broker()?;
+        running = false;
+    }
     if !running {
         let mut start = Command::new(&bin);
         start.arg("start");
