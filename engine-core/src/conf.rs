@@ -26,10 +26,19 @@ pub const BATCH_SIZE: &str = "spark.sql.execution.arrow.maxRecordsPerBatch";
 
 pub use crate::options::parse_bool;
 
-/// Session configuration: string keys and values, as Spark's `RuntimeConfig`.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Session configuration: string keys and values, as Spark's `RuntimeConfig`. The `Debug`
+/// form redacts secrets (`spark.hadoop.fs.s3a.secret.key`, ...), as Spark's UI does.
+#[derive(Clone, Default, PartialEq)]
 pub struct SessionConf {
     values: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for SessionConf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionConf")
+            .field("values", &crate::options::redacted(&self.values))
+            .finish()
+    }
 }
 
 impl SessionConf {
@@ -175,6 +184,15 @@ impl SessionConf {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn secret_settings_are_redacted_in_debug_output() {
+        let mut c = super::SessionConf::new();
+        c.set("spark.hadoop.fs.s3a.secret.key", "hunter2");
+        c.set("spark.sql.shuffle.partitions", "4");
+        let shown = format!("{c:?}");
+        assert!(!shown.contains("hunter2") && shown.contains('4'), "{shown}");
+    }
 
     #[test]
     fn connectors_see_session_settings_their_options_do_not_override() {

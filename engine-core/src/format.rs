@@ -4,7 +4,7 @@
 //! timestamps as `yyyy-MM-dd HH:mm:ss[.SSSSSS]` in the session time zone with trailing zeros
 //! of the fraction dropped, dates as `yyyy-MM-dd`.
 
-use chrono::{DateTime, Datelike, NaiveDate, TimeZone, Timelike};
+use chrono::{DateTime, Datelike, NaiveDate, Offset, TimeZone, Timelike};
 use chrono_tz::Tz;
 
 /// Java's `Double.toString` of `v`.
@@ -74,31 +74,64 @@ pub fn format_decimal(unscaled: i128, scale: i8) -> String {
     format!("{}{int}.{frac}", if neg { "-" } else { "" })
 }
 
-/// Days since the epoch as `yyyy-MM-dd`.
+/// Days since the epoch as `yyyy-MM-dd` (any `i32`: years past 9999 as `+12024`, before
+/// year 1 as `-0044`, Java's `LocalDate.toString`).
 pub fn format_date(days: i32) -> String {
-    match NaiveDate::from_num_days_from_ce_opt(days + 719_163) {
-        Some(d) => format_naive_date(d),
-        None => format!("<date {days}>"),
-    }
+    let (y, m, d) = crate::datetime_text::ymd_from_days(i64::from(days));
+    format_ymd(y, m, d)
 }
 
 fn format_naive_date(d: NaiveDate) -> String {
-    let y = d.year();
-    if (0..=9999).contains(&y) {
-        format!("{y:04}-{:02}-{:02}", d.month(), d.day())
+    format_ymd(i64::from(d.year()), d.month(), d.day())
+}
+
+/// Java's `LocalDate.toString` year: four digits at least, `-` before negative years and
+/// `+` before years of five digits or more.
+fn format_ymd(y: i64, m: u32, d: u32) -> String {
+    if y > 9999 {
+        format!("+{y}-{m:02}-{d:02}")
+    } else if y < 0 {
+        format!("-{:04}-{m:02}-{d:02}", y.unsigned_abs())
     } else {
-        format!("{y:+}-{:02}-{:02}", d.month(), d.day())
+        format!("{y:04}-{m:02}-{d:02}")
     }
 }
 
 /// Microseconds since the epoch, shown in `tz`, Spark's way.
 pub fn format_timestamp(micros: i64, tz: &Tz) -> String {
-    match DateTime::from_timestamp_micros(micros) {
-        Some(utc) => {
-            let local = tz.from_utc_datetime(&utc.naive_utc());
-            format_naive_datetime(local.naive_local())
-        }
-        None => format!("<timestamp {micros}>"),
+    if let Some(utc) = DateTime::from_timestamp_micros(micros) {
+        let local = tz.from_utc_datetime(&utc.naive_utc());
+        return format_naive_datetime(local.naive_local());
+    }
+    // Past chrono's years (±262143): the zone's offset at the end of its range.
+    let edge = if micros < 0 {
+        chrono::NaiveDateTime::MIN
+    } else {
+        chrono::NaiveDateTime::MAX
+    };
+    let offset = i64::from(tz.offset_from_utc_datetime(&edge).fix().local_minus_utc());
+    let local = micros.saturating_add(offset.saturating_mul(1_000_000));
+    let days = local.div_euclid(86_400_000_000);
+    let of_day = local.rem_euclid(86_400_000_000);
+    let (y, m, d) = crate::datetime_text::ymd_from_days(days);
+    let secs = of_day / 1_000_000;
+    let base = format!(
+        "{} {:02}:{:02}:{:02}",
+        format_ymd(y, m, d),
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    );
+    with_fraction(base, of_day % 1_000_000)
+}
+
+/// `base` with Spark's fraction of a second: up to six digits, trailing zeros dropped.
+fn with_fraction(base: String, micros: i64) -> String {
+    if micros == 0 {
+        base
+    } else {
+        let frac = format!("{micros:06}");
+        format!("{base}.{}", frac.trim_end_matches('0'))
     }
 }
 
@@ -120,13 +153,7 @@ fn format_naive_datetime(dt: chrono::NaiveDateTime) -> String {
         dt.minute(),
         dt.second()
     );
-    let micros = dt.nanosecond() / 1000;
-    if micros == 0 {
-        base
-    } else {
-        let frac = format!("{micros:06}");
-        format!("{base}.{}", frac.trim_end_matches('0'))
-    }
+    with_fraction(base, i64::from(dt.nanosecond() / 1000))
 }
 
 /// Parses a session time zone id (`UTC`, `America/Los_Angeles`, `+02:00`, `Z`).

@@ -7,10 +7,74 @@ use crate::{EngineError, Result};
 
 /// Options as given to `option(k, v)`. Lookups ignore the key's case (as Spark's
 /// `CaseInsensitiveStringMap`); the key as first written is kept for pass-through options
-/// such as `kafka.*`.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// such as `kafka.*`. The `Debug` form redacts secrets ([`is_secret_key`]).
+#[derive(Clone, Default, PartialEq)]
 pub struct Options {
     values: BTreeMap<String, (String, String)>,
+}
+
+impl std::fmt::Debug for Options {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.iter_original().map(|(k, v)| (k, redact(k, v))))
+            .finish()
+    }
+}
+
+/// What a secret value is shown as (Spark's `Utils.REDACTION_REPLACEMENT_TEXT`).
+pub const REDACTED: &str = "*********(redacted)";
+
+/// Whether the value of option or setting `key` is a secret, never to be shown in debug
+/// output, errors, logs or progress: Spark's `spark.redaction.regex`
+/// (`secret|password|token|access[.]?key`, any case) plus the Kafka client settings that
+/// carry credentials (`sasl.jaas.config`, `ssl.key*`, `*credentials*`). The one rule for
+/// every crate.
+pub fn is_secret_key(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    [
+        "secret",
+        "password",
+        "token",
+        "accesskey",
+        "access.key",
+        "sasl.jaas.config",
+        "ssl.key",
+        "credentials",
+    ]
+    .iter()
+    .any(|word| k.contains(word))
+}
+
+/// `value`, or [`REDACTED`] when `key` holds a secret.
+pub fn redact<'a>(key: &str, value: &'a str) -> &'a str {
+    if is_secret_key(key) { REDACTED } else { value }
+}
+
+/// `key=value` as a user wrote it (`--set`, `spark.conf.set`), with a secret value redacted.
+pub fn redact_assignment(text: &str) -> String {
+    match text.split_once('=') {
+        Some((k, v)) => format!("{k}={}", redact(k, v)),
+        None => text.to_string(),
+    }
+}
+
+/// `(key, value)` pairs whose `Debug` form is a map with secret values redacted.
+pub struct RedactedPairs<'a>(pub &'a [(String, String)]);
+
+impl std::fmt::Debug for RedactedPairs<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.0.iter().map(|(k, v)| (k, redact(k, v))))
+            .finish()
+    }
+}
+
+/// `params` with secret values replaced by [`REDACTED`].
+pub fn redacted(params: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    params
+        .iter()
+        .map(|(k, v)| (k.clone(), redact(k, v).to_string()))
+        .collect()
 }
 
 /// How a reader treats records it cannot parse (Spark's `mode` option).
@@ -299,6 +363,33 @@ pub fn set_partition_columns(options: &mut Options, cols: &[String]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_are_redacted_in_debug_output() {
+        let o = Options::new([
+            ("kafka.sasl.password", "hunter2"),
+            ("kafka.sasl.jaas.config", "... password=\"hunter2\";"),
+            ("fs.s3a.access.key", "AKIA"),
+            ("kafka.bootstrap.servers", "b:9092"),
+        ]);
+        let shown = format!("{o:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("AKIA"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("b:9092") && shown.contains(REDACTED),
+            "{shown}"
+        );
+        assert!(is_secret_key("spark.ssl.keyPassword") && is_secret_key("API_TOKEN"));
+        assert!(!is_secret_key("subscribe"));
+        assert_eq!(
+            redact_assignment("source.a.options.kafka.sasl.password=x"),
+            format!("source.a.options.kafka.sasl.password={REDACTED}")
+        );
+        let pairs = vec![("kafka.sasl.password".to_string(), "x1y2".to_string())];
+        assert!(!format!("{:?}", RedactedPairs(&pairs)).contains("x1y2"));
+    }
 
     #[test]
     fn keys_ignore_case_and_aliases_work() {

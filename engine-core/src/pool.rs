@@ -35,7 +35,8 @@ impl WorkerPool {
     /// Runs `task(i)` for every `i` in `0..n` and returns the results in partition order.
     ///
     /// Promises: every task runs at most once; after the first error no new task starts and
-    /// the first error (by partition) is returned.
+    /// the first error (by partition) is returned. A task that panics fails with an error
+    /// (on one worker as on several) instead of unwinding into the caller.
     ///
     /// ```
     /// use engine_core::pool::WorkerPool;
@@ -48,8 +49,12 @@ impl WorkerPool {
         F: Fn(usize) -> Result<T> + Sync,
     {
         let workers = self.threads.min(n);
+        let task = |i: usize| {
+            crate::guard::catch_panic(|| task(i))
+                .unwrap_or_else(|m| Err(crate::guard::panicked("a task", None, &m)))
+        };
         if workers <= 1 {
-            return (0..n).map(&task).collect();
+            return (0..n).map(task).collect();
         }
         let next = AtomicUsize::new(0);
         let failed = AtomicBool::new(false);
@@ -127,6 +132,20 @@ mod tests {
             }
         });
         assert!(r.is_err());
+    }
+
+    #[test]
+    fn a_panicking_task_is_an_error_on_one_worker_as_on_several() {
+        for threads in [1, 3] {
+            let r = WorkerPool::new(threads).run(4, |i| {
+                if i == 2 {
+                    panic!("bad record");
+                }
+                Ok(i)
+            });
+            let e = r.unwrap_err().to_string();
+            assert!(e.contains("a task panicked: bad record"), "{threads}: {e}");
+        }
     }
 
     #[test]

@@ -240,7 +240,8 @@ pub fn split_ranges(
             let max = i64::try_from(max).unwrap_or(i64::MAX);
             let mut out = Vec::new();
             for r in &split {
-                let parts = (r.size() + max - 1) / max;
+                // Sizes are positive here; this rounds up without overflowing near i64::MAX.
+                let parts = (r.size() - 1) / max + 1;
                 split_evenly(r, parts.max(1), &mut out);
             }
             out
@@ -345,8 +346,10 @@ mod tests {
         assert_eq!(got.iter().filter(|r| r.tp == tp("t", 0)).count(), 3);
         let covered: i64 = got.iter().map(OffsetRange::size).sum();
         assert_eq!(covered, 1010);
-        let capped = split_ranges(ranges, None, Some(300));
+        let capped = split_ranges(ranges.clone(), None, Some(300));
         assert!(capped.iter().all(|r| r.size() <= 300));
         assert_eq!(capped.len(), 5);
+        // Regression (issue 16): a huge maxRecordsPerPartition overflowed the rounding up.
+        assert_eq!(split_ranges(ranges, None, Some(u64::MAX)).len(), 2);
     }
 }

@@ -114,8 +114,14 @@ fn illegal(msg: impl Into<String>) -> EngineError {
 pub fn kafka_params(options: &Options) -> Result<BTreeMap<String, String>> {
     let mut params: BTreeMap<String, String> = options
         .iter_original()
-        .filter(|(k, _)| k.len() > 6 && k[..6].eq_ignore_ascii_case("kafka."))
-        .map(|(k, v)| (k[6..].to_string(), v.to_string()))
+        .filter_map(|(k, v)| {
+            // `get` keeps a key starting with a multi-byte character from being cut inside it.
+            let name = k
+                .get(..6)
+                .filter(|p| p.eq_ignore_ascii_case("kafka."))
+                .and(k.get(6..))?;
+            (!name.is_empty()).then(|| (name.to_string(), v.to_string()))
+        })
         .collect();
     translate_jaas(&mut params)?;
     Ok(params)
@@ -438,12 +444,13 @@ pub fn parse_time_string(v: &str) -> Option<Duration> {
     let split = v.find(|c: char| !c.is_ascii_digit())?;
     let (num, unit) = v.split_at(split);
     if let Ok(n) = num.parse::<u64>() {
+        // Too many milliseconds for a duration is not a duration (Spark: NumberFormatException).
         let ms = match unit.trim().to_ascii_lowercase().as_str() {
             "ms" => Some(n),
-            "s" => Some(n * 1000),
-            "m" | "min" => Some(n * 60_000),
-            "h" => Some(n * 3_600_000),
-            "d" => Some(n * 86_400_000),
+            "s" => n.checked_mul(1000),
+            "m" | "min" => n.checked_mul(60_000),
+            "h" => n.checked_mul(3_600_000),
+            "d" => n.checked_mul(86_400_000),
             "us" => Some(n / 1000),
             _ => None,
         };
@@ -648,31 +655,8 @@ impl From<BTreeMap<String, String>> for KafkaParams {
     }
 }
 
-/// Option keys whose values are secrets: never printed in descriptions, errors or progress.
-pub fn is_secret_key(key: &str) -> bool {
-    let k = key.to_ascii_lowercase();
-    k.contains("password")
-        || k.contains("secret")
-        || k.contains("sasl.jaas.config")
-        || k.contains("ssl.key")
-        || k.contains("token")
-        || k.contains("credentials")
-}
-
-/// `params` with secret values replaced by `*********(redacted)` (Spark's redaction text).
-pub fn redacted(params: &BTreeMap<String, String>) -> BTreeMap<String, String> {
-    params
-        .iter()
-        .map(|(k, v)| {
-            let v = if is_secret_key(k) {
-                "*********(redacted)".to_string()
-            } else {
-                v.clone()
-            };
-            (k.clone(), v)
-        })
-        .collect()
-}
+/// Option keys whose values are secrets, and how they are shown: engine-core's one rule.
+pub use engine_core::options::{is_secret_key, redacted};
 
 #[cfg(test)]
 mod tests {
@@ -708,6 +692,15 @@ mod tests {
         .unwrap();
         assert_eq!(o.strategy.to_string(), "Assign[t-0, t-1]");
         assert_eq!(o.starting, OffsetSpec::Latest);
+    }
+
+    #[test]
+    fn odd_keys_and_huge_durations_are_errors_not_panics() {
+        // Regression (issue 16): `k[..6]` cut a multi-byte first character.
+        let p = kafka_params(&opts(&[("éafka.x", "1"), ("kafkaé", "2"), ("kafka.", "3")])).unwrap();
+        assert!(p.is_empty(), "{p:?}");
+        assert_eq!(parse_time_string("1000000000000000000d"), None);
+        assert_eq!(parse_time_string("5m"), Some(Duration::from_secs(300)));
     }
 
     #[test]

@@ -30,7 +30,7 @@ fn run_query(bootstrap: &str, input: &str, output: &str, checkpoint: &str, guara
         .option("kafka.bootstrap.servers", bootstrap)
         .option("subscribe", input)
         .option("startingOffsets", "earliest")
-        .option("maxOffsetsPerTrigger", 250)
+        .option("maxOffsetsPerTrigger", 100)
         .load()
         .unwrap()
         .select_expr(&[
@@ -115,24 +115,30 @@ fn run_with_kills(guarantee: &str, kills: usize) -> Vec<(String, BTreeMap<String
             .spawn()
             .unwrap();
         if killed < kills {
-            let wait = Duration::from_millis(100 + pseudo_random(900));
-            let started = Instant::now();
-            while started.elapsed() < wait && child.try_wait().unwrap().is_none() {
-                std::thread::sleep(Duration::from_millis(5));
-            }
-            if child.try_wait().unwrap().is_none() {
-                child.kill().unwrap(); // SIGKILL
-                child.wait().unwrap();
-                killed += 1;
-                continue;
+            // Mid-run: after a batch committed, at a random moment of the ones after it.
+            let commits = checkpoint.path().join("commits");
+            let extra = Duration::from_millis(pseudo_random(30));
+            match kill_mid_run(&mut child, || count_files(&commits), extra) {
+                ChildEnd::KilledMidRun => {
+                    killed += 1;
+                    continue;
+                }
+                ChildEnd::Exited(status) => {
+                    assert!(status.success(), "query failed: {status}");
+                    break;
+                }
             }
         }
         let status = child.wait().unwrap();
         assert!(status.success(), "query failed: {status}");
-        // AvailableNow stops when the input is drained; a run killed earlier may have left
-        // nothing to do, which also ends successfully.
+        // AvailableNow stops when the input is drained.
         break;
     }
+    // Each kill counted landed after a batch committed and before the query finished.
+    assert_eq!(
+        killed, kills,
+        "only {killed} of {kills} kills landed mid-run"
+    );
     eprintln!("{guarantee}: {killed} SIGKILLs");
     consume_committed(&b.bootstrap, &output, 3)
 }

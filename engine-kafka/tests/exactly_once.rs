@@ -76,7 +76,10 @@ fn replayed_batches_and_abandoned_transactions_land_once() {
     assert!(h.contains_key("sstream.seq"));
 }
 
-const BATCHES: u64 = 15;
+const BATCHES: u64 = 30;
+
+/// SIGKILLs `exactly_once_survives_sigkill` lands mid-run.
+const KILLS: usize = 8;
 
 /// The child: a minimal micro-batch loop with a commit log, resuming after the last committed
 /// batch, as the streaming runtime does. Run only by `exactly_once_survives_sigkill`.
@@ -144,30 +147,30 @@ fn exactly_once_survives_sigkill() {
             .stdout(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        // Kill at a random point for the first rounds, then let it finish.
-        if kills < 8 {
-            let wait = Duration::from_millis(20 + pseudo_random(400));
-            let started = Instant::now();
-            while started.elapsed() < wait {
-                if child.try_wait().unwrap().is_some() {
-                    break;
+        // Kill mid-run (after a new batch committed, plus a random moment) for the first
+        // rounds, then let it finish.
+        let committed = || count_files(state.path());
+        if kills < KILLS {
+            let extra = Duration::from_millis(pseudo_random(20));
+            match kill_mid_run(&mut child, committed, extra) {
+                ChildEnd::KilledMidRun => {
+                    kills += 1;
+                    continue;
                 }
-                std::thread::sleep(Duration::from_millis(5));
+                ChildEnd::Exited(status) => assert!(status.success(), "child failed: {status}"),
             }
-            if child.try_wait().unwrap().is_none() {
-                child.kill().unwrap(); // SIGKILL
-                child.wait().unwrap();
-                kills += 1;
-                continue;
-            }
+        } else {
+            let status = child.wait().unwrap();
+            assert!(status.success(), "child failed: {status}");
         }
-        let status = child.wait().unwrap();
-        assert!(status.success(), "child failed: {status}");
         let done = (0..BATCHES).all(|n| state.path().join(format!("commit-{n}")).exists());
         if done {
             break;
         }
     }
+    // Every kill counted landed between two of the child's commits, never before it
+    // started or after it finished; the batches leave room for all of them.
+    assert_eq!(kills, KILLS, "only {kills} kills landed mid-run");
     let seen = consume_committed(&b.bootstrap, &topic, 4);
     assert_exactly_once(&seen, (BATCHES * 100) as usize);
     eprintln!("exactly-once held across {kills} SIGKILLs");

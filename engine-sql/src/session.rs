@@ -92,6 +92,20 @@ impl Session {
         SessionBuilder::default()
     }
 
+    /// Warns about the options built-in `format` does not know on `side`, naming the
+    /// closest known one; with `spark.sstream.options.failOnUnknown` set, rejects them.
+    pub fn check_format_options(
+        &self,
+        format: &str,
+        side: engine_core::known_options::Side,
+        options: &engine_core::options::Options,
+    ) -> Result<()> {
+        let fail = self
+            .conf()
+            .get_bool(engine_core::known_options::FAIL_ON_UNKNOWN_OPTIONS, false)?;
+        engine_core::known_options::check_options(format, side, options, fail)
+    }
+
     /// A snapshot of the configuration.
     pub fn conf(&self) -> SessionConf {
         self.inner

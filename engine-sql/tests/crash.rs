@@ -5,7 +5,8 @@
 //! logged, after the sink log but before `commits/N`, ...; or after a random delay), then
 //! restarted until it finishes. The committed output, read back through the
 //! `_spark_metadata`-aware batch reader, must equal the uninterrupted run's: no row lost,
-//! none duplicated.
+//! none duplicated. So must every data file in the output folder, read without the log (as
+//! pandas, DuckDB or a Hive table would): a killed attempt's files are deleted on restart.
 //!
 //! The child is this test binary itself, re-run with `--exact crash_child --ignored` and the
 //! job in the environment.
@@ -245,6 +246,40 @@ fn committed_ids(out: &Path) -> Vec<i64> {
     common::sorted_ids(&df)
 }
 
+/// The JSON records of every data file in `out` and its partition directories, read as a
+/// tool that knows nothing of `_spark_metadata` reads them (names starting with `_` or `.`
+/// are skipped, as pyarrow and Hive do).
+fn records_in_folder(out: &Path) -> Vec<serde_json::Value> {
+    let mut records = Vec::new();
+    let mut dirs = vec![out.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().to_string();
+            if name.starts_with('_') || name.starts_with('.') {
+                continue;
+            }
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                for line in std::fs::read_to_string(&path).unwrap().lines() {
+                    records.push(serde_json::from_str(line).unwrap());
+                }
+            }
+        }
+    }
+    records
+}
+
+fn ids_in_folder(out: &Path) -> Vec<i64> {
+    let mut ids: Vec<i64> = records_in_folder(out)
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
 #[test]
 fn runtime_crash_kills_never_lose_or_duplicate_rows() {
     let base = tempfile::tempdir().unwrap();
@@ -302,6 +337,12 @@ fn runtime_crash_kills_never_lose_or_duplicate_rows() {
                     plan
                 );
                 prop_assert_eq!(&got, &expected);
+                prop_assert_eq!(
+                    &ids_in_folder(&out),
+                    &expected,
+                    "the folder read without the log after {:?}",
+                    plan
+                );
                 Ok(())
             },
         )
@@ -330,14 +371,7 @@ fn window_rows(out: &Path) -> Vec<String> {
         .unwrap()
         .json(&out.display().to_string())
         .unwrap();
-    let mut rows: Vec<String> = df
-        .collect_rows()
-        .unwrap()
-        .iter()
-        .map(|r| r.join(","))
-        .collect();
-    rows.sort();
-    rows
+    common::sorted_rows(&df)
 }
 
 #[test]
@@ -383,6 +417,12 @@ fn windowed_aggregation_survives_kills_with_the_same_output() {
                 prop_assert!(runs < 3);
             }
             prop_assert_eq!(window_rows(&out), expected.clone(), "after {:?}", plan);
+            prop_assert_eq!(
+                records_in_folder(&out).len(),
+                expected.len(),
+                "the folder read without the log after {:?}",
+                plan
+            );
             Ok(())
         })
         .unwrap();

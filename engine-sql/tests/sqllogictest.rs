@@ -117,9 +117,16 @@ fn main() {
     // `cargo test -- <filter>`: the first argument that is not a flag selects files.
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let files = slt_files(filter.as_deref());
+    if files.is_empty() {
+        // A filter that matches nothing would otherwise pass without running anything.
+        println!("no .slt file matches {filter:?}");
+        std::process::exit(1);
+    }
     let mut failures = Vec::new();
     for file in &files {
         let mut runner = sqllogictest::Runner::new(|| async { SparkDb::new() });
+        // The type letters are checked: I integer, R floating point or decimal, T the rest.
+        runner.with_column_validator(sqllogictest::strict_column_validator);
         let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
         let name = name.unwrap_or_default();
         // Run record by record so one file reports all its failures, not only the first.

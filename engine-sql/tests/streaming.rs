@@ -1171,6 +1171,88 @@ fn malformed_json_is_counted_in_progress_and_dropped_only_when_asked() {
     assert_eq!(p.num_malformed_rows, 2);
 }
 
+/// Issue 16's record: a TIMESTAMP field whose zone is `+aéb` once panicked in the parser
+/// and put the query in a crash loop. Now PERMISSIVE gives NULL and the record in
+/// `_corrupt_record`, DROPMALFORMED drops and counts it, and both keep running into the next
+/// batch; FAILFAST fails with an error that quotes the record.
+#[test]
+fn a_record_with_a_broken_zone_never_stops_a_permissive_query() {
+    let spark = spark();
+    let text_schema = Arc::new(Schema::new(vec![Field::new("json", DataType::Utf8, true)]));
+    let input = MemoryStream::new(&spark, text_schema.clone());
+    let add = |lines: Vec<&str>| {
+        input
+            .add_data(
+                RecordBatch::try_new(
+                    text_schema.clone(),
+                    vec![Arc::new(StringArray::from(lines))],
+                )
+                .unwrap(),
+            )
+            .unwrap();
+    };
+    add(vec![
+        r#"{"id":1,"t":"2024-01-01 10:00:00+05:30"}"#,
+        r#"{"id":2,"t":"2024-01-01 10:00:00+aéb"}"#,
+    ]);
+    let start = |mode: &str, name: &str| {
+        input
+            .to_df()
+            .unwrap()
+            .select(vec![
+                from_json_with_options(
+                    col("json"),
+                    "id BIGINT, t TIMESTAMP, _corrupt_record STRING",
+                    &[("mode", mode)],
+                )
+                .alias("j"),
+            ])
+            .unwrap()
+            .select_expr(&[
+                "j.id AS id",
+                "j.t IS NULL AS no_t",
+                "j._corrupt_record AS bad",
+            ])
+            .unwrap()
+            .write_stream()
+            .format("memory")
+            .query_name(name)
+            .start()
+            .unwrap()
+    };
+    let permissive = start("PERMISSIVE", "broken_zone_permissive");
+    let dropping = start("DROPMALFORMED", "broken_zone_dropped");
+    let failing = start("FAILFAST", "broken_zone_failfast");
+    permissive.process_all_available().unwrap();
+    dropping.process_all_available().unwrap();
+    let e = failing.process_all_available().unwrap_err().to_string();
+    assert!(
+        e.contains("MALFORMED_RECORD_IN_PARSING") && e.contains("aéb"),
+        "{e}"
+    );
+    assert_eq!(dropping.last_progress().unwrap().num_malformed_rows, 1);
+    // The next batch runs too.
+    add(vec![r#"{"id":3,"t":"2024-01-01T10:00:00Z"}"#]);
+    permissive.process_all_available().unwrap();
+    dropping.process_all_available().unwrap();
+    let rows =
+        |name: &str| common::sorted_rows(&spark.sql(&format!("SELECT * FROM {name}")).unwrap());
+    assert_eq!(
+        rows("broken_zone_permissive"),
+        vec![
+            "1,false,NULL".to_string(),
+            r#"2,true,{"id":2,"t":"2024-01-01 10:00:00+aéb"}"#.to_string(),
+            "3,false,NULL".to_string(),
+        ]
+    );
+    assert_eq!(
+        rows("broken_zone_dropped"),
+        vec!["1,false,NULL".to_string(), "3,false,NULL".to_string()]
+    );
+    permissive.stop().unwrap();
+    dropping.stop().unwrap();
+}
+
 /// Which output modes Spark 4.3 accepts for each kind of stateful query, and its errors
 /// (run through PySpark 4.3 with the rate source; the engine's checks must agree).
 #[test]

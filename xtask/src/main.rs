@@ -7,6 +7,8 @@
 //! - `bench-kafka`: Kafka source/sink benchmarks against the local broker.
 //! - `bench-state`: the state store load test (10M keys, both providers, reload in a new
 //!   process, peak RSS).
+//! - `fuzz [--minutes N] [TARGET]`: the fuzz targets for N minutes each (10 by default)
+//!   instead of CI's fixed case count.
 //! - `broker start|stop|status|create-topic T --partitions N`: the local Kafka broker
 //!   (librdkafka's mock cluster in a background process, see `engine_kafka::broker`); `start`
 //!   prints the bootstrap address `127.0.0.1:PORT` as its last stdout line and reuses a running
@@ -18,6 +20,7 @@ mod bench_stateful;
 mod broker;
 mod ci;
 mod depcheck;
+mod fuzz;
 mod proctree;
 mod util;
 
@@ -39,6 +42,16 @@ enum Cmd {
     /// Run the whole test suite: rustfmt check, layering check, clippy with -D warnings, all
     /// tests.
     Test,
+    /// The fuzz targets (JSON, CSV, date/time and interval text, CAST, SQL, functions,
+    /// pipeline files, Kafka options) for minutes each, with fresh seeds: a panic or a hang
+    /// fails with the smallest input found.
+    Fuzz {
+        /// Minutes per target.
+        #[arg(long, default_value_t = 10)]
+        minutes: u64,
+        /// Only the targets whose names contain this.
+        target: Option<String>,
+    },
     /// End-to-end benchmarks on generated data (release build); prints a Markdown table.
     Bench {
         /// Rows of generated orders.
@@ -130,6 +143,7 @@ fn main() -> Result<()> {
     util::ensure_system_packages()?;
     match cli.command {
         Cmd::Test => ci::test(),
+        Cmd::Fuzz { minutes, target } => fuzz::fuzz(minutes, target.as_deref()),
         Cmd::Layers => depcheck::check(&root),
         Cmd::Bench {
             rows,

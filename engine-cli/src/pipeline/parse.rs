@@ -4,6 +4,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use anyhow::{Context, Result, anyhow, bail};
+use engine_core::known_options::{Side, unknown_options};
 use toml_edit::{Document, Item, TableLike, Value};
 
 use super::spec::{Pipeline, SinkSpec, SourceSpec, TriggerSpec, ViewSpec, Watermark};
@@ -40,7 +41,7 @@ pub fn parse_pipeline_with(text: &str, file: &str, overrides: &[String]) -> Resu
     }
     let mut doc = text
         .parse::<toml_edit::DocumentMut>()
-        .map_err(|e| anyhow!("{file}: {e}"))?;
+        .map_err(|e| syntax_error(file, text, &e))?;
     for o in overrides {
         apply_override(&mut doc, o)?;
     }
@@ -51,7 +52,7 @@ pub fn parse_pipeline_with(text: &str, file: &str, overrides: &[String]) -> Resu
 
 /// Parses and checks pipeline TOML; `file` names it in errors.
 pub fn parse_pipeline(text: &str, file: &str) -> Result<Pipeline> {
-    let doc = Document::parse(text).map_err(|e| anyhow!("{file}: {e}"))?;
+    let doc = Document::parse(text).map_err(|e| syntax_error(file, text, &e))?;
     let p = Parser { text, file };
     let root = doc.as_table();
     p.check_keys(root, "", TOP_KEYS)?;
@@ -87,7 +88,12 @@ pub fn parse_pipeline(text: &str, file: &str) -> Result<Pipeline> {
             path: p.optional_str(t, "path", &key)?,
             schema: p.optional_str(t, "schema", &key)?,
             options: match t.get("options") {
-                Some(o) => p.string_map(o, &format!("{key}.options"))?,
+                Some(o) => {
+                    let options = p.string_map(o, &format!("{key}.options"))?;
+                    let format = p.required_str(t, "format", &key)?;
+                    p.check_options(o, &options, &format, Side::Read, &key)?;
+                    options
+                }
                 None => Vec::new(),
             },
             watermark: p.watermark(t, &key)?,
@@ -136,6 +142,7 @@ pub fn parse_pipeline(text: &str, file: &str) -> Result<Pipeline> {
     }
     if let Some(o) = sink.get("options") {
         s.options = p.string_map(o, "sink.options")?;
+        p.check_options(o, &s.options, &s.format, Side::Write, "sink")?;
     }
     if let Some(t) = sink.get("trigger") {
         s.trigger = p.trigger(t)?;
@@ -149,6 +156,37 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
+    /// Rejects an option the built-in `format` does not know, naming the closest known one
+    /// (Spark would ignore it silently).
+    fn check_options(
+        &self,
+        item: &Item,
+        options: &[(String, String)],
+        format: &str,
+        side: Side,
+        path: &str,
+    ) -> Result<()> {
+        let given = engine_core::options::Options::new(
+            options.iter().map(|(k, v)| (k.as_str(), v.clone())),
+        );
+        let Some(u) = unknown_options(format, side, &given).into_iter().next() else {
+            return Ok(());
+        };
+        let span = item
+            .as_table_like()
+            .and_then(|t| t.get_key_value(&u.key))
+            .map(|(k, _)| k.span());
+        let hint = u
+            .closest
+            .map(|c| format!("; did you mean `{c}`?"))
+            .unwrap_or_default();
+        bail!(
+            "{}: `{path}.options.{}` is not an option of format `{format}`{hint}",
+            self.at(span),
+            u.key
+        )
+    }
+
     /// `file:line` of a span (or just the file when the span is unknown).
     fn at(&self, span: Option<Option<Range<usize>>>) -> String {
         match span.flatten() {
@@ -357,12 +395,41 @@ fn closest<'a>(key: &str, valid: &[&'a str]) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
+/// A TOML syntax error as `file:line:column: message` and the offending line, which is
+/// not quoted when it names a secret option (its value could be the broken part).
+fn syntax_error(file: &str, text: &str, e: &toml_edit::TomlError) -> anyhow::Error {
+    let message = e.message().trim_end();
+    let Some(start) = e.span().map(|s| s.start) else {
+        return anyhow!("{file}: {message}");
+    };
+    let before = text.get(..start).unwrap_or(text);
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line_no = before.matches('\n').count() + 1;
+    let column = before
+        .get(line_start..)
+        .map_or(1, |l| l.chars().count() + 1);
+    let rest = text.get(line_start..).unwrap_or_default();
+    let line = rest
+        .split('\n')
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches('\r');
+    let quoted = if engine_core::options::is_secret_key(line) {
+        "(the line is not shown: it sets a secret)".to_string()
+    } else {
+        format!("`{line}`")
+    };
+    anyhow!("{file}:{line_no}:{column}: {message}: {quoted}")
+}
+
 /// Applies one `--set a.b.c=value`: the dotted path names tables of the file, the last part
 /// the key; `conf.` takes the rest of the path as one key, since Spark's keys contain dots.
 fn apply_override(doc: &mut toml_edit::DocumentMut, spec: &str) -> Result<()> {
+    // Errors show the assignment with a secret value redacted.
+    let shown = engine_core::options::redact_assignment(spec);
     let (path, value) = spec
         .split_once('=')
-        .ok_or_else(|| anyhow!("--set `{spec}`: expected KEY=VALUE, e.g. sink.path=/tmp/out"))?;
+        .ok_or_else(|| anyhow!("--set `{shown}`: expected KEY=VALUE, e.g. sink.path=/tmp/out"))?;
     let mut parts: Vec<String> = path.trim().split('.').map(str::to_string).collect();
     // Keys that hold dotted names (Spark conf keys, `kafka.*` options) stay whole.
     if let Some(i) = parts.iter().position(|p| p == "conf" || p == "options")
@@ -373,7 +440,7 @@ fn apply_override(doc: &mut toml_edit::DocumentMut, spec: &str) -> Result<()> {
     }
     let (last, tables) = parts
         .split_last()
-        .ok_or_else(|| anyhow!("--set `{spec}`: empty key"))?;
+        .ok_or_else(|| anyhow!("--set `{shown}`: empty key"))?;
     let mut table: &mut dyn TableLike = doc.as_table_mut();
     for t in tables {
         if table.get(t).is_none() {
@@ -382,7 +449,7 @@ fn apply_override(doc: &mut toml_edit::DocumentMut, spec: &str) -> Result<()> {
         let next = table
             .get_mut(t)
             .and_then(Item::as_table_like_mut)
-            .ok_or_else(|| anyhow!("--set `{spec}`: `{t}` is not a table in the file"))?;
+            .ok_or_else(|| anyhow!("--set `{shown}`: `{t}` is not a table in the file"))?;
         table = next;
     }
     // A value that parses as TOML (true, 5, { availableNow = true }) keeps its type;
@@ -508,11 +575,68 @@ options = { "kafka.bootstrap.servers" = "127.0.0.1:9092", topic = "items" }
     }
 
     #[test]
+    fn secrets_stay_out_of_errors_and_debug_output() {
+        // A syntax error on a line that sets a secret does not quote the line.
+        let bad = GOOD.replace(
+            "subscribe = \"orders\",",
+            "subscribe = \"orders\", \"kafka.sasl.password\" = \"hunter2,",
+        );
+        let e = parse_pipeline(&bad, "p.toml").unwrap_err().to_string();
+        assert!(!e.contains("hunter2") && e.contains("p.toml:"), "{e}");
+        // A bad `--set` of a secret does not echo its value.
+        let e = parse_pipeline_with(GOOD, "p.toml", &["sink.nope.x.kafka.sasl.password".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("expected KEY=VALUE"), "{e}");
+        let e = parse_pipeline_with(
+            GOOD,
+            "p.toml",
+            &["sink.format.x.kafka.sasl.password=hunter2".into()],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(!e.contains("hunter2"), "{e}");
+        // The parsed pipeline's debug form redacts it.
+        let p = parse_pipeline_with(
+            GOOD,
+            "p.toml",
+            &["source.orders.options.kafka.sasl.password=hunter2".into()],
+        )
+        .unwrap();
+        assert!(
+            p.sources[0]
+                .options
+                .iter()
+                .any(|(k, v)| k == "kafka.sasl.password" && v == "hunter2")
+        );
+        assert!(!format!("{p:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn misspelt_options_of_built_in_formats_are_errors_naming_the_closest() {
+        let bad = GOOD.replace("subscribe = \"orders\"", "subscrbe = \"orders\"");
+        let e = parse_pipeline(&bad, "p.toml").unwrap_err().to_string();
+        assert!(
+            e.contains("`source.orders.options.subscrbe` is not an option of format `kafka`")
+                && e.contains("did you mean `subscribe`?")
+                && e.starts_with("p.toml:"),
+            "{e}"
+        );
+        let e = parse_pipeline_with(GOOD, "p.toml", &["sink.options.topc=x".into()])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("did you mean `topic`?"), "{e}");
+        // `kafka.*` options go to the client as they are.
+        parse_pipeline_with(GOOD, "p.toml", &["sink.options.kafka.linger.ms=5".into()]).unwrap();
+    }
+
+    #[test]
     fn toml_syntax_errors_name_the_file() {
         let e = parse_pipeline("[sink\nformat=1", "p.toml")
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with("p.toml: "), "{e}");
+        assert!(e.starts_with("p.toml:1:"), "{e}");
+        assert!(e.contains("`[sink`"), "{e}");
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! What a pipeline file describes, once checked.
 
-/// A whole pipeline file.
-#[derive(Debug, Clone, PartialEq)]
+use engine_core::options::RedactedPairs;
+
+/// A whole pipeline file. `Debug` forms redact secret options and settings.
+#[derive(Clone, PartialEq)]
 pub struct Pipeline {
     /// `[conf]`: session configuration, in file order.
     pub conf: Vec<(String, String)>,
@@ -16,7 +18,7 @@ pub struct Pipeline {
 }
 
 /// `[source.NAME]`: a streaming read.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SourceSpec {
     /// The view name the source is registered under.
     pub name: String,
@@ -53,7 +55,7 @@ pub struct Watermark {
 }
 
 /// `[sink]`: the streaming write.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct SinkSpec {
     /// `format`: console, memory, json, csv, parquet, kafka, ...
     pub format: String,
@@ -71,6 +73,46 @@ pub struct SinkSpec {
     pub partition_by: Vec<String>,
     /// `options`: passed to the writer as they are.
     pub options: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("conf", &RedactedPairs(&self.conf))
+            .field("sources", &self.sources)
+            .field("views", &self.views)
+            .field("query", &self.query)
+            .field("sink", &self.sink)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for SourceSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SourceSpec")
+            .field("name", &self.name)
+            .field("format", &self.format)
+            .field("path", &self.path)
+            .field("schema", &self.schema)
+            .field("options", &RedactedPairs(&self.options))
+            .field("watermark", &self.watermark)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for SinkSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SinkSpec")
+            .field("format", &self.format)
+            .field("path", &self.path)
+            .field("output_mode", &self.output_mode)
+            .field("trigger", &self.trigger)
+            .field("checkpoint_location", &self.checkpoint_location)
+            .field("query_name", &self.query_name)
+            .field("partition_by", &self.partition_by)
+            .field("options", &RedactedPairs(&self.options))
+            .finish()
+    }
 }
 
 /// `trigger = { ... }`: exactly one of Spark's triggers.

@@ -147,6 +147,30 @@ mod tests {
     }
 
     #[test]
+    fn contexts_never_show_secret_options() {
+        let options = Options::new([("kafka.sasl.password", "hunter2"), ("subscribe", "t")]);
+        let source = SourceContext {
+            options: options.clone(),
+            user_schema: None,
+            metadata_path: PathBuf::from("/ck/sources/0"),
+            query_id: "q".into(),
+        };
+        let sink = SinkContext {
+            options,
+            schema: Arc::new(Schema::empty()),
+            output_mode: OutputMode::Append,
+            query_id: None,
+            save_mode: None,
+        };
+        for shown in [format!("{source:?}"), format!("{sink:?}")] {
+            assert!(
+                !shown.contains("hunter2") && shown.contains("subscribe"),
+                "{shown}"
+            );
+        }
+    }
+
+    #[test]
     fn formats_are_found_by_name_in_any_case_and_defaults_refuse() {
         let registry = FormatRegistry::default();
         registry.register(Arc::new(Fixed));

@@ -41,6 +41,33 @@ impl ColumnarValue {
     }
 }
 
+/// The most bytes the values of one string or binary array can take (Arrow's 32-bit
+/// offsets): a function whose result would be larger fails instead of panicking in Arrow.
+pub const MAX_ARRAY_BYTES: usize = i32::MAX as usize;
+
+/// The error for a result of `function` that would take `bytes` bytes, more than one array
+/// holds ([`MAX_ARRAY_BYTES`]). Spark's class for results over its own size limit.
+pub fn result_too_large(function: &str, bytes: u128) -> EngineError {
+    EngineError::execution(
+        "COLLECTION_SIZE_LIMIT_EXCEEDED",
+        format!(
+            "Can't create the result of `{function}` with {bytes} bytes, which exceeds the size limit {MAX_ARRAY_BYTES} of one batch of values. SQLSTATE: 54000"
+        ),
+    )
+}
+
+/// Adds `more` bytes to `total`, the bytes of the result of `function` so far; an error once
+/// the result would not fit in one array.
+pub fn add_result_bytes(function: &str, total: &mut usize, more: u128) -> Result<()> {
+    let sum = (*total as u128).saturating_add(more);
+    if sum > MAX_ARRAY_BYTES as u128 {
+        return Err(result_too_large(function, sum));
+    }
+    // `sum` fits: it is at most MAX_ARRAY_BYTES.
+    *total = usize::try_from(sum).unwrap_or(MAX_ARRAY_BYTES);
+    Ok(())
+}
+
 /// Marks a Spark error carried through an Arrow kernel closure (which can only return
 /// [`ArrowError`]): `CLASS\u{1}message`.
 const SPARK_ERROR_SEP: char = '\u{1}';

@@ -23,6 +23,7 @@ use chrono_tz::Tz;
 
 use super::FunctionContext;
 use super::decimal::{decimal_out_of_range, fits, pow10, rescale};
+use crate::datetime_text::{self, local_to_micros};
 use crate::expr::CastMode;
 use crate::scalar::{ScalarValue, sql_value};
 use crate::types::sql_type_name;
@@ -148,7 +149,7 @@ pub fn cast_array(
                     d.iter(),
                     mode,
                     |days| {
-                        local_to_utc(&date_midnight(days)?, &ctx.time_zone)
+                        local_to_micros(&date_midnight(days)?, &ctx.time_zone)
                             .ok_or(Failure::Malformed)
                     },
                     |_| EngineError::Internal("date out of range".into()),
@@ -182,7 +183,7 @@ pub fn cast_array(
                 mode,
                 |us| {
                     let naive = micros_to_naive(us).ok_or(Failure::Malformed)?;
-                    local_to_utc(&naive, &ctx.time_zone).ok_or(Failure::Malformed)
+                    local_to_micros(&naive, &ctx.time_zone).ok_or(Failure::Malformed)
                 },
                 |_| EngineError::Internal("timestamp out of range".into()),
             )?;
@@ -604,7 +605,8 @@ pub(crate) fn parse_decimal(s: &str) -> Option<(i128, i8)> {
         }
         v = v.checked_mul(10)?.checked_add(i128::from(b - b'0'))?;
     }
-    let mut scale = frac.len() as i32 - exp;
+    // Checked: the exponent is the user's (`1e-2147483648`).
+    let mut scale = i32::try_from(frac.len()).ok()?.checked_sub(exp)?;
     if scale < 0 {
         v = v.checked_mul(pow10((-scale) as u32)?)?;
         scale = 0;
@@ -626,103 +628,6 @@ fn parse_bool(s: &str) -> Option<bool> {
     }
 }
 
-/// Parses the date part of Spark's date/timestamp strings: `[+-]yyyy[-[m]m[-[d]d]]`.
-fn parse_date_part(s: &str) -> Option<NaiveDate> {
-    let (neg, body) = match s.as_bytes().first()? {
-        b'-' => (true, &s[1..]),
-        b'+' => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let mut parts = body.split('-');
-    let y = parts.next()?;
-    let m = parts.next();
-    let d = parts.next();
-    if parts.next().is_some() || !(4..=7).contains(&y.len()) {
-        return None;
-    }
-    let digits = |t: &str, max: usize| -> Option<u32> {
-        if t.is_empty() || t.len() > max || !t.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        t.parse().ok()
-    };
-    let year = digits(y, 7)? as i32;
-    let year = if neg { -year } else { year };
-    let month = m.map_or(Some(1), |m| digits(m, 2))?;
-    let day = d.map_or(Some(1), |d| digits(d, 2))?;
-    NaiveDate::from_ymd_opt(year, month, day)
-}
-
-/// Parses a DATE string; text after the date following a space or `T` is ignored, as in
-/// Spark.
-fn parse_date(s: &str) -> Option<i32> {
-    let date = match s.find([' ', 'T']) {
-        Some(i) => &s[..i],
-        None => s,
-    };
-    parse_date_part(date).map(crate::functions::datetime_format::days_from_date)
-}
-
-/// A zone suffix: `Z`, `+02:00`, `-0800`, `+2`, `UTC`, `GMT+1`, or a region id.
-fn parse_zone(z: &str) -> Option<Tz> {
-    let z = z.trim();
-    if z.is_empty() {
-        return None;
-    }
-    for prefix in ["UTC", "GMT", "UT"] {
-        if let Some(rest) = z.strip_prefix(prefix) {
-            if rest.is_empty() {
-                return Some(Tz::UTC);
-            }
-            if rest.starts_with(['+', '-']) {
-                return parse_offset(rest);
-            }
-        }
-    }
-    if z.starts_with(['+', '-']) {
-        return parse_offset(z);
-    }
-    crate::format::parse_time_zone(z)
-}
-
-/// `+h`, `+hh`, `+hh:mm`, `+hhmm` as a fixed-offset zone (whole hours only: chrono-tz's
-/// `Etc/GMT` zones; other offsets go through [`parse_offset_seconds`]).
-fn parse_offset(z: &str) -> Option<Tz> {
-    let secs = parse_offset_seconds(z)?;
-    let (sign, abs) = if secs < 0 { ('-', -secs) } else { ('+', secs) };
-    let (h, m) = (abs / 3600, abs % 3600 / 60);
-    crate::format::parse_time_zone(&format!("{sign}{h:02}:{m:02}"))
-        .or((secs == 0).then_some(Tz::UTC))
-}
-
-/// A fixed offset in seconds for offsets chrono-tz has no `Etc/GMT` zone for (`+05:30`).
-fn parse_offset_seconds(z: &str) -> Option<i32> {
-    let z = z.trim();
-    let z = ["UTC", "GMT", "UT"]
-        .iter()
-        .find_map(|p| z.strip_prefix(p))
-        .unwrap_or(z);
-    let neg = z.starts_with('-');
-    if !z.starts_with(['+', '-']) {
-        return None;
-    }
-    let rest = &z[1..];
-    let (h, m) = if let Some((h, m)) = rest.split_once(':') {
-        (h, m)
-    } else if rest.len() == 4 {
-        (&rest[..2], &rest[2..])
-    } else {
-        (rest, "00")
-    };
-    let h: i32 = h.parse().ok()?;
-    let m: i32 = m.parse().ok()?;
-    if h > 18 || m > 59 {
-        return None;
-    }
-    let secs = h * 3600 + m * 60;
-    Some(if neg { -secs } else { secs })
-}
-
 /// Midnight of `days` since the epoch.
 fn date_midnight(days: i32) -> std::result::Result<NaiveDateTime, Failure> {
     NaiveDate::from_num_days_from_ce_opt(days.checked_add(719_163).ok_or(Failure::Malformed)?)
@@ -730,28 +635,8 @@ fn date_midnight(days: i32) -> std::result::Result<NaiveDateTime, Failure> {
         .ok_or(Failure::Malformed)
 }
 
-fn naive_to_micros(n: &NaiveDateTime) -> i64 {
-    n.and_utc().timestamp_micros()
-}
-
 fn micros_to_naive(us: i64) -> Option<NaiveDateTime> {
     chrono::DateTime::from_timestamp_micros(us).map(|d| d.naive_utc())
-}
-
-/// A wall-clock time in `tz` as UTC microseconds. Like Java's `ZonedDateTime.of`, an
-/// ambiguous time takes the earlier offset and a time in a gap is shifted forward.
-fn local_to_utc(n: &NaiveDateTime, tz: &Tz) -> Option<i64> {
-    use chrono::LocalResult;
-    match tz.from_local_datetime(n) {
-        LocalResult::Single(t) => Some(t.timestamp_micros()),
-        LocalResult::Ambiguous(a, _) => Some(a.timestamp_micros()),
-        LocalResult::None => {
-            // The offset in force before the gap, applied to the wall time.
-            let before = *n - chrono::Duration::days(1);
-            let offset = tz.offset_from_utc_datetime(&before).fix().local_minus_utc();
-            Some(naive_to_micros(n) - i64::from(offset) * MICROS_PER_SECOND)
-        }
-    }
 }
 
 /// UTC microseconds as wall-clock microseconds in `tz`.
@@ -763,90 +648,6 @@ fn utc_to_local_micros(us: i64, tz: &Tz) -> i64 {
         }
         None => us,
     }
-}
-
-/// Parses Spark's timestamp strings: `yyyy[-mm[-dd]]`, then optionally `T` or space and
-/// `hh:mm[:ss[.ffffff]]`, then an optional zone (`Z`, `+02:00`, ` America/New_York`).
-/// Returns UTC microseconds; zone-less text is in `session` (or wall-clock when `ntz`).
-fn parse_timestamp(s: &str, session: &Tz, ntz: bool, today: NaiveDate) -> Option<i64> {
-    // Time-only text (`10:00:00`, `T10:00`) is on the current date, as in Spark.
-    let time_only = s.starts_with('T')
-        || s.find(':').is_some_and(|c| {
-            let head = &s[..c];
-            !head.is_empty() && head.len() <= 2 && head.bytes().all(|b| b.is_ascii_digit())
-        });
-    let split = if time_only { None } else { s.find([' ', 'T']) };
-    let (date_text, rest) = match split {
-        Some(i) => (&s[..i], &s[i + 1..]),
-        None if time_only => ("", s.strip_prefix('T').unwrap_or(s)),
-        None => (s, ""),
-    };
-    let date = if time_only {
-        today
-    } else {
-        parse_date_part(date_text)?
-    };
-    if time_only && !rest.as_bytes().first().is_some_and(u8::is_ascii_digit) {
-        return None;
-    }
-    let mut rest = rest.trim_start();
-    let mut time = NaiveTime::MIN;
-    if rest.as_bytes().first().is_some_and(u8::is_ascii_digit) {
-        let end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == ':' || c == '.'))
-            .unwrap_or(rest.len());
-        let t = &rest[..end];
-        rest = &rest[end..];
-        let (hms, frac) = t.split_once('.').unwrap_or((t, ""));
-        let mut parts = hms.split(':');
-        let num = |p: Option<&str>| -> Option<u32> {
-            let p = p?;
-            if p.is_empty() || p.len() > 2 {
-                return None;
-            }
-            p.parse().ok()
-        };
-        let h = num(parts.next())?;
-        let m = num(parts.next())?;
-        let sec = match parts.next() {
-            Some(p) => num(Some(p))?,
-            None => {
-                if !frac.is_empty() {
-                    return None;
-                }
-                0
-            }
-        };
-        if parts.next().is_some() || frac.len() > 9 {
-            return None;
-        }
-        let micros: u32 = if frac.is_empty() {
-            0
-        } else {
-            let padded = format!("{frac:0<6}");
-            padded[..6].parse().ok()?
-        };
-        time = NaiveTime::from_hms_micro_opt(h, m, sec, micros)?;
-    } else if split.is_some_and(|i| s.as_bytes()[i] == b'T') {
-        // `T` must be followed by a time (`2020-01-01T` is malformed).
-        return None;
-    }
-    let naive = date.and_time(time);
-    let zone = rest.trim();
-    if ntz {
-        return Some(naive_to_micros(&naive));
-    }
-    if zone.is_empty() {
-        return local_to_utc(&naive, session);
-    }
-    if zone == "Z" {
-        return Some(naive_to_micros(&naive));
-    }
-    if let Some(secs) = parse_offset_seconds(zone) {
-        return Some(naive_to_micros(&naive) - i64::from(secs) * MICROS_PER_SECOND);
-    }
-    let tz = parse_zone(zone)?;
-    local_to_utc(&naive, &tz)
 }
 
 fn from_string(
@@ -951,24 +752,26 @@ fn from_string(
                 a.len(),
                 a.iter(),
                 mode,
-                |s| parse_date(trim(s)).ok_or(Failure::Malformed),
+                |s| datetime_text::parse_date(s).ok_or(Failure::Malformed),
                 bad,
             )?;
             Ok(Arc::new(out))
         }
         DataType::Timestamp(TimeUnit::Microsecond, tz) => {
             let ntz = tz.is_none();
-            // The query's current date in the session zone, for time-only strings.
-            let today_days = utc_to_local_micros(ctx.query_start_micros, &ctx.time_zone)
-                .div_euclid(MICROS_PER_DAY);
-            let today = date_midnight(today_days as i32)
-                .map(|d| d.date())
-                .unwrap_or_default();
             let out: PrimitiveArray<TimestampMicrosecondType> = map_values(
                 a.len(),
                 a.iter(),
                 mode,
-                |s| parse_timestamp(trim(s), &ctx.time_zone, ntz, today).ok_or(Failure::Malformed),
+                |s| {
+                    // A time alone is on the query's current date, as `current_date()`.
+                    if ntz {
+                        datetime_text::parse_timestamp_ntz(s, true)
+                    } else {
+                        datetime_text::parse_timestamp(s, &ctx.time_zone, ctx.query_start_micros)
+                    }
+                    .ok_or(Failure::Malformed)
+                },
                 bad,
             )?;
             Ok(Arc::new(out.with_timezone_opt(tz.clone())))

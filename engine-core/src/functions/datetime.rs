@@ -20,7 +20,6 @@ use chrono_tz::Tz;
 
 use super::datetime_format::{
     DEFAULT_TIMESTAMP_PATTERN, DateTimePattern, date_from_days, days_from_date, local_to_micros,
-    parse_date_text, parse_timestamp_micros,
 };
 use super::string::{SimpleFunction, arrays, rows, scalar_string, want_string, wrap};
 use super::{FunctionContext, ScalarFunction, unexpected_input_type};
@@ -419,11 +418,13 @@ fn parse_instants(
         for v in s.iter() {
             out.push(match v {
                 None => None,
-                Some(t) => match parse_timestamp_micros(t, &tz) {
-                    Some(m) => Some(m),
-                    None if ctx.ansi => return Err(cast_invalid(t, "TIMESTAMP")),
-                    None => None,
-                },
+                Some(t) => {
+                    match crate::datetime_text::parse_timestamp(t, &tz, ctx.query_start_micros) {
+                        Some(m) => Some(m),
+                        None if ctx.ansi => return Err(cast_invalid(t, "TIMESTAMP")),
+                        None => None,
+                    }
+                }
             });
         }
         return Ok(TimestampMicrosecondArray::from(out));
@@ -481,8 +482,8 @@ fn eval_to_date(
         for v in s.iter() {
             out.push(match v {
                 None => None,
-                Some(t) => match parse_date_text(t) {
-                    Some(d) => Some(days_from_date(d)),
+                Some(t) => match crate::datetime_text::parse_date(t) {
+                    Some(d) => Some(d),
                     None if ctx.ansi => return Err(cast_invalid(t, "DATE")),
                     None => None,
                 },
@@ -685,7 +686,12 @@ fn eval_datediff(
 /// `add_months`: the same day-of-month, clamped to the target month's last day.
 fn add_months_days(days: i32, months: i32) -> Option<i32> {
     let d = date_from_days(days)?;
-    let total = d.year() * 12 + d.month0() as i32 + months;
+    // Checked: `months` is the user's (`add_months(d, 2147483647)` is out of range: NULL).
+    let total = d
+        .year()
+        .checked_mul(12)?
+        .checked_add(d.month0() as i32)?
+        .checked_add(months)?;
     let (y, m0) = (total.div_euclid(12), total.rem_euclid(12) as u32);
     let last = last_day_of(y, m0 + 1)?;
     let day = d.day().min(last.day());
@@ -1072,6 +1078,14 @@ fn coerce_parse_opt(name: &str, a: &[DataType]) -> Result<Vec<DataType>> {
 mod tests {
     use super::super::string::tests::{as_strs, call, call_ctx, iv, strs, sv};
     use super::*;
+
+    #[test]
+    fn add_months_out_of_range_is_null_not_an_overflow() {
+        // Regression (fuzzing, issue 16): `year * 12 + month + months` overflowed.
+        assert_eq!(add_months_days(-719_162, i32::MAX), None);
+        assert_eq!(add_months_days(0, i32::MIN), None);
+        assert_eq!(add_months_days(0, 1), Some(31));
+    }
 
     fn la() -> FunctionContext {
         FunctionContext {

@@ -372,20 +372,7 @@ fn parse_with(toks: &[Tok], text: &str) -> Option<(NaiveDateTime, ParsedZone)> {
     Some((NaiveDateTime::new(date, time), zone))
 }
 
-/// A wall-clock time in `tz` as an instant; in a DST gap the clock moves forward (as Java
-/// does), in an overlap the earlier instant wins.
-pub fn local_to_micros(ndt: &NaiveDateTime, tz: &Tz) -> Option<i64> {
-    match tz.from_local_datetime(ndt) {
-        chrono::LocalResult::Single(d) => Some(d.timestamp_micros()),
-        chrono::LocalResult::Ambiguous(a, _) => Some(a.timestamp_micros()),
-        chrono::LocalResult::None => {
-            let shifted = *ndt + chrono::Duration::hours(1);
-            tz.from_local_datetime(&shifted)
-                .earliest()
-                .map(|d| d.timestamp_micros())
-        }
-    }
-}
+pub use crate::datetime_text::local_to_micros;
 
 fn lex(pattern: &str) -> Result<Vec<Tok>> {
     let chars: Vec<char> = pattern.chars().collect();
@@ -715,112 +702,6 @@ pub fn date_from_days(days: i32) -> Option<NaiveDate> {
     NaiveDate::from_num_days_from_ce_opt(days.checked_add(719_163)?)
 }
 
-/// Spark's `CAST(string AS TIMESTAMP)` forms: `yyyy`, `yyyy-[m]m`, `yyyy-[m]m-[d]d`,
-/// then optionally `[T| ]HH:mm[:ss[.SSSSSS]]` and a zone (`Z`, `+hh:mm`, `UTC`, region id).
-/// Returns the wall-clock time and the zone if one was written.
-pub fn parse_timestamp_text(s: &str) -> Option<(NaiveDateTime, Option<Tz>, Option<i32>)> {
-    let s = s.trim();
-    let (date_part, rest) = match s.find(['T', ' ']) {
-        Some(i) => (&s[..i], Some(&s[i + 1..])),
-        None => (s, None),
-    };
-    let date = parse_date_text(date_part)?;
-    let Some(rest) = rest.map(str::trim_start) else {
-        return Some((date.and_time(NaiveTime::MIN), None, None));
-    };
-    // Split the time from a trailing zone.
-    let zone_at = rest
-        .char_indices()
-        .find(|(_, c)| *c == 'Z' || *c == '+' || *c == '-' || c.is_ascii_alphabetic() || *c == ' ')
-        .map(|(i, _)| i);
-    let (time_text, zone_text) = match zone_at {
-        Some(i) => (&rest[..i], Some(rest[i..].trim())),
-        None => (rest, None),
-    };
-    let mut parts = time_text.splitn(3, ':');
-    let h: u32 = parts.next()?.parse().ok()?;
-    let m: u32 = parts.next().map_or(Some(0), |x| x.parse().ok())?;
-    let (sec, nanos) = match parts.next() {
-        None => (0, 0),
-        Some(sx) => {
-            let (whole, frac) = sx.split_once('.').unwrap_or((sx, ""));
-            let sec: u32 = whole.parse().ok()?;
-            if frac.len() > 9 || !frac.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
-            }
-            let nanos: u32 = if frac.is_empty() {
-                0
-            } else {
-                format!("{frac:0<9}").parse().ok()?
-            };
-            (sec, nanos / 1000 * 1000)
-        }
-    };
-    let time = NaiveTime::from_hms_nano_opt(h, m, sec, nanos)?;
-    let ndt = date.and_time(time);
-    match zone_text {
-        None | Some("") => Some((ndt, None, None)),
-        Some(z) => {
-            if let Some(tz) = crate::format::parse_time_zone(z) {
-                return Some((ndt, Some(tz), None));
-            }
-            let sign = if z.starts_with('-') { -1 } else { 1 };
-            let digits = z.strip_prefix(['+', '-'])?;
-            let (hh, mm) = match digits.split_once(':') {
-                Some((a, b)) => (a, b),
-                None if digits.len() == 4 => digits.split_at(2),
-                None => (digits, "0"),
-            };
-            let hh: i32 = hh.parse().ok()?;
-            let mm: i32 = mm.parse().ok()?;
-            if hh > 18 || mm > 59 {
-                return None;
-            }
-            Some((ndt, None, Some(sign * (hh * 3600 + mm * 60))))
-        }
-    }
-}
-
-/// Spark's `CAST(string AS DATE)` forms: `yyyy`, `yyyy-[m]m`, `yyyy-[m]m-[d]d` with an
-/// optional `T...`/` ...` suffix that is ignored.
-pub fn parse_date_text(s: &str) -> Option<NaiveDate> {
-    let s = s.trim();
-    let s = match s.find(['T', ' ']) {
-        Some(i) => &s[..i],
-        None => s,
-    };
-    let mut parts = s.splitn(3, '-');
-    let y = parts.next()?;
-    if y.len() < 4 || y.len() > 7 || !y.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let y: i32 = y.parse().ok()?;
-    let mut field = |max_len: usize| -> Option<Option<u32>> {
-        match parts.next() {
-            None => Some(None),
-            Some(p)
-                if !p.is_empty() && p.len() <= max_len && p.bytes().all(|b| b.is_ascii_digit()) =>
-            {
-                Some(Some(p.parse().ok()?))
-            }
-            Some(_) => None,
-        }
-    };
-    let m = field(2)?.unwrap_or(1);
-    let d = field(2)?.unwrap_or(1);
-    NaiveDate::from_ymd_opt(y, m, d)
-}
-
-/// Parses Spark's timestamp text to an instant, reading zone-less text in `tz`.
-pub fn parse_timestamp_micros(s: &str, tz: &Tz) -> Option<i64> {
-    let (ndt, zone, offset) = parse_timestamp_text(s)?;
-    match (zone, offset) {
-        (_, Some(o)) => Some(ndt.and_utc().timestamp_micros() - i64::from(o) * 1_000_000),
-        (Some(z), None) => local_to_micros(&ndt, &z),
-        (None, None) => local_to_micros(&ndt, tz),
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
@@ -933,42 +814,6 @@ mod tests {
         assert_eq!(
             p.parse_micros("1970-01-01 00:00:00", &la),
             Some(8 * 3600 * 1_000_000)
-        );
-    }
-
-    #[test]
-    fn cast_style_text() {
-        let utc = Tz::UTC;
-        assert_eq!(
-            parse_timestamp_micros("1970-01-01 00:00:01.5", &utc),
-            Some(1_500_000)
-        );
-        assert_eq!(
-            parse_timestamp_micros("1970-01-01T00:00:01Z", &utc),
-            Some(1_000_000)
-        );
-        assert_eq!(
-            parse_timestamp_micros("1970-01-02", &utc),
-            Some(86_400_000_000)
-        );
-        assert_eq!(
-            parse_timestamp_micros("1970-01-01 02:00:00+02:00", &utc),
-            Some(0)
-        );
-        assert_eq!(parse_timestamp_micros("abc", &utc), None);
-        assert_eq!(parse_timestamp_micros("2020-13-01", &utc), None);
-        assert_eq!(
-            parse_date_text("2020-1-5"),
-            NaiveDate::from_ymd_opt(2020, 1, 5)
-        );
-        assert_eq!(
-            parse_date_text("2020-01-05 12:00"),
-            NaiveDate::from_ymd_opt(2020, 1, 5)
-        );
-        assert_eq!(parse_date_text("20-01-05"), None);
-        assert_eq!(
-            days_from_date(NaiveDate::from_ymd_opt(1970, 1, 2).unwrap()),
-            1
         );
     }
 }

@@ -280,7 +280,8 @@ pub(crate) fn round_f64(v: f64, scale: i32, half_even: bool) -> f64 {
         .map(|b| b - b'0')
         .collect();
     // value = 0.d1d2d3... * 10^(exp + 1); keep digits up to position exp + 1 + scale.
-    let keep = exp + 1 + scale;
+    // Saturating: the scale is the user's (`round(x, 2147483647)`).
+    let keep = exp.saturating_add(1).saturating_add(scale);
     if keep < 0 {
         return if neg { -0.0 } else { 0.0 };
     }
@@ -338,7 +339,8 @@ where
     if scale >= 0 {
         return Arc::new(a.clone());
     }
-    let unit = pow10_i128(-scale);
+    // Checked: the scale is the user's (`round(x, -2147483648)`); too many digits give 0.
+    let unit = pow10_i128(scale.checked_neg().unwrap_or(i32::MAX));
     let out: PrimitiveArray<T> = a
         .iter()
         .map(|v| {
@@ -397,7 +399,7 @@ fn eval_round_mode(
         DataType::Decimal128(p, s) => {
             let (rp, rs) = decimal_round_type(*p, *s, known_scale);
             let d = a.as_primitive::<Decimal128Type>();
-            let unit = pow10_i128(i32::from(*s) - scale);
+            let unit = pow10_i128(i32::from(*s).saturating_sub(scale));
             // Rounded values are multiples of `unit`; dividing by `shrink` drops the digits
             // the narrower result scale no longer has.
             let shrink = pow10_i128(i32::from(*s) - i32::from(rs)).unwrap_or(1);
@@ -866,6 +868,25 @@ mod tests {
         assert_eq!(r.data_type(), &DataType::Int32);
         assert_eq!(round_f64(9.995, 2, false), 10.0);
         assert_eq!(round_f64(123456.785, 2, false), 123456.79);
+    }
+
+    #[test]
+    fn round_to_the_most_negative_scale_gives_zero_not_an_overflow() {
+        // Regression (fuzzing, issue 16): `-scale` and `s - scale` overflowed.
+        for name in ["round", "bround"] {
+            let r = call(name, vec![ints(&[Some(125), None]), iv(i32::MIN)]).unwrap();
+            assert_eq!(i(&r), vec![Some(0), None]);
+            let a = Decimal128Array::from(vec![Some(12345)])
+                .with_precision_and_scale(6, 3)
+                .unwrap();
+            let r = call(name, vec![ColumnarValue::Array(Arc::new(a)), iv(i32::MIN)]).unwrap();
+            assert_eq!(r.as_primitive::<Decimal128Type>().value(0), 0);
+            // And the most positive scale keeps every digit (`exp + 1 + scale` overflowed).
+            let r = call(name, vec![dv(&[Some(1.25), None]), iv(i32::MAX)]).unwrap();
+            assert_eq!(d(&r), vec![Some(1.25), None]);
+            let r = call(name, vec![dv(&[Some(1.25)]), iv(i32::MIN)]).unwrap();
+            assert_eq!(d(&r), vec![Some(0.0)]);
+        }
     }
 
     #[test]

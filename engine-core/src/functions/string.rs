@@ -14,7 +14,7 @@ use arrow::datatypes::{DataType, Int32Type};
 use regex::Regex;
 
 use super::{FunctionContext, ScalarFunction, unexpected_input_type, wrong_num_args};
-use crate::expr::columnar::ColumnarValue;
+use crate::expr::columnar::{ColumnarValue, add_result_bytes};
 use crate::scalar::ScalarValue;
 use crate::types::list_of;
 
@@ -941,27 +941,55 @@ fn eval_regexp_replace(
     wrap(args, Arc::new(b.finish()))
 }
 
-fn pad(s: &str, len: i32, pad: &str, left: bool, buf: &mut String) {
-    if len <= 0 {
-        return;
+/// Bytes of `pad` repeated to `chars` characters.
+fn pad_bytes(pad: &str, chars: usize) -> u128 {
+    let n = num_chars(pad);
+    if n == 0 {
+        return 0;
     }
-    let len = len as usize;
+    (chars / n) as u128 * pad.len() as u128 + char_offset(pad, chars % n) as u128
+}
+
+/// `s` padded (or cut) to `len` characters; the bytes it takes are counted first, so a
+/// result too large for one array is an error before it is built.
+fn pad(
+    name: &str,
+    s: &str,
+    len: i32,
+    pad: &str,
+    left: bool,
+    buf: &mut String,
+    total: &mut usize,
+) -> Result<()> {
+    let Ok(len) = usize::try_from(len) else {
+        return Ok(());
+    };
     let n = num_chars(s);
     if n >= len || pad.is_empty() {
-        buf.push_str(&s[..char_offset(s, len)]);
-        return;
+        let kept = s.get(..char_offset(s, len)).unwrap_or(s);
+        add_result_bytes(name, total, kept.len() as u128)?;
+        buf.push_str(kept);
+        return Ok(());
     }
     let need = len - n;
+    add_result_bytes(name, total, s.len() as u128 + pad_bytes(pad, need))?;
     if !left {
         buf.push_str(s);
     }
-    buf.extend(pad.chars().cycle().take(need));
+    // Whole copies of `pad`, then the characters of the last, partial one.
+    let pad_chars = num_chars(pad);
+    buf.push_str(&pad.repeat(need / pad_chars));
+    buf.push_str(
+        pad.get(..char_offset(pad, need % pad_chars))
+            .unwrap_or_default(),
+    );
     if left {
         buf.push_str(s);
     }
+    Ok(())
 }
 
-fn eval_pad(args: &[ColumnarValue], n: usize, left: bool) -> Result<ColumnarValue> {
+fn eval_pad(name: &str, args: &[ColumnarValue], n: usize, left: bool) -> Result<ColumnarValue> {
     let rows = rows(args, n);
     let a = arrays(args, rows)?;
     let s = a[0].as_string::<i32>();
@@ -969,6 +997,7 @@ fn eval_pad(args: &[ColumnarValue], n: usize, left: bool) -> Result<ColumnarValu
     let p = a.get(2).map(|x| x.as_string::<i32>());
     let mut b = StringBuilder::with_capacity(rows, s.values().len());
     let mut buf = String::new();
+    let mut total = 0usize;
     for i in 0..rows {
         if s.is_null(i) || len.is_null(i) || p.is_some_and(|x| x.is_null(i)) {
             b.append_null();
@@ -976,12 +1005,14 @@ fn eval_pad(args: &[ColumnarValue], n: usize, left: bool) -> Result<ColumnarValu
         }
         buf.clear();
         pad(
+            name,
             s.value(i),
             len.value(i),
             p.map_or(" ", |x| x.value(i)),
             left,
             &mut buf,
-        );
+            &mut total,
+        )?;
         b.append_value(&buf);
     }
     wrap(args, Arc::new(b.finish()))
@@ -1001,20 +1032,20 @@ fn coerce_pad(name: &str, args: &[DataType]) -> Result<Vec<DataType>> {
 }
 
 fn eval_lpad(
-    _: &str,
+    name: &str,
     args: &[ColumnarValue],
     n: usize,
     _: &FunctionContext,
 ) -> Result<ColumnarValue> {
-    eval_pad(args, n, true)
+    eval_pad(name, args, n, true)
 }
 fn eval_rpad(
-    _: &str,
+    name: &str,
     args: &[ColumnarValue],
     n: usize,
     _: &FunctionContext,
 ) -> Result<ColumnarValue> {
-    eval_pad(args, n, false)
+    eval_pad(name, args, n, false)
 }
 
 /// 1-based character position of `needle` in `hay` at or after character `from` (0-based),
@@ -1124,7 +1155,7 @@ fn eval_replace(
 }
 
 fn eval_repeat(
-    _: &str,
+    name: &str,
     args: &[ColumnarValue],
     n: usize,
     _: &FunctionContext,
@@ -1134,11 +1165,15 @@ fn eval_repeat(
     let s = a[0].as_string::<i32>();
     let times: &Int32Array = a[1].as_primitive::<Int32Type>();
     let mut b = StringBuilder::with_capacity(rows, s.values().len());
+    let mut total = 0usize;
     for i in 0..rows {
         if s.is_null(i) || times.is_null(i) {
             b.append_null();
         } else {
-            b.append_value(s.value(i).repeat(times.value(i).max(0) as usize));
+            let (v, times) = (s.value(i), usize::try_from(times.value(i)).unwrap_or(0));
+            // Counted before it is built: `repeat('ab', 1100000000)` is an error, not 2 GiB.
+            add_result_bytes(name, &mut total, v.len() as u128 * times as u128)?;
+            b.append_value(v.repeat(times));
         }
     }
     wrap(args, Arc::new(b.finish()))
@@ -1549,6 +1584,30 @@ pub(crate) mod tests {
         assert_eq!(
             as_strs(&call("rpad", vec![a, iv(-1)]).unwrap()),
             vec![s(""), s(""), None]
+        );
+        let e = strs(&[Some("é")]);
+        assert_eq!(
+            as_strs(&call("lpad", vec![e, iv(4), sv("ab€")]).unwrap()),
+            vec![s("ab€é")]
+        );
+        assert_eq!(
+            as_strs(&call("rpad", vec![strs(&[Some("x")]), iv(6), sv("ab€")]).unwrap()),
+            vec![s("xab€ab")]
+        );
+    }
+
+    #[test]
+    fn results_too_large_for_one_array_are_errors() {
+        // Regression (issue 16): 2.2 GB of `ab` used to panic inside Arrow.
+        let e = call("repeat", vec![strs(&[Some("ab")]), iv(1_100_000_000)]).unwrap_err();
+        assert!(
+            e.to_string().contains("COLLECTION_SIZE_LIMIT_EXCEEDED"),
+            "{e}"
+        );
+        let e = call("lpad", vec![strs(&[Some("x")]), iv(i32::MAX), sv("ab€")]).unwrap_err();
+        assert!(
+            e.to_string().contains("COLLECTION_SIZE_LIMIT_EXCEEDED"),
+            "{e}"
         );
     }
 

@@ -120,8 +120,13 @@ impl PhysicalPlanner<'_> {
         self.ctx.conf.shuffle_partitions()
     }
 
-    /// The physical plan of `plan`.
+    /// The physical plan of `plan`; the operator it becomes is guarded, so a panic in it
+    /// fails the query with an error naming it (see [`crate::guard`]).
     pub fn plan(&self, plan: &Arc<LogicalPlan>) -> Result<ExecutionPlanRef> {
+        Ok(crate::physical::plan::guard::guard(self.plan_node(plan)?))
+    }
+
+    fn plan_node(&self, plan: &Arc<LogicalPlan>) -> Result<ExecutionPlanRef> {
         match plan.as_ref() {
             LogicalPlan::UnresolvedRelation(name) => Err(EngineError::Internal(format!(
                 "unresolved relation {} reached the planner",
@@ -129,7 +134,7 @@ impl PhysicalPlanner<'_> {
             ))),
             LogicalPlan::Scan(s) => crate::physical::table::source_as_provider(s.source.as_ref())?
                 .scan(s.projection.as_deref(), &s.filters, s.limit, self.ctx),
-            LogicalPlan::SubqueryAlias { input, .. } => self.plan(input),
+            LogicalPlan::SubqueryAlias { input, .. } => self.plan_node(input),
             LogicalPlan::StreamingRelation(r) => Ok(Arc::new(
                 crate::physical::plan::streaming_relation::StreamingRelationExec::new(r.clone()),
             )),

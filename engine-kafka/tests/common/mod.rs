@@ -152,3 +152,54 @@ pub fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
 }
+
+/// How a child process given to [`kill_mid_run`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildEnd {
+    /// SIGKILLed after it made progress and before it finished: a kill that landed mid-run.
+    KilledMidRun,
+    /// It finished (or failed) on its own before the kill could land.
+    Exited(std::process::ExitStatus),
+}
+
+/// Waits until the child made progress (`progress()` grows past its value at the call) and
+/// then `extra` more, and SIGKILLs it if it has not finished by then; a kill only counts
+/// when it landed (the child did not exit on its own first), as the crash tests of
+/// engine-sql count them. `progress` is what the child has durably done (committed batches),
+/// so a kill never lands before the query started working.
+pub fn kill_mid_run(
+    child: &mut std::process::Child,
+    progress: impl Fn() -> usize,
+    extra: Duration,
+) -> ChildEnd {
+    let before = progress();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return ChildEnd::Exited(status);
+        }
+        if progress() > before {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let started = Instant::now();
+    while started.elapsed() < extra {
+        if let Some(status) = child.try_wait().unwrap() {
+            return ChildEnd::Exited(status);
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap(); // SIGKILL
+    let status = child.wait().unwrap();
+    // A child that exited between the last check and the kill ends with its own status.
+    if status.success() {
+        ChildEnd::Exited(status)
+    } else {
+        ChildEnd::KilledMidRun
+    }
+}
+
+/// Files in `dir` (0 when it does not exist yet): a checkpoint's committed batches.
+pub fn count_files(dir: &std::path::Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |d| d.count())
+}

@@ -20,12 +20,24 @@ use crate::datasource::text::{TextFormat, text_schema};
 use crate::session::Session;
 
 /// Builds a batch read of files: format, options, optional schema, then `load(path)`.
-#[derive(Debug, Clone)]
+/// The `Debug` form redacts secret options.
+#[derive(Clone)]
 pub struct DataFrameReader {
     session: Session,
     format: String,
     options: BTreeMap<String, String>,
     schema: Option<SchemaRef>,
+}
+
+impl std::fmt::Debug for DataFrameReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataFrameReader")
+            .field("session", &self.session)
+            .field("format", &self.format)
+            .field("options", &engine_core::options::redacted(&self.options))
+            .field("schema", &self.schema)
+            .finish()
+    }
 }
 
 impl Session {
@@ -87,6 +99,7 @@ impl DataFrameReader {
 
     /// Reads several paths as one table.
     pub fn load_many(self, paths: &[&str]) -> Result<DataFrame> {
+        self.check_options()?;
         if let Some(format) = registered(&self.format) {
             let mut options = self.connector_options();
             options.set("path", paths.join(","));
@@ -100,6 +113,7 @@ impl DataFrameReader {
     /// PySpark's `load()` with no path, for formats that take none: a registered connector
     /// such as `kafka` reads what its options say.
     pub fn load_no_path(self) -> Result<DataFrame> {
+        self.check_options()?;
         match registered(&self.format) {
             Some(format) => {
                 let table =
@@ -117,6 +131,16 @@ impl DataFrameReader {
             }
             None => Err(unknown_format(&self.format)),
         }
+    }
+
+    /// Warns about (or rejects) options the format does not know.
+    fn check_options(&self) -> Result<()> {
+        let options = Options::new(self.options.iter().map(|(k, v)| (k.as_str(), v.clone())));
+        self.session.check_format_options(
+            &self.format,
+            engine_core::known_options::Side::Read,
+            &options,
+        )
     }
 
     fn connector_options(&self) -> Options {

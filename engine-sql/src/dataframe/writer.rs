@@ -40,6 +40,15 @@ impl DataFrame {
 }
 
 impl DataFrameWriter {
+    /// Warns about (or rejects) options the format does not know.
+    fn check_options(&self) -> Result<()> {
+        self.df.session().check_format_options(
+            &self.spec.format,
+            engine_core::known_options::Side::Write,
+            &self.spec.options,
+        )
+    }
+
     /// `csv`, `json`, `parquet` (default) or `text`.
     pub fn format(mut self, format: &str) -> Self {
         self.spec.format = format.to_lowercase();
@@ -79,6 +88,7 @@ impl DataFrameWriter {
             self.spec.options.set("path", path);
             return self.save_no_path();
         }
+        self.check_options()?;
         self.spec.mode = SaveMode::parse(&self.mode)?;
         self.spec.time_zone = self.df.session().conf().time_zone()?;
         if !SUPPORTED_FORMATS.contains(&self.spec.format.as_str()) {
@@ -99,6 +109,7 @@ impl DataFrameWriter {
     /// such as `kafka` writes where its options say (`df.write().format("kafka")
     /// .option("kafka.bootstrap.servers", ..).option("topic", ..).save_no_path()`).
     pub fn save_no_path(mut self) -> Result<()> {
+        self.check_options()?;
         SaveMode::parse(&self.mode)?;
         match registered(&self.spec.format) {
             Some(format) => {

@@ -12,6 +12,7 @@ use arrow::array::{
 };
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use chrono_tz::Tz;
+use engine_core::datetime_text;
 use engine_core::{EngineError, Result};
 
 use super::listing::FileEntry;
@@ -113,6 +114,20 @@ enum Inferred {
     Str,
 }
 
+/// `yyyy-MM-dd` exactly, as inference tries dates with the default `dateFormat`.
+fn is_iso_date(v: &str) -> bool {
+    let b = v.trim().as_bytes();
+    b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        })
+        && datetime_text::parse_date(v).is_some()
+}
+
 fn infer_field(so_far: Inferred, v: &str, o: &CsvOptions, tz: &Tz) -> Inferred {
     use Inferred::*;
     let start = if so_far == Null { Int } else { so_far };
@@ -123,11 +138,13 @@ fn infer_field(so_far: Inferred, v: &str, o: &CsvOptions, tz: &Tz) -> Inferred {
             Long => v.parse::<i64>().is_ok(),
             Double => values::parse_double(v).is_some(),
             Date => match &o.formats.date {
-                None => values::parse_date_default(v).is_some(),
+                None => is_iso_date(v),
                 Some(p) => chrono::NaiveDate::parse_from_str(v, p).is_ok(),
             },
             Timestamp => match &o.formats.timestamp {
-                None => values::parse_timestamp_default(v, tz, false).is_some(),
+                None => {
+                    datetime_text::parse_timestamp(v, tz, datetime_text::now_micros()).is_some()
+                }
                 Some(p) => values::parse_timestamp_with(v, p, tz).is_some(),
             },
             Bool => values::parse_bool(v).is_some(),
@@ -186,7 +203,9 @@ fn header_names(fields: &[String]) -> Vec<String> {
 pub fn infer_schema(files: &[FileEntry], o: &CsvOptions, tz: &Tz) -> Result<Option<SchemaRef>> {
     let mut names: Option<Vec<String>> = None;
     let mut types: Vec<Inferred> = Vec::new();
-    let mut record = csv::StringRecord::new();
+    // Bytes, read as UTF-8 with U+FFFD for invalid sequences (as Spark decodes): one bad
+    // byte must not fail the whole read.
+    let mut record = csv::ByteRecord::new();
     let mut seen = 0u64;
     for f in files {
         if names.is_some() && !o.infer_schema {
@@ -197,7 +216,7 @@ pub fn infer_schema(files: &[FileEntry], o: &CsvOptions, tz: &Tz) -> Result<Opti
         let mut first = true;
         loop {
             let more = rdr
-                .read_record(&mut record)
+                .read_byte_record(&mut record)
                 .map_err(|e| EngineError::external(format!("reading {}", f.path.display()), e))?;
             if !more {
                 break;
@@ -205,7 +224,10 @@ pub fn infer_schema(files: &[FileEntry], o: &CsvOptions, tz: &Tz) -> Result<Opti
             if first {
                 first = false;
                 if names.is_none() {
-                    let fields: Vec<String> = record.iter().map(str::to_string).collect();
+                    let fields: Vec<String> = record
+                        .iter()
+                        .map(|f| String::from_utf8_lossy(f).into_owned())
+                        .collect();
                     names = Some(if o.header {
                         header_names(&fields)
                     } else {
@@ -228,6 +250,8 @@ pub fn infer_schema(files: &[FileEntry], o: &CsvOptions, tz: &Tz) -> Result<Opti
                 continue;
             }
             for (t, v) in types.iter_mut().zip(record.iter()) {
+                let v = String::from_utf8_lossy(v);
+                let v = v.as_ref();
                 if v == o.null_value || v.is_empty() || *t == Inferred::Str {
                     continue;
                 }
@@ -441,8 +465,22 @@ impl CsvBatches {
                 arrays.push(Arc::new(strings));
                 continue;
             }
-            let (arr, failed) =
-                values::convert_strings(&strings, &c.data_type, &self.options.formats, &self.tz)?;
+            let convert =
+                || values::convert_strings(&strings, &c.data_type, &self.options.formats, &self.tz);
+            let (arr, failed) = engine_core::guard::catch_panic(convert).unwrap_or_else(|m| {
+                let at = format!(
+                    "file {}, lines {} to {}, column `{}`",
+                    self.path,
+                    lines.first().copied().unwrap_or_default(),
+                    lines.last().copied().unwrap_or_default(),
+                    c.name
+                );
+                Err(engine_core::guard::panicked(
+                    "the CSV reader",
+                    Some(&at),
+                    &m,
+                ))
+            })?;
             if let Some(row) = failed.iter().position(|f| *f) {
                 if self.options.mode == ParseMode::FailFast {
                     let msg = format!(
@@ -539,6 +577,23 @@ mod tests {
         let c = ctx();
         let plan = t.scan(projection, &[], None, &c)?;
         collect(&plan, &c)
+    }
+
+    #[test]
+    fn invalid_utf8_is_read_with_replacement_characters_not_an_error() {
+        // Regression (fuzzing, issue 16): one bad byte failed the whole read.
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("data.csv");
+        std::fs::write(&p, b"a,b\n1,x\xffy\n\xfe2,z\n").unwrap();
+        let o = CsvOptions::parse(&Options::new([("header", "true"), ("inferSchema", "true")]))
+            .unwrap();
+        let listing = list_files(&[p.display().to_string()]).unwrap();
+        let schema = infer_schema(&listing.files, &o, &Tz::UTC).unwrap().unwrap();
+        assert_eq!(schema.field(0).data_type(), &DataType::Utf8);
+        let t = FileTable::new(Arc::new(CsvFormat::new(o)), listing, schema);
+        let b = rows(&t, None).unwrap();
+        let col = arrow::array::AsArray::as_string::<i32>(b[0].column(1));
+        assert_eq!(col.value(0), "x\u{fffd}y");
     }
 
     #[test]

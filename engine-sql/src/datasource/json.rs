@@ -1,13 +1,14 @@
-//! JSON lines: schema inference by sampling (Spark's rules) and decoding with arrow-json's
-//! schema-driven decoder, falling back to line-by-line decoding only for chunks that hold
-//! a malformed line.
+//! JSON lines: schema inference by sampling (Spark's rules) and decoding with the engine's
+//! JSON decoder (the one `from_json` uses: the same values, dates, timestamps and parse
+//! modes for a record read from a file or from a Kafka message).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use arrow::array::{ArrayRef, RecordBatch, RecordBatchOptions, StringArray, new_null_array};
-use arrow::datatypes::{Field, Schema, SchemaRef};
-use arrow::json::reader::Decoder;
+use arrow::array::{Array, ArrayRef, RecordBatch, RecordBatchOptions};
+use arrow::datatypes::{Schema, SchemaRef};
+use engine_core::functions::json::JsonParseOptions;
+use engine_core::functions::json::records::Records;
 use engine_core::{EngineError, Result};
 
 use super::listing::FileEntry;
@@ -32,6 +33,9 @@ pub struct JsonOptions {
     /// `multiLine`: each file is one JSON document (an object or an array of objects)
     /// instead of one object per line.
     pub multi_line: bool,
+    /// The decoder's options (`allowComments`, `timestampFormat`, ...); the session's time
+    /// zone is set when a file is opened.
+    pub decode: JsonParseOptions,
 }
 
 impl JsonOptions {
@@ -43,6 +47,7 @@ impl JsonOptions {
             sampling_ratio: o.ratio("samplingratio", 1.0)?,
             primitives_as_string: o.bool("primitivesasstring", false)?,
             multi_line: o.bool("multiline", false)?,
+            decode: engine_core::functions::json::parse_options(o)?,
         })
     }
 }
@@ -162,13 +167,9 @@ impl FileFormat for JsonFormat {
         let o = self.options.clone();
         let out_schema = Arc::new(read.data_schema.project(read.columns)?);
         let corrupt_pos = out_schema.index_of(&o.corrupt_column).ok();
-        let decode_fields: Vec<Arc<Field>> = out_schema
-            .fields()
-            .iter()
-            .filter(|f| *f.name() != o.corrupt_column)
-            .cloned()
-            .collect();
-        let decode_schema = Arc::new(Schema::new(decode_fields));
+        let mut decode = o.decode.clone();
+        decode.time_zone = ctx.functions.time_zone;
+        decode.now_micros = ctx.functions.query_start_micros;
         let data = read_lines(&read.file.path, read.split)?;
         let all_lines = if o.multi_line {
             // The whole file is one record for the decoder (which flattens a top-level array).
@@ -193,11 +194,10 @@ impl FileFormat for JsonFormat {
                 _ => read.file.path.display().to_string(),
             },
             options: o,
-            decode_schema,
+            decode,
             out_schema,
             corrupt_pos,
             metrics: read.metrics.clone(),
-            batch_size,
         };
         let mut failed = false;
         let iter = chunks.into_iter().map_while(move |chunk| {
@@ -218,145 +218,66 @@ struct JsonChunks {
     data: Vec<u8>,
     path: String,
     options: Arc<JsonOptions>,
-    decode_schema: SchemaRef,
+    decode: JsonParseOptions,
     out_schema: SchemaRef,
     corrupt_pos: Option<usize>,
     metrics: Arc<ScanMetrics>,
-    batch_size: usize,
 }
 
 impl JsonChunks {
-    /// A decoder; `lenient` turns values of the wrong type into NULL instead of failing.
-    fn decoder(&self, lenient: bool) -> Result<Decoder> {
-        Ok(arrow::json::ReaderBuilder::new(self.decode_schema.clone())
-            .with_batch_size(self.batch_size)
-            .with_coerce_primitive(true)
-            .with_ignore_type_conflicts(lenient)
-            .with_flatten(self.options.multi_line)
-            .build_decoder()?)
-    }
-
-    fn decode_lines(
-        &self,
-        lines: &[(usize, usize, u64)],
-        lenient: bool,
-    ) -> Result<RecordBatch, arrow::error::ArrowError> {
-        let mut d = self
-            .decoder(lenient)
-            .map_err(|e| arrow::error::ArrowError::ExternalError(Box::new(e)))?;
-        // The decoder stops taking input when a batch is full (only possible for a
-        // multiLine document): flush and go on.
-        let mut out = Vec::new();
-        for (s, e, _) in lines {
-            let mut buf = &self.data[*s..*e];
-            while !buf.is_empty() {
-                let n = d.decode(buf)?;
-                buf = &buf[n..];
-                if n == 0 || d.len() >= self.batch_size {
-                    if let Some(b) = d.flush()? {
-                        out.push(b);
-                    } else if n == 0 {
-                        break;
-                    }
-                }
-            }
-            d.decode(b"\n")?;
-        }
-        if let Some(b) = d.flush()? {
-            out.push(b);
-        }
-        match out.len() {
-            0 => Ok(RecordBatch::new_empty(self.decode_schema.clone())),
-            1 => Ok(out.remove(0)),
-            _ => arrow::compute::concat_batches(&self.decode_schema, &out),
-        }
-    }
-
-    /// Adds the corrupt-record column (raw text of malformed lines) at its position.
-    fn finish(&self, decoded: RecordBatch, raw: Option<StringArray>) -> Result<RecordBatch> {
-        let n = decoded.num_rows();
-        let mut cols: Vec<ArrayRef> = decoded.columns().to_vec();
-        if let Some(p) = self.corrupt_pos {
-            let raw = raw.unwrap_or_else(|| StringArray::new_null(n));
-            cols.insert(p, Arc::new(raw));
-        }
-        let opts = RecordBatchOptions::new().with_row_count(Some(n));
-        Ok(RecordBatch::try_new_with_options(
-            self.out_schema.clone(),
-            cols,
-            &opts,
-        )?)
-    }
-
     fn decode_chunk(&self, chunk: &[(usize, usize, u64)]) -> Result<RecordBatch> {
-        if self.decode_schema.fields().is_empty() && self.corrupt_pos.is_none() {
+        let opts = RecordBatchOptions::new().with_row_count(Some(chunk.len()));
+        if self.out_schema.fields().is_empty() {
             // Nothing to decode (e.g. `count()`): only the number of records matters.
-            let opts = RecordBatchOptions::new().with_row_count(Some(chunk.len()));
             return Ok(RecordBatch::try_new_with_options(
                 self.out_schema.clone(),
                 vec![],
                 &opts,
             )?);
         }
-        // PERMISSIVE without a corrupt-record column can decode leniently in one go (bad
-        // values become NULL, Spark's partial results); otherwise type errors must be seen.
-        let lenient = self.options.mode == ParseMode::Permissive && self.corrupt_pos.is_none();
-        if let Ok(b) = self.decode_lines(chunk, lenient) {
-            return self.finish(b, None);
-        }
-        // Some line is malformed: find it (them) line by line.
-        let mut parts: Vec<RecordBatch> = Vec::new();
-        let mut raw: Vec<Option<&str>> = Vec::new();
-        for line in chunk {
-            match self.decode_lines(std::slice::from_ref(line), lenient) {
-                Ok(b) => {
-                    raw.push(None);
-                    parts.push(b);
-                }
-                Err(err) => {
-                    ScanMetrics::add(&self.metrics.malformed_records, 1);
-                    let text = String::from_utf8_lossy(&self.data[line.0..line.1]).into_owned();
-                    match self.options.mode {
-                        ParseMode::FailFast => {
-                            return Err(malformed_record_error(
-                                text.trim_end(),
-                                &format!("file {}, line {}: {err}", self.path, line.2),
-                            ));
-                        }
-                        ParseMode::DropMalformed => {}
-                        ParseMode::Permissive => {
-                            // Keep what parses (wrong-typed values NULL), else a NULL row.
-                            let partial = self.decode_lines(std::slice::from_ref(line), true);
-                            match partial {
-                                Ok(b) if b.num_rows() == 1 => parts.push(b),
-                                _ => {
-                                    let nulls: Vec<ArrayRef> = self
-                                        .decode_schema
-                                        .fields()
-                                        .iter()
-                                        .map(|f| new_null_array(f.data_type(), 1))
-                                        .collect();
-                                    let opts = RecordBatchOptions::new().with_row_count(Some(1));
-                                    parts.push(RecordBatch::try_new_with_options(
-                                        self.decode_schema.clone(),
-                                        nulls,
-                                        &opts,
-                                    )?);
-                                }
-                            }
-                            raw.push(Some(
-                                std::str::from_utf8(&self.data[line.0..line.1])
-                                    .unwrap_or("")
-                                    .trim_end(),
-                            ));
-                        }
-                    }
+        let corrupt = self
+            .corrupt_pos
+            .map(|_| self.options.corrupt_column.as_str());
+        let mut records = Records::new(self.out_schema.fields(), corrupt, self.options.mode, true);
+        for (start, end, line) in chunk {
+            let text = self.data.get(*start..*end).unwrap_or_default();
+            let pushed = engine_core::guard::catch_panic(|| records.push(text, &self.decode));
+            let malformed = pushed.map_err(|m| {
+                let at = format!("file {}, line {line}", self.path);
+                engine_core::guard::panicked("the JSON reader", Some(&at), &m)
+            })?;
+            if malformed {
+                ScanMetrics::add(&self.metrics.malformed_records, 1);
+                if self.options.mode == ParseMode::FailFast {
+                    let shown = String::from_utf8_lossy(text);
+                    return Err(malformed_record_error(
+                        shown.trim_end(),
+                        &format!("file {}, line {line}", self.path),
+                    ));
                 }
             }
         }
-        let decoded = arrow::compute::concat_batches(&self.decode_schema, &parts)?;
-        let raw: StringArray = raw.into_iter().collect();
-        self.finish(decoded, Some(raw))
+        let rows = records.finish()?;
+        let n = rows.len();
+        // The decoder's fields are all nullable; give the columns the scan's exact types.
+        let columns = rows
+            .columns()
+            .iter()
+            .zip(self.out_schema.fields())
+            .map(|(c, f)| {
+                if c.data_type() == f.data_type() {
+                    Ok(c.clone())
+                } else {
+                    Ok(arrow::compute::cast(c, f.data_type())?)
+                }
+            })
+            .collect::<Result<Vec<ArrayRef>>>()?;
+        let opts = RecordBatchOptions::new().with_row_count(Some(n));
+        Ok(RecordBatch::try_new_with_options(
+            self.out_schema.clone(),
+            columns,
+            &opts,
+        )?)
     }
 }
 
@@ -365,8 +286,8 @@ mod tests {
     use super::*;
     use crate::datasource::listing::list_files;
     use crate::datasource::table::FileTable;
-    use arrow::array::Array;
-    use arrow::datatypes::DataType;
+    use arrow::array::{Array, StringArray};
+    use arrow::datatypes::{DataType, Field};
     use engine_core::conf::SessionConf;
     use engine_core::physical::TableProvider;
     use engine_core::physical::plan::collect;

@@ -285,7 +285,9 @@ impl TableProvider for FileTable {
         // every core work (`FilePartition.maxSplitBytes`).
         let max_bytes = size_conf(ctx, MAX_PARTITION_BYTES, 128 << 20)?;
         let open_cost = size_conf(ctx, OPEN_COST_IN_BYTES, 4 << 20)?;
-        let total: u64 = files.iter().map(|f| f.size + open_cost).sum();
+        let total: u64 = files.iter().fold(0u64, |t, f| {
+            t.saturating_add(f.size.saturating_add(open_cost))
+        });
         let per_core = total / ctx.pool.threads().max(1) as u64;
         let max_split = max_bytes.min(open_cost.max(per_core));
         let mut splits = Vec::with_capacity(files.len());
@@ -346,7 +348,7 @@ fn size_conf(ctx: &TaskContext, key: &str, default: u64) -> Result<u64> {
         .parse::<u64>()
         .ok()
         .filter(|n| *n > 0)
-        .map(|n| n * mult)
+        .and_then(|n| n.checked_mul(mult))
         .ok_or_else(|| {
             engine_core::EngineError::invalid_option(
                 key,
@@ -567,11 +569,12 @@ pub fn pack_splits(
     let mut current = Vec::new();
     let mut size = 0u64;
     for (file, split, len) in splits {
-        if !current.is_empty() && size + len > max_bytes {
+        // Saturating: sizes come from settings a user may set to anything.
+        if !current.is_empty() && size.saturating_add(len) > max_bytes {
             out.push(std::mem::take(&mut current));
             size = 0;
         }
-        size += len + open_cost;
+        size = size.saturating_add(len.saturating_add(open_cost));
         current.push((file, split));
     }
     if !current.is_empty() {
@@ -649,5 +652,14 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains(MAX_PARTITION_BYTES), "{e}");
+        // Regression (issue 16): a size past u64 overflowed the multiplication.
+        let mut conf = SessionConf::new();
+        conf.set(MAX_PARTITION_BYTES, "99999999999g");
+        let c = TaskContext::new(Arc::new(conf)).unwrap();
+        assert!(size_conf(&c, MAX_PARTITION_BYTES, 1).is_err());
+        assert_eq!(
+            pack_splits(vec![(0, None, u64::MAX), (1, None, 5)], 10, u64::MAX).len(),
+            2
+        );
     }
 }

@@ -12,6 +12,7 @@ use arrow::datatypes::{DataType, TimeUnit};
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use chrono_tz::Tz;
 use engine_core::Result;
+use engine_core::datetime_text;
 
 use engine_core::functions::datetime_format::{days_from_date, local_to_micros};
 
@@ -75,92 +76,6 @@ pub fn java_to_chrono(pattern: &str) -> String {
         i += n;
     }
     out
-}
-
-fn digits(b: &[u8]) -> Option<u32> {
-    if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
-    std::str::from_utf8(b).ok()?.parse().ok()
-}
-
-/// `yyyy-MM-dd` strictly (Spark's default date format).
-pub fn parse_date_default(s: &str) -> Option<NaiveDate> {
-    let b = s.trim().as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    NaiveDate::from_ymd_opt(
-        digits(&b[0..4])? as i32,
-        digits(&b[5..7])?,
-        digits(&b[8..10])?,
-    )
-}
-
-/// Spark's default timestamp parsing: `yyyy-MM-dd[( |T)HH:mm[:ss[.fraction]]][zone]` with
-/// zone `Z`, `±HH:mm`, `±HHmm` or `±HH`; without a zone the text is in `tz`. With
-/// `allow_date_only` a bare date means midnight.
-pub fn parse_timestamp_default(s: &str, tz: &Tz, allow_date_only: bool) -> Option<i64> {
-    let s = s.trim();
-    let date = parse_date_default(s.get(..10)?)?;
-    let rest = &s[10..];
-    if rest.is_empty() {
-        return allow_date_only.then(|| local_to_micros(&date.and_time(NaiveTime::MIN), tz))?;
-    }
-    let rest = rest.strip_prefix(['T', ' '])?;
-    let b = rest.as_bytes();
-    if b.len() < 5 || b[2] != b':' {
-        return None;
-    }
-    let h = digits(&b[0..2])?;
-    let m = digits(&b[3..5])?;
-    let mut i = 5;
-    let mut sec = 0;
-    let mut nanos = 0u32;
-    if b.len() >= 8 && b[5] == b':' {
-        sec = digits(&b[6..8])?;
-        i = 8;
-        if b.len() > 8 && b[8] == b'.' {
-            let start = 9;
-            let mut end = start;
-            while end < b.len() && b[end].is_ascii_digit() {
-                end += 1;
-            }
-            if end == start || end - start > 9 {
-                return None;
-            }
-            let frac = digits(&b[start..end])?;
-            nanos = frac * 10u32.pow(9 - (end - start) as u32);
-            i = end;
-        }
-    }
-    let time = NaiveTime::from_hms_nano_opt(h, m, sec, nanos)?;
-    let local = date.and_time(time);
-    let zone = rest[i..].trim_start();
-    if zone.is_empty() {
-        return local_to_micros(&local, tz);
-    }
-    let offset_secs = if zone == "Z" || zone == "UTC" {
-        0
-    } else {
-        let (sign, z) = match zone.as_bytes()[0] {
-            b'+' => (1, &zone[1..]),
-            b'-' => (-1, &zone[1..]),
-            _ => {
-                // A region id: `2020-01-01 10:00:00 America/New_York`.
-                let tz: Tz = zone.parse().ok()?;
-                return local_to_micros(&local, &tz);
-            }
-        };
-        let zb: Vec<u8> = z.bytes().filter(|c| *c != b':').collect();
-        let (hh, mm) = match zb.len() {
-            2 => (digits(&zb)?, 0),
-            4 => (digits(&zb[..2])?, digits(&zb[2..])?),
-            _ => return None,
-        };
-        sign * (hh as i64 * 3600 + mm as i64 * 60)
-    };
-    Some(local.and_utc().timestamp_micros() - offset_secs * 1_000_000)
 }
 
 /// Parses a timestamp with a chrono pattern (from `timestampFormat`).
@@ -230,10 +145,10 @@ pub fn convert_strings(
             let mut b = Date32Builder::with_capacity(input.len());
             for v in input.iter() {
                 let d = v.and_then(|s| match &formats.date {
-                    None => parse_date_default(s),
-                    Some(p) => NaiveDate::parse_from_str(s, p).ok(),
+                    None => datetime_text::parse_reader_date(s),
+                    Some(p) => NaiveDate::parse_from_str(s, p).ok().map(days_from_date),
                 });
-                b.append_option(d.map(days_from_date));
+                b.append_option(d);
             }
             Arc::new(b.finish())
         }
@@ -241,9 +156,12 @@ pub fn convert_strings(
             let mut b = TimestampMicrosecondBuilder::with_capacity(input.len());
             // TIMESTAMP_NTZ text is wall-clock time: parse it as if in UTC.
             let ptz = if zone.is_some() { *tz } else { Tz::UTC };
+            let now = datetime_text::now_micros();
             for v in input.iter() {
                 b.append_option(v.and_then(|s| match &formats.timestamp {
-                    None => parse_timestamp_default(s, &ptz, true),
+                    // Without a pattern, TIMESTAMP_NTZ text may not carry a zone.
+                    None if zone.is_none() => datetime_text::parse_timestamp_ntz(s, false),
+                    None => datetime_text::parse_reader_timestamp(s, &ptz, now),
                     Some(p) => parse_timestamp_with(s, p, &ptz),
                 }));
             }
@@ -319,33 +237,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn default_timestamp_forms() {
-        let utc = Tz::UTC;
+    fn default_timestamps_use_sparks_parser() {
+        let input = StringArray::from(vec![
+            Some("2020-01-01 10:00:00"),
+            Some("2020-01-01T12:00:00+02:00"),
+            Some("2020-01-01 GMT"),
+            Some("2020-01-01 10:00:00+aéb"),
+        ]);
         let want = 1_577_872_800_000_000; // 2020-01-01T10:00:00Z
-        assert_eq!(
-            parse_timestamp_default("2020-01-01 10:00:00", &utc, false),
-            Some(want)
-        );
-        assert_eq!(
-            parse_timestamp_default("2020-01-01T10:00:00Z", &utc, false),
-            Some(want)
-        );
-        assert_eq!(
-            parse_timestamp_default("2020-01-01T12:00:00+02:00", &utc, false),
-            Some(want)
-        );
-        assert_eq!(
-            parse_timestamp_default("2020-01-01T10:00:00.5", &utc, false),
-            Some(want + 500_000)
-        );
-        assert_eq!(parse_timestamp_default("2020-01-01", &utc, false), None);
-        assert!(parse_timestamp_default("2020-01-01", &utc, true).is_some());
-        let berlin: Tz = "Europe/Berlin".parse().unwrap();
-        assert_eq!(
-            parse_timestamp_default("2020-01-01 11:00:00", &berlin, false),
-            Some(want)
-        );
-        assert_eq!(parse_timestamp_default("hello", &utc, false), None);
+        let formats = DateTimeFormats::default();
+        let ltz = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+        let (arr, failed) = convert_strings(&input, &ltz, &formats, &Tz::UTC).unwrap();
+        let t = arr
+            .as_any()
+            .downcast_ref::<arrow::array::TimestampMicrosecondArray>()
+            .unwrap();
+        assert_eq!(t.value(0), want);
+        assert_eq!(t.value(1), want);
+        assert_eq!(t.value(2), want - 10 * 3_600_000_000);
+        assert_eq!(failed, vec![false, false, false, true]);
+        let ntz = DataType::Timestamp(TimeUnit::Microsecond, None);
+        let (_, failed) = convert_strings(&input, &ntz, &formats, &Tz::UTC).unwrap();
+        assert_eq!(failed, vec![false, true, true, true]);
     }
 
     #[test]

@@ -12,10 +12,10 @@
 //! - `count(*)` is `count(1)`, as Spark names it.
 
 use arrow::datatypes::DataType;
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 use chrono_tz::Tz;
 use sqlparser::ast;
 
+use engine_core::datetime_text;
 use engine_core::{EngineError, Result};
 
 use engine_core::expr::lambda::{Lambda, LambdaVariable};
@@ -399,16 +399,23 @@ fn value_literal(v: &ast::Value) -> Result<ScalarValue> {
 }
 
 fn hex_bytes(h: &str) -> Result<Vec<u8>> {
-    // Spark pads an odd number of digits with a leading zero.
-    let padded = if h.len() % 2 == 1 {
-        format!("0{h}")
-    } else {
-        h.to_string()
+    let digit = |c: u8| {
+        char::from(c)
+            .to_digit(16)
+            .and_then(|d| u8::try_from(d).ok())
     };
-    (0..padded.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&padded[i..i + 2], 16).map_err(|_| invalid_literal("X", h)))
-        .collect()
+    let digits = h
+        .bytes()
+        .map(digit)
+        .collect::<Option<Vec<u8>>>()
+        .ok_or_else(|| invalid_literal("X", h))?;
+    // Spark pads an odd number of digits with a leading zero.
+    let (head, pairs) = digits.split_at(digits.len() % 2);
+    Ok(head
+        .iter()
+        .copied()
+        .chain(pairs.chunks_exact(2).map(|p| (p[0] << 4) | p[1]))
+        .collect())
 }
 
 fn invalid_literal(ty: &str, value: &str) -> EngineError {
@@ -523,95 +530,22 @@ fn typed_literal(ts: &ast::TypedString, ctx: &ExprContext) -> Result<ScalarValue
         other => return Err(unsupported(format!("the typed literal value `{other}`"))),
     };
     let ty = ts.data_type.to_string().to_uppercase();
+    // Spark reads typed literals with CAST's parser (a time alone is on today's date; a
+    // TIMESTAMP_NTZ literal drops a zone it is given).
     match ty.as_str() {
-        "DATE" => parse_date(&text)
-            .map(|d| ScalarValue::Date32(Some(days_since_epoch(d))))
+        "DATE" => datetime_text::parse_date(&text)
+            .map(|d| ScalarValue::Date32(Some(d)))
             .ok_or_else(|| invalid_literal("DATE", &text)),
-        "TIMESTAMP" | "TIMESTAMP_LTZ" => parse_timestamp(&text, Some(ctx.time_zone))
-            .map(|us| ScalarValue::TimestampMicros(Some(us), Some("UTC".into())))
-            .ok_or_else(|| invalid_literal("TIMESTAMP", &text)),
-        "TIMESTAMP_NTZ" => parse_timestamp(&text, None)
+        "TIMESTAMP" | "TIMESTAMP_LTZ" => {
+            datetime_text::parse_timestamp(&text, &ctx.time_zone, datetime_text::now_micros())
+                .map(|us| ScalarValue::TimestampMicros(Some(us), Some("UTC".into())))
+                .ok_or_else(|| invalid_literal("TIMESTAMP", &text))
+        }
+        "TIMESTAMP_NTZ" => datetime_text::parse_timestamp_ntz(&text, true)
             .map(|us| ScalarValue::TimestampMicros(Some(us), None))
             .ok_or_else(|| invalid_literal("TIMESTAMP_NTZ", &text)),
         "X" | "BINARY" => Ok(ScalarValue::Binary(Some(hex_bytes(&text)?))),
         other => Err(unsupported(format!("typed literals of type {other}"))),
-    }
-}
-
-fn days_since_epoch(d: NaiveDate) -> i32 {
-    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
-    (d - epoch).num_days() as i32
-}
-
-/// Spark's date literal forms: `yyyy`, `yyyy-[m]m`, `yyyy-[m]m-[d]d`, optionally followed
-/// by `T`/space and anything (ignored).
-fn parse_date(text: &str) -> Option<NaiveDate> {
-    let t = text.trim();
-    let date_part = t.split(['T', ' ']).next()?;
-    let mut it = date_part.split('-');
-    let y: i32 = it.next()?.parse().ok()?;
-    let m: u32 = it.next().map_or(Some(1), |s| s.parse().ok())?;
-    let d: u32 = it.next().map_or(Some(1), |s| s.parse().ok())?;
-    if it.next().is_some() {
-        return None;
-    }
-    NaiveDate::from_ymd_opt(y, m, d)
-}
-
-/// Spark's timestamp literal forms: a date, then optionally `T`/space and
-/// `HH:mm[:ss[.fraction]]`, then an optional zone (`Z`, `+02:00`, `UTC`, a region id).
-/// Without a zone the wall-clock time is read in `zone` (`None`: TIMESTAMP_NTZ, kept as is).
-fn parse_timestamp(text: &str, zone: Option<Tz>) -> Option<i64> {
-    let t = text.trim();
-    let (date_s, rest) = match t.find(['T', ' ']) {
-        Some(i) => (&t[..i], t[i + 1..].trim_start()),
-        None => (t, ""),
-    };
-    let date = parse_date(date_s)?;
-    // The time runs while digits, ':' and '.' continue; the rest is the zone.
-    let time_end = rest
-        .find(|c: char| !(c.is_ascii_digit() || c == ':' || c == '.'))
-        .unwrap_or(rest.len());
-    let (time_s, zone_s) = (&rest[..time_end], rest[time_end..].trim());
-    let time = if time_s.is_empty() {
-        NaiveTime::MIN
-    } else {
-        let (hms, frac) = time_s.split_once('.').unwrap_or((time_s, ""));
-        let mut parts = hms.split(':');
-        let h: u32 = parts.next()?.parse().ok()?;
-        let mi: u32 = parts.next().map_or(Some(0), |s| s.parse().ok())?;
-        let s: u32 = parts.next().map_or(Some(0), |s| s.parse().ok())?;
-        if frac.len() > 9 || !frac.chars().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        let micros: u32 = if frac.is_empty() {
-            0
-        } else {
-            format!("{frac:0<6}")[..6].parse().ok()?
-        };
-        NaiveTime::from_hms_micro_opt(h, mi, s, micros)?
-    };
-    let local = NaiveDateTime::new(date, time);
-    let to_micros = |dt: chrono::DateTime<chrono::Utc>| dt.timestamp_micros();
-    if !zone_s.is_empty() {
-        let tz = engine_core::format::parse_time_zone(zone_s)?;
-        return Some(to_micros(
-            tz.from_local_datetime(&local).earliest()?.to_utc(),
-        ));
-    }
-    match zone {
-        None => Some(local.and_utc().timestamp_micros()),
-        Some(tz) => {
-            let resolved = tz.from_local_datetime(&local);
-            let dt = match resolved.earliest() {
-                Some(dt) => dt,
-                // A wall-clock time in a DST gap: Spark moves it forward by the gap.
-                None => tz
-                    .from_local_datetime(&(local + chrono::Duration::hours(1)))
-                    .earliest()?,
-            };
-            Some(to_micros(dt.to_utc()))
-        }
     }
 }
 
@@ -817,6 +751,18 @@ mod tests {
             "TIMESTAMP '2020-01-01 00:00:00.5'"
         );
         assert_eq!(ty_and_name("X'0A'").0, DataType::Binary);
+        // Regression (issue 16): a non-ASCII digit was sliced through.
+        for bad in ["X'é0'", "X'0é'", "X'g'"] {
+            let e = sql_to_expr(
+                &super::super::parser::parse_expr(bad).unwrap(),
+                &ExprContext::default(),
+            )
+            .unwrap_err();
+            assert!(
+                e.to_string().contains("INVALID_TYPED_LITERAL"),
+                "{bad}: {e}"
+            );
+        }
         assert!(
             sql_to_expr(
                 &super::super::parser::parse_expr("DATE '2020-13-01'").unwrap(),

@@ -100,6 +100,11 @@ impl DataStreamReader {
                 ),
             ));
         }
+        self.session.check_format_options(
+            &self.format,
+            engine_core::known_options::Side::Read,
+            &self.options,
+        )?;
         let format = super::formats::lookup(&self.format)?;
         let schema = format.schema(&self.options, self.schema.clone())?;
         let relation =
@@ -155,5 +160,46 @@ impl DataFrame {
                 },
             )),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn misspelt_options_warn_or_fail_as_the_session_says() {
+        let spark = Session::builder().build().unwrap();
+        let read = |s: &Session| {
+            s.read_stream()
+                .format("rate")
+                .option("rowsPerSecnd", "5")
+                .load()
+        };
+        assert!(read(&spark).is_ok());
+        let strict = Session::builder()
+            .config(engine_core::known_options::FAIL_ON_UNKNOWN_OPTIONS, "true")
+            .build()
+            .unwrap();
+        let e = read(&strict).unwrap_err().to_string();
+        assert!(e.contains("did you mean `rowsPerSecond`?"), "{e}");
+    }
+
+    #[test]
+    fn readers_never_show_secret_options() {
+        let spark = Session::builder().build().unwrap();
+        let stream = spark
+            .read_stream()
+            .format("kafka")
+            .option("kafka.sasl.password", "hunter2");
+        let batch = spark
+            .read()
+            .option("kafka.sasl.jaas.config", "password=\"hunter2\"");
+        for shown in [format!("{stream:?}"), format!("{batch:?}")] {
+            assert!(
+                !shown.contains("hunter2") && shown.contains("redacted"),
+                "{shown}"
+            );
+        }
     }
 }

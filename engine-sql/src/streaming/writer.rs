@@ -200,6 +200,13 @@ impl DataStreamWriter {
         }
         let schema = self.df.schema()?;
         let sink_name = self.sink_name();
+        if let SinkChoice::Format(f) = &self.sink {
+            session.check_format_options(
+                f,
+                engine_core::known_options::Side::Write,
+                &self.options,
+            )?;
+        }
         // Spark refuses partitionBy for these sinks, but not for `noop`, which ignores it.
         if !self.partition_by.is_empty()
             && sink_name != "noop"

@@ -46,3 +46,15 @@ pub fn sorted_ids(df: &DataFrame) -> Vec<i64> {
     ids.sort_unstable();
     ids
 }
+
+/// The rows of `df` as comma-joined text, sorted: a result to compare regardless of order.
+pub fn sorted_rows(df: &DataFrame) -> Vec<String> {
+    let mut rows: Vec<String> = df
+        .collect_rows()
+        .unwrap()
+        .iter()
+        .map(|r| r.join(","))
+        .collect();
+    rows.sort();
+    rows
+}

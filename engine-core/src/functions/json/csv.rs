@@ -14,6 +14,7 @@ use arrow::array::{Array, ArrayRef, AsArray, StringArray, StringBuilder, StructA
 use arrow::datatypes::{DataType, Fields};
 
 use super::to_json::{DEFAULT_JSON_DATE_FORMAT, DEFAULT_JSON_TIMESTAMP_FORMAT};
+use crate::datetime_text;
 use crate::expr::CastMode;
 use crate::expr::columnar::ColumnarValue;
 use crate::functions::datetime_format::DateTimePattern;
@@ -125,8 +126,7 @@ impl ScalarFunction for FromCsv {
         for (f, mut b) in self.fields.iter().zip(cols) {
             let text: StringArray = b.finish();
             let text: ArrayRef = Arc::new(text);
-            let converted =
-                crate::functions::cast::cast_array(&text, f.data_type(), CastMode::Try, ctx)?;
+            let converted = convert(&text, f.data_type(), ctx)?;
             for (i, flag) in bad.iter_mut().enumerate() {
                 if !text.is_null(i) && converted.is_null(i) {
                     *flag = true;
@@ -160,6 +160,37 @@ impl ScalarFunction for FromCsv {
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)
     }
+}
+
+/// One column's text as `to`: dates and timestamps as Spark's CSV parser reads them (its
+/// fallback included), everything else as CAST does.
+fn convert(text: &ArrayRef, to: &DataType, ctx: &FunctionContext) -> Result<ArrayRef> {
+    use arrow::array::{Date32Array, TimestampMicrosecondArray};
+    use arrow::datatypes::TimeUnit;
+    let strings = text.as_string::<i32>();
+    Ok(match to {
+        DataType::Date32 => Arc::new(
+            strings
+                .iter()
+                .map(|v| v.and_then(datetime_text::parse_reader_date))
+                .collect::<Date32Array>(),
+        ),
+        DataType::Timestamp(TimeUnit::Microsecond, None) => Arc::new(
+            strings
+                .iter()
+                .map(|v| v.and_then(|s| datetime_text::parse_timestamp_ntz(s, false)))
+                .collect::<TimestampMicrosecondArray>(),
+        ),
+        DataType::Timestamp(TimeUnit::Microsecond, Some(zone)) => {
+            let (tz, now) = (&ctx.time_zone, ctx.query_start_micros);
+            let values: TimestampMicrosecondArray = strings
+                .iter()
+                .map(|v| v.and_then(|s| datetime_text::parse_reader_timestamp(s, tz, now)))
+                .collect();
+            Arc::new(values.with_timezone(zone.clone()))
+        }
+        _ => crate::functions::cast::cast_array(text, to, CastMode::Try, ctx)?,
+    })
 }
 
 /// A `to_csv` call with its options.

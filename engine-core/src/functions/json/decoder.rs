@@ -25,6 +25,7 @@ use arrow::buffer::{NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow::datatypes::{DataType, FieldRef, Fields};
 use chrono_tz::Tz;
 
+use crate::datetime_text;
 use crate::functions::datetime_format::{DateTimePattern, days_from_date};
 
 /// Jackson-style parser features and value formats (Spark's JSON options).
@@ -50,6 +51,8 @@ pub struct JsonParseOptions {
     pub date_format: Option<Arc<DateTimePattern>>,
     /// The session time zone (zone-less timestamps are read in it).
     pub time_zone: Tz,
+    /// The query's start, µs since the epoch: a time without a date is on its date.
+    pub now_micros: i64,
 }
 
 impl Default for JsonParseOptions {
@@ -65,6 +68,7 @@ impl Default for JsonParseOptions {
             timestamp_format: None,
             date_format: None,
             time_zone: Tz::UTC,
+            now_micros: datetime_text::now_micros(),
         }
     }
 }
@@ -78,7 +82,7 @@ pub(crate) enum Fail {
     Convert,
 }
 
-type PResult<T> = std::result::Result<T, Fail>;
+pub(crate) type PResult<T> = std::result::Result<T, Fail>;
 
 // ---------------------------------------------------------------------------------------
 // Column buffers
@@ -189,7 +193,8 @@ pub(crate) enum IntKind {
 impl IntKind {
     fn range(self) -> (i64, i64) {
         match self {
-            IntKind::I8 => (i64::from(i8::MIN), i64::from(i8::MAX)),
+            // Jackson's `getByteValue` takes -128..=255 and wraps (255 is -1), as Spark gets.
+            IntKind::I8 => (i64::from(i8::MIN), i64::from(u8::MAX)),
             IntKind::I16 => (i64::from(i16::MIN), i64::from(i16::MAX)),
             IntKind::I32 => (i64::from(i32::MIN), i64::from(i32::MAX)),
             IntKind::I64 => (i64::MIN, i64::MAX),
@@ -261,7 +266,7 @@ impl StructCol {
         }
     }
 
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.ok.len()
     }
 
@@ -309,12 +314,7 @@ impl StructCol {
         self.corrupt.is_some()
     }
 
-    /// The rows built so far as an array (the builder is left empty).
-    pub(crate) fn finish_array(&mut self) -> Result<ArrayRef> {
-        Ok(Arc::new(self.finish()?))
-    }
-
-    fn finish(&mut self) -> Result<StructArray> {
+    pub(crate) fn finish(&mut self) -> Result<StructArray> {
         let cols = self
             .children
             .iter_mut()
@@ -1226,6 +1226,9 @@ impl<'a> Parser<'a> {
                     b'"' | b'\'' => {
                         let mut s = Vec::new();
                         self.string_into(&mut s)?;
+                        if !self.o.allow_non_numeric_numbers {
+                            return Err(Fail::Convert);
+                        }
                         special_float(&s).ok_or(Fail::Convert)?
                     }
                     b'N' | b'I' | b'+' => self.non_numeric()?,
@@ -1256,41 +1259,42 @@ impl<'a> Parser<'a> {
                 }
             },
             Col::Decimal(p, prec, scale) => {
-                if !(c == b'-' || c.is_ascii_digit()) {
-                    self.skip()?;
-                    return Err(Fail::Convert);
-                }
-                let (t, _) = self.number()?;
-                let v = parse_decimal(t, *prec, *scale).ok_or(Fail::Convert)?;
-                p.push(v);
+                let v = match c {
+                    // Spark reads a string as `java.math.BigDecimal` after dropping commas.
+                    b'"' | b'\'' => {
+                        let mut s = Vec::new();
+                        self.string_into(&mut s)?;
+                        s.retain(|b| *b != b',');
+                        if !is_java_big_decimal(&s) {
+                            return Err(Fail::Convert);
+                        }
+                        parse_decimal(&s, *prec, *scale)
+                    }
+                    b'-' | b'0'..=b'9' => parse_decimal(self.number()?.0, *prec, *scale),
+                    _ => {
+                        self.skip()?;
+                        return Err(Fail::Convert);
+                    }
+                };
+                p.push(v.ok_or(Fail::Convert)?);
                 Ok(())
             }
-            Col::Timestamp(p, _) => {
+            Col::Timestamp(p, dt) => {
                 match c {
                     b'"' | b'\'' => {
                         let mut s = Vec::new();
                         self.string_into(&mut s)?;
-                        let fast = match &self.o.timestamp_format {
-                            None => fast_iso_micros(&s, &self.o.time_zone),
-                            Some(_) => None,
-                        };
-                        let v = match fast {
-                            Some(v) => v,
-                            None => {
-                                let text = std::str::from_utf8(&s).map_err(|_| Fail::Convert)?;
-                                match &self.o.timestamp_format {
-                                    Some(f) => f.parse_micros(text, &self.o.time_zone),
-                                    None => {
-                                        crate::functions::datetime_format::parse_timestamp_micros(
-                                            text.trim(),
-                                            &self.o.time_zone,
-                                        )
-                                    }
-                                }
-                                .ok_or(Fail::Convert)?
+                        let text = std::str::from_utf8(&s).map_err(|_| Fail::Convert)?;
+                        let (tz, now) = (&self.o.time_zone, self.o.now_micros);
+                        let v = match (&self.o.timestamp_format, dt) {
+                            (Some(f), _) => f.parse_micros(text, tz),
+                            // TIMESTAMP_NTZ text may not carry a zone (no fallback either).
+                            (None, DataType::Timestamp(_, None)) => {
+                                datetime_text::parse_timestamp_ntz(text, false)
                             }
+                            (None, _) => datetime_text::parse_reader_timestamp(text, tz, now),
                         };
-                        p.push(v);
+                        p.push(v.ok_or(Fail::Convert)?);
                     }
                     b'-' | b'0'..=b'9' => {
                         let (t, integral) = self.number()?;
@@ -1316,11 +1320,12 @@ impl<'a> Parser<'a> {
                 self.string_into(&mut s)?;
                 let text = std::str::from_utf8(&s).map_err(|_| Fail::Convert)?;
                 let d = match &self.o.date_format {
-                    Some(f) => f.parse(text).map(|(dt, _)| dt.date()),
-                    None => crate::functions::datetime_format::parse_date_text(text.trim()),
+                    Some(f) => f.parse(text).map(|(dt, _)| days_from_date(dt.date())),
+                    // Spark 1.5 wrote dates as a number of days: Spark still reads them.
+                    None => datetime_text::parse_reader_date(text).or_else(|| java_int(text)),
                 }
                 .ok_or(Fail::Convert)?;
-                p.push(days_from_date(d));
+                p.push(d);
                 Ok(())
             }
             Col::Cast(s, _) => {
@@ -1499,108 +1504,48 @@ impl<'a> Parser<'a> {
     }
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+/// Java's `Integer.parseInt`: an optional sign and decimal digits that fit in 32 bits.
+fn java_int(text: &str) -> Option<i32> {
+    let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
 }
 
-/// The common ISO 8601 forms (`2024-01-01T10:00:00[.fff][Z|+01:00]`) without chrono; `None`
-/// hands anything else (and zone-less text outside UTC) to the general parser.
-fn fast_iso_micros(s: &[u8], tz: &Tz) -> Option<i64> {
-    let num = |a: usize, b: usize| -> Option<i64> {
-        let mut v = 0i64;
-        for c in s.get(a..b)? {
-            if !c.is_ascii_digit() {
-                return None;
-            }
-            v = v * 10 + i64::from(c - b'0');
-        }
-        Some(v)
-    };
-    if s.len() < 19
-        || s[4] != b'-'
-        || s[7] != b'-'
-        || !(s[10] == b'T' || s[10] == b' ')
-        || s[13] != b':'
-        || s[16] != b':'
-    {
-        return None;
-    }
-    let (y, mo, d) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
-    let (h, mi, sec) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 59 {
-        return None;
-    }
-    // Reject impossible days (Feb 30) by round-tripping through the month length.
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    let mdays = [
-        31,
-        if leap { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    if d > mdays[(mo - 1) as usize] {
-        return None;
-    }
-    let mut i = 19;
-    let mut micros = 0i64;
-    if s.get(i) == Some(&b'.') {
-        i += 1;
-        let start = i;
-        while i < s.len() && s[i].is_ascii_digit() {
-            if i - start < 6 {
-                micros = micros * 10 + i64::from(s[i] - b'0');
-            }
-            i += 1;
-        }
-        let n = i - start;
-        if n == 0 {
-            return None;
-        }
-        for _ in n..6 {
-            micros *= 10;
-        }
-    }
-    let offset_secs = match s.get(i) {
-        None => {
-            if *tz != Tz::UTC {
-                return None;
-            }
-            0
-        }
-        Some(b'Z') if i + 1 == s.len() => 0,
-        Some(c @ (b'+' | b'-')) if s.len() == i + 6 && s[i + 3] == b':' => {
-            let v = num(i + 1, i + 3)? * 3600 + num(i + 4, i + 6)? * 60;
-            if *c == b'-' { -v } else { v }
-        }
-        _ => return None,
-    };
-    let days = days_from_civil(y, mo, d);
-    let secs = days * 86_400 + h * 3600 + mi * 60 + sec - offset_secs;
-    secs.checked_mul(1_000_000)?.checked_add(micros)
-}
-
+/// The strings Spark's JSON reader takes for FLOAT and DOUBLE (`JacksonParser`): exactly
+/// these spellings, when `allowNonNumericNumbers` is on.
 fn special_float(s: &[u8]) -> Option<f64> {
     match s {
         b"NaN" => Some(f64::NAN),
-        b"Infinity" | b"+Infinity" | b"Inf" | b"+Inf" => Some(f64::INFINITY),
-        b"-Infinity" | b"-Inf" => Some(f64::NEG_INFINITY),
+        b"Infinity" | b"+Infinity" | b"+INF" => Some(f64::INFINITY),
+        b"-Infinity" | b"-INF" => Some(f64::NEG_INFINITY),
         _ => None,
     }
+}
+
+/// Whether `s` is what `new java.math.BigDecimal(s)` takes: a sign, digits with a point
+/// somewhere (at least one digit), an exponent; no spaces.
+fn is_java_big_decimal(s: &[u8]) -> bool {
+    let s = s
+        .strip_prefix(b"+")
+        .or_else(|| s.strip_prefix(b"-"))
+        .unwrap_or(s);
+    let (mantissa, exponent) = match s.iter().position(|b| matches!(b, b'e' | b'E')) {
+        Some(i) => (s.get(..i).unwrap_or_default(), s.get(i + 1..)),
+        None => (s, None),
+    };
+    let digits = mantissa.iter().filter(|b| b.is_ascii_digit()).count();
+    let points = mantissa.iter().filter(|b| **b == b'.').count();
+    let mantissa_ok = digits > 0 && points <= 1 && digits + points == mantissa.len();
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e
+            .strip_prefix(b"+")
+            .or_else(|| e.strip_prefix(b"-"))
+            .unwrap_or(e);
+        !e.is_empty() && e.iter().all(u8::is_ascii_digit)
+    });
+    mantissa_ok && exponent_ok
 }
 
 #[inline]
@@ -1736,6 +1681,22 @@ mod tests {
     use arrow::array::AsArray;
 
     #[test]
+    fn decimal_strings_are_java_big_decimals_and_exponents_never_overflow() {
+        for ok in ["1", "+1.5", "-.5", "1.", "1e3", "1E+3", "-1.5e-2"] {
+            assert!(is_java_big_decimal(ok.as_bytes()), "{ok}");
+        }
+        for bad in [
+            "", ".", "+", " 1", "1 ", "1e", "1e+", "1.2.3", "e3", "1x", "--1", "é",
+        ] {
+            assert!(!is_java_big_decimal(bad.as_bytes()), "{bad}");
+        }
+        // Regression (fuzzing, issue 16): `frac.len() - exp` overflowed for this exponent.
+        assert_eq!(crate::functions::cast::parse_decimal("1e-2147483648"), None);
+        assert_eq!(parse_decimal(b"1e2147483647", 5, 2), None);
+        assert_eq!(parse_decimal(b"-0.004", 5, 2), Some(0));
+    }
+
+    #[test]
     fn fast_paths_agree_with_the_general_parsers() {
         for t in [
             "1.5",
@@ -1754,26 +1715,6 @@ mod tests {
         }
         assert_eq!(fast_f64(b"1e5"), None);
         assert_eq!(fast_f64(b"1234567890123456789"), None);
-        for t in [
-            "2024-01-01T10:00:00Z",
-            "2024-02-29T23:59:59.123456Z",
-            "1969-12-31T23:59:59.5Z",
-            "2024-03-10T10:00:00+05:30",
-            "2024-03-10T10:00:00-08:00",
-            "2024-03-10 10:00:00",
-            "0001-01-01T00:00:00Z",
-        ] {
-            assert_eq!(
-                fast_iso_micros(t.as_bytes(), &Tz::UTC),
-                crate::functions::datetime_format::parse_timestamp_micros(t, &Tz::UTC),
-                "{t}"
-            );
-        }
-        assert_eq!(fast_iso_micros(b"2023-02-29T00:00:00Z", &Tz::UTC), None);
-        assert_eq!(
-            fast_iso_micros(b"2024-03-10T10:00:00", &chrono_tz::Europe::Paris),
-            None
-        );
     }
 
     #[test]

@@ -28,10 +28,12 @@ use crate::Result;
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, StringArray, StructArray};
 use arrow::datatypes::{DataType, Field, Fields};
 
-use super::decoder::{Col, Fail, JsonParseOptions, Parser, StructCol};
+use super::decoder::{Col, Fail, JsonParseOptions, Parser};
+use super::records::Records;
 use crate::expr::columnar::ColumnarValue;
 use crate::functions::string::{rows, want_string, wrap};
 use crate::functions::{FunctionContext, ScalarFunction};
+use crate::guard::{catch_panic, panicked};
 use crate::options::{ParseMode, malformed_record_error};
 
 /// A `from_json` call with its schema and options fixed at analysis.
@@ -107,58 +109,49 @@ impl FromJson {
 
     /// Decodes a batch of JSON texts.
     pub fn decode(&self, input: &StringArray, tz: chrono_tz::Tz) -> Result<Decoded> {
-        self.decode_at(input, tz, &[])
+        self.decode_at(input, tz, crate::datetime_text::now_micros(), &[])
     }
 
-    /// Decodes a batch of JSON texts; `location` holds the columns named by
-    /// [`FromJson::location`] (same length as `input`), read only for a FAILFAST error.
+    /// Decodes a batch of JSON texts; a time without a date is on the date of `now_micros`;
+    /// `location` holds the columns named by [`FromJson::location`] (same length as
+    /// `input`), read only for a FAILFAST error.
     pub fn decode_at(
         &self,
         input: &StringArray,
         tz: chrono_tz::Tz,
+        now_micros: i64,
         location: &[ArrayRef],
     ) -> Result<Decoded> {
         let mut options = self.options.clone();
         options.time_zone = tz;
+        options.now_micros = now_micros;
         let corrupt = (self.mode == ParseMode::Permissive).then_some(self.corrupt_column.as_str());
         let mut malformed = vec![false; input.len()];
         let values = match &self.schema {
             DataType::Struct(fields) => {
-                let mut root = StructCol::new(fields, corrupt);
+                // A scalar function keeps every row: DROPMALFORMED rows are dropped by the
+                // filter the analyzer puts above the call.
+                let mode = match self.mode {
+                    ParseMode::FailFast => ParseMode::FailFast,
+                    _ => ParseMode::Permissive,
+                };
+                let mut records = Records::new(fields, corrupt, mode, false);
                 for (row, bad) in malformed.iter_mut().enumerate() {
                     if input.is_null(row) {
-                        root.push_null();
+                        records.push_null();
                         continue;
                     }
                     let text = input.value(row);
-                    let mut p = Parser::new(text.as_bytes(), &options);
-                    if p.at_end() {
-                        root.push_null();
-                        continue;
-                    }
-                    let r = if text.as_bytes()[p.i] == b'{' {
-                        p.object(&mut root)
-                    } else {
-                        Err(Fail::Syntax)
-                    };
-                    let failed = match r {
-                        Ok(()) => p.bad,
-                        Err(Fail::Convert) => true,
-                        Err(Fail::Syntax) => {
-                            root.truncate_rows(row);
-                            root.push_all_null();
-                            true
-                        }
-                    };
-                    if failed {
+                    let pushed = catch_panic(|| records.push(text.as_bytes(), &options));
+                    let malformed = pushed.map_err(|m| {
+                        panicked(&self.where_is(row, location), Some("this record"), &m)
+                    })?;
+                    if malformed {
                         *bad = true;
                         self.on_malformed(text, row, location)?;
-                        if root.has_corrupt() {
-                            root.set_corrupt(Some(text));
-                        }
                     }
                 }
-                root.finish_array()?
+                Arc::new(records.finish()?) as ArrayRef
             }
             other => {
                 let mut root = Col::new(other);
@@ -305,7 +298,12 @@ impl ScalarFunction for FromJson {
             .iter()
             .map(|a| a.to_array(n))
             .collect::<Result<Vec<_>>>()?;
-        let decoded = self.decode_at(input.as_string::<i32>(), ctx.time_zone, &location)?;
+        let decoded = self.decode_at(
+            input.as_string::<i32>(),
+            ctx.time_zone,
+            ctx.query_start_micros,
+            &location,
+        )?;
         let bad = decoded.malformed.iter().filter(|b| **b).count();
         if bad > 0 {
             ctx.malformed_records.fetch_add(bad, Ordering::Relaxed);

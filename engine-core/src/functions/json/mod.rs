@@ -30,6 +30,7 @@ pub mod decoder;
 pub mod from_json;
 pub mod infer;
 pub mod path;
+pub mod records;
 pub mod schema_of_json;
 pub mod to_json;
 
@@ -155,6 +156,7 @@ pub fn parse_options(o: &Options) -> Result<JsonParseOptions> {
         timestamp_format: pattern("timestampFormat")?,
         date_format: pattern("dateFormat")?,
         time_zone: d.time_zone,
+        now_micros: d.now_micros,
     })
 }
 

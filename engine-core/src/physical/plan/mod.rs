@@ -8,6 +8,7 @@ pub mod aggregate;
 pub mod exchange;
 pub mod filter;
 pub mod generate;
+pub mod guard;
 pub mod hash;
 pub mod hash_join;
 pub mod limit;

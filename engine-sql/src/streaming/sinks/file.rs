@@ -8,16 +8,19 @@
 //! `spark.sql.streaming.fileSink.log.compactInterval` batches, default 10). A batch id the
 //! log already has is not written again: writers of a replayed batch write nothing (as
 //! Spark's `addBatch` skips the batch) and files a failed or replayed attempt left are never
-//! committed (we delete the ones we know of; Spark leaves them as orphans). Readers that
-//! honour `_spark_metadata` (Spark, and this engine's batch reader) see each batch once.
+//! committed. Readers that honour `_spark_metadata` (Spark, and this engine's batch reader)
+//! see each batch once. Unlike Spark, which leaves the files of a killed attempt in the
+//! folder, we delete them: those of a failed task at once, and those of a killed process
+//! when the query next writes, through the journal of [`super::pending`], so readers that
+//! list the folder (pandas, DuckDB, a Hive table) see each row once too.
 //!
 //! Partition columns come from the option `__partition_columns` (the key Spark's
 //! `DataStreamWriter.partitionBy` uses) or `partitionBy`: a JSON array of names or a
 //! comma-separated list.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
@@ -28,6 +31,7 @@ use engine_core::{EngineError, Result};
 
 use crate::datasource::file_stream_log::{
     CompactibleLog, SINK_COMPACT_INTERVAL, SINK_METADATA_DIR, SinkFileStatus, cleanup_delay,
+    committed_files, uri_to_path,
 };
 use crate::datasource::listing::absolute;
 use crate::datasource::paths::path_option;
@@ -36,6 +40,8 @@ use crate::datasource::writer::{
     validate_write,
 };
 use engine_core::conf::SessionConf;
+
+use super::pending::PendingFiles;
 
 pub use engine_core::options::{
     PARTITION_COLUMNS_OPTION, partition_columns, set_partition_columns,
@@ -51,6 +57,12 @@ struct SinkShared {
     data_idx: Vec<usize>,
     data_schema: SchemaRef,
     log: CompactibleLog,
+    /// The journal of files written but not committed; `None` for a write without a query
+    /// id (nothing restarts it).
+    pending: Option<PendingFiles>,
+    /// Whether the files a killed run of the query left have been deleted yet (done before
+    /// the first writer of this run starts, never while another run could still write).
+    cleaned: Mutex<bool>,
 }
 
 /// The file sink. Created by the json/csv/parquet/text streaming formats.
@@ -116,6 +128,10 @@ impl FileStreamSink {
                 .map(str::to_string)
         })?;
         let log = CompactibleLog::new(path.join(SINK_METADATA_DIR), interval).with_cleanup(delay);
+        let pending = ctx
+            .query_id
+            .as_deref()
+            .map(|id| PendingFiles::new(&path, id));
         Ok(FileStreamSink {
             given_path,
             shared: Arc::new(SinkShared {
@@ -126,6 +142,8 @@ impl FileStreamSink {
                 data_idx,
                 data_schema,
                 log,
+                pending,
+                cleaned: Mutex::new(false),
             }),
         })
     }
@@ -140,6 +158,36 @@ impl FileStreamSink {
         self.shared.log.latest_id()
     }
 
+    /// Deletes, once per run, the data files a killed run wrote that no committed batch
+    /// lists: before this run's first writer, so before a replayed batch writes again.
+    fn clean_orphans(&self) -> Result<()> {
+        let Some(pending) = &self.shared.pending else {
+            return Ok(());
+        };
+        let mut cleaned = self
+            .shared
+            .cleaned
+            .lock()
+            .map_err(|_| EngineError::Internal("the file sink's lock is poisoned".into()))?;
+        if *cleaned {
+            return Ok(());
+        }
+        let committed: HashSet<PathBuf> = committed_files(&self.shared.path)?
+            .unwrap_or_default()
+            .iter()
+            .map(|f| uri_to_path(&f.path))
+            .collect();
+        let deleted = pending.clean(&committed)?;
+        if deleted > 0 {
+            log::info!(
+                "file sink {}: deleted {deleted} data files a killed run left uncommitted",
+                self.given_path
+            );
+        }
+        *cleaned = true;
+        Ok(())
+    }
+
     fn committed(&self, batch_id: u64) -> Result<bool> {
         Ok(self
             .shared
@@ -149,9 +197,19 @@ impl FileStreamSink {
     }
 }
 
-fn delete_files(files: &[SinkFileStatus]) {
-    for f in files {
-        let _ = std::fs::remove_file(crate::datasource::file_stream_log::uri_to_path(&f.path));
+/// Deletes files no batch will list, and forgets them.
+fn delete_files(shared: &SinkShared, files: &[SinkFileStatus]) {
+    let paths: Vec<PathBuf> = files.iter().map(|f| uri_to_path(&f.path)).collect();
+    for p in &paths {
+        let _ = std::fs::remove_file(p);
+    }
+    forget(shared, &paths);
+}
+
+/// Takes `paths` out of the journal of uncommitted files.
+fn forget(shared: &SinkShared, paths: &[PathBuf]) {
+    if let Some(pending) = &shared.pending {
+        pending.forget(paths.iter().map(PathBuf::as_path));
     }
 }
 
@@ -173,6 +231,7 @@ impl Sink for FileStreamSink {
 
     fn create_writer(&self, ctx: WriterContext) -> Result<Box<dyn DataWriter>> {
         crate::streaming::crash::crash_point("file_sink.writer_created");
+        self.clean_orphans()?;
         let skip = self.committed(ctx.batch_id)?;
         Ok(Box::new(FileSinkWriter {
             shared: self.shared.clone(),
@@ -188,19 +247,23 @@ impl Sink for FileStreamSink {
         let files = take_messages(messages)?;
         if self.committed(batch_id)? {
             // Replayed after a crash that came after the log write: already visible once.
-            delete_files(&files);
+            delete_files(&self.shared, &files);
             return Ok(());
         }
         crate::streaming::crash::crash_point("file_sink.before_log");
-        if !self.shared.log.add(batch_id, &files)? {
-            delete_files(&files);
-        }
+        let added = self.shared.log.add(batch_id, &files)?;
         crate::streaming::crash::crash_point("file_sink.log_written");
+        if added {
+            let paths: Vec<PathBuf> = files.iter().map(|f| uri_to_path(&f.path)).collect();
+            forget(&self.shared, &paths);
+        } else {
+            delete_files(&self.shared, &files);
+        }
         Ok(())
     }
 
     fn abort(&self, _batch_id: u64, messages: Vec<WriterCommitMessage>) -> Result<()> {
-        delete_files(&take_messages(messages)?);
+        delete_files(&self.shared, &take_messages(messages)?);
         Ok(())
     }
 }
@@ -244,7 +307,11 @@ impl FileSinkWriter {
             file_extension(&self.shared.spec)
         );
         self.file_counter += 1;
-        FileWriter::create(&dir.join(name), &self.shared.data_schema, &self.shared.spec)
+        let file = dir.join(name);
+        if let Some(pending) = &self.shared.pending {
+            pending.begin(&file)?;
+        }
+        FileWriter::create(&file, &self.shared.data_schema, &self.shared.spec)
     }
 
     /// Appends data-column rows to the file of `dir`, rolling files at the row limit.
@@ -323,9 +390,10 @@ impl DataWriter for FileSinkWriter {
             paths.push(f.writer.path().to_path_buf());
             let _ = f.writer.finish();
         }
-        for p in paths {
+        for p in &paths {
             let _ = std::fs::remove_file(p);
         }
+        forget(&self.shared, &paths);
         Ok(())
     }
 }

@@ -9,6 +9,7 @@ pub mod console;
 pub mod file;
 pub mod foreach;
 pub mod memory;
+pub mod pending;
 
 use arrow::record_batch::RecordBatch;
 use engine_core::connector::{DataWriter, WriterCommitMessage};
