@@ -686,7 +686,7 @@ fn eval_datediff(
 /// `add_months`: the same day-of-month, clamped to the target month's last day.
 fn add_months_days(days: i32, months: i32) -> Option<i32> {
     let d = date_from_days(days)?;
-    // Checked: `months` is the user's (`add_months(d, 2147483647)` is out of range: NULL).
+    // Checked: `months` is the user's; out of range is the caller's ARITHMETIC_OVERFLOW.
     let total = d
         .year()
         .checked_mul(12)?
@@ -713,11 +713,21 @@ fn eval_add_months(
     let a = arrays(args, rows)?;
     let days = local_days(&a[0], &ctx.time_zone)?;
     let k = a[1].as_primitive::<Int32Type>();
+    // Spark (Java's LocalDate.plusMonths, then an exact int) fails with ARITHMETIC_OVERFLOW
+    // in both ANSI modes when the date leaves the range; it never gives NULL for it.
     let out: Date32Array = days
         .iter()
         .zip(k.iter())
-        .map(|(d, k)| add_months_days(d?, k?))
-        .collect();
+        .map(|(d, k)| match (d, k) {
+            (Some(d), Some(k)) => add_months_days(d, k).map(Some).ok_or_else(|| {
+                EngineError::execution(
+                    "ARITHMETIC_OVERFLOW",
+                    "overflow. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22003",
+                )
+            }),
+            _ => Ok(None),
+        })
+        .collect::<Result<_>>()?;
     wrap(args, Arc::new(out))
 }
 
