@@ -102,12 +102,9 @@ impl UserDefinedLogicalNode for Deduplicate {
 
     fn with_new_inputs(
         &self,
-        mut inputs: Vec<Arc<LogicalPlan>>,
+        inputs: Vec<Arc<LogicalPlan>>,
     ) -> Result<Arc<dyn UserDefinedLogicalNode>> {
-        let input = inputs
-            .pop()
-            .filter(|_| inputs.is_empty())
-            .ok_or_else(|| EngineError::Internal("Deduplicate has one input".into()))?;
+        let input = super::single_input("Deduplicate", inputs)?;
         Ok(Arc::new(Deduplicate {
             input,
             ..self.clone()

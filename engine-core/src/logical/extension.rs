@@ -8,9 +8,9 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::LogicalPlan;
-use crate::Result;
 use crate::expr::Expr;
 use crate::schema::PlanSchema;
+use crate::{EngineError, Result};
 
 /// A logical node the core planner does not know by variant.
 pub trait UserDefinedLogicalNode: fmt::Debug + Send + Sync {
@@ -70,4 +70,13 @@ impl Extension {
             node: Arc::new(node),
         }))
     }
+}
+
+/// The one input of a single-input node's [`UserDefinedLogicalNode::with_new_inputs`]; any
+/// other count is an internal error naming the node.
+pub fn single_input(node: &str, mut inputs: Vec<Arc<LogicalPlan>>) -> Result<Arc<LogicalPlan>> {
+    inputs
+        .pop()
+        .filter(|_| inputs.is_empty())
+        .ok_or_else(|| EngineError::Internal(format!("{node} has one input")))
 }

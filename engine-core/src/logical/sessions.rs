@@ -10,9 +10,9 @@ use std::any::Any;
 use std::sync::Arc;
 
 use super::{Extension, LogicalPlan, UserDefinedLogicalNode};
+use crate::Result;
 use crate::expr::{Column, Expr};
 use crate::schema::PlanSchema;
-use crate::{EngineError, Result};
 
 /// Rewrites each row's session window to the merged session of its key.
 #[derive(Debug, Clone)]
@@ -48,12 +48,9 @@ impl UserDefinedLogicalNode for MergeSessions {
 
     fn with_new_inputs(
         &self,
-        mut inputs: Vec<Arc<LogicalPlan>>,
+        inputs: Vec<Arc<LogicalPlan>>,
     ) -> Result<Arc<dyn UserDefinedLogicalNode>> {
-        let input = inputs
-            .pop()
-            .filter(|_| inputs.is_empty())
-            .ok_or_else(|| EngineError::Internal("MergeSessions has one input".into()))?;
+        let input = super::single_input("MergeSessions", inputs)?;
         Ok(Arc::new(MergeSessions {
             input,
             ..self.clone()

@@ -64,12 +64,9 @@ impl UserDefinedLogicalNode for StatefulAggregate {
 
     fn with_new_inputs(
         &self,
-        mut inputs: Vec<Arc<LogicalPlan>>,
+        inputs: Vec<Arc<LogicalPlan>>,
     ) -> Result<Arc<dyn UserDefinedLogicalNode>> {
-        let input = inputs
-            .pop()
-            .filter(|_| inputs.is_empty())
-            .ok_or_else(|| EngineError::Internal("StatefulAggregate has one input".into()))?;
+        let input = engine_core::logical::single_input("StatefulAggregate", inputs)?;
         Ok(Arc::new(StatefulAggregate {
             input,
             ..self.clone()

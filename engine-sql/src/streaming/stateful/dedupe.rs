@@ -72,12 +72,9 @@ impl UserDefinedLogicalNode for StreamingDeduplicate {
 
     fn with_new_inputs(
         &self,
-        mut inputs: Vec<Arc<LogicalPlan>>,
+        inputs: Vec<Arc<LogicalPlan>>,
     ) -> Result<Arc<dyn UserDefinedLogicalNode>> {
-        let input = inputs
-            .pop()
-            .filter(|_| inputs.is_empty())
-            .ok_or_else(|| EngineError::Internal("StreamingDeduplicate has one input".into()))?;
+        let input = engine_core::logical::single_input("StreamingDeduplicate", inputs)?;
         Ok(Arc::new(StreamingDeduplicate {
             input,
             ..self.clone()

@@ -70,12 +70,9 @@ impl UserDefinedLogicalNode for SessionAggregate {
 
     fn with_new_inputs(
         &self,
-        mut inputs: Vec<Arc<LogicalPlan>>,
+        inputs: Vec<Arc<LogicalPlan>>,
     ) -> Result<Arc<dyn UserDefinedLogicalNode>> {
-        let input = inputs
-            .pop()
-            .filter(|_| inputs.is_empty())
-            .ok_or_else(|| EngineError::Internal("SessionAggregate has one input".into()))?;
+        let input = engine_core::logical::single_input("SessionAggregate", inputs)?;
         Ok(Arc::new(SessionAggregate {
             input,
             ..self.clone()
