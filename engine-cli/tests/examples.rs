@@ -267,7 +267,12 @@ fn json_dir_to_parquet() {
 fn produce_events(dir: &Path, servers: &str, topic: &str, events: u64) -> PathBuf {
     let input = dir.join("events");
     gen_events(&input, events, 1);
-    let file = input.join("events-00000.json");
+    produce_file(servers, topic, &input);
+    input
+}
+
+/// `sstream produce` of the one events file generated under `input` into `topic`.
+fn produce_file(servers: &str, topic: &str, input: &Path) {
     sstream_ok(&[
         "produce",
         "--bootstrap-servers",
@@ -275,9 +280,8 @@ fn produce_events(dir: &Path, servers: &str, topic: &str, events: u64) -> PathBu
         "--topic",
         topic,
         "--jsonl",
-        &p(&file),
+        &p(&input.join("events-00000.json")),
     ]);
-    input
 }
 
 #[test]
@@ -569,15 +573,7 @@ fn sliding_window_by_channel() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("events");
     gen_punctual_events(&input, 3000, 1, 100);
-    sstream_ok(&[
-        "produce",
-        "--bootstrap-servers",
-        &servers,
-        "--topic",
-        "orders",
-        "--jsonl",
-        &p(&input.join("events-00000.json")),
-    ]);
+    produce_file(&servers, "orders", &input);
     let sets = [
         format!("source.orders.options.kafka.bootstrap.servers={servers}"),
         format!("sink.options.kafka.bootstrap.servers={servers}"),

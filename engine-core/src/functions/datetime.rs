@@ -719,12 +719,9 @@ fn eval_add_months(
         .iter()
         .zip(k.iter())
         .map(|(d, k)| match (d, k) {
-            (Some(d), Some(k)) => add_months_days(d, k).map(Some).ok_or_else(|| {
-                EngineError::execution(
-                    "ARITHMETIC_OVERFLOW",
-                    "overflow. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22003",
-                )
-            }),
+            (Some(d), Some(k)) => add_months_days(d, k)
+                .map(Some)
+                .ok_or_else(super::math::overflow),
             _ => Ok(None),
         })
         .collect::<Result<_>>()?;

@@ -81,7 +81,8 @@ fn ret_first(args: &[DataType]) -> Result<DataType> {
     Ok(args[0].clone())
 }
 
-fn overflow() -> EngineError {
+/// Spark's `ARITHMETIC_OVERFLOW` of a function (no `try_` variant to suggest).
+pub(super) fn overflow() -> EngineError {
     EngineError::execution(
         "ARITHMETIC_OVERFLOW",
         "overflow. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22003",
