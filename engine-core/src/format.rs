@@ -241,6 +241,21 @@ pub fn value_to_string(array: &dyn arrow::array::Array, row: usize, tz: &Tz) -> 
                 None => format_timestamp_ntz(v),
             }
         }
+        // Columns hold no interval fields: the widest form (see `interval::fields`).
+        DataType::Duration(arrow::datatypes::TimeUnit::Microsecond) => {
+            crate::interval::fields::day_time_text(
+                array
+                    .as_primitive::<t::DurationMicrosecondType>()
+                    .value(row),
+                crate::interval::fields::IntervalFields::DAY_TO_SECOND,
+            )
+        }
+        DataType::Interval(arrow::datatypes::IntervalUnit::YearMonth) => {
+            crate::interval::fields::year_month_text(
+                array.as_primitive::<t::IntervalYearMonthType>().value(row),
+                crate::interval::fields::IntervalFields::YEAR_TO_MONTH,
+            )
+        }
         DataType::List(_) => {
             let list = array.as_list::<i32>().value(row);
             let items: Vec<String> = (0..list.len()).map(|i| nested(list.as_ref(), i)).collect();

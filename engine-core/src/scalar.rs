@@ -5,11 +5,15 @@ use std::sync::Arc;
 
 use crate::{EngineError, Result};
 use arrow::array::{
-    Array, ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal128Array, Float32Array,
-    Float64Array, Int8Array, Int16Array, Int32Array, Int64Array, NullArray, StringArray,
-    TimestampMicrosecondArray, new_null_array,
+    Array, ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal128Array,
+    DurationMicrosecondArray, Float32Array, Float64Array, Int8Array, Int16Array, Int32Array,
+    Int64Array, IntervalYearMonthArray, NullArray, StringArray, TimestampMicrosecondArray,
+    new_null_array,
 };
-use arrow::datatypes::{DataType, TimeUnit};
+use arrow::datatypes::{DataType, IntervalUnit, TimeUnit};
+
+use crate::interval::fields::{IntervalFields, day_time_text, year_month_text};
+use crate::interval::literal::IntervalLiteral;
 
 /// One value of a Spark type; `None` inside a variant is a typed NULL.
 #[derive(Debug, Clone)]
@@ -40,6 +44,12 @@ pub enum ScalarValue {
     Date32(Option<i32>),
     /// TIMESTAMP (zone `Some`) or TIMESTAMP_NTZ (`None`): microseconds since the epoch
     TimestampMicros(Option<i64>, Option<Arc<str>>),
+    /// A day-time interval (`INTERVAL DAY TO SECOND`, Arrow `Duration(Microsecond)`):
+    /// microseconds, and the fields a literal was written with (they name it).
+    DayTimeInterval(Option<i64>, IntervalFields),
+    /// A year-month interval (`INTERVAL YEAR TO MONTH`, Arrow `Interval(YearMonth)`):
+    /// months, and the fields a literal was written with.
+    YearMonthInterval(Option<i32>, IntervalFields),
     /// An array, struct or map value: a one-row Arrow array of that type.
     Nested(ArrayRef),
 }
@@ -61,6 +71,8 @@ impl PartialEq for ScalarValue {
             (Binary(a), Binary(b)) => a == b,
             (Date32(a), Date32(b)) => a == b,
             (TimestampMicros(a, x), TimestampMicros(b, y)) => a == b && x == y,
+            (DayTimeInterval(a, f), DayTimeInterval(b, g)) => a == b && f == g,
+            (YearMonthInterval(a, f), YearMonthInterval(b, g)) => a == b && f == g,
             (Nested(a), Nested(b)) => a.to_data() == b.to_data(),
             _ => false,
         }
@@ -86,6 +98,8 @@ impl ScalarValue {
             ScalarValue::TimestampMicros(_, tz) => {
                 DataType::Timestamp(TimeUnit::Microsecond, tz.clone())
             }
+            ScalarValue::DayTimeInterval(..) => DataType::Duration(TimeUnit::Microsecond),
+            ScalarValue::YearMonthInterval(..) => DataType::Interval(IntervalUnit::YearMonth),
             ScalarValue::Nested(a) => a.data_type().clone(),
         }
     }
@@ -106,6 +120,8 @@ impl ScalarValue {
             ScalarValue::Binary(v) => v.is_none(),
             ScalarValue::Date32(v) => v.is_none(),
             ScalarValue::TimestampMicros(v, _) => v.is_none(),
+            ScalarValue::DayTimeInterval(v, _) => v.is_none(),
+            ScalarValue::YearMonthInterval(v, _) => v.is_none(),
             ScalarValue::Nested(a) => a.is_null(0),
         }
     }
@@ -126,6 +142,12 @@ impl ScalarValue {
             DataType::Date32 => ScalarValue::Date32(None),
             DataType::Timestamp(TimeUnit::Microsecond, tz) => {
                 ScalarValue::TimestampMicros(None, tz.clone())
+            }
+            DataType::Duration(TimeUnit::Microsecond) => {
+                ScalarValue::DayTimeInterval(None, IntervalFields::DAY_TO_SECOND)
+            }
+            DataType::Interval(IntervalUnit::YearMonth) => {
+                ScalarValue::YearMonthInterval(None, IntervalFields::YEAR_TO_MONTH)
             }
             DataType::Null => ScalarValue::Null,
             other => ScalarValue::Nested(new_null_array(other, 1)),
@@ -157,6 +179,12 @@ impl ScalarValue {
             ScalarValue::Date32(Some(v)) => Arc::new(Date32Array::from_value(*v, n)),
             ScalarValue::TimestampMicros(Some(v), tz) => {
                 Arc::new(TimestampMicrosecondArray::from_value(*v, n).with_timezone_opt(tz.clone()))
+            }
+            ScalarValue::DayTimeInterval(Some(v), _) => {
+                Arc::new(DurationMicrosecondArray::from_value(*v, n))
+            }
+            ScalarValue::YearMonthInterval(Some(v), _) => {
+                Arc::new(IntervalYearMonthArray::from_value(*v, n))
             }
             ScalarValue::Nested(a) => {
                 let indices = arrow::array::UInt32Array::from(vec![0u32; n]);
@@ -205,6 +233,18 @@ impl ScalarValue {
                 }),
                 tz.clone(),
             ),
+            DataType::Duration(TimeUnit::Microsecond) => ScalarValue::DayTimeInterval(
+                valid.then(|| {
+                    array
+                        .as_primitive::<t::DurationMicrosecondType>()
+                        .value(row)
+                }),
+                IntervalFields::DAY_TO_SECOND,
+            ),
+            DataType::Interval(IntervalUnit::YearMonth) => ScalarValue::YearMonthInterval(
+                valid.then(|| array.as_primitive::<t::IntervalYearMonthType>().value(row)),
+                IntervalFields::YEAR_TO_MONTH,
+            ),
             DataType::Utf8 => {
                 ScalarValue::Utf8(valid.then(|| array.as_string::<i32>().value(row).to_string()))
             }
@@ -241,6 +281,12 @@ impl fmt::Display for ScalarValue {
             ScalarValue::TimestampMicros(Some(v), _) => {
                 write!(f, "TIMESTAMP '{}'", crate::format::format_timestamp_utc(*v))
             }
+            ScalarValue::DayTimeInterval(Some(v), fields) => {
+                write!(f, "{}", day_time_text(*v, *fields))
+            }
+            ScalarValue::YearMonthInterval(Some(v), fields) => {
+                write!(f, "{}", year_month_text(*v, *fields))
+            }
             // Nested values as `show` prints them (`{1, a}`, `[1, 2]`), times in UTC.
             ScalarValue::Nested(a) => write!(
                 f,
@@ -249,6 +295,15 @@ impl fmt::Display for ScalarValue {
                     .unwrap_or_else(|| "NULL".into())
             ),
             _ => write!(f, "NULL"),
+        }
+    }
+}
+
+impl From<IntervalLiteral> for ScalarValue {
+    fn from(v: IntervalLiteral) -> Self {
+        match v {
+            IntervalLiteral::DayTime(us, f) => ScalarValue::DayTimeInterval(Some(us), f),
+            IntervalLiteral::YearMonth(m, f) => ScalarValue::YearMonthInterval(Some(m), f),
         }
     }
 }
@@ -292,6 +347,8 @@ mod tests {
             ScalarValue::Float64(None),
             ScalarValue::TimestampMicros(Some(5), Some(Arc::from("UTC"))),
             ScalarValue::Decimal128(Some(1234), 10, 2),
+            ScalarValue::DayTimeInterval(Some(-5), IntervalFields::DAY_TO_SECOND),
+            ScalarValue::YearMonthInterval(Some(14), IntervalFields::YEAR_TO_MONTH),
         ];
         for v in values {
             let a = v.to_array(3).unwrap();

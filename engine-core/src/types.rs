@@ -55,6 +55,11 @@ pub fn sql_type_name(dt: &DataType) -> String {
         DataType::Date32 | DataType::Date64 => "DATE".into(),
         DataType::Timestamp(_, Some(_)) => "TIMESTAMP".into(),
         DataType::Timestamp(_, None) => "TIMESTAMP_NTZ".into(),
+        // Arrow keeps no start/end fields: columns are the widest form (see `interval`).
+        DataType::Duration(_) => "INTERVAL DAY TO SECOND".into(),
+        DataType::Interval(arrow::datatypes::IntervalUnit::YearMonth) => {
+            "INTERVAL YEAR TO MONTH".into()
+        }
         DataType::List(f) | DataType::LargeList(f) => {
             format!("ARRAY<{}>", sql_type_name(f.data_type()))
         }
@@ -304,6 +309,7 @@ impl<'a> DdlParser<'a> {
             "binary" => DataType::Binary,
             "void" => DataType::Null,
             "string" => DataType::Utf8,
+            "interval" => self.interval_type()?,
             "varchar" | "char" => {
                 if self.eat("(") {
                     self.number()?;
@@ -353,6 +359,33 @@ impl<'a> DdlParser<'a> {
             }
         };
         Ok(dt)
+    }
+
+    /// `INTERVAL <field> [TO <field>]` after the `INTERVAL` word: day-time fields give
+    /// `Duration(Microsecond)`, year-month ones `Interval(YearMonth)`.
+    fn interval_type(&mut self) -> Result<DataType> {
+        let field = |p: &mut Self| -> Result<bool> {
+            let w = p.next().unwrap_or_default().to_ascii_uppercase();
+            match w.as_str() {
+                "YEAR" | "MONTH" => Ok(true),
+                "DAY" | "HOUR" | "MINUTE" | "SECOND" => Ok(false),
+                _ => {
+                    p.pos = p.pos.saturating_sub(1);
+                    Err(p.error(
+                        "expected an interval field (YEAR, MONTH, DAY, HOUR, MINUTE, SECOND)",
+                    ))
+                }
+            }
+        };
+        let year_month = field(self)?;
+        if self.eat("to") && field(self)? != year_month {
+            return Err(self.error("an interval type cannot mix year-month and day-time fields"));
+        }
+        Ok(if year_month {
+            DataType::Interval(arrow::datatypes::IntervalUnit::YearMonth)
+        } else {
+            DataType::Duration(TimeUnit::Microsecond)
+        })
     }
 }
 

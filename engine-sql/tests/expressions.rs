@@ -166,3 +166,36 @@ fn sql_end_to_end() {
         ["NULL", "NULL", "-2147483648", "44"]
     );
 }
+
+/// Column names of interval expressions, as PySpark 4.3 names them: a datetime plus an
+/// interval without parentheses and the datetime first (Spark's `TimeAdd`), other
+/// operators in parentheses, literals with the fields they were written with.
+#[test]
+fn interval_expressions_are_named_like_spark() -> Result<()> {
+    let session = Session::builder().build()?;
+    let df = session.sql(
+        "SELECT ts - INTERVAL 2 MINUTES, INTERVAL 90 MINUTES + ts, d + INTERVAL 1 DAY, \
+         INTERVAL 1 HOUR * 2, INTERVAL 1 HOUR 30 MINUTES, -INTERVAL 1 MONTH, \
+         d - INTERVAL '1-2' YEAR TO MONTH \
+         FROM VALUES (TIMESTAMP'2024-01-01 00:00:00', DATE'2024-01-31') AS t(ts, d)",
+    )?;
+    assert_eq!(
+        df.columns()?,
+        vec![
+            "ts - INTERVAL '02' MINUTE",
+            "ts + INTERVAL '90' MINUTE",
+            "d + INTERVAL '1' DAY",
+            "(INTERVAL '01' HOUR * 2)",
+            "INTERVAL '01:30' HOUR TO MINUTE",
+            "(- INTERVAL '1' MONTH)",
+            "d - INTERVAL '1-2' YEAR TO MONTH",
+        ]
+    );
+    let schema = df.schema()?;
+    assert_eq!(schema.field(2).data_type(), &DataType::Date32);
+    assert_eq!(
+        schema.field(3).data_type(),
+        &DataType::Duration(arrow::datatypes::TimeUnit::Microsecond)
+    );
+    Ok(())
+}

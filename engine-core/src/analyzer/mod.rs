@@ -388,7 +388,19 @@ impl Analyzer<'_> {
             .iter()
             .map(|e| {
                 let bound = resolve_expr_with(e, schema, self.ansi)?;
-                let name = bound.output_name();
+                let name = match &bound {
+                    Expr::BinaryOp { left, op, right } => {
+                        crate::functions::interval::datetime_plus_name(
+                            left,
+                            &left.data_type(schema)?,
+                            *op,
+                            right,
+                            &right.data_type(schema)?,
+                        )
+                        .unwrap_or_else(|| bound.output_name())
+                    }
+                    _ => bound.output_name(),
+                };
                 let coerced = coerce_expr(bound, schema, self.ansi)?;
                 Ok(if coerced.output_name() == name {
                     coerced

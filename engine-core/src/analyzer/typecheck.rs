@@ -5,6 +5,7 @@ use arrow::datatypes::DataType;
 
 use crate::expr::coercion::{can_cast, cast_mismatch, coerce_binary, common_type_for};
 use crate::expr::{CastMode, Expr};
+use crate::scalar::ScalarValue;
 use crate::schema::PlanSchema;
 use crate::types::{is_numeric, is_string, sql_type_name};
 
@@ -61,6 +62,20 @@ fn coerce_node(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
         Expr::BinaryOp { left, op, right } => {
             let lt = left.data_type(schema)?;
             let rt = right.data_type(schema)?;
+            if let Some(e) = crate::functions::interval::rewrite_binary(
+                op,
+                (*left).clone(),
+                &lt,
+                (*right).clone(),
+                &rt,
+                ansi,
+            ) {
+                // The rewrite may leave an ordinary `date + n` behind: coerce that too.
+                return match e {
+                    Expr::BinaryOp { .. } => coerce_node(e, schema, ansi),
+                    e => Ok(e),
+                };
+            }
             let (l_to, r_to) = coerce_binary(op, &lt, &rt, ansi)
                 .map_err(|err| fill_expr_text(err, &format!("({left} {op} {right})")))?;
             Expr::BinaryOp {
@@ -81,10 +96,27 @@ fn coerce_node(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
         }
         Expr::Negative(inner) => {
             let t = inner.data_type(schema)?;
+            if let Some(e) = crate::functions::interval::rewrite_negative((*inner).clone(), &t) {
+                return Ok(e);
+            }
             if !(is_numeric(&t) || t == DataType::Null) {
                 return Err(type_mismatch(&format!("(- {inner})"), 1, "NUMERIC", &t));
             }
             Expr::Negative(inner)
+        }
+        // Spark writes an interval literal with the fields it was written with
+        // (`INTERVAL '90' MINUTE`); a column only knows the widest form, so fold it here.
+        Expr::Cast { expr, to, .. }
+            if to == DataType::Utf8
+                && matches!(
+                    expr.as_ref(),
+                    Expr::Literal(
+                        ScalarValue::DayTimeInterval(Some(_), _)
+                            | ScalarValue::YearMonthInterval(Some(_), _)
+                    )
+                ) =>
+        {
+            Expr::Literal(ScalarValue::Utf8(Some(expr.to_string())))
         }
         Expr::Cast { expr, to, mode } => {
             let from = expr.data_type(schema)?;

@@ -846,6 +846,24 @@ fn to_string(a: &ArrayRef, ctx: &FunctionContext) -> Result<ArrayRef> {
                 }
             }
         }
+        DataType::Duration(TimeUnit::Microsecond) => format_primitive(
+            a.as_primitive::<arrow::datatypes::DurationMicrosecondType>(),
+            |v| {
+                crate::interval::fields::day_time_text(
+                    v,
+                    crate::interval::fields::IntervalFields::DAY_TO_SECOND,
+                )
+            },
+        ),
+        DataType::Interval(arrow::datatypes::IntervalUnit::YearMonth) => format_primitive(
+            a.as_primitive::<arrow::datatypes::IntervalYearMonthType>(),
+            |v| {
+                crate::interval::fields::year_month_text(
+                    v,
+                    crate::interval::fields::IntervalFields::YEAR_TO_MONTH,
+                )
+            },
+        ),
         DataType::LargeUtf8 | DataType::Utf8View => arrow::compute::cast(a, &DataType::Utf8)?,
         DataType::List(_) => {
             let l = a.as_list::<i32>();

@@ -50,7 +50,7 @@ fn offset_secs(micros: i64, tz: &Tz) -> i64 {
 }
 
 /// The wall-clock microseconds (as if UTC) of the instant `micros` in `tz`.
-fn local_micros(micros: i64, tz: &Tz) -> i64 {
+pub(crate) fn local_micros(micros: i64, tz: &Tz) -> i64 {
     micros + offset_secs(micros, tz) * MICROS_PER_SEC
 }
 
@@ -684,7 +684,7 @@ fn eval_datediff(
 }
 
 /// `add_months`: the same day-of-month, clamped to the target month's last day.
-fn add_months_days(days: i32, months: i32) -> Option<i32> {
+pub(crate) fn add_months_days(days: i32, months: i32) -> Option<i32> {
     let d = date_from_days(days)?;
     // Checked: `months` is the user's; out of range is the caller's ARITHMETIC_OVERFLOW.
     let total = d

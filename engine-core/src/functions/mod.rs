@@ -19,6 +19,7 @@ pub mod datetime_format;
 pub(crate) mod decimal;
 pub mod dsl;
 pub mod higher_order;
+pub mod interval;
 pub mod json;
 pub mod math;
 pub mod registry;

@@ -20,6 +20,7 @@ use engine_core::{EngineError, Result};
 
 use engine_core::expr::lambda::{Lambda, LambdaVariable};
 use engine_core::expr::{BinaryOperator, CastMode, Expr, LikeKind, call, lit};
+use engine_core::interval::literal::IntervalLiteral;
 use engine_core::scalar::ScalarValue;
 
 /// What expression translation needs from the session.
@@ -263,13 +264,72 @@ pub fn sql_to_expr(e: &ast::Expr, ctx: &ExprContext) -> Result<Expr> {
         ),
         A::Wildcard(_) => Expr::Star(None),
         A::QualifiedWildcard(name, _) => Expr::Star(Some(super::parser::object_name_parts(name)?)),
-        A::Interval(_) => return Err(unsupported("INTERVAL literals")),
+        A::Interval(i) => Expr::Literal(interval_literal(i)?.into()),
         A::Subquery(_) | A::Exists { .. } | A::InSubquery { .. } => {
             return Err(unsupported("subqueries"));
         }
         A::Lambda(l) => lambda(l, ctx)?,
         other => return Err(unsupported(format!("the expression `{other}`"))),
     })
+}
+
+/// An `INTERVAL ...` literal: `INTERVAL 2 MINUTES`, `INTERVAL '1:30' HOUR TO MINUTE`,
+/// `INTERVAL '1 hour 30 minutes'` and (rewritten to that string form by the dialect)
+/// `INTERVAL 1 HOUR 30 MINUTES`.
+fn interval_literal(i: &ast::Interval) -> Result<IntervalLiteral> {
+    use ast::Expr as A;
+    use engine_core::interval::fields::{IntervalField as F, IntervalFields};
+    use engine_core::interval::literal::{from_multi_unit_string, from_unit_string, from_units};
+    let value_text = match i.value.as_ref() {
+        A::Value(v) => match &v.value {
+            ast::Value::Number(n, _) => n.clone(),
+            ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) => s.clone(),
+            other => return Err(unsupported(format!("the interval value `{other}`"))),
+        },
+        A::UnaryOp {
+            op: ast::UnaryOperator::Minus,
+            expr,
+        } => match expr.as_ref() {
+            A::Value(v) => match &v.value {
+                ast::Value::Number(n, _) => format!("-{n}"),
+                other => return Err(unsupported(format!("the interval value `-{other}`"))),
+            },
+            other => return Err(unsupported(format!("the interval value `-{other}`"))),
+        },
+        other => return Err(unsupported(format!("the interval value `{other}`"))),
+    };
+    let field = |f: &ast::DateTimeField| -> Result<(F, &'static str)> {
+        use ast::DateTimeField as D;
+        Ok(match f {
+            D::Year | D::Years => (F::Year, "YEAR"),
+            D::Month | D::Months => (F::Month, "MONTH"),
+            D::Week(_) | D::Weeks => (F::Day, "WEEK"),
+            D::Day | D::Days => (F::Day, "DAY"),
+            D::Hour | D::Hours => (F::Hour, "HOUR"),
+            D::Minute | D::Minutes => (F::Minute, "MINUTE"),
+            D::Second | D::Seconds => (F::Second, "SECOND"),
+            D::Millisecond | D::Milliseconds => (F::Second, "MILLISECOND"),
+            D::Microsecond | D::Microseconds => (F::Second, "MICROSECOND"),
+            other => return Err(unsupported(format!("the interval unit {other}"))),
+        })
+    };
+    match (&i.leading_field, &i.last_field) {
+        (None, _) => from_multi_unit_string(&value_text),
+        (Some(unit), None) => {
+            let (_, word) = field(unit)?;
+            from_units(
+                &[(value_text.clone(), word.to_string())],
+                &format!("INTERVAL {} {word}", i.value),
+            )
+        }
+        (Some(start), Some(end)) => {
+            let fields = IntervalFields {
+                start: field(start)?.0,
+                end: field(end)?.0,
+            };
+            from_unit_string(&value_text, fields)
+        }
+    }
 }
 
 /// `x -> body` or `(acc, x) -> body`: parameters by name; the analyzer binds them when it

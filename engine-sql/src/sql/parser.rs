@@ -54,8 +54,9 @@ impl Dialect for SparkDialect {
     fn supports_lambda_functions(&self) -> bool {
         true
     }
+    // Spark reads `INTERVAL '1 hour 30 minutes'` (the units inside the string).
     fn require_interval_qualifier(&self) -> bool {
-        true
+        false
     }
     fn supports_struct_literal(&self) -> bool {
         true
@@ -91,6 +92,9 @@ impl Dialect for SparkDialect {
     // `struct(1 AS a)`) is left to the struct literal.
     fn parse_prefix(&self, parser: &mut Parser) -> Option<Result<ast::Expr, ParserError>> {
         use sqlparser::tokenizer::Token;
+        if let Some(e) = multi_unit_interval(parser) {
+            return Some(Ok(e));
+        }
         let t = parser.peek_tokens_ref::<2>();
         let is_struct_call = matches!(&t[0].token, Token::Word(w) if w.keyword == Keyword::STRUCT)
             && t[1].token == Token::LParen;
@@ -159,6 +163,60 @@ impl Dialect for SparkDialect {
             None
         }
     }
+}
+
+/// `INTERVAL 1 HOUR 30 MINUTES` (two or more value-unit pairs, which `sqlparser` does not
+/// read) as the string form `INTERVAL '1 HOUR 30 MINUTES'`, which it does; `None` (nothing
+/// consumed) for anything else.
+fn multi_unit_interval(parser: &mut Parser) -> Option<ast::Expr> {
+    use engine_core::interval::literal::is_unit_word;
+    let t = parser.peek_tokens_ref::<1>();
+    if !matches!(&t[0].token, Token::Word(w) if w.keyword == Keyword::INTERVAL) {
+        return None;
+    }
+    parser
+        .maybe_parse(|p| {
+            p.next_token();
+            let mut pairs: Vec<String> = Vec::new();
+            loop {
+                let minus = p.peek_token_ref().token == Token::Minus;
+                let [value, unit] = if minus {
+                    let t = p.peek_tokens::<3>();
+                    [t[1].clone(), t[2].clone()]
+                } else {
+                    let t = p.peek_tokens::<2>();
+                    [t[0].clone(), t[1].clone()]
+                };
+                let value = match value {
+                    Token::Number(n, _) => n,
+                    Token::SingleQuotedString(s) => s,
+                    _ => break,
+                };
+                let unit = match unit {
+                    Token::Word(w) if is_unit_word(&w.value) => w.value,
+                    _ => break,
+                };
+                for _ in 0..if minus { 3 } else { 2 } {
+                    p.next_token();
+                }
+                pairs.push(format!("{}{value} {unit}", if minus { "-" } else { "" }));
+            }
+            if pairs.len() < 2 {
+                // Not ours: undo and let the parser read the usual one-unit forms.
+                return p.expected("two interval units", p.peek_token());
+            }
+            Ok(ast::Expr::Interval(ast::Interval {
+                value: Box::new(ast::Expr::value(ast::Value::SingleQuotedString(
+                    pairs.join(" "),
+                ))),
+                leading_field: None,
+                leading_precision: None,
+                last_field: None,
+                fractional_seconds_precision: None,
+            }))
+        })
+        .ok()
+        .flatten()
 }
 
 /// One parsed statement, in the engine's terms.

@@ -19,6 +19,9 @@ impl AggregateFunction for Avg {
     }
     fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
         let t = one_arg("avg", args)?;
+        if super::interval::is_interval(t) {
+            return Ok(vec![t.clone()]);
+        }
         if crate::types::is_numeric(t) || crate::types::is_string(t) || *t == DataType::Null {
             Ok(vec![DataType::Float64])
         } else {
@@ -31,16 +34,25 @@ impl AggregateFunction for Avg {
         }
     }
     fn return_type(&self, args: &[DataType]) -> Result<DataType> {
-        one_arg("avg", args)?;
+        let t = one_arg("avg", args)?;
+        if super::interval::is_interval(t) {
+            return Ok(t.clone());
+        }
         Ok(DataType::Float64)
     }
-    fn state_fields(&self, _args: &[DataType]) -> Result<Vec<Field>> {
+    fn state_fields(&self, args: &[DataType]) -> Result<Vec<Field>> {
+        if args.first().is_some_and(super::interval::is_interval) {
+            return Ok(super::interval::state_fields());
+        }
         Ok(vec![
             Field::new("sum", DataType::Float64, true),
             Field::new("count", DataType::Int64, false),
         ])
     }
-    fn create_accumulator(&self, _args: &[DataType]) -> Result<Box<dyn GroupsAccumulator>> {
+    fn create_accumulator(&self, args: &[DataType]) -> Result<Box<dyn GroupsAccumulator>> {
+        if let Some(t) = args.first().filter(|t| super::interval::is_interval(t)) {
+            return Ok(Box::new(super::interval::IntervalAcc::new(t.clone(), true)));
+        }
         Ok(Box::new(AvgAcc::default()))
     }
 }

@@ -7,6 +7,7 @@ mod avg;
 mod count;
 mod distinct;
 mod first_last;
+mod interval;
 mod min_max;
 mod sum;
 

@@ -23,6 +23,7 @@ pub(super) fn sum_type(name: &str, t: &DataType) -> Result<DataType> {
         }
         DataType::Float32 | DataType::Float64 => DataType::Float64,
         DataType::Decimal128(p, s) => DataType::Decimal128((*p + 10).min(38), *s),
+        t if super::interval::is_interval(t) => t.clone(),
         other => {
             return Err(unexpected_input_type(
                 name,
@@ -50,6 +51,9 @@ impl AggregateFunction for Sum {
         sum_type("sum", one_arg("sum", args)?)
     }
     fn state_fields(&self, args: &[DataType]) -> Result<Vec<Field>> {
+        if args.first().is_some_and(super::interval::is_interval) {
+            return Ok(super::interval::state_fields());
+        }
         Ok(vec![Field::new("sum", self.return_type(args)?, true)])
     }
     fn create_accumulator(&self, args: &[DataType]) -> Result<Box<dyn GroupsAccumulator>> {
@@ -57,6 +61,9 @@ impl AggregateFunction for Sum {
             DataType::Int64 => Box::new(SumAcc::<i64>::new(DataType::Int64)),
             DataType::Float64 => Box::new(SumAcc::<f64>::new(DataType::Float64)),
             dt @ DataType::Decimal128(_, _) => Box::new(SumAcc::<i128>::new(dt)),
+            dt if super::interval::is_interval(&dt) => {
+                Box::new(super::interval::IntervalAcc::new(dt, false))
+            }
             other => return Err(EngineError::Internal(format!("sum of {other}"))),
         })
     }

@@ -1,5 +1,9 @@
-//! Spark interval strings (`"10 minutes"`, `"interval 1 hour 30 minutes"`) as durations, for
-//! triggers and watermark delays.
+//! Spark's intervals: interval strings (`"10 minutes"`, `"interval 1 hour 30 minutes"`) as
+//! durations for triggers and watermark delays (here), the ANSI interval types' fields and
+//! text ([`fields`]) and SQL interval literals ([`literal`]).
+
+pub mod fields;
+pub mod literal;
 
 use std::time::Duration;
 
