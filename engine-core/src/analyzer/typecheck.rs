@@ -221,11 +221,17 @@ fn coerce_node(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
             }
         }
         Expr::ScalarFunction { func, args } => {
+            // Errors name the call as written (`sequence(1.0, 3.0)`), as Spark's do.
+            let written = Expr::ScalarFunction {
+                func: func.clone(),
+                args: args.clone(),
+            };
             let args = coerce_args(args, schema, ansi, |t| {
                 let wanted = func.coerce_types(t)?;
                 func.return_type(&wanted)?;
                 Ok(wanted)
-            })?;
+            })
+            .map_err(|e| fill_expr_text(e, &written.to_string()))?;
             lazy_conditional(func.name(), args)
                 .unwrap_or_else(|args| Expr::ScalarFunction { func, args })
         }

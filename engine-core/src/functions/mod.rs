@@ -21,8 +21,10 @@ pub mod dsl;
 pub mod higher_order;
 pub mod interval;
 pub mod json;
+mod map_concat;
 pub mod math;
 pub mod registry;
+mod sequence;
 pub mod string;
 pub mod window;
 

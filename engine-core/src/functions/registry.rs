@@ -25,6 +25,10 @@ fn registry() -> &'static Registry {
             super::conditional::functions(),
             super::json::functions(),
             super::window::functions(),
+            vec![
+                ("sequence", Arc::new(super::sequence::Sequence)),
+                ("map_concat", Arc::new(super::map_concat::MapConcat)),
+            ],
         ];
         for list in lists {
             for (name, f) in list {

@@ -116,6 +116,13 @@ fn compile(a: &dyn Array) -> Result<Enc<'_>> {
             }
             Enc::Struct(s, parts)
         }
+        // Spark writes an interval as its ANSI text (`INTERVAL '0 01:00:00' DAY TO SECOND`).
+        DataType::Duration(_) | DataType::Interval(arrow::datatypes::IntervalUnit::YearMonth) => {
+            let text: StringArray = (0..a.len())
+                .map(|i| crate::format::value_to_string(a, i, &Tz::UTC))
+                .collect();
+            Enc::Text(text)
+        }
         _ => {
             let text = arrow::compute::cast(a, &DataType::Utf8)?;
             Enc::Text(text.as_string::<i32>().clone())
