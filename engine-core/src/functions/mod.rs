@@ -20,6 +20,7 @@ pub(crate) mod decimal;
 pub mod dsl;
 pub mod higher_order;
 pub mod interval;
+mod interval_make;
 pub mod json;
 mod map_concat;
 pub mod math;

@@ -25,6 +25,7 @@ fn registry() -> &'static Registry {
             super::conditional::functions(),
             super::json::functions(),
             super::window::functions(),
+            super::interval_make::functions(),
             vec![
                 ("sequence", Arc::new(super::sequence::Sequence)),
                 ("map_concat", Arc::new(super::map_concat::MapConcat)),
