@@ -506,7 +506,7 @@ fn binary(op: Op, a: &ArrayRef, b: &ArrayRef, tz: &Tz) -> Result<ArrayRef> {
 
 /// `t` plus `months` on its wall clock (the session zone's for TIMESTAMP), the day of
 /// month clamped as `add_months` does, the time of day kept.
-fn timestamp_plus_months(t: i64, months: i32, ntz: bool, tz: &Tz) -> Option<i64> {
+pub(crate) fn timestamp_plus_months(t: i64, months: i32, ntz: bool, tz: &Tz) -> Option<i64> {
     let wall = if ntz { t } else { local_micros(t, tz) };
     let days = i32::try_from(wall.div_euclid(MICROS_PER_DAY)).ok()?;
     let time_of_day = wall.rem_euclid(MICROS_PER_DAY);

@@ -15,10 +15,10 @@ use arrow::datatypes::{
 };
 use chrono_tz::Tz;
 
-use super::datetime::{add_months_days, local_micros};
+use super::datetime::add_months_days;
+use super::interval::timestamp_plus_months;
 use super::string::{arrays, rows, wrap};
 use super::{FunctionContext, ScalarFunction, wrong_num_args};
-use crate::datetime_text::zone::local_to_micros;
 use crate::expr::columnar::ColumnarValue;
 use crate::types::{list_of, sql_type_name, timestamp_type};
 use crate::{EngineError, Result};
@@ -268,23 +268,9 @@ fn dates(b: &mut Builder, start: i32, stop: i32, step: Option<Step>) -> Result<(
                 b.push(x + i * by);
             }
         }
-        Step::Months(m) => {
-            let forward = stop >= start;
-            if m == 0 || (m > 0) != forward {
-                return Err(illegal(start, stop, m));
-            }
-            let mut i: i32 = 0;
-            loop {
-                let months = i.checked_mul(m).ok_or_else(super::math::overflow)?;
-                let d = add_months_days(start, months).ok_or_else(super::math::overflow)?;
-                if (forward && d > stop) || (!forward && d < stop) {
-                    break;
-                }
-                b.reserve(1)?;
-                b.push(i64::from(d));
-                i += 1;
-            }
-        }
+        Step::Months(m) => by_months(b, i64::from(start), i64::from(stop), m, |k| {
+            add_months_days(start, k).map(i64::from)
+        })?,
         Step::Int(_) => {
             return Err(EngineError::Internal(
                 "date sequence with an integer step".into(),
@@ -322,36 +308,9 @@ fn timestamps(
                 b.push((i128::from(start) + i * i128::from(us)) as i64);
             }
         }
-        Step::Months(m) => {
-            let forward = stop >= start;
-            if m == 0 || (m > 0) != forward {
-                return Err(illegal(start, stop, m));
-            }
-            let wall = if ntz { start } else { local_micros(start, tz) };
-            let days = i32::try_from(wall.div_euclid(MICROS_PER_DAY))
-                .map_err(|_| super::math::overflow())?;
-            let time = wall.rem_euclid(MICROS_PER_DAY);
-            let mut i: i32 = 0;
-            loop {
-                let months = i.checked_mul(m).ok_or_else(super::math::overflow)?;
-                let d = add_months_days(days, months).ok_or_else(super::math::overflow)?;
-                let w = i64::from(d) * MICROS_PER_DAY + time;
-                let t = if ntz {
-                    w
-                } else {
-                    let naive = chrono::DateTime::from_timestamp_micros(w)
-                        .ok_or_else(super::math::overflow)?
-                        .naive_utc();
-                    local_to_micros(&naive, tz).ok_or_else(super::math::overflow)?
-                };
-                if (forward && t > stop) || (!forward && t < stop) {
-                    break;
-                }
-                b.reserve(1)?;
-                b.push(t);
-                i += 1;
-            }
-        }
+        Step::Months(m) => by_months(b, start, stop, m, |k| {
+            timestamp_plus_months(start, k, ntz, tz)
+        })?,
         Step::Int(_) => {
             return Err(EngineError::Internal(
                 "timestamp sequence with an integer step".into(),
@@ -360,6 +319,32 @@ fn timestamps(
     }
     b.end_row();
     Ok(())
+}
+
+/// The elements `nth(i * months)` for i = 0, 1, ... up to `stop` (months from the start, so
+/// a clamped day of month does not drift: Jan 31, Feb 29, Mar 31).
+fn by_months(
+    b: &mut Builder,
+    start: i64,
+    stop: i64,
+    months: i32,
+    nth: impl Fn(i32) -> Option<i64>,
+) -> Result<()> {
+    let forward = stop >= start;
+    if months == 0 || (months > 0) != forward {
+        return Err(illegal(start, stop, months));
+    }
+    let mut i: i32 = 0;
+    loop {
+        let k = i.checked_mul(months).ok_or_else(super::math::overflow)?;
+        let v = nth(k).ok_or_else(super::math::overflow)?;
+        if (forward && v > stop) || (!forward && v < stop) {
+            return Ok(());
+        }
+        b.reserve(1)?;
+        b.push(v);
+        i += 1;
+    }
 }
 
 /// The list being built: every element as i64, cast to the element type at the end.
