@@ -1416,3 +1416,90 @@ fn output_modes_of_stateful_queries_follow_spark() {
         }
     }
 }
+
+/// `rate-micro-batch` makes the same rows per batch on every run, so a windowed aggregation
+/// over it can be compared with Spark batch by batch. Five `AvailableNow` runs on one
+/// checkpoint (each runs one data batch, then a no-data batch when the watermark moved),
+/// as PySpark 4.3 ran them: batch ids 0-7, the window [0 s, 2 s) emitted by batch 5 with
+/// count 8 and sum 28, the watermarks 0, 0, 0 1, 1 2, 2 3 (s) per run.
+#[test]
+fn rate_micro_batch_windows_match_spark_batch_by_batch() {
+    let spark = spark();
+    let dir = tmp();
+    let df = spark
+        .read_stream()
+        .format("rate-micro-batch")
+        .option("rowsPerBatch", "4")
+        .option("numPartitions", "2")
+        .option("startTimestamp", "0")
+        .option("advanceMillisPerBatch", "1000")
+        .load()
+        .unwrap()
+        .with_watermark("timestamp", "1 second")
+        .unwrap();
+    df.create_or_replace_temp_view("ticks").unwrap();
+    let q = spark
+        .sql(
+            "SELECT CAST(window.start AS STRING) AS start, count(*) AS n, sum(value) AS s \
+             FROM ticks GROUP BY window(timestamp, '2 seconds')",
+        )
+        .unwrap();
+    let seen: Arc<Mutex<Vec<(u64, Vec<String>)>>> = Arc::default();
+    let mut watermarks = Vec::new();
+    for _ in 0..5 {
+        let s = seen.clone();
+        let run = q
+            .write_stream()
+            .foreach_batch(move |df, id| {
+                let mut rows: Vec<String> = df
+                    .collect()?
+                    .iter()
+                    .flat_map(|b| {
+                        let start = b.column(0).as_string::<i32>().clone();
+                        let n = b.column(1).as_primitive::<Int64Type>().clone();
+                        let sum = b.column(2).as_primitive::<Int64Type>().clone();
+                        (0..b.num_rows()).map(move |i| {
+                            format!("{} {} {}", start.value(i), n.value(i), sum.value(i))
+                        })
+                    })
+                    .collect();
+                rows.sort();
+                s.lock().unwrap().push((id, rows));
+                Ok(())
+            })
+            .output_mode_str("append")
+            .option("checkpointLocation", dir.path().display())
+            .trigger(Trigger::AvailableNow)
+            .start()
+            .unwrap();
+        run.await_termination(None).unwrap();
+        watermarks.push(
+            run.recent_progress()
+                .iter()
+                .map(|p| p.event_time.get("watermark").cloned().unwrap_or_default())
+                .collect::<Vec<_>>(),
+        );
+    }
+    let seen = seen.lock().unwrap().clone();
+    let ids: Vec<u64> = seen.iter().map(|(id, _)| *id).collect();
+    assert_eq!(ids, (0..8).collect::<Vec<_>>());
+    for (id, rows) in &seen {
+        let want: Vec<String> = if *id == 5 {
+            vec!["1970-01-01 00:00:00 8 28".to_string()]
+        } else {
+            vec![]
+        };
+        assert_eq!(rows, &want, "batch {id}");
+    }
+    let s = |t: &[&str]| t.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        watermarks,
+        vec![
+            s(&["1970-01-01T00:00:00.000Z"]),
+            s(&["1970-01-01T00:00:00.000Z"]),
+            s(&["1970-01-01T00:00:00.000Z", "1970-01-01T00:00:01.000Z"]),
+            s(&["1970-01-01T00:00:01.000Z", "1970-01-01T00:00:02.000Z"]),
+            s(&["1970-01-01T00:00:02.000Z", "1970-01-01T00:00:03.000Z"]),
+        ]
+    );
+}

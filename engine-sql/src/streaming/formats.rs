@@ -13,6 +13,7 @@ use engine_core::{EngineError, Result};
 pub fn builtins() -> Vec<Arc<dyn Format>> {
     let mut all: Vec<Arc<dyn Format>> = vec![
         Arc::new(super::sources::rate::RateFormat),
+        Arc::new(super::sources::rate_micro_batch::RateMicroBatchFormat),
         Arc::new(crate::datasource::noop::NoopFormat),
     ];
     all.extend(super::file_format::FileStreamFormat::all());

@@ -4,3 +4,4 @@
 pub mod file;
 pub mod memory;
 pub mod rate;
+pub mod rate_micro_batch;
