@@ -1444,7 +1444,8 @@ fn rate_micro_batch_windows_match_spark_batch_by_batch() {
              FROM ticks GROUP BY window(timestamp, '2 seconds')",
         )
         .unwrap();
-    let seen: Arc<Mutex<Vec<(u64, Vec<String>)>>> = Arc::default();
+    type Rendered = Arc<Mutex<Vec<(u64, Vec<String>)>>>;
+    let seen: Rendered = Arc::default();
     let mut watermarks = Vec::new();
     for _ in 0..5 {
         let s = seen.clone();
