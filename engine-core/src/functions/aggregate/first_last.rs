@@ -4,13 +4,12 @@
 use std::sync::Arc;
 
 use crate::{EngineError, Result};
-use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, ListArray};
-use arrow::buffer::OffsetBuffer;
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray};
 use arrow::datatypes::{DataType, Field};
 use arrow::row::{OwnedRow, RowConverter, SortField};
 
-use super::min_max::rows_to_array;
 use super::one_arg;
+use super::rows::{rows_to_array, rows_to_list};
 use crate::functions::{AggregateFunction, GroupsAccumulator};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -137,14 +136,11 @@ impl Acc {
 
     fn list_array(&mut self) -> Result<ArrayRef> {
         let lists = std::mem::take(&mut self.lists);
-        let lengths = lists.iter().map(Vec::len);
-        let offsets = OffsetBuffer::from_lengths(lengths);
-        let mut cols = self
-            .converter
-            .convert_rows(lists.iter().flatten().map(|r| r.row()))?;
-        let values = cols.remove(0);
-        let field = Arc::new(Field::new("element", self.element_type.clone(), true));
-        Ok(Arc::new(ListArray::try_new(field, offsets, values, None)?))
+        rows_to_list(
+            &self.converter,
+            &self.element_type,
+            lists.iter().map(Vec::as_slice),
+        )
     }
 }
 

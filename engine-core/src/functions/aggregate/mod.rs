@@ -1,4 +1,4 @@
-//! Aggregate functions: count, sum, avg, min, max, first, last, collect_list.
+//! Aggregate functions: count, sum, avg, min, max, first, last, collect_list, max_by, min_by.
 //!
 //! Each is a [`GroupsAccumulator`](super::GroupsAccumulator) over dense group indices:
 //! a few vectors indexed by group, updated with tight loops over whole arrays.
@@ -8,7 +8,9 @@ mod count;
 mod distinct;
 mod first_last;
 mod interval;
+mod max_min_by;
 mod min_max;
+mod rows;
 mod sum;
 
 use std::sync::Arc;
@@ -40,7 +42,35 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn AggregateFunction>)> {
             "collect_list",
             Arc::new(first_last::FirstLast::collect_list()),
         ),
+        ("max_by", Arc::new(max_min_by::MaxMinBy::max_by())),
+        ("min_by", Arc::new(max_min_by::MaxMinBy::min_by())),
     ]
+}
+
+/// True for a map, or a struct or array holding one: such values have no order or equality.
+fn contains_map(t: &DataType) -> bool {
+    match t {
+        DataType::Map(_, _) => true,
+        DataType::Struct(fields) => fields.iter().any(|f| contains_map(f.data_type())),
+        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
+            contains_map(f.data_type())
+        }
+        _ => false,
+    }
+}
+
+/// Spark's `DATATYPE_MISMATCH.INVALID_ORDERING_TYPE` unless values of `t` can be compared.
+fn check_orderable(name: &str, t: &DataType) -> Result<()> {
+    if !contains_map(t) {
+        return Ok(());
+    }
+    Err(crate::EngineError::analysis(
+        "DATATYPE_MISMATCH.INVALID_ORDERING_TYPE",
+        format!(
+            "Cannot resolve \"{name}\" due to data type mismatch: The `{name}` does not support ordering on type \"{}\". SQLSTATE: 42K09",
+            crate::types::sql_type_name(t)
+        ),
+    ))
 }
 
 /// Checks that an aggregate got exactly one argument.
