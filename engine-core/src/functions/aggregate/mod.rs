@@ -1,15 +1,21 @@
-//! Aggregate functions: count, sum, avg, min, max, first, last, collect_list, max_by, min_by.
+//! Aggregate functions: count, sum, avg, min, max, first, last, collect_list, max_by, min_by,
+//! count_if, bool_and, bool_or, the central moments (stddev, variance, skewness, kurtosis)
+//! and covariance/correlation, under Spark's names and aliases.
 //!
 //! Each is a [`GroupsAccumulator`](super::GroupsAccumulator) over dense group indices:
 //! a few vectors indexed by group, updated with tight loops over whole arrays.
 
 mod avg;
+mod bool_and_or;
 mod count;
+mod count_if;
+mod covariance;
 mod distinct;
 mod first_last;
 mod interval;
 mod max_min_by;
 mod min_max;
+mod moments;
 mod rows;
 mod sum;
 
@@ -18,7 +24,9 @@ use std::sync::Arc;
 use crate::Result;
 use arrow::datatypes::DataType;
 
-use super::{AggregateFunction, wrong_num_args};
+use super::{AggregateFunction, unexpected_input_type, wrong_num_args};
+use covariance::{CoMoment, Covariance};
+use moments::{CentralMoment, Moment};
 
 pub use distinct::DistinctAccumulator;
 
@@ -27,6 +35,12 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn AggregateFunction>)> {
     let first: Arc<dyn AggregateFunction> = Arc::new(first_last::FirstLast::first());
     let last: Arc<dyn AggregateFunction> = Arc::new(first_last::FirstLast::last());
     let avg: Arc<dyn AggregateFunction> = Arc::new(avg::Avg);
+    let bool_and: Arc<dyn AggregateFunction> = Arc::new(bool_and_or::BoolAndOr::bool_and());
+    let bool_or: Arc<dyn AggregateFunction> = Arc::new(bool_and_or::BoolAndOr::bool_or());
+    // Spark names each alias's result column after the name it was called by.
+    let moment = |name, m| -> (&'static str, Arc<dyn AggregateFunction>) {
+        (name, Arc::new(CentralMoment::new(name, m)))
+    };
     vec![
         ("count", Arc::new(count::Count)),
         ("sum", Arc::new(sum::Sum)),
@@ -44,6 +58,24 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn AggregateFunction>)> {
         ),
         ("max_by", Arc::new(max_min_by::MaxMinBy::max_by())),
         ("min_by", Arc::new(max_min_by::MaxMinBy::min_by())),
+        ("count_if", Arc::new(count_if::CountIf)),
+        ("bool_and", bool_and.clone()),
+        ("every", bool_and),
+        ("bool_or", bool_or.clone()),
+        ("some", bool_or.clone()),
+        ("any", bool_or),
+        moment("stddev", Moment::StddevSamp),
+        moment("stddev_samp", Moment::StddevSamp),
+        moment("std", Moment::StddevSamp),
+        moment("stddev_pop", Moment::StddevPop),
+        moment("variance", Moment::VarSamp),
+        moment("var_samp", Moment::VarSamp),
+        moment("var_pop", Moment::VarPop),
+        moment("skewness", Moment::Skewness),
+        moment("kurtosis", Moment::Kurtosis),
+        ("covar_samp", Arc::new(Covariance::new(CoMoment::CovarSamp))),
+        ("covar_pop", Arc::new(Covariance::new(CoMoment::CovarPop))),
+        ("corr", Arc::new(Covariance::new(CoMoment::Corr))),
     ]
 }
 
@@ -71,6 +103,40 @@ fn check_orderable(name: &str, t: &DataType) -> Result<()> {
             crate::types::sql_type_name(t)
         ),
     ))
+}
+
+/// Checks an aggregate's single BOOLEAN argument and returns the type to cast it to:
+/// strings and NULL are cast to BOOLEAN, as Spark's implicit casts do.
+fn boolean_arg(name: &str, args: &[DataType]) -> Result<Vec<DataType>> {
+    let t = one_arg(name, args)?;
+    if matches!(t, DataType::Boolean | DataType::Null) || crate::types::is_string(t) {
+        Ok(vec![DataType::Boolean])
+    } else {
+        Err(unexpected_input_type(name, 1, "\"BOOLEAN\"", t))
+    }
+}
+
+/// Checks that an aggregate got `count` DOUBLE arguments and returns their cast types:
+/// numbers, strings and NULL become DOUBLE, as Spark's implicit casts do.
+fn double_args(name: &str, args: &[DataType], count: usize) -> Result<Vec<DataType>> {
+    if args.len() != count {
+        return Err(wrong_num_args(name, &count.to_string(), args.len()));
+    }
+    args.iter()
+        .enumerate()
+        .map(|(i, t)| {
+            if crate::types::is_numeric(t) || crate::types::is_string(t) || *t == DataType::Null {
+                Ok(DataType::Float64)
+            } else {
+                Err(unexpected_input_type(name, i + 1, "\"DOUBLE\"", t))
+            }
+        })
+        .collect()
+}
+
+/// `a / b`, NULL when `b` is zero, as Spark's division inside the statistical aggregates.
+fn checked_div(a: f64, b: f64) -> Option<f64> {
+    (b != 0.0).then(|| a / b)
 }
 
 /// Checks that an aggregate got exactly one argument.
