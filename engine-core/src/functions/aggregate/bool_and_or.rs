@@ -22,17 +22,13 @@ pub(super) struct BoolAndOr {
 }
 
 impl BoolAndOr {
-    pub(super) fn bool_and() -> Self {
-        BoolAndOr {
-            name: "bool_and",
-            and: true,
-        }
+    /// `bool_and` under `name` (`bool_and` or `every`).
+    pub(super) fn bool_and(name: &'static str) -> Self {
+        BoolAndOr { name, and: true }
     }
-    pub(super) fn bool_or() -> Self {
-        BoolAndOr {
-            name: "bool_or",
-            and: false,
-        }
+    /// `bool_or` under `name` (`bool_or`, `some` or `any`).
+    pub(super) fn bool_or(name: &'static str) -> Self {
+        BoolAndOr { name, and: false }
     }
 }
 

@@ -1,12 +1,13 @@
-//! Aggregate functions: count, sum, avg, min, max, first, last, collect_list, max_by, min_by,
-//! count_if, bool_and, bool_or, the central moments (stddev, variance, skewness, kurtosis)
-//! and covariance/correlation, under Spark's names and aliases.
+//! Aggregate functions: count, sum, avg, min, max, first, last, any_value, collect_list,
+//! collect_set, max_by, min_by, count_if, bool_and, bool_or, the central moments (stddev,
+//! variance, skewness, kurtosis) and covariance/correlation, under Spark's names and aliases.
 //!
 //! Each is a [`GroupsAccumulator`](super::GroupsAccumulator) over dense group indices:
 //! a few vectors indexed by group, updated with tight loops over whole arrays.
 
 mod avg;
 mod bool_and_or;
+mod collect_set;
 mod count;
 mod count_if;
 mod covariance;
@@ -32,11 +33,9 @@ pub use distinct::DistinctAccumulator;
 
 /// Every built-in aggregate with its names.
 pub fn functions() -> Vec<(&'static str, Arc<dyn AggregateFunction>)> {
-    let first: Arc<dyn AggregateFunction> = Arc::new(first_last::FirstLast::first());
+    let first: Arc<dyn AggregateFunction> = Arc::new(first_last::FirstLast::first("first"));
     let last: Arc<dyn AggregateFunction> = Arc::new(first_last::FirstLast::last());
     let avg: Arc<dyn AggregateFunction> = Arc::new(avg::Avg);
-    let bool_and: Arc<dyn AggregateFunction> = Arc::new(bool_and_or::BoolAndOr::bool_and());
-    let bool_or: Arc<dyn AggregateFunction> = Arc::new(bool_and_or::BoolAndOr::bool_or());
     // Spark names each alias's result column after the name it was called by.
     let moment = |name, m| -> (&'static str, Arc<dyn AggregateFunction>) {
         (name, Arc::new(CentralMoment::new(name, m)))
@@ -56,14 +55,25 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn AggregateFunction>)> {
             "collect_list",
             Arc::new(first_last::FirstLast::collect_list()),
         ),
+        ("collect_set", Arc::new(collect_set::CollectSet)),
+        (
+            "any_value",
+            Arc::new(first_last::FirstLast::first("any_value")),
+        ),
         ("max_by", Arc::new(max_min_by::MaxMinBy::max_by())),
         ("min_by", Arc::new(max_min_by::MaxMinBy::min_by())),
         ("count_if", Arc::new(count_if::CountIf)),
-        ("bool_and", bool_and.clone()),
-        ("every", bool_and),
-        ("bool_or", bool_or.clone()),
-        ("some", bool_or.clone()),
-        ("any", bool_or),
+        (
+            "bool_and",
+            Arc::new(bool_and_or::BoolAndOr::bool_and("bool_and")),
+        ),
+        ("every", Arc::new(bool_and_or::BoolAndOr::bool_and("every"))),
+        (
+            "bool_or",
+            Arc::new(bool_and_or::BoolAndOr::bool_or("bool_or")),
+        ),
+        ("some", Arc::new(bool_and_or::BoolAndOr::bool_or("some"))),
+        ("any", Arc::new(bool_and_or::BoolAndOr::bool_or("any"))),
         moment("stddev", Moment::StddevSamp),
         moment("stddev_samp", Moment::StddevSamp),
         moment("std", Moment::StddevSamp),
