@@ -4,10 +4,12 @@
 use std::sync::Arc;
 
 use crate::Result;
-use arrow::array::{Array, ArrayRef, AsArray, Int64Array};
-use arrow::datatypes::{DataType, Field, Int64Type};
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray};
+use arrow::buffer::NullBuffer;
+use arrow::datatypes::{DataType, Field};
 
 use super::boolean_arg;
+use super::count::Count;
 use crate::functions::{AggregateFunction, GroupsAccumulator};
 
 #[derive(Debug)]
@@ -27,42 +29,40 @@ impl AggregateFunction for CountIf {
     fn nullable(&self) -> bool {
         false
     }
-    fn state_fields(&self, _args: &[DataType]) -> Result<Vec<Field>> {
-        Ok(vec![Field::new("count", DataType::Int64, false)])
+    fn state_fields(&self, args: &[DataType]) -> Result<Vec<Field>> {
+        Count.state_fields(args)
     }
-    fn create_accumulator(&self, _args: &[DataType]) -> Result<Box<dyn GroupsAccumulator>> {
-        Ok(Box::new(CountIfAcc { counts: vec![] }))
+    fn create_accumulator(&self, args: &[DataType]) -> Result<Box<dyn GroupsAccumulator>> {
+        Ok(Box::new(CountIfAcc {
+            count: Count.create_accumulator(args)?,
+        }))
     }
 }
 
+/// Spark's rewrite, `count(NULLIF(cond, false))`: counting's accumulator over the
+/// condition with false turned into NULL.
 struct CountIfAcc {
-    counts: Vec<i64>,
+    count: Box<dyn GroupsAccumulator>,
 }
 
 impl GroupsAccumulator for CountIfAcc {
     fn update_batch(&mut self, values: &[ArrayRef], groups: &[usize], n: usize) -> Result<()> {
-        self.counts.resize(n, 0);
         let cond = values[0].as_boolean();
-        for (i, &g) in groups.iter().enumerate() {
-            self.counts[g] += (cond.is_valid(i) && cond.value(i)) as i64;
-        }
-        Ok(())
+        let only_true =
+            NullBuffer::union(cond.nulls(), Some(&NullBuffer::new(cond.values().clone())));
+        let cond: ArrayRef = Arc::new(BooleanArray::new(cond.values().clone(), only_true));
+        self.count.update_batch(&[cond], groups, n)
     }
     fn merge_batch(&mut self, states: &[ArrayRef], groups: &[usize], n: usize) -> Result<()> {
-        self.counts.resize(n, 0);
-        let partial = states[0].as_primitive::<Int64Type>();
-        for (i, &g) in groups.iter().enumerate() {
-            self.counts[g] += partial.value(i);
-        }
-        Ok(())
+        self.count.merge_batch(states, groups, n)
     }
     fn state(&mut self) -> Result<Vec<ArrayRef>> {
-        Ok(vec![self.evaluate()?])
+        self.count.state()
     }
     fn evaluate(&mut self) -> Result<ArrayRef> {
-        Ok(Arc::new(Int64Array::from(std::mem::take(&mut self.counts))))
+        self.count.evaluate()
     }
     fn size(&self) -> usize {
-        self.counts.capacity() * 8
+        self.count.size()
     }
 }

@@ -12,6 +12,7 @@ use crate::Result;
 use arrow::array::{Array, ArrayRef, AsArray, Float64Array};
 use arrow::datatypes::{DataType, Field, Float64Type};
 
+use super::double_buffers::{DoubleFields, MAX_FIELDS, from_columns, to_columns};
 use super::{checked_div, double_args};
 use crate::functions::{AggregateFunction, GroupsAccumulator};
 
@@ -82,6 +83,24 @@ struct Buffer {
     y_mk: f64,
 }
 
+impl DoubleFields for Buffer {
+    fn to_fields(&self) -> [f64; MAX_FIELDS] {
+        [
+            self.n, self.x_avg, self.y_avg, self.ck, self.x_mk, self.y_mk,
+        ]
+    }
+    fn from_fields([n, x_avg, y_avg, ck, x_mk, y_mk]: [f64; MAX_FIELDS]) -> Self {
+        Buffer {
+            n,
+            x_avg,
+            y_avg,
+            ck,
+            x_mk,
+            y_mk,
+        }
+    }
+}
+
 impl Buffer {
     /// Folds in one pair (Spark's `updateExpressions`).
     fn update(&mut self, x: f64, y: f64, corr: bool) {
@@ -137,6 +156,13 @@ struct CoAcc {
     buffers: Vec<Buffer>,
 }
 
+impl CoAcc {
+    /// How many state columns: `corr` also keeps `xMk` and `yMk`.
+    fn width(&self) -> usize {
+        if self.kind == CoMoment::Corr { 6 } else { 4 }
+    }
+}
+
 impl GroupsAccumulator for CoAcc {
     fn update_batch(&mut self, values: &[ArrayRef], groups: &[usize], n: usize) -> Result<()> {
         self.buffers.resize(n, Buffer::default());
@@ -161,44 +187,15 @@ impl GroupsAccumulator for CoAcc {
     fn merge_batch(&mut self, states: &[ArrayRef], groups: &[usize], n: usize) -> Result<()> {
         self.buffers.resize(n, Buffer::default());
         let corr = self.kind == CoMoment::Corr;
-        let want = if corr { 6 } else { 4 };
-        if states.len() != want {
-            return Err(crate::EngineError::Internal(format!(
-                "covariance state has {} columns, wants {want}",
-                states.len()
-            )));
-        }
-        let cols: Vec<&Float64Array> = states.iter().map(|s| s.as_primitive()).collect();
-        let at = |k: usize, i: usize| cols.get(k).map_or(0.0, |c| c.value(i));
-        for (i, &g) in groups.iter().enumerate() {
-            let other = Buffer {
-                n: at(0, i),
-                x_avg: at(1, i),
-                y_avg: at(2, i),
-                ck: at(3, i),
-                x_mk: at(4, i),
-                y_mk: at(5, i),
-            };
-            self.buffers[g].merge(&other, corr);
+        let others = from_columns::<Buffer>(states, self.width())?;
+        for (other, &g) in others.iter().zip(groups) {
+            self.buffers[g].merge(other, corr);
         }
         Ok(())
     }
     fn state(&mut self) -> Result<Vec<ArrayRef>> {
         let buffers = std::mem::take(&mut self.buffers);
-        let column = |f: fn(&Buffer) -> f64| -> ArrayRef {
-            Arc::new(Float64Array::from_iter_values(buffers.iter().map(f)))
-        };
-        let mut out = vec![
-            column(|b| b.n),
-            column(|b| b.x_avg),
-            column(|b| b.y_avg),
-            column(|b| b.ck),
-        ];
-        if self.kind == CoMoment::Corr {
-            out.push(column(|b| b.x_mk));
-            out.push(column(|b| b.y_mk));
-        }
-        Ok(out)
+        Ok(to_columns(&buffers, self.width()))
     }
     fn evaluate(&mut self) -> Result<ArrayRef> {
         let kind = self.kind;
@@ -223,25 +220,9 @@ mod tests {
         ys: &[Option<f64>],
         split: Option<usize>,
     ) -> Option<f64> {
-        let f = Covariance::new(kind);
-        let t = [DataType::Float64, DataType::Float64];
         let x: ArrayRef = Arc::new(Float64Array::from(xs.to_vec()));
         let y: ArrayRef = Arc::new(Float64Array::from(ys.to_vec()));
-        let mut acc = f.create_accumulator(&t).unwrap();
-        match split {
-            None => acc.update_batch(&[x, y], &vec![0; xs.len()], 1).unwrap(),
-            Some(k) => {
-                for (lo, len) in [(0, k), (k, xs.len() - k)] {
-                    let mut part = f.create_accumulator(&t).unwrap();
-                    part.update_batch(&[x.slice(lo, len), y.slice(lo, len)], &vec![0; len], 1)
-                        .unwrap();
-                    acc.merge_batch(&part.state().unwrap(), &[0], 1).unwrap();
-                }
-            }
-        }
-        let out = acc.evaluate().unwrap();
-        let out = out.as_primitive::<Float64Type>();
-        out.is_valid(0).then(|| out.value(0))
+        super::super::double_buffers::run_split(&Covariance::new(kind), &[x, y], split)
     }
 
     /// Spark's answers for a 5-row `VALUES` run as local[2] (rows split 2 + 3, merged).

@@ -12,6 +12,7 @@ mod count;
 mod count_if;
 mod covariance;
 mod distinct;
+mod double_buffers;
 mod first_last;
 mod interval;
 mod max_min_by;
@@ -217,6 +218,38 @@ mod tests {
             c.as_primitive::<Int64Type>().values().to_vec(),
             vec![2, 1, 1]
         );
+    }
+
+    #[test]
+    fn count_if_and_bool_aggregates_merge_partials() {
+        use arrow::array::BooleanArray;
+        let v: ArrayRef = Arc::new(BooleanArray::from(vec![
+            Some(true),
+            None,
+            Some(false),
+            Some(true),
+            None,
+            Some(true),
+        ]));
+        let g = [0, 0, 1, 0, 2, 1];
+        let c = two_phase("count_if", v.clone(), &g, 3);
+        assert_eq!(
+            c.as_primitive::<Int64Type>().values().to_vec(),
+            vec![2, 1, 0]
+        );
+        let and = two_phase("bool_and", v.clone(), &g, 3);
+        let and = and.as_boolean();
+        assert_eq!(
+            and.iter().collect::<Vec<_>>(),
+            vec![Some(true), Some(false), None]
+        );
+        let or = two_phase("any", v, &g, 3);
+        let or = or.as_boolean();
+        assert_eq!(
+            or.iter().collect::<Vec<_>>(),
+            vec![Some(true), Some(true), None]
+        );
+        assert_eq!(func("every").name(), "every");
     }
 
     #[test]

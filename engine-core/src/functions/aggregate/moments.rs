@@ -15,6 +15,7 @@ use crate::Result;
 use arrow::array::{Array, ArrayRef, AsArray, Float64Array};
 use arrow::datatypes::{DataType, Field, Float64Type};
 
+use super::double_buffers::{DoubleFields, MAX_FIELDS, from_columns, to_columns};
 use super::{checked_div, double_args};
 use crate::functions::{AggregateFunction, GroupsAccumulator};
 
@@ -105,6 +106,15 @@ struct Buffer {
     m4: f64,
 }
 
+impl DoubleFields for Buffer {
+    fn to_fields(&self) -> [f64; MAX_FIELDS] {
+        [self.n, self.avg, self.m2, self.m3, self.m4, 0.0]
+    }
+    fn from_fields([n, avg, m2, m3, m4, _]: [f64; MAX_FIELDS]) -> Self {
+        Buffer { n, avg, m2, m3, m4 }
+    }
+}
+
 impl Buffer {
     /// Folds in one value (Spark's `updateExpressions`).
     fn update(&mut self, x: f64, order: usize) {
@@ -175,39 +185,15 @@ impl GroupsAccumulator for MomentAcc {
     fn merge_batch(&mut self, states: &[ArrayRef], groups: &[usize], n: usize) -> Result<()> {
         self.buffers.resize(n, Buffer::default());
         let order = self.moment.order();
-        let col = |k: usize| -> Result<&Float64Array> {
-            let a = states.get(k).ok_or_else(|| {
-                crate::EngineError::Internal(format!("moment state without column {k}"))
-            })?;
-            Ok(a.as_primitive::<Float64Type>())
-        };
-        let cols = (0..=order).map(col).collect::<Result<Vec<_>>>()?;
-        let at = |k: usize, i: usize| cols.get(k).map_or(0.0, |c| c.value(i));
-        for (i, &g) in groups.iter().enumerate() {
-            let other = Buffer {
-                n: at(0, i),
-                avg: at(1, i),
-                m2: at(2, i),
-                m3: at(3, i),
-                m4: at(4, i),
-            };
-            self.buffers[g].merge(&other, order);
+        let others = from_columns::<Buffer>(states, order + 1)?;
+        for (other, &g) in others.iter().zip(groups) {
+            self.buffers[g].merge(other, order);
         }
         Ok(())
     }
     fn state(&mut self) -> Result<Vec<ArrayRef>> {
         let buffers = std::mem::take(&mut self.buffers);
-        let column = |f: fn(&Buffer) -> f64| -> ArrayRef {
-            Arc::new(Float64Array::from_iter_values(buffers.iter().map(f)))
-        };
-        let all = [
-            column(|b| b.n),
-            column(|b| b.avg),
-            column(|b| b.m2),
-            column(|b| b.m3),
-            column(|b| b.m4),
-        ];
-        Ok(all[..=self.moment.order()].to_vec())
+        Ok(to_columns(&buffers, self.moment.order() + 1))
     }
     fn evaluate(&mut self) -> Result<ArrayRef> {
         let moment = self.moment;
@@ -227,25 +213,8 @@ mod tests {
     use super::*;
 
     fn run(moment: Moment, values: &[Option<f64>], split: Option<usize>) -> Option<f64> {
-        let f = CentralMoment::new("m", moment);
         let arr: ArrayRef = Arc::new(Float64Array::from(values.to_vec()));
-        let mut acc = f.create_accumulator(&[DataType::Float64]).unwrap();
-        match split {
-            None => acc
-                .update_batch(std::slice::from_ref(&arr), &vec![0; values.len()], 1)
-                .unwrap(),
-            Some(k) => {
-                for (lo, len) in [(0, k), (k, values.len() - k)] {
-                    let mut part = f.create_accumulator(&[DataType::Float64]).unwrap();
-                    part.update_batch(&[arr.slice(lo, len)], &vec![0; len], 1)
-                        .unwrap();
-                    acc.merge_batch(&part.state().unwrap(), &[0], 1).unwrap();
-                }
-            }
-        }
-        let out = acc.evaluate().unwrap();
-        let out = out.as_primitive::<Float64Type>();
-        out.is_valid(0).then(|| out.value(0))
+        super::super::double_buffers::run_split(&CentralMoment::new("m", moment), &[arr], split)
     }
 
     fn close(a: Option<f64>, b: Option<f64>) -> bool {
