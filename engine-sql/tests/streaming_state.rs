@@ -179,3 +179,40 @@ fn both_providers_give_the_same_rows_and_the_state_can_be_read() {
     assert_eq!(outputs[0], outputs[1]);
     assert!(outputs[0].iter().any(|(_, rows)| !rows.is_empty()));
 }
+
+#[test]
+fn new_aggregates_merge_state_kept_across_a_restart() {
+    // One window gets rows in two runs: its result must merge the partial state the first
+    // run kept (a moment buffer, a max_by pair, a set, a count) with the second run's rows.
+    let dir = tempfile::tempdir().unwrap();
+    let spark = spark("hdfs");
+    let input = MemoryStream::new(&spark, schema());
+    let query = |input: &MemoryStream| {
+        let seconds = col("ts").cast(DataType::Int64);
+        input
+            .to_df()
+            .unwrap()
+            .with_watermark("ts", "5 minutes")
+            .unwrap()
+            .group_by(vec![window(col("ts"), "10 minutes", None, None)])
+            .agg(vec![
+                call("var_pop", vec![seconds]),
+                call("max_by", vec![col("k"), col("ts")]),
+                call("array_sort", vec![call("collect_set", vec![col("k")])]),
+                call("count_if", vec![col("k").eq(lit("a"))]),
+            ])
+            .unwrap()
+    };
+    input.add_data(batch(&[1, 2])).unwrap();
+    let first = run(&query(&input), dir.path()).unwrap();
+    assert!(first.iter().all(|(_, rows)| rows.is_empty()), "{first:?}");
+    input.add_data(batch(&[3, 4, 30])).unwrap();
+    let rows: Vec<String> = run(&query(&input), dir.path())
+        .unwrap()
+        .into_iter()
+        .flat_map(|(_, r)| r)
+        .collect();
+    // Seconds 60, 120, 180, 240: population variance 4500; the latest row has key `a`.
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0].ends_with(",4500.0,a,[a, b],2"), "{rows:?}");
+}

@@ -9,6 +9,7 @@ use arrow::datatypes::{DataType, Field, Int64Type};
 
 use crate::functions::{AggregateFunction, GroupsAccumulator, wrong_num_args};
 
+/// `count`; also the accumulator behind `count_if`.
 #[derive(Debug)]
 pub(super) struct Count;
 

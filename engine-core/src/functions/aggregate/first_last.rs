@@ -1,17 +1,21 @@
-//! `first(expr)`, `last(expr)` (NULLs included, as Spark's default `ignoreNulls=false`) and
-//! `collect_list(expr)` (NULLs skipped), for any type, kept in Arrow's row format.
+//! `first(expr[, ignoreNulls])`, `last(expr[, ignoreNulls])` and
+//! `any_value(expr[, ignoreNulls])` (NULLs included unless `ignoreNulls` is true, Spark's
+//! default being false; `any_value` is Spark's `first`), and `collect_list(expr)` (NULLs
+//! skipped), for any type, kept in Arrow's row format.
+//!
+//! Spark insists that `ignoreNulls` be a BOOLEAN literal; here any BOOLEAN expression is
+//! taken and read row by row, since the function never sees the argument's expression.
 
 use std::sync::Arc;
 
 use crate::{EngineError, Result};
-use arrow::array::{Array, ArrayRef, AsArray, BooleanArray, ListArray};
-use arrow::buffer::OffsetBuffer;
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray};
 use arrow::datatypes::{DataType, Field};
 use arrow::row::{OwnedRow, RowConverter, SortField};
 
-use super::min_max::rows_to_array;
 use super::one_arg;
-use crate::functions::{AggregateFunction, GroupsAccumulator};
+use super::rows::{rows_to_array, rows_to_list};
+use crate::functions::{AggregateFunction, GroupsAccumulator, wrong_num_args};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Kind {
@@ -22,33 +26,55 @@ enum Kind {
 
 #[derive(Debug)]
 pub(super) struct FirstLast {
+    name: &'static str,
     kind: Kind,
 }
 
 impl FirstLast {
-    pub(super) fn first() -> Self {
-        FirstLast { kind: Kind::First }
+    /// `first`, or `any_value` under that `name`.
+    pub(super) fn first(name: &'static str) -> Self {
+        FirstLast {
+            name,
+            kind: Kind::First,
+        }
     }
     pub(super) fn last() -> Self {
-        FirstLast { kind: Kind::Last }
+        FirstLast {
+            name: "last",
+            kind: Kind::Last,
+        }
     }
     pub(super) fn collect_list() -> Self {
         FirstLast {
+            name: "collect_list",
             kind: Kind::CollectList,
+        }
+    }
+
+    /// The value's type, once the arguments are checked: `first`/`last`/`any_value` take an
+    /// optional BOOLEAN `ignoreNulls` after it.
+    fn value_type<'a>(&self, args: &'a [DataType]) -> Result<&'a DataType> {
+        match (self.kind, args) {
+            (Kind::CollectList, _) | (_, [_]) => one_arg(self.name, args),
+            (_, [t, DataType::Boolean]) => Ok(t),
+            (_, [_, _]) => Err(EngineError::analysis(
+                "_LEGACY_ERROR_TEMP_1210",
+                format!(
+                    "The second argument in {} should be a boolean literal.",
+                    self.name
+                ),
+            )),
+            _ => Err(wrong_num_args(self.name, "[1, 2]", args.len())),
         }
     }
 }
 
 impl AggregateFunction for FirstLast {
     fn name(&self) -> &str {
-        match self.kind {
-            Kind::First => "first",
-            Kind::Last => "last",
-            Kind::CollectList => "collect_list",
-        }
+        self.name
     }
     fn return_type(&self, args: &[DataType]) -> Result<DataType> {
-        let t = one_arg(self.name(), args)?.clone();
+        let t = self.value_type(args)?.clone();
         Ok(match self.kind {
             Kind::CollectList => crate::types::list_of(t),
             _ => t,
@@ -68,7 +94,7 @@ impl AggregateFunction for FirstLast {
         })
     }
     fn create_accumulator(&self, args: &[DataType]) -> Result<Box<dyn GroupsAccumulator>> {
-        let t = one_arg(self.name(), args)?.clone();
+        let t = self.value_type(args)?.clone();
         Ok(Box::new(Acc {
             kind: self.kind,
             element_type: t.clone(),
@@ -103,10 +129,11 @@ impl Acc {
         }
     }
 
+    /// Folds `v` in, leaving out the rows for which `skip` says so (first/last only).
     fn fold(
         &mut self,
         v: &ArrayRef,
-        set: Option<&BooleanArray>,
+        skip: impl Fn(usize) -> bool,
         groups: &[usize],
         n: usize,
     ) -> Result<()> {
@@ -124,7 +151,7 @@ impl Acc {
                 self.values.resize(n, None);
                 self.set.resize(n, false);
                 for (i, &g) in groups.iter().enumerate() {
-                    if set.is_some_and(|s| !s.value(i)) {
+                    if skip(i) {
                         continue;
                     }
                     let row = v.is_valid(i).then(|| rows.row(i).owned());
@@ -137,20 +164,26 @@ impl Acc {
 
     fn list_array(&mut self) -> Result<ArrayRef> {
         let lists = std::mem::take(&mut self.lists);
-        let lengths = lists.iter().map(Vec::len);
-        let offsets = OffsetBuffer::from_lengths(lengths);
-        let mut cols = self
-            .converter
-            .convert_rows(lists.iter().flatten().map(|r| r.row()))?;
-        let values = cols.remove(0);
-        let field = Arc::new(Field::new("element", self.element_type.clone(), true));
-        Ok(Arc::new(ListArray::try_new(field, offsets, values, None)?))
+        rows_to_list(
+            &self.converter,
+            &self.element_type,
+            lists.iter().map(Vec::as_slice),
+        )
     }
 }
 
 impl GroupsAccumulator for Acc {
     fn update_batch(&mut self, values: &[ArrayRef], groups: &[usize], n: usize) -> Result<()> {
-        self.fold(&values[0], None, groups, n)
+        let v = &values[0];
+        match values.get(1).map(|b| b.as_boolean()) {
+            Some(ignore_nulls) => self.fold(
+                v,
+                |i| v.is_null(i) && ignore_nulls.is_valid(i) && ignore_nulls.value(i),
+                groups,
+                n,
+            ),
+            None => self.fold(v, |_| false, groups, n),
+        }
     }
     fn merge_batch(&mut self, states: &[ArrayRef], groups: &[usize], n: usize) -> Result<()> {
         match self.kind {
@@ -174,7 +207,8 @@ impl GroupsAccumulator for Acc {
                     })?
                     .as_boolean()
                     .clone();
-                self.fold(&states[0], Some(&set), groups, n)
+                // Only groups that saw a value take part, so NULLs are never ignored here.
+                self.fold(&states[0], |i| !set.value(i), groups, n)
             }
         }
     }

@@ -11,7 +11,8 @@ use arrow::array::{Array, ArrayRef};
 use arrow::datatypes::{DataType, Field};
 use arrow::row::{OwnedRow, RowConverter, SortField};
 
-use super::one_arg;
+use super::rows::rows_to_array;
+use super::{check_orderable, one_arg};
 use crate::functions::{AggregateFunction, GroupsAccumulator};
 
 #[derive(Debug)]
@@ -40,7 +41,9 @@ impl AggregateFunction for MinMax {
         self.name
     }
     fn return_type(&self, args: &[DataType]) -> Result<DataType> {
-        Ok(one_arg(self.name, args)?.clone())
+        let t = one_arg(self.name, args)?;
+        check_orderable(self.name, t)?;
+        Ok(t.clone())
     }
     fn state_fields(&self, args: &[DataType]) -> Result<Vec<Field>> {
         Ok(vec![Field::new(self.name, self.return_type(args)?, true)])
@@ -181,28 +184,4 @@ where
     fn size(&self) -> usize {
         self.best.capacity() * std::mem::size_of::<Option<T::Native>>()
     }
-}
-
-/// Converts optional rows back to one array; `None` becomes NULL.
-pub(super) fn rows_to_array(
-    converter: &RowConverter,
-    rows: &[Option<OwnedRow>],
-) -> Result<ArrayRef> {
-    // Encode NULL with a NULL row of the same converter so one conversion handles all.
-    let null_row = {
-        let field = converter_field(converter)?;
-        let nulls = arrow::array::new_null_array(&field, 1);
-        converter.convert_columns(&[nulls])?.row(0).owned()
-    };
-    let all = rows
-        .iter()
-        .map(|r| r.as_ref().map_or(null_row.row(), |r| r.row()));
-    let mut cols = converter.convert_rows(all)?;
-    Ok(cols.remove(0))
-}
-
-fn converter_field(converter: &RowConverter) -> Result<DataType> {
-    // A RowConverter does not expose its fields; an empty conversion tells the type.
-    let cols = converter.convert_rows(std::iter::empty())?;
-    Ok(cols[0].data_type().clone())
 }

@@ -1,14 +1,24 @@
-//! Aggregate functions: count, sum, avg, min, max, first, last, collect_list.
+//! Aggregate functions: count, sum, avg, min, max, first, last, any_value, collect_list,
+//! collect_set, max_by, min_by, count_if, bool_and, bool_or, the central moments (stddev,
+//! variance, skewness, kurtosis) and covariance/correlation, under Spark's names and aliases.
 //!
 //! Each is a [`GroupsAccumulator`](super::GroupsAccumulator) over dense group indices:
 //! a few vectors indexed by group, updated with tight loops over whole arrays.
 
 mod avg;
+mod bool_and_or;
+mod collect_set;
 mod count;
+mod count_if;
+mod covariance;
 mod distinct;
+mod double_buffers;
 mod first_last;
 mod interval;
+mod max_min_by;
 mod min_max;
+mod moments;
+mod rows;
 mod sum;
 
 use std::sync::Arc;
@@ -16,15 +26,21 @@ use std::sync::Arc;
 use crate::Result;
 use arrow::datatypes::DataType;
 
-use super::{AggregateFunction, wrong_num_args};
+use super::{AggregateFunction, unexpected_input_type, wrong_num_args};
+use covariance::{CoMoment, Covariance};
+use moments::{CentralMoment, Moment};
 
 pub use distinct::DistinctAccumulator;
 
 /// Every built-in aggregate with its names.
 pub fn functions() -> Vec<(&'static str, Arc<dyn AggregateFunction>)> {
-    let first: Arc<dyn AggregateFunction> = Arc::new(first_last::FirstLast::first());
+    let first: Arc<dyn AggregateFunction> = Arc::new(first_last::FirstLast::first("first"));
     let last: Arc<dyn AggregateFunction> = Arc::new(first_last::FirstLast::last());
     let avg: Arc<dyn AggregateFunction> = Arc::new(avg::Avg);
+    // Spark names each alias's result column after the name it was called by.
+    let moment = |name, m| -> (&'static str, Arc<dyn AggregateFunction>) {
+        (name, Arc::new(CentralMoment::new(name, m)))
+    };
     vec![
         ("count", Arc::new(count::Count)),
         ("sum", Arc::new(sum::Sum)),
@@ -40,7 +56,98 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn AggregateFunction>)> {
             "collect_list",
             Arc::new(first_last::FirstLast::collect_list()),
         ),
+        ("collect_set", Arc::new(collect_set::CollectSet)),
+        (
+            "any_value",
+            Arc::new(first_last::FirstLast::first("any_value")),
+        ),
+        ("max_by", Arc::new(max_min_by::MaxMinBy::max_by())),
+        ("min_by", Arc::new(max_min_by::MaxMinBy::min_by())),
+        ("count_if", Arc::new(count_if::CountIf)),
+        (
+            "bool_and",
+            Arc::new(bool_and_or::BoolAndOr::bool_and("bool_and")),
+        ),
+        ("every", Arc::new(bool_and_or::BoolAndOr::bool_and("every"))),
+        (
+            "bool_or",
+            Arc::new(bool_and_or::BoolAndOr::bool_or("bool_or")),
+        ),
+        ("some", Arc::new(bool_and_or::BoolAndOr::bool_or("some"))),
+        ("any", Arc::new(bool_and_or::BoolAndOr::bool_or("any"))),
+        moment("stddev", Moment::StddevSamp),
+        moment("stddev_samp", Moment::StddevSamp),
+        moment("std", Moment::StddevSamp),
+        moment("stddev_pop", Moment::StddevPop),
+        moment("variance", Moment::VarSamp),
+        moment("var_samp", Moment::VarSamp),
+        moment("var_pop", Moment::VarPop),
+        moment("skewness", Moment::Skewness),
+        moment("kurtosis", Moment::Kurtosis),
+        ("covar_samp", Arc::new(Covariance::new(CoMoment::CovarSamp))),
+        ("covar_pop", Arc::new(Covariance::new(CoMoment::CovarPop))),
+        ("corr", Arc::new(Covariance::new(CoMoment::Corr))),
     ]
+}
+
+/// True for a map, or a struct or array holding one: such values have no order or equality.
+fn contains_map(t: &DataType) -> bool {
+    match t {
+        DataType::Map(_, _) => true,
+        DataType::Struct(fields) => fields.iter().any(|f| contains_map(f.data_type())),
+        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
+            contains_map(f.data_type())
+        }
+        _ => false,
+    }
+}
+
+/// Spark's `DATATYPE_MISMATCH.INVALID_ORDERING_TYPE` unless values of `t` can be compared.
+fn check_orderable(name: &str, t: &DataType) -> Result<()> {
+    if !contains_map(t) {
+        return Ok(());
+    }
+    Err(crate::EngineError::analysis(
+        "DATATYPE_MISMATCH.INVALID_ORDERING_TYPE",
+        format!(
+            "Cannot resolve \"{name}\" due to data type mismatch: The `{name}` does not support ordering on type \"{}\". SQLSTATE: 42K09",
+            crate::types::sql_type_name(t)
+        ),
+    ))
+}
+
+/// Checks an aggregate's single BOOLEAN argument and returns the type to cast it to:
+/// strings and NULL are cast to BOOLEAN, as Spark's implicit casts do.
+fn boolean_arg(name: &str, args: &[DataType]) -> Result<Vec<DataType>> {
+    let t = one_arg(name, args)?;
+    if matches!(t, DataType::Boolean | DataType::Null) || crate::types::is_string(t) {
+        Ok(vec![DataType::Boolean])
+    } else {
+        Err(unexpected_input_type(name, 1, "\"BOOLEAN\"", t))
+    }
+}
+
+/// Checks that an aggregate got `count` DOUBLE arguments and returns their cast types:
+/// numbers, strings and NULL become DOUBLE, as Spark's implicit casts do.
+fn double_args(name: &str, args: &[DataType], count: usize) -> Result<Vec<DataType>> {
+    if args.len() != count {
+        return Err(wrong_num_args(name, &count.to_string(), args.len()));
+    }
+    args.iter()
+        .enumerate()
+        .map(|(i, t)| {
+            if crate::types::is_numeric(t) || crate::types::is_string(t) || *t == DataType::Null {
+                Ok(DataType::Float64)
+            } else {
+                Err(unexpected_input_type(name, i + 1, "\"DOUBLE\"", t))
+            }
+        })
+        .collect()
+}
+
+/// `a / b`, NULL when `b` is zero, as Spark's division inside the statistical aggregates.
+fn checked_div(a: f64, b: f64) -> Option<f64> {
+    (b != 0.0).then(|| a / b)
 }
 
 /// Checks that an aggregate got exactly one argument.
@@ -111,6 +218,38 @@ mod tests {
             c.as_primitive::<Int64Type>().values().to_vec(),
             vec![2, 1, 1]
         );
+    }
+
+    #[test]
+    fn count_if_and_bool_aggregates_merge_partials() {
+        use arrow::array::BooleanArray;
+        let v: ArrayRef = Arc::new(BooleanArray::from(vec![
+            Some(true),
+            None,
+            Some(false),
+            Some(true),
+            None,
+            Some(true),
+        ]));
+        let g = [0, 0, 1, 0, 2, 1];
+        let c = two_phase("count_if", v.clone(), &g, 3);
+        assert_eq!(
+            c.as_primitive::<Int64Type>().values().to_vec(),
+            vec![2, 1, 0]
+        );
+        let and = two_phase("bool_and", v.clone(), &g, 3);
+        let and = and.as_boolean();
+        assert_eq!(
+            and.iter().collect::<Vec<_>>(),
+            vec![Some(true), Some(false), None]
+        );
+        let or = two_phase("any", v, &g, 3);
+        let or = or.as_boolean();
+        assert_eq!(
+            or.iter().collect::<Vec<_>>(),
+            vec![Some(true), Some(true), None]
+        );
+        assert_eq!(func("every").name(), "every");
     }
 
     #[test]
