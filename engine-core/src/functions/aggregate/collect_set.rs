@@ -17,7 +17,7 @@ use arrow::row::{OwnedRow, Row, RowConverter, SortField};
 use hashbrown::HashTable;
 
 use super::rows::rows_to_list;
-use super::{contains_map, one_arg};
+use super::{contains_map, one_arg, valid_rows};
 use crate::functions::{AggregateFunction, GroupsAccumulator};
 
 #[derive(Debug)]
@@ -97,8 +97,9 @@ impl SetAcc {
         self.sets.resize_with(n, GroupSet::default);
         let v = normalize_floats(v);
         let rows = self.converter.convert_columns(std::slice::from_ref(&v))?;
+        let valid = valid_rows(&v);
         for i in 0..v.len() {
-            if v.is_valid(i) {
+            if valid(i) {
                 self.sets[group_of(i)].insert(rows.row(i), &self.hasher);
             }
         }
@@ -228,6 +229,14 @@ mod tests {
         acc.update_batch(&[v], &[0; 5], 1).unwrap();
         let out = acc.evaluate().unwrap();
         assert_eq!(out.as_list::<i32>().value(0).len(), 3);
+    }
+
+    #[test]
+    fn a_void_column_gives_an_empty_set() {
+        let v: ArrayRef = Arc::new(arrow::array::NullArray::new(3));
+        let mut acc = CollectSet.create_accumulator(&[DataType::Null]).unwrap();
+        acc.update_batch(&[v], &[0; 3], 1).unwrap();
+        assert_eq!(acc.evaluate().unwrap().as_list::<i32>().value(0).len(), 0);
     }
 
     #[test]

@@ -13,8 +13,8 @@ use arrow::array::{Array, ArrayRef, AsArray, BooleanArray};
 use arrow::datatypes::{DataType, Field};
 use arrow::row::{OwnedRow, RowConverter, SortField};
 
-use super::one_arg;
 use super::rows::{rows_to_array, rows_to_list};
+use super::{one_arg, valid_rows};
 use crate::functions::{AggregateFunction, GroupsAccumulator, wrong_num_args};
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -138,11 +138,12 @@ impl Acc {
         n: usize,
     ) -> Result<()> {
         let rows = self.converter.convert_columns(std::slice::from_ref(v))?;
+        let valid = valid_rows(v);
         match self.kind {
             Kind::CollectList => {
                 self.lists.resize_with(n, Vec::new);
                 for (i, &g) in groups.iter().enumerate() {
-                    if v.is_valid(i) {
+                    if valid(i) {
                         self.lists[g].push(rows.row(i).owned());
                     }
                 }
@@ -154,7 +155,7 @@ impl Acc {
                     if skip(i) {
                         continue;
                     }
-                    let row = v.is_valid(i).then(|| rows.row(i).owned());
+                    let row = valid(i).then(|| rows.row(i).owned());
                     self.take_value(g, row);
                 }
             }
@@ -176,12 +177,15 @@ impl GroupsAccumulator for Acc {
     fn update_batch(&mut self, values: &[ArrayRef], groups: &[usize], n: usize) -> Result<()> {
         let v = &values[0];
         match values.get(1).map(|b| b.as_boolean()) {
-            Some(ignore_nulls) => self.fold(
-                v,
-                |i| v.is_null(i) && ignore_nulls.is_valid(i) && ignore_nulls.value(i),
-                groups,
-                n,
-            ),
+            Some(ignore_nulls) => {
+                let valid = valid_rows(v);
+                self.fold(
+                    v,
+                    |i| !valid(i) && ignore_nulls.is_valid(i) && ignore_nulls.value(i),
+                    groups,
+                    n,
+                )
+            }
             None => self.fold(v, |_| false, groups, n),
         }
     }

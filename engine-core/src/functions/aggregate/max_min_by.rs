@@ -11,12 +11,12 @@
 use std::cmp::Ordering;
 
 use crate::Result;
-use arrow::array::{Array, ArrayRef};
+use arrow::array::ArrayRef;
 use arrow::datatypes::{DataType, Field};
 use arrow::row::{OwnedRow, RowConverter, SortField};
 
-use super::check_orderable;
 use super::rows::rows_to_array;
+use super::{check_orderable, valid_rows};
 use crate::functions::{AggregateFunction, GroupsAccumulator, wrong_num_args};
 
 /// `max_by` or `min_by`, by which ordering wins.
@@ -110,8 +110,9 @@ impl GroupsAccumulator for MaxMinByAcc {
             .ord_converter
             .convert_columns(std::slice::from_ref(ord))?;
         let x_rows = self.x_converter.convert_columns(std::slice::from_ref(x))?;
+        let ord_valid = valid_rows(ord);
         for (i, &g) in groups.iter().enumerate() {
-            if ord.is_null(i) {
+            if !ord_valid(i) {
                 continue;
             }
             let o = ord_rows.row(i);
@@ -148,7 +149,7 @@ impl GroupsAccumulator for MaxMinByAcc {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::{AsArray, Float64Array, Int32Array, StringArray};
+    use arrow::array::{Array, AsArray, Float64Array, Int32Array, StringArray};
     use arrow::datatypes::Int32Type;
     use std::sync::Arc;
 
@@ -213,6 +214,13 @@ mod tests {
         assert_eq!(max.value(2), "f");
         let min = two_phase(&MaxMinBy::min_by(), x, ord, &groups, 3);
         assert_eq!(min.as_string::<i32>().value(0), "e");
+    }
+
+    #[test]
+    fn a_void_ordering_is_all_null() {
+        let x: ArrayRef = Arc::new(Int32Array::from(vec![1, 2]));
+        let ord: ArrayRef = Arc::new(arrow::array::NullArray::new(2));
+        assert!(run(&MaxMinBy::max_by(), x, ord, &[0, 0], 1).is_null(0));
     }
 
     #[test]

@@ -150,6 +150,13 @@ fn checked_div(a: f64, b: f64) -> Option<f64> {
     (b != 0.0).then(|| a / b)
 }
 
+/// Whether row `i` of `v` is non-NULL, by its logical nulls: a VOID (NullArray) column has
+/// no null buffer, yet every row is NULL.
+fn valid_rows(v: &arrow::array::ArrayRef) -> impl Fn(usize) -> bool {
+    let nulls = arrow::array::Array::logical_nulls(v.as_ref());
+    move |i| nulls.as_ref().is_none_or(|nb| nb.is_valid(i))
+}
+
 /// Checks that an aggregate got exactly one argument.
 fn one_arg<'a>(name: &str, args: &'a [DataType]) -> Result<&'a DataType> {
     match args {
