@@ -11,6 +11,10 @@
 //! lambdas on whole arrays of elements.
 
 pub mod aggregate;
+mod array_build;
+pub mod array_extra;
+pub mod array_nest;
+pub mod array_set;
 pub mod cast;
 pub mod collection;
 pub mod conditional;
