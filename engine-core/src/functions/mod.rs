@@ -26,6 +26,7 @@ pub mod higher_order;
 pub mod interval;
 pub mod json;
 mod map_concat;
+pub mod map_extra;
 pub mod math;
 pub mod registry;
 mod sequence;

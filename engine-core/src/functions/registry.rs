@@ -25,6 +25,7 @@ fn registry() -> &'static Registry {
             super::array_extra::functions(),
             super::array_set::functions(),
             super::array_nest::functions(),
+            super::map_extra::functions(),
             super::conditional::functions(),
             super::json::functions(),
             super::window::functions(),
