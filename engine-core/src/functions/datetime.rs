@@ -748,7 +748,8 @@ fn eval_last_day(
 
 // ---- time zone conversion ----
 
-fn invalid_zone(z: &str) -> EngineError {
+/// Spark's `INVALID_TIMEZONE` for the zone id `z`.
+pub(crate) fn invalid_zone(z: &str) -> EngineError {
     EngineError::execution(
         "INVALID_TIMEZONE",
         format!(

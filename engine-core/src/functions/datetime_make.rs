@@ -19,6 +19,7 @@ use arrow::datatypes::{
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use chrono_tz::Tz;
 
+use super::datetime::invalid_zone;
 use super::datetime_format::{date_from_days, days_from_date};
 use super::string::{SimpleFunction, arrays, rows, want_int, want_string, wrap};
 use super::{FunctionContext, ScalarFunction, unexpected_input_type};
@@ -185,15 +186,6 @@ fn local_date_time(
     } else {
         dt
     })
-}
-
-fn invalid_zone(z: &str) -> EngineError {
-    EngineError::execution(
-        "INVALID_TIMEZONE",
-        format!(
-            "The timezone: {z} is invalid. The timezone must be either a region-based zone ID or a zone offset. Region IDs must have the form 'area/city', such as 'America/Los_Angeles'. Zone offsets must be in the format '(+|-)HH', '(+|-)HH:mm' or '(+|-)HH:mm:ss', e.g '-08', '+01:00' or '-13:33:33', and must be in the range from -18:00 to +18:00. 'Z' and 'UTC' are accepted as synonyms for '+00:00'. SQLSTATE: 22009"
-        ),
-    )
 }
 
 fn eval_make_timestamp(
