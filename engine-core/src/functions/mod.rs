@@ -22,6 +22,7 @@ pub mod datetime;
 pub mod datetime_calendar;
 pub mod datetime_format;
 pub mod datetime_make;
+pub mod datetime_ntz;
 pub mod datetime_part;
 pub(crate) mod decimal;
 pub mod dsl;

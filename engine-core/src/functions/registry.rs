@@ -29,6 +29,7 @@ fn registry() -> &'static Registry {
             super::datetime_make::functions(),
             super::datetime_calendar::functions(),
             super::datetime_part::functions(),
+            super::datetime_ntz::functions(),
             super::math_trig::functions(),
             super::math_bits::functions(),
             super::math_sign::functions(),
