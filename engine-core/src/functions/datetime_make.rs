@@ -181,11 +181,14 @@ fn local_date_time(
         NaiveTime::from_hms_micro_opt(hour as u32, minute as u32, seconds as u32, micros as u32)
             .ok_or((CLASS, String::from("Invalid time")))?;
     let dt = date.and_time(time);
-    Ok(if next_minute {
-        dt + chrono::Duration::minutes(1)
-    } else {
-        dt
-    })
+    if !next_minute {
+        return Ok(dt);
+    }
+    // The last minute of the last representable year has no next minute.
+    dt.checked_add_signed(chrono::Duration::minutes(1)).ok_or((
+        CLASS,
+        range_message("Year", -999_999_999, 999_999_999, i64::MAX),
+    ))
 }
 
 fn eval_make_timestamp(
@@ -510,5 +513,8 @@ mod tests {
         assert!(local_date_time([2024, 1, 1, 0, 0], 60_500_000).is_err());
         assert!(local_date_time([2024, 1, 1, 0, 0], 61_000_000).is_err());
         assert!(local_date_time([2024, 1, 1, 0, 0], -1).is_err());
+        let last = NaiveDate::MAX.and_hms_opt(23, 59, 0).unwrap();
+        let f = [last.year(), last.month() as i32, last.day() as i32, 23, 59];
+        assert!(local_date_time(f, 60_000_000).is_err());
     }
 }
