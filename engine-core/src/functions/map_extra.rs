@@ -258,12 +258,8 @@ fn coerce_map_contains_key(name: &str, a: &[DataType]) -> Result<Vec<DataType>> 
     if is_string(&key) != is_string(&a[1]) {
         return Err(diff());
     }
-    let t = common_type(&[key.clone(), a[1].clone()]).map_err(|_| diff())?;
-    if t != key {
-        // The map's keys would have to be cast: Spark casts the map, keep it simple and
-        // cast the needle only when that keeps every key's meaning.
-        return Err(diff());
-    }
+    // A wider key type casts the map's keys when evaluating (Spark casts the map).
+    let t = common_type(&[key, a[1].clone()]).map_err(|_| diff())?;
     Ok(vec![a[0].clone(), t])
 }
 
@@ -276,7 +272,12 @@ fn eval_map_contains_key(
     let rows = rows(args, n);
     let a = arrays(args, rows)?;
     let m = a[0].as_map();
-    let keys = normalize_floats(m.keys());
+    let keys = if m.keys().data_type() == a[1].data_type() {
+        m.keys().clone()
+    } else {
+        arrow::compute::cast(m.keys(), a[1].data_type())?
+    };
+    let keys = normalize_floats(&keys);
     let needle = normalize_floats(&a[1]);
     let cmp = make_comparator(keys.as_ref(), needle.as_ref(), SortOptions::default())?;
     let o = m.value_offsets();
