@@ -641,6 +641,10 @@ pub fn specialize(name: &str, args: &[Expr]) -> Result<Option<Arc<dyn ScalarFunc
             }
             Ok(Some(named_struct_function(names)))
         }
+        "date_part" | "datepart" => super::datetime_part::specialize(name, args),
+        "arrays_zip" => Ok(Some(super::array_nest::zip_function(
+            super::array_nest::zip_field_names(args),
+        ))),
         n @ ("round" | "bround") if args.len() == 2 => {
             let scale = match args[1].unalias() {
                 Expr::Literal(ScalarValue::Int8(Some(v))) => Some(i32::from(*v)),

@@ -349,7 +349,9 @@ impl PatternCache {
     }
 }
 
-fn coerce_parse(name: &str, a: &[DataType]) -> Result<Vec<DataType>> {
+/// The argument types of `to_timestamp`-like parsers: text (or a DATE, TIMESTAMP or number)
+/// and an optional format.
+pub(crate) fn coerce_parse(name: &str, a: &[DataType]) -> Result<Vec<DataType>> {
     // Numbers are seconds since the epoch (Spark casts them to TIMESTAMP).
     match a.first() {
         Some(DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64) => {
@@ -381,7 +383,7 @@ fn coerce_parse(name: &str, a: &[DataType]) -> Result<Vec<DataType>> {
 
 /// Parses the first argument (text with an optional format, or a DATE/TIMESTAMP) into
 /// instants; `func` names the function in errors.
-fn parse_instants(
+pub(crate) fn parse_instants(
     try_func: &str,
     args: &[ColumnarValue],
     rows: usize,
@@ -748,7 +750,8 @@ fn eval_last_day(
 
 // ---- time zone conversion ----
 
-fn invalid_zone(z: &str) -> EngineError {
+/// Spark's `INVALID_TIMEZONE` for the zone id `z`.
+pub(crate) fn invalid_zone(z: &str) -> EngineError {
     EngineError::execution(
         "INVALID_TIMEZONE",
         format!(
@@ -970,7 +973,7 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
         eval_to_timestamp,
     );
     v.push(to_ts.try_entry("try_to_timestamp"));
-    v.extend(to_ts.entries(&[]));
+    v.extend(to_ts.entries(&["to_timestamp_ltz"]));
     let to_date = s("to_date", (1, 2), coerce_parse, ret_date, eval_to_date);
     v.push(to_date.try_entry("try_to_date"));
     v.extend(to_date.entries(&[]));

@@ -11,11 +11,19 @@
 //! lambdas on whole arrays of elements.
 
 pub mod aggregate;
+mod array_build;
+pub mod array_extra;
+pub mod array_nest;
+pub mod array_set;
 pub mod cast;
 pub mod collection;
 pub mod conditional;
 pub mod datetime;
+pub mod datetime_calendar;
 pub mod datetime_format;
+pub mod datetime_make;
+pub mod datetime_ntz;
+pub mod datetime_part;
 pub(crate) mod decimal;
 pub mod dsl;
 pub mod higher_order;
@@ -23,7 +31,11 @@ pub mod interval;
 mod interval_make;
 pub mod json;
 mod map_concat;
+pub mod map_extra;
 pub mod math;
+pub mod math_bits;
+pub mod math_sign;
+pub mod math_trig;
 pub mod registry;
 mod sequence;
 pub mod string;
