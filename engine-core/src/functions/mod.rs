@@ -11,13 +11,16 @@
 //! lambdas on whole arrays of elements.
 
 pub mod aggregate;
+mod bytes;
 pub mod cast;
 pub mod collection;
 pub mod conditional;
 pub mod datetime;
 pub mod datetime_format;
 pub(crate) mod decimal;
+mod digest;
 pub mod dsl;
+mod hash;
 pub mod higher_order;
 pub mod interval;
 pub mod json;

@@ -25,6 +25,8 @@ fn registry() -> &'static Registry {
             super::conditional::functions(),
             super::json::functions(),
             super::window::functions(),
+            super::hash::functions(),
+            super::digest::functions(),
             vec![
                 ("sequence", Arc::new(super::sequence::Sequence)),
                 ("map_concat", Arc::new(super::map_concat::MapConcat)),
