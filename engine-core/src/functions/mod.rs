@@ -20,15 +20,21 @@ pub mod datetime_format;
 pub(crate) mod decimal;
 mod digest;
 pub mod dsl;
+mod encoding;
+mod format_number;
 mod hash;
 pub mod higher_order;
 pub mod interval;
 pub mod json;
 mod map_concat;
+mod mask;
 pub mod math;
+mod regexp_extra;
 pub mod registry;
 mod sequence;
 pub mod string;
+mod string_codes;
+mod string_extra;
 pub mod window;
 
 pub use crate::expr::function::{

@@ -27,6 +27,12 @@ fn registry() -> &'static Registry {
             super::window::functions(),
             super::hash::functions(),
             super::digest::functions(),
+            super::string_extra::functions(),
+            super::string_codes::functions(),
+            super::encoding::functions(),
+            super::regexp_extra::functions(),
+            super::format_number::functions(),
+            super::mask::functions(),
             vec![
                 ("sequence", Arc::new(super::sequence::Sequence)),
                 ("map_concat", Arc::new(super::map_concat::MapConcat)),

@@ -729,13 +729,14 @@ pub(crate) fn compile_regex(func: &str, pattern: &str) -> Result<Regex> {
 
 /// Regexes for a pattern column: compiled once when the pattern is a scalar, else cached
 /// for runs of equal patterns.
-struct RegexCache<'a> {
+pub(crate) struct RegexCache<'a> {
     func: &'a str,
     last: Option<(String, Regex)>,
 }
 
 impl<'a> RegexCache<'a> {
-    fn new(func: &'a str, scalar: Option<Option<String>>) -> Result<Self> {
+    /// A cache for `func`'s patterns, primed with the pattern when it is a scalar.
+    pub(crate) fn new(func: &'a str, scalar: Option<Option<String>>) -> Result<Self> {
         let last = match scalar {
             Some(Some(p)) => Some((p.clone(), compile_regex(func, &p)?)),
             _ => None,
@@ -743,7 +744,8 @@ impl<'a> RegexCache<'a> {
         Ok(RegexCache { func, last })
     }
 
-    fn get(&mut self, pattern: &str) -> Result<&Regex> {
+    /// The compiled `pattern`.
+    pub(crate) fn get(&mut self, pattern: &str) -> Result<&Regex> {
         let hit = matches!(&self.last, Some((p, _)) if p == pattern);
         if !hit {
             self.last = Some((pattern.to_string(), compile_regex(self.func, pattern)?));
