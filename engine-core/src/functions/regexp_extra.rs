@@ -6,15 +6,15 @@
 
 use std::sync::Arc;
 
-use arrow::array::{BooleanBuilder, GenericListBuilder, StringBuilder};
+use arrow::array::{BooleanArray, GenericListBuilder, Int32Array, StringArray, StringBuilder};
 use arrow::datatypes::{DataType, Field};
 use regex::{Captures, Regex};
 
 use super::string::{
-    RegexCache, SimpleFunction, all_strings, arrays, ret_int, rows, scalar_string, want_int,
-    want_string, wrap,
+    RegexCache, SimpleFunction, all_strings, arrays, ret_int, rows, scalar_string,
+    strings_int_third, wrap,
 };
-use super::string_extra::{build_ints, build_strings, int_col, opt_int, opt_str, str_col};
+use super::string_extra::{int_col, opt_int, opt_str, str_col};
 use super::{FunctionContext, ScalarFunction};
 use crate::expr::columnar::ColumnarValue;
 use crate::types::list_of;
@@ -47,6 +47,25 @@ fn java_captures<'s>(re: &Regex, s: &'s str) -> Vec<Captures<'s>> {
     out
 }
 
+/// `f` of every row's compiled pattern and string; NULL when either is NULL.
+fn per_row<T>(
+    name: &str,
+    args: &[ColumnarValue],
+    n: usize,
+    mut f: impl FnMut(&Regex, &str) -> Option<T>,
+) -> Result<Vec<Option<T>>> {
+    let rows = rows(args, n);
+    let mut cache = RegexCache::new(name, scalar_string(&args[1]))?;
+    let a = arrays(args, rows)?;
+    let (s, p) = (str_col(&a, 0)?, str_col(&a, 1)?);
+    (0..rows)
+        .map(|i| match (opt_str(s, i), opt_str(p, i)) {
+            (Some(s), Some(p)) => Ok(f(cache.get(p)?, s)),
+            _ => Ok(None),
+        })
+        .collect()
+}
+
 /// `regexp_count(str, regexp)`: how many times the pattern matches.
 fn eval_regexp_count(
     name: &str,
@@ -54,17 +73,10 @@ fn eval_regexp_count(
     n: usize,
     _: &FunctionContext,
 ) -> Result<ColumnarValue> {
-    let rows = rows(args, n);
-    let mut cache = RegexCache::new(name, scalar_string(&args[1]))?;
-    let a = arrays(args, rows)?;
-    let (s, p) = (str_col(&a, 0)?, str_col(&a, 1)?);
-    build_ints(args, rows, |i| {
-        let (Some(s), Some(p)) = (opt_str(s, i), opt_str(p, i)) else {
-            return Ok(None);
-        };
-        let count = java_captures(cache.get(p)?, s).len();
-        Ok(Some(i32::try_from(count).unwrap_or(i32::MAX)))
-    })
+    let counts = per_row(name, args, n, |re, s| {
+        Some(i32::try_from(java_captures(re, s).len()).unwrap_or(i32::MAX))
+    })?;
+    wrap(args, Arc::new(counts.into_iter().collect::<Int32Array>()))
 }
 
 /// `regexp_substr(str, regexp)`: the first match, NULL when there is none.
@@ -74,16 +86,10 @@ fn eval_regexp_substr(
     n: usize,
     _: &FunctionContext,
 ) -> Result<ColumnarValue> {
-    let rows = rows(args, n);
-    let mut cache = RegexCache::new(name, scalar_string(&args[1]))?;
-    let a = arrays(args, rows)?;
-    let (s, p) = (str_col(&a, 0)?, str_col(&a, 1)?);
-    build_strings(args, rows, |i| {
-        let (Some(s), Some(p)) = (opt_str(s, i), opt_str(p, i)) else {
-            return Ok(None);
-        };
-        Ok(cache.get(p)?.find(s).map(|m| m.as_str()))
-    })
+    let found = per_row(name, args, n, |re, s| {
+        re.find(s).map(|m| m.as_str().to_string())
+    })?;
+    wrap(args, Arc::new(found.into_iter().collect::<StringArray>()))
 }
 
 /// `regexp_like(str, regexp)`: whether the pattern matches anywhere (as `RLIKE`).
@@ -93,18 +99,8 @@ fn eval_regexp_like(
     n: usize,
     _: &FunctionContext,
 ) -> Result<ColumnarValue> {
-    let rows = rows(args, n);
-    let mut cache = RegexCache::new(name, scalar_string(&args[1]))?;
-    let a = arrays(args, rows)?;
-    let (s, p) = (str_col(&a, 0)?, str_col(&a, 1)?);
-    let mut b = BooleanBuilder::with_capacity(rows);
-    for i in 0..rows {
-        match (opt_str(s, i), opt_str(p, i)) {
-            (Some(s), Some(p)) => b.append_value(cache.get(p)?.is_match(s)),
-            _ => b.append_null(),
-        }
-    }
-    wrap(args, Arc::new(b.finish()))
+    let hits = per_row(name, args, n, |re, s| Some(re.is_match(s)))?;
+    wrap(args, Arc::new(hits.into_iter().collect::<BooleanArray>()))
 }
 
 /// `regexp_extract_all(str, regexp [, idx])`: group `idx` (default 1) of every match; a
@@ -185,18 +181,7 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
         s(
             "regexp_extract_all",
             (2, 3),
-            |n, a| {
-                a.iter()
-                    .enumerate()
-                    .map(|(i, t)| {
-                        if i == 2 {
-                            want_int(n, 3, t)
-                        } else {
-                            want_string(n, i + 1, t)
-                        }
-                    })
-                    .collect()
-            },
+            strings_int_third,
             |_| Ok(list_of(DataType::Utf8)),
             eval_regexp_extract_all,
         )

@@ -8,7 +8,7 @@ use arrow::datatypes::{DataType, Int64Type};
 
 use super::bytes::{ByteRows, is_byte_like};
 use super::string::{
-    SimpleFunction, all_strings, arrays, ret_int, ret_string, rows, want_int, want_string,
+    SimpleFunction, all_strings, arrays, ret_int, ret_string, rows, strings_int_third, want_string,
 };
 use super::string_extra::{build_ints, build_strings, int_col, opt_int, opt_str, str_col};
 use super::{FunctionContext, ScalarFunction, unexpected_input_type};
@@ -267,18 +267,7 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
         s(
             "levenshtein",
             (2, 3),
-            |n, a| {
-                a.iter()
-                    .enumerate()
-                    .map(|(i, t)| {
-                        if i == 2 {
-                            want_int(n, 3, t)
-                        } else {
-                            want_string(n, i + 1, t)
-                        }
-                    })
-                    .collect()
-            },
+            strings_int_third,
             ret_int,
             eval_levenshtein,
         )

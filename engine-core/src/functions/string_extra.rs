@@ -10,11 +10,11 @@ use std::sync::Arc;
 use arrow::array::{
     Array, ArrayRef, AsArray, Int32Array, Int32Builder, StringArray, StringBuilder,
 };
-use arrow::datatypes::{DataType, Int32Type};
+use arrow::datatypes::Int32Type;
 
 use super::string::{
-    SimpleFunction, all_strings, arrays, ret_int, ret_string, rows, substring_sql, want_int,
-    want_string, wrap,
+    SimpleFunction, all_strings, arrays, ret_int, ret_string, rows, string_then_ints,
+    strings_int_third, strings_with_ints_at, substring_sql, want_int, wrap,
 };
 use super::{FunctionContext, ScalarFunction};
 use crate::expr::columnar::ColumnarValue;
@@ -68,34 +68,6 @@ pub(crate) fn build_ints(
         b.append_option(f(i)?);
     }
     wrap(args, Arc::new(b.finish()))
-}
-
-/// STRING, then INT arguments.
-fn coerce_string_int(name: &str, args: &[DataType]) -> Result<Vec<DataType>> {
-    args.iter()
-        .enumerate()
-        .map(|(i, t)| {
-            if i == 0 {
-                want_string(name, 1, t)
-            } else {
-                want_int(name, i + 1, t)
-            }
-        })
-        .collect()
-}
-
-/// STRING, STRING, INT (`substring_index`, `split_part`).
-fn coerce_two_strings_int(name: &str, args: &[DataType]) -> Result<Vec<DataType>> {
-    args.iter()
-        .enumerate()
-        .map(|(i, t)| {
-            if i == 2 {
-                want_int(name, 3, t)
-            } else {
-                want_string(name, i + 1, t)
-            }
-        })
-        .collect()
 }
 
 /// `left(str, len)`: the first `len` characters; `len <= 0` gives `''`.
@@ -371,31 +343,17 @@ fn eval_find_in_set(
     })
 }
 
-/// `elt`: an INT index, then strings.
-fn coerce_elt(name: &str, args: &[DataType]) -> Result<Vec<DataType>> {
-    args.iter()
-        .enumerate()
-        .map(|(i, t)| {
-            if i == 0 {
-                want_int(name, 1, t)
-            } else {
-                want_string(name, i + 1, t)
-            }
-        })
-        .collect()
-}
-
 /// The functions of this module, for the registry.
 pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
     let s = SimpleFunction::new;
     let mut v = Vec::new();
-    v.extend(s("left", (2, 2), coerce_string_int, ret_string, eval_left).entries(&[]));
-    v.extend(s("right", (2, 2), coerce_string_int, ret_string, eval_right).entries(&[]));
+    v.extend(s("left", (2, 2), string_then_ints, ret_string, eval_left).entries(&[]));
+    v.extend(s("right", (2, 2), string_then_ints, ret_string, eval_right).entries(&[]));
     v.extend(
         s(
             "substring_index",
             (3, 3),
-            coerce_two_strings_int,
+            strings_int_third,
             ret_string,
             eval_substring_index,
         )
@@ -405,7 +363,7 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
         s(
             "split_part",
             (3, 3),
-            coerce_two_strings_int,
+            strings_int_third,
             ret_string,
             eval_split_part,
         )
@@ -423,7 +381,16 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
         )
         .entries(&[]),
     );
-    v.extend(s("elt", (2, usize::MAX), coerce_elt, ret_string, eval_elt).entries(&[]));
+    v.extend(
+        s(
+            "elt",
+            (2, usize::MAX),
+            |n, a| strings_with_ints_at(n, a, &[0]),
+            ret_string,
+            eval_elt,
+        )
+        .entries(&[]),
+    );
     v.extend(
         s(
             "find_in_set",
