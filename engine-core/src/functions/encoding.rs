@@ -146,11 +146,13 @@ pub(crate) fn url_encode(s: &str) -> String {
 }
 
 /// The value of a two-character `%XX` escape as Java's `Integer.parseInt(_, 16)` reads it
-/// (a leading `+` is accepted; `-` gives a negative value, which the decoder refuses).
+/// (a leading `+` is accepted; `-` gives a negative value, which the decoder refuses,
+/// except `-0`, which is 0).
 fn escape_value(h: &[char]) -> Option<u8> {
     let digit = |c: &char| c.to_digit(16);
     match h {
         ['+', d] => digit(d).and_then(|v| u8::try_from(v).ok()),
+        ['-', '0'] => Some(0),
         [a, b] => Some(u8::try_from(digit(a)? * 16 + digit(b)?).ok()?),
         _ => None,
     }
@@ -299,6 +301,7 @@ mod tests {
         assert_eq!(url_decode("%zz"), None);
         assert_eq!(url_decode("%2"), None);
         assert_eq!(url_decode("%-1"), None);
+        assert_eq!(url_decode("%-0").as_deref(), Some("\u{0}"));
         assert_eq!(url_decode("abc%"), None);
     }
 

@@ -76,7 +76,7 @@ impl Layout {
         let max_frac = frac.len();
         let min_frac = frac.chars().take_while(|&c| c == '0').count();
         let min_int = int.chars().filter(|&c| c == '0').count();
-        if pattern.len() > 1000 {
+        if max_frac > MAX_DECIMAL_FRACTION {
             return Err(unsupported());
         }
         Ok(Layout {
@@ -146,6 +146,22 @@ fn digits(x: Num, scale: usize) -> Result<(bool, String, String)> {
     let (i, f) = text.split_once('.').unwrap_or((&text, ""));
     Ok((neg, i.to_string(), f.to_string()))
 }
+
+/// Java's `DecimalFormat` keeps at most 340 fraction digits of a double or an integer
+/// (all of a BigDecimal's); decimals are refused past [`MAX_DECIMAL_FRACTION`] digits
+/// rather than building gigabyte strings.
+fn max_fraction_digits(x: Num, d: usize) -> Result<usize> {
+    match x {
+        Num::Dec(..) if d > MAX_DECIMAL_FRACTION => Err(EngineError::Unsupported(format!(
+            "format_number with more than {MAX_DECIMAL_FRACTION} decimal places"
+        ))),
+        Num::Dec(..) => Ok(d),
+        Num::Int(_) | Num::Float(_) => Ok(d.min(340)),
+    }
+}
+
+/// The most fraction digits `format_number` writes for a DECIMAL.
+const MAX_DECIMAL_FRACTION: usize = 10_000;
 
 /// Formats `x` with `layout`.
 fn format(x: Num, layout: &Layout) -> Result<String> {
@@ -235,7 +251,7 @@ fn eval_format_number(
             build_strings(args, rows, |i| match (num_at(x, i)?, opt_int(d, i)) {
                 // A negative `d` gives NULL.
                 (Some(v), Some(d)) => match usize::try_from(d) {
-                    Ok(d) => format(v, &Layout::decimals(d)).map(Some),
+                    Ok(d) => format(v, &Layout::decimals(max_fraction_digits(v, d)?)).map(Some),
                     Err(_) => Ok(None),
                 },
                 _ => Ok(None),
