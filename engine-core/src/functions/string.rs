@@ -235,18 +235,32 @@ pub(crate) fn all_strings(name: &str, args: &[DataType]) -> Result<Vec<DataType>
         .collect()
 }
 
-/// First argument STRING, the rest INT.
-fn string_then_ints(name: &str, args: &[DataType]) -> Result<Vec<DataType>> {
+/// STRING arguments, except INT ones at the 0-based positions `ints`.
+pub(crate) fn strings_with_ints_at(
+    name: &str,
+    args: &[DataType],
+    ints: &[usize],
+) -> Result<Vec<DataType>> {
     args.iter()
         .enumerate()
         .map(|(i, t)| {
-            if i == 0 {
-                want_string(name, 1, t)
-            } else {
+            if ints.contains(&i) {
                 want_int(name, i + 1, t)
+            } else {
+                want_string(name, i + 1, t)
             }
         })
         .collect()
+}
+
+/// First argument STRING, the rest INT.
+pub(crate) fn string_then_ints(name: &str, args: &[DataType]) -> Result<Vec<DataType>> {
+    strings_with_ints_at(name, args, &[1, 2])
+}
+
+/// STRING, STRING, then an INT third argument (`split`, `regexp_extract`, ...).
+pub(crate) fn strings_int_third(name: &str, args: &[DataType]) -> Result<Vec<DataType>> {
+    strings_with_ints_at(name, args, &[2])
 }
 
 pub(crate) fn ret_string(_: &[DataType]) -> Result<DataType> {
@@ -729,13 +743,14 @@ pub(crate) fn compile_regex(func: &str, pattern: &str) -> Result<Regex> {
 
 /// Regexes for a pattern column: compiled once when the pattern is a scalar, else cached
 /// for runs of equal patterns.
-struct RegexCache<'a> {
+pub(crate) struct RegexCache<'a> {
     func: &'a str,
     last: Option<(String, Regex)>,
 }
 
 impl<'a> RegexCache<'a> {
-    fn new(func: &'a str, scalar: Option<Option<String>>) -> Result<Self> {
+    /// A cache for `func`'s patterns, primed with the pattern when it is a scalar.
+    pub(crate) fn new(func: &'a str, scalar: Option<Option<String>>) -> Result<Self> {
         let last = match scalar {
             Some(Some(p)) => Some((p.clone(), compile_regex(func, &p)?)),
             _ => None,
@@ -743,7 +758,8 @@ impl<'a> RegexCache<'a> {
         Ok(RegexCache { func, last })
     }
 
-    fn get(&mut self, pattern: &str) -> Result<&Regex> {
+    /// The compiled `pattern`.
+    pub(crate) fn get(&mut self, pattern: &str) -> Result<&Regex> {
         let hit = matches!(&self.last, Some((p, _)) if p == pattern);
         if !hit {
             self.last = Some((pattern.to_string(), compile_regex(self.func, pattern)?));
@@ -1019,16 +1035,7 @@ fn eval_pad(name: &str, args: &[ColumnarValue], n: usize, left: bool) -> Result<
 }
 
 fn coerce_pad(name: &str, args: &[DataType]) -> Result<Vec<DataType>> {
-    args.iter()
-        .enumerate()
-        .map(|(i, t)| {
-            if i == 1 {
-                want_int(name, 2, t)
-            } else {
-                want_string(name, i + 1, t)
-            }
-        })
-        .collect()
+    strings_with_ints_at(name, args, &[1])
 }
 
 fn eval_lpad(
@@ -1241,18 +1248,7 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
         s(
             "split",
             (2, 3),
-            |n, a| {
-                a.iter()
-                    .enumerate()
-                    .map(|(i, t)| {
-                        if i == 2 {
-                            want_int(n, 3, t)
-                        } else {
-                            want_string(n, i + 1, t)
-                        }
-                    })
-                    .collect()
-            },
+            strings_int_third,
             ret_string_array,
             eval_split,
         )
@@ -1262,18 +1258,7 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
         s(
             "regexp_extract",
             (2, 3),
-            |n, a| {
-                a.iter()
-                    .enumerate()
-                    .map(|(i, t)| {
-                        if i == 2 {
-                            want_int(n, 3, t)
-                        } else {
-                            want_string(n, i + 1, t)
-                        }
-                    })
-                    .collect()
-            },
+            strings_int_third,
             ret_string,
             eval_regexp_extract,
         )
