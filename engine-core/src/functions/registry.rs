@@ -12,48 +12,49 @@ struct Registry {
     higher_order: HashMap<String, Arc<dyn HigherOrderFunction>>,
 }
 
+/// Each area's scalar functions; aliases are extra entries to the same object.
+fn scalar_lists() -> Vec<Vec<(&'static str, Arc<dyn ScalarFunction>)>> {
+    vec![
+        super::string::functions(),
+        super::math::functions(),
+        super::datetime::functions(),
+        super::collection::functions(),
+        super::array_extra::functions(),
+        super::array_set::functions(),
+        super::array_nest::functions(),
+        super::map_extra::functions(),
+        super::datetime_make::functions(),
+        super::datetime_calendar::functions(),
+        super::datetime_part::functions(),
+        super::datetime_ntz::functions(),
+        super::math_trig::functions(),
+        super::math_bits::functions(),
+        super::math_sign::functions(),
+        super::conditional::functions(),
+        super::json::functions(),
+        super::window::functions(),
+        super::interval_make::functions(),
+        super::hash::functions(),
+        super::digest::functions(),
+        super::string_extra::functions(),
+        super::string_codes::functions(),
+        super::encoding::functions(),
+        super::regexp_extra::functions(),
+        super::format_number::functions(),
+        super::mask::functions(),
+        vec![
+            ("sequence", Arc::new(super::sequence::Sequence)),
+            ("map_concat", Arc::new(super::map_concat::MapConcat)),
+        ],
+    ]
+}
+
 fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
     REGISTRY.get_or_init(|| {
         let mut scalars = HashMap::new();
-        // Each area contributes its list here; aliases are extra entries to the same object.
-        let lists: Vec<Vec<(&'static str, Arc<dyn ScalarFunction>)>> = vec![
-            super::string::functions(),
-            super::math::functions(),
-            super::datetime::functions(),
-            super::collection::functions(),
-            super::array_extra::functions(),
-            super::array_set::functions(),
-            super::array_nest::functions(),
-            super::map_extra::functions(),
-            super::datetime_make::functions(),
-            super::datetime_calendar::functions(),
-            super::datetime_part::functions(),
-            super::datetime_ntz::functions(),
-            super::math_trig::functions(),
-            super::math_bits::functions(),
-            super::math_sign::functions(),
-            super::conditional::functions(),
-            super::json::functions(),
-            super::window::functions(),
-            super::interval_make::functions(),
-            super::hash::functions(),
-            super::digest::functions(),
-            super::string_extra::functions(),
-            super::string_codes::functions(),
-            super::encoding::functions(),
-            super::regexp_extra::functions(),
-            super::format_number::functions(),
-            super::mask::functions(),
-            vec![
-                ("sequence", Arc::new(super::sequence::Sequence)),
-                ("map_concat", Arc::new(super::map_concat::MapConcat)),
-            ],
-        ];
-        for list in lists {
-            for (name, f) in list {
-                scalars.insert(name.to_string(), f);
-            }
+        for (name, f) in scalar_lists().into_iter().flatten() {
+            scalars.insert(name.to_string(), f);
         }
         let mut aggregates = HashMap::new();
         for (name, f) in super::aggregate::functions() {
@@ -108,4 +109,28 @@ pub fn all_names() -> Vec<String> {
         .collect();
     v.sort();
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two areas registering one name would silently shadow one of them.
+    #[test]
+    fn every_name_is_registered_once() {
+        let mut seen = std::collections::HashSet::new();
+        let scalars = scalar_lists().into_iter().flatten().map(|(n, _)| n);
+        let aggregates = super::super::aggregate::functions()
+            .into_iter()
+            .map(|(n, _)| n);
+        let higher = super::super::higher_order::functions()
+            .into_iter()
+            .map(|(n, _)| n);
+        let dups: Vec<&str> = scalars
+            .chain(aggregates)
+            .chain(higher)
+            .filter(|n| !seen.insert(*n))
+            .collect();
+        assert!(dups.is_empty(), "registered twice: {dups:?}");
+    }
 }
