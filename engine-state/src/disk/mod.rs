@@ -422,15 +422,29 @@ impl StateStore for DiskStore {
         let counts = if self.inner.conf.disk.track_total_rows && self.core.base_rows != UNKNOWN_ROWS
         {
             let (base, filter) = (&self.core.base, &mut self.filter);
+            // The filter's verdicts for all the changed keys first, in one batched pass.
+            let hashes: Vec<u64> = filter.as_ref().map_or_else(Vec::new, |f| {
+                sorted.iter().map(|e| f.hash(e.key())).collect()
+            });
+            let maybe = filter
+                .as_ref()
+                .map_or_else(Vec::new, |f| f.may_contain_all(&hashes));
+            let mut next = 0usize;
             self.core
                 .count_by(sorted.iter().copied(), |key, put| {
+                    let i = next;
+                    next += 1;
                     let Some(f) = filter.as_mut() else {
                         return base.contains(key);
                     };
-                    // A key the filter never saw is new: no point read.
-                    let existed = f.may_contain(key) && base.contains(key)?;
+                    // A key the filter never saw is new: no point read. (`count_by` calls
+                    // this once per change, in `sorted`'s order, so `i` is the key's index.)
+                    let existed = maybe.get(i).copied().unwrap_or(true) && base.contains(key)?;
                     if put && !existed {
-                        f.insert(key);
+                        match hashes.get(i) {
+                            Some(h) => f.insert_hash(*h),
+                            None => f.insert(key),
+                        }
                     }
                     Ok(existed)
                 })
