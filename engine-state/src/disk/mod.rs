@@ -5,7 +5,9 @@
 //! Loading version `v`: the working copy is reused when it is at `v`; when it is behind and
 //! the deltas up to `v` exist, they are replayed onto it; otherwise (a new process, a retry of
 //! an older version) a fresh keyspace is bulk-loaded from the checkpoint's merged stream, which
-//! is sorted, so it goes straight into table files without the memtable.
+//! is sorted, so it goes straight into table files without the memtable. A commit writes its
+//! delta file, then its changes into the working copy: a large change set as a table file of
+//! its own, the same way, a small one through the LSM's journal and memtable.
 
 mod env;
 mod filter;
@@ -35,6 +37,13 @@ use filter::KeyFilter;
 
 /// fjall's key size limit.
 const MAX_KEY_BYTES: usize = 65_535;
+
+/// Level-0 tables at which a commit waits for the compactions before ingesting more: fjall
+/// halts its own writers at 30 level-0 runs.
+const L0_HALT_TABLES: usize = 30;
+
+/// The longest a commit waits for the compactions.
+const MAX_STALL: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The working copy of one store.
 #[derive(Default)]
@@ -377,24 +386,63 @@ impl DiskStore {
         self.inner.pins.unpin(self.core.version);
     }
 
-    /// Applies `sorted` (the changes in key order) to the working copy in one atomic batch.
+    /// Applies `sorted` (the changes in key order) to the working copy: a large change set
+    /// (`ingest_min_bytes`) as a table file of its own, a small one through the journal and
+    /// the memtable. Per key the table is far cheaper: no journal record (the delta file
+    /// already made the version durable), no skip-list insert, no flush later. Per commit it
+    /// costs a file, its index and filter and a new LSM version, which only a large change
+    /// set repays.
     fn apply(&self, sorted: &[&Entry]) -> Result<()> {
         let ks = &self.core.base.0;
-        let mut batch = self.inner.env.db().batch().durability(None);
-        for e in sorted {
-            match e.value() {
-                Some(v) => batch.insert(ks, e.key(), v),
-                None => batch.remove(ks, e.key()),
+        let bytes: u64 = sorted
+            .iter()
+            .map(|e| (e.key().len() + e.value().map_or(0, <[u8]>::len)) as u64)
+            .sum();
+        if bytes >= self.inner.conf.disk.ingest_min_bytes {
+            self.ingest(ks, sorted)?;
+        } else {
+            let mut batch = self.inner.env.db().batch().durability(None);
+            for e in sorted {
+                match e.value() {
+                    Some(v) => batch.insert(ks, e.key(), v),
+                    None => batch.remove(ks, e.key()),
+                }
             }
+            batch
+                .commit()
+                .map_err(|e| lsm_error("writing the working copy", e))?;
         }
-        batch
-            .commit()
-            .map_err(|e| lsm_error("writing the working copy", e))?;
         if self.inner.conf.disk.compact_on_commit {
             ks.major_compact()
                 .map_err(|e| lsm_error("compacting the working copy", e))?;
         }
         Ok(())
+    }
+
+    /// Writes `sorted` as a new level-0 table (fjall's bulk ingestion: the table writer the
+    /// flushes use, with a sequence number above every earlier write, so the new values and
+    /// tombstones shadow the older ones as a memtable flush would). The keys are strictly
+    /// ascending, as the ingestion requires: a change set holds each key once, sorted.
+    fn ingest(&self, ks: &Keyspace, sorted: &[&Entry]) -> Result<()> {
+        // Ingestion bypasses fjall's write stall: wait, as fjall's own writes would, while the
+        // compactions are behind; bounded, so a failed compaction thread cannot hang commits.
+        let stalled = Instant::now();
+        while ks.l0_table_count() >= L0_HALT_TABLES && stalled.elapsed() < MAX_STALL {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let mut ingestion = ks
+            .start_ingestion()
+            .map_err(|e| lsm_error("writing the working copy", e))?;
+        for e in sorted {
+            match e.value() {
+                Some(v) => ingestion.write(e.key(), v),
+                None => ingestion.write_tombstone(e.key()),
+            }
+            .map_err(|e| lsm_error("writing the working copy", e))?;
+        }
+        ingestion
+            .finish()
+            .map_err(|e| lsm_error("writing the working copy", e))
     }
 }
 
