@@ -13,7 +13,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use engine_core::{EngineError, Result};
 use fjall::compaction::Leveled;
-use fjall::config::PinningPolicy;
+use fjall::config::{PartitioningPolicy, PinningPolicy};
 use fjall::{Database, Keyspace, KeyspaceCreateOptions};
 
 use crate::conf::{DiskConf, StateStoreConf};
@@ -109,12 +109,18 @@ impl DiskEnv {
         // Filters and indexes stay pinned in memory (about 1.3 bytes per key): with a small
         // block cache, an unpinned filter of a large table is read and checksummed again on
         // every point read, which the row counting at commit does for every changed key.
+        // fjall never pins those of an ingested table (a large commit's, or a reload's): the
+        // tables it ingests (its level-1 settings) get partitioned filters and indexes, so a
+        // point read loads one small partition through the cache, not the whole block (with
+        // whole blocks, 100k updates of a 1M-key state took 30 s instead of 1 s).
         self.db
             .keyspace(&name, || {
                 KeyspaceCreateOptions::default()
                     .max_memtable_size(memtable)
                     .filter_block_pinning_policy(PinningPolicy::all(true))
                     .index_block_pinning_policy(PinningPolicy::all(true))
+                    .filter_block_partitioning_policy(PartitioningPolicy::new([false, true, false]))
+                    .index_block_partitioning_policy(PartitioningPolicy::new([false, true, false]))
                     .compaction_strategy(Arc::new(
                         Leveled::default()
                             .with_l0_threshold(L0_TABLES_TO_COMPACT)

@@ -392,13 +392,17 @@ impl DiskStore {
     /// already made the version durable), no skip-list insert, no flush later. Per commit it
     /// costs a file, its index and filter and a new LSM version, which only a large change
     /// set repays.
-    fn apply(&self, sorted: &[&Entry]) -> Result<()> {
+    fn apply(&self, sorted: &[&Entry], new_keys: usize) -> Result<()> {
         let ks = &self.core.base.0;
         let bytes: u64 = sorted
             .iter()
             .map(|e| (e.key().len() + e.value().map_or(0, <[u8]>::len)) as u64)
             .sum();
-        if bytes >= self.inner.conf.disk.ingest_min_bytes {
+        // Only when most keys are new: updates of keys the state holds are read again by
+        // later batches (their point reads, and the row count's), and those reads are much
+        // cheaper in the memtable and the few pinned level-0 tables of flushes than through
+        // many small ingested tables, whose filters and indexes are not pinned.
+        if bytes >= self.inner.conf.disk.ingest_min_bytes && new_keys * 2 >= sorted.len() {
             self.ingest(ks, sorted)?;
         } else {
             let mut batch = self.inner.env.db().batch().durability(None);
@@ -467,6 +471,8 @@ impl StateStore for DiskStore {
         let start = Instant::now();
         self.core.check_open("commit")?;
         let sorted = self.core.changes.sorted();
+        // Changes that put a key the working copy does not hold (counted only with the rows).
+        let mut new_keys = sorted.len();
         let counts = if self.inner.conf.disk.track_total_rows && self.core.base_rows != UNKNOWN_ROWS
         {
             let (base, filter) = (&self.core.base, &mut self.filter);
@@ -478,6 +484,7 @@ impl StateStore for DiskStore {
                 .as_ref()
                 .map_or_else(Vec::new, |f| f.may_contain_all(&hashes));
             let mut next = 0usize;
+            new_keys = 0;
             self.core
                 .count_by(sorted.iter().copied(), |key, put| {
                     let i = next;
@@ -489,6 +496,7 @@ impl StateStore for DiskStore {
                     // this once per change, in `sorted`'s order, so `i` is the key's index.)
                     let existed = maybe.get(i).copied().unwrap_or(true) && base.contains(key)?;
                     if put && !existed {
+                        new_keys += 1;
                         match hashes.get(i) {
                             Some(h) => f.insert_hash(*h),
                             None => f.insert(key),
@@ -512,7 +520,7 @@ impl StateStore for DiskStore {
             .map_err(|e| commit_error(&self.inner.name, e))?;
         // The delta is durable: from here a failure only leaves the working copy behind,
         // and the next load replays the delta onto it.
-        let applied = self.apply(&sorted);
+        let applied = self.apply(&sorted, new_keys);
         drop(sorted);
         self.core.phase = Phase::Committed;
         self.core.committed = Some(counts);
