@@ -124,6 +124,11 @@ pub struct DiskConf {
     /// `trackTotalNumberOfRows` (true): look every changed key up at commit to count the
     /// state's rows; false skips the lookups and reports `numRowsTotal` as 0, as Spark does.
     pub track_total_rows: bool,
+    /// Not a Spark setting: a commit whose changes hold at least this many bytes of keys and
+    /// values goes into the working copy as a table file of its own (an LSM bulk ingestion)
+    /// instead of through the LSM's journal and memtable (default 1 MiB; see
+    /// `DiskStore::apply`). Tests lower it to cover both paths.
+    pub ingest_min_bytes: u64,
 }
 
 /// Every state store setting, with Spark's defaults.
@@ -179,6 +184,7 @@ impl Default for DiskConf {
             max_memory_bytes: 500 << 20,
             compact_on_commit: false,
             track_total_rows: true,
+            ingest_min_bytes: 1 << 20,
         }
     }
 }
@@ -293,6 +299,7 @@ impl DiskConf {
             max_memory_bytes: mb("maxMemoryUsageMB", d.max_memory_bytes)?,
             compact_on_commit: o.bool(&key("compactOnCommit"), d.compact_on_commit)?,
             track_total_rows: o.bool(&key("trackTotalNumberOfRows"), d.track_total_rows)?,
+            ingest_min_bytes: d.ingest_min_bytes,
         })
     }
 }

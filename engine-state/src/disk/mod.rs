@@ -5,7 +5,9 @@
 //! Loading version `v`: the working copy is reused when it is at `v`; when it is behind and
 //! the deltas up to `v` exist, they are replayed onto it; otherwise (a new process, a retry of
 //! an older version) a fresh keyspace is bulk-loaded from the checkpoint's merged stream, which
-//! is sorted, so it goes straight into table files without the memtable.
+//! is sorted, so it goes straight into table files without the memtable. A commit writes its
+//! delta file, then its changes into the working copy: a large change set as a table file of
+//! its own, the same way, a small one through the LSM's journal and memtable.
 
 mod env;
 mod filter;
@@ -35,6 +37,13 @@ use filter::KeyFilter;
 
 /// fjall's key size limit.
 const MAX_KEY_BYTES: usize = 65_535;
+
+/// Level-0 tables at which a commit waits for the compactions before ingesting more: fjall
+/// halts its own writers at 30 level-0 runs.
+const L0_HALT_TABLES: usize = 30;
+
+/// The longest a commit waits for the compactions.
+const MAX_STALL: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The working copy of one store.
 #[derive(Default)]
@@ -377,24 +386,67 @@ impl DiskStore {
         self.inner.pins.unpin(self.core.version);
     }
 
-    /// Applies `sorted` (the changes in key order) to the working copy in one atomic batch.
-    fn apply(&self, sorted: &[&Entry]) -> Result<()> {
+    /// Applies `sorted` (the changes in key order) to the working copy: a large change set
+    /// (`ingest_min_bytes`) as a table file of its own, a small one through the journal and
+    /// the memtable. Per key the table is far cheaper: no journal record (the delta file
+    /// already made the version durable), no skip-list insert, no flush later. Per commit it
+    /// costs a file, its index and filter and a new LSM version, which only a large change
+    /// set repays.
+    fn apply(&self, sorted: &[&Entry], new_keys: usize) -> Result<()> {
         let ks = &self.core.base.0;
-        let mut batch = self.inner.env.db().batch().durability(None);
-        for e in sorted {
-            match e.value() {
-                Some(v) => batch.insert(ks, e.key(), v),
-                None => batch.remove(ks, e.key()),
+        let bytes: u64 = sorted
+            .iter()
+            .map(|e| (e.key().len() + e.value().map_or(0, <[u8]>::len)) as u64)
+            .sum();
+        // Only when most keys are new: updates of keys the state holds are read again by
+        // later batches (their point reads, and the row count's), and those reads are much
+        // cheaper in the memtable and the few pinned level-0 tables of flushes than through
+        // many small ingested tables, whose filters and indexes are not pinned.
+        if bytes >= self.inner.conf.disk.ingest_min_bytes && new_keys * 2 >= sorted.len() {
+            self.ingest(ks, sorted)?;
+        } else {
+            let mut batch = self.inner.env.db().batch().durability(None);
+            for e in sorted {
+                match e.value() {
+                    Some(v) => batch.insert(ks, e.key(), v),
+                    None => batch.remove(ks, e.key()),
+                }
             }
+            batch
+                .commit()
+                .map_err(|e| lsm_error("writing the working copy", e))?;
         }
-        batch
-            .commit()
-            .map_err(|e| lsm_error("writing the working copy", e))?;
         if self.inner.conf.disk.compact_on_commit {
             ks.major_compact()
                 .map_err(|e| lsm_error("compacting the working copy", e))?;
         }
         Ok(())
+    }
+
+    /// Writes `sorted` as a new level-0 table (fjall's bulk ingestion: the table writer the
+    /// flushes use, with a sequence number above every earlier write, so the new values and
+    /// tombstones shadow the older ones as a memtable flush would). The keys are strictly
+    /// ascending, as the ingestion requires: a change set holds each key once, sorted.
+    fn ingest(&self, ks: &Keyspace, sorted: &[&Entry]) -> Result<()> {
+        // Ingestion bypasses fjall's write stall: wait, as fjall's own writes would, while the
+        // compactions are behind; bounded, so a failed compaction thread cannot hang commits.
+        let stalled = Instant::now();
+        while ks.l0_table_count() >= L0_HALT_TABLES && stalled.elapsed() < MAX_STALL {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let mut ingestion = ks
+            .start_ingestion()
+            .map_err(|e| lsm_error("writing the working copy", e))?;
+        for e in sorted {
+            match e.value() {
+                Some(v) => ingestion.write(e.key(), v),
+                None => ingestion.write_tombstone(e.key()),
+            }
+            .map_err(|e| lsm_error("writing the working copy", e))?;
+        }
+        ingestion
+            .finish()
+            .map_err(|e| lsm_error("writing the working copy", e))
     }
 }
 
@@ -419,18 +471,36 @@ impl StateStore for DiskStore {
         let start = Instant::now();
         self.core.check_open("commit")?;
         let sorted = self.core.changes.sorted();
+        // Changes that put a key the working copy does not hold (counted only with the rows).
+        let mut new_keys = sorted.len();
         let counts = if self.inner.conf.disk.track_total_rows && self.core.base_rows != UNKNOWN_ROWS
         {
             let (base, filter) = (&self.core.base, &mut self.filter);
+            // The filter's verdicts for all the changed keys first, in one batched pass.
+            let hashes: Vec<u64> = filter.as_ref().map_or_else(Vec::new, |f| {
+                sorted.iter().map(|e| f.hash(e.key())).collect()
+            });
+            let maybe = filter
+                .as_ref()
+                .map_or_else(Vec::new, |f| f.may_contain_all(&hashes));
+            let mut next = 0usize;
+            new_keys = 0;
             self.core
                 .count_by(sorted.iter().copied(), |key, put| {
+                    let i = next;
+                    next += 1;
                     let Some(f) = filter.as_mut() else {
                         return base.contains(key);
                     };
-                    // A key the filter never saw is new: no point read.
-                    let existed = f.may_contain(key) && base.contains(key)?;
+                    // A key the filter never saw is new: no point read. (`count_by` calls
+                    // this once per change, in `sorted`'s order, so `i` is the key's index.)
+                    let existed = maybe.get(i).copied().unwrap_or(true) && base.contains(key)?;
                     if put && !existed {
-                        f.insert(key);
+                        new_keys += 1;
+                        match hashes.get(i) {
+                            Some(h) => f.insert_hash(*h),
+                            None => f.insert(key),
+                        }
                     }
                     Ok(existed)
                 })
@@ -450,7 +520,7 @@ impl StateStore for DiskStore {
             .map_err(|e| commit_error(&self.inner.name, e))?;
         // The delta is durable: from here a failure only leaves the working copy behind,
         // and the next load replays the delta onto it.
-        let applied = self.apply(&sorted);
+        let applied = self.apply(&sorted, new_keys);
         drop(sorted);
         self.core.phase = Phase::Committed;
         self.core.committed = Some(counts);
