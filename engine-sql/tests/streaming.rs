@@ -578,6 +578,49 @@ fn restart_resumes_with_a_stable_id_and_a_new_run_id() {
 }
 
 #[test]
+fn the_commit_log_is_durable_before_the_next_batch_and_when_the_query_is_caught_up() {
+    // `commits/N` is written in the background while the next trigger plans; a batch only
+    // starts once the previous one's commit is on disk (so the latest commit is always the
+    // latest offsets entry or one behind), and an idle trigger waits for it too.
+    let spark = spark();
+    let dir = tmp();
+    let ckpt = dir.path().join("ckpt");
+    let input = MemoryStream::new(&spark, schema());
+    let commits = ckpt.join("commits");
+    let missing: Arc<Mutex<Vec<u64>>> = Arc::default();
+    let m = missing.clone();
+    let c = commits.clone();
+    let q = input
+        .to_df()
+        .unwrap()
+        .write_stream()
+        .foreach_batch(move |_, id| {
+            if id > 0 && !c.join((id - 1).to_string()).exists() {
+                m.lock().unwrap().push(id);
+            }
+            Ok(())
+        })
+        .option("checkpointLocation", ckpt.display())
+        .trigger(Trigger::ProcessingTime(Duration::ZERO))
+        .start()
+        .unwrap();
+    for i in 0..5 {
+        input.add_data(batch(&[i])).unwrap();
+        q.process_all_available().unwrap();
+        assert!(
+            commits.join(i.to_string()).exists(),
+            "commits/{i} after processAllAvailable"
+        );
+    }
+    q.stop().unwrap();
+    assert!(
+        missing.lock().unwrap().is_empty(),
+        "{:?}",
+        missing.lock().unwrap()
+    );
+}
+
+#[test]
 fn an_uncommitted_batch_is_replayed_with_exactly_its_logged_offsets() {
     let spark = spark();
     let dir = tmp();

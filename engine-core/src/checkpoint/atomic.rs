@@ -35,20 +35,83 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// `path` already exists. The check and the creation are one atomic step (a hard link of the
 /// finished temp file), so two writers racing for the same batch id cannot both win.
 pub fn create_atomic(path: &Path, bytes: &[u8]) -> Result<bool> {
+    prepare_atomic(path, bytes)?.create()
+}
+
+/// The first half of [`create_atomic`]: writes and fsyncs the hidden temp file, leaving the
+/// link to `path` (and the directory fsync) to [`PreparedFile::create`].
+///
+/// The split lets a caller make the slow part, the file's fsync, overlap other work, e.g.
+/// a log entry whose own publication must wait until another entry is durable. Nothing is
+/// visible under `path` until `create` runs; dropping the value removes the temp file.
+///
+/// ```
+/// let dir = std::env::temp_dir().join(format!("pa-doc-{}", std::process::id()));
+/// let p = dir.join("0");
+/// let prepared = engine_core::checkpoint::prepare_atomic(&p, b"hello").unwrap();
+/// assert!(!p.exists());
+/// assert!(prepared.create().unwrap());
+/// assert_eq!(std::fs::read(&p).unwrap(), b"hello");
+/// std::fs::remove_dir_all(dir).unwrap();
+/// ```
+pub fn prepare_atomic(path: &Path, bytes: &[u8]) -> Result<PreparedFile> {
     let tmp = write_temp(path, bytes)?;
-    let linked = fs::hard_link(&tmp, path);
-    let _ = fs::remove_file(&tmp);
-    match linked {
-        Ok(()) => {
-            sync_parent(path)?;
-            Ok(true)
+    Ok(PreparedFile {
+        tmp,
+        path: path.to_path_buf(),
+    })
+}
+
+/// A finished, fsynced temp file from [`prepare_atomic`], not yet under its final name.
+#[derive(Debug)]
+pub struct PreparedFile {
+    tmp: PathBuf,
+    path: PathBuf,
+}
+
+impl PreparedFile {
+    /// The final name the file gets from [`PreparedFile::create`].
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Links the temp file to its final name unless that name exists (then `Ok(false)`,
+    /// nothing changed), removes the temp name and fsyncs the directory, so the new entry
+    /// survives a crash once this returns `Ok(true)`.
+    pub fn create(mut self) -> Result<bool> {
+        // Taken, so that the drop has nothing left to remove.
+        let tmp = std::mem::take(&mut self.tmp);
+        let linked = fs::hard_link(&tmp, &self.path);
+        let _ = fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => {
+                sync_parent(&self.path)?;
+                Ok(true)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(EngineError::io(
+                format!("creating {}", self.path.display()),
+                e,
+            )),
         }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
-        Err(e) => Err(EngineError::io(format!("creating {}", path.display()), e)),
+    }
+}
+
+impl Drop for PreparedFile {
+    fn drop(&mut self) {
+        // Empty after `create`; otherwise an abandoned temp file (hidden, so log listings
+        // skip it anyway) is cleaned up.
+        if !self.tmp.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.tmp);
+        }
     }
 }
 
 /// Writes and fsyncs a uniquely named hidden temp file next to `path`.
+///
+/// `fdatasync`, not `fsync`: the data and what is needed to read it back (the size of the
+/// new file) are made durable; the timestamps `fsync` would add are not needed by anyone.
+/// The name comes later, with the link or rename and the directory's fsync.
 fn write_temp(path: &Path, bytes: &[u8]) -> Result<PathBuf> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -70,7 +133,7 @@ fn write_temp(path: &Path, bytes: &[u8]) -> Result<PathBuf> {
     let write = || -> std::io::Result<()> {
         let mut f = File::create(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()
+        f.sync_data()
     };
     write().map_err(|e| {
         let _ = fs::remove_file(&tmp);
@@ -112,6 +175,18 @@ mod tests {
         write_atomic(&p, b"two").unwrap();
         assert_eq!(fs::read(&p).unwrap(), b"two");
         assert_eq!(fs::read_dir(&d).unwrap().count(), 1);
+        fs::remove_dir_all(d).unwrap();
+    }
+
+    #[test]
+    fn a_dropped_prepared_file_leaves_nothing() {
+        let d = tmpdir("dropped");
+        let p = d.join("0");
+        let prepared = prepare_atomic(&p, b"a").unwrap();
+        assert_eq!(prepared.path(), p.as_path());
+        assert_eq!(fs::read_dir(&d).unwrap().count(), 1);
+        drop(prepared);
+        assert_eq!(fs::read_dir(&d).unwrap().count(), 0);
         fs::remove_dir_all(d).unwrap();
     }
 

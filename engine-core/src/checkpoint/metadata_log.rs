@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::atomic::create_atomic;
+use super::atomic::{PreparedFile, prepare_atomic};
 use crate::{EngineError, Result};
 
 /// A write-once log of text entries keyed by batch id: `<dir>/<id>`. Entries are added
@@ -32,17 +32,18 @@ impl MetadataLog {
     /// Adds entry `id`. Fails if it already exists: an entry is written once, and a second
     /// writer for the same id means two queries share one checkpoint.
     pub fn add(&self, id: u64, text: &str) -> Result<()> {
-        if create_atomic(&self.path_of(id), text.as_bytes())? {
-            Ok(())
-        } else {
-            Err(EngineError::execution(
-                "CONCURRENT_STREAM_LOG_UPDATE",
-                format!(
-                    "Concurrent update to the log. Multiple streaming jobs detected for {id}. Please make sure only one streaming query with a specific checkpoint location runs at a time. (log: {})",
-                    self.dir.display()
-                ),
-            ))
-        }
+        self.prepare(id, text)?.add()
+    }
+
+    /// The first half of [`MetadataLog::add`]: entry `id` written and fsynced under a hidden
+    /// temp name, added to the log by [`PreparedEntry::add`]. Lets the fsync overlap other
+    /// work while the entry must not be visible yet.
+    pub fn prepare(&self, id: u64, text: &str) -> Result<PreparedEntry> {
+        Ok(PreparedEntry {
+            file: prepare_atomic(&self.path_of(id), text.as_bytes())?,
+            id,
+            dir: self.dir.clone(),
+        })
     }
 
     /// The text of entry `id`, if present.
@@ -111,6 +112,35 @@ impl MetadataLog {
     }
 }
 
+/// A log entry written and fsynced but not yet in the log (see [`MetadataLog::prepare`]);
+/// dropping it discards it.
+#[derive(Debug)]
+pub struct PreparedEntry {
+    file: PreparedFile,
+    id: u64,
+    dir: PathBuf,
+}
+
+impl PreparedEntry {
+    /// Puts the entry into the log (durably, once this returns). Fails if the log already
+    /// has an entry with this id: a second writer for the same id means two queries share
+    /// one checkpoint.
+    pub fn add(self) -> Result<()> {
+        let PreparedEntry { file, id, dir } = self;
+        if file.create()? {
+            Ok(())
+        } else {
+            Err(EngineError::execution(
+                "CONCURRENT_STREAM_LOG_UPDATE",
+                format!(
+                    "Concurrent update to the log. Multiple streaming jobs detected for {id}. Please make sure only one streaming query with a specific checkpoint location runs at a time. (log: {})",
+                    dir.display()
+                ),
+            ))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,11 +155,22 @@ mod tests {
             log.add(i, &format!("e{i}")).unwrap();
         }
         assert!(log.add(3, "again").is_err());
+        let early = log.prepare(5, "e5").unwrap();
+        let twice = log.prepare(5, "other").unwrap();
+        assert_eq!(
+            log.get(5).unwrap(),
+            None,
+            "a prepared entry is not in the log yet"
+        );
+        early.add().unwrap();
+        let e = twice.add().unwrap_err().to_string();
+        assert!(e.contains("CONCURRENT_STREAM_LOG_UPDATE"), "{e}");
+        assert_eq!(log.get(5).unwrap().as_deref(), Some("e5"));
         fs::write(d.join(".3.tmp"), "junk").unwrap();
         assert_eq!(log.get(3).unwrap().as_deref(), Some("e3"));
-        assert_eq!(log.latest().unwrap(), Some((4, "e4".to_string())));
+        assert_eq!(log.latest().unwrap(), Some((5, "e5".to_string())));
         log.purge(3).unwrap();
-        assert_eq!(log.ids().unwrap(), vec![3, 4]);
+        assert_eq!(log.ids().unwrap(), vec![3, 4, 5]);
         assert_eq!(log.get(1).unwrap(), None);
         fs::remove_dir_all(d).unwrap();
     }

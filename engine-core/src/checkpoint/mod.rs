@@ -17,10 +17,10 @@ mod metadata;
 mod metadata_log;
 mod offset_log;
 
-pub use atomic::{create_atomic, write_atomic};
+pub use atomic::{PreparedFile, create_atomic, prepare_atomic, write_atomic};
 pub use commit_log::{CommitLog, CommitMetadata};
 pub use metadata::StreamMetadata;
-pub use metadata_log::MetadataLog;
+pub use metadata_log::{MetadataLog, PreparedEntry};
 pub use offset_log::{OffsetSeq, OffsetSeqLog, OffsetSeqMetadata};
 
 use crate::{EngineError, Result};

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{MetadataLog, check_version};
+use super::{MetadataLog, PreparedEntry, check_version};
 use crate::connector::Offset;
 use crate::{EngineError, Result};
 
@@ -113,6 +113,12 @@ impl OffsetSeqLog {
     /// Writes `offsets/<id>`; fails if it exists.
     pub fn add(&self, id: u64, seq: &OffsetSeq) -> Result<()> {
         self.log.add(id, &seq.serialize()?)
+    }
+
+    /// Writes and fsyncs `offsets/<id>` under a temp name; [`PreparedEntry::add`] puts it
+    /// in the log (see [`MetadataLog::prepare`]).
+    pub fn prepare(&self, id: u64, seq: &OffsetSeq) -> Result<PreparedEntry> {
+        self.log.prepare(id, &seq.serialize()?)
     }
 
     /// Reads `offsets/<id>`.

@@ -2,8 +2,10 @@
 //!
 //! Per batch: ask every source for its next end offset (respecting its read limit), write
 //! `offsets/N` *before* reading, plan the sources' partitions into the per-batch plan, run it
-//! on the worker pool with one sink writer per task, `Sink::commit(N)`, write `commits/N`,
-//! tell the sources, report progress, purge old log entries. On restart the last logged
+//! on the worker pool with one sink writer per task, `Sink::commit(N)`, report progress.
+//! `commits/N` is written (then old log entries purged) on a background thread while the
+//! next trigger plans; it is durable, and the sources are told, before `offsets/N+1` joins
+//! its log, before an idle trigger, and before the query ends. On restart the last logged
 //! batch is replayed with exactly its logged offsets and metadata if it has no commit.
 //! Batches run with a batch id and a watermark, so stateful operators slot in later.
 
@@ -129,6 +131,24 @@ pub(crate) struct MicroBatchExecution {
     no_data_batches: bool,
     /// The state stores, when the query has stateful operators.
     state: Option<StateRun>,
+    /// The last batch's `commits/N`, still being written (see [`CommitInFlight`]).
+    commit_in_flight: Option<CommitInFlight>,
+}
+
+/// `commits/N` of a finished batch, written (and the logs purged) on a thread of its own.
+///
+/// The batch's output is complete before this starts; the entry only records that, for a
+/// restart. Writing it in the background takes its fsyncs off the batch's latency and lets
+/// them overlap the next batch's planning and its own `offsets/N+1` fsync. The ordering a
+/// restart relies on (the latest commit is the latest offsets entry or one behind) holds
+/// because `offsets/N+1` is only linked into its log after this thread has made
+/// `commits/N` durable ([`MicroBatchExecution::finish_commit`]), and the sources are told
+/// of the commit (e.g. the file source's `cleanSource`) only then too.
+struct CommitInFlight {
+    /// Where the committed batch ended, per source.
+    ends: Vec<Offset>,
+    /// The writer: `commits/N`, then the purge of old entries of both logs.
+    handle: std::thread::JoinHandle<Result<()>>,
 }
 
 fn conf_i64(conf: &SessionConf, key: &str, default: i64) -> Result<i64> {
@@ -266,6 +286,7 @@ impl MicroBatchExecution {
             last_trigger_start_ms: None,
             last_batch_watermark_ms: 0,
             no_data_batches: conf.get_bool(NO_DATA_MICRO_BATCHES, true)?,
+            commit_in_flight: None,
             state,
             conf,
         };
@@ -344,7 +365,15 @@ impl MicroBatchExecution {
     }
 
     /// Runs triggers until the trigger kind says stop, `stop()` is called, or an error.
+    /// Returns once the last batch's commit is durable, also after an error.
     pub fn run(&mut self, q: &QueryInner) -> Result<()> {
+        let ran = self.run_triggers(q);
+        let committed = self.finish_commit();
+        ran.and(committed)
+    }
+
+    /// [`MicroBatchExecution::run`] without its final wait for the commit log.
+    fn run_triggers(&mut self, q: &QueryInner) -> Result<()> {
         match self.trigger {
             Trigger::Once => {
                 log::warn!(
@@ -428,6 +457,7 @@ impl MicroBatchExecution {
         let trigger_seq = q.lock().triggers;
         let (batch_id, seq, latest) = match self.pending.take() {
             Some((n, seq)) => {
+                self.finish_commit()?;
                 let latest: Vec<Option<Offset>> = self
                     .sources
                     .iter()
@@ -445,6 +475,9 @@ impl MicroBatchExecution {
                         .collect::<Result<Vec<_>>>()
                 })?;
                 if ends == self.committed && !self.another_batch_needed() {
+                    // Idle: the last batch's commit is durable before the query reports
+                    // that it has processed everything available.
+                    self.finish_commit()?;
                     self.finish_idle(q, trigger_seq, trigger_start_ms);
                     return Ok(false);
                 }
@@ -468,7 +501,13 @@ impl MicroBatchExecution {
                     },
                 };
                 let id = self.next_batch_id;
-                timings.time("walCommit", || self.offsets.add(id, &seq))?;
+                timings.time("walCommit", || -> Result<()> {
+                    // The entry's own fsync runs while the last batch's commit is still
+                    // being written; it joins the log only once that commit is durable.
+                    let entry = self.offsets.prepare(id, &seq)?;
+                    self.finish_commit()?;
+                    entry.add()
+                })?;
                 crate::streaming::crash::crash_point("driver.offsets_written");
                 (id, seq, latest)
             }
@@ -491,24 +530,12 @@ impl MicroBatchExecution {
             .collect();
         timings.time("commitOffsets", || -> Result<()> {
             self.watermark.update(&stats);
-            self.commits.add(
-                batch_id,
-                CommitMetadata {
-                    next_batch_watermark_ms: self.watermark.current_ms,
-                },
-            )?;
-            crate::streaming::crash::crash_point("driver.commit_written");
-            for (s, end) in self.sources.iter_mut().zip(&ends) {
-                s.commit(end)?;
-            }
-            Ok(())
+            let meta = CommitMetadata {
+                next_batch_watermark_ms: self.watermark.current_ms,
+            };
+            self.start_commit(batch_id, meta, ends.clone())
         })?;
         self.next_batch_id = batch_id + 1;
-        if self.next_batch_id > self.min_batches_to_retain {
-            let keep_from = self.next_batch_id - self.min_batches_to_retain;
-            self.offsets.purge(keep_from)?;
-            self.commits.purge(keep_from)?;
-        }
         timings.durations.insert(
             "triggerExecution".into(),
             total.elapsed().as_millis() as i64,
@@ -541,6 +568,50 @@ impl MicroBatchExecution {
         });
         self.manager.post_progress(&QueryProgressEvent { progress });
         Ok(true)
+    }
+
+    /// Starts writing `commits/<batch_id>` in the background ([`CommitInFlight`]), with the
+    /// purge of entries older than `spark.sql.streaming.minBatchesToRetain` after it.
+    fn start_commit(
+        &mut self,
+        batch_id: u64,
+        meta: CommitMetadata,
+        ends: Vec<Offset>,
+    ) -> Result<()> {
+        // At most one in flight: a batch only starts after the previous commit finished.
+        self.finish_commit()?;
+        let commits = self.commits.clone();
+        let offsets = self.offsets.clone();
+        let keep_from = (batch_id + 1).checked_sub(self.min_batches_to_retain);
+        let handle = std::thread::Builder::new()
+            .name(format!("commit-log-{batch_id}"))
+            .spawn(move || -> Result<()> {
+                commits.add(batch_id, meta)?;
+                if let Some(keep_from) = keep_from.filter(|k| *k > 0) {
+                    offsets.purge(keep_from)?;
+                    commits.purge(keep_from)?;
+                }
+                Ok(())
+            })
+            .map_err(|e| EngineError::io("starting the commit log writer", e))?;
+        self.commit_in_flight = Some(CommitInFlight { ends, handle });
+        Ok(())
+    }
+
+    /// Waits until the last batch's `commits/N` is durable, then tells the sources that
+    /// everything up to its end is processed. A no-op when no commit is in flight.
+    fn finish_commit(&mut self) -> Result<()> {
+        let Some(CommitInFlight { ends, handle }) = self.commit_in_flight.take() else {
+            return Ok(());
+        };
+        handle
+            .join()
+            .map_err(|_| EngineError::Internal("the commit log writer panicked".into()))??;
+        crate::streaming::crash::crash_point("driver.commit_written");
+        for (s, end) in self.sources.iter_mut().zip(&ends) {
+            s.commit(end)?;
+        }
+        Ok(())
     }
 
     /// Spark's `shouldRunAnotherBatch`: with no new data, a batch still runs when the
