@@ -31,6 +31,7 @@ use arrow::buffer::OffsetBuffer;
 use arrow::compute::SortOptions;
 use arrow::datatypes::{DataType, Field, Fields, Int32Type};
 
+use super::map_build::build_map;
 use super::string::{SimpleFunction, castable_to_string, rows, want_string, wrap};
 use super::{FunctionContext, ScalarFunction, unexpected_input_type};
 use crate::expr::Expr;
@@ -362,7 +363,7 @@ fn interleave_rows(cols: &[ArrayRef], rows: usize, dt: &DataType) -> Result<Arra
 }
 
 fn eval_map(
-    _: &str,
+    name: &str,
     args: &[ColumnarValue],
     n: usize,
     _: &FunctionContext,
@@ -383,48 +384,10 @@ fn eval_map(
     let value_cols: Vec<ArrayRef> = cols.iter().skip(1).step_by(2).cloned().collect();
     let keys = interleave_rows(&key_cols, rows, kv[0].data_type())?;
     let values = interleave_rows(&value_cols, rows, kv[1].data_type())?;
-    if keys.null_count() > 0 {
-        return Err(null_map_key());
-    }
-    // Spark 4's default spark.sql.mapKeyDedupPolicy=EXCEPTION rejects duplicate keys.
+    // Row r holds the entries r*k .. r*k + k of the interleaved columns.
     let k = key_cols.len();
-    if k > 1 {
-        let cmp = make_comparator(keys.as_ref(), keys.as_ref(), SortOptions::default())?;
-        for r in 0..rows {
-            let base = r * k;
-            for x in 0..k {
-                for y in x + 1..k {
-                    if cmp(base + x, base + y) == std::cmp::Ordering::Equal {
-                        let shown = ScalarValue::try_from_array(keys.as_ref(), base + x)?;
-                        return Err(duplicated_map_key(&shown));
-                    }
-                }
-            }
-        }
-    }
-    let entries_array = StructArray::try_new(kv.clone(), vec![keys, values], None)?;
-    let offsets = OffsetBuffer::from_lengths(std::iter::repeat_n(k, rows));
-    let out =
-        arrow::array::MapArray::try_new(entries.clone(), offsets, entries_array, None, false)?;
-    wrap(args, Arc::new(out))
-}
-
-/// Spark's `NULL_MAP_KEY`: a map was built with a NULL key.
-pub(crate) fn null_map_key() -> EngineError {
-    EngineError::execution(
-        "NULL_MAP_KEY",
-        "Cannot use null as map key. SQLSTATE: 2200E",
-    )
-}
-
-/// Spark's `DUPLICATED_MAP_KEY` under the default `spark.sql.mapKeyDedupPolicy=EXCEPTION`.
-pub(crate) fn duplicated_map_key(key: &ScalarValue) -> EngineError {
-    EngineError::execution(
-        "DUPLICATED_MAP_KEY",
-        format!(
-            "Duplicate map key {key} was found, please check the input data. If you want to remove the duplicated keys, you can set \"spark.sql.mapKeyDedupPolicy\" to \"LAST_WIN\" so that the key inserted at last takes precedence. SQLSTATE: 23505"
-        ),
-    )
+    let ranges: Vec<Option<(usize, usize)>> = (0..rows).map(|r| Some((r * k, r * k + k))).collect();
+    wrap(args, build_map(name, &keys, &values, &ranges)?)
 }
 
 fn coerce_map_arg(name: &str, a: &[DataType]) -> Result<Vec<DataType>> {

@@ -3,20 +3,17 @@
 //! `spark.sql.mapKeyDedupPolicy=EXCEPTION`), no argument gives an empty
 //! `MAP<STRING, STRING>`.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, AsArray, MapArray, StructArray, UInt32Array};
-use arrow::buffer::{NullBuffer, OffsetBuffer};
+use arrow::array::{Array, AsArray, MapArray, UInt32Array};
+use arrow::buffer::OffsetBuffer;
 use arrow::datatypes::DataType;
-use arrow::row::{RowConverter, SortField};
 
-use super::collection::duplicated_map_key;
+use super::map_build::build_map;
 use super::string::{arrays, rows, wrap};
 use super::{FunctionContext, ScalarFunction};
 use crate::expr::coercion::common_type;
 use crate::expr::columnar::ColumnarValue;
-use crate::scalar::ScalarValue;
 use crate::types::{map_of, sql_type_name};
 use crate::{EngineError, Result};
 
@@ -128,48 +125,32 @@ impl ScalarFunction for MapConcat {
             bases.push(base);
             base += m.entries().len();
         }
-        let keys = all.as_struct().column(0).clone();
-        let converter = RowConverter::new(vec![SortField::new(keys.data_type().clone())])?;
-        let key_rows = converter.convert_columns(std::slice::from_ref(&keys))?;
+        // Each row's entries in argument order, then the map with Spark's key rules.
         let mut take: Vec<u32> = Vec::new();
-        let mut lengths: Vec<usize> = Vec::with_capacity(n);
-        let mut valid: Vec<bool> = Vec::with_capacity(n);
-        let mut seen: HashSet<&[u8]> = HashSet::new();
+        let mut ranges: Vec<Option<(usize, usize)>> = Vec::with_capacity(n);
         for row in 0..n {
             if maps.iter().any(|m| m.is_null(row)) {
-                lengths.push(0);
-                valid.push(false);
+                ranges.push(None);
                 continue;
             }
-            seen.clear();
             let before = take.len();
             for (m, b) in maps.iter().zip(&bases) {
                 let offsets = m.value_offsets();
                 let (from, to) = (offsets[row] as usize, offsets[row + 1] as usize);
                 for i in from..to {
                     let at = b + i;
-                    if !seen.insert(key_rows.row(at).data()) {
-                        let key = ScalarValue::try_from_array(keys.as_ref(), at)?;
-                        return Err(duplicated_map_key(&key));
-                    }
                     take.push(u32::try_from(at).map_err(|_| {
                         crate::expr::columnar::result_too_large("map_concat", at as u128)
                     })?);
                 }
             }
-            lengths.push(take.len() - before);
-            valid.push(true);
+            ranges.push(Some((before, take.len())));
         }
         let picked = arrow::compute::take(all.as_ref(), &UInt32Array::from(take), None)?;
-        let entries: StructArray = picked.as_struct().clone();
-        let out = MapArray::try_new(
-            entries_field.clone(),
-            OffsetBuffer::from_lengths(lengths),
-            entries,
-            Some(NullBuffer::from(valid)),
-            *sorted,
-        )?;
-        let out: ArrayRef = Arc::new(out);
-        wrap(args, out)
+        let entries = picked.as_struct();
+        wrap(
+            args,
+            build_map("map_concat", entries.column(0), entries.column(1), &ranges)?,
+        )
     }
 }

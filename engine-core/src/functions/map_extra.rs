@@ -3,88 +3,24 @@
 //! NULL key (`NULL_MAP_KEY`) and a repeated key (`DUPLICATED_MAP_KEY`, Spark 4's default
 //! `spark.sql.mapKeyDedupPolicy=EXCEPTION`), as `map()` does.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, ListArray, MapArray, StringBuilder, StructArray,
-    make_comparator,
+    Array, ArrayRef, AsArray, BooleanArray, ListArray, StringBuilder, make_comparator,
 };
-use arrow::buffer::{NullBuffer, OffsetBuffer};
 use arrow::compute::SortOptions;
 use arrow::datatypes::{DataType, Field};
-use arrow::row::{RowConverter, SortField};
 use regex::Regex;
 
-use super::array_build::{is_null_at, normalize_floats};
+use super::array_build::normalize_floats;
 use super::array_extra::{elem_of, want_list};
-use super::collection::{duplicated_map_key, null_map_key};
+use super::map_build::build_map;
 use super::string::{SimpleFunction, arrays, rows, wrap};
 use super::{FunctionContext, ScalarFunction, unexpected_input_type};
 use crate::expr::coercion::common_type;
 use crate::expr::columnar::ColumnarValue;
-use crate::scalar::ScalarValue;
 use crate::types::{is_string, list_of, map_of, sql_type_name};
 use crate::{EngineError, Result};
-
-/// Builds a map array whose row `i` holds the entries `from..to` of `keys` and `values`
-/// (`None`: a NULL map), checking Spark's key rules.
-fn build_map(
-    name: &str,
-    keys: &ArrayRef,
-    values: &ArrayRef,
-    ranges: &[Option<(usize, usize)>],
-) -> Result<ArrayRef> {
-    let DataType::Map(entries, _) = map_of(keys.data_type().clone(), values.data_type().clone())
-    else {
-        return Err(EngineError::Internal("map_of gave no map".into()));
-    };
-    let DataType::Struct(kv) = entries.data_type() else {
-        return Err(EngineError::Internal("map entries".into()));
-    };
-    let normalized = normalize_floats(keys);
-    let conv = RowConverter::new(vec![SortField::new(normalized.data_type().clone())])?;
-    let encoded = conv.convert_columns(std::slice::from_ref(&normalized))?;
-    let mut seen: HashSet<&[u8]> = HashSet::new();
-    let mut take: Vec<u32> = Vec::new();
-    let mut lengths = Vec::with_capacity(ranges.len());
-    for (from, to) in ranges.iter().flatten() {
-        seen.clear();
-        for j in *from..*to {
-            if is_null_at(keys.as_ref(), j) {
-                return Err(null_map_key());
-            }
-            if !seen.insert(encoded.row(j).data()) {
-                let shown = ScalarValue::try_from_array(keys.as_ref(), j)?;
-                return Err(duplicated_map_key(&shown));
-            }
-            take.push(
-                u32::try_from(j)
-                    .map_err(|_| crate::expr::columnar::result_too_large(name, j as u128))?,
-            );
-        }
-    }
-    for r in ranges {
-        lengths.push(r.map_or(0, |(from, to)| to - from));
-    }
-    let idx = arrow::array::UInt32Array::from(take);
-    let k = arrow::compute::take(keys.as_ref(), &idx, None)?;
-    let v = arrow::compute::take(values.as_ref(), &idx, None)?;
-    let entries_array = StructArray::try_new(kv.clone(), vec![k, v], None)?;
-    let valid: Vec<bool> = ranges.iter().map(Option::is_some).collect();
-    let nulls = if valid.iter().all(|v| *v) {
-        None
-    } else {
-        Some(NullBuffer::from(valid))
-    };
-    Ok(Arc::new(MapArray::try_new(
-        entries.clone(),
-        OffsetBuffer::from_lengths(lengths),
-        entries_array,
-        nulls,
-        false,
-    )?))
-}
 
 fn want_list_or_null(name: &str, pos: usize, t: &DataType) -> Result<DataType> {
     match t {

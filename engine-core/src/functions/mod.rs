@@ -35,6 +35,7 @@ pub mod higher_order;
 pub mod interval;
 mod interval_make;
 pub mod json;
+mod map_build;
 mod map_concat;
 pub mod map_extra;
 mod mask;

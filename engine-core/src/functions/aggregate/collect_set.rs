@@ -11,8 +11,9 @@
 use std::hash::BuildHasher;
 
 use crate::Result;
-use arrow::array::{Array, ArrayRef, AsArray, Float32Array, Float64Array};
-use arrow::datatypes::{DataType, Field, Float32Type, Float64Type};
+use crate::functions::array_build::normalize_floats;
+use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::datatypes::{DataType, Field};
 use arrow::row::{OwnedRow, Row, RowConverter, SortField};
 use hashbrown::HashTable;
 
@@ -107,25 +108,6 @@ impl SetAcc {
     }
 }
 
-/// `-0.0` as `0.0` and one NaN, so equal numbers have equal row bytes.
-fn normalize_floats(v: &ArrayRef) -> ArrayRef {
-    match v.data_type() {
-        DataType::Float64 => {
-            let out: Float64Array = v
-                .as_primitive::<Float64Type>()
-                .unary(|x| if x.is_nan() { f64::NAN } else { x + 0.0 });
-            std::sync::Arc::new(out)
-        }
-        DataType::Float32 => {
-            let out: Float32Array = v
-                .as_primitive::<Float32Type>()
-                .unary(|x| if x.is_nan() { f32::NAN } else { x + 0.0 });
-            std::sync::Arc::new(out)
-        }
-        _ => v.clone(),
-    }
-}
-
 impl GroupsAccumulator for SetAcc {
     fn update_batch(&mut self, values: &[ArrayRef], groups: &[usize], n: usize) -> Result<()> {
         self.insert_all(&values[0], |i| groups[i], n)
@@ -171,7 +153,7 @@ impl GroupsAccumulator for SetAcc {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::Int32Array;
+    use arrow::array::{Float64Array, Int32Array};
     use arrow::datatypes::Int32Type;
     use std::sync::Arc;
 

@@ -10,7 +10,7 @@ use arrow::datatypes::DataType;
 use super::{Elements, as_booleans, boolean_function, kept, map_arg};
 use crate::expr::columnar::ColumnarValue;
 use crate::expr::lambda::{ArgumentMismatch, HigherOrderArgs, HigherOrderFunction};
-use crate::functions::collection::{duplicated_map_key, null_map_key};
+use crate::functions::map_build::{duplicated_map_key, null_map_key};
 use crate::scalar::ScalarValue;
 use crate::types::{map_of, sql_type_name};
 use crate::{EngineError, Result};
