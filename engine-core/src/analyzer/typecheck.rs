@@ -35,28 +35,6 @@ pub fn coerce_expr(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
     }
 }
 
-fn cast_to(e: Expr, from: &DataType, to: &DataType, ansi: bool) -> Expr {
-    if from == to {
-        return e;
-    }
-    if let Expr::Literal(v) = &e
-        && v.is_null()
-    {
-        // A NULL literal takes whatever type it is asked for.
-        return Expr::Literal(crate::scalar::ScalarValue::null_of(to));
-    }
-    // Implicit casts follow the session's mode, as explicit ones do.
-    Expr::Cast {
-        expr: Box::new(e),
-        to: to.clone(),
-        mode: if ansi {
-            CastMode::Ansi
-        } else {
-            CastMode::Legacy
-        },
-    }
-}
-
 fn coerce_node(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
     Ok(match e {
         Expr::BinaryOp { left, op, right } => {
@@ -79,9 +57,9 @@ fn coerce_node(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
             let (l_to, r_to) = coerce_binary(op, &lt, &rt, ansi)
                 .map_err(|err| fill_expr_text(err, &format!("({left} {op} {right})")))?;
             Expr::BinaryOp {
-                left: Box::new(cast_to(*left, &lt, &l_to, ansi)),
+                left: Box::new((*left).implicit_cast(&lt, &l_to, ansi)),
                 op,
-                right: Box::new(cast_to(*right, &rt, &r_to, ansi)),
+                right: Box::new((*right).implicit_cast(&rt, &r_to, ansi)),
             }
         }
         Expr::Not(inner) => {
@@ -158,23 +136,23 @@ fn coerce_node(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
             for (w, t) in branches {
                 let wt = w.data_type(schema)?;
                 let w = match &operand_target {
-                    Some(ot) => cast_to(w, &wt, ot, ansi),
+                    Some(ot) => w.implicit_cast(&wt, ot, ansi),
                     None => require(w, &wt, &DataType::Boolean, "CASE WHEN", ansi)?,
                 };
                 let tt = t.data_type(schema)?;
-                new_branches.push((w, cast_to(t, &tt, &target, ansi)));
+                new_branches.push((w, t.implicit_cast(&tt, &target, ansi)));
             }
             let operand = match (operand, &operand_target) {
                 (Some(o), Some(ot)) => {
                     let t = o.data_type(schema)?;
-                    Some(Box::new(cast_to(*o, &t, ot, ansi)))
+                    Some(Box::new((*o).implicit_cast(&t, ot, ansi)))
                 }
                 (o, _) => o,
             };
             let otherwise = match otherwise {
                 Some(o) => {
                     let t = o.data_type(schema)?;
-                    Some(Box::new(cast_to(*o, &t, &target, ansi)))
+                    Some(Box::new((*o).implicit_cast(&t, &target, ansi)))
                 }
                 None => None,
             };
@@ -196,11 +174,11 @@ fn coerce_node(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
             let target = common_type_for("in", &types, ansi)?;
             let et = types[0].clone();
             Expr::InList {
-                expr: Box::new(cast_to(*expr, &et, &target, ansi)),
+                expr: Box::new((*expr).implicit_cast(&et, &target, ansi)),
                 list: list
                     .into_iter()
                     .zip(types.into_iter().skip(1))
-                    .map(|(l, t)| cast_to(l, &t, &target, ansi))
+                    .map(|(l, t)| l.implicit_cast(&t, &target, ansi))
                     .collect(),
                 negated,
             }
@@ -301,7 +279,7 @@ fn coerce_args(
     Ok(args
         .into_iter()
         .zip(types.iter().zip(&targets))
-        .map(|(a, (from, to))| cast_to(a, from, to, ansi))
+        .map(|(a, (from, to))| a.implicit_cast(from, to, ansi))
         .collect())
 }
 
@@ -309,7 +287,7 @@ fn to_string_arg(e: Expr, t: &DataType, ansi: bool) -> Expr {
     if is_string(t) {
         e
     } else {
-        cast_to(e, t, &DataType::Utf8, ansi)
+        e.implicit_cast(t, &DataType::Utf8, ansi)
     }
 }
 
@@ -318,7 +296,7 @@ fn require(e: Expr, got: &DataType, want: &DataType, ctx: &str, ansi: bool) -> R
         return Ok(e);
     }
     if *got == DataType::Null {
-        return Ok(cast_to(e, got, want, ansi));
+        return Ok(e.implicit_cast(got, want, ansi));
     }
     Err(type_mismatch(
         &format!("{ctx} {e}"),

@@ -126,6 +126,28 @@ fn bin(l: Expr, op: BinaryOperator, r: Expr) -> Expr {
 }
 
 impl Expr {
+    /// `self` as type `to` by an implicit cast in the session's mode (ANSI or legacy, as
+    /// explicit casts); nothing when `from == to`, and a NULL literal simply takes the type.
+    pub fn implicit_cast(self, from: &DataType, to: &DataType, ansi: bool) -> Expr {
+        if from == to {
+            return self;
+        }
+        if let Expr::Literal(v) = &self
+            && v.is_null()
+        {
+            return Expr::Literal(crate::scalar::ScalarValue::null_of(to));
+        }
+        Expr::Cast {
+            expr: Box::new(self),
+            to: to.clone(),
+            mode: if ansi {
+                super::CastMode::Ansi
+            } else {
+                super::CastMode::Legacy
+            },
+        }
+    }
+
     /// `self = other`
     pub fn eq(self, other: Expr) -> Expr {
         bin(self, BinaryOperator::Eq, other)

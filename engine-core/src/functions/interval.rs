@@ -26,7 +26,7 @@ use super::string::{arrays, rows, wrap};
 use super::{FunctionContext, ScalarFunction};
 use crate::datetime_text::zone::local_to_micros;
 use crate::expr::columnar::ColumnarValue;
-use crate::expr::{BinaryOperator, CastMode, Expr};
+use crate::expr::{BinaryOperator, Expr};
 use crate::interval::literal::interval_overflow;
 use crate::scalar::ScalarValue;
 use crate::types::{is_numeric, timestamp_type};
@@ -88,18 +88,6 @@ fn is_timestamp(t: &DataType) -> bool {
     matches!(t, DataType::Timestamp(TimeUnit::Microsecond, _))
 }
 
-fn cast(e: Expr, to: &DataType, ansi: bool) -> Expr {
-    Expr::Cast {
-        expr: Box::new(e),
-        to: to.clone(),
-        mode: if ansi {
-            CastMode::Ansi
-        } else {
-            CastMode::Legacy
-        },
-    }
-}
-
 /// The days of a day-time literal written in whole days only (`INTERVAL 1 DAY`): Spark adds
 /// those to a date as days and keeps a DATE.
 fn literal_days(e: &Expr) -> Option<Option<i32>> {
@@ -136,7 +124,7 @@ pub fn rewrite_binary(
         } else {
             DataType::Float64
         };
-        cast(e, &to, ansi)
+        e.implicit_cast(t, &to, ansi)
     };
     Some(match (op, lt, rt) {
         (Plus | Minus, l, r) if datetime(l) && is_interval(r) => {
@@ -170,16 +158,8 @@ pub fn rewrite_binary(
             // Spark subtracts as instants; TIMESTAMP_NTZ and DATE meet TIMESTAMP in the
             // session zone, two NTZ values subtract as wall clocks.
             let common = if l == r { l.clone() } else { timestamp_type() };
-            let l2 = if l == &common {
-                left
-            } else {
-                cast(left, &common, ansi)
-            };
-            let r2 = if r == &common {
-                right
-            } else {
-                cast(right, &common, ansi)
-            };
+            let l2 = left.implicit_cast(l, &common, ansi);
+            let r2 = right.implicit_cast(r, &common, ansi);
             call(Op::TimestampDiff, vec![l2, r2])
         }
         _ => return None,
@@ -212,7 +192,7 @@ fn datetime_plus(
                 right: Box::new(Expr::Literal(ScalarValue::Int32(days))),
             };
         }
-        let ts = cast(dt, &timestamp_type(), ansi);
+        let ts = dt.implicit_cast(dtt, &timestamp_type(), ansi);
         return call(Op::TimestampPlusDayTime { negate }, vec![ts, iv]);
     }
     call(Op::TimestampPlusDayTime { negate }, vec![dt, iv])
