@@ -48,7 +48,7 @@ fn not_a_number(value: &str) -> EngineError {
 
 /// The field a unit word belongs to and its length in microseconds (months for year-month
 /// units); `None` for a word that is no unit.
-fn unit_of(word: &str) -> Option<(IntervalField, i64, &'static str)> {
+pub(super) fn unit_of(word: &str) -> Option<(IntervalField, i64, &'static str)> {
     let w = word.to_ascii_lowercase();
     let w = w.strip_suffix('s').unwrap_or(&w);
     Some(match w {

@@ -67,18 +67,9 @@ pub fn parse_interval_micros(text: &str) -> Result<i64> {
         let unit = words
             .next()
             .ok_or_else(|| bad(&format!("missing unit after `{num}`")))?
-            .trim_matches(|c| c == '\'' || c == '"')
-            .to_ascii_lowercase();
-        let unit = unit.strip_suffix('s').unwrap_or(&unit);
-        let scale = match unit {
-            "week" => 7.0 * 86_400e6,
-            "day" => 86_400e6,
-            "hour" => 3_600e6,
-            "minute" => 60e6,
-            "second" => 1e6,
-            "millisecond" => 1e3,
-            "microsecond" => 1.0,
-            "month" | "year" => {
+            .trim_matches(|c| c == '\'' || c == '"');
+        let scale = match literal::unit_of(unit) {
+            Some((field, _, _)) if field.is_year_month() => {
                 return Err(EngineError::analysis(
                     "INVALID_INTERVAL_FORMAT",
                     format!(
@@ -86,7 +77,13 @@ pub fn parse_interval_micros(text: &str) -> Result<i64> {
                     ),
                 ));
             }
-            other => return Err(bad(&format!("unknown unit `{other}`"))),
+            // Microseconds per unit: exact in an f64 (at most a week's 6.048e11).
+            Some((_, micros_per_unit, _)) => micros_per_unit as f64,
+            None => {
+                let shown = unit.to_ascii_lowercase();
+                let shown = shown.strip_suffix('s').unwrap_or(&shown);
+                return Err(bad(&format!("unknown unit `{shown}`")));
+            }
         };
         micros += value * scale;
         any = true;
