@@ -9,6 +9,8 @@
 //! latency lines are printed); `KAFKA_BENCH_ONLY=source:N` writes the data, then only reads it
 //! back N times (default 5) as the source-alone row does, each with a new source, and each
 //! time also with plain librdkafka consumers (a control for the machine's noise).
+//! `KAFKA_BENCH_TOPIC=<topic>` skips writing and reads that topic (an earlier run prints its
+//! name): two builds' sources compared over the very same records.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -254,8 +256,16 @@ fn main() {
         latency_rows(&bootstrap, &info, threads);
         return;
     }
-    let topic = engine_kafka::testing::unique_topic("bench");
-    info.create_topic(&topic, PARTITIONS).unwrap();
+    // `KAFKA_BENCH_TOPIC` reads an existing topic (written by an earlier run, which prints its
+    // name) instead of writing a new one: an A/B of two builds' sources over the same records.
+    let reuse = std::env::var("KAFKA_BENCH_TOPIC").ok();
+    let topic = reuse
+        .clone()
+        .unwrap_or_else(|| engine_kafka::testing::unique_topic("bench"));
+    if reuse.is_none() {
+        info.create_topic(&topic, PARTITIONS).unwrap();
+    }
+    eprintln!("topic {topic}");
 
     // Extra producer options for every sink here (`KAFKA_BENCH_PRODUCER=k=v,k=v`, keys
     // without the `kafka.` prefix), to compare librdkafka settings.
@@ -296,9 +306,11 @@ fn main() {
     mark(cpu.len(), "starts");
     let c0 = cpu_pair(&broker_pid);
     let started = Instant::now();
-    let commits = write_tasks(&sink, &data, "at-least-once");
-    // The batch is written once every record is acknowledged (the sink waits in `commit`).
-    sink.commit(0, commits).unwrap();
+    if reuse.is_none() {
+        let commits = write_tasks(&sink, &data, "at-least-once");
+        // The batch is written once every record is acknowledged (the sink waits in `commit`).
+        sink.commit(0, commits).unwrap();
+    }
     let sink_secs = started.elapsed().as_secs_f64();
     if let Some(reps) = std::env::var("KAFKA_BENCH_ONLY").ok().and_then(|v| {
         v.strip_prefix("source")

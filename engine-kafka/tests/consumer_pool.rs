@@ -10,7 +10,7 @@ use std::time::Duration;
 use common::*;
 use engine_core::connector::{ReadLimit, Source};
 use engine_core::options::Options;
-use engine_kafka::consumer::{ConsumerPool, SPARE_CONSUMERS};
+use engine_kafka::consumer::{BATCH_ROWS, ConsumerPool, SPARE_CONSUMERS, repositions};
 use engine_kafka::options::SourceOptions;
 use engine_kafka::sink::KafkaSink;
 use engine_kafka::source::{KafkaSource, batch_partitions};
@@ -101,6 +101,39 @@ fn a_streaming_query_reads_every_partition_through_one_consumer_and_stop_closes_
     src.stop().unwrap();
     drop(parts);
     assert_eq!(ConsumerPool::global().idle_count(), before);
+}
+
+#[test]
+fn a_range_longer_than_one_arrow_batch_is_read_without_reseeking() {
+    let b = broker();
+    let topic = unique_topic("longrange");
+    b.create_topic(&topic, 1).unwrap();
+    let sink = KafkaSink::new(&sink_ctx(
+        &[("kafka.bootstrap.servers", &b.bootstrap), ("topic", &topic)],
+        kv_schema(),
+        None,
+    ))
+    .unwrap();
+    let n = 2 * BATCH_ROWS + 100;
+    write_batch(&sink, 0, &[kv_batch(0..n)]);
+    let opts = SourceOptions::for_batch(&Options::new([
+        ("kafka.bootstrap.servers", b.bootstrap.as_str()),
+        ("subscribe", topic.as_str()),
+    ]))
+    .unwrap();
+    let parts = batch_partitions(&opts).unwrap();
+    assert_eq!(parts.len(), 1);
+    let _counting = counting();
+    let before = repositions();
+    let batches: Vec<usize> = parts[0]
+        .read()
+        .unwrap()
+        .map(|b| b.unwrap().num_rows())
+        .collect();
+    assert_eq!(batches, vec![BATCH_ROWS, BATCH_ROWS, 100]);
+    // One assignment at the start: a re-seek between the Arrow batches would drop what the
+    // consumer prefetched and wait for a new fetch each time.
+    assert_eq!(repositions() - before, 1);
 }
 
 #[test]

@@ -22,7 +22,7 @@ use rdkafka::ClientConfig;
 use rdkafka::error::KafkaError;
 
 pub use pool::{ConsumerPool, SPARE_CONSUMERS, configure_consumer_pool};
-pub use reader::RangeReader;
+pub use reader::{RangeReader, repositions};
 pub use shared::SharedConsumer;
 
 use crate::options::{

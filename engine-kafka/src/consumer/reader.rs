@@ -3,6 +3,7 @@
 //! `failOnDataLoss` says.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use arrow::array::{
@@ -110,6 +111,16 @@ impl Columns {
 /// truncated below the range's end (and again after each such spell).
 const TRUNCATION_CHECK: Duration = Duration::from_millis(100);
 
+/// Range reads' repositionings so far, process-wide (see [`repositions`]).
+static REPOSITIONS: AtomicU64 = AtomicU64::new(0);
+
+/// How many times range reads in this process moved a consumer (an assignment of a pooled
+/// consumer or a seek of a shared partition queue). A move drops what librdkafka prefetched,
+/// so a read of one range should move at most once, at its start; diagnostics and tests.
+pub fn repositions() -> u64 {
+    REPOSITIONS.load(Ordering::Relaxed)
+}
+
 /// Where a range read takes its records from.
 enum Lease {
     /// A pooled consumer, assigned to this one partition while it reads.
@@ -147,6 +158,7 @@ impl Lease {
 
     /// Moves the read position to `offset` of `tp`.
     fn position(&mut self, tp: &TopicPartition, offset: i64) -> Result<()> {
+        REPOSITIONS.fetch_add(1, Ordering::Relaxed);
         match self {
             Lease::Pooled(c) => {
                 c.consumer
@@ -362,6 +374,10 @@ impl RangeReader {
                 }
             }
         }
+        // The lease must know where this fill stopped: the next fill of this range asks
+        // `positioned_at` and would otherwise re-seek, dropping what librdkafka prefetched
+        // (a fetch wait per 16k records: -28% on the source-alone row).
+        lease.stopped_at((!self.position_lost).then_some(self.next));
         if self.next >= until {
             self.done = true;
         }
