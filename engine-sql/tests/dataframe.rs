@@ -429,3 +429,33 @@ fn windows_through_the_dataframe_api() {
         ]
     );
 }
+
+#[test]
+fn product_and_try_aggregates_name_their_columns_like_spark() {
+    // Spark 4.3 (PySpark `F.product`, which Spark's SQL does not resolve): DOUBLE, NULLs
+    // skipped, NULL for a group without values.
+    let spark = spark();
+    let df = spark
+        .sql("SELECT * FROM VALUES (1, 2), (1, -3), (1, NULL), (2, NULL), (3, 4) AS t(k, x)")
+        .unwrap()
+        .group_by(vec![col("k")])
+        .agg(vec![
+            call("product", vec![col("x")]),
+            call("try_sum", vec![col("x")]),
+            call("try_avg", vec![col("x")]),
+            call("bit_xor", vec![col("x")]),
+        ])
+        .unwrap();
+    assert_eq!(
+        df.columns().unwrap(),
+        vec!["k", "product(x)", "try_sum(x)", "try_avg(x)", "bit_xor(x)"]
+    );
+    assert_eq!(
+        rows(&df),
+        vec![
+            "1,-6.0,-1,-0.5,-1",
+            "2,NULL,NULL,NULL,NULL",
+            "3,4.0,4,4.0,4"
+        ]
+    );
+}

@@ -216,3 +216,40 @@ fn new_aggregates_merge_state_kept_across_a_restart() {
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert!(rows[0].ends_with(",4500.0,a,[a, b],2"), "{rows:?}");
 }
+
+#[test]
+fn try_bitwise_and_product_state_survives_a_restart() {
+    // As above: one window's rows arrive in two runs, so its result merges the kept state
+    // (a sum with its count, a bit fold, a product) with the second run's partial state.
+    let dir = tempfile::tempdir().unwrap();
+    let spark = spark("hdfs");
+    let input = MemoryStream::new(&spark, schema());
+    let query = |input: &MemoryStream| {
+        let seconds = col("ts").cast(DataType::Int64);
+        input
+            .to_df()
+            .unwrap()
+            .with_watermark("ts", "5 minutes")
+            .unwrap()
+            .group_by(vec![window(col("ts"), "10 minutes", None, None)])
+            .agg(vec![
+                call("try_sum", vec![seconds.clone()]),
+                call("try_avg", vec![seconds.clone()]),
+                call("bit_or", vec![seconds.clone()]),
+                call("product", vec![seconds]),
+            ])
+            .unwrap()
+    };
+    input.add_data(batch(&[1, 2])).unwrap();
+    let first = run(&query(&input), dir.path()).unwrap();
+    assert!(first.iter().all(|(_, rows)| rows.is_empty()), "{first:?}");
+    input.add_data(batch(&[3, 4, 30])).unwrap();
+    let rows: Vec<String> = run(&query(&input), dir.path())
+        .unwrap()
+        .into_iter()
+        .flat_map(|(_, r)| r)
+        .collect();
+    // Seconds 60, 120, 180, 240: sum 600, mean 150, OR 252, product 311040000.
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0].ends_with(",600,150.0,252,3.1104E8"), "{rows:?}");
+}

@@ -44,10 +44,7 @@ impl AggregateFunction for Avg {
         if args.first().is_some_and(super::interval::is_interval) {
             return Ok(super::interval::state_fields());
         }
-        Ok(vec![
-            Field::new("sum", DataType::Float64, true),
-            Field::new("count", DataType::Int64, false),
-        ])
+        Ok(state_fields())
     }
     fn create_accumulator(&self, args: &[DataType]) -> Result<Box<dyn GroupsAccumulator>> {
         if let Some(t) = args.first().filter(|t| super::interval::is_interval(t)) {
@@ -57,8 +54,18 @@ impl AggregateFunction for Avg {
     }
 }
 
+/// The partial state of a DOUBLE average: the sum and the count of values.
+pub(super) fn state_fields() -> Vec<Field> {
+    vec![
+        Field::new("sum", DataType::Float64, true),
+        Field::new("count", DataType::Int64, false),
+    ]
+}
+
+/// A DOUBLE average's sums and counts per group (shared with `try_avg`, which never
+/// overflows on DOUBLE either).
 #[derive(Default)]
-struct AvgAcc {
+pub(super) struct AvgAcc {
     sums: Vec<f64>,
     counts: Vec<i64>,
 }

@@ -36,6 +36,9 @@ pub(super) fn state_fields() -> Vec<Field> {
 pub(super) struct IntervalAcc {
     out: DataType,
     average: bool,
+    /// `try_sum`/`try_avg`: an overflow makes the group NULL instead of failing; a NULL sum
+    /// with a count above 0 marks it, in the state too.
+    null_on_overflow: bool,
     sums: Vec<Option<i64>>,
     counts: Vec<i64>,
 }
@@ -45,18 +48,42 @@ impl IntervalAcc {
         IntervalAcc {
             out,
             average,
+            null_on_overflow: false,
             sums: vec![],
             counts: vec![],
         }
     }
 
-    fn add(&mut self, g: usize, v: i64, count: i64) -> Result<()> {
-        let slot = &mut self.sums[g];
-        *slot = Some(match slot {
-            Some(s) => s.checked_add(v).ok_or_else(interval_overflow)?,
-            None => v,
-        });
-        self.counts[g] += count;
+    /// The same accumulator, giving NULL where the sum overflows (`try_sum`, `try_avg`).
+    pub(super) fn null_on_overflow(mut self) -> Self {
+        self.null_on_overflow = true;
+        self
+    }
+
+    /// Whether `sum` fits the type Spark keeps the sum in.
+    fn fits(&self, sum: i64) -> bool {
+        match self.out {
+            DataType::Interval(IntervalUnit::YearMonth) => i32::try_from(sum).is_ok(),
+            _ => true,
+        }
+    }
+
+    /// Adds `v` (`None`: a partial sum that overflowed) and `count` values to group `g`.
+    fn add(&mut self, g: usize, v: Option<i64>, count: i64) -> Result<()> {
+        let overflowed = self.counts[g] > 0 && self.sums[g].is_none();
+        let next = match (self.sums[g], v) {
+            _ if overflowed => None,
+            (_, None) => None,
+            // Spark keeps a year-month sum in an INT, a day-time one in a BIGINT.
+            (Some(s), Some(v)) => match s.checked_add(v).filter(|t| self.fits(*t)) {
+                Some(t) => Some(t),
+                None if self.null_on_overflow => None,
+                None => return Err(interval_overflow()),
+            },
+            (None, v) => v,
+        };
+        self.sums[g] = next;
+        self.counts[g] = self.counts[g].saturating_add(count);
         Ok(())
     }
 }
@@ -87,7 +114,7 @@ impl GroupsAccumulator for IntervalAcc {
         self.sums.resize(n, None);
         self.counts.resize(n, 0);
         for (v, &g) in values(&values_in[0])?.into_iter().zip(groups) {
-            if let Some(v) = v {
+            if v.is_some() {
                 self.add(g, v, 1)?;
             }
         }
@@ -100,8 +127,12 @@ impl GroupsAccumulator for IntervalAcc {
         let sums = values(&states[0])?;
         let counts = states[1].as_primitive::<Int64Type>();
         for (i, &g) in groups.iter().enumerate() {
-            if let Some(Some(v)) = sums.get(i) {
-                self.add(g, *v, counts.value(i))?;
+            let (Some(v), count) = (sums.get(i), counts.value(i)) else {
+                continue;
+            };
+            // A NULL sum with values behind it is an overflow `try_` functions kept.
+            if v.is_some() || (self.null_on_overflow && count > 0) {
+                self.add(g, *v, count)?;
             }
         }
         Ok(())
@@ -123,14 +154,20 @@ impl GroupsAccumulator for IntervalAcc {
                 Some(s) if self.average => crate::functions::interval::div_half_up(s, c).map(Some),
                 s => Ok(s),
             })
+            .map(|r| match r {
+                Err(_) if self.null_on_overflow => Ok(None),
+                r => r,
+            })
             .collect::<Result<Vec<Option<i64>>>>()?;
         Ok(match self.out {
             DataType::Interval(IntervalUnit::YearMonth) => {
                 let months = results
                     .into_iter()
-                    .map(|v| {
-                        v.map(|m| i32::try_from(m).map_err(|_| interval_overflow()))
-                            .transpose()
+                    .map(|v| match v.map(i32::try_from) {
+                        Some(Err(_)) if self.null_on_overflow => Ok(None),
+                        Some(Err(_)) => Err(interval_overflow()),
+                        Some(Ok(m)) => Ok(Some(m)),
+                        None => Ok(None),
                     })
                     .collect::<Result<IntervalYearMonthArray>>()?;
                 Arc::new(months)

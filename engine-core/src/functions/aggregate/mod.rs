@@ -1,11 +1,13 @@
 //! Aggregate functions: count, sum, avg, min, max, first, last, any_value, collect_list,
 //! collect_set, max_by, min_by, count_if, bool_and, bool_or, the central moments (stddev,
-//! variance, skewness, kurtosis) and covariance/correlation, under Spark's names and aliases.
+//! variance, skewness, kurtosis), covariance/correlation, try_sum, try_avg, bit_and, bit_or,
+//! bit_xor and product, under Spark's names and aliases.
 //!
 //! Each is a [`GroupsAccumulator`](super::GroupsAccumulator) over dense group indices:
 //! a few vectors indexed by group, updated with tight loops over whole arrays.
 
 mod avg;
+mod bit_agg;
 mod bool_and_or;
 mod collect_set;
 mod count;
@@ -18,8 +20,10 @@ mod interval;
 mod max_min_by;
 mod min_max;
 mod moments;
+mod product;
 mod rows;
 mod sum;
+mod try_sum;
 
 use std::sync::Arc;
 
@@ -27,6 +31,7 @@ use crate::Result;
 use arrow::datatypes::DataType;
 
 use super::{AggregateFunction, unexpected_input_type, wrong_num_args};
+use bit_agg::{BitAgg, BitOp};
 use covariance::{CoMoment, Covariance};
 use moments::{CentralMoment, Moment};
 
@@ -87,6 +92,12 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn AggregateFunction>)> {
         ("covar_samp", Arc::new(Covariance::new(CoMoment::CovarSamp))),
         ("covar_pop", Arc::new(Covariance::new(CoMoment::CovarPop))),
         ("corr", Arc::new(Covariance::new(CoMoment::Corr))),
+        ("try_sum", Arc::new(try_sum::TrySum::sum())),
+        ("try_avg", Arc::new(try_sum::TrySum::avg())),
+        ("bit_and", Arc::new(BitAgg::new("bit_and", BitOp::And))),
+        ("bit_or", Arc::new(BitAgg::new("bit_or", BitOp::Or))),
+        ("bit_xor", Arc::new(BitAgg::new("bit_xor", BitOp::Xor))),
+        ("product", Arc::new(product::Product)),
     ]
 }
 

@@ -1,0 +1,370 @@
+//! `try_sum(expr)` and `try_avg(expr)`: `sum` and `avg` that give NULL where ANSI mode
+//! would fail on overflow (Spark's `Sum`/`Average` in `EvalMode.TRY`).
+//!
+//! Result types are those of Spark: `try_sum` is BIGINT for integers, DOUBLE for floating
+//! point, strings and NULL, DECIMAL(p+10, s) for decimals and the input's interval type;
+//! `try_avg` is DOUBLE for numbers, DECIMAL(p+4, s+4) for decimals (bounded to 38) and the
+//! input's interval type. A group without a non-NULL value is NULL.
+//!
+//! Spark checks overflow at every addition, and an overflowed buffer stays NULL through
+//! later additions and merges, so whether a sum that crosses the bound and comes back is NULL
+//! depends on how the rows were split into partitions, in Spark as here.
+//!
+//! The partial state is the exact sum (NULL once it overflowed) and the count of values.
+
+use std::sync::Arc;
+
+use crate::{EngineError, Result};
+use arrow::array::{Array, ArrayRef, AsArray, Decimal128Array, Int64Array};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Decimal128Type, Field, Int64Type};
+
+use super::sum::{SumAcc, sum_type};
+use super::{interval, one_arg, valid_rows};
+use crate::functions::{
+    AggregateFunction, GroupsAccumulator, unexpected_input_type, wrong_num_args,
+};
+
+/// `try_sum` (`average` false) or `try_avg`.
+#[derive(Debug)]
+pub(super) struct TrySum {
+    average: bool,
+}
+
+impl TrySum {
+    pub(super) fn sum() -> Self {
+        TrySum { average: false }
+    }
+    pub(super) fn avg() -> Self {
+        TrySum { average: true }
+    }
+    fn fname(&self) -> &'static str {
+        if self.average { "try_avg" } else { "try_sum" }
+    }
+    /// Spark builds both through an expression builder that names `[1, 2]` as the counts.
+    fn arg<'a>(&self, args: &'a [DataType]) -> Result<&'a DataType> {
+        one_arg(self.fname(), args).map_err(|_| wrong_num_args(self.fname(), "[1, 2]", args.len()))
+    }
+}
+
+/// The type the sum is kept in for the (coerced) input type `t`.
+fn accumulator_type(name: &str, t: &DataType) -> Result<DataType> {
+    sum_type(name, t)
+}
+
+/// Spark's `DecimalType.bounded(p + 4, s + 4)`: `avg`'s result type for DECIMAL(p, s).
+fn avg_decimal_type(p: u8, s: i8) -> DataType {
+    DataType::Decimal128(p.saturating_add(4).min(38), s.saturating_add(4).min(38))
+}
+
+impl AggregateFunction for TrySum {
+    fn name(&self) -> &str {
+        self.fname()
+    }
+    fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
+        let t = self.arg(args)?;
+        let wanted = match t {
+            // Strings and NULL take Spark's implicit cast to DOUBLE.
+            t if crate::types::is_string(t) || *t == DataType::Null => DataType::Float64,
+            t if interval::is_interval(t) || matches!(t, DataType::Decimal128(_, _)) => t.clone(),
+            DataType::Float32 | DataType::Float64 => DataType::Float64,
+            t if self.average && crate::types::is_numeric(t) => DataType::Float64,
+            t if crate::types::is_numeric(t) => t.clone(),
+            other => {
+                return Err(unexpected_input_type(
+                    self.fname(),
+                    1,
+                    "\"NUMERIC\" or \"ANSI INTERVAL\"",
+                    other,
+                ));
+            }
+        };
+        Ok(vec![wanted])
+    }
+    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        let t = self.arg(args)?;
+        match t {
+            DataType::Decimal128(p, s) if self.average => Ok(avg_decimal_type(*p, *s)),
+            t if self.average && !interval::is_interval(t) => {
+                accumulator_type(self.fname(), t)?;
+                Ok(DataType::Float64)
+            }
+            t => accumulator_type(self.fname(), t),
+        }
+    }
+    fn state_fields(&self, args: &[DataType]) -> Result<Vec<Field>> {
+        let t = self.arg(args)?;
+        let sum = accumulator_type(self.fname(), t)?;
+        if interval::is_interval(t) {
+            return Ok(interval::state_fields());
+        }
+        if sum == DataType::Float64 {
+            return Ok(if self.average {
+                super::avg::state_fields()
+            } else {
+                vec![Field::new("sum", DataType::Float64, true)]
+            });
+        }
+        Ok(vec![
+            Field::new("sum", sum, true),
+            Field::new("count", DataType::Int64, false),
+        ])
+    }
+    fn create_accumulator(&self, args: &[DataType]) -> Result<Box<dyn GroupsAccumulator>> {
+        let t = self.arg(args)?;
+        let sum = accumulator_type(self.fname(), t)?;
+        if interval::is_interval(t) {
+            return Ok(Box::new(
+                interval::IntervalAcc::new(t.clone(), self.average).null_on_overflow(),
+            ));
+        }
+        if sum == DataType::Float64 {
+            // DOUBLE never overflows: these are sum's and avg's own accumulators.
+            return Ok(if self.average {
+                Box::new(super::avg::AvgAcc::default())
+            } else {
+                Box::new(SumAcc::<f64>::new(DataType::Float64))
+            });
+        }
+        let out = self.return_type(args)?;
+        TryAcc::new(sum, out, self.average).map(|a| Box::new(a) as _)
+    }
+}
+
+/// The exact sums (i128 for BIGINT and DECIMAL alike) and counts of every group.
+struct TryAcc {
+    /// The type sums are kept and exchanged in (BIGINT or DECIMAL(p+10, s)).
+    sum_type: DataType,
+    /// The result type.
+    out: DataType,
+    average: bool,
+    /// The largest magnitude `sum_type` holds.
+    limit: i128,
+    /// `None` once the group's sum overflowed (its count is then above 0).
+    sums: Vec<Option<i128>>,
+    counts: Vec<i64>,
+}
+
+/// `10^p - 1`, the largest unscaled value of DECIMAL(p, _).
+fn decimal_limit(p: u8) -> i128 {
+    10i128
+        .checked_pow(u32::from(p))
+        .map_or(i128::MAX, |v| v - 1)
+}
+
+impl TryAcc {
+    fn new(sum_type: DataType, out: DataType, average: bool) -> Result<Self> {
+        let limit = match sum_type {
+            DataType::Int64 => i128::from(i64::MAX),
+            DataType::Decimal128(p, _) => decimal_limit(p),
+            ref other => return Err(EngineError::Internal(format!("try_sum over {other}"))),
+        };
+        Ok(TryAcc {
+            sum_type,
+            out,
+            average,
+            limit,
+            sums: vec![],
+            counts: vec![],
+        })
+    }
+
+    fn grow(&mut self, n: usize) {
+        self.sums.resize(n, Some(0));
+        self.counts.resize(n, 0);
+    }
+
+    /// Adds `v` (`None`: an overflowed partial sum) and `count` values to group `g`.
+    fn add(&mut self, g: usize, v: Option<i128>, count: i64) {
+        let (Some(slot), Some(c)) = (self.sums.get_mut(g), self.counts.get_mut(g)) else {
+            return;
+        };
+        *slot = match (*slot, v) {
+            (Some(s), Some(v)) => s.checked_add(v).filter(|t| t.abs() <= self.limit),
+            _ => None,
+        };
+        *c = c.saturating_add(count);
+    }
+
+    /// The values of a BIGINT or DECIMAL column as i128, NULL as `None`.
+    fn column(&self, a: &ArrayRef) -> Result<Vec<Option<i128>>> {
+        let a = if a.data_type() == &self.sum_type {
+            a.clone()
+        } else {
+            cast(a, &self.sum_type)?
+        };
+        Ok(match a.data_type() {
+            DataType::Int64 => a
+                .as_primitive::<Int64Type>()
+                .iter()
+                .map(|v| v.map(i128::from))
+                .collect(),
+            _ => a.as_primitive::<Decimal128Type>().iter().collect(),
+        })
+    }
+
+    /// The final value of one group: `None` for no values or an overflow.
+    fn finish(&self, sum: Option<i128>, count: i64) -> Option<i128> {
+        let sum = sum.filter(|_| count > 0)?;
+        if !self.average {
+            return Some(sum);
+        }
+        let (DataType::Decimal128(_, s), DataType::Decimal128(p, so)) = (&self.sum_type, &self.out)
+        else {
+            return None;
+        };
+        let shift = 10i128.checked_pow(u32::try_from(so - s).ok()?)?;
+        let c = i128::from(count);
+        // sum * 10^shift / count, half up, without forming the (possibly too wide) product.
+        let (q, r) = (sum / c, sum % c);
+        let tail = r.checked_mul(shift)?;
+        let (tq, tr) = (tail / c, tail % c);
+        let rounded = tq + if 2 * tr.abs() >= c { tr.signum() } else { 0 };
+        let v = q.checked_mul(shift)?.checked_add(rounded)?;
+        (v.abs() <= decimal_limit(*p)).then_some(v)
+    }
+
+    fn to_array(&self, values: Vec<Option<i128>>, dt: &DataType) -> Result<ArrayRef> {
+        Ok(match dt {
+            DataType::Decimal128(p, s) => {
+                Arc::new(Decimal128Array::from(values).with_precision_and_scale(*p, *s)?)
+            }
+            _ => Arc::new(Int64Array::from(
+                values
+                    .into_iter()
+                    .map(|v| v.and_then(|v| i64::try_from(v).ok()))
+                    .collect::<Vec<_>>(),
+            )),
+        })
+    }
+}
+
+impl GroupsAccumulator for TryAcc {
+    fn update_batch(&mut self, values: &[ArrayRef], groups: &[usize], n: usize) -> Result<()> {
+        self.grow(n);
+        let valid = valid_rows(&values[0]);
+        let column = self.column(&values[0])?;
+        for (i, (v, &g)) in column.into_iter().zip(groups).enumerate() {
+            if valid(i) {
+                self.add(g, v, 1);
+            }
+        }
+        Ok(())
+    }
+    fn merge_batch(&mut self, states: &[ArrayRef], groups: &[usize], n: usize) -> Result<()> {
+        self.grow(n);
+        let sums = self.column(&states[0])?;
+        let counts = states[1].as_primitive::<Int64Type>();
+        for (i, (v, &g)) in sums.into_iter().zip(groups).enumerate() {
+            let c = counts.value(i);
+            if c > 0 {
+                self.add(g, v, c);
+            }
+        }
+        Ok(())
+    }
+    fn state(&mut self) -> Result<Vec<ArrayRef>> {
+        let sums = std::mem::take(&mut self.sums);
+        let counts = Int64Array::from(std::mem::take(&mut self.counts));
+        Ok(vec![self.to_array(sums, &self.sum_type)?, Arc::new(counts)])
+    }
+    fn evaluate(&mut self) -> Result<ArrayRef> {
+        let sums = std::mem::take(&mut self.sums);
+        let counts = std::mem::take(&mut self.counts);
+        let out: Vec<Option<i128>> = sums
+            .into_iter()
+            .zip(counts)
+            .map(|(s, c)| self.finish(s, c))
+            .collect();
+        self.to_array(out, &self.out)
+    }
+    fn size(&self) -> usize {
+        self.sums.capacity() * std::mem::size_of::<Option<i128>>() + self.counts.capacity() * 8
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::datatypes::Float64Type;
+
+    /// Runs `f` over `values` (one group), split into partials at every `splits` boundary.
+    fn run(f: &TrySum, values: ArrayRef, splits: &[usize]) -> ArrayRef {
+        let t = [values.data_type().clone()];
+        let t = f.coerce_types(&t).unwrap();
+        let values = cast(&values, &t[0]).unwrap();
+        let mut fin = f.create_accumulator(&t).unwrap();
+        let mut bounds = vec![0];
+        bounds.extend_from_slice(splits);
+        bounds.push(values.len());
+        for w in bounds.windows(2) {
+            let mut part = f.create_accumulator(&t).unwrap();
+            let len = w[1] - w[0];
+            part.update_batch(&[values.slice(w[0], len)], &vec![0; len], 1)
+                .unwrap();
+            fin.merge_batch(&part.state().unwrap(), &[0], 1).unwrap();
+        }
+        fin.evaluate().unwrap()
+    }
+
+    #[test]
+    fn overflow_is_null_and_sticks() {
+        let v: ArrayRef = Arc::new(Int64Array::from(vec![i64::MAX, 1, -5]));
+        assert!(run(&TrySum::sum(), v.clone(), &[]).is_null(0));
+        // Split as [MAX], [1, -5]: the partial sums never overflow, as in Spark.
+        let out = run(&TrySum::sum(), v, &[1]);
+        assert_eq!(out.as_primitive::<Int64Type>().value(0), i64::MAX - 4);
+        let v: ArrayRef = Arc::new(Int64Array::from(vec![i64::MAX, i64::MAX]));
+        let out = run(&TrySum::avg(), v, &[1]);
+        assert_eq!(out.as_primitive::<Float64Type>().value(0), i64::MAX as f64);
+    }
+
+    #[test]
+    fn decimal_sum_and_avg_follow_spark() {
+        let v: ArrayRef = Arc::new(
+            Decimal128Array::from(vec![Some(150), None, Some(225)])
+                .with_precision_and_scale(3, 2)
+                .unwrap(),
+        );
+        let s = run(&TrySum::sum(), v.clone(), &[1]);
+        assert_eq!(s.data_type(), &DataType::Decimal128(13, 2));
+        assert_eq!(s.as_primitive::<Decimal128Type>().value(0), 375);
+        let a = run(&TrySum::avg(), v, &[2]);
+        assert_eq!(a.data_type(), &DataType::Decimal128(7, 6));
+        assert_eq!(a.as_primitive::<Decimal128Type>().value(0), 1_875_000);
+        // A sum beyond 38 digits is NULL, not an error.
+        let big = decimal_limit(38);
+        let v: ArrayRef = Arc::new(
+            Decimal128Array::from(vec![big, 1])
+                .with_precision_and_scale(38, 0)
+                .unwrap(),
+        );
+        assert!(run(&TrySum::sum(), v.clone(), &[]).is_null(0));
+        assert!(run(&TrySum::avg(), v, &[1]).is_null(0));
+    }
+
+    #[test]
+    fn decimal_avg_rounds_half_up_away_from_zero() {
+        let acc = TryAcc::new(
+            DataType::Decimal128(20, 0),
+            DataType::Decimal128(14, 4),
+            true,
+        )
+        .unwrap();
+        // -1/8 = -0.125 -> -0.1250; -2/3 -> -0.6667; 1/3 -> 0.3333.
+        assert_eq!(acc.finish(Some(-1), 8), Some(-1250));
+        assert_eq!(acc.finish(Some(-2), 3), Some(-6667));
+        assert_eq!(acc.finish(Some(1), 3), Some(3333));
+        assert_eq!(acc.finish(Some(5), 0), None);
+        assert_eq!(acc.finish(None, 3), None);
+    }
+
+    #[test]
+    fn empty_and_null_groups_are_null() {
+        let v: ArrayRef = Arc::new(Int64Array::from(vec![None, None]));
+        assert!(run(&TrySum::sum(), v.clone(), &[1]).is_null(0));
+        assert!(run(&TrySum::avg(), v, &[1]).is_null(0));
+        let none: ArrayRef = Arc::new(Int64Array::from(Vec::<i64>::new()));
+        assert!(run(&TrySum::sum(), none, &[]).is_null(0));
+    }
+}
