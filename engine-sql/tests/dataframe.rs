@@ -459,3 +459,39 @@ fn product_and_try_aggregates_name_their_columns_like_spark() {
         ]
     );
 }
+
+#[test]
+fn percentile_and_mode_columns_carry_spark_names() {
+    // Names as Spark 4.3 gives them, its default frequency and its (inverted) names of the
+    // WITHIN GROUP forms of mode included.
+    let spark = spark();
+    let df = spark
+        .sql(
+            "SELECT percentile(x, 0.5), percentile(x, array(0.25, 0.75)), percentile(x, 0.5, 2), \
+             median(x), percentile_cont(0.5) WITHIN GROUP (ORDER BY x), \
+             percentile_disc(0.25) WITHIN GROUP (ORDER BY x DESC), mode(x), mode(x, true), \
+             mode(x, false), mode() WITHIN GROUP (ORDER BY x), \
+             mode() WITHIN GROUP (ORDER BY x DESC) FROM VALUES (1), (2) AS t(x)",
+        )
+        .unwrap();
+    assert_eq!(
+        df.columns().unwrap(),
+        vec![
+            "percentile(x, 0.5, 1)",
+            "percentile(x, array(0.25, 0.75), 1)",
+            "percentile(x, 0.5, 2)",
+            "median(x)",
+            "percentile_cont(0.5) WITHIN GROUP (ORDER BY x)",
+            "percentile_disc(0.25) WITHIN GROUP (ORDER BY x DESC)",
+            "mode(x)",
+            "mode() WITHIN GROUP (ORDER BY x DESC)",
+            "mode(x)",
+            "mode() WITHIN GROUP (ORDER BY x DESC)",
+            "mode() WITHIN GROUP (ORDER BY x)",
+        ]
+    );
+    assert_eq!(
+        rows(&df),
+        vec!["1.5,[1.25, 1.75],1.5,1.5,1.5,2.0,1,1,1,1,2"]
+    );
+}

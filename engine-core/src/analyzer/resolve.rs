@@ -240,6 +240,7 @@ fn bind_node(e: Expr, schema: &PlanSchema) -> Result<Expr> {
                         "It is not allowed to use an aggregate function in the argument of another aggregate function. Please use the inner aggregate function in a sub-query. SQLSTATE: 42607",
                     ));
                 }
+                let args = crate::functions::aggregate::with_default_args(func.name(), args);
                 return Ok(Expr::AggregateFunction {
                     func,
                     args,

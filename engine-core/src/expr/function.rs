@@ -115,6 +115,18 @@ pub trait AggregateFunction: Send + Sync + fmt::Debug {
 
     /// A fresh accumulator for many groups at once.
     fn create_accumulator(&self, args: &[DataType]) -> Result<Box<dyn GroupsAccumulator>>;
+
+    /// For functions with constant parameters (`percentile`'s percentages, `mode`'s
+    /// `deterministic`): the function bound to its arguments' values, each a one-row array
+    /// of the coerced argument type, `None` where the argument is not constant. The physical
+    /// planner calls it once per call, so the accumulators of every phase (and of streaming
+    /// state) see the same parameters. `None`, the default: the function needs no values.
+    fn bind_constants(
+        &self,
+        _args: &[Option<arrow::array::ArrayRef>],
+    ) -> Result<Option<std::sync::Arc<dyn AggregateFunction>>> {
+        Ok(None)
+    }
 }
 
 impl PartialEq for dyn AggregateFunction {

@@ -3,17 +3,13 @@
 use std::sync::Arc;
 
 use crate::Result;
-use arrow::array::RecordBatchOptions;
-use arrow::datatypes::Schema;
-use arrow::record_batch::RecordBatch;
 
 use super::{OptimizerRule, map_node_exprs};
 use crate::expr::Expr;
 use crate::functions::FunctionContext;
 use crate::logical::LogicalPlan;
-use crate::physical::expr::create_physical_expr;
+use crate::physical::expr::evaluate_constant;
 use crate::scalar::ScalarValue;
-use crate::schema::PlanSchema;
 
 /// Replaces constant sub-expressions (`1 + 2`, `upper('a')`) by their value.
 ///
@@ -33,17 +29,7 @@ impl ConstantFolding {
 
     /// The value of a constant expression, or `None` if it cannot be computed now.
     fn evaluate(&self, e: &Expr) -> Option<ScalarValue> {
-        let physical = create_physical_expr(e, &PlanSchema::new(vec![]), &self.ctx).ok()?;
-        let batch = RecordBatch::try_new_with_options(
-            Arc::new(Schema::empty()),
-            vec![],
-            &RecordBatchOptions::new().with_row_count(Some(1)),
-        )
-        .ok()?;
-        let array = physical.evaluate(&batch).ok()?.into_array(1).ok()?;
-        if array.len() != 1 {
-            return None;
-        }
+        let array = evaluate_constant(e, &self.ctx)?;
         let value = ScalarValue::try_from_array(array.as_ref(), 0).ok()?;
         // A literal must have the type the expression had, or parents typed against it
         // (casts, comparisons) would change meaning.

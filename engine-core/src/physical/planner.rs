@@ -530,8 +530,11 @@ impl PhysicalPlanner<'_> {
                 distinct,
             } = c
             {
+                let constants = args.iter().map(constant_value).collect::<Vec<_>>();
                 agg_calls.push(AggregateCall {
-                    func: func.clone(),
+                    func: func
+                        .bind_constants(&constants)?
+                        .unwrap_or_else(|| func.clone()),
                     args: args
                         .iter()
                         .map(|a| self.expr(a, &in_schema))
@@ -655,6 +658,15 @@ enum Side {
 }
 
 /// Which join input every column of `e` comes from.
+/// The value of a constant aggregate argument as a one-row array (`percentile`'s
+/// percentage), `None` for an argument that reads columns or cannot be evaluated now.
+fn constant_value(e: &Expr) -> Option<arrow::array::ArrayRef> {
+    let ctx = Arc::new(crate::functions::FunctionContext::default());
+    e.is_constant()
+        .then(|| crate::physical::expr::evaluate_constant(e, &ctx))
+        .flatten()
+}
+
 fn side_of(e: &Expr, left: &PlanSchema, right: &PlanSchema) -> Side {
     let cols = e.columns();
     if cols.is_empty() {

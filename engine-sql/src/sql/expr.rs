@@ -628,9 +628,6 @@ fn function(f: &ast::Function, ctx: &ExprContext) -> Result<Expr> {
     if f.filter.is_some() {
         return Err(unsupported("aggregate FILTER (WHERE ...) clauses"));
     }
-    if !f.within_group.is_empty() {
-        return Err(unsupported("WITHIN GROUP"));
-    }
     if !matches!(f.parameters, ast::FunctionArguments::None) {
         return Err(unsupported(format!("parameterised function `{name}`")));
     }
@@ -673,10 +670,119 @@ fn function(f: &ast::Function, ctx: &ExprContext) -> Result<Expr> {
             (args, distinct)
         }
     };
+    let args = if f.within_group.is_empty() {
+        // Spark's defaults show in the column name: `percentile(x, 0.5, 1)`.
+        engine_core::functions::aggregate::with_default_args(&name, args)
+    } else {
+        within_group_args(&name, args, &f.within_group, ctx)?
+    };
     Ok(Expr::UnresolvedFunction {
         name,
         args,
         distinct,
+    })
+}
+
+/// The column a `WITHIN GROUP (ORDER BY col [DESC])` clause sorts by and whether it sorts
+/// descending; `None` for any other shape.
+fn within_group_order(order: &[ast::OrderByExpr]) -> Option<(&ast::Expr, bool)> {
+    match order {
+        [o] if o.options.nulls_first.is_none() => match o.options.sort {
+            None | Some(ast::OrderBySort::Asc) => Some((&o.expr, false)),
+            Some(ast::OrderBySort::Desc) => Some((&o.expr, true)),
+            Some(ast::OrderBySort::Using(_)) => None,
+        },
+        _ => None,
+    }
+}
+
+/// The ordered-set aggregates as plain calls: `percentile_cont(p) WITHIN GROUP (ORDER BY
+/// col DESC)` is `percentile_cont(col, p, true)` (likewise `percentile_disc`), and `mode()
+/// WITHIN GROUP (ORDER BY col [DESC])` is `mode(col, true, descending)`.
+fn within_group_args(
+    name: &str,
+    args: Vec<Expr>,
+    order: &[ast::OrderByExpr],
+    ctx: &ExprContext,
+) -> Result<Vec<Expr>> {
+    let Some((col, descending)) = within_group_order(order) else {
+        return Err(EngineError::analysis(
+            "INVALID_WITHIN_GROUP_EXPRESSION.WRONG_NUM_ORDERINGS",
+            format!(
+                "Invalid function `{name}` with WITHIN GROUP. The function requires 1 orderings in WITHIN GROUP but got {}. SQLSTATE: 42K0K",
+                order.len()
+            ),
+        ));
+    };
+    let col = sql_to_expr(col, ctx)?;
+    match (name, args.len()) {
+        ("percentile_cont" | "percentile_disc", 1) => {
+            let mut args = args;
+            args.insert(0, col);
+            args.push(lit(descending));
+            Ok(args)
+        }
+        ("percentile_cont" | "percentile_disc", n) => {
+            Err(engine_core::functions::wrong_num_args(name, "1", n))
+        }
+        ("mode", 0) => Ok(vec![col, lit(true), lit(descending)]),
+        _ => Err(EngineError::analysis(
+            "INVALID_WITHIN_GROUP_EXPRESSION.UNSUPPORTED_FUNC",
+            format!(
+                "Invalid function `{name}` with WITHIN GROUP. The function does not support WITHIN GROUP. SQLSTATE: 42K0K"
+            ),
+        )),
+    }
+}
+
+/// Spark's names of the ordered-set aggregates: `percentile_cont(0.5) WITHIN GROUP (ORDER BY
+/// x)`; `mode(x, true)` and `mode() WITHIN GROUP (ORDER BY x)` are both named
+/// `mode() WITHIN GROUP (ORDER BY x DESC)` by Spark 4.3, and the DESC form without it.
+fn within_group_name(f: &ast::Function, ctx: &ExprContext) -> Result<Option<String>> {
+    let name = f.name.to_string().to_lowercase();
+    let plain_args = match &f.args {
+        ast::FunctionArguments::List(list) => list
+            .args
+            .iter()
+            .map(|a| match a {
+                ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) => Some(x),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>(),
+        ast::FunctionArguments::None => Some(vec![]),
+        ast::FunctionArguments::Subquery(_) => None,
+    };
+    let Some(args) = plain_args else {
+        return Ok(None);
+    };
+    let ordered = |col: &ast::Expr, desc: bool| -> Result<String> {
+        Ok(format!(
+            "WITHIN GROUP (ORDER BY {}{})",
+            display_name(col, ctx)?,
+            if desc { " DESC" } else { "" }
+        ))
+    };
+    if f.within_group.is_empty() {
+        // `mode(x, true)`: Spark names it as the WITHIN GROUP form.
+        return Ok(match (name.as_str(), args.as_slice()) {
+            ("mode", [col, flag]) if display_name(flag, ctx)? == "true" => {
+                Some(format!("mode() {}", ordered(col, true)?))
+            }
+            ("mode", [col, _]) => Some(format!("mode({})", display_name(col, ctx)?)),
+            _ => None,
+        });
+    }
+    let Some((col, desc)) = within_group_order(&f.within_group) else {
+        return Ok(None);
+    };
+    Ok(match (name.as_str(), args.as_slice()) {
+        ("percentile_cont" | "percentile_disc", [p]) => Some(format!(
+            "{name}({}) {}",
+            display_name(p, ctx)?,
+            ordered(col, desc)?
+        )),
+        ("mode", []) => Some(format!("mode() {}", ordered(col, !desc)?)),
+        _ => None,
     })
 }
 
@@ -726,6 +832,7 @@ pub fn spark_name(e: &ast::Expr, ctx: &ExprContext) -> Result<Option<String>> {
             expr,
         } if number_text(expr).is_none() => Some(format!("(+ {})", display_name(expr, ctx)?)),
         A::Nested(inner) => spark_name(inner, ctx)?,
+        A::Function(f) => within_group_name(f, ctx)?,
         _ => None,
     })
 }

@@ -1,7 +1,8 @@
 //! Aggregate functions: count, sum, avg, min, max, first, last, any_value, collect_list,
 //! collect_set, max_by, min_by, count_if, bool_and, bool_or, the central moments (stddev,
 //! variance, skewness, kurtosis), covariance/correlation, try_sum, try_avg, bit_and, bit_or,
-//! bit_xor and product, under Spark's names and aliases.
+//! bit_xor, product, the exact percentiles (percentile, median, percentile_cont,
+//! percentile_disc) and mode, under Spark's names and aliases.
 //!
 //! Each is a [`GroupsAccumulator`](super::GroupsAccumulator) over dense group indices:
 //! a few vectors indexed by group, updated with tight loops over whole arrays.
@@ -19,7 +20,9 @@ mod first_last;
 mod interval;
 mod max_min_by;
 mod min_max;
+mod mode;
 mod moments;
+mod percentile;
 mod product;
 mod rows;
 mod sum;
@@ -34,6 +37,7 @@ use super::{AggregateFunction, unexpected_input_type, wrong_num_args};
 use bit_agg::{BitAgg, BitOp};
 use covariance::{CoMoment, Covariance};
 use moments::{CentralMoment, Moment};
+use percentile::{Kind as PercentileKind, Percentile};
 
 pub use distinct::DistinctAccumulator;
 
@@ -98,7 +102,32 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn AggregateFunction>)> {
         ("bit_or", Arc::new(BitAgg::new("bit_or", BitOp::Or))),
         ("bit_xor", Arc::new(BitAgg::new("bit_xor", BitOp::Xor))),
         ("product", Arc::new(product::Product)),
+        (
+            "percentile",
+            Arc::new(Percentile::new(PercentileKind::Percentile)),
+        ),
+        ("median", Arc::new(Percentile::new(PercentileKind::Median))),
+        (
+            "percentile_cont",
+            Arc::new(Percentile::new(PercentileKind::Cont)),
+        ),
+        (
+            "percentile_disc",
+            Arc::new(Percentile::new(PercentileKind::Disc)),
+        ),
+        ("mode", Arc::new(mode::Mode::default())),
     ]
+}
+
+/// A call's arguments with Spark's defaults filled in, as its result column names show them:
+/// `percentile(x, 0.5)` is `percentile(x, 0.5, 1)` (frequency 1).
+pub fn with_default_args(name: &str, mut args: Vec<crate::expr::Expr>) -> Vec<crate::expr::Expr> {
+    if name == "percentile" && args.len() == 2 {
+        args.push(crate::expr::Expr::Literal(
+            crate::scalar::ScalarValue::Int32(Some(1)),
+        ));
+    }
+    args
 }
 
 /// True for a map, or a struct or array holding one: such values have no order or equality.

@@ -45,7 +45,7 @@ pub use higher_order::HigherOrderExpr;
 pub use in_list::InListExpr;
 pub use like::LikeExpr;
 pub use literal::LiteralExpr;
-pub use planner::create_physical_expr;
+pub use planner::{create_physical_expr, evaluate_constant};
 pub use scalar_function::ScalarFunctionExpr;
 pub use unary::{IsNotNullExpr, IsNullExpr, NegativeExpr, NotExpr};
 

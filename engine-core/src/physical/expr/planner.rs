@@ -18,6 +18,23 @@ use crate::expr::{CastMode, Expr};
 use crate::functions::FunctionContext;
 use crate::schema::{PlanSchema, QualifiedField};
 
+/// The value of an expression that reads no column, as a one-row array, or `None` when it
+/// cannot be computed now (it reads columns, or fails: `1 / 0` is left to fail at run time).
+pub fn evaluate_constant(
+    expr: &Expr,
+    ctx: &Arc<FunctionContext>,
+) -> Option<arrow::array::ArrayRef> {
+    let physical = create_physical_expr(expr, &PlanSchema::new(vec![]), ctx).ok()?;
+    let batch = arrow::record_batch::RecordBatch::try_new_with_options(
+        Arc::new(arrow::datatypes::Schema::empty()),
+        vec![],
+        &arrow::array::RecordBatchOptions::new().with_row_count(Some(1)),
+    )
+    .ok()?;
+    let array = physical.evaluate(&batch).ok()?.into_array(1).ok()?;
+    (array.len() == 1).then_some(array)
+}
+
 /// Compiles a resolved `expr` whose columns refer to `input`; column references become
 /// indices into the batches the operator will see (which have `input`'s layout).
 ///
