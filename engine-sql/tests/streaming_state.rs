@@ -220,7 +220,8 @@ fn new_aggregates_merge_state_kept_across_a_restart() {
 #[test]
 fn try_bitwise_product_percentile_and_mode_state_survives_a_restart() {
     // As above: one window's rows arrive in two runs, so its result merges the kept state
-    // (a sum with its count, a bit fold, a product, value counts) with the second run's.
+    // (a sum with its count, a bit fold, a product, value counts, a quantile summary) with
+    // the second run's.
     let dir = tempfile::tempdir().unwrap();
     let spark = spark("hdfs");
     let input = MemoryStream::new(&spark, schema());
@@ -238,6 +239,7 @@ fn try_bitwise_product_percentile_and_mode_state_survives_a_restart() {
                 call("bit_or", vec![seconds.clone()]),
                 call("product", vec![seconds.clone()]),
                 call("percentile", vec![seconds.clone(), lit(0.25)]),
+                call("percentile_approx", vec![seconds.clone(), lit(0.5)]),
                 call("mode", vec![col("k"), lit(true)]),
             ])
             .unwrap()
@@ -252,10 +254,11 @@ fn try_bitwise_product_percentile_and_mode_state_survives_a_restart() {
         .flat_map(|(_, r)| r)
         .collect();
     // Seconds 60, 120, 180, 240: sum 600, mean 150, OR 252, product 311040000, first
-    // quartile 105; keys a, b, a, b tie and mode(k, true) takes the smaller.
+    // quartile 105, approximate median 120; keys a, b, a, b tie and mode(k, true) takes
+    // the smaller.
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert!(
-        rows[0].ends_with(",600,150.0,252,3.1104E8,105.0,a"),
+        rows[0].ends_with(",600,150.0,252,3.1104E8,105.0,120,a"),
         "{rows:?}"
     );
 }

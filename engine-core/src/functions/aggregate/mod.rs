@@ -2,11 +2,12 @@
 //! collect_set, max_by, min_by, count_if, bool_and, bool_or, the central moments (stddev,
 //! variance, skewness, kurtosis), covariance/correlation, try_sum, try_avg, bit_and, bit_or,
 //! bit_xor, product, the exact percentiles (percentile, median, percentile_cont,
-//! percentile_disc) and mode, under Spark's names and aliases.
+//! percentile_disc), mode and percentile_approx, under Spark's names and aliases.
 //!
 //! Each is a [`GroupsAccumulator`](super::GroupsAccumulator) over dense group indices:
 //! a few vectors indexed by group, updated with tight loops over whole arrays.
 
+mod approx_percentile;
 mod avg;
 mod bit_agg;
 mod bool_and_or;
@@ -24,6 +25,7 @@ mod mode;
 mod moments;
 mod percentile;
 mod product;
+mod quantile_summary;
 mod rows;
 mod sum;
 mod try_sum;
@@ -34,6 +36,7 @@ use crate::Result;
 use arrow::datatypes::DataType;
 
 use super::{AggregateFunction, unexpected_input_type, wrong_num_args};
+use approx_percentile::ApproxPercentile;
 use bit_agg::{BitAgg, BitOp};
 use covariance::{CoMoment, Covariance};
 use moments::{CentralMoment, Moment};
@@ -116,15 +119,29 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn AggregateFunction>)> {
             Arc::new(Percentile::new(PercentileKind::Disc)),
         ),
         ("mode", Arc::new(mode::Mode::default())),
+        (
+            "percentile_approx",
+            Arc::new(ApproxPercentile::new("percentile_approx")),
+        ),
+        (
+            "approx_percentile",
+            Arc::new(ApproxPercentile::new("approx_percentile")),
+        ),
     ]
 }
 
 /// A call's arguments with Spark's defaults filled in, as its result column names show them:
-/// `percentile(x, 0.5)` is `percentile(x, 0.5, 1)` (frequency 1).
+/// `percentile(x, 0.5)` is `percentile(x, 0.5, 1)` (frequency 1), `percentile_approx(x, 0.5)`
+/// is `percentile_approx(x, 0.5, 10000)` (accuracy 10000).
 pub fn with_default_args(name: &str, mut args: Vec<crate::expr::Expr>) -> Vec<crate::expr::Expr> {
-    if name == "percentile" && args.len() == 2 {
+    let default = match name {
+        "percentile" => 1,
+        "percentile_approx" | "approx_percentile" => approx_percentile::DEFAULT_ACCURACY,
+        _ => return args,
+    };
+    if args.len() == 2 {
         args.push(crate::expr::Expr::Literal(
-            crate::scalar::ScalarValue::Int32(Some(1)),
+            crate::scalar::ScalarValue::Int32(Some(default)),
         ));
     }
     args

@@ -93,61 +93,68 @@ impl Percentile {
         };
         Err(wrong_num_args(self.fname(), expected, args.len()))
     }
+}
 
-    /// Spark's `DATATYPE_MISMATCH.<sub>` error for this call.
-    fn mismatch(&self, sub: &str, detail: &str) -> EngineError {
-        EngineError::analysis(
-            format!("DATATYPE_MISMATCH.{sub}"),
-            format!(
-                "Cannot resolve \"{}\" due to data type mismatch: {detail} SQLSTATE: 42K09",
-                self.fname()
-            ),
-        )
-    }
+/// Spark's `DATATYPE_MISMATCH.<sub>` error for a call of `name`.
+pub(super) fn mismatch(name: &str, sub: &str, detail: &str) -> EngineError {
+    EngineError::analysis(
+        format!("DATATYPE_MISMATCH.{sub}"),
+        format!(
+            "Cannot resolve \"{}\" due to data type mismatch: {detail} SQLSTATE: 42K09",
+            name
+        ),
+    )
+}
 
-    /// Spark's analysis checks of the percentage: constant, not NULL, within [0, 1].
-    fn read_percentages(&self, p: Option<&ArrayRef>) -> Result<Vec<f64>> {
-        let Some(p) = p else {
-            return Err(self.mismatch(
-                "NON_FOLDABLE_INPUT",
-                "the input `percentage` should be a foldable \"DOUBLE\" expression.",
-            ));
-        };
-        let values: Vec<Option<f64>> = match p.data_type() {
-            DataType::List(_) => {
-                let list = p.as_list::<i32>();
-                if list.is_null(0) {
-                    vec![None]
-                } else {
-                    let items = cast(&list.value(0), &DataType::Float64)?;
-                    if items.null_count() > 0 {
-                        return Err(unexpected_input_type(
-                            self.fname(),
-                            2,
-                            "\"ARRAY<DOUBLE>\"",
-                            p.data_type(),
-                        ));
-                    }
-                    items.as_primitive::<Float64Type>().iter().collect()
+/// Spark's analysis checks of a percentage argument (a one-row DOUBLE or ARRAY<DOUBLE>
+/// array): constant, not NULL, within [0, 1].
+pub(super) fn read_percentages(name: &str, p: Option<&ArrayRef>) -> Result<Vec<f64>> {
+    let Some(p) = p else {
+        return Err(mismatch(
+            name,
+            "NON_FOLDABLE_INPUT",
+            "the input `percentage` should be a foldable \"DOUBLE\" expression.",
+        ));
+    };
+    let values: Vec<Option<f64>> = match p.data_type() {
+        DataType::List(_) => {
+            let list = p.as_list::<i32>();
+            if list.is_null(0) {
+                vec![None]
+            } else {
+                let items = cast(&list.value(0), &DataType::Float64)?;
+                if items.null_count() > 0 {
+                    return Err(unexpected_input_type(
+                        name,
+                        2,
+                        "\"ARRAY<DOUBLE>\"",
+                        p.data_type(),
+                    ));
                 }
+                items.as_primitive::<Float64Type>().iter().collect()
             }
-            _ => cast(p, &DataType::Float64)?
-                .as_primitive::<Float64Type>()
-                .iter()
-                .collect(),
-        };
-        if values.iter().any(Option::is_none) {
-            return Err(self.mismatch("UNEXPECTED_NULL", "The percentage must not be null."));
         }
-        let values: Vec<f64> = values.into_iter().flatten().collect();
-        if let Some(bad) = values.iter().find(|v| !(0.0..=1.0).contains(*v)) {
-            return Err(self.mismatch(
-                "VALUE_OUT_OF_RANGE",
-                &format!("The percentage must be between [0.0, 1.0] (current value = {bad:?}D)."),
-            ));
-        }
-        Ok(values)
+        _ => cast(p, &DataType::Float64)?
+            .as_primitive::<Float64Type>()
+            .iter()
+            .collect(),
+    };
+    if values.iter().any(Option::is_none) {
+        return Err(mismatch(
+            name,
+            "UNEXPECTED_NULL",
+            "The percentage must not be null.",
+        ));
     }
+    let values: Vec<f64> = values.into_iter().flatten().collect();
+    if let Some(bad) = values.iter().find(|v| !(0.0..=1.0).contains(*v)) {
+        return Err(mismatch(
+            name,
+            "VALUE_OUT_OF_RANGE",
+            &format!("The percentage must be between [0.0, 1.0] (current value = {bad:?}D)."),
+        ));
+    }
+    Ok(values)
 }
 
 /// The element type of the result for a (coerced) value type: the interval itself, or DOUBLE.
@@ -259,7 +266,10 @@ impl AggregateFunction for Percentile {
     ) -> Result<Option<Arc<dyn AggregateFunction>>> {
         let mut bound = self.clone();
         if self.kind != Kind::Median {
-            bound.percentages = Some(self.read_percentages(args.get(1).and_then(Option::as_ref))?);
+            bound.percentages = Some(read_percentages(
+                self.fname(),
+                args.get(1).and_then(Option::as_ref),
+            )?);
         }
         if matches!(self.kind, Kind::Cont | Kind::Disc) {
             bound.reverse = args
