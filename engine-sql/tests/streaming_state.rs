@@ -180,27 +180,21 @@ fn both_providers_give_the_same_rows_and_the_state_can_be_read() {
     assert!(outputs[0].iter().any(|(_, rows)| !rows.is_empty()));
 }
 
-#[test]
-fn new_aggregates_merge_state_kept_across_a_restart() {
-    // One window gets rows in two runs: its result must merge the partial state the first
-    // run kept (a moment buffer, a max_by pair, a set, a count) with the second run's rows.
+/// Runs `aggs(seconds)` over 10-minute windows in two runs on one checkpoint (minutes 1
+/// and 2, then 3, 4 and 30): the first run emits nothing and keeps the window's partial
+/// state, the second merges it with its own rows and emits the window's one row.
+fn one_window_across_a_restart(aggs: impl Fn(Expr) -> Vec<Expr>) -> String {
     let dir = tempfile::tempdir().unwrap();
     let spark = spark("hdfs");
     let input = MemoryStream::new(&spark, schema());
     let query = |input: &MemoryStream| {
-        let seconds = col("ts").cast(DataType::Int64);
         input
             .to_df()
             .unwrap()
             .with_watermark("ts", "5 minutes")
             .unwrap()
             .group_by(vec![window(col("ts"), "10 minutes", None, None)])
-            .agg(vec![
-                call("var_pop", vec![seconds]),
-                call("max_by", vec![col("k"), col("ts")]),
-                call("array_sort", vec![call("collect_set", vec![col("k")])]),
-                call("count_if", vec![col("k").eq(lit("a"))]),
-            ])
+            .agg(aggs(col("ts").cast(DataType::Int64)))
             .unwrap()
     };
     input.add_data(batch(&[1, 2])).unwrap();
@@ -212,53 +206,46 @@ fn new_aggregates_merge_state_kept_across_a_restart() {
         .into_iter()
         .flat_map(|(_, r)| r)
         .collect();
-    // Seconds 60, 120, 180, 240: population variance 4500; the latest row has key `a`.
     assert_eq!(rows.len(), 1, "{rows:?}");
-    assert!(rows[0].ends_with(",4500.0,a,[a, b],2"), "{rows:?}");
+    rows[0].clone()
+}
+
+#[test]
+fn new_aggregates_merge_state_kept_across_a_restart() {
+    // The window's result must merge the partial state the first run kept (a moment
+    // buffer, a max_by pair, a set, a count) with the second run's rows.
+    let row = one_window_across_a_restart(|seconds| {
+        vec![
+            call("var_pop", vec![seconds]),
+            call("max_by", vec![col("k"), col("ts")]),
+            call("array_sort", vec![call("collect_set", vec![col("k")])]),
+            call("count_if", vec![col("k").eq(lit("a"))]),
+        ]
+    });
+    // Seconds 60, 120, 180, 240: population variance 4500; the latest row has key `a`.
+    assert!(row.ends_with(",4500.0,a,[a, b],2"), "{row}");
 }
 
 #[test]
 fn try_bitwise_product_percentile_and_mode_state_survives_a_restart() {
-    // As above: one window's rows arrive in two runs, so its result merges the kept state
-    // (a sum with its count, a bit fold, a product, value counts, a quantile summary) with
-    // the second run's.
-    let dir = tempfile::tempdir().unwrap();
-    let spark = spark("hdfs");
-    let input = MemoryStream::new(&spark, schema());
-    let query = |input: &MemoryStream| {
-        let seconds = col("ts").cast(DataType::Int64);
-        input
-            .to_df()
-            .unwrap()
-            .with_watermark("ts", "5 minutes")
-            .unwrap()
-            .group_by(vec![window(col("ts"), "10 minutes", None, None)])
-            .agg(vec![
-                call("try_sum", vec![seconds.clone()]),
-                call("try_avg", vec![seconds.clone()]),
-                call("bit_or", vec![seconds.clone()]),
-                call("product", vec![seconds.clone()]),
-                call("percentile", vec![seconds.clone(), lit(0.25)]),
-                call("percentile_approx", vec![seconds.clone(), lit(0.5)]),
-                call("mode", vec![col("k"), lit(true)]),
-            ])
-            .unwrap()
-    };
-    input.add_data(batch(&[1, 2])).unwrap();
-    let first = run(&query(&input), dir.path()).unwrap();
-    assert!(first.iter().all(|(_, rows)| rows.is_empty()), "{first:?}");
-    input.add_data(batch(&[3, 4, 30])).unwrap();
-    let rows: Vec<String> = run(&query(&input), dir.path())
-        .unwrap()
-        .into_iter()
-        .flat_map(|(_, r)| r)
-        .collect();
+    // Kept states: a sum with its count, a bit fold, a product, value counts, a quantile
+    // summary.
+    let row = one_window_across_a_restart(|seconds| {
+        vec![
+            call("try_sum", vec![seconds.clone()]),
+            call("try_avg", vec![seconds.clone()]),
+            call("bit_or", vec![seconds.clone()]),
+            call("product", vec![seconds.clone()]),
+            call("percentile", vec![seconds.clone(), lit(0.25)]),
+            call("percentile_approx", vec![seconds, lit(0.5)]),
+            call("mode", vec![col("k"), lit(true)]),
+        ]
+    });
     // Seconds 60, 120, 180, 240: sum 600, mean 150, OR 252, product 311040000, first
     // quartile 105, approximate median 120; keys a, b, a, b tie and mode(k, true) takes
     // the smaller.
-    assert_eq!(rows.len(), 1, "{rows:?}");
     assert!(
-        rows[0].ends_with(",600,150.0,252,3.1104E8,105.0,120,a"),
-        "{rows:?}"
+        row.ends_with(",600,150.0,252,3.1104E8,105.0,120,a"),
+        "{row}"
     );
 }

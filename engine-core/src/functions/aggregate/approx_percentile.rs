@@ -428,21 +428,9 @@ mod tests {
 
     /// One group over `values`, split into partials at `splits`, merged in order.
     fn run(f: &dyn AggregateFunction, values: &[Option<i32>], splits: &[usize]) -> Option<i32> {
-        let t = [DataType::Int32, DataType::Float64];
         let column: ArrayRef = Arc::new(Int32Array::from(values.to_vec()));
-        let mut fin = f.create_accumulator(&t).unwrap();
-        let mut bounds = vec![0];
-        bounds.extend(splits.iter().map(|&s| s.min(values.len())));
-        bounds.push(values.len());
-        bounds.sort_unstable();
-        for w in bounds.windows(2) {
-            let len = w[1] - w[0];
-            let mut part = f.create_accumulator(&t).unwrap();
-            part.update_batch(&[column.slice(w[0], len)], &vec![0; len], 1)
-                .unwrap();
-            fin.merge_batch(&part.state().unwrap(), &[0], 1).unwrap();
-        }
-        let out = fin.evaluate().unwrap();
+        let t = [DataType::Int32, DataType::Float64];
+        let out = super::super::run_in_partials(f, &t, &column, splits);
         let out = out.as_primitive::<Int32Type>();
         out.is_valid(0).then(|| out.value(0))
     }

@@ -7,14 +7,11 @@
 //! sign-extended themselves, so narrowing the result back is exact. The partial state is the
 //! folded value, NULL for no value yet.
 
-use std::sync::Arc;
-
 use crate::Result;
-use arrow::array::{ArrayRef, AsArray, Int64Array};
-use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Int64Type};
 
-use super::{one_arg, valid_rows};
+use super::fold::FoldAcc;
+use super::one_arg;
 use crate::functions::{AggregateFunction, GroupsAccumulator, unexpected_input_type};
 
 /// Which bitwise operation folds the group.
@@ -23,16 +20,6 @@ pub(super) enum BitOp {
     And,
     Or,
     Xor,
-}
-
-impl BitOp {
-    fn apply(self, a: i64, b: i64) -> i64 {
-        match self {
-            BitOp::And => a & b,
-            BitOp::Or => a | b,
-            BitOp::Xor => a ^ b,
-        }
-    }
 }
 
 /// One of the three bitwise aggregates.
@@ -68,62 +55,31 @@ impl AggregateFunction for BitAgg {
         Ok(vec![Field::new(self.name, self.return_type(args)?, true)])
     }
     fn create_accumulator(&self, args: &[DataType]) -> Result<Box<dyn GroupsAccumulator>> {
-        Ok(Box::new(BitAcc {
-            op: self.op,
-            out: self.return_type(args)?,
-            values: vec![],
-        }))
-    }
-}
-
-struct BitAcc {
-    op: BitOp,
-    out: DataType,
-    /// The fold so far, `None` before the group's first non-NULL value.
-    values: Vec<Option<i64>>,
-}
-
-impl BitAcc {
-    fn fold(&mut self, column: &ArrayRef, groups: &[usize], n: usize) -> Result<()> {
-        self.values.resize(n, None);
-        let wide = cast(column, &DataType::Int64)?;
-        let valid = valid_rows(&wide);
-        let wide = wide.as_primitive::<Int64Type>();
-        for (i, (&v, &g)) in wide.values().iter().zip(groups).enumerate() {
-            if !valid(i) {
-                continue;
-            }
-            if let Some(slot) = self.values.get_mut(g) {
-                *slot = Some(slot.map_or(v, |s| self.op.apply(s, v)));
-            }
-        }
-        Ok(())
-    }
-}
-
-impl GroupsAccumulator for BitAcc {
-    fn update_batch(&mut self, values: &[ArrayRef], groups: &[usize], n: usize) -> Result<()> {
-        self.fold(&values[0], groups, n)
-    }
-    fn merge_batch(&mut self, states: &[ArrayRef], groups: &[usize], n: usize) -> Result<()> {
-        self.fold(&states[0], groups, n)
-    }
-    fn state(&mut self) -> Result<Vec<ArrayRef>> {
-        Ok(vec![self.evaluate()?])
-    }
-    fn evaluate(&mut self) -> Result<ArrayRef> {
-        let wide: ArrayRef = Arc::new(Int64Array::from(std::mem::take(&mut self.values)));
-        Ok(cast(&wide, &self.out)?)
-    }
-    fn size(&self) -> usize {
-        self.values.capacity() * std::mem::size_of::<Option<i64>>()
+        let op: fn(i64, i64) -> i64 = match self.op {
+            BitOp::And => |a, b| a & b,
+            BitOp::Or => |a, b| a | b,
+            BitOp::Xor => |a, b| a ^ b,
+        };
+        Ok(Box::new(FoldAcc::<Int64Type>::new(
+            self.return_type(args)?,
+            op,
+        )))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::{Array, Int8Array};
+    use arrow::array::{Array, ArrayRef, AsArray, Int8Array};
+    use std::sync::Arc;
+
+    fn apply(op: BitOp, a: i64, b: i64) -> i64 {
+        match op {
+            BitOp::And => a & b,
+            BitOp::Or => a | b,
+            BitOp::Xor => a ^ b,
+        }
+    }
     use arrow::datatypes::Int8Type;
     use proptest::prelude::*;
 
@@ -160,7 +116,7 @@ mod tests {
                                     at in 0usize..40) {
             let split = at.min(v.len());
             for op in [BitOp::And, BitOp::Or, BitOp::Xor] {
-                let whole = v.iter().flatten().map(|&x| x as i64).reduce(|a, b| op.apply(a, b));
+                let whole = v.iter().flatten().map(|&x| x as i64).reduce(|a, b| apply(op, a, b));
                 prop_assert_eq!(run(op, &v, split).map(i64::from), whole);
             }
         }

@@ -18,6 +18,7 @@ mod covariance;
 mod distinct;
 mod double_buffers;
 mod first_last;
+mod fold;
 mod interval;
 mod max_min_by;
 mod min_max;
@@ -220,6 +221,32 @@ fn one_arg<'a>(name: &str, args: &'a [DataType]) -> Result<&'a DataType> {
         [t] => Ok(t),
         _ => Err(wrong_num_args(name, "1", args.len())),
     }
+}
+
+/// Test helper: runs `f` (argument types `types`) over one group's `values`, split into
+/// partial accumulators at the row offsets `splits` (any order, clamped to the rows), each
+/// partial's state merged into one final accumulator in row order, as the exchange does.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+fn run_in_partials(
+    f: &dyn AggregateFunction,
+    types: &[DataType],
+    values: &arrow::array::ArrayRef,
+    splits: &[usize],
+) -> arrow::array::ArrayRef {
+    let mut fin = f.create_accumulator(types).unwrap();
+    let mut bounds = vec![0];
+    bounds.extend(splits.iter().map(|&s| s.min(values.len())));
+    bounds.push(values.len());
+    bounds.sort_unstable();
+    for w in bounds.windows(2) {
+        let len = w[1] - w[0];
+        let mut part = f.create_accumulator(types).unwrap();
+        part.update_batch(&[values.slice(w[0], len)], &vec![0; len], 1)
+            .unwrap();
+        fin.merge_batch(&part.state().unwrap(), &[0], 1).unwrap();
+    }
+    fin.evaluate().unwrap()
 }
 
 #[cfg(test)]

@@ -235,20 +235,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn run(f: &Mode, column: ArrayRef, splits: &[usize]) -> ArrayRef {
-        let t = [column.data_type().clone()];
-        let mut fin = f.create_accumulator(&t).unwrap();
-        let mut bounds = vec![0];
-        bounds.extend(splits.iter().map(|&s| s.min(column.len())));
-        bounds.push(column.len());
-        bounds.sort_unstable();
-        for w in bounds.windows(2) {
-            let len = w[1] - w[0];
-            let mut part = f.create_accumulator(&t).unwrap();
-            part.update_batch(&[column.slice(w[0], len)], &vec![0; len], 1)
-                .unwrap();
-            fin.merge_batch(&part.state().unwrap(), &[0], 1).unwrap();
-        }
-        fin.evaluate().unwrap()
+        super::super::run_in_partials(f, &[column.data_type().clone()], &column, splits)
     }
 
     #[test]

@@ -552,19 +552,7 @@ mod tests {
             t[1] = crate::types::list_of(DataType::Float64);
         }
         let column: ArrayRef = Arc::new(Float64Array::from(values.to_vec()));
-        let mut fin = f.create_accumulator(&t).unwrap();
-        let mut bounds = vec![0];
-        bounds.extend(splits.iter().map(|&s| s.min(values.len())));
-        bounds.push(values.len());
-        bounds.sort_unstable();
-        for w in bounds.windows(2) {
-            let len = w[1] - w[0];
-            let mut part = f.create_accumulator(&t).unwrap();
-            part.update_batch(&[column.slice(w[0], len)], &vec![0; len], 1)
-                .unwrap();
-            fin.merge_batch(&part.state().unwrap(), &[0], 1).unwrap();
-        }
-        fin.evaluate().unwrap()
+        super::super::run_in_partials(f, &t, &column, splits)
     }
 
     fn scalar(a: &ArrayRef) -> Option<f64> {

@@ -5,14 +5,11 @@
 //!
 //! The partial state is the product so far, NULL before the first value.
 
-use std::sync::Arc;
-
 use crate::Result;
-use arrow::array::{ArrayRef, AsArray, Float64Array};
-use arrow::compute::cast;
 use arrow::datatypes::{DataType, Field, Float64Type};
 
-use super::{double_args, valid_rows};
+use super::double_args;
+use super::fold::FoldAcc;
 use crate::functions::{AggregateFunction, GroupsAccumulator};
 
 /// `product`.
@@ -34,54 +31,18 @@ impl AggregateFunction for Product {
         Ok(vec![Field::new("product", DataType::Float64, true)])
     }
     fn create_accumulator(&self, _args: &[DataType]) -> Result<Box<dyn GroupsAccumulator>> {
-        Ok(Box::new(ProductAcc::default()))
-    }
-}
-
-#[derive(Default)]
-struct ProductAcc {
-    /// The product so far, `None` before the group's first non-NULL value.
-    products: Vec<Option<f64>>,
-}
-
-impl ProductAcc {
-    fn fold(&mut self, column: &ArrayRef, groups: &[usize], n: usize) -> Result<()> {
-        self.products.resize(n, None);
-        let column = cast(column, &DataType::Float64)?;
-        let valid = valid_rows(&column);
-        let column = column.as_primitive::<Float64Type>();
-        for (i, (&v, &g)) in column.values().iter().zip(groups).enumerate() {
-            if let Some(slot) = self.products.get_mut(g).filter(|_| valid(i)) {
-                *slot = Some(slot.map_or(v, |p| p * v));
-            }
-        }
-        Ok(())
-    }
-}
-
-impl GroupsAccumulator for ProductAcc {
-    fn update_batch(&mut self, values: &[ArrayRef], groups: &[usize], n: usize) -> Result<()> {
-        self.fold(&values[0], groups, n)
-    }
-    fn merge_batch(&mut self, states: &[ArrayRef], groups: &[usize], n: usize) -> Result<()> {
-        self.fold(&states[0], groups, n)
-    }
-    fn state(&mut self) -> Result<Vec<ArrayRef>> {
-        Ok(vec![self.evaluate()?])
-    }
-    fn evaluate(&mut self) -> Result<ArrayRef> {
-        let out = Float64Array::from(std::mem::take(&mut self.products));
-        Ok(Arc::new(out))
-    }
-    fn size(&self) -> usize {
-        self.products.capacity() * std::mem::size_of::<Option<f64>>()
+        Ok(Box::new(FoldAcc::<Float64Type>::new(
+            DataType::Float64,
+            |a, b| a * b,
+        )))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow::array::{Array, Int32Array};
+    use arrow::array::{Array, ArrayRef, AsArray, Int32Array};
+    use std::sync::Arc;
 
     #[test]
     fn multiplies_non_nulls_across_partials() {

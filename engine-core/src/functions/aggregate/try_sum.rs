@@ -290,21 +290,9 @@ mod tests {
 
     /// Runs `f` over `values` (one group), split into partials at every `splits` boundary.
     fn run(f: &TrySum, values: ArrayRef, splits: &[usize]) -> ArrayRef {
-        let t = [values.data_type().clone()];
-        let t = f.coerce_types(&t).unwrap();
+        let t = f.coerce_types(&[values.data_type().clone()]).unwrap();
         let values = cast(&values, &t[0]).unwrap();
-        let mut fin = f.create_accumulator(&t).unwrap();
-        let mut bounds = vec![0];
-        bounds.extend_from_slice(splits);
-        bounds.push(values.len());
-        for w in bounds.windows(2) {
-            let mut part = f.create_accumulator(&t).unwrap();
-            let len = w[1] - w[0];
-            part.update_batch(&[values.slice(w[0], len)], &vec![0; len], 1)
-                .unwrap();
-            fin.merge_batch(&part.state().unwrap(), &[0], 1).unwrap();
-        }
-        fin.evaluate().unwrap()
+        super::super::run_in_partials(f, &t, &values, splits)
     }
 
     #[test]
