@@ -6,7 +6,7 @@
 //! the samples, and once there are [`COMPRESS_THRESHOLD`] samples they are compressed.
 //! Before its state leaves an accumulator, and before a merge or a query, a summary folds its
 //! head in and compresses (Spark's `PercentileDigest` does so when it serializes, merges or
-//! answers).
+//! answers). Arithmetic on counts saturates, so a corrupt state cannot overflow.
 
 use std::cmp::Ordering;
 
@@ -99,7 +99,7 @@ impl QuantileSummary {
                 merged.push(old[next]);
                 next += 1;
             }
-            count += 1;
+            count = count.saturating_add(1);
             let delta = if merged.is_empty() || (next == old.len() && i == last) {
                 0
             } else {
@@ -145,7 +145,7 @@ impl QuantileSummary {
             return;
         }
         let relative_error = self.relative_error.max(other.relative_error);
-        let count = self.count + other.count;
+        let count = self.count.saturating_add(other.count);
         let widen_self = band(other.relative_error, other.count);
         let widen_other = band(self.relative_error, self.count);
         let (a, b) = (&self.samples, &other.samples);
@@ -155,14 +155,14 @@ impl QuantileSummary {
             if a[i].value < b[j].value {
                 let extra = if j > 0 { widen_self } else { 0 };
                 merged.push(Sample {
-                    delta: a[i].delta + extra,
+                    delta: a[i].delta.saturating_add(extra),
                     ..a[i]
                 });
                 i += 1;
             } else {
                 let extra = if i > 0 { widen_other } else { 0 };
                 merged.push(Sample {
-                    delta: b[j].delta + extra,
+                    delta: b[j].delta.saturating_add(extra),
                     ..b[j]
                 });
                 j += 1;
@@ -221,12 +221,12 @@ impl QuantileSummary {
         let mut min_rank = min_rank;
         while i + 1 < n {
             let current = self.samples[i];
-            let max_rank = min_rank + current.delta;
+            let max_rank = min_rank.saturating_add(current.delta);
             if max_rank as f64 - target <= rank as f64 && rank as f64 <= min_rank as f64 + target {
                 return (i, min_rank, current.value);
             }
             i += 1;
-            min_rank += self.samples[i].g;
+            min_rank = min_rank.saturating_add(self.samples[i].g);
         }
         (
             n.saturating_sub(1),
@@ -256,8 +256,9 @@ fn compress_samples(samples: &[Sample], threshold: f64) -> Vec<Sample> {
     let mut head = last;
     // Samples n-2 down to 1; sample 0 is handled below.
     for &sample in rest.iter().skip(1).rev() {
-        if ((sample.g + head.g + head.delta) as f64) < threshold {
-            head.g += sample.g;
+        let band = sample.g.saturating_add(head.g).saturating_add(head.delta);
+        if (band as f64) < threshold {
+            head.g = head.g.saturating_add(sample.g);
         } else {
             out.push(head);
             head = sample;
