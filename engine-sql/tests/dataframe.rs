@@ -472,7 +472,8 @@ fn percentile_and_mode_columns_carry_spark_names() {
              percentile_disc(0.25) WITHIN GROUP (ORDER BY x DESC), mode(x), mode(x, true), \
              mode(x, false), mode() WITHIN GROUP (ORDER BY x), \
              mode() WITHIN GROUP (ORDER BY x DESC), percentile_approx(x, 0.5), \
-             approx_percentile(x, array(0.5), 100) FROM VALUES (1), (2) AS t(x)",
+             approx_percentile(x, array(0.5), 100), approx_count_distinct(x, 0.1) \
+             FROM VALUES (1), (2) AS t(x)",
         )
         .unwrap();
     assert_eq!(
@@ -491,10 +492,11 @@ fn percentile_and_mode_columns_carry_spark_names() {
             "mode() WITHIN GROUP (ORDER BY x)",
             "percentile_approx(x, 0.5, 10000)",
             "approx_percentile(x, array(0.5), 100)",
+            "approx_count_distinct(x)",
         ]
     );
     assert_eq!(
         rows(&df),
-        vec!["1.5,[1.25, 1.75],1.5,1.5,1.5,2.0,1,1,1,1,2,1,[1]"]
+        vec!["1.5,[1.25, 1.75],1.5,1.5,1.5,2.0,1,1,1,1,2,1,[1],2"]
     );
 }

@@ -227,9 +227,9 @@ fn new_aggregates_merge_state_kept_across_a_restart() {
 }
 
 #[test]
-fn try_bitwise_product_percentile_and_mode_state_survives_a_restart() {
+fn newer_aggregate_states_survive_a_restart() {
     // Kept states: a sum with its count, a bit fold, a product, value counts, a quantile
-    // summary.
+    // summary, HLL++ registers.
     let row = one_window_across_a_restart(|seconds| {
         vec![
             call("try_sum", vec![seconds.clone()]),
@@ -239,13 +239,14 @@ fn try_bitwise_product_percentile_and_mode_state_survives_a_restart() {
             call("percentile", vec![seconds.clone(), lit(0.25)]),
             call("percentile_approx", vec![seconds, lit(0.5)]),
             call("mode", vec![col("k"), lit(true)]),
+            call("approx_count_distinct", vec![col("k")]),
         ]
     });
     // Seconds 60, 120, 180, 240: sum 600, mean 150, OR 252, product 311040000, first
     // quartile 105, approximate median 120; keys a, b, a, b tie and mode(k, true) takes
-    // the smaller.
+    // the smaller; two distinct keys.
     assert!(
-        row.ends_with(",600,150.0,252,3.1104E8,105.0,120,a"),
+        row.ends_with(",600,150.0,252,3.1104E8,105.0,120,a,2"),
         "{row}"
     );
 }

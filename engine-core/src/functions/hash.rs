@@ -206,7 +206,7 @@ fn hash_value<H: SparkHasher>(a: &dyn Array, i: usize, seed: H::Seed) -> Result<
 }
 
 /// Whether values of `dt` can be hashed; maps cannot (Spark's `HASH_MAP_TYPE`).
-fn check_hashable(name: &str, dt: &DataType) -> Result<()> {
+pub(crate) fn check_hashable(name: &str, dt: &DataType) -> Result<()> {
     match dt {
         DataType::Map(_, _) => Err(EngineError::analysis(
             "DATATYPE_MISMATCH.HASH_MAP_TYPE",
@@ -237,6 +237,12 @@ fn check_hashable(name: &str, dt: &DataType) -> Result<()> {
         | DataType::LargeBinary => Ok(()),
         other => Err(EngineError::Unsupported(format!("{name} of {other}"))),
     }
+}
+
+/// Spark's `XxHash64Function.hash(value, type, 42)` of row `i` of `a` (the seed for NULL),
+/// as `approx_count_distinct` hashes its values.
+pub(crate) fn xxhash64_value(a: &dyn Array, i: usize) -> Result<i64> {
+    hash_value::<XxHash64>(a, i, i64::from(SEED))
 }
 
 /// Arguments are hashed as they are: no casts.

@@ -737,7 +737,8 @@ fn within_group_args(
 
 /// Spark's names of the ordered-set aggregates: `percentile_cont(0.5) WITHIN GROUP (ORDER BY
 /// x)`; `mode(x, true)` and `mode() WITHIN GROUP (ORDER BY x)` are both named
-/// `mode() WITHIN GROUP (ORDER BY x DESC)` by Spark 4.3, and the DESC form without it.
+/// `mode() WITHIN GROUP (ORDER BY x DESC)` by Spark 4.3, and the DESC form without it;
+/// `approx_count_distinct(x, rsd)` is `approx_count_distinct(x)`.
 fn within_group_name(f: &ast::Function, ctx: &ExprContext) -> Result<Option<String>> {
     let name = f.name.to_string().to_lowercase();
     let plain_args = match &f.args {
@@ -769,6 +770,11 @@ fn within_group_name(f: &ast::Function, ctx: &ExprContext) -> Result<Option<Stri
                 Some(format!("mode() {}", ordered(col, true)?))
             }
             ("mode", [col, _]) => Some(format!("mode({})", display_name(col, ctx)?)),
+            // Spark leaves the relative error out of the name.
+            ("approx_count_distinct", [col, _]) => Some(format!(
+                "approx_count_distinct({})",
+                display_name(col, ctx)?
+            )),
             _ => None,
         });
     }

@@ -2,11 +2,13 @@
 //! collect_set, max_by, min_by, count_if, bool_and, bool_or, the central moments (stddev,
 //! variance, skewness, kurtosis), covariance/correlation, try_sum, try_avg, bit_and, bit_or,
 //! bit_xor, product, the exact percentiles (percentile, median, percentile_cont,
-//! percentile_disc), mode and percentile_approx, under Spark's names and aliases.
+//! percentile_disc), mode, percentile_approx and approx_count_distinct, under Spark's names
+//! and aliases.
 //!
 //! Each is a [`GroupsAccumulator`](super::GroupsAccumulator) over dense group indices:
 //! a few vectors indexed by group, updated with tight loops over whole arrays.
 
+mod approx_count_distinct;
 mod approx_percentile;
 mod avg;
 mod bit_agg;
@@ -19,6 +21,7 @@ mod distinct;
 mod double_buffers;
 mod first_last;
 mod fold;
+mod hll_tables;
 mod interval;
 mod max_min_by;
 mod min_max;
@@ -127,6 +130,10 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn AggregateFunction>)> {
         (
             "approx_percentile",
             Arc::new(ApproxPercentile::new("approx_percentile")),
+        ),
+        (
+            "approx_count_distinct",
+            Arc::new(approx_count_distinct::ApproxCountDistinct::default()),
         ),
     ]
 }
