@@ -531,15 +531,17 @@ impl SessionAggregateExec {
             }
             _ => {
                 let evicted = timed(&mut phases.removals_ms, || {
-                    // Sessions are stored by key, not by end: every one is looked at, but
-                    // only its end is decoded.
-                    let mut evicted = Vec::new();
-                    for pair in store.iter()? {
-                        let (k, v) = pair?;
-                        if session_end(&v)? <= wm_us {
-                            evicted.push((k, v));
+                    // Sessions are stored by key, not by end: every one is looked at (in
+                    // whatever order the store walks fastest), only its end is decoded, and
+                    // only the evicted ones are copied; they are emitted in key order.
+                    let mut evicted: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+                    store.for_each_unordered(&mut |k, v| {
+                        if session_end(v)? <= wm_us {
+                            evicted.push((k.to_vec(), v.to_vec()));
                         }
-                    }
+                        Ok(())
+                    })?;
+                    evicted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
                     for (k, _) in &evicted {
                         store.remove(k)?;
                     }
