@@ -18,7 +18,7 @@ use crate::conf::Codec;
 use crate::errors::out_of_order;
 use crate::files::{FileKind, FileWriter};
 use crate::id::StateStoreId;
-use crate::store::{KeyValue, KvIter};
+use crate::store::{KeyValue, KvIter, VisitPair};
 use crate::table::{Entry, KeyTable};
 
 /// The committed state a store reads under its changes.
@@ -29,6 +29,14 @@ pub(crate) trait Base: Send + Sync {
     fn contains(&self, key: &[u8]) -> Result<bool>;
     /// Committed pairs in `(start, end)`, in key order; only called with a non-empty range.
     fn range<'a>(&'a self, start: Bound<&[u8]>, end: Bound<&[u8]>) -> KvIter<'a>;
+    /// Every committed pair, in any order (the ordered scan unless the base has a cheaper one).
+    fn for_each(&self, visit: &mut VisitPair<'_>) -> Result<()> {
+        for pair in self.range(Bound::Unbounded, Bound::Unbounded) {
+            let (k, v) = pair?;
+            visit(&k, &v)?;
+        }
+        Ok(())
+    }
 }
 
 /// Where a store is in its life.
@@ -169,6 +177,23 @@ impl<B: Base> WriteCore<B> {
         })
     }
 
+    /// Every pair with the changes applied, in no particular order: the committed pairs the
+    /// changes do not touch, then the changes' puts.
+    pub fn for_each_unordered(&self, visit: &mut VisitPair<'_>) -> Result<()> {
+        self.base.for_each(&mut |k, v| {
+            if self.changes.get(k).is_none() {
+                visit(k, v)?;
+            }
+            Ok(())
+        })?;
+        for e in self.changes.iter() {
+            if let Some(v) = e.value() {
+                visit(e.key(), v)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Writes `sorted` (the changes in key order) as `<dir>/<version + 1>.delta`, with `rows`
     /// keys after them; returns its size in bytes.
     pub fn write_delta(
@@ -214,6 +239,12 @@ macro_rules! read_through_core {
             }
             fn num_rows(&self) -> engine_core::Result<u64> {
                 self.core.rows()
+            }
+            fn for_each_unordered(
+                &self,
+                visit: &mut crate::store::VisitPair<'_>,
+            ) -> engine_core::Result<()> {
+                self.core.for_each_unordered(visit)
             }
         }
     };

@@ -40,4 +40,6 @@ pub use conf::{ProviderKind, StateStoreConf};
 pub use coordinator::StateStores;
 pub use id::StateStoreId;
 pub use source::register;
-pub use store::{KvIter, ReadStateStore, StateStore, StateStoreMetrics, StateStoreProvider};
+pub use store::{
+    KvIter, ReadStateStore, StateStore, StateStoreMetrics, StateStoreProvider, VisitPair,
+};

@@ -168,6 +168,15 @@ impl Base for Arc<Map> {
                 .filter_map(|e| e.value().map(|v| Ok((e.key().to_vec(), v.to_vec())))),
         )
     }
+
+    fn for_each(&self, visit: &mut crate::store::VisitPair<'_>) -> Result<()> {
+        for e in self.as_ref().iter() {
+            if let Some(v) = e.value() {
+                visit(e.key(), v)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 impl StateStoreProvider for MemoryProvider {

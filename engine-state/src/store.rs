@@ -28,6 +28,9 @@ pub type KeyValue = (Vec<u8>, Vec<u8>);
 /// Pairs in ascending key order.
 pub type KvIter<'a> = Box<dyn Iterator<Item = Result<KeyValue>> + 'a>;
 
+/// A visitor of borrowed pairs (key, value); an error stops the walk.
+pub type VisitPair<'a> = dyn FnMut(&[u8], &[u8]) -> Result<()> + 'a;
+
 /// A read-only view of one version.
 pub trait ReadStateStore: Send {
     /// Which store.
@@ -56,6 +59,18 @@ pub trait ReadStateStore: Send {
     /// Every pair, in key order.
     fn iter(&self) -> Result<KvIter<'_>> {
         self.range(Bound::Unbounded, Bound::Unbounded)
+    }
+
+    /// Calls `visit` with every pair, in no particular order, lending the bytes where the
+    /// provider can (the memory provider walks its hash table: no ordered index, no copies).
+    /// For a scan that must look at every pair but keeps few of them, such as a session
+    /// window's eviction, whose sessions are ordered by key rather than by end.
+    fn for_each_unordered(&self, visit: &mut VisitPair<'_>) -> Result<()> {
+        for pair in self.iter()? {
+            let (k, v) = pair?;
+            visit(&k, &v)?;
+        }
+        Ok(())
     }
 
     /// Keys in this version with the store's own writes (before commit this looks up every

@@ -22,6 +22,8 @@ enum Op {
     Remove(u8),
     Range(u8, u8),
     Prefix(u8),
+    /// Every pair through `for_each_unordered`, sorted afterwards.
+    Unordered,
     Commit,
     Abort,
     Maintenance,
@@ -43,6 +45,7 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (0u8..48).prop_map(Op::Remove),
         1 => (0u8..48, 0u8..48).prop_map(|(a, b)| Op::Range(a, b)),
         1 => (0u8..3).prop_map(Op::Prefix),
+        1 => Just(Op::Unordered),
         3 => Just(Op::Commit),
         1 => Just(Op::Abort),
         1 => Just(Op::Maintenance),
@@ -152,6 +155,18 @@ impl Run {
                     .filter(|(k, _)| k[0] == p)
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
+                assert_eq!(got, want);
+            }
+            Op::Unordered => {
+                let mut got = Vec::new();
+                self.open()
+                    .for_each_unordered(&mut |k, v| {
+                        got.push((k.to_vec(), v.to_vec()));
+                        Ok(())
+                    })
+                    .unwrap();
+                got.sort();
+                let want: Vec<_> = self.pending.clone().into_iter().collect();
                 assert_eq!(got, want);
             }
             Op::Commit => {

@@ -20,6 +20,17 @@ pub type BatchIter = Box<dyn Iterator<Item = Result<RecordBatch>> + Send>;
 pub trait InputPartition: Send + Sync + Debug {
     /// Reads this partition's rows, in the source's schema.
     fn read(&self) -> Result<BatchIter>;
+
+    /// Reads only the `projection` columns (indices into the source's schema, in that
+    /// order): what the query uses of the source. A source that can skip the other columns
+    /// cheaply (a file format decoding only the fields asked for) overrides this; the default
+    /// reads every column and drops the others.
+    fn read_projected(&self, projection: &[usize]) -> Result<BatchIter> {
+        let projection = projection.to_vec();
+        Ok(Box::new(
+            self.read()?.map(move |b| Ok(b?.project(&projection)?)),
+        ))
+    }
 }
 
 /// A replayable stream of rows: Spark's `MicroBatchStream` with admission control.

@@ -78,6 +78,13 @@ pub trait ScalarFunction: Send + Sync + fmt::Debug {
         true
     }
 
+    /// The result when it depends only on the argument types (`typeof`): the call is then
+    /// planned as that constant and its arguments are never evaluated, so `typeof(1 / 0)`
+    /// is `'double'`, not a division-by-zero error, as in Spark. `None` by default.
+    fn result_from_types(&self, _args: &[DataType]) -> Option<crate::scalar::ScalarValue> {
+        None
+    }
+
     /// The concrete object, for the analyzer rewrites that need a function's settings
     /// (`from_json` in DROPMALFORMED mode). `None` by default.
     fn as_any(&self) -> Option<&dyn std::any::Any> {

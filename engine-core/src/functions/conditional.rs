@@ -175,18 +175,49 @@ fn eval_nanvl(
     wrap(args, Arc::new(out))
 }
 
-fn eval_typeof(
-    _: &str,
-    args: &[ColumnarValue],
-    n: usize,
-    _: &FunctionContext,
-) -> Result<ColumnarValue> {
-    // Spark's `typeof`: the argument type's simpleString (`int`, `decimal(5,2)`, ...).
-    let name = crate::types::simple_string(&args[0].data_type());
-    let v = crate::scalar::ScalarValue::Utf8(Some(name));
-    match &args[0] {
-        ColumnarValue::Scalar(_) => Ok(ColumnarValue::Scalar(v)),
-        ColumnarValue::Array(_) => Ok(ColumnarValue::Array(v.to_array(n)?)),
+/// Spark's `typeof`: the argument type's simpleString (`int`, `decimal(5,2)`, ...). The
+/// planner takes it from the types alone ([`ScalarFunction::result_from_types`]), so the
+/// argument is never evaluated.
+#[derive(Debug)]
+struct TypeOf;
+
+impl ScalarFunction for TypeOf {
+    fn name(&self) -> &str {
+        "typeof"
+    }
+
+    fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
+        super::string::check_arity("typeof", args.len(), (1, 1))?;
+        Ok(args.to_vec())
+    }
+
+    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        super::string::check_arity("typeof", args.len(), (1, 1))?;
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke(
+        &self,
+        args: &[ColumnarValue],
+        n: usize,
+        _: &FunctionContext,
+    ) -> Result<ColumnarValue> {
+        super::string::check_arity("typeof", args.len(), (1, 1))?;
+        let types: Vec<DataType> = args.iter().map(ColumnarValue::data_type).collect();
+        let v = self
+            .result_from_types(&types)
+            .unwrap_or(crate::scalar::ScalarValue::Utf8(None));
+        match &args[0] {
+            ColumnarValue::Scalar(_) => Ok(ColumnarValue::Scalar(v)),
+            ColumnarValue::Array(_) => Ok(ColumnarValue::Array(v.to_array(n)?)),
+        }
+    }
+
+    fn result_from_types(&self, args: &[DataType]) -> Option<crate::scalar::ScalarValue> {
+        let [t] = args else { return None };
+        Some(crate::scalar::ScalarValue::Utf8(Some(
+            crate::types::simple_string(t),
+        )))
     }
 }
 
@@ -228,16 +259,7 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
         )
         .entries(&[]),
     );
-    v.extend(
-        s(
-            "typeof",
-            (1, 1),
-            |_, a| Ok(a.to_vec()),
-            |_| Ok(DataType::Utf8),
-            eval_typeof,
-        )
-        .entries(&[]),
-    );
+    v.push(("typeof", Arc::new(TypeOf) as Arc<dyn ScalarFunction>));
     v.extend(
         s(
             "nanvl",

@@ -57,20 +57,23 @@ fn lines(data: &[u8]) -> Vec<(usize, usize, u64)> {
     let mut out = Vec::new();
     let mut start = 0;
     let mut line = 1u64;
-    let push = |s: usize, e: usize, n: u64, out: &mut Vec<(usize, usize, u64)>| {
-        if data[s..e].iter().any(|b| !b.is_ascii_whitespace()) {
+    let mut push = |s: usize, e: usize, n: u64| {
+        let blank = data
+            .get(s..e)
+            .is_none_or(|l| l.iter().all(u8::is_ascii_whitespace));
+        if !blank {
             out.push((s, e, n));
         }
     };
-    for (i, b) in data.iter().enumerate() {
-        if *b == b'\n' {
-            push(start, i, line, &mut out);
-            start = i + 1;
-            line += 1;
-        }
+    // memchr finds the newlines a word at a time: a byte loop was a sixth of a windowed
+    // query's profile over JSON files.
+    for i in memchr::memchr_iter(b'\n', data) {
+        push(start, i, line);
+        start = i + 1;
+        line += 1;
     }
     if start < data.len() {
-        push(start, data.len(), line, &mut out);
+        push(start, data.len(), line);
     }
     out
 }
@@ -292,6 +295,23 @@ mod tests {
     use engine_core::physical::TableProvider;
     use engine_core::physical::plan::collect;
     use engine_core::types::simple_string;
+
+    proptest::proptest! {
+        #[test]
+        fn lines_are_the_non_blank_lines_with_their_numbers(
+            data in proptest::collection::vec(proptest::sample::select(vec![b'a', b' ', b'\n', b'\r', b'{', b'\t']), 0..200)
+        ) {
+            let mut want = Vec::new();
+            let mut at = 0;
+            for (n, l) in data.split(|b| *b == b'\n').enumerate() {
+                if l.iter().any(|b| !b.is_ascii_whitespace()) {
+                    want.push((at, at + l.len(), n as u64 + 1));
+                }
+                at += l.len() + 1;
+            }
+            proptest::prop_assert_eq!(lines(&data), want);
+        }
+    }
 
     fn table(dir: &std::path::Path, content: &str, opts: &[(&str, &str)]) -> FileTable {
         let p = dir.join("data.json");

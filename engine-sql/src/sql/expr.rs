@@ -496,17 +496,27 @@ pub fn number_literal(text: &str) -> Result<ScalarValue> {
     if let Some(body) = lower.strip_suffix("bd") {
         return decimal_literal(body).ok_or_else(bad);
     }
+    // Spark names the literal without its suffix and gives the type's bounds.
+    let float_range = |body: &str, ty: &str, max: &str| {
+        EngineError::Parse(format!(
+            "[INVALID_NUMERIC_LITERAL_RANGE] Numeric literal {body} is outside the valid range for {ty} with minimum value of -{max} and maximum value of {max}. Please adjust the value accordingly. SQLSTATE: 22003"
+        ))
+    };
+    let finite_double = |body: &str| match body.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(ScalarValue::Float64(Some(v))),
+        Ok(_) => Err(float_range(body, "double", "1.7976931348623157E+308")),
+        Err(_) => Err(bad()),
+    };
     if let Some(body) = lower.strip_suffix('d') {
-        return body
-            .parse::<f64>()
-            .map(|v| ScalarValue::Float64(Some(v)))
-            .map_err(|_| bad());
+        return finite_double(text.get(..body.len()).unwrap_or(body));
     }
     if let Some(body) = lower.strip_suffix('f') {
-        return body
-            .parse::<f32>()
-            .map(|v| ScalarValue::Float32(Some(v)))
-            .map_err(|_| bad());
+        let shown = text.get(..body.len()).unwrap_or(body);
+        return match body.parse::<f32>() {
+            Ok(v) if v.is_finite() => Ok(ScalarValue::Float32(Some(v))),
+            Ok(_) => Err(float_range(shown, "float", "3.4028234663852886E+38")),
+            Err(_) => Err(bad()),
+        };
     }
     if let Some(body) = lower.strip_suffix('l') {
         return body
@@ -527,10 +537,7 @@ pub fn number_literal(text: &str) -> Result<ScalarValue> {
             .map_err(|_| out_of_range("tinyint"));
     }
     if lower.contains('e') {
-        return lower
-            .parse::<f64>()
-            .map(|v| ScalarValue::Float64(Some(v)))
-            .map_err(|_| bad());
+        return finite_double(text);
     }
     if lower.contains('.') {
         return decimal_literal(&lower).ok_or_else(bad);
@@ -551,6 +558,12 @@ fn decimal_literal(text: &str) -> Option<ScalarValue> {
         Some(b) => (true, b),
         None => (false, text.strip_prefix('+').unwrap_or(text)),
     };
+    // `1.5E-2BD`: an exponent moves the point (BigDecimal's scale = fraction digits minus
+    // the exponent); a negative scale becomes trailing zeros, as Spark types it.
+    let (body, exponent) = match body.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.parse::<i64>().ok()?),
+        None => (body, 0),
+    };
     let (int_part, frac_part) = body.split_once('.').unwrap_or((body, ""));
     if !int_part
         .chars()
@@ -560,9 +573,16 @@ fn decimal_literal(text: &str) -> Option<ScalarValue> {
     {
         return None;
     }
-    let digits = format!("{int_part}{frac_part}");
+    let mut digits = format!("{int_part}{frac_part}");
+    let scale = i64::try_from(frac_part.len()).ok()?.checked_sub(exponent)?;
+    let scale = if scale < 0 {
+        // More than 38 zeros cannot fit a decimal anyway.
+        digits.push_str(&"0".repeat(usize::try_from(scale.unsigned_abs()).ok()?.min(39)));
+        0
+    } else {
+        usize::try_from(scale).ok()?
+    };
     let significant = digits.trim_start_matches('0');
-    let scale = frac_part.len();
     let precision = significant.len().max(1).max(scale);
     if precision > 38 {
         return None;
@@ -903,6 +923,52 @@ mod tests {
             (DataType::Decimal128(2, 1), "1.5".into())
         );
         assert_eq!(ty_and_name("2.5F").0, DataType::Float32);
+        // An exponent before a suffix (pinned against PySpark 4.3).
+        assert_eq!(ty_and_name("1.0E-5D"), (DataType::Float64, "1.0E-5".into()));
+        assert_eq!(ty_and_name("2.5E3D"), (DataType::Float64, "2500.0".into()));
+        assert_eq!(ty_and_name("1.0E-5F").0, DataType::Float32);
+        assert_eq!(
+            ty_and_name("1E2BD"),
+            (DataType::Decimal128(3, 0), "100".into())
+        );
+        assert_eq!(
+            ty_and_name("1.5E2BD"),
+            (DataType::Decimal128(3, 0), "150".into())
+        );
+        assert_eq!(
+            ty_and_name("1.5E-2BD"),
+            (DataType::Decimal128(3, 3), "0.015".into())
+        );
+        // With a space the letter is an alias, as in Spark.
+        let q = super::super::parser::parse_query("SELECT 1.0E-5 D").unwrap();
+        assert!(q.to_string().contains("AS D"), "{q}");
+    }
+
+    #[test]
+    fn out_of_range_floating_literals_are_sparks_error() {
+        for (sql, want) in [
+            (
+                "1e400D",
+                "Numeric literal 1e400 is outside the valid range for double with minimum value of -1.7976931348623157E+308",
+            ),
+            (
+                "1e400",
+                "Numeric literal 1e400 is outside the valid range for double",
+            ),
+            (
+                "1e50F",
+                "Numeric literal 1e50 is outside the valid range for float with minimum value of -3.4028234663852886E+38 and maximum value of 3.4028234663852886E+38",
+            ),
+        ] {
+            let ast = super::super::parser::parse_expr(sql).unwrap();
+            let e = sql_to_expr(&ast, &ExprContext::default())
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("INVALID_NUMERIC_LITERAL_RANGE") && e.contains(want),
+                "{sql}: {e}"
+            );
+        }
     }
 
     #[test]

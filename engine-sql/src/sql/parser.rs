@@ -95,6 +95,9 @@ impl Dialect for SparkDialect {
         if let Some(e) = multi_unit_interval(parser) {
             return Some(Ok(e));
         }
+        if let Some(e) = exponent_with_suffix(parser) {
+            return Some(Ok(e));
+        }
         let t = parser.peek_tokens_ref::<2>();
         let is_struct_call = matches!(&t[0].token, Token::Word(w) if w.keyword == Keyword::STRUCT)
             && t[1].token == Token::LParen;
@@ -163,6 +166,32 @@ impl Dialect for SparkDialect {
             None
         }
     }
+}
+
+/// `1.0E-5D`, `2.5e3F`, `1E2BD`: a number in exponent form with a Spark type suffix. The
+/// tokenizer reads a suffixed plain number (`1.5D`) as one identifier, but stops a number at
+/// its exponent, so the suffix would become an alias (`1.0E-5 AS D`). A suffix written right
+/// after the number (no space) joins it, as an identifier like the plain form's.
+fn exponent_with_suffix(parser: &mut Parser) -> Option<ast::Expr> {
+    let [number, suffix] = parser.peek_tokens_ref::<2>();
+    let Token::Number(n, false) = &number.token else {
+        return None;
+    };
+    let Token::Word(w) = &suffix.token else {
+        return None;
+    };
+    let adjacent = number.span.end == suffix.span.start;
+    // Spark's lexer allows an exponent before D, F and BD only (`1E2L` is `1E2 AS L`).
+    let is_suffix = ["D", "F", "BD"]
+        .iter()
+        .any(|s| w.value.eq_ignore_ascii_case(s));
+    if !adjacent || !is_suffix || w.quote_style.is_some() || !n.contains(['e', 'E']) {
+        return None;
+    }
+    let text = format!("{n}{}", w.value);
+    parser.next_token();
+    parser.next_token();
+    Some(ast::Expr::Identifier(ast::Ident::new(text)))
 }
 
 /// `INTERVAL 1 HOUR 30 MINUTES` (two or more value-unit pairs, which `sqlparser` does not

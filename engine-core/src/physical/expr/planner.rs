@@ -131,6 +131,13 @@ pub fn create_physical_expr(
         )),
         Expr::GetField { expr, name } => Arc::new(GetFieldExpr::try_new(compile(expr)?, name)?),
         Expr::ScalarFunction { func, args } => {
+            let arg_types = args
+                .iter()
+                .map(|a| a.data_type(input))
+                .collect::<Result<Vec<_>>>()?;
+            if let Some(v) = func.result_from_types(&arg_types) {
+                return compile(&Expr::Literal(v));
+            }
             let return_type = expr.data_type(input)?;
             Arc::new(ScalarFunctionExpr::new(
                 func.clone(),

@@ -94,16 +94,15 @@ impl ExecutionPlan for PartitionScanExec {
         let Some(p) = self.partitions.get(partition) else {
             return Ok(Box::new(std::iter::empty()));
         };
-        let projection = self.projection.clone();
         let rows = self.rows.clone();
         let schema = self.schema.clone();
-        Ok(Box::new(p.read()?.map(move |b| {
+        let batches = match &self.projection {
+            Some(cols) => p.read_projected(cols)?,
+            None => p.read()?,
+        };
+        Ok(Box::new(batches.map(move |b| {
             let b = b?;
             rows.fetch_add(b.num_rows() as u64, Ordering::Relaxed);
-            let b = match &projection {
-                Some(cols) => b.project(cols)?,
-                None => b,
-            };
             // Connectors may hand out batches with their own field metadata or nullability;
             // the operators above expect exactly the plan's schema.
             if b.schema().fields() != schema.fields() {

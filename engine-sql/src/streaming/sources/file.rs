@@ -655,6 +655,8 @@ fn check_archive_dir(source: &str, archive: &Path) -> Result<()> {
 /// One task of a file source batch: one partition of the batch FileTable's scan.
 #[derive(Debug)]
 struct FileStreamPartition {
+    /// The batch's files as a table (a scan of it splits them the same way every time).
+    table: Arc<FileTable>,
     plan: Arc<dyn ExecutionPlan>,
     partition: usize,
     ctx: Arc<TaskContext>,
@@ -663,6 +665,13 @@ struct FileStreamPartition {
 impl InputPartition for FileStreamPartition {
     fn read(&self) -> Result<BatchIter> {
         self.plan.execute(self.partition, &self.ctx)
+    }
+
+    /// The format decodes only the projected columns (a JSON record's other fields are
+    /// skipped, not built), as Spark's file scan reads only its required schema.
+    fn read_projected(&self, projection: &[usize]) -> Result<BatchIter> {
+        let plan = self.table.scan(Some(projection), &[], None, &self.ctx)?;
+        plan.execute(self.partition, &self.ctx)
     }
 }
 
@@ -817,10 +826,12 @@ impl Source for FileStreamSource {
             },
             self.resolved.full_data_schema.clone(),
         );
+        let table = Arc::new(table);
         let plan = table.scan(None, &[], None, &self.ctx)?;
         Ok((0..plan.output_partitions())
             .map(|partition| {
                 Arc::new(FileStreamPartition {
+                    table: table.clone(),
                     plan: plan.clone(),
                     partition,
                     ctx: self.ctx.clone(),

@@ -20,7 +20,6 @@
 //! Eviction looks at every session (their order is by key, not by end).
 
 use std::any::Any;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StructArray};
@@ -176,14 +175,53 @@ struct Session {
     end: i64,
     /// Batch sessions merged in (indices into the batch's accumulators).
     batch_parts: Vec<usize>,
-    /// Stored sessions merged in: their store keys and values.
-    stored_parts: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Stored sessions merged in (indices into the stored sessions read this batch).
+    stored_parts: Vec<usize>,
+}
+
+/// Where one part of a session comes from.
+#[derive(Debug, Clone, Copy)]
+enum Part {
+    /// A batch session (index into the batch's sessions).
+    Batch(usize),
+    /// A stored session (index into the stored sessions read this batch).
+    Stored(usize),
 }
 
 const START: usize = 8;
 
 fn start_suffix(t: i64) -> [u8; START] {
     ((t as u64) ^ (1 << 63)).to_be_bytes()
+}
+
+/// The session start at the end of a stored key whose grouping-key part is `key_len` bytes.
+fn session_start(stored_key: &[u8], key_len: usize) -> Result<i64> {
+    stored_key
+        .get(key_len..)
+        .and_then(|b| <[u8; START]>::try_from(b).ok())
+        .map(|b| (u64::from_be_bytes(b) ^ (1 << 63)) as i64)
+        .ok_or_else(|| EngineError::Internal("a stored session key without start".into()))
+}
+
+/// The session end, the first column of a stored value, read from the value's bytes without
+/// decoding the partial states. In Arrow's row format a non-null 64-bit timestamp is a byte
+/// 1 then its value big-endian with the sign bit flipped (pinned by a test against the codec);
+/// a NULL end (never written) counts as never ending, as before.
+fn session_end(value: &[u8]) -> Result<i64> {
+    match value.split_first() {
+        Some((1, rest)) => rest
+            .get(..8)
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            .map(|b| (u64::from_be_bytes(b) ^ (1 << 63)) as i64)
+            .ok_or_else(|| EngineError::Internal("a stored session value too short".into())),
+        Some((0, _)) => Ok(i64::MAX),
+        _ => Err(EngineError::execution(
+            "STATE_STORE_KEY_ROW_FORMAT_VALIDATION_FAILURE",
+            "The streaming query failed to validate written state for key or value row: a \
+             session window's value does not start with its end. The checkpoint may have been \
+             written by an incompatible query or version, or be corrupt. SQLSTATE: XX000",
+        )),
+    }
 }
 
 impl SessionAggregateExec {
@@ -270,17 +308,12 @@ impl SessionAggregateExec {
         Ok(out)
     }
 
-    fn key_bytes(&self, key_cols: &[ArrayRef]) -> Result<Vec<Vec<u8>>> {
-        let n = key_cols.first().map_or(0, |c| c.len());
-        Ok(match &self.key_codec {
-            Some(c) => {
-                let rows = c.encode(key_cols)?;
-                (0..rows.num_rows())
-                    .map(|i| rows.row(i).as_ref().to_vec())
-                    .collect()
-            }
-            None => vec![Vec::new(); n],
-        })
+    /// The keys besides the session as rows (`None` when the session is the only key).
+    fn key_rows(&self, key_cols: &[ArrayRef]) -> Result<Option<arrow::row::Rows>> {
+        self.key_codec
+            .as_ref()
+            .map(|c| c.encode(key_cols))
+            .transpose()
     }
 
     fn timestamps(&self, values: Vec<i64>) -> Result<ArrayRef> {
@@ -337,20 +370,23 @@ impl SessionAggregateExec {
             let ends = take(ends.as_ref(), &order, None)?;
             let starts = starts.as_primitive::<Int64Type>();
             let ends = ends.as_primitive::<Int64Type>();
-            let key_bytes = self.key_bytes(&sorted_keys)?;
-            // Per sorted row its batch session; per batch session (key, start, end).
+            let key_rows = self.key_rows(&sorted_keys)?;
+            let key_of = |i: usize| -> &[u8] { key_rows.as_ref().map_or(&[], |r| r.row(i).data()) };
+            // Per sorted row its batch session; per batch session (first row, start, end).
             let mut owner = Vec::with_capacity(n);
-            let mut batch_sessions: Vec<(Vec<u8>, i64, i64)> = Vec::new();
-            for (i, key) in key_bytes.iter().enumerate() {
+            let mut batch_sessions: Vec<(usize, i64, i64)> = Vec::new();
+            // The stored sessions read for the batch's keys (store key, value).
+            let mut stored_parts: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+            for i in 0..n {
                 if starts.is_null(i) || ends.is_null(i) {
                     return Err(EngineError::Internal("a session without bounds".into()));
                 }
                 let (s, e) = (starts.value(i), ends.value(i));
                 match batch_sessions.last_mut() {
-                    Some((k, _, cur_end)) if k == key && s <= *cur_end => {
+                    Some((first, _, cur_end)) if s <= *cur_end && key_of(*first) == key_of(i) => {
                         *cur_end = (*cur_end).max(e);
                     }
-                    _ => batch_sessions.push((key.clone(), s, e)),
+                    _ => batch_sessions.push((i, s, e)),
                 }
                 owner.push(batch_sessions.len() - 1);
             }
@@ -366,60 +402,70 @@ impl SessionAggregateExec {
             for acc in batch_accs.iter_mut() {
                 batch_states.extend(acc.state()?);
             }
-            // 2. Late sessions, 3. merged with the stored ones per key.
-            let mut per_key: BTreeMap<Vec<u8>, Vec<usize>> = BTreeMap::new();
-            for (i, (k, _, e)) in batch_sessions.iter().enumerate() {
-                if *e <= late_us {
-                    dropped += 1;
+            // 2. Late sessions, 3. merged with the stored ones per key. The rows are sorted by
+            // key, so one key's batch sessions are adjacent (and in start order).
+            let mut merged: Vec<(usize, Session)> = Vec::new();
+            let mut items: Vec<(i64, i64, Part)> = Vec::new();
+            let mut at = 0;
+            while at < batch_sessions.len() {
+                let key = key_of(batch_sessions[at].0);
+                let mut next = at;
+                items.clear();
+                while next < batch_sessions.len() && key_of(batch_sessions[next].0) == key {
+                    let (_, s, e) = batch_sessions[next];
+                    if e <= late_us {
+                        dropped += 1;
+                    } else {
+                        items.push((s, e, Part::Batch(next)));
+                    }
+                    next += 1;
+                }
+                let group = at;
+                at = next;
+                if items.is_empty() {
                     continue;
                 }
-                per_key.entry(k.clone()).or_default().push(i);
-            }
-            let mut merged: Vec<(Vec<u8>, Session)> = Vec::new();
-            for (key, parts) in per_key {
-                let stored: Vec<(Vec<u8>, Vec<u8>)> =
-                    store.prefix_scan(&key)?.collect::<Result<_>>()?;
-                let stored_ends = self.stored_ends(&stored)?;
-                // (start, end, batch part or stored part), by start.
-                let mut items: Vec<(i64, i64, Result<usize, usize>)> = parts
-                    .iter()
-                    .map(|&i| (batch_sessions[i].1, batch_sessions[i].2, Ok(i)))
-                    .collect();
-                for (j, (k, _)) in stored.iter().enumerate() {
-                    let start = k
-                        .get(key.len()..key.len() + START)
-                        .and_then(|b| b.try_into().ok())
-                        .map(|b: [u8; START]| (u64::from_be_bytes(b) ^ (1 << 63)) as i64)
-                        .ok_or_else(|| {
-                            EngineError::Internal("a stored session key without start".into())
-                        })?;
-                    items.push((start, stored_ends[j], Err(j)));
+                let first_stored = stored_parts.len();
+                for pair in store.prefix_scan(key)? {
+                    let (k, v) = pair?;
+                    let start = session_start(&k, key.len())?;
+                    let end = session_end(&v)?;
+                    items.push((start, end, Part::Stored(stored_parts.len())));
+                    stored_parts.push((k, v));
                 }
-                items.sort_by_key(|x| (x.0, x.1));
-                let mut sessions: Vec<Session> = Vec::new();
-                for (s, e, part) in items {
-                    let joins = sessions.last().is_some_and(|cur| s <= cur.end);
-                    if !joins {
-                        sessions.push(Session {
-                            start: s,
-                            end: e,
-                            batch_parts: vec![],
-                            stored_parts: vec![],
-                        });
+                if stored_parts.len() > first_stored {
+                    items.sort_by_key(|x| (x.0, x.1));
+                }
+                let mut current: Option<Session> = None;
+                for &(s, e, part) in &items {
+                    match current.as_mut() {
+                        Some(cur) if s <= cur.end => cur.end = cur.end.max(e),
+                        _ => {
+                            if let Some(done) = current.take()
+                                && !done.batch_parts.is_empty()
+                            {
+                                merged.push((group, done));
+                            }
+                            current = Some(Session {
+                                start: s,
+                                end: e,
+                                batch_parts: vec![],
+                                stored_parts: vec![],
+                            });
+                        }
                     }
-                    if let Some(cur) = sessions.last_mut() {
-                        cur.end = cur.end.max(e);
+                    if let Some(cur) = current.as_mut() {
                         match part {
-                            Ok(i) => cur.batch_parts.push(i),
-                            Err(j) => cur.stored_parts.push(stored[j].clone()),
+                            Part::Batch(i) => cur.batch_parts.push(i),
+                            Part::Stored(j) => cur.stored_parts.push(j),
                         }
                     }
                 }
                 // Sessions with no part from this batch stay as stored.
-                for s in sessions {
-                    if !s.batch_parts.is_empty() {
-                        merged.push((key.clone(), s));
-                    }
+                if let Some(done) = current
+                    && !done.batch_parts.is_empty()
+                {
+                    merged.push((group, done));
                 }
             }
             // 4. Each changed session's states: batch parts and stored parts merged.
@@ -434,9 +480,9 @@ impl SessionAggregateExec {
                     batch_ids.push(g);
                     batch_rows.push(i as u32);
                 }
-                for (_, v) in &s.stored_parts {
+                for &j in &s.stored_parts {
                     stored_ids.push(g);
-                    stored_values.push(v.as_slice());
+                    stored_values.push(stored_parts[j].1.as_slice());
                 }
             }
             if !batch_ids.is_empty() {
@@ -464,18 +510,17 @@ impl SessionAggregateExec {
                 vec![self.timestamps(merged.iter().map(|(_, s)| s.end).collect())?];
             value_cols.extend(states);
             let rows = self.values.encode(&value_cols)?;
-            let mut updated = Vec::with_capacity(m);
-            for (g, (key, s)) in merged.into_iter().enumerate() {
-                for (old, _) in &s.stored_parts {
-                    store.remove(old)?;
+            let mut k = Vec::new();
+            for (g, (group, s)) in merged.iter().enumerate() {
+                for &j in &s.stored_parts {
+                    store.remove(&stored_parts[j].0)?;
                 }
-                let mut k = key;
+                k.clear();
+                k.extend_from_slice(key_of(batch_sessions[*group].0));
                 k.extend_from_slice(&start_suffix(s.start));
-                let v = rows.row(g).as_ref().to_vec();
-                store.put(&k, &v)?;
-                updated.push((k, v));
+                store.put(&k, rows.row(g).as_ref())?;
             }
-            Ok(updated)
+            Ok(m)
         })?;
         let _ = updated;
         let mut out = Vec::new();
@@ -486,14 +531,19 @@ impl SessionAggregateExec {
             }
             _ => {
                 let evicted = timed(&mut phases.removals_ms, || {
-                    let all: Vec<(Vec<u8>, Vec<u8>)> = store.iter()?.collect::<Result<_>>()?;
-                    let ends = self.stored_ends(&all)?;
-                    let mut evicted = Vec::new();
-                    for ((k, v), end) in all.into_iter().zip(ends) {
-                        if end <= wm_us {
-                            store.remove(&k)?;
-                            evicted.push((k, v));
+                    // Sessions are stored by key, not by end: every one is looked at (in
+                    // whatever order the store walks fastest), only its end is decoded, and
+                    // only the evicted ones are copied; they are emitted in key order.
+                    let mut evicted: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+                    store.for_each_unordered(&mut |k, v| {
+                        if session_end(v)? <= wm_us {
+                            evicted.push((k.to_vec(), v.to_vec()));
                         }
+                        Ok(())
+                    })?;
+                    evicted.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                    for (k, _) in &evicted {
+                        store.remove(k)?;
                     }
                     Ok(evicted)
                 })?;
@@ -505,27 +555,6 @@ impl SessionAggregateExec {
         crate::streaming::crash::crash_point("state.committed");
         self.op.record(&store.metrics(), dropped, phases, &[]);
         Ok(out)
-    }
-
-    /// The end of each stored session.
-    fn stored_ends(&self, pairs: &[(Vec<u8>, Vec<u8>)]) -> Result<Vec<i64>> {
-        if pairs.is_empty() {
-            return Ok(vec![]);
-        }
-        let decoded = self
-            .values
-            .decode(pairs.iter().map(|(_, v)| v.as_slice()))?;
-        let ends = cast(&decoded[0], &DataType::Int64)?;
-        let ends = ends.as_primitive::<Int64Type>();
-        Ok((0..ends.len())
-            .map(|i| {
-                if ends.is_null(i) {
-                    i64::MAX
-                } else {
-                    ends.value(i)
-                }
-            })
-            .collect())
     }
 
     /// Output rows (keys, session, final values) of stored sessions.
@@ -621,5 +650,61 @@ impl ExecutionPlan for SessionAggregateExec {
     fn execute(&self, partition: usize, ctx: &Arc<TaskContext>) -> Result<BatchIter> {
         let out = self.run(partition, ctx)?;
         Ok(Box::new(out.into_iter().map(Ok)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use arrow::array::{Int64Array, TimestampMicrosecondArray};
+    use arrow::datatypes::TimeUnit;
+
+    #[test]
+    fn the_session_end_is_read_from_the_value_bytes_as_the_codec_wrote_it() {
+        // A value as the operator writes it: the end, then a partial state.
+        let schema = Arc::new(Schema::new(vec![
+            Field::new(
+                "session_end",
+                DataType::Timestamp(TimeUnit::Microsecond, None),
+                true,
+            ),
+            Field::new("count", DataType::Int64, true),
+        ]));
+        let codec = RowCodec::new(schema).unwrap();
+        let ends = [
+            Some(0),
+            Some(1),
+            Some(-1),
+            Some(1_700_000_000_000_000),
+            Some(-62_135_596_800_000_000),
+            Some(i64::MAX),
+            Some(i64::MIN),
+            None,
+        ];
+        let end_col: ArrayRef = Arc::new(TimestampMicrosecondArray::from(ends.to_vec()));
+        let count: ArrayRef = Arc::new(Int64Array::from(vec![7; ends.len()]));
+        let rows = codec.encode(&[end_col, count]).unwrap();
+        for (i, end) in ends.iter().enumerate() {
+            assert_eq!(
+                session_end(rows.row(i).as_ref()).unwrap(),
+                end.unwrap_or(i64::MAX),
+                "end {end:?}"
+            );
+        }
+        assert!(session_end(&[]).is_err());
+        assert!(session_end(&[1, 2, 3]).is_err());
+        assert!(session_end(&[9; 9]).is_err());
+    }
+
+    #[test]
+    fn the_session_start_is_the_stored_keys_suffix() {
+        for t in [0, 1, -1, i64::MAX, i64::MIN, 1_700_000_000_000_000] {
+            let mut key = b"user-1".to_vec();
+            key.extend_from_slice(&start_suffix(t));
+            assert_eq!(session_start(&key, 6).unwrap(), t);
+        }
+        assert!(session_start(b"short", 2).is_err());
+        assert!(session_start(b"user-1", 10).is_err());
     }
 }
