@@ -28,19 +28,28 @@ fn counting() -> std::sync::MutexGuard<'static, ()> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// A 12-partition topic holding `v0..v1199`.
-fn twelve_partitions(prefix: &str) -> (engine_kafka::broker::BrokerInfo, String) {
+/// A new topic of `partitions` partitions holding `v0..v{rows - 1}`.
+fn topic_with(
+    prefix: &str,
+    partitions: i32,
+    rows: usize,
+) -> (engine_kafka::broker::BrokerInfo, String) {
     let b = broker();
     let topic = unique_topic(prefix);
-    b.create_topic(&topic, 12).unwrap();
+    b.create_topic(&topic, partitions).unwrap();
     let sink = KafkaSink::new(&sink_ctx(
         &[("kafka.bootstrap.servers", &b.bootstrap), ("topic", &topic)],
         kv_schema(),
         None,
     ))
     .unwrap();
-    write_batch(&sink, 0, &[kv_batch(0..1200)]);
+    write_batch(&sink, 0, &[kv_batch(0..rows)]);
     (b, topic)
+}
+
+/// A 12-partition topic holding `v0..v1199`.
+fn twelve_partitions(prefix: &str) -> (engine_kafka::broker::BrokerInfo, String) {
+    topic_with(prefix, 12, 1200)
 }
 
 fn all_values() -> Vec<String> {
@@ -105,17 +114,8 @@ fn a_streaming_query_reads_every_partition_through_one_consumer_and_stop_closes_
 
 #[test]
 fn a_range_longer_than_one_arrow_batch_is_read_without_reseeking() {
-    let b = broker();
-    let topic = unique_topic("longrange");
-    b.create_topic(&topic, 1).unwrap();
-    let sink = KafkaSink::new(&sink_ctx(
-        &[("kafka.bootstrap.servers", &b.bootstrap), ("topic", &topic)],
-        kv_schema(),
-        None,
-    ))
-    .unwrap();
     let n = 2 * BATCH_ROWS + 100;
-    write_batch(&sink, 0, &[kv_batch(0..n)]);
+    let (b, topic) = topic_with("longrange", 1, n);
     let opts = SourceOptions::for_batch(&Options::new([
         ("kafka.bootstrap.servers", b.bootstrap.as_str()),
         ("subscribe", topic.as_str()),
