@@ -4,7 +4,7 @@ use crate::{EngineError, Result};
 use arrow::datatypes::DataType;
 
 use crate::expr::coercion::{can_cast, cast_mismatch, coerce_binary, common_type_for};
-use crate::expr::{CastMode, Expr};
+use crate::expr::{BinaryOperator, CastMode, Expr};
 use crate::scalar::ScalarValue;
 use crate::schema::PlanSchema;
 use crate::types::{is_numeric, is_string, sql_type_name};
@@ -35,6 +35,34 @@ pub fn coerce_expr(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
     }
 }
 
+/// `e` (of type `t`) cast to DECIMAL(digits, 0) when it is a non-NULL integer literal, the
+/// other operand of arithmetic `op` is a decimal (`other`), as Spark's `DecimalPrecision`
+/// does with `spark.sql.legacy.literalPickMinimumPrecision` (true by default); else as is.
+fn literal_as_small_decimal(
+    op: BinaryOperator,
+    e: Expr,
+    t: DataType,
+    other: &DataType,
+    ansi: bool,
+) -> (Expr, DataType) {
+    if !op.is_arithmetic() || !matches!(other, DataType::Decimal128(_, _)) {
+        return (e, t);
+    }
+    let v = match &e {
+        Expr::Literal(ScalarValue::Int8(Some(v))) => i64::from(*v),
+        Expr::Literal(ScalarValue::Int16(Some(v))) => i64::from(*v),
+        Expr::Literal(ScalarValue::Int32(Some(v))) => i64::from(*v),
+        Expr::Literal(ScalarValue::Int64(Some(v))) => *v,
+        _ => return (e, t),
+    };
+    let digits = v.unsigned_abs().checked_ilog10().map_or(1, |d| d + 1);
+    let Ok(digits) = u8::try_from(digits) else {
+        return (e, t);
+    };
+    let to = DataType::Decimal128(digits, 0);
+    (e.implicit_cast(&t, &to, ansi), to)
+}
+
 fn coerce_node(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
     Ok(match e {
         Expr::BinaryOp { left, op, right } => {
@@ -54,12 +82,16 @@ fn coerce_node(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
                     e => Ok(e),
                 };
             }
+            // Spark's `literalPickMinimumPrecision`: an integer literal beside a decimal
+            // is a decimal of just its digits (`1.0 / 3` is DECIMAL(7,6), not (13,12)).
+            let (left, lt) = literal_as_small_decimal(op, *left, lt, &rt, ansi);
+            let (right, rt) = literal_as_small_decimal(op, *right, rt, &lt, ansi);
             let (l_to, r_to) = coerce_binary(op, &lt, &rt, ansi)
                 .map_err(|err| fill_expr_text(err, &format!("({left} {op} {right})")))?;
             Expr::BinaryOp {
-                left: Box::new((*left).implicit_cast(&lt, &l_to, ansi)),
+                left: Box::new(left.implicit_cast(&lt, &l_to, ansi)),
                 op,
-                right: Box::new((*right).implicit_cast(&rt, &r_to, ansi)),
+                right: Box::new(right.implicit_cast(&rt, &r_to, ansi)),
             }
         }
         Expr::Not(inner) => {

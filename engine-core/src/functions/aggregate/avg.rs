@@ -1,4 +1,6 @@
-//! `avg(expr)` / `mean`: DOUBLE; NULL for a group with no non-NULL value.
+//! `avg(expr)` / `mean`: DOUBLE, DECIMAL(p+4, s+4) for DECIMAL(p, s) (as Spark, through
+//! `try_avg`'s exact accumulator, failing on overflow), the interval type for intervals;
+//! NULL for a group with no non-NULL value.
 
 use std::sync::Arc;
 
@@ -19,7 +21,7 @@ impl AggregateFunction for Avg {
     }
     fn coerce_types(&self, args: &[DataType]) -> Result<Vec<DataType>> {
         let t = one_arg("avg", args)?;
-        if super::interval::is_interval(t) {
+        if super::interval::is_interval(t) || matches!(t, DataType::Decimal128(_, _)) {
             return Ok(vec![t.clone()]);
         }
         if crate::types::is_numeric(t) || crate::types::is_string(t) || *t == DataType::Null {
@@ -38,17 +40,33 @@ impl AggregateFunction for Avg {
         if super::interval::is_interval(t) {
             return Ok(t.clone());
         }
+        if let DataType::Decimal128(p, s) = t {
+            return Ok(super::try_sum::avg_decimal_type(*p, *s));
+        }
         Ok(DataType::Float64)
     }
     fn state_fields(&self, args: &[DataType]) -> Result<Vec<Field>> {
         if args.first().is_some_and(super::interval::is_interval) {
             return Ok(super::interval::state_fields());
         }
+        if let Some(DataType::Decimal128(p, s)) = args.first() {
+            return Ok(vec![
+                Field::new(
+                    "sum",
+                    DataType::Decimal128(p.saturating_add(10).min(38), *s),
+                    true,
+                ),
+                Field::new("count", DataType::Int64, false),
+            ]);
+        }
         Ok(state_fields())
     }
     fn create_accumulator(&self, args: &[DataType]) -> Result<Box<dyn GroupsAccumulator>> {
         if let Some(t) = args.first().filter(|t| super::interval::is_interval(t)) {
             return Ok(Box::new(super::interval::IntervalAcc::new(t.clone(), true)));
+        }
+        if let Some(DataType::Decimal128(p, s)) = args.first() {
+            return Ok(Box::new(super::try_sum::TryAcc::ansi_decimal_avg(*p, *s)?));
         }
         Ok(Box::new(AvgAcc::default()))
     }

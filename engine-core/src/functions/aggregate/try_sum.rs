@@ -53,7 +53,7 @@ fn accumulator_type(name: &str, t: &DataType) -> Result<DataType> {
 }
 
 /// Spark's `DecimalType.bounded(p + 4, s + 4)`: `avg`'s result type for DECIMAL(p, s).
-fn avg_decimal_type(p: u8, s: i8) -> DataType {
+pub(super) fn avg_decimal_type(p: u8, s: i8) -> DataType {
     DataType::Decimal128(p.saturating_add(4).min(38), s.saturating_add(4).min(38))
 }
 
@@ -132,7 +132,7 @@ impl AggregateFunction for TrySum {
 }
 
 /// The exact sums (i128 for BIGINT and DECIMAL alike) and counts of every group.
-struct TryAcc {
+pub(super) struct TryAcc {
     /// The type sums are kept and exchanged in (BIGINT or DECIMAL(p+10, s)).
     sum_type: DataType,
     /// The result type.
@@ -143,6 +143,8 @@ struct TryAcc {
     /// `None` once the group's sum overflowed (its count is then above 0).
     sums: Vec<Option<i128>>,
     counts: Vec<i64>,
+    /// An overflow is an error (ANSI `avg`), not NULL.
+    fail: bool,
 }
 
 /// `10^p - 1`, the largest unscaled value of DECIMAL(p, _).
@@ -166,7 +168,20 @@ impl TryAcc {
             limit,
             sums: vec![],
             counts: vec![],
+            fail: false,
         })
+    }
+
+    /// `avg` of DECIMAL(p, s) under ANSI mode: the sum kept as DECIMAL(p+10, s), the result
+    /// DECIMAL(p+4, s+4) rounded half up, an overflow Spark's error.
+    pub(super) fn ansi_decimal_avg(p: u8, s: i8) -> Result<Self> {
+        let mut acc = TryAcc::new(
+            DataType::Decimal128(p.saturating_add(10).min(38), s),
+            avg_decimal_type(p, s),
+            true,
+        )?;
+        acc.fail = true;
+        Ok(acc)
     }
 
     fn grow(&mut self, n: usize) {
@@ -274,8 +289,17 @@ impl GroupsAccumulator for TryAcc {
         let out: Vec<Option<i128>> = sums
             .into_iter()
             .zip(counts)
-            .map(|(s, c)| self.finish(s, c))
-            .collect();
+            .map(|(s, c)| {
+                let v = self.finish(s, c);
+                if self.fail && c > 0 && v.is_none() {
+                    return Err(EngineError::execution(
+                        "ARITHMETIC_OVERFLOW",
+                        "Overflow in sum of decimals. Use 'try_avg' to tolerate overflow and return NULL instead. If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error. SQLSTATE: 22003",
+                    ));
+                }
+                Ok(v)
+            })
+            .collect::<Result<_>>()?;
         self.to_array(out, &self.out)
     }
     fn size(&self) -> usize {
