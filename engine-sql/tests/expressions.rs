@@ -167,6 +167,40 @@ fn sql_end_to_end() {
     );
 }
 
+/// Calls that leave out arguments Spark fills in are named with them (PySpark 4.3), in SQL
+/// and through the DataFrame API alike.
+#[test]
+fn default_arguments_show_in_column_names_as_in_spark() -> Result<()> {
+    let session = Session::builder().build()?;
+    let df = session.sql(
+        "SELECT round(1.5), split('a,b', ','), regexp_replace('a', 'a', 'b'), \
+         from_unixtime(0), substring('abc', 2), locate('a', 'b'), regexp_extract('a1', '([a-z])', 1), \
+         months_between(DATE '2024-01-01', DATE '2024-02-01'), sort_array(array(2, 1)), \
+         str_to_map('a:1'), mask('a')",
+    )?;
+    assert_eq!(
+        df.columns()?,
+        vec![
+            "round(1.5, 0)",
+            "split(a,b, ,, -1)",
+            "regexp_replace(a, a, b, 1)",
+            "from_unixtime(0, yyyy-MM-dd HH:mm:ss)",
+            "substring(abc, 2, 2147483647)",
+            "locate(a, b, 1)",
+            "regexp_extract(a1, ([a-z]), 1)",
+            "months_between(DATE '2024-01-01', DATE '2024-02-01', true)",
+            "sort_array(array(2, 1), true)",
+            "str_to_map(a:1, ,, :)",
+            "mask(a, X, x, n, NULL)",
+        ]
+    );
+    let df = session
+        .sql("SELECT 'a,b' AS s")?
+        .select(vec![engine_sql::functions::dsl::split(col("s"), ",")])?;
+    assert_eq!(df.columns()?, vec!["split(s, ,, -1)"]);
+    Ok(())
+}
+
 /// Column names of interval expressions, as PySpark 4.3 names them: a datetime plus an
 /// interval without parentheses and the datetime first (Spark's `TimeAdd`), other
 /// operators in parentheses, literals with the fields they were written with.

@@ -240,7 +240,7 @@ fn bind_node(e: Expr, schema: &PlanSchema) -> Result<Expr> {
                         "It is not allowed to use an aggregate function in the argument of another aggregate function. Please use the inner aggregate function in a sub-query. SQLSTATE: 42607",
                     ));
                 }
-                let args = crate::functions::aggregate::with_default_args(func.name(), args);
+                let args = crate::functions::default_args::with_default_args(func.name(), args);
                 return Ok(Expr::AggregateFunction {
                     func,
                     args,
@@ -249,6 +249,7 @@ fn bind_node(e: Expr, schema: &PlanSchema) -> Result<Expr> {
             }
             match lookup_scalar(&name) {
                 Some(func) if !distinct => {
+                    let args = crate::functions::default_args::with_default_args(&name, args);
                     // Some functions need their arguments' names or literal values
                     // (`struct` field names, `round`'s result scale).
                     let func = specialize(&name, &args)?.unwrap_or(func);

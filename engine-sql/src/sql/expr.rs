@@ -692,7 +692,7 @@ fn function(f: &ast::Function, ctx: &ExprContext) -> Result<Expr> {
     };
     let args = if f.within_group.is_empty() {
         // Spark's defaults show in the column name: `percentile(x, 0.5, 1)`.
-        engine_core::functions::aggregate::with_default_args(&name, args)
+        engine_core::functions::default_args::with_default_args(&name, args)
     } else {
         within_group_args(&name, args, &f.within_group, ctx)?
     };
