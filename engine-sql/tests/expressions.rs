@@ -201,6 +201,41 @@ fn default_arguments_show_in_column_names_as_in_spark() -> Result<()> {
     Ok(())
 }
 
+/// Math functions Spark names in upper case when called by their own name, and its other
+/// SQL forms (PySpark 4.3).
+#[test]
+fn math_and_null_test_calls_are_named_like_spark() -> Result<()> {
+    let session = Session::builder().build()?;
+    let df = session.sql(
+        "SELECT sqrt(4), ceil(1.5), ceiling(1.5), floor(1.5), log(10), log(2, 8), ln(2), \
+         power(2, 3), pow(2, 3), atan2(1, 2), e(), pi(), positive(1), isnull(1), isnotnull(1), \
+         signum(-2), sign(-2)",
+    )?;
+    assert_eq!(
+        df.columns()?,
+        vec![
+            "SQRT(4)",
+            "CEIL(1.5)",
+            "ceiling(1.5)",
+            "FLOOR(1.5)",
+            "LOG(E(), 10)",
+            "LOG(2, 8)",
+            "ln(2)",
+            "POWER(2, 3)",
+            "pow(2, 3)",
+            "ATAN2(1, 2)",
+            "E()",
+            "PI()",
+            "(+ 1)",
+            "(1 IS NULL)",
+            "(1 IS NOT NULL)",
+            "SIGNUM(-2)",
+            "sign(-2)",
+        ]
+    );
+    Ok(())
+}
+
 /// Column names of interval expressions, as PySpark 4.3 names them: a datetime plus an
 /// interval without parentheses and the datetime first (Spark's `TimeAdd`), other
 /// operators in parentheses, literals with the fields they were written with.

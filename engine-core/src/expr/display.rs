@@ -118,11 +118,38 @@ fn write_call(
     if name == "if" {
         return write!(f, "(IF({}))", items.join(", "));
     }
+    if let Some(r) = spark_sql_form(f, name, &items) {
+        return r;
+    }
     if distinct {
         write!(f, "{name}(DISTINCT {})", items.join(", "))
     } else {
         write!(f, "{name}({})", items.join(", "))
     }
+}
+
+/// Math functions Spark names by their expression's upper-case name when called by that
+/// name (`SQRT(x)`, `CEIL(x)`; an alias such as `ceiling` keeps its own name), as PySpark 4.3
+/// names the result columns.
+const UPPER_CASE_UNARY: &[&str] = &[
+    "acos", "acosh", "asin", "asinh", "atan", "atanh", "cbrt", "ceil", "cos", "cosh", "cot", "csc",
+    "degrees", "exp", "expm1", "floor", "log10", "log1p", "log2", "radians", "sec", "signum",
+    "sin", "sinh", "sqrt", "tan", "tanh",
+];
+
+/// Spark's SQL text for calls it does not print as `name(args)`, if `name` is one.
+fn spark_sql_form(f: &mut fmt::Formatter<'_>, name: &str, items: &[String]) -> Option<fmt::Result> {
+    Some(match (name, items) {
+        (n, [x]) if UPPER_CASE_UNARY.contains(&n) => write!(f, "{}({x})", n.to_uppercase()),
+        ("atan2" | "hypot" | "power", [a, b]) => write!(f, "{}({a}, {b})", name.to_uppercase()),
+        ("log", [x]) => write!(f, "LOG(E(), {x})"),
+        ("log", [b, x]) => write!(f, "LOG({b}, {x})"),
+        ("e" | "pi", []) => write!(f, "{}()", name.to_uppercase()),
+        ("positive", [x]) => write!(f, "(+ {x})"),
+        ("isnull", [x]) => write!(f, "({x} IS NULL)"),
+        ("isnotnull", [x]) => write!(f, "({x} IS NOT NULL)"),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
