@@ -151,6 +151,29 @@ fn coerce_nanvl(name: &str, args: &[DataType]) -> Result<Vec<DataType>> {
     Ok(vec![DataType::Float64, DataType::Float64])
 }
 
+fn coerce_isnan(name: &str, args: &[DataType]) -> Result<Vec<DataType>> {
+    coerce_nanvl(name, args).map(|mut t| {
+        t.truncate(args.len());
+        t
+    })
+}
+
+/// Spark's `isnan`: true for NaN, false otherwise, NULL included.
+fn eval_isnan(
+    _: &str,
+    args: &[ColumnarValue],
+    n: usize,
+    _: &FunctionContext,
+) -> Result<ColumnarValue> {
+    let rows = rows(args, n);
+    let a = arrays(args, rows)?;
+    let x = a[0].as_primitive::<Float64Type>();
+    let out: BooleanArray = (0..rows)
+        .map(|i| Some(x.is_valid(i) && x.value(i).is_nan()))
+        .collect();
+    wrap(args, Arc::new(out))
+}
+
 fn eval_nanvl(
     _: &str,
     args: &[ColumnarValue],
@@ -260,6 +283,7 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
         .entries(&[]),
     );
     v.push(("typeof", Arc::new(TypeOf) as Arc<dyn ScalarFunction>));
+    v.extend(s("isnan", (1, 1), coerce_isnan, ret_bool, eval_isnan).entries(&[]));
     v.extend(
         s(
             "nanvl",
