@@ -236,6 +236,48 @@ fn math_and_null_test_calls_are_named_like_spark() -> Result<()> {
     Ok(())
 }
 
+/// Cast functions, `ignoreNulls`, simple CASE and `array_agg` are named as PySpark 4.3
+/// names them, and the cast functions cast as CAST does.
+#[test]
+fn cast_functions_and_other_sql_forms_are_named_like_spark() -> Result<()> {
+    let session = Session::builder().build()?;
+    let df = session.sql(
+        "SELECT int(x) + 1, string(x + 1), typeof(decimal(x)), first(x, true), \
+         last_value(x, true), CASE x WHEN 1 THEN 'a' WHEN 2 THEN 'b' END, array_agg(x) \
+         FROM VALUES (1), (2) AS t(x) GROUP BY x ORDER BY x",
+    )?;
+    assert_eq!(
+        df.columns()?,
+        vec![
+            "(x + 1)",
+            "(x + 1)",
+            "typeof(x)",
+            "first(x)",
+            "last_value(x)",
+            "CASE WHEN (x = 1) THEN a WHEN (x = 2) THEN b END",
+            "collect_list(x)",
+        ]
+    );
+    let rows = session
+        .sql("SELECT typeof(int('5')), typeof(decimal(1)), typeof(timestamp('2024-01-01')), boolean(0)")?
+        .collect()?;
+    use arrow::array::AsArray;
+    let b = &rows[0];
+    let text = |i: usize| b.column(i).as_string::<i32>().value(0).to_string();
+    assert_eq!(
+        (text(0), text(1), text(2)),
+        ("int".into(), "decimal(10,0)".into(), "timestamp".into())
+    );
+    assert!(!b.column(3).as_boolean().value(0));
+    let e = session
+        .sql("SELECT int('a')")?
+        .collect()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("CAST_INVALID_INPUT"), "{e}");
+    Ok(())
+}
+
 /// Column names of interval expressions, as PySpark 4.3 names them: a datetime plus an
 /// interval without parentheses and the datetime first (Spark's `TimeAdd`), other
 /// operators in parentheses, literals with the fields they were written with.

@@ -30,12 +30,13 @@ impl fmt::Display for Expr {
                 branches,
                 otherwise,
             } => {
+                // Spark prints a simple CASE in its searched form: `CASE WHEN (x = 1) ...`.
                 write!(f, "CASE")?;
-                if let Some(o) = operand {
-                    write!(f, " {o}")?;
-                }
                 for (w, t) in branches {
-                    write!(f, " WHEN {w} THEN {t}")?;
+                    match operand {
+                        Some(o) => write!(f, " WHEN ({o} = {w}) THEN {t}")?,
+                        None => write!(f, " WHEN {w} THEN {t}")?,
+                    }
                 }
                 if let Some(e) = otherwise {
                     write!(f, " ELSE {e}")?;
@@ -146,6 +147,13 @@ fn spark_sql_form(f: &mut fmt::Formatter<'_>, name: &str, items: &[String]) -> O
         ("log", [b, x]) => write!(f, "LOG({b}, {x})"),
         ("e" | "pi", []) => write!(f, "{}()", name.to_uppercase()),
         ("positive", [x]) => write!(f, "(+ {x})"),
+        // `ignoreNulls` does not show.
+        ("first" | "last" | "first_value" | "last_value" | "any_value", [x, _]) => {
+            write!(f, "{name}({x})")
+        }
+        ("array_agg", [x]) => write!(f, "collect_list({x})"),
+        // Spark's cast functions (`int(x)`) are named after their argument alone.
+        (n, [x]) if crate::functions::cast_functions::is_cast_function(n) => write!(f, "{x}"),
         ("isnull", [x]) => write!(f, "({x} IS NULL)"),
         ("isnotnull", [x]) => write!(f, "({x} IS NOT NULL)"),
         _ => return None,

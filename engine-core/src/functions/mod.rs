@@ -17,6 +17,7 @@ pub mod array_nest;
 pub mod array_set;
 mod bytes;
 pub mod cast;
+pub mod cast_functions;
 pub mod collection;
 pub mod conditional;
 pub mod datetime;

@@ -31,6 +31,7 @@ fn scalar_lists() -> Vec<Vec<(&'static str, Arc<dyn ScalarFunction>)>> {
         super::math_bits::functions(),
         super::math_sign::functions(),
         super::conditional::functions(),
+        super::cast_functions::functions(),
         super::json::functions(),
         super::window::functions(),
         super::interval_make::functions(),

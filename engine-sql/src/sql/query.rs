@@ -1128,7 +1128,27 @@ impl<'a> SqlPlanner<'a> {
             });
         }
 
-        let mut projected = select_exprs.clone();
+        // With hidden sort columns, the outer projection selects the items by name: items
+        // sharing a name (`SELECT x + 1, x + 1 ... ORDER BY x`, fine in Spark) are carried
+        // under a name of their own and renamed back there.
+        let shared = |i: usize| {
+            let n = items[i].name();
+            items
+                .iter()
+                .filter(|it| it.name().eq_ignore_ascii_case(&n))
+                .count()
+                > 1
+        };
+        let carried = |i: usize| format!("__item_{i}");
+        let mut projected: Vec<Expr> = select_exprs
+            .iter()
+            .enumerate()
+            .map(|(i, e)| match e {
+                _ if hidden.is_empty() || !shared(i) => e.clone(),
+                Expr::Alias(inner, _) => Expr::Alias(inner.clone(), carried(i)),
+                other => other.clone().alias(carried(i)),
+            })
+            .collect();
         projected.extend(hidden.iter().cloned());
         let mut plan = LogicalPlan::Projection {
             exprs: projected,
@@ -1157,7 +1177,11 @@ impl<'a> SqlPlanner<'a> {
             plan = LogicalPlan::Projection {
                 exprs: items
                     .iter()
-                    .map(|item| match &item.expr {
+                    .enumerate()
+                    .map(|(i, item)| match &item.expr {
+                        _ if shared(i) => {
+                            Expr::UnresolvedColumn(vec![carried(i)]).alias(item.name())
+                        }
                         Expr::UnresolvedColumn(parts)
                             if parts.len() > 1 && unique(&item.name()) =>
                         {

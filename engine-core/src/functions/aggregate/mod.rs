@@ -72,6 +72,7 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn AggregateFunction>)> {
             "collect_list",
             Arc::new(first_last::FirstLast::collect_list()),
         ),
+        ("array_agg", Arc::new(first_last::FirstLast::collect_list())),
         ("collect_set", Arc::new(collect_set::CollectSet)),
         (
             "any_value",
