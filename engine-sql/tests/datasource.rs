@@ -331,3 +331,37 @@ fn group_by_dictionary_encoded_parquet_strings_matches_csv() {
         );
     }
 }
+
+#[test]
+fn the_json_writer_writes_nested_values_as_spark_does() {
+    // The very line PySpark 4.3 writes for this row (`df.write.json`, session zone UTC):
+    // timestamps inside structs (a window) with milliseconds, doubles as Java prints them,
+    // NULL fields left out, decimals with their scale.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out").display().to_string();
+    spark()
+        .sql(
+            "SELECT TIMESTAMP '2024-03-05 14:07:09' AS t, \
+             named_struct('a', TIMESTAMP '2024-03-05 14:07:09', 'd', 1e20, 'n', CAST(NULL AS INT)) AS s, \
+             window(TIMESTAMP '2024-03-05 14:07:09', '10 minutes') AS w, 1.5D AS x, \
+             CAST(NULL AS STRING) AS z, array(1.0E20D) AS a, DATE '2024-01-02' AS d, \
+             CAST(1.50 AS DECIMAL(5,2)) AS dec",
+        )
+        .unwrap()
+        .write()
+        .json(&out)
+        .unwrap();
+    let mut text = String::new();
+    for e in std::fs::read_dir(&out).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "json") {
+            text.push_str(&std::fs::read_to_string(p).unwrap());
+        }
+    }
+    assert_eq!(
+        text,
+        "{\"t\":\"2024-03-05T14:07:09.000Z\",\"s\":{\"a\":\"2024-03-05T14:07:09.000Z\",\"d\":1.0E20},\
+         \"w\":{\"start\":\"2024-03-05T14:00:00.000Z\",\"end\":\"2024-03-05T14:10:00.000Z\"},\
+         \"x\":1.5,\"a\":[1.0E20],\"d\":\"2024-01-02\",\"dec\":1.50}\n"
+    );
+}

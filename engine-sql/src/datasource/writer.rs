@@ -18,6 +18,8 @@ use parquet::file::properties::WriterProperties;
 use super::listing::{HIVE_DEFAULT_PARTITION, absolute, escape_path_name, qualified};
 use super::options::Options;
 use super::values::{format_timestamp_array, java_to_chrono};
+use engine_core::functions::datetime_format::DateTimePattern;
+use engine_core::functions::json::{JsonWriteOptions, to_json_array};
 use engine_core::types::simple_string;
 
 /// What `save` does when the target path exists.
@@ -384,16 +386,52 @@ fn format_with(array: &ArrayRef, pattern: &str, tz: Option<&Tz>) -> Result<Array
 /// Writes `batches` as JSON lines to `out` the way the `json` format writes files (Spark's
 /// conventions: NULL fields omitted unless `ignoreNullFields=false`, timestamps as ISO-8601
 /// text in the session zone) and returns `out`. The CLI prints query results with it.
-pub fn write_json_lines<W: Write>(out: W, batches: &[RecordBatch], spec: &WriteSpec) -> Result<W> {
-    let explicit_nulls = !spec.options.bool("ignorenullfields", true)?;
-    let mut w = arrow::json::WriterBuilder::new()
-        .with_explicit_nulls(explicit_nulls)
-        .build::<_, arrow::json::writer::LineDelimited>(out);
+pub fn write_json_lines<W: Write>(
+    mut out: W,
+    batches: &[RecordBatch],
+    spec: &WriteSpec,
+) -> Result<W> {
+    let o = json_write_options(&spec.options)?;
     for b in batches {
-        w.write(&text_ready(b, spec, false)?)?;
+        json_lines(b, &o, spec.time_zone, &mut out)
+            .map_err(|e| EngineError::io("writing JSON lines", e))??;
     }
-    w.finish()?;
-    Ok(w.into_inner())
+    Ok(out)
+}
+
+/// Spark's JSON writer options (`ignoreNullFields`, `timestampFormat`, `dateFormat`).
+fn json_write_options(o: &Options) -> Result<JsonWriteOptions> {
+    let mut j = JsonWriteOptions::try_default()?;
+    j.ignore_null_fields = o.bool("ignorenullfields", true)?;
+    if let Some(p) = o.get("timestampformat") {
+        j.timestamp_format = Arc::new(DateTimePattern::new(p)?);
+    }
+    if let Some(p) = o.get("dateformat") {
+        j.date_format = Arc::new(DateTimePattern::new(p)?);
+    }
+    Ok(j)
+}
+
+/// Writes `batch` as JSON lines the way Spark's JSON writer does at every nesting level
+/// (timestamps inside a window struct as `2024-03-05T14:00:00.000Z`, doubles as Java prints
+/// them): the engine's `to_json` encoder over the row as one struct. The outer `Result` is
+/// the output's, the inner one the encoder's.
+fn json_lines(
+    batch: &RecordBatch,
+    o: &JsonWriteOptions,
+    tz: Tz,
+    out: &mut impl Write,
+) -> std::io::Result<Result<()>> {
+    let rows = arrow::array::StructArray::from(batch.clone());
+    let lines = match to_json_array(&rows, o, tz) {
+        Ok(l) => l,
+        Err(e) => return Ok(Err(e)),
+    };
+    for line in lines.iter() {
+        out.write_all(line.unwrap_or("{}").as_bytes())?;
+        out.write_all(b"\n")?;
+    }
+    Ok(Ok(()))
 }
 
 /// The file name extension of a format (`snappy.parquet`, `csv`, `json`, `txt`).
@@ -421,7 +459,7 @@ fn write_file(
 /// The encoder of one open output file.
 enum Encoder {
     Csv(Box<arrow::csv::Writer<BufWriter<File>>>),
-    Json(arrow::json::Writer<BufWriter<File>, arrow::json::writer::LineDelimited>),
+    Json(BufWriter<File>, JsonWriteOptions),
     Parquet(Box<ArrowWriter<File>>),
     Text(BufWriter<File>),
 }
@@ -470,14 +508,7 @@ impl FileWriter {
                         .build(BufWriter::new(file)),
                 ))
             }
-            "json" => {
-                let explicit_nulls = !o.bool("ignorenullfields", true)?;
-                Encoder::Json(
-                    arrow::json::WriterBuilder::new()
-                        .with_explicit_nulls(explicit_nulls)
-                        .build::<_, arrow::json::writer::LineDelimited>(BufWriter::new(file)),
-                )
-            }
+            "json" => Encoder::Json(BufWriter::new(file), json_write_options(o)?),
             "parquet" => {
                 let compression = match o.get("compression").map(str::to_ascii_lowercase).as_deref()
                 {
@@ -532,10 +563,8 @@ impl FileWriter {
                 let r = w.write(&b);
                 r.map_err(|e| self.external(e))
             }
-            Encoder::Json(w) => {
-                let b = text_ready(batch, &self.spec, false)?;
-                let r = w.write(&b);
-                r.map_err(|e| self.external(e))
+            Encoder::Json(w, o) => {
+                json_lines(batch, o, self.spec.time_zone, w).map_err(|e| io(&self.path, e))?
             }
             Encoder::Parquet(w) => {
                 let r = w.write(batch);
@@ -560,15 +589,9 @@ impl FileWriter {
     /// Flushes and closes the file.
     pub fn finish(self) -> Result<()> {
         let path = self.path.clone();
-        let ext = |e: arrow::error::ArrowError| {
-            EngineError::external(format!("writing {}", absolute(&path).display()), e)
-        };
         match self.encoder {
             Encoder::Csv(w) => (*w).into_inner().flush().map_err(|e| io(&path, e)),
-            Encoder::Json(mut w) => {
-                w.finish().map_err(ext)?;
-                w.into_inner().flush().map_err(|e| io(&path, e))
-            }
+            Encoder::Json(mut w, _) => w.flush().map_err(|e| io(&path, e)),
             Encoder::Parquet(w) => w.close().map(|_| ()).map_err(|e| {
                 EngineError::external(format!("writing {}", absolute(&path).display()), e)
             }),
