@@ -138,6 +138,23 @@ const UPPER_CASE_UNARY: &[&str] = &[
     "sin", "sinh", "sqrt", "tan", "tanh",
 ];
 
+/// Spark's cast functions (`int(x)` is `CAST(x AS INT)`), which it names after their
+/// argument alone; `functions::cast_functions` implements them.
+pub const CAST_FUNCTIONS: &[&str] = &[
+    "boolean",
+    "tinyint",
+    "smallint",
+    "int",
+    "bigint",
+    "float",
+    "double",
+    "decimal",
+    "string",
+    "binary",
+    "date",
+    "timestamp",
+];
+
 /// Spark's SQL text for calls it does not print as `name(args)`, if `name` is one.
 fn spark_sql_form(f: &mut fmt::Formatter<'_>, name: &str, items: &[String]) -> Option<fmt::Result> {
     Some(match (name, items) {
@@ -153,7 +170,7 @@ fn spark_sql_form(f: &mut fmt::Formatter<'_>, name: &str, items: &[String]) -> O
         }
         ("array_agg", [x]) => write!(f, "collect_list({x})"),
         // Spark's cast functions (`int(x)`) are named after their argument alone.
-        (n, [x]) if crate::functions::cast_functions::is_cast_function(n) => write!(f, "{x}"),
+        (n, [x]) if CAST_FUNCTIONS.contains(&n) => write!(f, "{x}"),
         ("isnull", [x]) => write!(f, "({x} IS NULL)"),
         ("isnotnull", [x]) => write!(f, "({x} IS NOT NULL)"),
         _ => return None,

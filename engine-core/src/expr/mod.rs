@@ -19,6 +19,7 @@ use std::sync::Arc;
 use arrow::datatypes::DataType;
 
 pub use builders::*;
+pub use display::CAST_FUNCTIONS;
 
 use self::function::{AggregateFunction, ScalarFunction};
 use self::lambda::{HigherOrderFunction, Lambda, LambdaVariable};

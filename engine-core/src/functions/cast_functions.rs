@@ -77,27 +77,15 @@ impl ScalarFunction for CastFunction {
 
 /// Every cast function with its name.
 pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
-    [
-        "boolean",
-        "tinyint",
-        "smallint",
-        "int",
-        "bigint",
-        "float",
-        "double",
-        "decimal",
-        "string",
-        "binary",
-        "date",
-        "timestamp",
-    ]
-    .into_iter()
-    .filter_map(|name| {
-        let to = target(name)?;
-        Some((
-            name,
-            Arc::new(CastFunction { name, to }) as Arc<dyn ScalarFunction>,
-        ))
-    })
-    .collect()
+    crate::expr::CAST_FUNCTIONS
+        .iter()
+        .copied()
+        .filter_map(|name| {
+            let to = target(name)?;
+            Some((
+                name,
+                Arc::new(CastFunction { name, to }) as Arc<dyn ScalarFunction>,
+            ))
+        })
+        .collect()
 }

@@ -41,7 +41,7 @@ impl AggregateFunction for Avg {
             return Ok(t.clone());
         }
         if let DataType::Decimal128(p, s) = t {
-            return Ok(super::try_sum::avg_decimal_type(*p, *s));
+            return Ok(super::exact_sum::avg_decimal_type(*p, *s));
         }
         Ok(DataType::Float64)
     }
@@ -66,7 +66,9 @@ impl AggregateFunction for Avg {
             return Ok(Box::new(super::interval::IntervalAcc::new(t.clone(), true)));
         }
         if let Some(DataType::Decimal128(p, s)) = args.first() {
-            return Ok(Box::new(super::try_sum::TryAcc::ansi_decimal_avg(*p, *s)?));
+            return Ok(Box::new(super::exact_sum::TryAcc::ansi_decimal_avg(
+                *p, *s,
+            )?));
         }
         Ok(Box::new(AvgAcc::default()))
     }

@@ -19,6 +19,7 @@ mod count_if;
 mod covariance;
 mod distinct;
 mod double_buffers;
+mod exact_sum;
 mod first_last;
 mod fold;
 mod hll_tables;
