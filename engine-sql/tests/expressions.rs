@@ -209,7 +209,7 @@ fn math_and_null_test_calls_are_named_like_spark() -> Result<()> {
     let df = session.sql(
         "SELECT sqrt(4), ceil(1.5), ceiling(1.5), floor(1.5), log(10), log(2, 8), ln(2), \
          power(2, 3), pow(2, 3), atan2(1, 2), e(), pi(), positive(1), isnull(1), isnotnull(1), \
-         signum(-2), sign(-2)",
+         signum(-2), sign(-2), EXTRACT(HOUR FROM TIMESTAMP '2024-03-05 14:07:09') + 1",
     )?;
     assert_eq!(
         df.columns()?,
@@ -231,6 +231,7 @@ fn math_and_null_test_calls_are_named_like_spark() -> Result<()> {
             "(1 IS NOT NULL)",
             "SIGNUM(-2)",
             "sign(-2)",
+            "(extract(HOUR FROM TIMESTAMP '2024-03-05 14:07:09') + 1)",
         ]
     );
     Ok(())

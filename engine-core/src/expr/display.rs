@@ -169,6 +169,7 @@ fn spark_sql_form(f: &mut fmt::Formatter<'_>, name: &str, items: &[String]) -> O
             write!(f, "{name}({x})")
         }
         ("array_agg", [x]) => write!(f, "collect_list({x})"),
+        ("extract", [field, x]) => write!(f, "extract({field} FROM {x})"),
         // Spark's cast functions (`int(x)`) are named after their argument alone.
         (n, [x]) if CAST_FUNCTIONS.contains(&n) => write!(f, "{x}"),
         ("isnull", [x]) => write!(f, "({x} IS NULL)"),

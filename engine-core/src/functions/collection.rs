@@ -604,7 +604,7 @@ pub fn specialize(name: &str, args: &[Expr]) -> Result<Option<Arc<dyn ScalarFunc
             }
             Ok(Some(named_struct_function(names)))
         }
-        "date_part" | "datepart" => super::datetime_part::specialize(name, args),
+        "date_part" | "datepart" | "extract" => super::datetime_part::specialize(name, args),
         "arrays_zip" => Ok(Some(super::array_nest::zip_function(
             super::array_nest::zip_field_names(args),
         ))),

@@ -110,8 +110,12 @@ pub fn date_part_function(name: &'static str, field: Field) -> Arc<dyn ScalarFun
 /// The function object for `date_part(args)` once the field is known: `None` unless the
 /// field is a string literal; Spark's `INVALID_EXTRACT_FIELD` for an unknown field.
 pub fn specialize(name: &str, args: &[Expr]) -> Result<Option<Arc<dyn ScalarFunction>>> {
+    // `EXTRACT(f FROM x)` is this function under its own name, so its column is named as
+    // Spark names it: `extract(f FROM x)`.
     let fname: &'static str = if name.eq_ignore_ascii_case("datepart") {
         "datepart"
+    } else if name.eq_ignore_ascii_case("extract") {
+        "extract"
     } else {
         "date_part"
     };
@@ -228,7 +232,7 @@ impl ScalarFunction for DatePart {
 
 /// The registry entries: they only explain that the field must be a literal.
 pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
-    ["date_part", "datepart"]
+    ["date_part", "datepart", "extract"]
         .into_iter()
         .map(|name| {
             let f: Arc<dyn ScalarFunction> = Arc::new(DatePart { name, field: None });

@@ -239,7 +239,7 @@ pub fn sql_to_expr(e: &ast::Expr, ctx: &ExprContext) -> Result<Expr> {
             call(name, args)
         }
         A::Extract { field, expr, .. } => {
-            call("date_part", vec![lit(field.to_string()), conv(expr)?])
+            call("extract", vec![lit(field.to_string()), conv(expr)?])
         }
         A::Position { expr, r#in } => call("position", vec![conv(expr)?, conv(r#in)?]),
         A::Ceil { expr, field } | A::Floor { expr, field } => {
