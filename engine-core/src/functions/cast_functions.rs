@@ -29,11 +29,6 @@ fn target(name: &str) -> Option<DataType> {
     })
 }
 
-/// Whether `name` is one of Spark's cast functions.
-pub fn is_cast_function(name: &str) -> bool {
-    target(name).is_some()
-}
-
 /// `name(x)`: the analyzer casts the argument to the target type (the coercion it asks for),
 /// so evaluating is handing the argument on.
 #[derive(Debug)]

@@ -309,9 +309,10 @@ pub fn split_by_partition(
     Ok(out)
 }
 
-/// Timestamps as Spark's ISO text in the session zone, and (for csv) doubles in Java's
-/// form, since text formats carry no types.
-fn text_ready(batch: &RecordBatch, spec: &WriteSpec, java_doubles: bool) -> Result<RecordBatch> {
+/// The csv writer's columns: timestamps as Spark's ISO text in the session zone and doubles
+/// in Java's form, since text formats carry no types. (JSON goes through `to_json`'s
+/// encoder, which does the same at every nesting level.)
+fn text_ready(batch: &RecordBatch, spec: &WriteSpec) -> Result<RecordBatch> {
     let tz = &spec.time_zone;
     let ts_format = spec.options.get("timestampformat").map(java_to_chrono);
     let date_format = spec.options.get("dateformat").map(java_to_chrono);
@@ -337,7 +338,7 @@ fn text_ready(batch: &RecordBatch, spec: &WriteSpec, java_doubles: bool) -> Resu
                 cols.push(format_with(c, p, None)?);
                 fields.push(Field::new(f.name(), DataType::Utf8, true));
             }
-            DataType::Float64 | DataType::Float32 if java_doubles => {
+            DataType::Float64 | DataType::Float32 => {
                 let d = cast(c, &DataType::Float64)?;
                 let d = d
                     .as_any()
@@ -393,8 +394,9 @@ pub fn write_json_lines<W: Write>(
 ) -> Result<W> {
     let o = json_write_options(&spec.options)?;
     for b in batches {
-        json_lines(b, &o, spec.time_zone, &mut out)
-            .map_err(|e| EngineError::io("writing JSON lines", e))??;
+        json_lines(b, &o, spec.time_zone, &mut out, |e| {
+            EngineError::io("writing JSON lines", e)
+        })?;
     }
     Ok(out)
 }
@@ -414,24 +416,22 @@ fn json_write_options(o: &Options) -> Result<JsonWriteOptions> {
 
 /// Writes `batch` as JSON lines the way Spark's JSON writer does at every nesting level
 /// (timestamps inside a window struct as `2024-03-05T14:00:00.000Z`, doubles as Java prints
-/// them): the engine's `to_json` encoder over the row as one struct. The outer `Result` is
-/// the output's, the inner one the encoder's.
+/// them): the engine's `to_json` encoder over the row as one struct. `io` names a failed
+/// write.
 fn json_lines(
     batch: &RecordBatch,
     o: &JsonWriteOptions,
     tz: Tz,
     out: &mut impl Write,
-) -> std::io::Result<Result<()>> {
+    io: impl Fn(std::io::Error) -> EngineError,
+) -> Result<()> {
     let rows = arrow::array::StructArray::from(batch.clone());
-    let lines = match to_json_array(&rows, o, tz) {
-        Ok(l) => l,
-        Err(e) => return Ok(Err(e)),
-    };
-    for line in lines.iter() {
-        out.write_all(line.unwrap_or("{}").as_bytes())?;
-        out.write_all(b"\n")?;
+    for line in to_json_array(&rows, o, tz)?.iter() {
+        out.write_all(line.unwrap_or("{}").as_bytes())
+            .and_then(|()| out.write_all(b"\n"))
+            .map_err(&io)?;
     }
-    Ok(Ok(()))
+    Ok(())
 }
 
 /// The file name extension of a format (`snappy.parquet`, `csv`, `json`, `txt`).
@@ -559,12 +559,13 @@ impl FileWriter {
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         match &mut self.encoder {
             Encoder::Csv(w) => {
-                let b = text_ready(batch, &self.spec, true)?;
+                let b = text_ready(batch, &self.spec)?;
                 let r = w.write(&b);
                 r.map_err(|e| self.external(e))
             }
             Encoder::Json(w, o) => {
-                json_lines(batch, o, self.spec.time_zone, w).map_err(|e| io(&self.path, e))?
+                let path = &self.path;
+                json_lines(batch, o, self.spec.time_zone, w, |e| io(path, e))
             }
             Encoder::Parquet(w) => {
                 let r = w.write(batch);

@@ -49,15 +49,10 @@ impl AggregateFunction for Avg {
         if args.first().is_some_and(super::interval::is_interval) {
             return Ok(super::interval::state_fields());
         }
-        if let Some(DataType::Decimal128(p, s)) = args.first() {
-            return Ok(vec![
-                Field::new(
-                    "sum",
-                    DataType::Decimal128(p.saturating_add(10).min(38), *s),
-                    true,
-                ),
-                Field::new("count", DataType::Int64, false),
-            ]);
+        if let Some(t @ DataType::Decimal128(_, _)) = args.first() {
+            return Ok(super::exact_sum::state_fields(super::sum::sum_type(
+                "avg", t,
+            )?));
         }
         Ok(state_fields())
     }

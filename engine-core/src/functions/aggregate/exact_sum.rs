@@ -7,7 +7,7 @@ use std::sync::Arc;
 use crate::{EngineError, Result};
 use arrow::array::{Array, ArrayRef, AsArray, Decimal128Array, Int64Array};
 use arrow::compute::cast;
-use arrow::datatypes::{DataType, Decimal128Type, Int64Type};
+use arrow::datatypes::{DataType, Decimal128Type, Field, Int64Type};
 
 use super::valid_rows;
 use crate::functions::GroupsAccumulator;
@@ -15,6 +15,15 @@ use crate::functions::GroupsAccumulator;
 /// Spark's `DecimalType.bounded(p + 4, s + 4)`: `avg`'s result type for DECIMAL(p, s).
 pub(super) fn avg_decimal_type(p: u8, s: i8) -> DataType {
     DataType::Decimal128(p.saturating_add(4).min(38), s.saturating_add(4).min(38))
+}
+
+/// The partial state of an exact sum kept as `sum`: the sum (NULL once it overflowed) and
+/// the count of values.
+pub(super) fn state_fields(sum: DataType) -> Vec<Field> {
+    vec![
+        Field::new("sum", sum, true),
+        Field::new("count", DataType::Int64, false),
+    ]
 }
 
 /// The exact sums (i128 for BIGINT and DECIMAL alike) and counts of every group.
@@ -62,7 +71,7 @@ impl TryAcc {
     /// DECIMAL(p+4, s+4) rounded half up, an overflow Spark's error.
     pub(super) fn ansi_decimal_avg(p: u8, s: i8) -> Result<Self> {
         let mut acc = TryAcc::new(
-            DataType::Decimal128(p.saturating_add(10).min(38), s),
+            super::sum::sum_type("avg", &DataType::Decimal128(p, s))?,
             avg_decimal_type(p, s),
             true,
         )?;

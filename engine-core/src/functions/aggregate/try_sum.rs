@@ -97,10 +97,7 @@ impl AggregateFunction for TrySum {
                 vec![Field::new("sum", DataType::Float64, true)]
             });
         }
-        Ok(vec![
-            Field::new("sum", sum, true),
-            Field::new("count", DataType::Int64, false),
-        ])
+        Ok(super::exact_sum::state_fields(sum))
     }
     fn create_accumulator(&self, args: &[DataType]) -> Result<Box<dyn GroupsAccumulator>> {
         let t = self.arg(args)?;

@@ -333,7 +333,7 @@ impl SessionAggregateExec {
         let late_us = self.op.batch.late_us();
         let wm_us = self.op.batch.eviction_us();
         let mut dropped = 0u64;
-        let updated = timed(&mut phases.updates_ms, || {
+        timed(&mut phases.updates_ms, || {
             // 1. The batch's sessions per key, merged, with their partial states.
             let n = all.num_rows();
             let key_cols: Vec<ArrayRef> = (0..self.keys.len())
@@ -520,9 +520,8 @@ impl SessionAggregateExec {
                 k.extend_from_slice(&start_suffix(s.start));
                 store.put(&k, rows.row(g).as_ref())?;
             }
-            Ok(m)
+            Ok(())
         })?;
-        let _ = updated;
         let mut out = Vec::new();
         match self.mode {
             OutputMode::Complete => {
@@ -569,12 +568,7 @@ impl SessionAggregateExec {
                 let at = k.len().checked_sub(START).ok_or_else(|| {
                     EngineError::Internal("a stored session key without start".into())
                 })?;
-                let start = k
-                    .get(at..)
-                    .and_then(|b| b.try_into().ok())
-                    .map(|b: [u8; START]| (u64::from_be_bytes(b) ^ (1 << 63)) as i64)
-                    .unwrap_or_default();
-                Ok((k.get(..at).unwrap_or_default(), start))
+                Ok((k.get(..at).unwrap_or_default(), session_start(k, at)?))
             })
             .collect::<Result<_>>()?;
         let key_cols = match &self.key_codec {
