@@ -123,6 +123,13 @@ fn main() -> Result<()> {
     let secs = t0.elapsed().as_secs_f64();
     let progress = q.recent_progress();
     let n: i64 = progress.iter().map(|p| p.num_input_rows).sum();
+    // Where the time went, summed over the batches (each phase of Spark's `durationMs`).
+    let mut phases = std::collections::BTreeMap::<String, i64>::new();
+    for p in &progress {
+        for (k, v) in &p.duration_ms {
+            *phases.entry(k.clone()).or_default() += v;
+        }
+    }
     println!(
         "{}",
         serde_json::json!({
@@ -131,6 +138,7 @@ fn main() -> Result<()> {
             "events": n,
             "output_rows": progress.iter().map(|p| p.sink.num_output_rows).sum::<i64>(),
             "batches": progress.len(),
+            "duration_ms": phases,
             "seconds": secs,
             "events_per_second": n as f64 / secs,
             "state_rows": progress

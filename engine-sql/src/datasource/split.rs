@@ -11,17 +11,23 @@ use engine_core::{EngineError, Result};
 use super::listing::FileEntry;
 use super::table::FileSplit;
 
-/// `[start, end)` ranges of about `target` bytes covering `file`, encoded as
+/// `[start, end)` ranges of at most `target` bytes covering `file`, encoded as
 /// `Some(vec![start, end])`; the whole file when it is small.
+///
+/// As many ranges as Spark cuts (`ceil(size / target)`), but of equal size: Spark's last
+/// split takes the remainder, so a file a little over the target ran as one full task and
+/// one small one, and the stage waited on the full one while a core idled.
 pub fn line_splits(file: &FileEntry, target: u64) -> Vec<FileSplit> {
     let size = file.size;
     if size <= target || target == 0 {
         return vec![FileSplit::whole(file)];
     }
-    let mut out = Vec::new();
+    let n = size.div_ceil(target);
+    let step = size.div_ceil(n);
+    let mut out = Vec::with_capacity(n as usize);
     let mut start = 0;
     while start < size {
-        let end = (start + target).min(size);
+        let end = (start + step).min(size);
         out.push(FileSplit {
             part: Some(vec![start as usize, end as usize]),
             bytes: end - start,
@@ -122,6 +128,26 @@ mod tests {
             }
             assert_eq!(String::from_utf8(all).unwrap(), text, "target {target}");
         }
+    }
+
+    #[test]
+    fn splits_are_as_many_as_sparks_and_of_equal_size() {
+        let file = FileEntry {
+            path: "x".into(),
+            size: 13_451_212,
+            partition_values: vec![],
+        };
+        let sizes: Vec<u64> = line_splits(&file, 8_823_702)
+            .iter()
+            .map(|s| s.bytes)
+            .collect();
+        assert_eq!(sizes, vec![6_725_606, 6_725_606]);
+        let sizes: Vec<u64> = line_splits(&file, 4_000_000)
+            .iter()
+            .map(|s| s.bytes)
+            .collect();
+        assert_eq!(sizes, vec![3_362_803; 4]);
+        assert!(line_splits(&file, 13_451_212)[0].part.is_none());
     }
 
     proptest::proptest! {
