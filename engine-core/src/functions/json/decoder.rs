@@ -600,6 +600,23 @@ pub(crate) struct Parser<'a> {
 /// (Jackson's default `maxNestingDepth` is 1000 as well).
 const MAX_DEPTH: usize = 1000;
 
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// A mask with the high bit set in the lowest byte of `x` (little-endian) that is `q`, a
+/// backslash or (when `ctl`) a control character below 0x20. Only the lowest set bit is
+/// exact: a borrow from a matching byte may also mark bytes above it, never below, so
+/// `trailing_zeros() / 8` is the index of the first special byte.
+#[inline(always)]
+fn special_mask(x: u64, q: u8, ctl: bool) -> u64 {
+    let zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
+    let mut m = zero(x ^ (LO * u64::from(q))) | zero(x ^ (LO * u64::from(b'\\')));
+    if ctl {
+        m |= x.wrapping_sub(LO * 0x20) & !x & HI;
+    }
+    m
+}
+
 #[inline]
 fn is_ws(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | b'\r')
@@ -725,11 +742,22 @@ impl<'a> Parser<'a> {
     #[inline(always)]
     fn special_in(&self, rest: &[u8], q: u8) -> Option<usize> {
         let ctl = !self.o.allow_unquoted_control_chars;
-        // Short strings (most JSON values) are fastest byte by byte; long ones use memchr.
+        // Short strings (most JSON keys and values) are fastest eight bytes at a time in a
+        // register; long ones use memchr.
         let head = rest.len().min(32);
-        for (k, &c) in rest[..head].iter().enumerate() {
+        let mut k = 0;
+        while let Some(word) = rest.get(k..k + 8).filter(|_| k + 8 <= head) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(word);
+            let m = special_mask(u64::from_le_bytes(w), q, ctl);
+            if m != 0 {
+                return Some(k + (m.trailing_zeros() / 8) as usize);
+            }
+            k += 8;
+        }
+        for (j, &c) in rest[k..head].iter().enumerate() {
             if c == q || c == b'\\' || (ctl && c < 0x20) {
-                return Some(k);
+                return Some(k + j);
             }
         }
         if head == rest.len() {
@@ -1694,6 +1722,37 @@ mod tests {
         assert_eq!(crate::functions::cast::parse_decimal("1e-2147483648"), None);
         assert_eq!(parse_decimal(b"1e2147483647", 5, 2), None);
         assert_eq!(parse_decimal(b"-0.004", 5, 2), Some(0));
+    }
+
+    proptest::proptest! {
+        /// The word-at-a-time scan finds the same first special byte as a byte loop, for
+        /// any bytes (high bytes, quotes, controls) and both quote characters.
+        #[test]
+        fn special_in_is_the_first_quote_backslash_or_control(
+            bytes in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just(b'"'),
+                    proptest::strategy::Just(b'\''),
+                    proptest::strategy::Just(b'\\'),
+                    0u8..0x20,
+                    0x20u8..=0xff,
+                ],
+                0..80,
+            ),
+            single in proptest::bool::ANY,
+            allow_ctl in proptest::bool::ANY,
+        ) {
+            let o = JsonParseOptions {
+                allow_unquoted_control_chars: allow_ctl,
+                ..JsonParseOptions::default()
+            };
+            let q = if single { b'\'' } else { b'"' };
+            let p = Parser::new(&bytes, &o);
+            let expected = bytes
+                .iter()
+                .position(|&c| c == q || c == b'\\' || (!allow_ctl && c < 0x20));
+            proptest::prop_assert_eq!(p.special_in(&bytes, q), expected);
+        }
     }
 
     #[test]
