@@ -129,6 +129,16 @@ fn main() -> Result<()> {
         for (k, v) in &p.duration_ms {
             *phases.entry(k.clone()).or_default() += v;
         }
+        // The stateful operators' own clocks (summed over their tasks, which overlap).
+        for o in &p.state_operators {
+            for (k, v) in [
+                ("state.allUpdatesTimeMs", o.all_updates_time_ms),
+                ("state.allRemovalsTimeMs", o.all_removals_time_ms),
+                ("state.commitTimeMs", o.commit_time_ms),
+            ] {
+                *phases.entry(k.to_string()).or_default() += v;
+            }
+        }
     }
     println!(
         "{}",

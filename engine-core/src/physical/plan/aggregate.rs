@@ -6,6 +6,7 @@
 //! exchange). Group keys live in Arrow's row format in one contiguous buffer; the hash
 //! table maps a key's hash to its dense group id.
 
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use crate::{EngineError, Result};
@@ -152,8 +153,7 @@ impl HashAggregateExec {
                             *k = arrow::compute::cast(k, v)?;
                         }
                     }
-                    hash_arrays(&keys, &mut hashes)?;
-                    groups.assign(&keys, &hashes, &mut indices)?;
+                    groups.assign(&keys, &mut hashes, &mut indices)?;
                 }
             }
             for (i, (acc, call)) in accs.iter_mut().zip(&self.aggs).enumerate() {
@@ -237,6 +237,8 @@ struct Groups {
     dict: Option<DictCache>,
     /// What a NULL key hashes to.
     null_hash: u64,
+    /// Hashes the encoded rows of a [`KeyStore::Rows`] key.
+    row_hasher: hashbrown::DefaultHashBuilder,
 }
 
 /// The groups of a dictionary's values, resolved when a row first uses them.
@@ -347,6 +349,7 @@ impl Groups {
             count: 0,
             dict: None,
             null_hash: null_hash.first().copied().unwrap_or_default(),
+            row_hasher: hashbrown::DefaultHashBuilder::default(),
         })
     }
 
@@ -430,14 +433,24 @@ impl Groups {
         Ok(true)
     }
 
-    /// Looks up (or creates) the group of every row; writes dense ids into `out`.
-    fn assign(&mut self, keys: &[ArrayRef], hashes: &[u64], out: &mut Vec<usize>) -> Result<()> {
+    /// Looks up (or creates) the group of every row; writes dense ids into `out`
+    /// (`hashes` is scratch space).
+    fn assign(
+        &mut self,
+        keys: &[ArrayRef],
+        hashes: &mut Vec<u64>,
+        out: &mut Vec<usize>,
+    ) -> Result<()> {
         out.clear();
         match &mut self.keys {
             KeyStore::Rows { converter, rows } => {
+                // The table's hash is the encoded row's, not `hash_arrays`': the keys are
+                // encoded anyway, and a struct key (a window) would otherwise be encoded a
+                // second time just to hash it. Only this table sees these hashes.
                 let batch_rows = converter.convert_columns(keys)?;
-                for (i, &h) in hashes.iter().enumerate() {
+                for i in 0..batch_rows.num_rows() {
                     let row = batch_rows.row(i);
+                    let h = self.row_hasher.hash_one(row.as_ref());
                     let id = match self
                         .table
                         .find(h, |&(gh, id)| gh == h && rows.row(id) == row)
@@ -455,10 +468,11 @@ impl Groups {
                 }
             }
             KeyStore::Int { values, valid, .. } => {
+                hash_arrays(keys, hashes)?;
                 let col = arrow::compute::cast(&keys[0], &DataType::Int64)?;
                 let col = col.as_primitive::<Int64Type>();
                 let nulls = col.nulls().filter(|n| n.null_count() > 0).cloned();
-                for (i, (&v, &h)) in col.values().iter().zip(hashes).enumerate() {
+                for (i, (&v, &h)) in col.values().iter().zip(hashes.iter()).enumerate() {
                     let ok = nulls.as_ref().is_none_or(|n| n.is_valid(i));
                     let id = match self.table.find(h, |&(gh, id)| {
                         gh == h && valid[id] == ok && (!ok || values[id] == v)
@@ -477,6 +491,9 @@ impl Groups {
                 }
             }
             KeyStore::Str { bytes, ends, valid } => {
+                // The dictionary path's cached hashes are `hash_arrays`' too: both paths
+                // find the same groups.
+                hash_arrays(keys, hashes)?;
                 let col = keys[0].as_string::<i32>();
                 let nulls = col.nulls().filter(|n| n.null_count() > 0).cloned();
                 for (i, &h) in hashes.iter().enumerate() {
