@@ -369,16 +369,17 @@ fn the_json_writer_writes_nested_values_as_spark_does() {
 #[test]
 fn the_csv_writer_writes_values_as_spark_does() {
     // The very lines PySpark 4.3 writes for this row (`df.write.option("header", "true")
-    // .csv`, session zone UTC): ISO timestamps with milliseconds, Java doubles, NULL as
-    // nothing. (Spark also writes an empty string as `""`; arrow's CSV writer cannot quote
-    // just those, so that column is left out here: a known difference.)
+    // .csv`, session zone UTC): ISO timestamps with milliseconds (zoned and NTZ), Java
+    // doubles and floats, NULL as nothing, an empty string as `""`, values trimmed, quotes
+    // escaped with a backslash, binary as Spark shows it, a header name quoted as a value.
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out").display().to_string();
     spark()
         .sql(
             "SELECT TIMESTAMP '2024-03-05 14:07:09' AS t, 1e20 AS d, 1.5D AS x, \
              CAST(NULL AS STRING) AS z, DATE '2024-01-02' AS dt, CAST(1.50 AS DECIMAL(5,2)) AS dec, \
-             'a,b' AS s, true AS b",
+             'a,b' AS s, true AS b, '' AS e, ' pad ' AS p, 'say \"hi\"' AS q, \
+             TIMESTAMP_NTZ '2024-01-02 03:04:05' AS ntz, 0.1F AS f, X'0102' AS bin, 'x,y' AS `c,d`",
         )
         .unwrap()
         .write()
@@ -394,6 +395,25 @@ fn the_csv_writer_writes_values_as_spark_does() {
     }
     assert_eq!(
         text,
-        "t,d,x,z,dt,dec,s,b\n2024-03-05T14:07:09.000Z,1.0E20,1.5,,2024-01-02,1.50,\"a,b\",true\n"
+        "t,d,x,z,dt,dec,s,b,e,p,q,ntz,f,bin,\"c,d\"\n2024-03-05T14:07:09.000Z,1.0E20,1.5,,\
+         2024-01-02,1.50,\"a,b\",true,\"\",pad,\"say \\\"hi\\\"\",2024-01-02T03:04:05.000,0.1,\
+         [01 02],\"x,y\"\n"
+    );
+}
+
+#[test]
+fn the_csv_writer_refuses_nested_columns_as_spark_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out").display().to_string();
+    let e = spark()
+        .sql("SELECT array(1) AS s")
+        .unwrap()
+        .write()
+        .csv(&out)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("[UNSUPPORTED_DATA_TYPE_FOR_DATASOURCE] The CSV datasource doesn't support the column `s` of the type \"ARRAY<INT>\"."),
+        "{e}"
     );
 }

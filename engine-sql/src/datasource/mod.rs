@@ -13,6 +13,7 @@
 
 pub mod connector;
 pub mod csv;
+pub mod csv_writer;
 pub mod file_stream_log;
 pub mod formats;
 pub mod json;

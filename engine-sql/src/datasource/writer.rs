@@ -6,15 +6,16 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
+use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StringArray};
 use arrow::compute::{SortColumn, cast, concat_batches, lexsort_to_indices, take_record_batch};
-use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::datatypes::{DataType, Field, Float32Type, Float64Type, Schema, SchemaRef};
 use chrono_tz::Tz;
 use engine_core::{EngineError, Result};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
+use super::csv_writer::{self, CsvWriteOptions};
 use super::listing::{HIVE_DEFAULT_PARTITION, absolute, escape_path_name, qualified};
 use super::options::Options;
 use super::values::{format_timestamp_array, java_to_chrono};
@@ -328,8 +329,9 @@ fn text_ready(batch: &RecordBatch, spec: &WriteSpec) -> Result<RecordBatch> {
                 cols.push(text);
                 fields.push(Field::new(f.name(), DataType::Utf8, true));
             }
-            DataType::Timestamp(_, None) if ts_format.is_some() => {
-                let p = ts_format.as_deref().unwrap_or_default();
+            DataType::Timestamp(_, None) => {
+                // Spark's `timestampNTZFormat` default writes milliseconds always.
+                let p = ts_format.as_deref().unwrap_or("%Y-%m-%dT%H:%M:%S%.3f");
                 cols.push(format_with(c, p, None)?);
                 fields.push(Field::new(f.name(), DataType::Utf8, true));
             }
@@ -338,15 +340,21 @@ fn text_ready(batch: &RecordBatch, spec: &WriteSpec) -> Result<RecordBatch> {
                 cols.push(format_with(c, p, None)?);
                 fields.push(Field::new(f.name(), DataType::Utf8, true));
             }
-            DataType::Float64 | DataType::Float32 => {
-                let d = cast(c, &DataType::Float64)?;
-                let d = d
-                    .as_any()
-                    .downcast_ref::<arrow::array::Float64Array>()
-                    .ok_or_else(|| EngineError::Internal("double cast".into()))?;
-                let s: StringArray = d
+            DataType::Float64 => {
+                let s: StringArray = c
+                    .as_primitive::<Float64Type>()
                     .iter()
                     .map(|v| v.map(engine_core::format::format_f64))
+                    .collect();
+                cols.push(Arc::new(s));
+                fields.push(Field::new(f.name(), DataType::Utf8, true));
+            }
+            // Java's `Float.toString`: 0.1F is `0.1`, not the double it widens to.
+            DataType::Float32 => {
+                let s: StringArray = c
+                    .as_primitive::<Float32Type>()
+                    .iter()
+                    .map(|v| v.map(engine_core::format::format_f32))
                     .collect();
                 cols.push(Arc::new(s));
                 fields.push(Field::new(f.name(), DataType::Utf8, true));
@@ -458,7 +466,7 @@ fn write_file(
 
 /// The encoder of one open output file.
 enum Encoder {
-    Csv(Box<arrow::csv::Writer<BufWriter<File>>>),
+    Csv(BufWriter<File>, Box<CsvWriteOptions>),
     Json(BufWriter<File>, JsonWriteOptions),
     Parquet(Box<ArrowWriter<File>>),
     Text(BufWriter<File>),
@@ -487,26 +495,16 @@ impl FileWriter {
         let o = &spec.options;
         let encoder = match spec.format.as_str() {
             "csv" => {
-                let delimiter = o
-                    .byte(&["sep", "delimiter"], Some(b','), false)?
-                    .unwrap_or(b',');
-                let quote = o.byte(&["quote"], Some(b'"'), false)?.unwrap_or(b'"');
-                let escape = o.byte(&["escape"], Some(b'\\'), false)?.unwrap_or(b'\\');
-                Encoder::Csv(Box::new(
-                    arrow::csv::WriterBuilder::new()
-                        .with_header(o.bool("header", false)?)
-                        .with_delimiter(delimiter)
-                        .with_quote(quote)
-                        .with_escape(escape)
-                        .with_double_quote(false)
-                        .with_null(o.string("nullvalue", ""))
-                        .with_quote_style(if o.bool("quoteall", false)? {
-                            arrow::csv::QuoteStyle::Always
-                        } else {
-                            arrow::csv::QuoteStyle::Necessary
-                        })
-                        .build(BufWriter::new(file)),
-                ))
+                csv_writer::check_csv_types(schema)?;
+                let o = CsvWriteOptions::from_options(o)?;
+                let mut w = BufWriter::new(file);
+                if o.header {
+                    let names: Vec<&str> =
+                        schema.fields().iter().map(|f| f.name().as_str()).collect();
+                    w.write_all(&o.header_line(&names))
+                        .map_err(|e| io(path, e))?;
+                }
+                Encoder::Csv(w, Box::new(o))
             }
             "json" => Encoder::Json(BufWriter::new(file), json_write_options(o)?),
             "parquet" => {
@@ -558,10 +556,9 @@ impl FileWriter {
     /// Appends rows.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
         match &mut self.encoder {
-            Encoder::Csv(w) => {
+            Encoder::Csv(w, o) => {
                 let b = text_ready(batch, &self.spec)?;
-                let r = w.write(&b);
-                r.map_err(|e| self.external(e))
+                o.write_rows(&b, w).map_err(|e| io(&self.path, e))
             }
             Encoder::Json(w, o) => {
                 let path = &self.path;
@@ -591,7 +588,7 @@ impl FileWriter {
     pub fn finish(self) -> Result<()> {
         let path = self.path.clone();
         match self.encoder {
-            Encoder::Csv(w) => (*w).into_inner().flush().map_err(|e| io(&path, e)),
+            Encoder::Csv(mut w, _) => w.flush().map_err(|e| io(&path, e)),
             Encoder::Json(mut w, _) => w.flush().map_err(|e| io(&path, e)),
             Encoder::Parquet(w) => w.close().map(|_| ()).map_err(|e| {
                 EngineError::external(format!("writing {}", absolute(&path).display()), e)
