@@ -278,6 +278,13 @@ impl fmt::Display for ScalarValue {
             ScalarValue::Utf8(Some(v)) => write!(f, "{v}"),
             ScalarValue::Binary(Some(v)) => write!(f, "X'{}'", hex(v)),
             ScalarValue::Date32(Some(v)) => write!(f, "DATE '{}'", crate::format::format_date(*v)),
+            ScalarValue::TimestampMicros(Some(v), None) => {
+                write!(
+                    f,
+                    "TIMESTAMP_NTZ '{}'",
+                    crate::format::format_timestamp_utc(*v)
+                )
+            }
             ScalarValue::TimestampMicros(Some(v), _) => {
                 write!(f, "TIMESTAMP '{}'", crate::format::format_timestamp_utc(*v))
             }

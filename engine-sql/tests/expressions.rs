@@ -237,6 +237,33 @@ fn math_and_null_test_calls_are_named_like_spark() -> Result<()> {
     Ok(())
 }
 
+/// Unit-keyword date functions and `substr` are named as PySpark 4.3 names them.
+#[test]
+fn unit_functions_and_substr_are_named_like_spark() -> Result<()> {
+    let session = Session::builder().build()?;
+    let df = session.sql(
+        "SELECT timestampadd(hour, 1.7, TIMESTAMP'2024-01-01 00:00:00'), \
+         dateadd(DAY, 1, DATE'2024-01-01'), date_diff(HOUR, DATE'2024-01-01', DATE'2024-01-03'), \
+         timestampadd(MONTH, 1, TIMESTAMP_NTZ'2024-01-31 00:00:00'), substr('abc', 1, 2), \
+         substring('abc', 2), substr('abc', 2), substring('abc' FROM 2 FOR 1), substr('abc' FROM 2)",
+    )?;
+    assert_eq!(
+        df.columns()?,
+        vec![
+            "timestampadd(hour, 1.7, TIMESTAMP '2024-01-01 00:00:00')",
+            "timestampadd(DAY, 1, DATE '2024-01-01')",
+            "timestampdiff(HOUR, DATE '2024-01-01', DATE '2024-01-03')",
+            "timestampadd(MONTH, 1, TIMESTAMP_NTZ '2024-01-31 00:00:00')",
+            "substr(abc, 1, 2)",
+            "substring(abc, 2, 2147483647)",
+            "substr(abc, 2, 2147483647)",
+            "substring(abc, 2, 1)",
+            "substring(abc, 2, 2147483647)",
+        ]
+    );
+    Ok(())
+}
+
 /// Cast functions, `ignoreNulls`, simple CASE and `array_agg` are named as PySpark 4.3
 /// names them, and the cast functions cast as CAST does.
 #[test]

@@ -26,6 +26,7 @@ pub mod datetime_format;
 pub mod datetime_make;
 pub mod datetime_ntz;
 pub mod datetime_part;
+pub mod datetime_units;
 pub(crate) mod decimal;
 pub mod default_args;
 mod digest;

@@ -26,6 +26,7 @@ fn scalar_lists() -> Vec<Vec<(&'static str, Arc<dyn ScalarFunction>)>> {
         super::datetime_make::functions(),
         super::datetime_calendar::functions(),
         super::datetime_part::functions(),
+        super::datetime_units::functions(),
         super::datetime_ntz::functions(),
         super::math_trig::functions(),
         super::math_bits::functions(),

@@ -204,7 +204,8 @@ pub fn sql_to_expr(e: &ast::Expr, ctx: &ExprContext) -> Result<Expr> {
             expr,
             substring_from,
             substring_for,
-            ..
+            special,
+            shorthand,
         } => {
             let mut args = vec![conv(expr)?];
             match substring_from {
@@ -214,7 +215,14 @@ pub fn sql_to_expr(e: &ast::Expr, ctx: &ExprContext) -> Result<Expr> {
             if let Some(n) = substring_for {
                 args.push(conv(n)?);
             }
-            call("substring", args)
+            // Spark names the call after the function used (`substr(s, 2, 1)`), but the
+            // `FROM ... FOR` form is always `substring`.
+            let name = if *special && *shorthand {
+                "substr"
+            } else {
+                "substring"
+            };
+            call(name, args)
         }
         A::Trim {
             trim_where,
@@ -651,6 +659,9 @@ fn function(f: &ast::Function, ctx: &ExprContext) -> Result<Expr> {
     if !matches!(f.parameters, ast::FunctionArguments::None) {
         return Err(unsupported(format!("parameterised function `{name}`")));
     }
+    if let Some(e) = unit_function(&name, f, ctx)? {
+        return Ok(e);
+    }
     let (args, distinct) = match &f.args {
         ast::FunctionArguments::None => (vec![], false),
         ast::FunctionArguments::Subquery(_) => return Err(unsupported("subqueries")),
@@ -701,6 +712,70 @@ fn function(f: &ast::Function, ctx: &ExprContext) -> Result<Expr> {
         args,
         distinct,
     })
+}
+
+/// `timestampadd(HOUR, 1, ts)` and `timestampdiff(DAY, a, b)` (also `dateadd`/`date_add`
+/// and `datediff`/`date_diff` with three arguments): Spark's grammar reads the bare unit
+/// keyword, which becomes the function's first (string) argument, shown as written.
+fn unit_function(name: &str, f: &ast::Function, ctx: &ExprContext) -> Result<Option<Expr>> {
+    let target = match name {
+        "timestampadd" | "dateadd" | "date_add" => "timestampadd",
+        "timestampdiff" | "datediff" | "date_diff" => "timestampdiff",
+        _ => return Ok(None),
+    };
+    let ast::FunctionArguments::List(list) = &f.args else {
+        return Ok(None);
+    };
+    let args: Vec<&ast::Expr> = list
+        .args
+        .iter()
+        .filter_map(|a| match a {
+            ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) => Some(x),
+            _ => None,
+        })
+        .collect();
+    let [unit, rest @ ..] = args.as_slice() else {
+        return Ok(None);
+    };
+    if args.len() != 3 || args.len() != list.args.len() {
+        return Ok(None);
+    }
+    let unit = match unit {
+        ast::Expr::Identifier(id) if id.quote_style.is_none() => id.value.clone(),
+        ast::Expr::Value(v) if name == target => {
+            if let ast::Value::SingleQuotedString(s) | ast::Value::DoubleQuotedString(s) = &v.value
+            {
+                return Err(engine_core::functions::datetime_units::invalid_unit(
+                    target, s,
+                ));
+            }
+            return Ok(None);
+        }
+        _ => return Ok(None),
+    };
+    if !engine_core::functions::datetime_units::UNITS.contains(&unit.to_ascii_uppercase().as_str())
+    {
+        // Not a unit: `timestampadd` is no function of its own in Spark, `date_add` is.
+        if name == target {
+            return Err(EngineError::analysis(
+                "UNRESOLVED_ROUTINE",
+                format!(
+                    "Cannot resolve routine `{name}` on search path [`system`.`builtin`, \
+                     `system`.`session`, `spark_catalog`.`default`]. SQLSTATE: 42883"
+                ),
+            ));
+        }
+        return Ok(None);
+    }
+    let mut out = vec![lit(unit)];
+    for a in rest {
+        out.push(sql_to_expr(a, ctx)?);
+    }
+    Ok(Some(Expr::UnresolvedFunction {
+        name: target.to_string(),
+        args: out,
+        distinct: false,
+    }))
 }
 
 /// The column a `WITHIN GROUP (ORDER BY col [DESC])` clause sorts by and whether it sorts
