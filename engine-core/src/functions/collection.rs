@@ -618,6 +618,12 @@ pub fn specialize(name: &str, args: &[Expr]) -> Result<Option<Arc<dyn ScalarFunc
             };
             Ok(scale.map(|s| super::math::round_with_scale(n == "bround", s)))
         }
+        n @ ("ceil" | "ceiling" | "floor") if args.len() == 2 => match args[1].unalias() {
+            Expr::Literal(ScalarValue::Int32(Some(v))) => {
+                Ok(super::ceil_floor_scale::with_scale(n, *v))
+            }
+            _ => Err(super::ceil_floor_scale::non_foldable_scale(n)),
+        },
         _ => Ok(None),
     }
 }

@@ -21,6 +21,8 @@ pub fn with_default_args(name: &str, mut args: Vec<Expr>) -> Vec<Expr> {
         ("split", 2) => vec![int(-1)],
         ("regexp_replace", 3) => vec![int(1)],
         ("regexp_extract" | "regexp_extract_all", 2) => vec![int(1)],
+        ("regexp_instr", 2) => vec![int(0)],
+        ("overlay", 3) => vec![int(-1)],
         ("from_unixtime" | "unix_timestamp" | "to_unix_timestamp", 1) => {
             vec![text(DEFAULT_TIMESTAMP_FORMAT)]
         }

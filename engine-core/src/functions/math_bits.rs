@@ -1,4 +1,4 @@
-//! Integer and bit functions: `factorial`, `bin`, `hex`, `unhex`, `shiftleft`,
+//! Integer and bit functions: `factorial`, `conv`, `bin`, `hex`, `unhex`, `shiftleft`,
 //! `shiftright`, `shiftrightunsigned`, `bit_count` and `width_bucket`, as Spark's (shift
 //! amounts wrap as in Java, `bit_count` counts the bits of the value widened to BIGINT,
 //! `unhex` of a non-hex string is NULL).
@@ -42,6 +42,114 @@ fn eval_factorial(
             Some((1..=i64::from(v)).product())
         })
         .collect();
+    wrap(args, Arc::new(out))
+}
+
+// ---- conv ----
+
+/// Spark's `NumberConverter.convert`: the digits of `num` (spaces trimmed, an optional
+/// `-`, read up to the first character that is no digit of `from`) as a 64-bit unsigned
+/// value, written in base `to`; a negative `to` reads the value as signed. Bases outside
+/// 2..=36 and empty input give NULL; a value beyond 64 bits is ARITHMETIC_OVERFLOW under
+/// ANSI, all ones otherwise.
+pub(crate) fn conv_one(num: &str, from: i32, to: i32, ansi: bool) -> Result<Option<String>> {
+    if !(2..=36).contains(&from) || !(2..=36).contains(&to.unsigned_abs()) {
+        return Ok(None);
+    }
+    let t = num.trim_matches(' ');
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let (mut negative, digits) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t),
+    };
+    let radix = from.unsigned_abs();
+    let mut v: u64 = 0;
+    for c in digits.chars() {
+        let Some(d) = c.to_digit(radix) else {
+            break;
+        };
+        match v
+            .checked_mul(u64::from(radix))
+            .and_then(|x| x.checked_add(u64::from(d)))
+        {
+            Some(x) => v = x,
+            None if ansi => {
+                return Err(crate::EngineError::execution(
+                    "ARITHMETIC_OVERFLOW",
+                    "Overflow in function conv(). If necessary set \"spark.sql.ansi.enabled\" \
+                     to \"false\" to bypass this error. SQLSTATE: 22003",
+                ));
+            }
+            None => {
+                v = u64::MAX;
+                break;
+            }
+        }
+    }
+    // Java keeps the value in a signed long: "negative" below means the top bit is set.
+    let top = |v: u64| v >= 1 << 63;
+    if negative && to > 0 {
+        v = if top(v) { u64::MAX } else { v.wrapping_neg() };
+    }
+    if to < 0 && top(v) {
+        v = v.wrapping_neg();
+        negative = true;
+    }
+    let base = u64::from(to.unsigned_abs());
+    let mut out = Vec::new();
+    loop {
+        let d = (v % base) as u32;
+        out.push(
+            char::from_digit(d, base as u32)
+                .unwrap_or('0')
+                .to_ascii_uppercase(),
+        );
+        v /= base;
+        if v == 0 {
+            break;
+        }
+    }
+    if negative && to < 0 {
+        out.push('-');
+    }
+    Ok(Some(out.iter().rev().collect()))
+}
+
+fn coerce_conv(name: &str, a: &[DataType]) -> Result<Vec<DataType>> {
+    let num = match &a[0] {
+        t if castable_to_string(t) || *t == DataType::Binary || *t == DataType::Null => {
+            DataType::Utf8
+        }
+        t => return Err(unexpected_input_type(name, 1, "\"STRING\"", t)),
+    };
+    Ok(vec![
+        num,
+        want_int(name, 2, &a[1])?,
+        want_int(name, 3, &a[2])?,
+    ])
+}
+
+fn eval_conv(
+    _: &str,
+    args: &[ColumnarValue],
+    n: usize,
+    ctx: &FunctionContext,
+) -> Result<ColumnarValue> {
+    let rows = rows(args, n);
+    let a = arrays(args, rows)?;
+    let num = a[0].as_string::<i32>();
+    let from = a[1].as_primitive::<Int32Type>();
+    let to = a[2].as_primitive::<Int32Type>();
+    let out = (0..rows)
+        .map(|i| {
+            if num.is_null(i) || from.is_null(i) || to.is_null(i) {
+                return Ok(None);
+            }
+            conv_one(num.value(i), from.value(i), to.value(i), ctx.ansi)
+        })
+        .collect::<Result<StringArray>>()?;
     wrap(args, Arc::new(out))
 }
 
@@ -319,9 +427,27 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
     let mut v: Vec<(&'static str, Arc<dyn ScalarFunction>)> = Vec::new();
     v.extend(
         s(
+            "conv",
+            (3, 3),
+            coerce_conv,
+            |_| Ok(DataType::Utf8),
+            eval_conv,
+        )
+        .entries(&[]),
+    );
+    v.extend(
+        s(
             "factorial",
             (1, 1),
-            |n, a| Ok(vec![want_int(n, 1, &a[0])?]),
+            // Spark casts any number or string to INT for it (5.0 and '5' are 5).
+            |n, a| {
+                let t = &a[0];
+                if is_numeric(t) || is_string(t) || *t == DataType::Null {
+                    Ok(vec![DataType::Int32])
+                } else {
+                    Err(unexpected_input_type(n, 1, "\"INT\"", t))
+                }
+            },
             |_| Ok(DataType::Int64),
             eval_factorial,
         )
@@ -396,5 +522,32 @@ mod tests {
         assert_eq!(width_bucket(-0.9, 5.2, 0.5, 2), Some(3));
         assert_eq!(width_bucket(1.0, 1.0, 1.0, 1), None);
         assert_eq!(width_bucket(20.0, 0.0, 10.0, i64::MAX - 1), Some(i64::MAX));
+    }
+
+    #[test]
+    fn conv_follows_sparks_number_converter() {
+        // PySpark 4.3's results.
+        let c = |n: &str, f: i32, t: i32| conv_one(n, f, t, true).unwrap();
+        let s = |v: &str| Some(v.to_string());
+        assert_eq!(c("100", 2, 10), s("4"));
+        assert_eq!(c("-10", 16, -10), s("-16"));
+        assert_eq!(c("-1", 10, 16), s("FFFFFFFFFFFFFFFF"));
+        assert_eq!(c("18446744073709551615", 10, -10), s("-1"));
+        assert_eq!(c("  12", 10, 16), s("C"));
+        assert_eq!(c("", 10, 16), None);
+        assert_eq!(c("10", 1, 10), None);
+        assert_eq!(c("10", 10, -37), None);
+        assert_eq!(c("-255", 10, 16), s("FFFFFFFFFFFFFF01"));
+        assert_eq!(c("-255", 10, -16), s("-FF"));
+        assert_eq!(c("9223372036854775808", 10, -10), s("-9223372036854775808"));
+        assert_eq!(c("ffffffffffffffff", 16, -10), s("-1"));
+        assert_eq!(c("12a3", 10, 10), s("12"));
+        assert_eq!(c("+5", 10, 10), s("0"));
+        assert_eq!(c("Zz", 36, 16), s("50F"));
+        assert!(conv_one("18446744073709551616", 10, 16, true).is_err());
+        assert_eq!(
+            conv_one("18446744073709551616", 10, 16, false).unwrap(),
+            s("FFFFFFFFFFFFFFFF")
+        );
     }
 }

@@ -79,6 +79,24 @@ fn eval_regexp_count(
     wrap(args, Arc::new(counts.into_iter().collect::<Int32Array>()))
 }
 
+/// `regexp_instr(str, regexp [, idx])`: the 1-based character position where the first
+/// match starts, 0 when there is none. Spark 4 takes the group index but reports the whole
+/// match's start whatever it is (pinned: `regexp_instr('abc', '(b)(c)', 2)` is 2).
+fn eval_regexp_instr(
+    name: &str,
+    args: &[ColumnarValue],
+    n: usize,
+    _: &FunctionContext,
+) -> Result<ColumnarValue> {
+    let found = per_row(name, args, n, |re, s| {
+        let at = re.find(s).map_or(0, |m| {
+            s.get(..m.start()).map_or(0, |p| p.chars().count()) + 1
+        });
+        Some(i32::try_from(at).unwrap_or(i32::MAX))
+    })?;
+    wrap(args, Arc::new(found.into_iter().collect::<Int32Array>()))
+}
+
 /// `regexp_substr(str, regexp)`: the first match, NULL when there is none.
 fn eval_regexp_substr(
     name: &str,
@@ -157,6 +175,16 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
     let two = (2, 2);
     let mut v = Vec::new();
     v.extend(s("regexp_count", two, all_strings, ret_int, eval_regexp_count).entries(&[]));
+    v.extend(
+        s(
+            "regexp_instr",
+            (2, 3),
+            strings_int_third,
+            ret_int,
+            eval_regexp_instr,
+        )
+        .entries(&[]),
+    );
     v.extend(
         s(
             "regexp_substr",

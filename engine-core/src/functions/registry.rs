@@ -39,6 +39,7 @@ fn scalar_lists() -> Vec<Vec<(&'static str, Arc<dyn ScalarFunction>)>> {
         super::hash::functions(),
         super::digest::functions(),
         super::string_extra::functions(),
+        super::overlay::functions(),
         super::string_codes::functions(),
         super::encoding::functions(),
         super::regexp_extra::functions(),

@@ -250,6 +250,18 @@ pub fn sql_to_expr(e: &ast::Expr, ctx: &ExprContext) -> Result<Expr> {
             call("extract", vec![lit(field.to_string()), conv(expr)?])
         }
         A::Position { expr, r#in } => call("position", vec![conv(expr)?, conv(r#in)?]),
+        A::Overlay {
+            expr,
+            overlay_what,
+            overlay_from,
+            overlay_for,
+        } => {
+            let mut args = vec![conv(expr)?, conv(overlay_what)?, conv(overlay_from)?];
+            if let Some(n) = overlay_for {
+                args.push(conv(n)?);
+            }
+            call("overlay", args)
+        }
         A::Ceil { expr, field } | A::Floor { expr, field } => {
             let name = if matches!(e, A::Ceil { .. }) {
                 "ceil"
