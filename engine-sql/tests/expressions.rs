@@ -237,7 +237,8 @@ fn math_and_null_test_calls_are_named_like_spark() -> Result<()> {
     Ok(())
 }
 
-/// Unit-keyword date functions and `substr` are named as PySpark 4.3 names them.
+/// Unit-keyword date functions, `substr`, `conv`, `regexp_instr`, `ceil`/`floor` with a
+/// scale and `overlay` are named as PySpark 4.3 names them.
 #[test]
 fn unit_functions_and_substr_are_named_like_spark() -> Result<()> {
     let session = Session::builder().build()?;
@@ -245,7 +246,9 @@ fn unit_functions_and_substr_are_named_like_spark() -> Result<()> {
         "SELECT timestampadd(hour, 1.7, TIMESTAMP'2024-01-01 00:00:00'), \
          dateadd(DAY, 1, DATE'2024-01-01'), date_diff(HOUR, DATE'2024-01-01', DATE'2024-01-03'), \
          timestampadd(MONTH, 1, TIMESTAMP_NTZ'2024-01-31 00:00:00'), substr('abc', 1, 2), \
-         substring('abc', 2), substr('abc', 2), substring('abc' FROM 2 FOR 1), substr('abc' FROM 2)",
+         substring('abc', 2), substr('abc', 2), substring('abc' FROM 2 FOR 1), substr('abc' FROM 2), \
+         conv('ff', 16, 10), regexp_instr('abc', 'b'), ceil(3.14159, 2), ceiling(2.5, 0), \
+         floor(15L, -1), overlay('SparkSQL' PLACING '_' FROM 6), overlay('abc', 'x', 2, 1)",
     )?;
     assert_eq!(
         df.columns()?,
@@ -259,6 +262,13 @@ fn unit_functions_and_substr_are_named_like_spark() -> Result<()> {
             "substr(abc, 2, 2147483647)",
             "substring(abc, 2, 1)",
             "substring(abc, 2, 2147483647)",
+            "conv(ff, 16, 10)",
+            "regexp_instr(abc, b, 0)",
+            "ceil(3.14159, 2)",
+            "ceiling(2.5, 0)",
+            "floor(15, -1)",
+            "overlay(SparkSQL, _, 6, -1)",
+            "overlay(abc, x, 2, 1)",
         ]
     );
     Ok(())
