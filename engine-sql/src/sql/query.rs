@@ -1285,17 +1285,47 @@ impl<'a> SqlPlanner<'a> {
         // An alias or output name of the select list.
         if let Expr::UnresolvedColumn(parts) = &e
             && parts.len() == 1
-            && let Some(item) = items.iter().find(|i| {
-                i.alias
-                    .as_ref()
-                    .is_some_and(|a| a.eq_ignore_ascii_case(&parts[0]))
-            })
         {
-            return Ok(Key::Output(item.reference()));
+            let named: Vec<&Item> = items
+                .iter()
+                .filter(|i| {
+                    i.alias
+                        .as_ref()
+                        .is_some_and(|a| a.eq_ignore_ascii_case(&parts[0]))
+                })
+                .collect();
+            match named.as_slice() {
+                [item] => return Ok(Key::Output(item.reference())),
+                [] => {}
+                // Spark cannot tell two aliases of one name apart here either.
+                several => {
+                    let names: Vec<String> =
+                        several.iter().map(|i| format!("`{}`", i.name())).collect();
+                    return Err(EngineError::analysis(
+                        "UNRESOLVED_COLUMN.WITH_SUGGESTION",
+                        format!(
+                            "A column, variable, or function parameter with name `{}` cannot \
+                             be resolved. Did you mean one of the following? [{}]. SQLSTATE: 42703",
+                            parts[0],
+                            names.join(", ")
+                        ),
+                    ));
+                }
+            }
         }
-        // The same expression as a select item.
+        // The same expression as a select item, when the item's output name is its own
+        // (`SELECT x AS a, x + 1 AS a ... ORDER BY x` sorts by `x` itself, as in Spark).
         if let Some(item) = items.iter().find(|i| i.bare == e) {
-            return Ok(Key::Output(item.reference()));
+            let name = item.name();
+            let shared = items
+                .iter()
+                .filter(|i| i.name().eq_ignore_ascii_case(&name))
+                .count()
+                > 1;
+            if !shared {
+                return Ok(Key::Output(item.reference()));
+            }
+            return Ok(Key::Hidden(e));
         }
         // Every column it uses is an output column: evaluate it over the output.
         if !contains_aggregate(&e) && resolvable_over(&e, items, has_star) {
