@@ -198,6 +198,29 @@ fn push(preds: Vec<Expr>, input: &Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> 
             }));
             Ok(filter_over(up, node))
         }
+        LogicalPlan::EventTimeWatermark(w) => {
+            // Spark's PushPredicateThroughNonJoin: a predicate that does not read the
+            // event-time column moves below the watermark, so the rows it drops never count
+            // toward the batch's max event time (and the watermark after it).
+            let schema = input.schema()?;
+            let event_time = match &w.event_time {
+                Expr::Column(c) => field_index(&schema, c),
+                _ => None,
+            };
+            let (down, up): (Vec<Expr>, Vec<Expr>) = preds.into_iter().partition(|p| {
+                event_time.is_some()
+                    && p.columns()
+                        .iter()
+                        .all(|c| field_index(&schema, c).is_some_and(|i| Some(i) != event_time))
+            });
+            let node = Arc::new(LogicalPlan::EventTimeWatermark(
+                crate::logical::EventTimeWatermark {
+                    input: push(down, &w.input)?,
+                    ..w.clone()
+                },
+            ));
+            Ok(filter_over(up, node))
+        }
         LogicalPlan::Join(j) => push_join(preds, j),
         LogicalPlan::Scan(s) if s.limit.is_none() => push_scan(preds, s),
         _ => keep(preds),
@@ -338,6 +361,31 @@ mod tests {
         assert_eq!(
             run(plan),
             "Project [a, (b + 1) AS x]\n+- Filter (((b + 1) > 5) AND (a > 1))\n   +- Relation [a,b,s] LocalRelation"
+        );
+    }
+
+    #[test]
+    fn below_a_watermark_unless_reading_the_event_time() {
+        // Spark pushes `b > 1` below EventTimeWatermark (the rows it drops do not raise
+        // the max event time) and keeps `a > 1`, which reads the event-time column, above.
+        let watermarked = Arc::new(LogicalPlan::EventTimeWatermark(
+            crate::logical::EventTimeWatermark {
+                event_time: c("t", "a"),
+                delay: std::time::Duration::from_secs(600),
+                stats: Arc::default(),
+                input: scan_t(),
+            },
+        ));
+        let plan = filter(gt(c("t", "b"), 1).and(gt(c("t", "a"), 1)), watermarked);
+        let out = run(plan);
+        let (above, below) = out.split_once("EventTimeWatermark").unwrap();
+        assert!(
+            above.contains("(a > 1)") && !above.contains("(b > 1)"),
+            "{out}"
+        );
+        assert!(
+            below.contains("(b > 1)") && !below.contains("(a > 1)"),
+            "{out}"
         );
     }
 

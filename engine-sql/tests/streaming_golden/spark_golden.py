@@ -41,6 +41,17 @@ def ntz(batches):
 def src(name, batches, watermark=None, schema=EVENTS):
     return {"name": name, "schema": schema, "watermark": watermark, "batches": batches}
 
+# A second example: three keys, events on window boundaries, ties, a batch of nothing but
+# late events (batch 3) and a long jump at the end.
+C = [
+    [ev("10:00", "a", 1), ev("10:10", "b", 2), ev("10:09:59", "c", 3), ev("10:10", "a", 4)],
+    [ev("10:15", "a", 5), ev("10:02", "b", 6), ev("10:20", "c", 2), ev("10:20", "c", 2)],
+    [ev("10:27", "b", 7), ev("10:12", "a", 8), ev("10:30", "a", 1)],
+    [ev("10:05", "a", 9), ev("10:01", "c", 4)],
+    [ev("10:44", "c", 3), ev("10:21", "b", 2), ev("10:35", "b", 5)],
+    [ev("12:00", "a", 6), ev("10:50", "c", 7)],
+]
+
 CASES = {
     "tumbling_append": dict(
         sources=[src("events", B, ["ts", "10 minutes"])],
@@ -134,6 +145,62 @@ CASES = {
                  src("right", [[ev("10:01", "r")], [ev("10:02", "r")], [ev("10:06", "r")], [ev("12:00", "r")]], ["ts", "2 minutes"])],
         sql="SELECT window.start, count(*) AS n FROM (SELECT ts FROM left UNION ALL SELECT ts FROM right) GROUP BY window(ts, '5 minutes')",
         conf={"spark.sql.streaming.multipleWatermarkPolicy": "max"},
+        mode="append"),
+    "filter_tumbling_update": dict(
+        sources=[src("events", C, ["ts", "5 minutes"])],
+        sql="SELECT k, window.start, count(*) AS n, sum(v) AS s, avg(v) AS a, max(ts) AS mx FROM events WHERE v > 1 GROUP BY k, window(ts, '10 minutes')",
+        mode="update"),
+    "having_append": dict(
+        sources=[src("events", C, ["ts", "10 minutes"])],
+        sql="SELECT window.start, k, count(*) AS n FROM events GROUP BY window(ts, '5 minutes'), k HAVING count(*) >= 2",
+        mode="append"),
+    "stateless_with_watermark": dict(
+        sources=[src("events", C, ["ts", "5 minutes"])],
+        sql="SELECT k, v * 2 AS v2, date_format(ts, 'HH:mm:ss') AS hm FROM events WHERE k <> 'c'",
+        mode="append"),
+    "global_complete": dict(
+        sources=[src("events", C)],
+        sql="SELECT count(*) AS n, sum(v) AS s, min(ts) AS lo, max(ts) AS hi, approx_count_distinct(k) AS ks FROM events",
+        mode="complete"),
+    "global_update": dict(
+        sources=[src("events", C)],
+        sql="SELECT count(*) AS n, avg(v) AS a, sort_array(collect_set(k)) AS ks FROM events",
+        mode="update"),
+    "sliding_uneven_append": dict(
+        sources=[src("events", C, ["ts", "0 seconds"])],
+        sql="SELECT window.start, window.end, count(*) AS n, sum(v) AS s FROM events GROUP BY window(ts, '10 minutes', '3 minutes')",
+        mode="append"),
+    "tumbling_offset_update": dict(
+        sources=[src("events", C, ["ts", "20 minutes"])],
+        sql="SELECT window, k, count(*) AS n FROM events GROUP BY window(ts, '30 minutes', '30 minutes', '15 minutes'), k",
+        mode="update"),
+    "distinct_then_window_append": dict(
+        sources=[src("events", C, ["ts", "10 minutes"])],
+        sql="SELECT window.start, count(*) AS n FROM (SELECT DISTINCT k, ts FROM events) GROUP BY window(ts, '10 minutes')",
+        mode="append"),
+    "explode_window_append": dict(
+        sources=[src("events", C, ["ts", "10 minutes"])],
+        sql="SELECT window.start, x, count(*) AS n FROM (SELECT ts, explode(array(k, 'all')) AS x FROM events) GROUP BY window(ts, '10 minutes'), x",
+        mode="append"),
+    "window_struct_complete": dict(
+        sources=[src("events", C, ["ts", "10 minutes"])],
+        sql="SELECT window, k, count(*) AS n, percentile_approx(v, 0.5) AS med FROM events GROUP BY window(ts, '20 minutes'), k",
+        mode="complete"),
+    "max_by_update": dict(
+        sources=[src("events", C)],
+        sql="SELECT k, max_by(v, ts) AS last_v, min_by(v, ts) AS first_v, count_if(v > 3) AS big FROM events GROUP BY k",
+        mode="update"),
+    "session_boundaries_append": dict(
+        sources=[src("events", C, ["ts", "5 minutes"])],
+        sql="SELECT k, session_window, count(*) AS n, sum(v) AS s FROM events GROUP BY k, session_window(ts, '10 minutes')",
+        mode="append"),
+    "dedupe_window_key_append": dict(
+        sources=[src("events", C, ["ts", "10 minutes"])],
+        sql="SELECT k, ts, v FROM events", steps=[{"dropDuplicates": ["k", "ts"]}],
+        mode="append"),
+    "dedupe_within_watermark_c": dict(
+        sources=[src("events", C, ["ts", "5 minutes"])],
+        sql="SELECT k, ts, v FROM events", steps=[{"dropDuplicatesWithinWatermark": ["k", "v"]}],
         mode="append"),
 }
 
