@@ -202,6 +202,38 @@ CASES = {
         sources=[src("events", C, ["ts", "5 minutes"])],
         sql="SELECT k, ts, v FROM events", steps=[{"dropDuplicatesWithinWatermark": ["k", "v"]}],
         mode="append"),
+    "event_time_filter_append": dict(
+        sources=[src("events", C, ["ts", "5 minutes"])],
+        sql="SELECT window.start, count(*) AS n FROM events WHERE ts > TIMESTAMP '2024-01-01 10:05:00' AND k <> 'b' GROUP BY window(ts, '10 minutes')",
+        mode="append"),
+    "aliased_event_time_append": dict(
+        sources=[src("events", C, ["ts", "10 minutes"])],
+        sql="SELECT window.end AS e, key, count(*) AS n FROM (SELECT ts AS t2, upper(k) AS key, v FROM events) GROUP BY window(t2, '15 minutes'), key",
+        mode="append"),
+    "complete_sorted_limit": dict(
+        sources=[src("events", C)],
+        sql="SELECT k, count(*) AS n, sum(v) AS s FROM events GROUP BY k ORDER BY n DESC, k LIMIT 2",
+        mode="complete"),
+    "having_update": dict(
+        sources=[src("events", C, ["ts", "10 minutes"])],
+        sql="SELECT k, window.start, sum(v) AS s FROM events GROUP BY k, window(ts, '10 minutes') HAVING sum(v) > 4",
+        mode="update"),
+    "stats_update": dict(
+        sources=[src("events", C, ["ts", "10 minutes"])],
+        sql="SELECT window.start, round(stddev(v), 6) AS sd, approx_count_distinct(k) AS ks, round(variance(v), 6) AS var FROM events GROUP BY window(ts, '20 minutes')",
+        mode="update"),
+    "session_length_complete": dict(
+        sources=[src("events", C, ["ts", "10 minutes"])],
+        sql="SELECT k, session_window.start, CAST(session_window.end AS LONG) - CAST(session_window.start AS LONG) AS secs, count(*) AS n FROM events GROUP BY k, session_window(ts, '7 minutes')",
+        mode="complete"),
+    "expression_keys_update": dict(
+        sources=[src("events", C, ["ts", "10 minutes"])],
+        sql="SELECT k, v % 2 AS odd, window.start, count(*) AS n FROM events GROUP BY k, v % 2, window(ts, '10 minutes')",
+        mode="update"),
+    "dedupe_keys_update_c": dict(
+        sources=[src("events", C)],
+        sql="SELECT k, v FROM events", steps=[{"dropDuplicates": ["v"]}],
+        mode="update"),
 }
 
 def render(df):
