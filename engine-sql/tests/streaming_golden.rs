@@ -108,6 +108,18 @@ fn run_case(case: &Path) -> Vec<Batch> {
             let f = fs::File::options().write(true).open(&to).unwrap();
             f.set_modified(base + Duration::from_secs(i)).unwrap();
         }
+        if s["static"].as_bool() == Some(true) {
+            // A batch table beside the streams: every file at once.
+            spark
+                .read()
+                .schema_ddl(s["schema"].as_str().unwrap())
+                .unwrap()
+                .json(dir.to_str().unwrap())
+                .unwrap()
+                .create_or_replace_temp_view(name)
+                .unwrap();
+            continue;
+        }
         let mut df = spark
             .read_stream()
             .schema_ddl(s["schema"].as_str().unwrap())

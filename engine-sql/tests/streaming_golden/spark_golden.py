@@ -41,6 +41,14 @@ def ntz(batches):
 def src(name, batches, watermark=None, schema=EVENTS):
     return {"name": name, "schema": schema, "watermark": watermark, "batches": batches}
 
+def static(name, rows, schema):
+    """A batch table (every file read at once) beside the streams."""
+    return {"name": name, "schema": schema, "watermark": None, "batches": [rows], "static": True}
+
+DIMS = [{"k": "a", "name": "alpha", "w": 10}, {"k": "b", "name": "beta", "w": 20},
+        {"k": "d", "name": "delta", "w": 40}]
+DIMS_SCHEMA = "k STRING, name STRING, w INT"
+
 # A second example: three keys, events on window boundaries, ties, a batch of nothing but
 # late events (batch 3) and a long jump at the end.
 C = [
@@ -234,6 +242,22 @@ CASES = {
         sources=[src("events", C)],
         sql="SELECT k, v FROM events", steps=[{"dropDuplicates": ["v"]}],
         mode="update"),
+    "stream_static_inner_append": dict(
+        sources=[src("events", C, ["ts", "10 minutes"]), static("dims", DIMS, DIMS_SCHEMA)],
+        sql="SELECT e.k, d.name, e.v * d.w AS vw, e.ts FROM events e JOIN dims d ON e.k = d.k",
+        mode="append"),
+    "stream_static_left_outer_append": dict(
+        sources=[src("events", C), static("dims", DIMS, DIMS_SCHEMA)],
+        sql="SELECT e.k, d.name, e.v FROM events e LEFT JOIN dims d ON e.k = d.k AND d.w > 15",
+        mode="append"),
+    "stream_static_join_window_update": dict(
+        sources=[src("events", C, ["ts", "10 minutes"]), static("dims", DIMS, DIMS_SCHEMA)],
+        sql="SELECT d.name, window.start, count(*) AS n, sum(e.v * d.w) AS s FROM events e JOIN dims d ON e.k = d.k GROUP BY d.name, window(e.ts, '15 minutes')",
+        mode="update"),
+    "stream_static_semi_append": dict(
+        sources=[src("events", C), static("dims", DIMS, DIMS_SCHEMA)],
+        sql="SELECT k, v FROM events WHERE k IN (SELECT k FROM dims WHERE w < 30)",
+        mode="append"),
 }
 
 def render(df):
@@ -250,7 +274,7 @@ def run_case(spark, name, case):
     meta = {k: case.get(k) for k in ("sql", "mode")}
     meta["steps"] = case.get("steps", [])
     meta["conf"] = case.get("conf", {})
-    meta["sources"] = [{k: s[k] for k in ("name", "schema", "watermark")} | {"files": len(s["batches"])} for s in case["sources"]]
+    meta["sources"] = [{k: s[k] for k in ("name", "schema", "watermark")} | {"files": len(s["batches"]), "static": s.get("static", False)} for s in case["sources"]]
     with open(os.path.join(case_dir, "case.json"), "w") as f:
         json.dump(meta, f, indent=2)
         f.write("\n")
@@ -267,6 +291,9 @@ def run_case(spark, name, case):
                 for r in rows:
                     f.write(json.dumps(r) + "\n")
             os.utime(p, (base + i, base + i))
+        if s.get("static"):
+            spark.read.schema(s["schema"]).json(d).createOrReplaceTempView(s["name"])
+            continue
         df = (spark.readStream.schema(s["schema"]).option("maxFilesPerTrigger", 1).json(d))
         if s["watermark"]:
             df = df.withWatermark(*s["watermark"])
