@@ -32,6 +32,17 @@ B = [
     [ev("11:30", "b"), ev("10:10", "a", 7)],
 ]
 
+# Rows Spark's JSON reader takes apart: NULL and missing event times, other timestamp
+# spellings, NULL keys and values, a value of the wrong type.
+D = [
+    [{"ts": "2024-01-01T10:00:00Z", "k": "a", "v": 1}, {"ts": None, "k": "a", "v": 2},
+     {"k": "b", "v": 3}, {"ts": "2024-01-01 10:04:00", "k": None, "v": 4}],
+    [{"ts": "2024-01-01T12:07:00+02:00", "k": "b", "v": None}, {"ts": "2024-01-01T10:11:30.250Z", "k": "a", "v": "x"},
+     {"ts": "2024-01-01T10:15:00Z", "k": "c", "v": 5}],
+    [{"ts": "2024-01-01T10:02:00Z", "k": "a", "v": 6}, {"ts": "2024-01-01", "k": "b", "v": 7},
+     {"ts": "2024-01-01T10:31:00Z", "k": None, "v": None}],
+]
+
 EVENTS_NTZ = "ts TIMESTAMP_NTZ, k STRING, v INT"
 
 def ntz(batches):
@@ -257,6 +268,26 @@ CASES = {
     "stream_static_semi_append": dict(
         sources=[src("events", C), static("dims", DIMS, DIMS_SCHEMA)],
         sql="SELECT k, v FROM events WHERE k IN (SELECT k FROM dims WHERE w < 30)",
+        mode="append"),
+    "nulls_window_append": dict(
+        sources=[src("events", D, ["ts", "10 minutes"])],
+        sql="SELECT window.start, k, count(*) AS n, count(v) AS nv, sum(v) AS s FROM events GROUP BY window(ts, '10 minutes'), k",
+        mode="append"),
+    "nulls_global_update": dict(
+        sources=[src("events", D)],
+        sql="SELECT k, count(*) AS n, min(ts) AS lo, max(v) AS hi FROM events GROUP BY k",
+        mode="update"),
+    "nulls_stateless": dict(
+        sources=[src("events", D, ["ts", "10 minutes"])],
+        sql="SELECT ts, k, v, coalesce(k, 'none') AS kk FROM events",
+        mode="append"),
+    "nulls_session_append": dict(
+        sources=[src("events", D, ["ts", "5 minutes"])],
+        sql="SELECT k, session_window.start, count(*) AS n FROM events GROUP BY k, session_window(ts, '5 minutes')",
+        mode="append"),
+    "nulls_dedupe_append": dict(
+        sources=[src("events", D, ["ts", "10 minutes"])],
+        sql="SELECT k, ts FROM events", steps=[{"dropDuplicates": ["k"]}],
         mode="append"),
 }
 
