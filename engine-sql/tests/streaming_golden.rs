@@ -120,13 +120,21 @@ fn run_case(case: &Path) -> Vec<Batch> {
                 .unwrap();
             continue;
         }
-        let mut df = spark
+        let mut reader = spark
             .read_stream()
             .schema_ddl(s["schema"].as_str().unwrap())
-            .unwrap()
-            .option("maxFilesPerTrigger", 1)
-            .json(dir.to_str().unwrap())
             .unwrap();
+        // One file per batch unless the case says otherwise (a NULL option is unset).
+        let opts = s["opts"].as_object().cloned().unwrap_or_default();
+        if !opts.contains_key("maxFilesPerTrigger") {
+            reader = reader.option("maxFilesPerTrigger", 1);
+        }
+        for (k, v) in &opts {
+            if let Some(v) = v.as_str() {
+                reader = reader.option(k, v);
+            }
+        }
+        let mut df = reader.json(dir.to_str().unwrap()).unwrap();
         if let Some(w) = s["watermark"].as_array() {
             df = df
                 .with_watermark(w[0].as_str().unwrap(), w[1].as_str().unwrap())

@@ -49,8 +49,9 @@ def ntz(batches):
     """The same events as wall-clock times without a zone (TIMESTAMP_NTZ)."""
     return [[dict(r, ts=r["ts"].rstrip("Z")) for r in b] for b in batches]
 
-def src(name, batches, watermark=None, schema=EVENTS):
-    return {"name": name, "schema": schema, "watermark": watermark, "batches": batches}
+def src(name, batches, watermark=None, schema=EVENTS, opts=None):
+    return {"name": name, "schema": schema, "watermark": watermark, "batches": batches,
+            "opts": opts or {}}
 
 def static(name, rows, schema):
     """A batch table (every file read at once) beside the streams."""
@@ -289,6 +290,18 @@ CASES = {
         sources=[src("events", D, ["ts", "10 minutes"])],
         sql="SELECT k, ts FROM events", steps=[{"dropDuplicates": ["k"]}],
         mode="append"),
+    "two_files_per_batch_append": dict(
+        sources=[src("events", C, ["ts", "5 minutes"], opts={"maxFilesPerTrigger": "2"})],
+        sql="SELECT window.start, count(*) AS n, sum(v) AS s FROM events GROUP BY window(ts, '10 minutes')",
+        mode="append"),
+    "latest_first_update": dict(
+        sources=[src("events", C, ["ts", "5 minutes"], opts={"latestFirst": "true", "maxFilesPerTrigger": "2"})],
+        sql="SELECT k, window.start, count(*) AS n FROM events GROUP BY k, window(ts, '10 minutes')",
+        mode="update"),
+    "max_bytes_session_append": dict(
+        sources=[src("events", C, ["ts", "5 minutes"], opts={"maxFilesPerTrigger": None, "maxBytesPerTrigger": "300"})],
+        sql="SELECT k, session_window.start, count(*) AS n FROM events GROUP BY k, session_window(ts, '5 minutes')",
+        mode="append"),
 }
 
 def render(df):
@@ -305,7 +318,7 @@ def run_case(spark, name, case):
     meta = {k: case.get(k) for k in ("sql", "mode")}
     meta["steps"] = case.get("steps", [])
     meta["conf"] = case.get("conf", {})
-    meta["sources"] = [{k: s[k] for k in ("name", "schema", "watermark")} | {"files": len(s["batches"]), "static": s.get("static", False)} for s in case["sources"]]
+    meta["sources"] = [{k: s[k] for k in ("name", "schema", "watermark")} | {"files": len(s["batches"]), "static": s.get("static", False), "opts": s.get("opts", {})} for s in case["sources"]]
     with open(os.path.join(case_dir, "case.json"), "w") as f:
         json.dump(meta, f, indent=2)
         f.write("\n")
@@ -325,7 +338,9 @@ def run_case(spark, name, case):
         if s.get("static"):
             spark.read.schema(s["schema"]).json(d).createOrReplaceTempView(s["name"])
             continue
-        df = (spark.readStream.schema(s["schema"]).option("maxFilesPerTrigger", 1).json(d))
+        opts = {"maxFilesPerTrigger": 1} | s.get("opts", {})
+        opts = {k: v for k, v in opts.items() if v is not None}
+        df = spark.readStream.schema(s["schema"]).options(**opts).json(d)
         if s["watermark"]:
             df = df.withWatermark(*s["watermark"])
         df.createOrReplaceTempView(s["name"])
