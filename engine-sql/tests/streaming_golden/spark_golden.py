@@ -43,6 +43,21 @@ D = [
      {"ts": "2024-01-01T10:31:00Z", "k": None, "v": None}],
 ]
 
+# Kafka-style records: a JSON payload in a string column, parsed in the query.
+def pl(ts, payload):
+    return {"ts": "2024-01-01T" + ts + ":00Z", "payload": payload}
+
+E = [
+    [pl("10:00", '{"user": "u1", "amount": 12.5, "tags": ["x", "y"], "meta": {"ip": "1.1.1.1"}}'),
+     pl("10:03", '{"user": "u2", "amount": 3, "tags": []}'),
+     pl("10:04", 'not json')],
+    [pl("10:12", '{"user": "u1", "amount": "7.25", "tags": ["y"], "when": "2024-01-01 10:11:00"}'),
+     pl("10:01", '{"user": "u3", "amount": null, "tags": null, "meta": {"ip": "2.2.2.2", "port": 80}}')],
+    [pl("10:25", '{"user": "u2", "amount": 1e2, "tags": ["x", "x", "z"]}'),
+     pl("10:26", '{"amount": 5, "user": "u1", "extra": [1, 2, {"a": 3}]}')],
+]
+PAYLOAD = "ts TIMESTAMP, payload STRING"
+
 EVENTS_NTZ = "ts TIMESTAMP_NTZ, k STRING, v INT"
 
 def ntz(batches):
@@ -301,6 +316,26 @@ CASES = {
     "max_bytes_session_append": dict(
         sources=[src("events", C, ["ts", "5 minutes"], opts={"maxFilesPerTrigger": None, "maxBytesPerTrigger": "300"})],
         sql="SELECT k, session_window.start, count(*) AS n FROM events GROUP BY k, session_window(ts, '5 minutes')",
+        mode="append"),
+    "from_json_window_update": dict(
+        sources=[src("events", E, ["ts", "10 minutes"], schema=PAYLOAD)],
+        sql="SELECT j.user, window.start, count(*) AS n, sum(j.amount) AS total, collect_list(size(j.tags)) AS sizes FROM (SELECT ts, from_json(payload, 'user STRING, amount DOUBLE, tags ARRAY<STRING>') AS j FROM events) GROUP BY j.user, window(ts, '10 minutes')",
+        mode="update"),
+    "json_functions_stateless": dict(
+        sources=[src("events", E, schema=PAYLOAD)],
+        sql="SELECT get_json_object(payload, '$.user') AS u, get_json_object(payload, '$.meta.ip') AS ip, get_json_object(payload, '$.tags[1]') AS t1, json_array_length(get_json_object(payload, '$.tags')) AS nt, to_json(from_json(payload, 'amount DECIMAL(10,2), meta MAP<STRING, STRING>')) AS back FROM events",
+        mode="append"),
+    "json_tuple_explode_append": dict(
+        sources=[src("events", E, ["ts", "5 minutes"], schema=PAYLOAD)],
+        sql="SELECT window.start, tag, count(*) AS n FROM (SELECT ts, explode(from_json(payload, 'tags ARRAY<STRING>').tags) AS tag FROM events) GROUP BY window(ts, '10 minutes'), tag",
+        mode="append"),
+    "json_tuple_stateless": dict(
+        sources=[src("events", E, schema=PAYLOAD)],
+        sql="SELECT ts, json_tuple(payload, 'user', 'amount', 'when') FROM events",
+        mode="append"),
+    "string_date_functions_stateless": dict(
+        sources=[src("events", C, ["ts", "5 minutes"])],
+        sql="SELECT concat_ws('-', k, CAST(v AS STRING)) AS kv, upper(k) AS uk, lpad(k, 3, '*') AS pk, date_format(ts, 'yyyy-MM-dd HH:mm') AS d, hour(ts) AS h, unix_timestamp(ts) AS u, ts + INTERVAL 90 MINUTES AS later, date_trunc('HOUR', ts) AS hr, format_number(v * 1000.5, 2) AS f, sha2(k, 256) AS sh, md5(k) AS m FROM events WHERE v % 2 = 1",
         mode="append"),
 }
 
