@@ -274,6 +274,38 @@ fn unit_functions_and_substr_are_named_like_spark() -> Result<()> {
     Ok(())
 }
 
+/// The LIKE family in function form and `regexp`/`regexp_like` are named as PySpark 4.3
+/// names them; two different aggregates that Spark names alike (`array_agg(x)` and
+/// `collect_list(x)`) are both selectable, in SELECT, HAVING and ORDER BY.
+#[test]
+fn like_functions_and_same_named_aggregates_like_spark() -> Result<()> {
+    let session = Session::builder().build()?;
+    let df = session.sql(
+        "SELECT regexp('a','a'), rlike('a','a'), regexp_like('a','a'), 'a' regexp 'a', \
+         like('a','a'), ilike('a','A'), 'a' ilike 'A'",
+    )?;
+    assert_eq!(
+        df.columns()?,
+        vec![
+            "REGEXP(a, a)",
+            "RLIKE(a, a)",
+            "REGEXP_LIKE(a, a)",
+            "RLIKE(a, a)",
+            "a LIKE a",
+            "ilike(a, A)",
+            "ilike(a, A)",
+        ]
+    );
+    let df = session.sql(
+        "SELECT k, array_agg(x), collect_list(x) AS c FROM VALUES (1, 'a'), (2, 'a'), (3, 'b') \
+         AS t(x, k) GROUP BY k HAVING size(collect_list(x)) > 1 ORDER BY size(array_agg(x))",
+    )?;
+    assert_eq!(df.columns()?, vec!["k", "collect_list(x)", "c"]);
+    let rows: Vec<String> = df.collect_rows()?.iter().map(|r| r.join(" | ")).collect();
+    assert_eq!(rows, vec!["a | [1, 2] | [1, 2]"]);
+    Ok(())
+}
+
 /// Cast functions, `ignoreNulls`, simple CASE and `array_agg` are named as PySpark 4.3
 /// names them, and the cast functions cast as CAST does.
 #[test]

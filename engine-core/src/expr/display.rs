@@ -159,7 +159,9 @@ pub const CAST_FUNCTIONS: &[&str] = &[
 fn spark_sql_form(f: &mut fmt::Formatter<'_>, name: &str, items: &[String]) -> Option<fmt::Result> {
     Some(match (name, items) {
         (n, [x]) if UPPER_CASE_UNARY.contains(&n) => write!(f, "{}({x})", n.to_uppercase()),
-        ("atan2" | "hypot" | "power", [a, b]) => write!(f, "{}({a}, {b})", name.to_uppercase()),
+        ("atan2" | "hypot" | "power" | "regexp" | "regexp_like", [a, b]) => {
+            write!(f, "{}({a}, {b})", name.to_uppercase())
+        }
         ("log", [x]) => write!(f, "LOG(E(), {x})"),
         ("log", [b, x]) => write!(f, "LOG({b}, {x})"),
         ("e" | "pi", []) => write!(f, "{}()", name.to_uppercase()),

@@ -674,6 +674,9 @@ fn function(f: &ast::Function, ctx: &ExprContext) -> Result<Expr> {
     if let Some(e) = unit_function(&name, f, ctx)? {
         return Ok(e);
     }
+    if let Some(e) = like_function(&name, f, ctx)? {
+        return Ok(e);
+    }
     let (args, distinct) = match &f.args {
         ast::FunctionArguments::None => (vec![], false),
         ast::FunctionArguments::Subquery(_) => return Err(unsupported("subqueries")),
@@ -724,6 +727,33 @@ fn function(f: &ast::Function, ctx: &ExprContext) -> Result<Expr> {
         args,
         distinct,
     })
+}
+
+/// `like(s, p)`, `ilike(s, p)` and `rlike(s, p)`: the operators in function form, named as
+/// the operators are (`s LIKE p`, `ilike(s, p)`, `RLIKE(s, p)`).
+fn like_function(name: &str, f: &ast::Function, ctx: &ExprContext) -> Result<Option<Expr>> {
+    let kind = match name {
+        "like" => LikeKind::Like,
+        "ilike" => LikeKind::ILike,
+        "rlike" => LikeKind::RLike,
+        _ => return Ok(None),
+    };
+    let ast::FunctionArguments::List(list) = &f.args else {
+        return Ok(None);
+    };
+    let [
+        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(s)),
+        ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(p)),
+    ] = list.args.as_slice()
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Expr::Like {
+        expr: Box::new(sql_to_expr(s, ctx)?),
+        pattern: Box::new(sql_to_expr(p, ctx)?),
+        kind,
+        negated: false,
+    }))
 }
 
 /// `timestampadd(HOUR, 1, ts)` and `timestampdiff(DAY, a, b)` (also `dateadd`/`date_add`

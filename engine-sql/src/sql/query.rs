@@ -1047,14 +1047,33 @@ impl<'a> SqlPlanner<'a> {
             let groups = group_exprs.clone();
             let mut quals = Vec::new();
             visible_qualifiers(&base, &mut quals);
+            // Each aggregate's output column: its Spark text, made unique when two different
+            // aggregates show the same text (`array_agg(x)` and `collect_list(x)`); the select
+            // items are renamed back to Spark's names below.
+            let mut agg_names: Vec<(Expr, String)> = Vec::with_capacity(aggs.len());
+            for a in &aggs {
+                let text = resolved_text(a, &quals);
+                let mut name = text.clone();
+                let mut n = 1;
+                while agg_names
+                    .iter()
+                    .any(|(_, used)| used.eq_ignore_ascii_case(&name))
+                {
+                    name = format!("{text}#{n}");
+                    n += 1;
+                }
+                agg_names.push((a.clone(), name));
+            }
             let rw_quals = quals.clone();
-            let rw =
-                move |e: Expr| -> Result<Expr> { rewrite_aggregate_refs(e, &groups, &rw_quals) };
+            let rw_names = agg_names.clone();
+            let rw = move |e: Expr| -> Result<Expr> {
+                rewrite_aggregate_refs(e, &groups, &rw_quals, &rw_names)
+            };
             base = LogicalPlan::Aggregate {
                 group_exprs: group_exprs.clone(),
-                aggr_exprs: aggs
+                aggr_exprs: agg_names
                     .iter()
-                    .map(|a| a.clone().alias(resolved_text(a, &quals)))
+                    .map(|(a, name)| a.clone().alias(name.clone()))
                     .collect(),
                 input: Arc::new(base),
             };
@@ -1450,10 +1469,19 @@ fn resolvable_over(e: &Expr, items: &[Item], has_star: bool) -> bool {
 
 /// Replaces aggregate calls with the Aggregate's output columns (named by their text) and
 /// non-column grouping expressions with their output columns.
-fn rewrite_aggregate_refs(e: Expr, groups: &[Expr], qualifiers: &[String]) -> Result<Expr> {
+fn rewrite_aggregate_refs(
+    e: Expr,
+    groups: &[Expr],
+    qualifiers: &[String],
+    agg_names: &[(Expr, String)],
+) -> Result<Expr> {
     e.transform_down(&mut |x| -> Result<Expr> {
         if is_aggregate_call(&x) {
-            return Ok(Expr::UnresolvedColumn(vec![resolved_text(&x, qualifiers)]));
+            let name = agg_names
+                .iter()
+                .find(|(a, _)| *a == x)
+                .map_or_else(|| resolved_text(&x, qualifiers), |(_, n)| n.clone());
+            return Ok(Expr::UnresolvedColumn(vec![name]));
         }
         // A grouped struct field (`o.a`, `user.country`; not `t.a` of a relation `t`): the
         // aggregate outputs it under its field name alone, so `o.a` no longer resolves above.
