@@ -274,15 +274,16 @@ fn unit_functions_and_substr_are_named_like_spark() -> Result<()> {
     Ok(())
 }
 
-/// The LIKE family in function form and `regexp`/`regexp_like` are named as PySpark 4.3
-/// names them; two different aggregates that Spark names alike (`array_agg(x)` and
+/// The LIKE family in function form, `regexp`/`regexp_like`, `!=` and the bitwise operators
+/// are named as PySpark 4.3 names them; two different aggregates that Spark names alike (`array_agg(x)` and
 /// `collect_list(x)`) are both selectable, in SELECT, HAVING and ORDER BY.
 #[test]
 fn like_functions_and_same_named_aggregates_like_spark() -> Result<()> {
     let session = Session::builder().build()?;
     let df = session.sql(
         "SELECT regexp('a','a'), rlike('a','a'), regexp_like('a','a'), 'a' regexp 'a', \
-         like('a','a'), ilike('a','A'), 'a' ilike 'A'",
+         like('a','a'), ilike('a','A'), 'a' ilike 'A', 1 != 2, 1 <> 2, ~1, 1 & 3, 1 | 2, 5 ^ 3, \
+         2 | 1 & 3, soundex('a')",
     )?;
     assert_eq!(
         df.columns()?,
@@ -294,6 +295,14 @@ fn like_functions_and_same_named_aggregates_like_spark() -> Result<()> {
             "a LIKE a",
             "ilike(a, A)",
             "ilike(a, A)",
+            "(NOT (1 = 2))",
+            "(NOT (1 = 2))",
+            "~1",
+            "(1 & 3)",
+            "(1 | 2)",
+            "(5 ^ 3)",
+            "(2 | (1 & 3))",
+            "soundex(a)",
         ]
     );
     let df = session.sql(

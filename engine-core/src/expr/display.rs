@@ -166,6 +166,8 @@ fn spark_sql_form(f: &mut fmt::Formatter<'_>, name: &str, items: &[String]) -> O
         ("log", [b, x]) => write!(f, "LOG({b}, {x})"),
         ("e" | "pi", []) => write!(f, "{}()", name.to_uppercase()),
         ("positive", [x]) => write!(f, "(+ {x})"),
+        ("&" | "|" | "^", [a, b]) => write!(f, "({a} {name} {b})"),
+        ("~", [x]) => write!(f, "~{x}"),
         // `ignoreNulls` does not show.
         ("first" | "last" | "first_value" | "last_value" | "any_value", [x, _]) => {
             write!(f, "{name}({x})")

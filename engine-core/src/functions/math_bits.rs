@@ -45,6 +45,66 @@ fn eval_factorial(
     wrap(args, Arc::new(out))
 }
 
+// ---- & | ^ ~ ----
+
+/// The integral type both sides of a bitwise operator are cast to: the wider of the two
+/// (a string or NULL side takes the other's type, BIGINT when both are).
+fn coerce_bitwise(name: &str, a: &[DataType]) -> Result<Vec<DataType>> {
+    let rank = |t: &DataType| match t {
+        DataType::Int8 => Some(1),
+        DataType::Int16 => Some(2),
+        DataType::Int32 => Some(3),
+        DataType::Int64 => Some(4),
+        _ => None,
+    };
+    let mut best: Option<DataType> = None;
+    for (i, t) in a.iter().enumerate() {
+        match rank(t) {
+            Some(r) => {
+                if best.as_ref().and_then(rank).is_none_or(|b| r > b) {
+                    best = Some(t.clone());
+                }
+            }
+            None if is_string(t) || *t == DataType::Null => {}
+            None => return Err(unexpected_input_type(name, i + 1, "\"INTEGRAL\"", t)),
+        }
+    }
+    let t = best.unwrap_or(DataType::Int64);
+    Ok(vec![t; a.len()])
+}
+
+fn eval_bitwise(
+    name: &str,
+    args: &[ColumnarValue],
+    n: usize,
+    _: &FunctionContext,
+) -> Result<ColumnarValue> {
+    use arrow::compute::kernels::bitwise;
+    use arrow::datatypes::{Int8Type, Int16Type};
+    let rows = rows(args, n);
+    let a = arrays(args, rows)?;
+    macro_rules! apply {
+        ($t:ty) => {{
+            let x = a[0].as_primitive::<$t>();
+            let out = match (name, a.get(1)) {
+                ("~", _) => bitwise::bitwise_not(x)?,
+                ("&", Some(y)) => bitwise::bitwise_and(x, y.as_primitive::<$t>())?,
+                ("|", Some(y)) => bitwise::bitwise_or(x, y.as_primitive::<$t>())?,
+                (_, Some(y)) => bitwise::bitwise_xor(x, y.as_primitive::<$t>())?,
+                _ => return Err(crate::EngineError::Internal(format!("bitwise {name}"))),
+            };
+            Arc::new(out) as ArrayRef
+        }};
+    }
+    let out = match a[0].data_type() {
+        DataType::Int8 => apply!(Int8Type),
+        DataType::Int16 => apply!(Int16Type),
+        DataType::Int32 => apply!(Int32Type),
+        _ => apply!(Int64Type),
+    };
+    wrap(args, out)
+}
+
 // ---- conv ----
 
 /// Spark's `NumberConverter.convert`: the digits of `num` (spaces trimmed, an optional
@@ -425,6 +485,19 @@ fn eval_width_bucket(
 pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
     let s = SimpleFunction::new;
     let mut v: Vec<(&'static str, Arc<dyn ScalarFunction>)> = Vec::new();
+    // Spark registers the bitwise operators under their symbols too.
+    for (name, arity) in [("&", 2), ("|", 2), ("^", 2), ("~", 1)] {
+        v.extend(
+            s(
+                name,
+                (arity, arity),
+                coerce_bitwise,
+                |a| Ok(a[0].clone()),
+                eval_bitwise,
+            )
+            .entries(&[]),
+        );
+    }
     v.extend(
         s(
             "conv",

@@ -404,7 +404,17 @@ fn binary(left: Expr, op: &ast::BinaryOperator, right: Expr) -> Result<Expr> {
         B::GtEq => BinaryOperator::GtEq,
         B::LtEq => BinaryOperator::LtEq,
         B::Eq => BinaryOperator::Eq,
-        B::NotEq => BinaryOperator::NotEq,
+        // Spark parses `a != b` and `a <> b` as NOT (a = b), and names it so.
+        B::NotEq => {
+            return Ok(Expr::Not(Box::new(Expr::BinaryOp {
+                left: Box::new(left),
+                op: BinaryOperator::Eq,
+                right: Box::new(right),
+            })));
+        }
+        B::BitwiseAnd => return Ok(call("&", vec![left, right])),
+        B::BitwiseOr => return Ok(call("|", vec![left, right])),
+        B::BitwiseXor | B::PGBitwiseXor => return Ok(call("^", vec![left, right])),
         B::Spaceship => BinaryOperator::NullSafeEq,
         B::And => BinaryOperator::And,
         B::Or => BinaryOperator::Or,
@@ -432,6 +442,7 @@ fn unary(op: &ast::UnaryOperator, expr: &ast::Expr, ctx: &ExprContext) -> Result
         // Spark keeps `+x` as `(+ x)`, a no-op; the engine drops it.
         U::Plus => sql_to_expr(expr, ctx),
         U::Not | U::BangNot => Ok(Expr::Not(Box::new(sql_to_expr(expr, ctx)?))),
+        U::BitwiseNot => Ok(call("~", vec![sql_to_expr(expr, ctx)?])),
         other => Err(unsupported(format!("the unary operator `{other}`"))),
     }
 }
