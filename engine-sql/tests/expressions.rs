@@ -283,7 +283,7 @@ fn like_functions_and_same_named_aggregates_like_spark() -> Result<()> {
     let df = session.sql(
         "SELECT regexp('a','a'), rlike('a','a'), regexp_like('a','a'), 'a' regexp 'a', \
          like('a','a'), ilike('a','A'), 'a' ilike 'A', 1 != 2, 1 <> 2, ~1, 1 & 3, 1 | 2, 5 ^ 3, \
-         2 | 1 & 3, soundex('a')",
+         2 | 1 & 3, soundex('a'), lpad('a', 3), rpad('a', 3)",
     )?;
     assert_eq!(
         df.columns()?,
@@ -303,6 +303,8 @@ fn like_functions_and_same_named_aggregates_like_spark() -> Result<()> {
             "(5 ^ 3)",
             "(2 | (1 & 3))",
             "soundex(a)",
+            "lpad(a, 3,  )",
+            "rpad(a, 3,  )",
         ]
     );
     let df = session.sql(

@@ -168,6 +168,9 @@ fn spark_sql_form(f: &mut fmt::Formatter<'_>, name: &str, items: &[String]) -> O
         ("positive", [x]) => write!(f, "(+ {x})"),
         ("&" | "|" | "^", [a, b]) => write!(f, "({a} {name} {b})"),
         ("~", [x]) => write!(f, "~{x}"),
+        // Spark shows the default pad, a space for strings (names of a BINARY `lpad` would
+        // show `X'00'`; the display does not know the argument's type).
+        ("lpad" | "rpad", [s, n]) => write!(f, "{name}({s}, {n},  )"),
         // `ignoreNulls` does not show.
         ("first" | "last" | "first_value" | "last_value" | "any_value", [x, _]) => {
             write!(f, "{name}({x})")

@@ -1005,9 +1005,48 @@ fn pad(
     Ok(())
 }
 
+/// Spark's `ByteArray.lpad`/`rpad`: cut to `len` bytes, or filled with `pad` repeated (a
+/// zero byte by default) on the left or the right.
+fn pad_binary(b: &[u8], len: i32, pad: &[u8], left: bool) -> Vec<u8> {
+    let Ok(len) = usize::try_from(len) else {
+        return Vec::new();
+    };
+    if len <= b.len() {
+        return b.get(..len).unwrap_or_default().to_vec();
+    }
+    if pad.is_empty() {
+        return b.to_vec();
+    }
+    let fill: Vec<u8> = pad.iter().copied().cycle().take(len - b.len()).collect();
+    if left {
+        [fill.as_slice(), b].concat()
+    } else {
+        [b, fill.as_slice()].concat()
+    }
+}
+
 fn eval_pad(name: &str, args: &[ColumnarValue], n: usize, left: bool) -> Result<ColumnarValue> {
     let rows = rows(args, n);
     let a = arrays(args, rows)?;
+    if a[0].data_type() == &DataType::Binary {
+        let s = a[0].as_binary::<i32>();
+        let len = a[1].as_primitive::<Int32Type>();
+        let p = a.get(2).map(|x| x.as_binary::<i32>());
+        let out: arrow::array::BinaryArray = (0..rows)
+            .map(|i| {
+                if s.is_null(i) || len.is_null(i) || p.is_some_and(|x| x.is_null(i)) {
+                    return None;
+                }
+                Some(pad_binary(
+                    s.value(i),
+                    len.value(i),
+                    p.map_or(&[0u8][..], |x| x.value(i)),
+                    left,
+                ))
+            })
+            .collect();
+        return wrap(args, Arc::new(out));
+    }
     let s = a[0].as_string::<i32>();
     let len = a[1].as_primitive::<Int32Type>();
     let p = a.get(2).map(|x| x.as_string::<i32>());
@@ -1035,7 +1074,21 @@ fn eval_pad(name: &str, args: &[ColumnarValue], n: usize, left: bool) -> Result<
 }
 
 fn coerce_pad(name: &str, args: &[DataType]) -> Result<Vec<DataType>> {
+    // BINARY pads BINARY (with a zero byte by default), as Spark's `ByteArray` pads.
+    if args[0] == DataType::Binary && args.get(2).is_none_or(|p| *p == DataType::Binary) {
+        let mut out = vec![DataType::Binary, want_int(name, 2, &args[1])?];
+        out.extend(args.get(2).map(|_| DataType::Binary));
+        return Ok(out);
+    }
     strings_with_ints_at(name, args, &[1])
+}
+
+fn ret_pad(args: &[DataType]) -> Result<DataType> {
+    Ok(if args[0] == DataType::Binary {
+        DataType::Binary
+    } else {
+        DataType::Utf8
+    })
 }
 
 fn eval_lpad(
@@ -1285,8 +1338,8 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
         )
         .entries(&[]),
     );
-    v.extend(s("lpad", (2, 3), coerce_pad, ret_string, eval_lpad).entries(&[]));
-    v.extend(s("rpad", (2, 3), coerce_pad, ret_string, eval_rpad).entries(&[]));
+    v.extend(s("lpad", (2, 3), coerce_pad, ret_pad, eval_lpad).entries(&[]));
+    v.extend(s("rpad", (2, 3), coerce_pad, ret_pad, eval_rpad).entries(&[]));
     v.extend(s("instr", (2, 2), all_strings, ret_int, eval_instr).entries(&[]));
     v.extend(s("locate", (2, 3), coerce_locate, ret_int, eval_locate).entries(&["position"]));
     v.extend(s("replace", (2, 3), all_strings, ret_string, eval_replace).entries(&[]));
