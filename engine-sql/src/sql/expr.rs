@@ -676,9 +676,11 @@ fn function(f: &ast::Function, ctx: &ExprContext) -> Result<Expr> {
             "window functions (`{name}(...) OVER`)"
         )));
     }
-    if f.filter.is_some() {
-        return Err(unsupported("aggregate FILTER (WHERE ...) clauses"));
-    }
+    let filter = f
+        .filter
+        .as_deref()
+        .map(|c| sql_to_expr(c, ctx))
+        .transpose()?;
     if !matches!(f.parameters, ast::FunctionArguments::None) {
         return Err(unsupported(format!("parameterised function `{name}`")));
     }
@@ -733,11 +735,49 @@ fn function(f: &ast::Function, ctx: &ExprContext) -> Result<Expr> {
     } else {
         within_group_args(&name, args, &f.within_group, ctx)?
     };
+    if let Some(cond) = filter {
+        return filtered_aggregate(name, args, distinct, cond);
+    }
     Ok(Expr::UnresolvedFunction {
         name,
         args,
         distinct,
     })
+}
+
+/// `agg(args) FILTER (WHERE cond)`: the aggregate over the rows `cond` keeps, as the
+/// aggregate over its arguments set to NULL where `cond` is not true (every aggregate taken
+/// here skips NULL inputs, so the two agree), named as Spark names it
+/// (`count(1) FILTER (WHERE (v > 1))`).
+fn filtered_aggregate(name: String, args: Vec<Expr>, distinct: bool, cond: Expr) -> Result<Expr> {
+    // These take a NULL value as a value: masking rows would change their answer.
+    if matches!(
+        name.as_str(),
+        "first" | "last" | "first_value" | "last_value" | "any_value"
+    ) {
+        return Err(unsupported(format!("FILTER (WHERE ...) on `{name}`")));
+    }
+    let shown: Vec<String> = args.iter().map(ToString::to_string).collect();
+    let label = format!(
+        "{name}({}{}) FILTER (WHERE {cond})",
+        if distinct { "DISTINCT " } else { "" },
+        shown.join(", ")
+    );
+    let masked = args
+        .into_iter()
+        .map(|a| {
+            call(
+                "if",
+                vec![cond.clone(), a, Expr::Literal(ScalarValue::Null)],
+            )
+        })
+        .collect();
+    Ok(Expr::UnresolvedFunction {
+        name,
+        args: masked,
+        distinct,
+    }
+    .alias(label))
 }
 
 /// `like(s, p)`, `ilike(s, p)` and `rlike(s, p)`: the operators in function form, named as

@@ -337,6 +337,10 @@ CASES = {
         sources=[src("events", C, ["ts", "5 minutes"])],
         sql="SELECT concat_ws('-', k, CAST(v AS STRING)) AS kv, upper(k) AS uk, lpad(k, 3, '*') AS pk, date_format(ts, 'yyyy-MM-dd HH:mm') AS d, hour(ts) AS h, unix_timestamp(ts) AS u, ts + INTERVAL 90 MINUTES AS later, date_trunc('HOUR', ts) AS hr, format_number(v * 1000.5, 2) AS f, sha2(k, 256) AS sh, md5(k) AS m FROM events WHERE v % 2 = 1",
         mode="append"),
+    "aggregate_filter_append": dict(
+        sources=[src("events", C, ["ts", "10 minutes"])],
+        sql="SELECT window.start, count(*) FILTER (WHERE v > 2) AS big, count(*) AS n, sum(v) FILTER (WHERE k = 'a') AS sa FROM events GROUP BY window(ts, '10 minutes')",
+        mode="append"),
 }
 
 def render(df):
