@@ -291,12 +291,44 @@ impl<'a> SqlPlanner<'a> {
                     .push((cte.alias.name.value.clone(), Arc::new(plan)));
             }
         }
-        let order_by: Vec<ast::OrderByExpr> = match &q.order_by {
-            None => vec![],
-            Some(ob) => match &ob.kind {
-                ast::OrderByKind::Expressions(v) => v.clone(),
-                ast::OrderByKind::All(_) => return Err(unsupported("ORDER BY ALL")),
-            },
+        let (order_by, order_by_all): (Vec<ast::OrderByExpr>, Option<&ast::OrderByOptions>) =
+            match &q.order_by {
+                None => (vec![], None),
+                Some(ob) => match &ob.kind {
+                    // The dialect reads `ORDER BY ALL` as a column named ALL; Spark takes it
+                    // as every column unless one is named `all` (checked below).
+                    ast::OrderByKind::Expressions(v)
+                        if matches!(v.as_slice(), [o] if matches!(&o.expr,
+                            ast::Expr::Identifier(id)
+                                if id.quote_style.is_none() && id.value.eq_ignore_ascii_case("all"))) =>
+                    {
+                        (v.clone(), v.first().map(|o| &o.options))
+                    }
+                    ast::OrderByKind::Expressions(v) => (v.clone(), None),
+                    ast::OrderByKind::All(opts) => (vec![], Some(opts)),
+                },
+            };
+        // `ORDER BY all` names a column when the output has one called `all`.
+        let order_by_all = match order_by_all {
+            Some(opts) if !order_by.is_empty() => {
+                let probe = match q.body.as_ref() {
+                    ast::SetExpr::Select(s) => self.plan_select(s, &[])?,
+                    other => self.plan_set_expr(other)?,
+                };
+                let has_all = self.schema_of(&probe).is_some_and(|schema| {
+                    schema
+                        .fields()
+                        .iter()
+                        .any(|f| f.name().eq_ignore_ascii_case("all"))
+                });
+                (!has_all).then_some(opts)
+            }
+            other => other,
+        };
+        let order_by = if order_by_all.is_some() {
+            vec![]
+        } else {
+            order_by
         };
         let mut plan = match q.body.as_ref() {
             ast::SetExpr::Select(s) => self.plan_select(s, &order_by)?,
@@ -309,6 +341,22 @@ impl<'a> SqlPlanner<'a> {
                 }
             }
         };
+        if let Some(opts) = order_by_all {
+            // Spark 4's ORDER BY ALL: every output column, left to right, with the options.
+            let n = self
+                .schema_of(&plan)
+                .ok_or_else(|| unsupported("ORDER BY ALL without a session"))?
+                .fields()
+                .len();
+            let keys: Vec<ast::OrderByExpr> = (1..=n)
+                .map(|i| ast::OrderByExpr {
+                    expr: ast::Expr::value(ast::Value::Number(i.to_string(), false)),
+                    options: opts.clone(),
+                    with_fill: None,
+                })
+                .collect();
+            plan = self.sort_over_output(plan, &keys)?;
+        }
         if let Some(limit) = &q.limit_clause {
             match limit {
                 ast::LimitClause::LimitOffset {
@@ -933,7 +981,26 @@ impl<'a> SqlPlanner<'a> {
                 }
                 exprs
             }
-            ast::GroupByExpr::All(_) => return Err(unsupported("GROUP BY ALL")),
+            ast::GroupByExpr::All(modifiers) => {
+                if !modifiers.is_empty() {
+                    return Err(unsupported("GROUP BY ALL ... WITH ROLLUP/CUBE"));
+                }
+                if has_star {
+                    return Err(unsupported("GROUP BY ALL over `*`"));
+                }
+                &[]
+            }
+        };
+        // GROUP BY ALL (Spark 3.4+): every select item without an aggregate; none is a
+        // global aggregation.
+        let group_all: Vec<Expr> = if matches!(s.group_by, ast::GroupByExpr::All(_)) {
+            items
+                .iter()
+                .filter(|i| !contains_aggregate(&i.bare))
+                .map(|i| i.bare.clone())
+                .collect()
+        } else {
+            vec![]
         };
         let input_schema = if group_asts.is_empty() {
             None
@@ -990,6 +1057,7 @@ impl<'a> SqlPlanner<'a> {
             };
             group_exprs.push(e);
         }
+        group_exprs.extend(group_all);
 
         let having = match &s.having {
             None => None,
