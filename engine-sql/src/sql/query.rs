@@ -167,6 +167,9 @@ pub struct SqlPlanner<'a> {
     ctx: ExprContext,
     /// Visible CTEs, innermost last (searched from the end so inner ones shadow outer).
     ctes: Vec<(String, Arc<LogicalPlan>)>,
+    /// While one grouping set of a ROLLUP/CUBE/GROUPING SETS query is planned: every
+    /// grouping expression, and whether this set groups by it.
+    grouping_set: Option<Vec<(Expr, bool)>>,
 }
 
 /// One select-list item, translated.
@@ -207,6 +210,7 @@ impl<'a> SqlPlanner<'a> {
             session: None,
             ctx,
             ctes: vec![],
+            grouping_set: None,
         }
     }
 
@@ -217,6 +221,7 @@ impl<'a> SqlPlanner<'a> {
             session: Some(session),
             ctx: ExprContext { time_zone: tz },
             ctes: vec![],
+            grouping_set: None,
         })
     }
 
@@ -961,6 +966,11 @@ impl<'a> SqlPlanner<'a> {
             Some(ast::Distinct::Distinct) => true,
             Some(ast::Distinct::On(_)) => return Err(unsupported("DISTINCT ON")),
         };
+        if self.grouping_set.is_none()
+            && let Some(sets) = grouping_sets(&s.group_by)?
+        {
+            return self.plan_grouping_sets(s, order_by, sets);
+        }
 
         let mut input = self.plan_from(&s.from)?;
         for lv in &s.lateral_views {
@@ -969,7 +979,17 @@ impl<'a> SqlPlanner<'a> {
         if let Some(w) = &s.selection {
             input = self.plan_where(input, w)?;
         }
-        let items = self.select_items(s)?;
+        let mut items = self.select_items(s)?;
+        if let Some(set) = &self.grouping_set {
+            for it in &mut items {
+                let name = it.name();
+                let bare = grouping_set_value(it.bare.clone(), set)?;
+                if bare != it.bare {
+                    it.expr = bare.clone().alias(name);
+                    it.bare = bare;
+                }
+            }
+        }
         let has_star = items.iter().any(Item::is_star);
 
         // GROUP BY: expressions, ordinals, and select-list aliases that do not name an
@@ -1060,6 +1080,14 @@ impl<'a> SqlPlanner<'a> {
         group_exprs.extend(group_all);
 
         let having = match &s.having {
+            Some(_) if self.grouping_set.is_some() => match &s.having {
+                Some(h) => {
+                    let e = self.expr(h)?;
+                    let set = self.grouping_set.clone().unwrap_or_default();
+                    Some(grouping_set_value(e, &set)?)
+                }
+                None => None,
+            },
             None => None,
             Some(h) => {
                 // HAVING sees the select list's aliases first, as in Spark.
@@ -1348,6 +1376,47 @@ impl<'a> SqlPlanner<'a> {
         Ok(plan)
     }
 
+    /// ROLLUP / CUBE / GROUPING SETS: the query once per grouping set (grouping expressions
+    /// outside the set read as NULL, `grouping(..)`/`grouping_id()` as the set's bits, an
+    /// empty set grouped by a constant so an empty input gives no row, as Spark's Expand +
+    /// Aggregate gives none), the results appended, then ordered.
+    fn plan_grouping_sets(
+        &mut self,
+        s: &ast::Select,
+        order_by: &[ast::OrderByExpr],
+        sets: (Vec<ast::Expr>, Vec<Vec<ast::Expr>>),
+    ) -> Result<LogicalPlan> {
+        let (all, sets) = sets;
+        let all_exprs: Vec<Expr> = all.iter().map(|e| self.expr(e)).collect::<Result<_>>()?;
+        let mut branches = Vec::with_capacity(sets.len());
+        for set in &sets {
+            let mut branch = s.clone();
+            let keys = if set.is_empty() {
+                vec![ast::Expr::value(ast::Value::SingleQuotedString(
+                    String::new(),
+                ))]
+            } else {
+                set.clone()
+            };
+            branch.group_by = ast::GroupByExpr::Expressions(keys, vec![]);
+            self.grouping_set = Some(
+                all.iter()
+                    .zip(&all_exprs)
+                    .map(|(a, e)| (e.clone(), set.contains(a)))
+                    .collect(),
+            );
+            let plan = self.plan_select(&branch, &[]);
+            self.grouping_set = None;
+            branches.push(Arc::new(plan?));
+        }
+        let plan = LogicalPlan::Union { inputs: branches };
+        if order_by.is_empty() {
+            Ok(plan)
+        } else {
+            self.sort_over_output(plan, order_by)
+        }
+    }
+
     /// How one `ORDER BY` key reaches its value.
     fn order_key(&self, o: &ast::OrderByExpr, items: &[Item], has_star: bool) -> Result<Key> {
         if o.with_fill.is_some() {
@@ -1614,6 +1683,121 @@ fn plan_qualifier(plan: &LogicalPlan) -> Option<String> {
         LogicalPlan::UnresolvedRelation(parts) => parts.last().cloned(),
         _ => None,
     }
+}
+
+/// The grouping sets of a GROUP BY with ROLLUP, CUBE or GROUPING SETS (plain expressions
+/// belong to every set; several such clauses combine as Spark combines them, every set of
+/// one with every set of the next), with every grouping expression in first-seen order;
+/// `None` for a plain GROUP BY.
+#[allow(clippy::type_complexity)]
+fn grouping_sets(g: &ast::GroupByExpr) -> Result<Option<(Vec<ast::Expr>, Vec<Vec<ast::Expr>>)>> {
+    let ast::GroupByExpr::Expressions(exprs, _) = g else {
+        return Ok(None);
+    };
+    if !exprs.iter().any(|e| {
+        matches!(
+            e,
+            ast::Expr::Rollup(_) | ast::Expr::Cube(_) | ast::Expr::GroupingSets(_)
+        )
+    }) {
+        return Ok(None);
+    }
+    let mut all: Vec<ast::Expr> = Vec::new();
+    let note = |e: &ast::Expr, all: &mut Vec<ast::Expr>| {
+        if !all.contains(e) {
+            all.push(e.clone());
+        }
+    };
+    let mut sets: Vec<Vec<ast::Expr>> = vec![vec![]];
+    for e in exprs {
+        let options: Vec<Vec<ast::Expr>> = match e {
+            // ROLLUP(a, b): (a, b), (a), ().
+            ast::Expr::Rollup(lists) => (0..=lists.len())
+                .rev()
+                .map(|i| lists.iter().take(i).flatten().cloned().collect())
+                .collect(),
+            ast::Expr::Cube(lists) => {
+                let n = lists.len();
+                if n > 12 {
+                    return Err(unsupported("CUBE over more than 12 expressions"));
+                }
+                // Spark's order: the full set first, then subsets dropping later columns.
+                (0..(1usize << n))
+                    .rev()
+                    .map(|mask| {
+                        lists
+                            .iter()
+                            .enumerate()
+                            .filter(|(i, _)| mask & (1 << (n - 1 - i)) != 0)
+                            .flat_map(|(_, l)| l.iter().cloned())
+                            .collect()
+                    })
+                    .collect()
+            }
+            ast::Expr::GroupingSets(lists) => lists.clone(),
+            plain => vec![vec![plain.clone()]],
+        };
+        for o in &options {
+            for x in o {
+                note(x, &mut all);
+            }
+        }
+        sets = sets
+            .iter()
+            .flat_map(|s| {
+                options.iter().map(move |o| {
+                    let mut v = s.clone();
+                    for x in o {
+                        if !v.contains(x) {
+                            v.push(x.clone());
+                        }
+                    }
+                    v
+                })
+            })
+            .collect();
+    }
+    Ok(Some((all, sets)))
+}
+
+/// `e` as one grouping set sees it: grouping expressions outside the set are NULL (but not
+/// inside an aggregate, which still aggregates their values), `grouping(x)` is 1 for an
+/// `x` outside the set, `grouping_id()` the bits of all grouping expressions, first the
+/// most significant.
+fn grouping_set_value(e: Expr, set: &[(Expr, bool)]) -> Result<Expr> {
+    if is_aggregate_call(&e) {
+        return Ok(e);
+    }
+    if let Expr::UnresolvedFunction { name, args, .. } = &e {
+        match (name.to_ascii_lowercase().as_str(), args.as_slice()) {
+            ("grouping", [x]) => {
+                let Some((_, grouped)) = set.iter().find(|(g, _)| g == x) else {
+                    return Err(EngineError::analysis(
+                        "GROUPING_COLUMN_MISMATCH",
+                        format!(
+                            "Column of grouping ({x}) can't be found in grouping columns. SQLSTATE: 42803"
+                        ),
+                    ));
+                };
+                return Ok(Expr::Literal(engine_core::scalar::ScalarValue::Int8(Some(
+                    i8::from(!grouped),
+                ))));
+            }
+            ("grouping_id", []) => {
+                let id = set
+                    .iter()
+                    .fold(0i64, |acc, (_, grouped)| (acc << 1) | i64::from(!grouped));
+                return Ok(Expr::Literal(engine_core::scalar::ScalarValue::Int64(
+                    Some(id),
+                )));
+            }
+            _ => {}
+        }
+    }
+    if let Some((_, false)) = set.iter().find(|(g, _)| *g == e) {
+        return Ok(Expr::Literal(engine_core::scalar::ScalarValue::Null));
+    }
+    e.map_children(|c| grouping_set_value(c, set))
 }
 
 #[cfg(test)]
