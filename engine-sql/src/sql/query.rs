@@ -28,7 +28,7 @@ use engine_core::{EngineError, Result};
 use super::expr::{ExprContext, spark_name, sql_to_expr};
 use super::parser::object_name_parts;
 use crate::session::Session;
-use engine_core::expr::{Expr, SortExpr, call, conjunction};
+use engine_core::expr::{Expr, SortExpr, call, conjunction, lit};
 use engine_core::logical::{Join, JoinType, LogicalPlan, Scan};
 use engine_core::physical::TableProvider;
 use engine_core::physical::plan::{ExecutionPlanRef, TaskContext};
@@ -170,6 +170,11 @@ pub struct SqlPlanner<'a> {
     /// While one grouping set of a ROLLUP/CUBE/GROUPING SETS query is planned: every
     /// grouping expression, and whether this set groups by it.
     grouping_set: Option<Vec<(Expr, bool)>>,
+    /// Scalar subqueries met in expressions and not yet joined in: the relation name each
+    /// was given and its single-row plan.
+    scalar_subqueries: Vec<(String, LogicalPlan)>,
+    /// Scalar subqueries planned so far (for unique names).
+    subquery_count: usize,
 }
 
 /// One select-list item, translated.
@@ -211,6 +216,8 @@ impl<'a> SqlPlanner<'a> {
             ctx,
             ctes: vec![],
             grouping_set: None,
+            scalar_subqueries: vec![],
+            subquery_count: 0,
         }
     }
 
@@ -222,11 +229,67 @@ impl<'a> SqlPlanner<'a> {
             ctx: ExprContext { time_zone: tz },
             ctes: vec![],
             grouping_set: None,
+            scalar_subqueries: vec![],
+            subquery_count: 0,
         })
     }
 
     fn expr(&self, e: &ast::Expr) -> Result<Expr> {
         sql_to_expr(e, &self.ctx)
+    }
+
+    /// [`SqlPlanner::expr`] for expressions that may hold uncorrelated scalar subqueries
+    /// (`(SELECT max(v) FROM t)`) or EXISTS: each is planned, remembered for
+    /// [`SqlPlanner::join_scalar_subqueries`] and read as the column it will give.
+    fn expr_with_subqueries(&mut self, e: &ast::Expr) -> Result<Expr> {
+        let mut e = e.clone();
+        let mut found = Vec::new();
+        replace_subqueries(&mut e, &mut found, &mut self.subquery_count);
+        for (name, query, kind) in found {
+            // The subquery is planned on its own: no pending subquery or grouping set of
+            // this query may leak into it.
+            let pending = std::mem::take(&mut self.scalar_subqueries);
+            let sub = self.plan_query(&query);
+            self.scalar_subqueries = pending;
+            let sub = sub?;
+            let plan = match kind {
+                SubqueryKind::Scalar => {
+                    if !returns_one_row(&sub) {
+                        return Err(unsupported(
+                            "scalar subqueries that may return more than one row (only global aggregates)",
+                        ));
+                    }
+                    let names = self.output_names(&sub)?;
+                    let [col] = names.as_slice() else {
+                        return Err(EngineError::analysis(
+                            "INVALID_SUBQUERY_EXPRESSION.SCALAR_SUBQUERY_RETURN_MORE_THAN_ONE_OUTPUT_COLUMN",
+                            format!(
+                                "Invalid subquery: Scalar subquery can only return one column, but got {}. SQLSTATE: 42823",
+                                names.len()
+                            ),
+                        ));
+                    };
+                    LogicalPlan::Projection {
+                        exprs: vec![
+                            Expr::UnresolvedColumn(vec![col.clone()]).alias(SCALAR_SUBQUERY),
+                        ],
+                        input: Arc::new(sub),
+                    }
+                }
+                // EXISTS: whether the subquery has a row (one row, never NULL).
+                SubqueryKind::Exists => LogicalPlan::Aggregate {
+                    group_exprs: vec![],
+                    aggr_exprs: vec![
+                        call("count", vec![lit(1)])
+                            .gt(lit(0i64))
+                            .alias(EXISTS_SUBQUERY),
+                    ],
+                    input: Arc::new(sub),
+                },
+            };
+            self.scalar_subqueries.push((name, plan));
+        }
+        self.expr(&e)
     }
 
     /// The analyzed schema of `plan`, when a session is at hand and analysis succeeds.
@@ -875,13 +938,20 @@ impl<'a> SqlPlanner<'a> {
         Ok(plan.unwrap_or_else(one_row_relation))
     }
 
-    fn select_items(&self, s: &ast::Select) -> Result<Vec<Item>> {
+    fn select_items(&mut self, s: &ast::Select) -> Result<Vec<Item>> {
         let mut items = Vec::with_capacity(s.projection.len());
         for p in &s.projection {
             items.push(match p {
                 ast::SelectItem::UnnamedExpr(e) => {
-                    let bare = self.expr(e)?;
-                    let expr = match spark_name(e, &self.ctx)? {
+                    let bare = self.expr_with_subqueries(e)?;
+                    // Spark's names for a subquery item; the name of an expression holding
+                    // one is the translation's (no Spark form known).
+                    let name = match e {
+                        ast::Expr::Subquery(_) => Some("scalarsubquery()".to_string()),
+                        ast::Expr::Exists { negated: false, .. } => Some("exists()".to_string()),
+                        _ => spark_name(e, &self.ctx).unwrap_or(None),
+                    };
+                    let expr = match name {
                         Some(name) if name != bare.output_name() => bare.clone().alias(name),
                         _ => bare.clone(),
                     };
@@ -892,7 +962,7 @@ impl<'a> SqlPlanner<'a> {
                     }
                 }
                 ast::SelectItem::ExprWithAlias { expr, alias } => {
-                    let bare = self.expr(expr)?;
+                    let bare = self.expr_with_subqueries(expr)?;
                     Item {
                         expr: bare.clone().alias(alias.value.clone()),
                         bare,
@@ -966,7 +1036,9 @@ impl<'a> SqlPlanner<'a> {
             Some(ast::Distinct::Distinct) => true,
             Some(ast::Distinct::On(_)) => return Err(unsupported("DISTINCT ON")),
         };
-        if self.grouping_set.is_none()
+        // Taken at once, so the FROM clause's and subqueries' own SELECTs never see it.
+        let grouping_set = self.grouping_set.take();
+        if grouping_set.is_none()
             && let Some(sets) = grouping_sets(&s.group_by)?
         {
             return self.plan_grouping_sets(s, order_by, sets);
@@ -980,7 +1052,30 @@ impl<'a> SqlPlanner<'a> {
             input = self.plan_where(input, w)?;
         }
         let mut items = self.select_items(s)?;
-        if let Some(set) = &self.grouping_set {
+        // Scalar subqueries of the select list: their row joined to every input row (each
+        // is one row, a global aggregate), their values grouping keys of an aggregate query
+        // (one value: the groups stay the same).
+        let select_subqueries = std::mem::take(&mut self.scalar_subqueries);
+        let mut subquery_keys = Vec::new();
+        if !select_subqueries.is_empty() && items.iter().any(Item::is_star) {
+            return Err(unsupported(
+                "`*` beside a scalar subquery in the select list",
+            ));
+        }
+        for (name, sub) in select_subqueries {
+            let column = subquery_output(&sub);
+            subquery_keys.push(Expr::UnresolvedColumn(vec![name.clone(), column]));
+            input = LogicalPlan::Join(Join {
+                left: Arc::new(input),
+                right: Arc::new(LogicalPlan::SubqueryAlias {
+                    alias: name,
+                    input: Arc::new(sub),
+                }),
+                join_type: JoinType::Inner,
+                condition: Some(lit(true)),
+            });
+        }
+        if let Some(set) = &grouping_set {
             for it in &mut items {
                 let name = it.name();
                 let bare = grouping_set_value(it.bare.clone(), set)?;
@@ -1080,14 +1175,11 @@ impl<'a> SqlPlanner<'a> {
         group_exprs.extend(group_all);
 
         let having = match &s.having {
-            Some(_) if self.grouping_set.is_some() => match &s.having {
-                Some(h) => {
-                    let e = self.expr(h)?;
-                    let set = self.grouping_set.clone().unwrap_or_default();
-                    Some(grouping_set_value(e, &set)?)
-                }
-                None => None,
-            },
+            Some(h) if grouping_set.is_some() => {
+                let e = self.expr(h)?;
+                let set = grouping_set.clone().unwrap_or_default();
+                Some(grouping_set_value(e, &set)?)
+            }
             None => None,
             Some(h) => {
                 // HAVING sees the select list's aliases first, as in Spark.
@@ -1114,6 +1206,13 @@ impl<'a> SqlPlanner<'a> {
             keys.push((self.order_key(o, &items, has_star)?, sort_flags(o)?));
         }
 
+        if !subquery_keys.is_empty()
+            && (!group_exprs.is_empty()
+                || items.iter().any(|i| contains_aggregate(&i.bare))
+                || having.as_ref().is_some_and(contains_aggregate))
+        {
+            group_exprs.extend(subquery_keys);
+        }
         let is_aggregate = !group_exprs.is_empty()
             || items.iter().any(|i| contains_aggregate(&i.bare))
             || having.as_ref().is_some_and(contains_aggregate)
@@ -1319,6 +1418,7 @@ impl<'a> SqlPlanner<'a> {
         split_ast_conjuncts(w, &mut conjuncts);
         let mut filters = Vec::new();
         let mut subqueries = Vec::new();
+        let mut with_values = Vec::new();
         for c in conjuncts {
             match c {
                 ast::Expr::InSubquery {
@@ -1326,7 +1426,15 @@ impl<'a> SqlPlanner<'a> {
                     subquery,
                     negated,
                 } => subqueries.push((expr, subquery, *negated)),
-                other => filters.push(self.expr(other)?),
+                other => {
+                    let e = self.expr_with_subqueries(other)?;
+                    let subs = std::mem::take(&mut self.scalar_subqueries);
+                    if subs.is_empty() {
+                        filters.push(e);
+                    } else {
+                        with_values.push((e, subs));
+                    }
+                }
             }
         }
         let mut plan = input;
@@ -1335,6 +1443,35 @@ impl<'a> SqlPlanner<'a> {
                 predicate,
                 input: Arc::new(plan),
             };
+        }
+        // A condition on scalar subqueries (each one row, a global aggregate) keeps the
+        // rows it holds for: a semi join with the subqueries' row on the condition, so their
+        // columns never join the query's own.
+        for (condition, subs) in with_values {
+            let mut right: Option<LogicalPlan> = None;
+            for (name, sub) in subs {
+                let aliased = LogicalPlan::SubqueryAlias {
+                    alias: name,
+                    input: Arc::new(sub),
+                };
+                right = Some(match right {
+                    None => aliased,
+                    Some(r) => LogicalPlan::Join(Join {
+                        left: Arc::new(r),
+                        right: Arc::new(aliased),
+                        join_type: JoinType::Inner,
+                        condition: Some(lit(true)),
+                    }),
+                });
+            }
+            if let Some(right) = right {
+                plan = LogicalPlan::Join(Join {
+                    left: Arc::new(plan),
+                    right: Arc::new(right),
+                    join_type: JoinType::LeftSemi,
+                    condition: Some(condition),
+                });
+            }
         }
         for (i, (expr, subquery, negated)) in subqueries.into_iter().enumerate() {
             let sub = self.plan_query(subquery)?;
@@ -1405,9 +1542,8 @@ impl<'a> SqlPlanner<'a> {
                     .map(|(a, e)| (e.clone(), set.contains(a)))
                     .collect(),
             );
-            let plan = self.plan_select(&branch, &[]);
-            self.grouping_set = None;
-            branches.push(Arc::new(plan?));
+            // plan_select takes the set back at once.
+            branches.push(Arc::new(self.plan_select(&branch, &[])?));
         }
         let plan = LogicalPlan::Union { inputs: branches };
         if order_by.is_empty() {
@@ -1798,6 +1934,128 @@ fn grouping_set_value(e: Expr, set: &[(Expr, bool)]) -> Result<Expr> {
         return Ok(Expr::Literal(engine_core::scalar::ScalarValue::Null));
     }
     e.map_children(|c| grouping_set_value(c, set))
+}
+
+/// The column a scalar subquery's value is read from: named as Spark names the value.
+const SCALAR_SUBQUERY: &str = "scalarsubquery()";
+/// The column an EXISTS subquery's answer is read from.
+const EXISTS_SUBQUERY: &str = "exists()";
+
+/// The value column of a planned subquery relation.
+fn subquery_output(sub: &LogicalPlan) -> String {
+    match sub {
+        LogicalPlan::Aggregate { .. } => EXISTS_SUBQUERY.to_string(),
+        _ => SCALAR_SUBQUERY.to_string(),
+    }
+}
+
+/// How a subquery in an expression is read.
+#[derive(Debug, Clone, Copy)]
+enum SubqueryKind {
+    /// `(SELECT ...)`: its one value.
+    Scalar,
+    /// `EXISTS (SELECT ...)`: whether it has a row.
+    Exists,
+}
+
+/// Replaces scalar subqueries and EXISTS in `e` (through the common expression shapes) by
+/// the column each will be read from, collecting them.
+fn replace_subqueries(
+    e: &mut ast::Expr,
+    found: &mut Vec<(String, ast::Query, SubqueryKind)>,
+    count: &mut usize,
+) {
+    use ast::Expr as A;
+    let mut take = |q: &ast::Query, kind: SubqueryKind, found: &mut Vec<_>| {
+        let name = format!("__scalar_subquery_{}", *count);
+        *count += 1;
+        found.push((name.clone(), q.clone(), kind));
+        let column = match kind {
+            SubqueryKind::Scalar => SCALAR_SUBQUERY,
+            SubqueryKind::Exists => EXISTS_SUBQUERY,
+        };
+        A::CompoundIdentifier(vec![ast::Ident::new(name), ast::Ident::new(column)])
+    };
+    match e {
+        A::Subquery(q) => {
+            let col = take(q, SubqueryKind::Scalar, found);
+            *e = col;
+        }
+        A::Exists { subquery, negated } => {
+            let col = take(subquery, SubqueryKind::Exists, found);
+            *e = if *negated {
+                A::UnaryOp {
+                    op: ast::UnaryOperator::Not,
+                    expr: Box::new(col),
+                }
+            } else {
+                col
+            };
+        }
+        A::BinaryOp { left, right, .. } => {
+            replace_subqueries(left, found, count);
+            replace_subqueries(right, found, count);
+        }
+        A::UnaryOp { expr, .. }
+        | A::Nested(expr)
+        | A::IsNull(expr)
+        | A::IsNotNull(expr)
+        | A::IsTrue(expr)
+        | A::IsFalse(expr)
+        | A::Cast { expr, .. } => replace_subqueries(expr, found, count),
+        A::Between {
+            expr, low, high, ..
+        } => {
+            replace_subqueries(expr, found, count);
+            replace_subqueries(low, found, count);
+            replace_subqueries(high, found, count);
+        }
+        A::InList { expr, list, .. } => {
+            replace_subqueries(expr, found, count);
+            for x in list {
+                replace_subqueries(x, found, count);
+            }
+        }
+        A::Function(f) => {
+            if let ast::FunctionArguments::List(l) = &mut f.args {
+                for a in &mut l.args {
+                    if let ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(x)) = a {
+                        replace_subqueries(x, found, count);
+                    }
+                }
+            }
+        }
+        A::Case {
+            operand,
+            conditions,
+            else_result,
+            ..
+        } => {
+            if let Some(o) = operand {
+                replace_subqueries(o, found, count);
+            }
+            for w in conditions {
+                replace_subqueries(&mut w.condition, found, count);
+                replace_subqueries(&mut w.result, found, count);
+            }
+            if let Some(x) = else_result {
+                replace_subqueries(x, found, count);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Whether `plan` gives exactly one row whatever its input: a global aggregate (under
+/// projections, aliases and sorts; not under HAVING, which may drop it).
+fn returns_one_row(plan: &LogicalPlan) -> bool {
+    match plan {
+        LogicalPlan::Aggregate { group_exprs, .. } => group_exprs.is_empty(),
+        LogicalPlan::Projection { input, .. }
+        | LogicalPlan::SubqueryAlias { input, .. }
+        | LogicalPlan::Sort { input, .. } => returns_one_row(input),
+        _ => false,
+    }
 }
 
 #[cfg(test)]
