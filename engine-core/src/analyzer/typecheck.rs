@@ -230,6 +230,22 @@ fn coerce_node(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
                 negated,
             }
         }
+        // `try_add(a, b)` and friends are coerced as `a + b` is.
+        Expr::ScalarFunction { func, args }
+            if crate::functions::try_arith::operator_of(func.as_ref()).is_some() =>
+        {
+            let op = crate::functions::try_arith::operator_of(func.as_ref())
+                .ok_or_else(|| EngineError::Internal("not a try_* operator".into()))?;
+            let types = args
+                .iter()
+                .map(|a| a.data_type(schema))
+                .collect::<Result<Vec<_>>>()?;
+            let args =
+                crate::functions::try_arith::coerce_call(func.name(), op, args, &types, |e| {
+                    coerce_node(e, schema, ansi)
+                })?;
+            Expr::ScalarFunction { func, args }
+        }
         Expr::ScalarFunction { func, args } => {
             // Errors name the call as written (`sequence(1.0, 3.0)`), as Spark's do.
             let written = Expr::ScalarFunction {

@@ -54,6 +54,7 @@ mod sequence;
 pub mod string;
 mod string_codes;
 mod string_extra;
+pub mod try_arith;
 pub mod window;
 
 pub use crate::expr::function::{
