@@ -34,6 +34,7 @@ mod digest;
 pub mod dsl;
 mod encoding;
 mod format_number;
+mod format_string;
 mod hash;
 pub mod higher_order;
 pub mod interval;

@@ -46,6 +46,7 @@ fn scalar_lists() -> Vec<Vec<(&'static str, Arc<dyn ScalarFunction>)>> {
         super::format_number::functions(),
         super::mask::functions(),
         super::try_arith::functions(),
+        super::format_string::functions(),
         vec![
             ("sequence", Arc::new(super::sequence::Sequence)),
             ("map_concat", Arc::new(super::map_concat::MapConcat)),
