@@ -307,6 +307,7 @@ fn lazy_conditional(name: &str, mut args: Vec<Expr>) -> std::result::Result<Expr
                 .collect();
             Ok(case(branches, last))
         }
+        ("decode", n) if n >= 3 => Ok(crate::functions::charset::decode_as_case(args)),
         _ => Err(args),
     }
 }

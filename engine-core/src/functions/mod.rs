@@ -19,6 +19,7 @@ mod bytes;
 pub mod cast;
 pub mod cast_functions;
 mod ceil_floor_scale;
+pub(crate) mod charset;
 pub mod collection;
 pub mod conditional;
 pub mod datetime;

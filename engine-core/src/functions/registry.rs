@@ -47,6 +47,7 @@ fn scalar_lists() -> Vec<Vec<(&'static str, Arc<dyn ScalarFunction>)>> {
         super::mask::functions(),
         super::try_arith::functions(),
         super::format_string::functions(),
+        super::charset::functions(),
         vec![
             ("sequence", Arc::new(super::sequence::Sequence)),
             ("map_concat", Arc::new(super::map_concat::MapConcat)),
