@@ -24,6 +24,7 @@ pub mod collection;
 pub mod conditional;
 pub mod datetime;
 pub mod datetime_calendar;
+mod datetime_convert;
 pub mod datetime_format;
 pub mod datetime_make;
 pub mod datetime_ntz;
