@@ -240,11 +240,9 @@ fn coerce_node(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
                 .iter()
                 .map(|a| a.data_type(schema))
                 .collect::<Result<Vec<_>>>()?;
-            let args =
-                crate::functions::try_arith::coerce_call(func.name(), op, args, &types, |e| {
-                    coerce_node(e, schema, ansi)
-                })?;
-            Expr::ScalarFunction { func, args }
+            crate::functions::try_arith::coerce_call(func, op, args, &types, |e| {
+                coerce_node(e, schema, ansi)
+            })?
         }
         Expr::ScalarFunction { func, args } => {
             // Errors name the call as written (`sequence(1.0, 3.0)`), as Spark's do.

@@ -6,7 +6,10 @@
 //! ([`coerce_call`]), and the physical planner runs the operator's kernel in its try mode
 //! ([`TryArith::op`]). A string argument is converted as by `try_cast` (Spark evaluates
 //! `try_add('a', 1)` inside `TryEval`, so a malformed number is NULL, not an error).
-//! Datetime and interval operands (`try_add(timestamp, interval)`) are not supported yet.
+//! Datetime and interval operands (`try_add(timestamp, interval)`) become the expression the
+//! analyzer makes of the operator, inside [`TryEval`] (errors become NULL row by row).
+
+use std::sync::Arc;
 
 use arrow::datatypes::DataType;
 
@@ -14,7 +17,7 @@ use super::{FunctionContext, ScalarFunction, wrong_num_args};
 use crate::expr::coercion::{binary_result_type, coerce_binary};
 use crate::expr::columnar::ColumnarValue;
 use crate::expr::{BinaryOperator, CastMode, Expr};
-use crate::types::{is_string, sql_type_name};
+use crate::types::is_string;
 use crate::{EngineError, Result};
 
 /// One of the `try_*` arithmetic functions: its operator, evaluated NULL-on-error.
@@ -76,36 +79,72 @@ impl ScalarFunction for TryArith {
     }
 }
 
-/// The coerced arguments of a `try_*` call whose operator is `op`, coerced by
-/// `coerce_operands` (the analyzer's own coercion of `left op right`), with the casts from
-/// string arguments made NULL-on-error. Operands the analyzer turns into other expressions
-/// (datetimes with intervals) are not supported yet.
+/// The coerced call of a `try_*` function `func` whose operator is `op`: its arguments
+/// coerced by `coerce_operands` (the analyzer's own coercion of `left op right`), with the
+/// casts from string arguments made NULL-on-error. When the analyzer turns the operator
+/// into another expression (datetimes with intervals, interval arithmetic), that expression
+/// is wrapped in [`TryEval`], as Spark wraps it in `TryEval`.
 pub fn coerce_call(
-    name: &str,
+    func: Arc<dyn ScalarFunction>,
     op: BinaryOperator,
     args: Vec<Expr>,
     types: &[DataType],
     coerce_operands: impl FnOnce(Expr) -> Result<Expr>,
-) -> Result<Vec<Expr>> {
+) -> Result<Expr> {
+    let name = func.name().to_string();
     let (Ok([left, right]), [lt, rt]) = (<[Expr; 2]>::try_from(args), types) else {
-        return Err(wrong_num_args(name, "2", types.len()));
+        return Err(wrong_num_args(&name, "2", types.len()));
     };
     let coerced = coerce_operands(Expr::BinaryOp {
         left: Box::new(left),
         op,
         right: Box::new(right),
     })?;
-    let Expr::BinaryOp { left, right, .. } = coerced else {
-        return Err(EngineError::Unsupported(format!(
-            "{name} on {} and {}",
-            sql_type_name(lt),
-            sql_type_name(rt)
-        )));
-    };
-    Ok(vec![
-        try_string_cast(*left, lt),
-        try_string_cast(*right, rt),
-    ])
+    Ok(match coerced {
+        Expr::BinaryOp { left, right, .. } => Expr::ScalarFunction {
+            func,
+            args: vec![try_string_cast(*left, lt), try_string_cast(*right, rt)],
+        },
+        other => Expr::ScalarFunction {
+            func: Arc::new(TryEval { name }),
+            args: vec![other],
+        },
+    })
+}
+
+/// Spark's `TryEval` around the expression a `try_*` call stands for: NULL on the rows
+/// where it fails. Planned as `physical::expr::try_eval`; shown under the call's name.
+#[derive(Debug, Clone)]
+pub struct TryEval {
+    name: String,
+}
+
+/// Whether `func` is a [`TryEval`].
+pub fn is_try_eval(func: &dyn ScalarFunction) -> bool {
+    func.as_any().is_some_and(|a| a.is::<TryEval>())
+}
+
+impl ScalarFunction for TryEval {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn return_type(&self, args: &[DataType]) -> Result<DataType> {
+        args.first()
+            .cloned()
+            .ok_or_else(|| EngineError::Internal("TryEval without its expression".into()))
+    }
+
+    fn invoke(&self, _: &[ColumnarValue], _: usize, _: &FunctionContext) -> Result<ColumnarValue> {
+        Err(EngineError::Internal(format!(
+            "{} is planned as TryEval",
+            self.name
+        )))
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
 }
 
 /// The implicit cast of an argument of type `from` made a `try_cast` when `from` is a
