@@ -13,7 +13,7 @@ use arrow::datatypes::DataType;
 
 use super::bytes::ByteRows;
 use super::encoding::unbase64_mime;
-use super::string::{SimpleFunction, arrays, rows, scalar_string, want_string, wrap};
+use super::string::{SimpleFunction, all_strings, arrays, rows, scalar_string, want_string, wrap};
 use super::string_extra::{build_strings, opt_str, str_col};
 use super::{FunctionContext, ScalarFunction, unexpected_input_type, wrong_num_args};
 use crate::expr::coercion::common_type_for;
@@ -430,13 +430,6 @@ fn eval_try_to_binary(
     to_binary(name, args, n, false)
 }
 
-fn all_to_string(name: &str, args: &[DataType]) -> Result<Vec<DataType>> {
-    args.iter()
-        .enumerate()
-        .map(|(i, t)| want_string(name, i + 1, t))
-        .collect()
-}
-
 fn ret_binary(_: &[DataType]) -> Result<DataType> {
     Ok(DataType::Binary)
 }
@@ -445,7 +438,7 @@ fn ret_binary(_: &[DataType]) -> Result<DataType> {
 pub(crate) fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
     let s = SimpleFunction::new;
     let mut v = Vec::new();
-    v.extend(s("encode", (2, 2), all_to_string, ret_binary, eval_encode).entries(&[]));
+    v.extend(s("encode", (2, 2), all_strings, ret_binary, eval_encode).entries(&[]));
     v.extend(
         s(
             "decode",
@@ -456,21 +449,12 @@ pub(crate) fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
         )
         .entries(&[]),
     );
-    v.extend(
-        s(
-            "to_binary",
-            (1, 2),
-            all_to_string,
-            ret_binary,
-            eval_to_binary,
-        )
-        .entries(&[]),
-    );
+    v.extend(s("to_binary", (1, 2), all_strings, ret_binary, eval_to_binary).entries(&[]));
     v.extend(
         s(
             "try_to_binary",
             (1, 2),
-            all_to_string,
+            all_strings,
             ret_binary,
             eval_try_to_binary,
         )

@@ -11,7 +11,7 @@ use arrow::array::{Array, AsArray, TimestampMicrosecondArray};
 use arrow::datatypes::{DataType, TimestampMicrosecondType};
 
 use super::datetime::{invalid_zone, local_micros};
-use super::string::{SimpleFunction, arrays, rows, want_string, wrap};
+use super::string::{SimpleFunction, arrays, ret_string, rows, want_string, wrap};
 use super::string_extra::{opt_str, str_col};
 use super::{FunctionContext, ScalarFunction, unexpected_input_type, wrong_num_args};
 use crate::datetime_text::zone::{Zone, parse_zone_id};
@@ -38,10 +38,6 @@ fn coerce_none(name: &str, args: &[DataType]) -> Result<Vec<DataType>> {
     } else {
         Err(wrong_num_args(name, "0", args.len()))
     }
-}
-
-fn ret_string(_: &[DataType]) -> Result<DataType> {
-    Ok(DataType::Utf8)
 }
 
 /// Two zone ids (strings) and a timestamp read as `TIMESTAMP_NTZ` (strings, dates and
