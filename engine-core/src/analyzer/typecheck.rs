@@ -230,6 +230,20 @@ fn coerce_node(e: Expr, schema: &PlanSchema, ansi: bool) -> Result<Expr> {
                 negated,
             }
         }
+        // `try_add(a, b)` and friends are coerced as `a + b` is.
+        Expr::ScalarFunction { func, args }
+            if crate::functions::try_arith::operator_of(func.as_ref()).is_some() =>
+        {
+            let op = crate::functions::try_arith::operator_of(func.as_ref())
+                .ok_or_else(|| EngineError::Internal("not a try_* operator".into()))?;
+            let types = args
+                .iter()
+                .map(|a| a.data_type(schema))
+                .collect::<Result<Vec<_>>>()?;
+            crate::functions::try_arith::coerce_call(func, op, args, &types, |e| {
+                coerce_node(e, schema, ansi)
+            })?
+        }
         Expr::ScalarFunction { func, args } => {
             // Errors name the call as written (`sequence(1.0, 3.0)`), as Spark's do.
             let written = Expr::ScalarFunction {
@@ -291,6 +305,7 @@ fn lazy_conditional(name: &str, mut args: Vec<Expr>) -> std::result::Result<Expr
                 .collect();
             Ok(case(branches, last))
         }
+        ("decode", n) if n >= 3 => Ok(crate::functions::charset::decode_as_case(args)),
         _ => Err(args),
     }
 }

@@ -1029,7 +1029,9 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn ScalarFunction>)> {
     );
     v.extend(s("date_add", (2, 2), coerce_date_int, ret_date, eval_date_add).entries(&["dateadd"]));
     v.extend(s("date_sub", (2, 2), coerce_date_int, ret_date, eval_date_sub).entries(&[]));
-    v.extend(s("datediff", (2, 2), coerce_two_dates, ret_int, eval_datediff).entries(&[]));
+    v.extend(
+        s("datediff", (2, 2), coerce_two_dates, ret_int, eval_datediff).entries(&["date_diff"]),
+    );
     v.extend(
         s(
             "add_months",

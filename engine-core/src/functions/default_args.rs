@@ -16,6 +16,19 @@ pub fn with_default_args(name: &str, mut args: Vec<Expr>) -> Vec<Expr> {
     let text = |v: &str| Expr::Literal(ScalarValue::Utf8(Some(v.to_string())));
     let boolean = |v: bool| Expr::Literal(ScalarValue::Boolean(Some(v)));
     let n = args.len();
+    // `convert_timezone(target, ts)`: Spark's builder puts the session zone first.
+    if (name, n) == ("convert_timezone", 2)
+        && let Some(func) = super::registry::lookup_scalar("current_timezone")
+    {
+        args.insert(
+            0,
+            Expr::ScalarFunction {
+                func,
+                args: Vec::new(),
+            },
+        );
+        return args;
+    }
     let missing: Vec<Expr> = match (name, n) {
         ("round" | "bround", 1) => vec![int(0)],
         ("split", 2) => vec![int(-1)],

@@ -19,10 +19,12 @@ mod bytes;
 pub mod cast;
 pub mod cast_functions;
 mod ceil_floor_scale;
+pub(crate) mod charset;
 pub mod collection;
 pub mod conditional;
 pub mod datetime;
 pub mod datetime_calendar;
+mod datetime_convert;
 pub mod datetime_format;
 pub mod datetime_make;
 pub mod datetime_ntz;
@@ -34,6 +36,7 @@ mod digest;
 pub mod dsl;
 mod encoding;
 mod format_number;
+mod format_string;
 mod hash;
 pub mod higher_order;
 pub mod interval;
@@ -54,6 +57,7 @@ mod sequence;
 pub mod string;
 mod string_codes;
 mod string_extra;
+pub mod try_arith;
 pub mod window;
 
 pub use crate::expr::function::{

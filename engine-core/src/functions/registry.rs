@@ -45,6 +45,10 @@ fn scalar_lists() -> Vec<Vec<(&'static str, Arc<dyn ScalarFunction>)>> {
         super::regexp_extra::functions(),
         super::format_number::functions(),
         super::mask::functions(),
+        super::try_arith::functions(),
+        super::format_string::functions(),
+        super::charset::functions(),
+        super::datetime_convert::functions(),
         vec![
             ("sequence", Arc::new(super::sequence::Sequence)),
             ("map_concat", Arc::new(super::map_concat::MapConcat)),

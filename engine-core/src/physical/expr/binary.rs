@@ -55,6 +55,8 @@ pub struct BinaryExpr {
     op: BinaryOperator,
     right: PhysicalExprRef,
     ansi: bool,
+    /// The `try_*` functions: NULL instead of an overflow or division-by-zero error.
+    try_mode: bool,
     data_type: DataType,
 }
 
@@ -79,7 +81,17 @@ impl BinaryExpr {
             op,
             right,
             ansi,
+            try_mode: false,
             data_type,
+        }
+    }
+
+    /// `left op right` as Spark's TRY evaluation mode (`try_add`, `try_divide`, ...):
+    /// overflow and division by zero give NULL instead of failing.
+    pub fn new_try(left: PhysicalExprRef, op: BinaryOperator, right: PhysicalExprRef) -> Self {
+        BinaryExpr {
+            try_mode: true,
+            ..BinaryExpr::new(left, op, right, false)
         }
     }
 }
@@ -123,7 +135,14 @@ impl PhysicalExpr for BinaryExpr {
             }),
             op => {
                 let (ansi, out) = (self.ansi, &self.data_type);
-                apply_arrays(l, r, n, |a, b| arithmetic(op, a, b, ansi, out))
+                let mode = if self.try_mode {
+                    IntOverflow::Null
+                } else if ansi {
+                    IntOverflow::Fail
+                } else {
+                    IntOverflow::Wrap
+                };
+                apply_arrays(l, r, n, |a, b| arithmetic(op, a, b, mode, out))
             }
         }
     }
@@ -284,15 +303,25 @@ fn try_function(op: BinaryOperator) -> &'static str {
     }
 }
 
+/// What integer overflow does: fail (ANSI), wrap (legacy) or give NULL (`try_*`). Only
+/// `Fail` fails on a zero divisor or a decimal overflow; the others give NULL there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IntOverflow {
+    Fail,
+    Wrap,
+    Null,
+}
+
 /// Evaluates an arithmetic operator over two arrays of the coerced types.
 fn arithmetic(
     op: BinaryOperator,
     a: &ArrayRef,
     b: &ArrayRef,
-    ansi: bool,
+    mode: IntOverflow,
     out: &DataType,
 ) -> Result<ArrayRef> {
     use BinaryOperator::*;
+    let ansi = mode == IntOverflow::Fail;
     if a.data_type() == &DataType::Null || b.data_type() == &DataType::Null {
         return Ok(new_null_array(out, a.len()));
     }
@@ -326,10 +355,10 @@ fn arithmetic(
         (x, y) if x != y => Err(EngineError::Internal(format!(
             "arithmetic on uncoerced operands {x} and {y}"
         ))),
-        (DataType::Int8, _) => int_arithmetic::<Int8Type>(op, a, b, ansi),
-        (DataType::Int16, _) => int_arithmetic::<Int16Type>(op, a, b, ansi),
-        (DataType::Int32, _) => int_arithmetic::<Int32Type>(op, a, b, ansi),
-        (DataType::Int64, _) => int_arithmetic::<Int64Type>(op, a, b, ansi),
+        (DataType::Int8, _) => int_arithmetic::<Int8Type>(op, a, b, mode),
+        (DataType::Int16, _) => int_arithmetic::<Int16Type>(op, a, b, mode),
+        (DataType::Int32, _) => int_arithmetic::<Int32Type>(op, a, b, mode),
+        (DataType::Int64, _) => int_arithmetic::<Int64Type>(op, a, b, mode),
         (DataType::Float32, _) => float_arithmetic::<Float32Type>(op, a, b, ansi),
         (DataType::Float64, _) => float_arithmetic::<Float64Type>(op, a, b, ansi),
         (other, _) => Err(EngineError::Internal(format!("arithmetic {op} on {other}"))),
@@ -376,12 +405,13 @@ fn int_arithmetic<T: ArrowPrimitiveType>(
     op: BinaryOperator,
     a: &ArrayRef,
     b: &ArrayRef,
-    ansi: bool,
+    mode: IntOverflow,
 ) -> Result<ArrayRef>
 where
     T::Native: ArrowNativeTypeOp + fmt::Display,
 {
     use BinaryOperator::*;
+    let ansi = mode == IntOverflow::Fail;
     let small = matches!(T::DATA_TYPE, DataType::Int8 | DataType::Int16);
     // Spark 4 says just "overflow" for INT and BIGINT.
     let what = "overflow";
@@ -393,6 +423,26 @@ where
         b.clone()
     };
     let (pa, pb) = (a.as_primitive::<T>(), b.as_primitive::<T>());
+    if mode == IntOverflow::Null {
+        let f = |x: T::Native, y: T::Native| match op {
+            Plus => x.add_checked(y).ok(),
+            Minus => x.sub_checked(y).ok(),
+            Multiply => x.mul_checked(y).ok(),
+            IntDivide => x.div_checked(y).ok(),
+            // MIN % -1 is 0 in Java.
+            _ => Some(x.mod_wrapping(y)),
+        };
+        let out: PrimitiveArray<T> = pa
+            .iter()
+            .zip(pb.iter())
+            .map(|(x, y)| x.zip(y).and_then(|(x, y)| f(x, y)))
+            .collect();
+        let out: ArrayRef = Arc::new(out);
+        if op == IntDivide && T::DATA_TYPE != DataType::Int64 {
+            return Ok(arrow::compute::cast(&out, &DataType::Int64)?);
+        }
+        return Ok(out);
+    }
     let fail = |x: T::Native, y: T::Native| {
         if op == IntDivide {
             spark_arrow_error(
@@ -457,7 +507,12 @@ where
             // Legacy `div` on fractional operands: through BIGINT as Spark's implicit cast.
             let a = arrow::compute::cast(a, &DataType::Int64)?;
             let b = arrow::compute::cast(b, &DataType::Int64)?;
-            int_arithmetic::<Int64Type>(op, &a, &b, ansi)
+            let mode = if ansi {
+                IntOverflow::Fail
+            } else {
+                IntOverflow::Wrap
+            };
+            int_arithmetic::<Int64Type>(op, &a, &b, mode)
         }
         other => Err(EngineError::Internal(format!("float operator {other}"))),
     }

@@ -34,6 +34,7 @@ pub mod like;
 pub mod literal;
 pub mod planner;
 pub mod scalar_function;
+pub mod try_eval;
 pub mod unary;
 
 pub use binary::BinaryExpr;

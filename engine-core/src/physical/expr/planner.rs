@@ -130,6 +130,22 @@ pub fn create_physical_expr(
             *negated,
         )),
         Expr::GetField { expr, name } => Arc::new(GetFieldExpr::try_new(compile(expr)?, name)?),
+        Expr::ScalarFunction { func, args }
+            if let (Some(op), [l, r]) = (
+                crate::functions::try_arith::operator_of(func.as_ref()),
+                args.as_slice(),
+            ) =>
+        {
+            Arc::new(BinaryExpr::new_try(compile(l)?, op, compile(r)?))
+        }
+        Expr::ScalarFunction { func, args }
+            if let (true, [inner]) = (
+                crate::functions::try_arith::is_try_eval(func.as_ref()),
+                args.as_slice(),
+            ) =>
+        {
+            Arc::new(super::try_eval::TryEvalExpr::new(compile(inner)?))
+        }
         Expr::ScalarFunction { func, args } => {
             let arg_types = args
                 .iter()
