@@ -715,8 +715,132 @@ impl<'a> SqlPlanner<'a> {
                 let plan = self.plan_table_with_joins(table_with_joins)?;
                 self.with_alias(plan, alias)
             }
+            ast::TableFactor::Pivot {
+                table,
+                aggregate_functions,
+                value_column,
+                value_source,
+                default_on_null,
+                alias,
+            } => {
+                if default_on_null.is_some() {
+                    return Err(unsupported("PIVOT ... DEFAULT ON NULL"));
+                }
+                let ast::PivotValueSource::List(values) = value_source else {
+                    return Err(unsupported("PIVOT over ANY or a subquery"));
+                };
+                let input = self.plan_table_factor(table)?;
+                let plan = self.plan_pivot(input, aggregate_functions, value_column, values)?;
+                self.with_alias(plan, alias)
+            }
             other => Err(unsupported(format!("the relation `{other}`"))),
         }
+    }
+
+    /// `PIVOT (aggs FOR cols IN (values))`, as Spark computes it: the aggregates per group
+    /// (every input column the aggregates and the pivot columns do not use) and pivot value,
+    /// then one column per value and aggregate, NULL where the group has no row with that
+    /// value (so a pivoted `count` is NULL there, not 0). Columns are named after the value
+    /// (its alias or text), with `_` and the aggregate's alias or text when there are several.
+    fn plan_pivot(
+        &mut self,
+        input: LogicalPlan,
+        aggregates: &[ast::ExprWithAlias],
+        pivot: &[ast::Expr],
+        values: &[ast::ExprWithAlias],
+    ) -> Result<LogicalPlan> {
+        let names = self.output_names(&input)?;
+        let aggs: Vec<(Expr, String)> = aggregates
+            .iter()
+            .map(|a| {
+                let e = self.expr(&a.expr)?;
+                let name = a
+                    .alias
+                    .as_ref()
+                    .map_or_else(|| e.to_string(), |x| x.value.clone());
+                Ok((e, name))
+            })
+            .collect::<Result<_>>()?;
+        let pivot: Vec<Expr> = pivot.iter().map(|p| self.expr(p)).collect::<Result<_>>()?;
+        let mut used = Vec::new();
+        for e in aggs.iter().map(|(e, _)| e).chain(&pivot) {
+            collect_column_names(e, &mut used);
+        }
+        let groups: Vec<Expr> = names
+            .iter()
+            .filter(|n| !used.iter().any(|u| u.eq_ignore_ascii_case(n)))
+            .map(|n| Expr::UnresolvedColumn(vec![n.clone()]))
+            .collect();
+        let inner_keys: Vec<Expr> = groups.iter().chain(&pivot).cloned().collect();
+        let inner = LogicalPlan::Aggregate {
+            group_exprs: inner_keys,
+            aggr_exprs: aggs
+                .iter()
+                .enumerate()
+                .map(|(i, (e, _))| e.clone().alias(format!("__pivot_agg_{i}")))
+                .collect(),
+            input: Arc::new(input),
+        };
+        let pivot_cols: Vec<Expr> = pivot
+            .iter()
+            .map(|p| Expr::UnresolvedColumn(vec![p.output_name()]))
+            .collect();
+        let mut outputs = Vec::new();
+        for v in values {
+            let value_name = v.alias.as_ref().map_or_else(
+                || self.expr(&v.expr).map(|e| e.to_string()),
+                |a| Ok(a.value.clone()),
+            )?;
+            // One pivot column: the value; several: a tuple of values.
+            let parts: Vec<Expr> = match (&v.expr, pivot_cols.len()) {
+                (ast::Expr::Tuple(items), n) if n > 1 => {
+                    items.iter().map(|x| self.expr(x)).collect::<Result<_>>()?
+                }
+                (e, _) => vec![self.expr(e)?],
+            };
+            if parts.len() != pivot_cols.len() {
+                return Err(EngineError::analysis(
+                    "PIVOT_VALUE_DATA_TYPE_MISMATCH",
+                    format!(
+                        "Invalid pivot value '{value_name}': the pivot columns are {}",
+                        pivot_cols.len()
+                    ),
+                ));
+            }
+            let condition = conjunction(
+                pivot_cols
+                    .iter()
+                    .zip(parts)
+                    .map(|(c, p)| Expr::BinaryOp {
+                        left: Box::new(c.clone()),
+                        op: engine_core::expr::BinaryOperator::NullSafeEq,
+                        right: Box::new(p),
+                    })
+                    .collect::<Vec<_>>(),
+            )
+            .unwrap_or_else(|| lit(true));
+            for (i, (_, agg_name)) in aggs.iter().enumerate() {
+                let name = if aggs.len() == 1 {
+                    value_name.clone()
+                } else {
+                    format!("{value_name}_{agg_name}")
+                };
+                let picked = call(
+                    "if",
+                    vec![
+                        condition.clone(),
+                        Expr::UnresolvedColumn(vec![format!("__pivot_agg_{i}")]),
+                        Expr::Literal(engine_core::scalar::ScalarValue::Null),
+                    ],
+                );
+                outputs.push(call("first", vec![picked, lit(true)]).alias(name));
+            }
+        }
+        Ok(LogicalPlan::Aggregate {
+            group_exprs: groups,
+            aggr_exprs: outputs,
+            input: Arc::new(inner),
+        })
     }
 
     fn plan_table_with_joins(&mut self, t: &ast::TableWithJoins) -> Result<LogicalPlan> {
@@ -2055,6 +2179,18 @@ fn returns_one_row(plan: &LogicalPlan) -> bool {
         | LogicalPlan::SubqueryAlias { input, .. }
         | LogicalPlan::Sort { input, .. } => returns_one_row(input),
         _ => false,
+    }
+}
+
+/// The last name part of every column `e` reads.
+fn collect_column_names(e: &Expr, out: &mut Vec<String>) {
+    if let Expr::UnresolvedColumn(parts) = e
+        && let Some(last) = parts.last()
+    {
+        out.push(last.clone());
+    }
+    for c in e.children() {
+        collect_column_names(c, out);
     }
 }
 
