@@ -175,6 +175,8 @@ pub struct SqlPlanner<'a> {
     scalar_subqueries: Vec<(String, LogicalPlan)>,
     /// Scalar subqueries planned so far (for unique names).
     subquery_count: usize,
+    /// Subqueries over batch data already run: their relation name and value.
+    subquery_values: Vec<(String, engine_core::scalar::ScalarValue)>,
 }
 
 /// One select-list item, translated.
@@ -218,6 +220,7 @@ impl<'a> SqlPlanner<'a> {
             grouping_set: None,
             scalar_subqueries: vec![],
             subquery_count: 0,
+            subquery_values: vec![],
         }
     }
 
@@ -231,6 +234,7 @@ impl<'a> SqlPlanner<'a> {
             grouping_set: None,
             scalar_subqueries: vec![],
             subquery_count: 0,
+            subquery_values: vec![],
         })
     }
 
@@ -252,6 +256,13 @@ impl<'a> SqlPlanner<'a> {
             let sub = self.plan_query(&query);
             self.scalar_subqueries = pending;
             let sub = sub?;
+            // A batch subquery runs now and its value is a literal (Spark runs it before
+            // the query that reads it): a WHERE condition on it is then an ordinary filter,
+            // which moves below a watermark as Spark's does.
+            if let Some(value) = self.run_subquery(&sub, kind)? {
+                self.subquery_values.push((name, value));
+                continue;
+            }
             let plan = match kind {
                 SubqueryKind::Scalar => {
                     if !returns_one_row(&sub) {
@@ -290,6 +301,65 @@ impl<'a> SqlPlanner<'a> {
             self.scalar_subqueries.push((name, plan));
         }
         self.expr(&e)
+    }
+
+    /// The value of a subquery over batch data, run now (`None` for a stream's subquery,
+    /// or without a session).
+    fn run_subquery(
+        &self,
+        sub: &LogicalPlan,
+        kind: SubqueryKind,
+    ) -> Result<Option<engine_core::scalar::ScalarValue>> {
+        let Some(session) = self.session else {
+            return Ok(None);
+        };
+        let df = crate::dataframe::DataFrame::from_plan(session.clone(), Arc::new(sub.clone()))?;
+        if df.is_streaming() {
+            return Ok(None);
+        }
+        let batches = df.collect()?;
+        let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+        let first = batches.iter().find(|b| b.num_rows() > 0);
+        Ok(Some(match kind {
+            SubqueryKind::Exists => engine_core::scalar::ScalarValue::Boolean(Some(rows > 0)),
+            SubqueryKind::Scalar => {
+                if rows > 1 {
+                    return Err(EngineError::execution(
+                        "SCALAR_SUBQUERY_TOO_MANY_ROWS",
+                        "More than one row returned by a subquery used as an expression. SQLSTATE: 21000",
+                    ));
+                }
+                let Some(b) = first else {
+                    return Ok(Some(engine_core::scalar::ScalarValue::Null));
+                };
+                if b.num_columns() != 1 {
+                    return Err(EngineError::analysis(
+                        "INVALID_SUBQUERY_EXPRESSION.SCALAR_SUBQUERY_RETURN_MORE_THAN_ONE_OUTPUT_COLUMN",
+                        format!(
+                            "Invalid subquery: Scalar subquery can only return one column, but got {}. SQLSTATE: 42823",
+                            b.num_columns()
+                        ),
+                    ));
+                }
+                engine_core::scalar::ScalarValue::try_from_array(b.column(0).as_ref(), 0)?
+            }
+        }))
+    }
+
+    /// `e` with the subqueries already run replaced by their values.
+    fn with_subquery_values(&self, e: Expr) -> Result<Expr> {
+        if self.subquery_values.is_empty() {
+            return Ok(e);
+        }
+        e.transform_down(&mut |x| -> Result<Expr> {
+            if let Expr::UnresolvedColumn(parts) = &x
+                && let Some(first) = parts.first()
+                && let Some((_, v)) = self.subquery_values.iter().find(|(n, _)| n == first)
+            {
+                return Ok(Expr::Literal(v.clone()));
+            }
+            Ok(x)
+        })
     }
 
     /// The analyzed schema of `plan`, when a session is at hand and analysis succeeds.
@@ -1075,9 +1145,27 @@ impl<'a> SqlPlanner<'a> {
                         ast::Expr::Exists { negated: false, .. } => Some("exists()".to_string()),
                         _ => spark_name(e, &self.ctx).unwrap_or(None),
                     };
-                    let expr = match name {
-                        Some(name) if name != bare.output_name() => bare.clone().alias(name),
-                        _ => bare.clone(),
+                    // Named before run subqueries become values (`(scalarsubquery() + 1)`).
+                    let name = name.unwrap_or_else(|| {
+                        // The subquery's column shows bare, as Spark's `scalarsubquery()`.
+                        let shown = bare.clone().transform_down(&mut |x| -> Result<Expr> {
+                            match &x {
+                                Expr::UnresolvedColumn(parts)
+                                    if parts.len() == 2
+                                        && parts[0].starts_with("__scalar_subquery_") =>
+                                {
+                                    Ok(Expr::UnresolvedColumn(vec![parts[1].clone()]))
+                                }
+                                _ => Ok(x),
+                            }
+                        });
+                        shown.map_or_else(|_| bare.output_name(), |e| e.output_name())
+                    });
+                    let bare = self.with_subquery_values(bare)?;
+                    let expr = if name != bare.output_name() {
+                        bare.clone().alias(name)
+                    } else {
+                        bare.clone()
                     };
                     Item {
                         expr,
@@ -1087,6 +1175,7 @@ impl<'a> SqlPlanner<'a> {
                 }
                 ast::SelectItem::ExprWithAlias { expr, alias } => {
                     let bare = self.expr_with_subqueries(expr)?;
+                    let bare = self.with_subquery_values(bare)?;
                     Item {
                         expr: bare.clone().alias(alias.value.clone()),
                         bare,
@@ -1552,6 +1641,7 @@ impl<'a> SqlPlanner<'a> {
                 } => subqueries.push((expr, subquery, *negated)),
                 other => {
                     let e = self.expr_with_subqueries(other)?;
+                    let e = self.with_subquery_values(e)?;
                     let subs = std::mem::take(&mut self.scalar_subqueries);
                     if subs.is_empty() {
                         filters.push(e);

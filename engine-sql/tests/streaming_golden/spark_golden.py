@@ -341,6 +341,18 @@ CASES = {
         sources=[src("events", C, ["ts", "10 minutes"])],
         sql="SELECT window.start, count(*) FILTER (WHERE v > 2) AS big, count(*) AS n, sum(v) FILTER (WHERE k = 'a') AS sa FROM events GROUP BY window(ts, '10 minutes')",
         mode="append"),
+    "structs_and_decimals_update": dict(
+        sources=[src("events", C, ["ts", "10 minutes"])],
+        sql="SELECT window.start, max(struct(v, k)) AS top, min(k) AS first_k, sum(CAST(v AS DECIMAL(10, 2)) / 3) AS dsum, avg(CAST(v AS DECIMAL(10, 2))) AS davg, collect_list(named_struct('k', k, 'v', v)) AS items FROM events GROUP BY window(ts, '10 minutes')",
+        mode="update"),
+    "case_coalesce_append": dict(
+        sources=[src("events", C, ["ts", "5 minutes"])],
+        sql="SELECT window.start, CASE WHEN sum(v) > 10 THEN 'big' WHEN sum(v) > 5 THEN 'mid' ELSE 'small' END AS size, coalesce(max(CASE WHEN k = 'c' THEN v END), -1) AS c_max FROM events GROUP BY window(ts, '10 minutes')",
+        mode="append"),
+    "scalar_subquery_static_append": dict(
+        sources=[src("events", C, ["ts", "10 minutes"]), static("dims", DIMS, DIMS_SCHEMA)],
+        sql="SELECT k, v, ts FROM events WHERE v > (SELECT avg(w) / 10 FROM dims)",
+        mode="append"),
 }
 
 def render(df):
