@@ -391,3 +391,15 @@ fn interval_expressions_are_named_like_spark() -> Result<()> {
     );
     Ok(())
 }
+
+/// Regression (fuzzing, this part): frequencies summing to i64::MAX overflowed the position
+/// of `percentile`'s interpolation (a panic caught as a task error in debug builds).
+#[test]
+fn percentile_with_huge_frequencies_does_not_overflow() -> Result<()> {
+    let session = Session::builder().build()?;
+    let rows = session
+        .sql("SELECT percentile(x, 1.0, 9223372036854775807) FROM VALUES (1), (2) AS t(x)")?
+        .collect_rows()?;
+    assert_eq!(rows.len(), 1);
+    Ok(())
+}

@@ -479,7 +479,14 @@ const ARGS: &[&str] = &[
 
 /// Functions whose result grows with an integer argument, and the arguments that would make
 /// it legal but gigabytes large.
-const SIZED: &[&str] = &["lpad", "rpad", "repeat", "space"];
+const SIZED: &[&str] = &[
+    "lpad",
+    "rpad",
+    "repeat",
+    "space",
+    "sequence",
+    "array_repeat",
+];
 const HUGE: &[&str] = &["2147483647", "1100000000"];
 
 #[test]

@@ -92,14 +92,28 @@ fn round_at(v: i128, s: i32, t: i32, rs: i32, ceil: bool) -> Option<i128> {
         // Nothing to round: the value is scaled to the result scale.
         return v.checked_mul(pow10(u32::try_from(rs - s).ok()?)?);
     }
-    let unit = pow10(u32::try_from(s - t).ok()?)?;
-    let mut q = v.div_euclid(unit);
-    if ceil && v.rem_euclid(unit) != 0 {
-        q += 1;
-    }
+    // Scales come from a user's literal: any i32, so the arithmetic is done in i64.
+    let drop = i64::from(s) - i64::from(t);
+    let q = match u32::try_from(drop).ok().and_then(pow10) {
+        Some(unit) => {
+            let q = v.div_euclid(unit);
+            if ceil && v.rem_euclid(unit) != 0 {
+                q + 1
+            } else {
+                q
+            }
+        }
+        // A unit beyond any DECIMAL: every value rounds to 0 or to one unit.
+        None => match (v.signum(), ceil) {
+            (1, true) => 1,
+            (-1, false) => -1,
+            _ => 0,
+        },
+    };
     // `q` counts units of 10^-t; the result scale is max(t, 0).
-    if t < 0 {
-        q.checked_mul(pow10(u32::try_from(-t).ok()?)?)
+    if t < 0 && q != 0 {
+        let up = u32::try_from(-i64::from(t)).ok()?;
+        q.checked_mul(pow10(up)?)
     } else {
         Some(q)
     }
@@ -219,6 +233,11 @@ mod tests {
         assert_eq!(round_at(12345, 1, -2, 0, false), Some(1200));
         assert_eq!(round_at(-5, 1, -1, 0, false), Some(-10));
         assert_eq!(round_at(25, 1, 100, 1, true), Some(25));
+        // Scales far out of range (found by fuzzing: `s - t` overflowed).
+        assert_eq!(round_at(5, 0, i32::MIN, 0, false), Some(0));
+        assert_eq!(round_at(-5, 0, i32::MIN, 0, true), Some(0));
+        assert_eq!(round_at(5, 0, i32::MIN, 0, true), None);
+        assert_eq!(round_at(5, 0, i32::MAX, 0, true), Some(5));
         assert_eq!(parse_plain("1.25"), Some((125, 2)));
         assert_eq!(parse_plain("-0.5"), Some((-5, 1)));
     }

@@ -380,11 +380,12 @@ impl PercentileAcc {
                     _ => {
                         let position = (total - 1) as f64 * p;
                         let (lower, higher) = (position.floor(), position.ceil());
-                        let low = at(lower as i64 + 1);
+                        // Saturating: frequencies may sum to i64::MAX (found by fuzzing).
+                        let low = at((lower as i64).saturating_add(1));
                         if lower == higher {
                             return low;
                         }
-                        let high = at(higher as i64 + 1);
+                        let high = at((higher as i64).saturating_add(1));
                         if key(high) == key(low) {
                             return low;
                         }
