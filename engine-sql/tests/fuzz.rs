@@ -487,7 +487,7 @@ const SIZED: &[&str] = &[
     "sequence",
     "array_repeat",
 ];
-const HUGE: &[&str] = &["2147483647", "1100000000"];
+const HUGE: &[&str] = &["2147483647", "1100000000", "-2147483648"];
 
 #[test]
 fn function_calls_on_edge_arguments() {

@@ -171,7 +171,13 @@ impl ScalarFunction for Sequence {
                         None => -1,
                     };
                     check_direction(x, y, by)?;
-                    let count = (i128::from(y) - i128::from(x)) / i128::from(by) + 1;
+                    // A zero step is legal only from a value to itself: one element
+                    // (found by fuzzing: it divided by zero).
+                    let count = if by == 0 {
+                        1
+                    } else {
+                        (i128::from(y) - i128::from(x)) / i128::from(by) + 1
+                    };
                     builder.reserve(count)?;
                     for i in 0..count {
                         // In range: x + i*by lies between x and y.
