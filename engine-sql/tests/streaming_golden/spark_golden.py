@@ -353,6 +353,22 @@ CASES = {
         sources=[src("events", C, ["ts", "10 minutes"]), static("dims", DIMS, DIMS_SCHEMA)],
         sql="SELECT k, v, ts FROM events WHERE v > (SELECT avg(w) / 10 FROM dims)",
         mode="append"),
+    "union_dedupe_append": dict(
+        sources=[src("left", C[:4], ["ts", "10 minutes"]), src("right", B[:4], ["ts", "10 minutes"])],
+        sql="SELECT k, ts FROM (SELECT k, ts FROM left UNION ALL SELECT k, ts FROM right)", steps=[{"dropDuplicates": ["k", "ts"]}],
+        mode="append"),
+    "union_window_update": dict(
+        sources=[src("left", C[:4], ["ts", "10 minutes"]), src("right", B[:4], ["ts", "5 minutes"])],
+        sql="SELECT k, window.start, count(*) AS n, sum(v) AS s FROM (SELECT * FROM left UNION ALL SELECT * FROM right) GROUP BY k, window(ts, '10 minutes')",
+        mode="update"),
+    "static_join_complete_sorted": dict(
+        sources=[src("events", C), static("dims", DIMS, DIMS_SCHEMA)],
+        sql="SELECT coalesce(d.name, 'none') AS name, count(*) AS n, sum(e.v) AS s FROM events e LEFT JOIN dims d ON e.k = d.k GROUP BY coalesce(d.name, 'none')",
+        mode="complete"),
+    "distinct_window_keys_update": dict(
+        sources=[src("events", C, ["ts", "10 minutes"])],
+        sql="SELECT k, window.start, approx_count_distinct(v) AS dv, collect_set(v) IS NOT NULL AS has, bool_and(v > 0) AS pos, count_if(v % 2 = 0) AS evens FROM events GROUP BY k, window(ts, '20 minutes')",
+        mode="update"),
 }
 
 def render(df):
