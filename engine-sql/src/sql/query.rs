@@ -313,11 +313,18 @@ impl<'a> SqlPlanner<'a> {
         let Some(session) = self.session else {
             return Ok(None);
         };
-        let df = crate::dataframe::DataFrame::from_plan(session.clone(), Arc::new(sub.clone()))?;
-        if df.is_streaming() {
+        let analyzed = session.analyze(&Arc::new(sub.clone()))?;
+        if analyzed.is_streaming() {
             return Ok(None);
         }
-        let batches = df.collect()?;
+        let optimized = engine_core::optimizer::optimize_with_conf(&analyzed, &session.conf())?;
+        let ctx = session.task_context()?;
+        let physical = engine_core::physical::planner::create_physical_plan(&optimized, &ctx)?;
+        let batches: Vec<arrow::array::RecordBatch> =
+            engine_core::physical::plan::collect_partitions(&physical, &ctx)?
+                .into_iter()
+                .flatten()
+                .collect();
         let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
         let first = batches.iter().find(|b| b.num_rows() > 0);
         Ok(Some(match kind {
