@@ -8,6 +8,7 @@
 
 use std::sync::{Arc, RwLock};
 
+use arrow::array::RecordBatch;
 use engine_core::conf::{self, SessionConf};
 use engine_core::logical::LogicalPlan;
 use engine_core::physical::plan::TaskContext;
@@ -143,6 +144,17 @@ impl Session {
     /// Resolves `plan` against this session's views with its ANSI setting.
     pub fn analyze(&self, plan: &Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> {
         engine_core::analyzer::analyze(plan, self.catalog(), self.conf().ansi()?)
+    }
+
+    /// Runs an analyzed batch plan (optimized with this session's settings) and returns its
+    /// batches grouped by output partition: what a DataFrame action and a SQL scalar
+    /// subquery both do. Spark's `checkForBatch` refuses a stream here.
+    pub fn run_analyzed(&self, analyzed: &Arc<LogicalPlan>) -> Result<Vec<Vec<RecordBatch>>> {
+        engine_core::analyzer::streaming_checks::check_batch(analyzed)?;
+        let ctx = self.task_context()?;
+        let optimized = engine_core::optimizer::optimize_with_conf(analyzed, &self.conf())?;
+        let physical = engine_core::physical::planner::create_physical_plan(&optimized, &ctx)?;
+        engine_core::physical::plan::collect_partitions(&physical, &ctx)
     }
 
     /// A task context for a query that starts now.

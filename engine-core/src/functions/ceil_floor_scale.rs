@@ -155,6 +155,13 @@ impl ScalarFunction for CeilFloorScale {
             .ok_or_else(|| EngineError::Internal("ceil/floor input type".into()))?;
         let (rp, rs) = result_type(p, s, self.scale);
         let bound = pow10(u32::from(rp)).unwrap_or(i128::MAX);
+        // Integer inputs widened once, not per row.
+        let ints = match x.data_type() {
+            DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 => {
+                Some(arrow::compute::cast(x, &DataType::Int64)?)
+            }
+            _ => None,
+        };
         let value = |i: usize| -> Option<(i128, i32)> {
             if x.is_null(i) {
                 return None;
@@ -172,9 +179,8 @@ impl ScalarFunction for CeilFloorScale {
                     v.is_finite().then(|| parse_plain(&v.to_string())).flatten()
                 }
                 _ => {
-                    let v = arrow::compute::cast(&x.slice(i, 1), &DataType::Int64).ok()?;
-                    let v = v.as_primitive::<arrow::datatypes::Int64Type>().value(0);
-                    Some((i128::from(v), 0))
+                    let v = ints.as_ref()?.as_primitive::<arrow::datatypes::Int64Type>();
+                    Some((i128::from(v.value(i)), 0))
                 }
             }
         };

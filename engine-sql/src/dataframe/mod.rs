@@ -14,7 +14,7 @@ use engine_core::Result;
 
 use crate::session::Session;
 use engine_core::logical::{LogicalPlan, Scan};
-use engine_core::physical::plan::{self, ExecutionPlanRef, TaskContext};
+use engine_core::physical::plan::{ExecutionPlanRef, TaskContext};
 use engine_core::physical::table::memory::MemTable;
 use engine_core::physical::{TableProvider, provider_as_source};
 use engine_core::schema::PlanSchema;
@@ -121,11 +121,9 @@ impl DataFrame {
 
     /// Runs the query; batches grouped by output partition (what writers need).
     pub fn collect_partitions(&self) -> Result<(SchemaRef, Vec<Vec<RecordBatch>>)> {
-        // Spark's `checkForBatch`: a stream only runs through `write_stream().start()`.
-        engine_core::analyzer::streaming_checks::check_batch(&self.plan)?;
-        let ctx = self.session.task_context()?;
-        let physical = self.physical_plan(&ctx)?;
-        let parts = plan::collect_partitions(&physical, &ctx)?;
+        // Spark's `checkForBatch` (in `run_analyzed`): a stream only runs through
+        // `write_stream().start()`.
+        let parts = self.session.run_analyzed(&self.plan)?;
         Ok((self.schema()?, parts))
     }
 

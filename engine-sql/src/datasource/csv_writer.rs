@@ -21,7 +21,7 @@ pub struct CsvWriteOptions {
     /// `sep` / `delimiter` (default `,`).
     pub sep: String,
     /// `quote` (default `"`; an empty `quote` is NUL, as in Spark).
-    pub quote: Option<u8>,
+    pub quote: u8,
     /// `escape` (default `\`).
     pub escape: u8,
     /// `charToEscapeQuoteEscaping`: what precedes the escape character inside quotes.
@@ -65,9 +65,9 @@ impl CsvWriteOptions {
         };
         let escape = o.byte(&["escape"], Some(b'\\'), false)?.unwrap_or(b'\\');
         // Spark turns an empty `quote` into the NUL character, which then quotes as any other.
-        let quote = Some(o.byte(&["quote"], Some(b'"'), true)?.unwrap_or(0));
+        let quote = o.byte(&["quote"], Some(b'"'), true)?.unwrap_or(0);
         // Spark: by default the escape character escapes itself, unless it is the quote.
-        let default_escape_escape = (Some(escape) != quote).then_some(escape);
+        let default_escape_escape = (escape != quote).then_some(escape);
         let escape_escape = o
             .byte(&["charToEscapeQuoteEscaping"], default_escape_escape, true)?
             .filter(|c| *c != 0);
@@ -113,9 +113,7 @@ impl CsvWriteOptions {
         let needs_quotes = self.quote_all
             || v.contains(self.sep.as_str())
             || v.contains(['\n', '\r'])
-            || self
-                .quote
-                .is_some_and(|q| self.escape_quotes && v.as_bytes().contains(&q));
+            || (self.escape_quotes && v.as_bytes().contains(&self.quote));
         let mut v = v;
         if self.trim_leading {
             v = v.trim_start_matches(|c: char| c <= ' ');
@@ -135,10 +133,7 @@ impl CsvWriteOptions {
     }
 
     fn quoted(&self, v: &str, out: &mut Vec<u8>) {
-        let Some(q) = self.quote else {
-            out.extend_from_slice(v.as_bytes());
-            return;
-        };
+        let q = self.quote;
         out.push(q);
         for &b in v.as_bytes() {
             if b == q {

@@ -272,13 +272,7 @@ impl<'a> SqlPlanner<'a> {
                     }
                     let names = self.output_names(&sub)?;
                     let [col] = names.as_slice() else {
-                        return Err(EngineError::analysis(
-                            "INVALID_SUBQUERY_EXPRESSION.SCALAR_SUBQUERY_RETURN_MORE_THAN_ONE_OUTPUT_COLUMN",
-                            format!(
-                                "Invalid subquery: Scalar subquery can only return one column, but got {}. SQLSTATE: 42823",
-                                names.len()
-                            ),
-                        ));
+                        return Err(scalar_subquery_columns(names.len()));
                     };
                     LogicalPlan::Projection {
                         exprs: vec![
@@ -317,14 +311,11 @@ impl<'a> SqlPlanner<'a> {
         if analyzed.is_streaming() {
             return Ok(None);
         }
-        let optimized = engine_core::optimizer::optimize_with_conf(&analyzed, &session.conf())?;
-        let ctx = session.task_context()?;
-        let physical = engine_core::physical::planner::create_physical_plan(&optimized, &ctx)?;
-        let batches: Vec<arrow::array::RecordBatch> =
-            engine_core::physical::plan::collect_partitions(&physical, &ctx)?
-                .into_iter()
-                .flatten()
-                .collect();
+        let batches: Vec<arrow::array::RecordBatch> = session
+            .run_analyzed(&analyzed)?
+            .into_iter()
+            .flatten()
+            .collect();
         let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
         let first = batches.iter().find(|b| b.num_rows() > 0);
         Ok(Some(match kind {
@@ -340,13 +331,7 @@ impl<'a> SqlPlanner<'a> {
                     return Ok(Some(engine_core::scalar::ScalarValue::Null));
                 };
                 if b.num_columns() != 1 {
-                    return Err(EngineError::analysis(
-                        "INVALID_SUBQUERY_EXPRESSION.SCALAR_SUBQUERY_RETURN_MORE_THAN_ONE_OUTPUT_COLUMN",
-                        format!(
-                            "Invalid subquery: Scalar subquery can only return one column, but got {}. SQLSTATE: 42823",
-                            b.num_columns()
-                        ),
-                    ));
+                    return Err(scalar_subquery_columns(b.num_columns()));
                 }
                 engine_core::scalar::ScalarValue::try_from_array(b.column(0).as_ref(), 0)?
             }
@@ -2168,6 +2153,16 @@ fn subquery_output(sub: &LogicalPlan) -> String {
         LogicalPlan::Aggregate { .. } => EXISTS_SUBQUERY.to_string(),
         _ => SCALAR_SUBQUERY.to_string(),
     }
+}
+
+/// Spark's error for a scalar subquery of `n` columns.
+fn scalar_subquery_columns(n: usize) -> EngineError {
+    EngineError::analysis(
+        "INVALID_SUBQUERY_EXPRESSION.SCALAR_SUBQUERY_RETURN_MORE_THAN_ONE_OUTPUT_COLUMN",
+        format!(
+            "Invalid subquery: Scalar subquery can only return one column, but got {n}. SQLSTATE: 42823"
+        ),
+    )
 }
 
 /// How a subquery in an expression is read.
