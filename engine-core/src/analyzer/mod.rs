@@ -169,14 +169,7 @@ impl Analyzer<'_> {
                     if !crate::functions::contains_aggregate(e)
                         && !group_exprs.iter().any(|g| g.unalias() == e.unalias())
                     {
-                        return Err(EngineError::analysis(
-                            "MISSING_AGGREGATION",
-                            format!(
-                                "The non-aggregating expression \"{}\" is based on columns which are not participating in the GROUP BY clause. Add the columns or the expression to the GROUP BY, aggregate the expression, or use \"any_value({})\" if you do not care which of the values within a group is returned. SQLSTATE: 42803",
-                                e.unalias(),
-                                e.unalias()
-                            ),
-                        ));
+                        return Err(missing_aggregation(&e.unalias().to_string()));
                     }
                 }
                 let input = merge_sessions_below(&group_exprs, input)?;
@@ -609,4 +602,18 @@ fn merge_sessions_below(group_exprs: &[Expr], input: Arc<LogicalPlan>) -> Result
         .map(|g| g.unalias().clone())
         .collect();
     Ok(crate::logical::MergeSessions::plan(keys, session, input))
+}
+
+/// Spark's error for an output expression of an aggregate that is neither grouped nor
+/// aggregated (`text` as Spark shows the expression).
+pub fn missing_aggregation(text: &str) -> EngineError {
+    EngineError::analysis(
+        "MISSING_AGGREGATION",
+        format!(
+            "The non-aggregating expression \"{text}\" is based on columns which are not \
+             participating in the GROUP BY clause. Add the columns or the expression to the \
+             GROUP BY, aggregate the expression, or use \"any_value({text})\" if you do not \
+             care which of the values within a group is returned. SQLSTATE: 42803"
+        ),
+    )
 }

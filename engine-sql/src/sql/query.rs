@@ -1447,6 +1447,13 @@ impl<'a> SqlPlanner<'a> {
             let groups = group_exprs.clone();
             let mut quals = Vec::new();
             visible_qualifiers(&base, &mut quals);
+            for i in &items {
+                if let Some(w) = ungrouped_window_time(&i.bare, &groups) {
+                    return Err(engine_core::analyzer::missing_aggregation(&resolved_text(
+                        w, &quals,
+                    )));
+                }
+            }
             // Each aggregate's output column: its Spark text, made unique when two different
             // aggregates show the same text (`array_agg(x)` and `collect_list(x)`); the select
             // items are renamed back to Spark's names below.
@@ -1980,6 +1987,25 @@ fn rewrite_aggregate_refs(
         }
         Ok(x)
     })
+}
+
+/// A `window_time(..)` call in an aggregate's output that is neither aggregated nor a
+/// grouping key. Spark computes `window_time` in a projection below the operator that holds
+/// it (`ResolveWindowTime`), so there it becomes an ungrouped column of the aggregate's input:
+/// `SELECT window_time(window), count(*) .. GROUP BY window(ts, ..)` is MISSING_AGGREGATION
+/// in Spark, whose programming guide computes it in a query over the aggregate's output.
+fn ungrouped_window_time<'e>(e: &'e Expr, groups: &[Expr]) -> Option<&'e Expr> {
+    if is_aggregate_call(e) || groups.contains(e) {
+        return None;
+    }
+    if let Expr::UnresolvedFunction { name, .. } = e
+        && name.eq_ignore_ascii_case("window_time")
+    {
+        return Some(e);
+    }
+    e.children()
+        .into_iter()
+        .find_map(|c| ungrouped_window_time(c, groups))
 }
 
 /// The relation names visible in a FROM plan (aliases, table names), for naming.

@@ -371,6 +371,19 @@ CASES = {
         mode="update"),
 }
 
+# Late rows next to rows on time in one batch: the late one must not bridge into a session.
+LATE_BRIDGE = [
+    [ev("10:30", "a", 1), ev("10:30", "b", 1)],
+    [ev("10:31", "c", 9)],
+    [ev("10:15", "a", 2), ev("10:24", "a", 3), ev("10:18", "b", 4), ev("10:27", "b", 5),
+     ev("10:19", "b", 6)],
+    [ev("11:00", "a", 7)],
+]
+CASES["session_late_rows_do_not_bridge_append"] = dict(
+    sources=[src("events", LATE_BRIDGE, ["ts", "0 seconds"])],
+    sql="SELECT k, session_window.start, session_window.end, count(*) AS n, sum(v) AS s FROM events GROUP BY k, session_window(ts, '10 minutes')",
+    mode="append")
+
 def render(df):
     cols = [F.col("`%s`" % c).cast("string") for c in df.columns]
     out = []
@@ -402,26 +415,42 @@ def run_case(spark, name, case):
                 for r in rows:
                     f.write(json.dumps(r) + "\n")
             os.utime(p, (base + i, base + i))
-        if s.get("static"):
-            spark.read.schema(s["schema"]).json(d).createOrReplaceTempView(s["name"])
-            continue
-        opts = {"maxFilesPerTrigger": 1} | s.get("opts", {})
-        opts = {k: v for k, v in opts.items() if v is not None}
-        df = spark.readStream.schema(s["schema"]).options(**opts).json(d)
-        if s["watermark"]:
-            df = df.withWatermark(*s["watermark"])
-        df.createOrReplaceTempView(s["name"])
-    df = spark.sql(case["sql"])
-    for step in case.get("steps", []):
-        (op, cols), = step.items()
-        df = getattr(df, op)(*([cols] if cols else []))
     batches = []
     def each(bdf, batch_id):
         batches.append({"batch_id": batch_id, "rows": render(bdf)})
-    q = (df.writeStream.foreachBatch(each).outputMode(case["mode"])
-         .option("checkpointLocation", os.path.join(work, "ckpt"))
-         .trigger(availableNow=True).start())
-    q.awaitTermination()
+    try:
+        for s in case["sources"]:
+            d = os.path.join(case_dir, "input", s["name"])
+            if s.get("static"):
+                spark.read.schema(s["schema"]).json(d).createOrReplaceTempView(s["name"])
+                continue
+            opts = {"maxFilesPerTrigger": 1} | s.get("opts", {})
+            opts = {k: v for k, v in opts.items() if v is not None}
+            df = spark.readStream.schema(s["schema"]).options(**opts).json(d)
+            if s["watermark"]:
+                df = df.withWatermark(*s["watermark"])
+            df.createOrReplaceTempView(s["name"])
+        df = spark.sql(case["sql"])
+        for step in case.get("steps", []):
+            (op, cols), = step.items()
+            df = getattr(df, op)(*([cols] if cols else []))
+        q = (df.writeStream.foreachBatch(each).outputMode(case["mode"])
+             .option("checkpointLocation", os.path.join(work, "ckpt"))
+             .trigger(availableNow=True).start())
+        q.awaitTermination()
+    except Exception as e:
+        # A query Spark refuses: the engine must refuse it with the same error class.
+        # A query that fails while running is STREAM_FAILED around the cause's message.
+        cls = getattr(e, "getCondition", lambda: None)() or type(e).__name__
+        cause = str(e).split("terminated with exception: ", 1)[-1].split(" SQLSTATE")[0]
+        with open(os.path.join(case_dir, "expected.json"), "w") as f:
+            json.dump({"error": cls, "cause": cause.splitlines()[0] if cause else ""}, f)
+            f.write("\n")
+        for k in meta["conf"]:
+            spark.conf.unset(k)
+        shutil.rmtree(work, ignore_errors=True)
+        print("%-32s refused: %s" % (name, cls))
+        return
     progress = {p["batchId"]: p for p in q.recentProgress}
     for b in batches:
         p = progress.get(b["batch_id"], {})
@@ -436,12 +465,16 @@ def run_case(spark, name, case):
     shutil.rmtree(work, ignore_errors=True)
     print("%-32s %d batches" % (name, len(batches)))
 
-if __name__ == "__main__":
+def session():
     spark = (SparkSession.builder.master("local[2]")
              .config("spark.sql.session.timeZone", "UTC")
              .config("spark.sql.shuffle.partitions", "2")
              .config("spark.ui.enabled", "false").getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+if __name__ == "__main__":
+    spark = session()
     names = sys.argv[1:] or list(CASES)
     for n in names:
         run_case(spark, n, CASES[n])
