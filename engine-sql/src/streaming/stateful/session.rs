@@ -4,9 +4,9 @@
 //! The batch's partial states (per key and per event's own session `[ts, ts + gap)`) are
 //! exchanged by the keys besides the session, so all sessions of a key meet in one
 //! partition. There, per key:
-//! 1. the batch's sessions merge where they touch or overlap (start <= current end);
-//! 2. a merged batch session that ends at or before the batch before's watermark is late:
-//!    dropped and counted;
+//! 1. an input session (one per key and event time) that ends at or before the batch
+//!    before's watermark is late: dropped and counted, before any merging;
+//! 2. the batch's other sessions merge where they touch or overlap (start <= current end);
 //! 3. the key's stored sessions are read (a prefix scan) and merged with the batch's: an
 //!    event that bridges two stored sessions makes them one;
 //! 4. the stored sessions that merged are replaced by the merged session.
@@ -362,6 +362,19 @@ impl SessionAggregateExec {
             } else {
                 lexsort_to_indices(&sort, None)?
             };
+            // 2. A row whose own session ends at or before the previous batch's watermark is
+            // late: dropped and counted before any merging, so it neither bridges nor widens
+            // a session of rows on time (Spark's restore step filters its input rows so).
+            let ends_all = ends.as_primitive::<Int64Type>();
+            let order: arrow::array::UInt32Array = order
+                .values()
+                .iter()
+                .copied()
+                .filter(|&i| ends_all.is_null(i as usize) || ends_all.value(i as usize) > late_us)
+                .collect::<Vec<u32>>()
+                .into();
+            dropped += (n - order.len()) as u64;
+            let n = order.len();
             let sorted_keys: Vec<ArrayRef> = key_cols
                 .iter()
                 .map(|k| take(k.as_ref(), &order, None))
@@ -402,8 +415,8 @@ impl SessionAggregateExec {
             for acc in batch_accs.iter_mut() {
                 batch_states.extend(acc.state()?);
             }
-            // 2. Late sessions, 3. merged with the stored ones per key. The rows are sorted by
-            // key, so one key's batch sessions are adjacent (and in start order).
+            // 3. Merged with the stored ones per key. The rows are sorted by key, so one key's
+            // batch sessions are adjacent (and in start order).
             let mut merged: Vec<(usize, Session)> = Vec::new();
             let mut items: Vec<(i64, i64, Part)> = Vec::new();
             let mut at = 0;
@@ -413,11 +426,7 @@ impl SessionAggregateExec {
                 items.clear();
                 while next < batch_sessions.len() && key_of(batch_sessions[next].0) == key {
                     let (_, s, e) = batch_sessions[next];
-                    if e <= late_us {
-                        dropped += 1;
-                    } else {
-                        items.push((s, e, Part::Batch(next)));
-                    }
+                    items.push((s, e, Part::Batch(next)));
                     next += 1;
                 }
                 let group = at;
