@@ -384,6 +384,30 @@ CASES["session_late_rows_do_not_bridge_append"] = dict(
     sql="SELECT k, session_window.start, session_window.end, count(*) AS n, sum(v) AS s FROM events GROUP BY k, session_window(ts, '10 minutes')",
     mode="append")
 
+# Queries Spark refuses: the engine must refuse them with the same error class.
+CASES.update({
+    "refused_window_time_in_its_aggregate": dict(
+        sources=[src("events", B, ["ts", "10 minutes"])],
+        sql="SELECT k, window_time(window) AS wt, count(*) AS n FROM events GROUP BY k, window(ts, '10 minutes')",
+        mode="append"),
+    "refused_global_session_window": dict(
+        sources=[src("events", B, ["ts", "10 minutes"])],
+        sql="SELECT session_window.start, count(*) AS n FROM events GROUP BY session_window(ts, '5 minutes')",
+        mode="append"),
+    "refused_distinct_aggregate": dict(
+        sources=[src("events", B, ["ts", "10 minutes"])],
+        sql="SELECT window.start, count(DISTINCT k) AS dk FROM events GROUP BY window(ts, '10 minutes')",
+        mode="append"),
+    "refused_watermark_on_ntz": dict(
+        sources=[src("events", ntz(B), ["ts", "10 minutes"], EVENTS_NTZ)],
+        sql="SELECT k, window.start, count(*) AS n FROM events GROUP BY k, window(ts, '10 minutes')",
+        mode="append"),
+    "refused_session_update": dict(
+        sources=[src("events", B, ["ts", "10 minutes"])],
+        sql="SELECT k, session_window.start, count(*) AS n FROM events GROUP BY k, session_window(ts, '5 minutes')",
+        mode="update"),
+})
+
 def render(df):
     cols = [F.col("`%s`" % c).cast("string") for c in df.columns]
     out = []
