@@ -409,12 +409,16 @@ pub fn write_json_lines<W: Write>(
     Ok(out)
 }
 
-/// Spark's JSON writer options (`ignoreNullFields`, `timestampFormat`, `dateFormat`).
+/// Spark's JSON writer options (`ignoreNullFields`, `timestampFormat`, `timestampNTZFormat`,
+/// `dateFormat`).
 fn json_write_options(o: &Options) -> Result<JsonWriteOptions> {
     let mut j = JsonWriteOptions::try_default()?;
     j.ignore_null_fields = o.bool("ignorenullfields", true)?;
     if let Some(p) = o.get("timestampformat") {
         j.timestamp_format = Arc::new(DateTimePattern::new(p)?);
+    }
+    if let Some(p) = o.get("timestampntzformat") {
+        j.timestamp_ntz_format = Arc::new(DateTimePattern::new(p)?);
     }
     if let Some(p) = o.get("dateformat") {
         j.date_format = Arc::new(DateTimePattern::new(p)?);

@@ -220,12 +220,15 @@ fn has_non_string_map_key(dt: &DataType) -> bool {
     }
 }
 
-/// `to_json` writer options from Spark's option names.
+/// `to_json` (and the JSON file writer's) options from Spark's option names.
 pub fn write_options(o: &Options) -> Result<JsonWriteOptions> {
     let mut w = JsonWriteOptions::try_default()?;
     w.ignore_null_fields = o.bool("ignoreNullFields", true)?;
     if let Some(p) = o.get("timestampFormat") {
         w.timestamp_format = Arc::new(DateTimePattern::new(p)?);
+    }
+    if let Some(p) = o.get("timestampNTZFormat") {
+        w.timestamp_ntz_format = Arc::new(DateTimePattern::new(p)?);
     }
     if let Some(p) = o.get("dateFormat") {
         w.date_format = Arc::new(DateTimePattern::new(p)?);

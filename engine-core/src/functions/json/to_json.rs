@@ -31,6 +31,8 @@ use crate::functions::{FunctionContext, ScalarFunction};
 
 /// Spark's default JSON `timestampFormat`.
 pub const DEFAULT_JSON_TIMESTAMP_FORMAT: &str = "yyyy-MM-dd'T'HH:mm:ss.SSSXXX";
+/// Spark's default JSON `timestampNTZFormat` (the optional section is always written).
+pub const DEFAULT_JSON_TIMESTAMP_NTZ_FORMAT: &str = "yyyy-MM-dd'T'HH:mm:ss[.SSS]";
 /// Spark's default JSON `dateFormat`.
 pub const DEFAULT_JSON_DATE_FORMAT: &str = "yyyy-MM-dd";
 
@@ -41,6 +43,8 @@ pub struct JsonWriteOptions {
     pub ignore_null_fields: bool,
     /// `timestampFormat`.
     pub timestamp_format: Arc<DateTimePattern>,
+    /// `timestampNTZFormat` (TIMESTAMP_NTZ values: wall-clock time, no zone).
+    pub timestamp_ntz_format: Arc<DateTimePattern>,
     /// `dateFormat`.
     pub date_format: Arc<DateTimePattern>,
 }
@@ -51,6 +55,9 @@ impl JsonWriteOptions {
         Ok(JsonWriteOptions {
             ignore_null_fields: true,
             timestamp_format: Arc::new(DateTimePattern::new(DEFAULT_JSON_TIMESTAMP_FORMAT)?),
+            timestamp_ntz_format: Arc::new(DateTimePattern::new(
+                DEFAULT_JSON_TIMESTAMP_NTZ_FORMAT,
+            )?),
             date_format: Arc::new(DateTimePattern::new(DEFAULT_JSON_DATE_FORMAT)?),
         })
     }
@@ -68,6 +75,7 @@ enum Enc<'a> {
     Dec(&'a Decimal128Array, i8),
     Str(&'a StringArray),
     Ts(&'a TimestampMicrosecondArray),
+    TsNtz(&'a TimestampMicrosecondArray),
     Date(&'a Date32Array),
     List(&'a ListArray, Box<Enc<'a>>),
     Map(&'a MapArray, Box<Enc<'a>>, Box<Enc<'a>>),
@@ -88,6 +96,9 @@ fn compile(a: &dyn Array) -> Result<Enc<'_>> {
         DataType::Float64 => Enc::F64(a.as_primitive::<Float64Type>()),
         DataType::Decimal128(_, s) => Enc::Dec(a.as_primitive::<Decimal128Type>(), *s),
         DataType::Utf8 => Enc::Str(a.as_string::<i32>()),
+        DataType::Timestamp(arrow::datatypes::TimeUnit::Microsecond, None) => {
+            Enc::TsNtz(a.as_primitive::<TimestampMicrosecondType>())
+        }
         DataType::Timestamp(arrow::datatypes::TimeUnit::Microsecond, _) => {
             Enc::Ts(a.as_primitive::<TimestampMicrosecondType>())
         }
@@ -164,7 +175,7 @@ impl Enc<'_> {
             Enc::F64(a) => a.is_null(i),
             Enc::Dec(a, _) => a.is_null(i),
             Enc::Str(a) => a.is_null(i),
-            Enc::Ts(a) => a.is_null(i),
+            Enc::Ts(a) | Enc::TsNtz(a) => a.is_null(i),
             Enc::Date(a) => a.is_null(i),
             Enc::List(a, _) => a.is_null(i),
             Enc::Map(a, _, _) => a.is_null(i),
@@ -205,6 +216,14 @@ impl Enc<'_> {
                 c.scratch.clear();
                 c.o.timestamp_format
                     .format_micros(a.value(i), &c.tz, &mut c.scratch);
+                out.push(b'"');
+                escape_json_into(c.scratch.as_bytes(), out);
+                out.push(b'"');
+            }
+            Enc::TsNtz(a) => {
+                c.scratch.clear();
+                c.o.timestamp_ntz_format
+                    .format_micros(a.value(i), &Tz::UTC, &mut c.scratch);
                 out.push(b'"');
                 escape_json_into(c.scratch.as_bytes(), out);
                 out.push(b'"');
