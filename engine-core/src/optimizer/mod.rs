@@ -9,6 +9,7 @@
 mod combine_filters;
 mod combine_projections;
 mod constant_folding;
+mod infer_filters;
 mod projection_pruning;
 mod push_down_filter;
 mod push_down_limit;
@@ -23,6 +24,7 @@ use crate::{EngineError, Result};
 pub use combine_filters::CombineFilters;
 pub use combine_projections::CombineProjections;
 pub use constant_folding::ConstantFolding;
+pub use infer_filters::InferFiltersFromConstraints;
 pub use projection_pruning::ProjectionPruning;
 pub use push_down_filter::PushDownFilter;
 pub use push_down_limit::PushDownLimit;
@@ -54,6 +56,7 @@ pub trait OptimizerRule: Send + Sync {
 /// The rules in the order one pass applies them, minus those excluded by `conf`.
 pub fn rules(conf: &SessionConf) -> Result<Vec<Box<dyn OptimizerRule>>> {
     let ctx = Arc::new(conf.function_context()?);
+    let excluded = excluded_rules(conf);
     let all: Vec<Box<dyn OptimizerRule>> = vec![
         Box::new(ConstantFolding::new(ctx)),
         Box::new(SimplifyBooleans),
@@ -63,22 +66,27 @@ pub fn rules(conf: &SessionConf) -> Result<Vec<Box<dyn OptimizerRule>>> {
         Box::new(PushDownLimit),
         Box::new(ProjectionPruning),
     ];
-    let excluded: Vec<String> = conf
-        .get(EXCLUDED_RULES_KEY)
+    Ok(all
+        .into_iter()
+        .filter(|r| !is_excluded(&excluded, r.as_ref()))
+        .collect())
+}
+
+/// The rule names of [`EXCLUDED_RULES_KEY`], lowercase, without Spark's package prefix.
+fn excluded_rules(conf: &SessionConf) -> Vec<String> {
+    conf.get(EXCLUDED_RULES_KEY)
         .unwrap_or("")
         .split(',')
         .map(|s| s.trim())
         .filter(|s| !s.is_empty())
         .map(|s| s.rsplit('.').next().unwrap_or(s).to_ascii_lowercase())
-        .collect();
-    Ok(all
-        .into_iter()
-        .filter(|r| {
-            !excluded
-                .iter()
-                .any(|e| e == "*" || *e == r.name().to_ascii_lowercase())
-        })
-        .collect())
+        .collect()
+}
+
+fn is_excluded(excluded: &[String], rule: &dyn OptimizerRule) -> bool {
+    excluded
+        .iter()
+        .any(|e| e == "*" || *e == rule.name().to_ascii_lowercase())
 }
 
 /// Rewrites an analyzed plan into an equivalent, cheaper one with the default conf.
@@ -90,7 +98,16 @@ pub fn optimize(plan: &Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> {
 /// constant folding, and [`EXCLUDED_RULES_KEY`].
 pub fn optimize_with_conf(plan: &Arc<LogicalPlan>, conf: &SessionConf) -> Result<Arc<LogicalPlan>> {
     let rules = rules(conf)?;
-    run_rules(plan, &rules)
+    // Filters inferred from join conditions are added once, before the passes that push
+    // filters down (Spark's "Infer Filters" batch runs once too): in the loop they would be
+    // inferred again on every pass.
+    let infer = InferFiltersFromConstraints;
+    let plan = if is_excluded(&excluded_rules(conf), &infer) {
+        plan.clone()
+    } else {
+        infer.rewrite(plan.clone())?
+    };
+    run_rules(&plan, &rules)
 }
 
 /// Applies `rules` in order, repeatedly, until a pass changes nothing.

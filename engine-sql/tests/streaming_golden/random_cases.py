@@ -44,8 +44,8 @@ def events(r):
             else:
                 t += r.randrange(30, 90)
                 m = t
-            sec = r.choice([0, 0, 0, 30, 59])
-            ts = "%02d:%02d:%02d" % (m // 60, m % 60, sec)
+            sec = r.choice(["00", "00", "00", "30", "59", "59.999999", "00.5"])
+            ts = "%02d:%02d:%s" % (m // 60, m % 60, sec)
             k = r.choice(["a", "b", "c", "a", "b", None]) if r.random() < 0.9 else None
             v = r.choice([None] + list(range(0, 9))) if r.random() < 0.95 else None
             rows.append(g.ev(ts, k, v))
@@ -76,6 +76,8 @@ def query(r):
     """(sql, steps, mode) of one random query."""
     shape = r.random()
     where = (" WHERE " + r.choice(FILTERS)) if r.random() < 0.4 else ""
+    if r.random() < 0.25:
+        return other_query(r, where)
     if shape < 0.65:
         kind, w = window_expr(r)
         keys = r.choice([[], ["k"], ["k"], ["v % 3"]])
@@ -122,6 +124,32 @@ def query(r):
     return sql, [], r.choice(["update", "complete", "append"])
 
 
+def other_query(r, where):
+    """Windows over joins with a static table, exploded rows and parsed values."""
+    kind, w = window_expr(r)
+    name = "session_window" if kind.startswith("session") else "window"
+    mode = r.choice(["append", "update", "complete"])
+    shape = r.choice(["join", "left_join", "explode", "distinct_window", "cast"])
+    if shape in ("join", "left_join"):
+        join = "JOIN" if shape == "join" else "LEFT JOIN"
+        sql = ("SELECT e.k, %s.start, count(*) AS n, sum(d.w) AS sw, max(d.name) AS dn FROM events e "
+               "%s dims d ON e.k = d.k%s GROUP BY e.k, %s" % (
+                   name, join, where.replace(" v ", " e.v ").replace(" k ", " e.k "),
+                   w.replace("(ts", "(e.ts").replace("k = ", "e.k = ")))
+        return sql, [], mode
+    if shape == "explode":
+        sql = ("SELECT k, %s.start, count(*) AS n, sum(x) AS sx FROM (SELECT ts, k, "
+               "explode(array(v, v + 1, v * 2)) AS x FROM events%s) GROUP BY k, %s" % (name, where, w))
+        return sql, [], mode
+    if shape == "distinct_window":
+        sql = ("SELECT %s.start, count(*) AS n FROM (SELECT DISTINCT k, ts FROM events%s) "
+               "GROUP BY %s" % (name, where, w))
+        return sql, [], mode
+    sql = ("SELECT k, %s.end, sum(CAST(v AS DOUBLE) / 4) AS q, max(concat(k, ':', v)) AS kv, "
+           "min(date_format(ts, 'HH:mm:ss')) AS first FROM events%s GROUP BY k, %s" % (name, where, w))
+    return sql, [], mode
+
+
 def case(r):
     sql, steps, mode = query(r)
     wm = ["ts", r.choice(DELAYS)] if r.random() < 0.9 else None
@@ -136,15 +164,19 @@ def case(r):
         other = events(r)
         policy = r.choice(["min", "max"])
         sql = sql.replace(" FROM events", " FROM (SELECT * FROM left UNION ALL SELECT * FROM right)", 1)
-        return dict(sources=[g.src("left", batches, wm or ["ts", "5 minutes"], schema),
-                             g.src("right", other, ["ts", r.choice(DELAYS)], schema)],
-                    sql=sql, steps=steps, mode=mode,
+        sources = [g.src("left", batches, wm or ["ts", "5 minutes"], schema),
+                   g.src("right", other, ["ts", r.choice(DELAYS)], schema)]
+        if " dims " in sql:
+            sources.append(g.static("dims", g.DIMS, g.DIMS_SCHEMA))
+        return dict(sources=sources, sql=sql, steps=steps, mode=mode,
                     conf={"spark.sql.streaming.multipleWatermarkPolicy": policy})
     conf = {}
     if r.random() < 0.2:
         conf["spark.sql.streaming.noDataMicroBatches.enabled"] = "false"
-    return dict(sources=[g.src("events", batches, wm, schema)], sql=sql, steps=steps, mode=mode,
-                conf=conf)
+    sources = [g.src("events", batches, wm, schema)]
+    if " dims " in sql:
+        sources.append(g.static("dims", g.DIMS, g.DIMS_SCHEMA))
+    return dict(sources=sources, sql=sql, steps=steps, mode=mode, conf=conf)
 
 
 if __name__ == "__main__":

@@ -384,6 +384,19 @@ CASES["session_late_rows_do_not_bridge_append"] = dict(
     sql="SELECT k, session_window.start, session_window.end, count(*) AS n, sum(v) AS s FROM events GROUP BY k, session_window(ts, '10 minutes')",
     mode="append")
 
+# An inner join's condition keeps rows with a NULL key out of the watermark: Spark infers
+# `isnotnull(k)` from `e.k = d.k` and pushes it below the watermark.
+NULL_KEYS = [
+    [ev("10:00", "a", 1), ev("10:50", None, 2)],
+    [ev("10:05", "a", 3), ev("10:12", "b", 4), ev("11:30", None, 5)],
+    [ev("10:21", "b", 6)],
+    [ev("10:40", "a", 7)],
+]
+CASES["stream_static_join_null_keys_append"] = dict(
+    sources=[src("events", NULL_KEYS, ["ts", "5 minutes"]), static("dims", DIMS, DIMS_SCHEMA)],
+    sql="SELECT e.k, window.start, count(*) AS n, sum(d.w) AS sw FROM events e JOIN dims d ON e.k = d.k GROUP BY e.k, window(e.ts, '10 minutes')",
+    mode="append")
+
 # Queries Spark refuses: the engine must refuse them with the same error class.
 CASES.update({
     "refused_window_time_in_its_aggregate": dict(
