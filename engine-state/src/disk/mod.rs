@@ -14,6 +14,7 @@ mod filter;
 
 pub use env::DiskEnv;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -151,9 +152,9 @@ impl Inner {
                         if let Some(f) = local.filter.as_mut() {
                             f.insert(&k);
                         }
-                        batch.insert(ks, k, value)
+                        batch.insert(ks, &*lsm_key(&k), value)
                     }
-                    None => batch.remove(ks, k),
+                    None => batch.remove(ks, &*lsm_key(&k)),
                 }
             }
             let trailer = reader.finish()?;
@@ -194,7 +195,7 @@ impl Inner {
             if let Some(ing) = ingestion.as_mut() {
                 // The stream's keys are strictly ascending (the file reader checks it), as
                 // the bulk load requires.
-                ing.write(k, v)
+                ing.write(&*lsm_key(&k), v)
                     .map_err(|e| lsm_error(format!("loading version {version}"), e))?;
             }
             rows += 1;
@@ -303,28 +304,56 @@ impl Drop for DiskProvider {
 /// The committed state in the working copy (a writable store is its only writer).
 struct DiskBase(Keyspace);
 
+/// A state key as the LSM tree holds it. The tree cannot hold an empty key (a global
+/// aggregation's, a streaming limit's are empty), so the empty key is `[0]` and a key that
+/// starts with 0 gets one more 0 in front; every other key (row-encoded keys start with a
+/// validity byte of 1 or more) is stored as it is. The map keeps the order of keys and is
+/// one-to-one, so range scans and the bulk loads' ascending order carry over unchanged.
+fn lsm_key(key: &[u8]) -> Cow<'_, [u8]> {
+    match key.first() {
+        None => Cow::Borrowed(&[0]),
+        Some(0) => {
+            let mut k = Vec::with_capacity(key.len() + 1);
+            k.push(0);
+            k.extend_from_slice(key);
+            Cow::Owned(k)
+        }
+        Some(_) => Cow::Borrowed(key),
+    }
+}
+
+/// The state key of a key the LSM tree holds (the inverse of [`lsm_key`]).
+fn state_key(stored: &[u8]) -> &[u8] {
+    match stored {
+        [0] => &[],
+        [0, rest @ ..] => rest,
+        other => other,
+    }
+}
+
 fn owned_range(start: Bound<&[u8]>, end: Bound<&[u8]>) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
-    (start.map(<[u8]>::to_vec), end.map(<[u8]>::to_vec))
+    let own = |k: &[u8]| lsm_key(k).into_owned();
+    (start.map(own), end.map(own))
 }
 
 fn guard_pair(g: fjall::Guard) -> Result<(Vec<u8>, Vec<u8>)> {
     let (k, v) = g
         .into_inner()
         .map_err(|e| lsm_error("reading the working copy", e))?;
-    Ok((k.to_vec(), v.to_vec()))
+    Ok((state_key(&k).to_vec(), v.to_vec()))
 }
 
 impl Base for DiskBase {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.0
-            .get(key)
+            .get(lsm_key(key))
             .map(|v| v.map(|v| v.to_vec()))
             .map_err(|e| lsm_error("reading the working copy", e))
     }
 
     fn contains(&self, key: &[u8]) -> Result<bool> {
         self.0
-            .contains_key(key)
+            .contains_key(lsm_key(key))
             .map_err(|e| lsm_error("reading the working copy", e))
     }
 
@@ -343,7 +372,7 @@ impl Base for DiskSnapshot {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         use fjall::Readable;
         self.snapshot
-            .get(&self.ks, key)
+            .get(&self.ks, lsm_key(key))
             .map(|v| v.map(|v| v.to_vec()))
             .map_err(|e| lsm_error("reading the working copy", e))
     }
@@ -351,7 +380,7 @@ impl Base for DiskSnapshot {
     fn contains(&self, key: &[u8]) -> Result<bool> {
         use fjall::Readable;
         self.snapshot
-            .contains_key(&self.ks, key)
+            .contains_key(&self.ks, lsm_key(key))
             .map_err(|e| lsm_error("reading the working copy", e))
     }
 
@@ -408,8 +437,8 @@ impl DiskStore {
             let mut batch = self.inner.env.db().batch().durability(None);
             for e in sorted {
                 match e.value() {
-                    Some(v) => batch.insert(ks, e.key(), v),
-                    None => batch.remove(ks, e.key()),
+                    Some(v) => batch.insert(ks, &*lsm_key(e.key()), v),
+                    None => batch.remove(ks, &*lsm_key(e.key())),
                 }
             }
             batch
@@ -439,8 +468,8 @@ impl DiskStore {
             .map_err(|e| lsm_error("writing the working copy", e))?;
         for e in sorted {
             match e.value() {
-                Some(v) => ingestion.write(e.key(), v),
-                None => ingestion.write_tombstone(e.key()),
+                Some(v) => ingestion.write(&*lsm_key(e.key()), v),
+                None => ingestion.write_tombstone(&*lsm_key(e.key())),
             }
             .map_err(|e| lsm_error("writing the working copy", e))?;
         }
@@ -605,5 +634,29 @@ impl ReadStateStore for DiskReadStore {
 impl Drop for DiskReadStore {
     fn drop(&mut self) {
         self.inner.pins.unpin(self.version);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn key() -> impl Strategy<Value = Vec<u8>> {
+        // Short keys over few byte values, so empty keys, zeros and shared prefixes are common.
+        prop::collection::vec(
+            prop_oneof![Just(0u8), Just(1u8), Just(2u8), any::<u8>()],
+            0..4,
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn the_tree_form_of_keys_keeps_their_order_and_comes_back(a in key(), b in key()) {
+            let (la, lb) = (lsm_key(&a), lsm_key(&b));
+            prop_assert!(!la.is_empty());
+            prop_assert_eq!(a.cmp(&b), la.cmp(&lb));
+            prop_assert_eq!(state_key(&la), a.as_slice());
+        }
     }
 }
