@@ -2,7 +2,7 @@
 //! `tests/streaming_golden/cases` (written by `spark_golden.py` with PySpark 4.3) runs
 //! through the engine with the same input files, one per micro-batch, and must give the
 //! same batch ids, the same rows in each batch, the same watermark in force, and the same
-//! state sizes and late-row counts per stateful operator.
+//! state sizes and late-row counts per stateful operator, with either state store provider.
 //!
 //! `cargo test --test streaming_golden -- <name>` runs the cases whose name contains `<name>`
 //! (a harness of its own, as `sqllogictest.rs`).
@@ -99,13 +99,14 @@ fn render(df: &DataFrame) -> Vec<String> {
 type Seen = Arc<Mutex<Vec<(u64, Vec<String>)>>>;
 
 /// The engine's batches, or the error it refused the query with.
-fn run_case(case: &Path) -> Result<Vec<Batch>, String> {
+fn run_case(case: &Path, provider: &str) -> Result<Vec<Batch>, String> {
     let meta: Value =
         serde_json::from_str(&fs::read_to_string(case.join("case.json")).unwrap()).unwrap();
     let mut builder = Session::builder()
         .master("local[2]")
         .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "2");
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.streaming.stateStore.providerClass", provider);
     for (k, v) in meta["conf"].as_object().unwrap() {
         builder = builder.config(k, v.as_str().unwrap());
     }
@@ -213,6 +214,33 @@ fn run_case(case: &Path) -> Result<Vec<Batch>, String> {
         .collect())
 }
 
+/// How the engine's answer differs from Spark's; `None` when it is the same (a refusal is
+/// the same when the engine's message carries Spark's error class).
+fn differences(
+    want: &Result<Vec<Batch>, String>,
+    got: std::thread::Result<Result<Vec<Batch>, String>>,
+) -> Option<String> {
+    match (want, got) {
+        (_, Err(_)) => Some(" (panicked)".into()),
+        (Ok(want), Ok(Ok(got))) if *want == got => None,
+        (Err(class), Ok(Err(e))) if e.contains(class.as_str()) => None,
+        (want, Ok(Err(e))) => Some(format!("\n  spark:  {want:?}\n  engine: {e}")),
+        (Err(class), Ok(Ok(_))) => Some(format!(": spark refused it ({class}), the engine ran it")),
+        (Ok(want), Ok(Ok(got))) => {
+            let mut out = String::new();
+            for i in 0..want.len().max(got.len()) {
+                let (w, g) = (want.get(i), got.get(i));
+                if w != g {
+                    out.push_str(&format!(
+                        "\n  batch {i}:\n    spark:  {w:?}\n    engine: {g:?}"
+                    ));
+                }
+            }
+            Some(out)
+        }
+    }
+}
+
 fn main() {
     let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let mut names: Vec<PathBuf> = fs::read_dir(cases_dir())
@@ -231,37 +259,17 @@ fn main() {
     for case in &names {
         let name = case.file_name().unwrap().to_string_lossy().to_string();
         let want = expected(case);
-        let got = std::panic::catch_unwind(|| run_case(case));
-        match got {
-            Ok(Ok(got)) if want.as_ref() == Ok(&got) => println!("ok      {name}"),
-            // Refused as Spark refuses it: the message carries Spark's error class.
-            Ok(Err(e)) if want.as_ref().is_err_and(|class| e.contains(class.as_str())) => {
-                println!("ok      {name} (refused)")
-            }
-            Ok(Err(e)) => {
-                println!("FAILED  {name}\n  spark:  {want:?}\n  engine: {e}");
+        // Both state store providers must give Spark's answer.
+        let failed = ["hdfs", "rocksdb"].into_iter().find_map(|provider| {
+            let got = std::panic::catch_unwind(|| run_case(case, provider));
+            differences(&want, got).map(|d| format!("FAILED  {name} ({provider}){d}"))
+        });
+        match failed {
+            Some(report) => {
+                println!("{report}");
                 failures.push(name);
             }
-            Ok(Ok(got)) => {
-                let Ok(want) = want else {
-                    println!("FAILED  {name}: spark refused it ({want:?}), the engine ran it");
-                    failures.push(name);
-                    continue;
-                };
-                println!("FAILED  {name}");
-                let n = want.len().max(got.len());
-                for i in 0..n {
-                    let (w, g) = (want.get(i), got.get(i));
-                    if w != g {
-                        println!("  batch {i}:\n    spark:  {w:?}\n    engine: {g:?}");
-                    }
-                }
-                failures.push(name);
-            }
-            Err(_) => {
-                println!("FAILED  {name} (panicked)");
-                failures.push(name);
-            }
+            None => println!("ok      {name}"),
         }
     }
     if !failures.is_empty() {

@@ -337,16 +337,18 @@ fn spark_streaming_checks(plan: &LogicalPlan, mode: OutputMode, conf: &SessionCo
     Ok(())
 }
 
-/// What Spark runs but this engine does not yet: stream-stream joins, and limits on a
-/// stream outside Complete mode (Spark keeps a count in state for those).
+/// What Spark runs but this engine does not yet: stream-stream joins.
 fn check_not_yet_supported(plan: &LogicalPlan, mode: OutputMode) -> Result<()> {
     for node in nodes_up(plan) {
         if !node.is_streaming() {
             continue;
         }
         let what = match node {
-            LogicalPlan::Limit { .. } if mode != OutputMode::Complete => {
-                "Limits on streaming DataFrames/Datasets outside Complete mode are"
+            // Append mode keeps a count in state; Update is refused above, as Spark does.
+            LogicalPlan::Limit { .. }
+                if mode != OutputMode::Complete && mode != OutputMode::Append =>
+            {
+                "Limits on streaming DataFrames/Datasets outside Complete and Append modes are"
             }
             LogicalPlan::Join(j) if j.left.is_streaming() && j.right.is_streaming() => {
                 "Joins between two streaming DataFrames/Datasets are"

@@ -397,6 +397,22 @@ CASES["stream_static_join_null_keys_append"] = dict(
     sql="SELECT e.k, window.start, count(*) AS n, sum(d.w) AS sw FROM events e JOIN dims d ON e.k = d.k GROUP BY e.k, window(e.ts, '10 minutes')",
     mode="append")
 
+# Limits on a stream in Append mode: a count kept in state across batches.
+CASES.update({
+    "limit_append": dict(
+        sources=[src("events", B, ["ts", "10 minutes"])],
+        sql="SELECT k, ts, v FROM events WHERE v < 6 LIMIT 5",
+        mode="append"),
+    "limit_after_window_append": dict(
+        sources=[src("events", C, ["ts", "5 minutes"])],
+        sql="SELECT k, window.start, count(*) AS n FROM events GROUP BY k, window(ts, '10 minutes') LIMIT 3",
+        mode="append"),
+    "limit_zero_append": dict(
+        sources=[src("events", B)],
+        sql="SELECT k FROM events LIMIT 0",
+        mode="append"),
+})
+
 # Queries Spark refuses: the engine must refuse them with the same error class.
 CASES.update({
     "refused_window_time_in_its_aggregate": dict(

@@ -1,6 +1,7 @@
 //! The stateful operators of the streaming runtime, on `engine-state`'s stores: streaming
 //! aggregation (grouped, windowed, in every output mode), session window aggregation, and
-//! deduplication (`dropDuplicates`, `dropDuplicatesWithinWatermark`).
+//! deduplication (`dropDuplicates`, `dropDuplicatesWithinWatermark`), and limits in Append
+//! mode.
 //!
 //! [`planner::rewrite`] puts them into a query's per-batch plan once; every batch,
 //! [`planner::StatefulPlanner`] plans them with the batch's version and watermarks. Each
@@ -11,6 +12,7 @@
 pub mod aggregate;
 pub mod dedupe;
 pub mod keys;
+pub mod limit;
 pub mod operator;
 pub mod planner;
 pub mod session;

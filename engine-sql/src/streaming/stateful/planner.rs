@@ -13,6 +13,7 @@ use engine_core::logical::{
 };
 use engine_core::physical::plan::ExecutionPlanRef;
 use engine_core::physical::plan::exchange::ExchangeExec;
+use engine_core::physical::plan::limit::LimitExec;
 use engine_core::physical::planner::{ExtensionPlanner, PhysicalPlanner};
 use engine_core::{EngineError, Result};
 use engine_state::StateStores;
@@ -22,6 +23,7 @@ use engine_state::rows::StateSchema;
 use super::aggregate::{StatefulAggregate, StatefulStage};
 use super::dedupe::{StreamingDeduplicate, StreamingDeduplicateExec};
 use super::keys::{EventTimeKey, StateKeys};
+use super::limit::{StreamingGlobalLimit, StreamingGlobalLimitExec, limit_state_schema};
 use super::operator::{BatchInfo, StateOperator};
 use super::session::{SessionAggregate, SessionStage};
 
@@ -35,8 +37,8 @@ pub struct StatefulOperators {
     pub evicts_by_watermark: bool,
 }
 
-/// Replaces the stream's aggregations, `Distinct`s and deduplications in `plan` (analyzed
-/// and optimized) by stateful nodes.
+/// Replaces the stream's aggregations, `Distinct`s, deduplications and (in Append mode)
+/// limits in `plan` (analyzed and optimized) by stateful nodes.
 pub fn rewrite(
     plan: &Arc<LogicalPlan>,
     mode: OutputMode,
@@ -66,6 +68,16 @@ pub fn rewrite(
                     .collect::<Vec<_>>();
                 Some(aggregate(ops.count, &keys, &[], input, mode)?)
             }
+            // Spark's StreamingGlobalLimitStrategy; `LIMIT 0` is an empty result with no
+            // state (Spark's optimizer turns it into an empty relation).
+            LogicalPlan::Limit { n, input } if mode == OutputMode::Append && *n > 0 => Some((
+                Extension::plan(StreamingGlobalLimit {
+                    id: ops.count,
+                    n: *n,
+                    input: input.clone(),
+                }),
+                false,
+            )),
             LogicalPlan::Extension(e) => match e.node.as_any().downcast_ref::<Deduplicate>() {
                 Some(d) => Some(deduplicate(ops.count, d)?),
                 None => None,
@@ -346,6 +358,14 @@ impl ExtensionPlanner for StatefulPlanner {
                 &s.schema()?,
                 &stage,
             )?));
+        }
+        if let Some(l) = any.downcast_ref::<StreamingGlobalLimit>() {
+            let child = planner.plan(&l.input)?;
+            let local: ExecutionPlanRef = Arc::new(LimitExec::new(child, l.n, false));
+            let one: ExecutionPlanRef = Arc::new(ExchangeExec::new(local, vec![], 1));
+            let op = self.operator(l.id, "globalLimit", 1, &l.properties())?;
+            op.check_schema(self.schema_check, &limit_state_schema())?;
+            return Ok(Some(Arc::new(StreamingGlobalLimitExec::new(one, l.n, op))));
         }
         if let Some(d) = any.downcast_ref::<StreamingDeduplicate>() {
             let schema = d.input.schema()?;
