@@ -129,7 +129,19 @@ def other_query(r, where):
     kind, w = window_expr(r)
     name = "session_window" if kind.startswith("session") else "window"
     mode = r.choice(["append", "update", "complete"])
-    shape = r.choice(["join", "left_join", "explode", "distinct_window", "cast"])
+    shape = r.choice(["join", "left_join", "explode", "distinct_window", "cast", "limit",
+                      "limit"])
+    if shape == "limit":
+        # Limits: on the rows as they come, or on a windowed aggregate's output.
+        n = r.randint(1, 6)
+        if r.random() < 0.6:
+            sql = ("SELECT k, ts, v * 2 AS v2, date_trunc('minute', ts) AS m FROM events%s "
+                   "LIMIT %d" % (where, n))
+            return sql, [], r.choice(["append", "append", "update"])
+        sql = ("SELECT k, %s.start, count(*) AS n FROM events%s GROUP BY k, %s LIMIT %d" % (
+            name, where, w, n))
+        # (Complete mode: a LIMIT without ORDER BY picks arbitrary rows, in Spark too.)
+        return sql, [], "append"
     if shape in ("join", "left_join"):
         join = "JOIN" if shape == "join" else "LEFT JOIN"
         sql = ("SELECT e.k, %s.start, count(*) AS n, sum(d.w) AS sw, max(d.name) AS dn FROM events e "

@@ -407,6 +407,11 @@ CASES.update({
         sources=[src("events", C, ["ts", "5 minutes"])],
         sql="SELECT k, window.start, count(*) AS n FROM events GROUP BY k, window(ts, '10 minutes') LIMIT 3",
         mode="append"),
+    # Spark pulls rows one at a time: the watermark sees only the rows the limit pulled.
+    "limit_watermark_append": dict(
+        sources=[src("events", C, ["ts", "5 minutes"])],
+        sql="SELECT k, ts, v FROM events WHERE v > 1 LIMIT 4",
+        mode="append"),
     "limit_zero_append": dict(
         sources=[src("events", B)],
         sql="SELECT k FROM events LIMIT 0",

@@ -3,7 +3,12 @@
 //!
 //! Each input partition passes at most `n` rows, they meet in one partition (in partition
 //! order), and the operator passes as many as the count of rows already emitted leaves,
-//! in the order they come; a batch after the limit was reached emits nothing. Store: one pair, the count so far, written only when it grew
+//! in the order they come; a batch after the limit was reached emits nothing.
+//!
+//! Spark pulls rows one at a time, so an event-time watermark below the limit (through
+//! projections, filters and generators only) observes just the rows pulled until each
+//! partition's local limit was met. [`pull_row_by_row`] puts a [`RowByRow`] node under such
+//! a watermark, so it sees the same rows here (which decides the next batch's watermark). Store: one pair, the count so far, written only when it grew
 //! (as Spark writes it, so `numRowsTotal` is 0 until a row was emitted).
 
 use std::any::Any;
@@ -12,7 +17,7 @@ use std::sync::Arc;
 use arrow::array::RecordBatch;
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use engine_core::expr::Expr;
-use engine_core::logical::{LogicalPlan, UserDefinedLogicalNode};
+use engine_core::logical::{Extension, LogicalPlan, UserDefinedLogicalNode};
 use engine_core::physical::plan::{BatchIter, ExecutionPlan, ExecutionPlanRef, TaskContext};
 use engine_core::schema::PlanSchema;
 use engine_core::{EngineError, Result};
@@ -75,6 +80,121 @@ impl UserDefinedLogicalNode for StreamingGlobalLimit {
 
     fn as_any(&self) -> &dyn Any {
         self
+    }
+}
+
+/// Splits its input into one-row batches, so the operators above it (a watermark, then
+/// projections and filters up to a limit) see and pass exactly the rows pulled.
+#[derive(Debug, Clone)]
+pub struct RowByRow {
+    /// The input.
+    pub input: Arc<LogicalPlan>,
+}
+
+impl UserDefinedLogicalNode for RowByRow {
+    fn name(&self) -> &str {
+        "RowByRow"
+    }
+
+    fn inputs(&self) -> Vec<&Arc<LogicalPlan>> {
+        vec![&self.input]
+    }
+
+    fn with_new_inputs(
+        &self,
+        inputs: Vec<Arc<LogicalPlan>>,
+    ) -> Result<Arc<dyn UserDefinedLogicalNode>> {
+        let input = engine_core::logical::single_input("RowByRow", inputs)?;
+        Ok(Arc::new(RowByRow { input }))
+    }
+
+    fn schema(&self) -> Result<PlanSchema> {
+        self.input.schema()
+    }
+
+    fn expressions(&self) -> Vec<&Expr> {
+        vec![]
+    }
+
+    fn describe(&self) -> String {
+        String::new()
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// `plan` (a limit's input) with a [`RowByRow`] under each watermark reached from its top
+/// through operators that pull rows lazily (projections, filters, generators, aliases).
+pub fn pull_row_by_row(plan: &Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> {
+    match plan.as_ref() {
+        LogicalPlan::EventTimeWatermark(w) => {
+            let mut w = w.clone();
+            w.input = Extension::plan(RowByRow {
+                input: w.input.clone(),
+            });
+            Ok(Arc::new(LogicalPlan::EventTimeWatermark(w)))
+        }
+        LogicalPlan::Projection { .. }
+        | LogicalPlan::Filter { .. }
+        | LogicalPlan::Generate(_)
+        | LogicalPlan::SubqueryAlias { .. } => {
+            let inputs = plan
+                .inputs()
+                .into_iter()
+                .map(pull_row_by_row)
+                .collect::<Result<Vec<_>>>()?;
+            Ok(Arc::new(plan.with_new_inputs(inputs)?))
+        }
+        _ => Ok(plan.clone()),
+    }
+}
+
+/// The executor of [`RowByRow`].
+#[derive(Debug)]
+pub struct RowByRowExec {
+    input: ExecutionPlanRef,
+}
+
+impl RowByRowExec {
+    /// Over `input`.
+    pub fn new(input: ExecutionPlanRef) -> Self {
+        RowByRowExec { input }
+    }
+}
+
+impl ExecutionPlan for RowByRowExec {
+    fn name(&self) -> &'static str {
+        "RowByRow"
+    }
+
+    fn describe(&self) -> String {
+        "RowByRow".into()
+    }
+
+    fn schema(&self) -> SchemaRef {
+        self.input.schema()
+    }
+
+    fn children(&self) -> Vec<ExecutionPlanRef> {
+        vec![self.input.clone()]
+    }
+
+    fn output_partitions(&self) -> usize {
+        self.input.output_partitions()
+    }
+
+    fn execute(&self, partition: usize, ctx: &Arc<TaskContext>) -> Result<BatchIter> {
+        let input = self.input.execute(partition, ctx)?;
+        Ok(Box::new(input.flat_map(|b| {
+            match b {
+                Ok(b) => (0..b.num_rows())
+                    .map(|i| Ok(b.slice(i, 1)))
+                    .collect::<Vec<_>>(),
+                Err(e) => vec![Err(e)],
+            }
+        })))
     }
 }
 

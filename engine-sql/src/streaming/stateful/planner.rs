@@ -23,7 +23,10 @@ use engine_state::rows::StateSchema;
 use super::aggregate::{StatefulAggregate, StatefulStage};
 use super::dedupe::{StreamingDeduplicate, StreamingDeduplicateExec};
 use super::keys::{EventTimeKey, StateKeys};
-use super::limit::{StreamingGlobalLimit, StreamingGlobalLimitExec, limit_state_schema};
+use super::limit::{
+    RowByRow, RowByRowExec, StreamingGlobalLimit, StreamingGlobalLimitExec, limit_state_schema,
+    pull_row_by_row,
+};
 use super::operator::{BatchInfo, StateOperator};
 use super::session::{SessionAggregate, SessionStage};
 
@@ -74,7 +77,7 @@ pub fn rewrite(
                 Extension::plan(StreamingGlobalLimit {
                     id: ops.count,
                     n: *n,
-                    input: input.clone(),
+                    input: pull_row_by_row(input)?,
                 }),
                 false,
             )),
@@ -358,6 +361,10 @@ impl ExtensionPlanner for StatefulPlanner {
                 &s.schema()?,
                 &stage,
             )?));
+        }
+        if let Some(r) = any.downcast_ref::<RowByRow>() {
+            let child = planner.plan(&r.input)?;
+            return Ok(Some(Arc::new(RowByRowExec::new(child))));
         }
         if let Some(l) = any.downcast_ref::<StreamingGlobalLimit>() {
             let child = planner.plan(&l.input)?;
