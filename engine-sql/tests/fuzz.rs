@@ -410,6 +410,8 @@ fn sql_tokens() -> Vec<String> {
 }
 
 const SQL_SEEDS: &[&str] = &[
+    "SELECT k, window.start FROM t WATERMARK ts DELAY OF INTERVAL 10 MINUTES a GROUP BY k, window(ts, '5 minutes')",
+    "SELECT * FROM (SELECT * FROM t) WATERMARK CAST(s AS TIMESTAMP) AS e DELAY OF INTERVAL '1' HOUR JOIN STREAM(t) b ON b.k = k",
     "SELECT k, count(*), sum(v) FROM t GROUP BY k ORDER BY k",
     "SELECT s, upper(s), length(s), substr(s, 2, 3) FROM t WHERE v > 1",
     "SELECT explode(arr) AS x, m['a'] FROM t",

@@ -9,6 +9,7 @@
 pub mod expr;
 pub mod parser;
 pub mod query;
+pub mod watermark_clause;
 
 use std::sync::Arc;
 

@@ -407,8 +407,10 @@ fn syntax_error_near(tok: &str) -> EngineError {
 
 fn parser_for(sql: &str) -> Result<Parser<'static>> {
     static DIALECT: SparkDialect = SparkDialect;
+    // Spark's `WATERMARK ... DELAY OF ...` clause, which sqlparser does not know.
+    let text = super::watermark_clause::rewrite(sql, &DIALECT)?;
     Parser::new(&DIALECT)
-        .try_with_sql(sql)
+        .try_with_sql(&text)
         .map_err(|e| parse_error(e, sql))
 }
 

@@ -749,6 +749,19 @@ impl<'a> SqlPlanner<'a> {
                 sample,
                 ..
             } => {
+                if let Some(args) = args {
+                    let call = object_name_parts(name)?.join(".");
+                    let plan = if call == super::watermark_clause::WATERMARK_CALL {
+                        Some(self.plan_watermark_clause(&args.args)?)
+                    } else if call == super::watermark_clause::STREAM_CALL {
+                        Some(self.plan_stream_call(&args.args)?)
+                    } else {
+                        None
+                    };
+                    if let Some(plan) = plan {
+                        return self.with_alias(plan, alias);
+                    }
+                }
                 if args.is_some() {
                     return Err(unsupported(format!("the table-valued function `{name}`")));
                 }
@@ -797,6 +810,111 @@ impl<'a> SqlPlanner<'a> {
             }
             other => Err(unsupported(format!("the relation `{other}`"))),
         }
+    }
+
+    /// A relation's watermark clause (`t WATERMARK ts DELAY OF INTERVAL 10 MINUTES`, made a
+    /// call by `watermark_clause`): the relation, its event time (a column, or an expression
+    /// added as a column named by its alias or text) and the delay, as `withWatermark`.
+    fn plan_watermark_clause(&mut self, args: &[ast::FunctionArg]) -> Result<LogicalPlan> {
+        let arg = |i: usize| -> Result<&ast::Expr> {
+            match args.get(i) {
+                Some(ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e))) => Ok(e),
+                _ => Err(EngineError::Internal("a malformed watermark clause".into())),
+            }
+        };
+        let input = match arg(0)? {
+            ast::Expr::Identifier(i) => self.relation(vec![i.value.clone()]),
+            ast::Expr::CompoundIdentifier(parts) => {
+                self.relation(parts.iter().map(|p| p.value.clone()).collect())
+            }
+            ast::Expr::Subquery(q) => self.plan_query(q)?,
+            ast::Expr::Function(f)
+                if f.name.to_string() == super::watermark_clause::STREAM_CALL =>
+            {
+                let ast::FunctionArguments::List(list) = &f.args else {
+                    return Err(EngineError::Internal("a malformed STREAM relation".into()));
+                };
+                self.plan_stream_call(&list.args)?
+            }
+            ast::Expr::Nested(inner) => match inner.as_ref() {
+                ast::Expr::Subquery(q) => self.plan_query(q)?,
+                other => return Err(unsupported(format!("a watermark clause on `{other}`"))),
+            },
+            other => return Err(unsupported(format!("a watermark clause on `{other}`"))),
+        };
+        let event_time = self.expr(arg(1)?)?;
+        let delay = match self.expr(arg(2)?)? {
+            Expr::Literal(engine_core::scalar::ScalarValue::DayTimeInterval(Some(us), _))
+                if us >= 0 =>
+            {
+                std::time::Duration::from_micros(us.unsigned_abs())
+            }
+            other => {
+                return Err(EngineError::analysis(
+                    "INVALID_INTERVAL_FORMAT",
+                    format!(
+                        "The watermark delay `{other}` must be a non-negative interval of days,                          hours, minutes or seconds. SQLSTATE: 22006"
+                    ),
+                ));
+            }
+        };
+        let name = match args.get(3) {
+            Some(_) => match arg(3)? {
+                ast::Expr::Value(v) => match &v.value {
+                    ast::Value::SingleQuotedString(s) => Some(s.clone()),
+                    _ => None,
+                },
+                _ => None,
+            },
+            None => None,
+        };
+        let (input, event_time) = match (event_time, name) {
+            (c @ Expr::UnresolvedColumn(_), None) => (input, c),
+            (e, name) => {
+                // An expression: added as a column (named by its alias or its text).
+                let name = name.unwrap_or_else(|| e.output_name());
+                let plan = LogicalPlan::Projection {
+                    exprs: vec![Expr::Star(None), e.alias(name.clone())],
+                    input: Arc::new(input),
+                };
+                (plan, Expr::UnresolvedColumn(vec![name]))
+            }
+        };
+        Ok(LogicalPlan::EventTimeWatermark(
+            engine_core::logical::EventTimeWatermark {
+                event_time,
+                delay,
+                stats: Arc::default(),
+                input: Arc::new(input),
+            },
+        ))
+    }
+
+    /// `STREAM t` / `STREAM(t)`: the temp view `t`, which must be a stream (Spark reads a
+    /// catalog table as a stream there; the engine's tables are temp views).
+    fn plan_stream_call(&mut self, args: &[ast::FunctionArg]) -> Result<LogicalPlan> {
+        let parts = match args {
+            [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e))] => match e {
+                ast::Expr::Identifier(i) => vec![i.value.clone()],
+                ast::Expr::CompoundIdentifier(p) => p.iter().map(|i| i.value.clone()).collect(),
+                _ => return Err(EngineError::Internal("a malformed STREAM relation".into())),
+            },
+            _ => return Err(EngineError::Internal("a malformed STREAM relation".into())),
+        };
+        let quoted = parts.join(".");
+        let plan = self.relation(parts);
+        if let Some(session) = self.session
+            && !session.analyze(&Arc::new(plan.clone()))?.is_streaming()
+        {
+            return Err(EngineError::analysis(
+                "_LEGACY_ERROR_TEMP_1008",
+                format!(
+                    "{quoted} is not a temp view of streaming logical plan, please use batch \
+                     API such as `DataFrameReader.table` to read it."
+                ),
+            ));
+        }
+        Ok(plan)
     }
 
     /// `PIVOT (aggs FOR cols IN (values))`, as Spark computes it: the aggregates per group

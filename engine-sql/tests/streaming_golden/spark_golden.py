@@ -418,6 +418,30 @@ CASES.update({
         mode="append"),
 })
 
+# Spark 4's watermark clause in SQL, on a table, a subquery and an added expression column.
+CASES.update({
+    "sql_watermark_clause_append": dict(
+        sources=[src("events", B)],
+        sql="SELECT k, window.start, count(*) AS n FROM events WATERMARK ts DELAY OF INTERVAL 10 MINUTES GROUP BY k, window(ts, '10 minutes')",
+        mode="append"),
+    "sql_watermark_clause_expression_update": dict(
+        sources=[src("events", C)],
+        sql="SELECT e.k, window.start, count(*) AS n, max(t) AS last FROM events WATERMARK ts + INTERVAL 1 MINUTE AS t DELAY OF INTERVAL '5' MINUTE AS e GROUP BY e.k, window(t, '10 minutes')",
+        mode="update"),
+    "sql_stream_relation_watermark_update": dict(
+        sources=[src("events", B)],
+        sql="SELECT e.k, window.start, count(*) AS n FROM STREAM(events) WATERMARK ts DELAY OF INTERVAL 5 MINUTES e GROUP BY e.k, window(e.ts, '10 minutes')",
+        mode="update"),
+    "refused_stream_of_a_batch_view": dict(
+        sources=[src("events", B), static("dims", DIMS, DIMS_SCHEMA)],
+        sql="SELECT * FROM STREAM dims",
+        mode="append"),
+    "sql_watermark_clause_subquery_append": dict(
+        sources=[src("events", C)],
+        sql="SELECT k, session_window.start, session_window.end, count(*) AS n FROM (SELECT ts, k FROM events WHERE k <> 'c') WATERMARK ts DELAY OF INTERVAL 5 MINUTES 30 SECONDS GROUP BY k, session_window(ts, '5 minutes')",
+        mode="append"),
+})
+
 # Queries Spark refuses: the engine must refuse them with the same error class.
 CASES.update({
     "refused_window_time_in_its_aggregate": dict(
