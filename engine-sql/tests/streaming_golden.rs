@@ -187,7 +187,10 @@ fn run_case(case: &Path, provider: &str) -> Result<Vec<Batch>, String> {
         })
         .output_mode_str(meta["mode"].as_str().unwrap())
         .option("checkpointLocation", work.path().join("ckpt").display())
-        .trigger(Trigger::AvailableNow)
+        .trigger(match meta["trigger"].as_str() {
+            Some("once") => Trigger::Once,
+            _ => Trigger::AvailableNow,
+        })
         .start()
         .map_err(err)?;
     q.await_termination(None).map_err(err)?;

@@ -185,6 +185,12 @@ def case(r):
     conf = {}
     if r.random() < 0.2:
         conf["spark.sql.streaming.noDataMicroBatches.enabled"] = "false"
+    if wm and " FROM events" in sql and r.random() < 0.3:
+        # The watermark in SQL (Spark 4's clause) instead of on the source.
+        n, unit = wm[1].split()
+        sql = sql.replace(" FROM events", " FROM events WATERMARK ts DELAY OF INTERVAL %s %s" % (
+            n, unit.upper()), 1)
+        wm = None
     sources = [g.src("events", batches, wm, schema)]
     if " dims " in sql:
         sources.append(g.static("dims", g.DIMS, g.DIMS_SCHEMA))

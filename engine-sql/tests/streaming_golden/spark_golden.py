@@ -442,6 +442,19 @@ CASES.update({
         mode="append"),
 })
 
+# Trigger.Once: every file in one batch (maxFilesPerTrigger does not apply), then the
+# batch that applies the final watermark.
+CASES.update({
+    "once_tumbling_append": dict(
+        sources=[src("events", B, ["ts", "10 minutes"])],
+        sql="SELECT k, window.start, count(*) AS n, sum(v) AS s FROM events GROUP BY k, window(ts, '10 minutes')",
+        mode="append", trigger="once"),
+    "once_dedupe_within_watermark": dict(
+        sources=[src("events", C, ["ts", "5 minutes"])],
+        sql="SELECT k, ts, v FROM events", steps=[{"dropDuplicatesWithinWatermark": ["k"]}],
+        mode="append", trigger="once"),
+})
+
 # Queries Spark refuses: the engine must refuse them with the same error class.
 CASES.update({
     "refused_window_time_in_its_aggregate": dict(
@@ -478,6 +491,7 @@ def run_case(spark, name, case):
     shutil.rmtree(case_dir, ignore_errors=True)
     os.makedirs(case_dir)
     meta = {k: case.get(k) for k in ("sql", "mode")}
+    meta["trigger"] = case.get("trigger", "availableNow")
     meta["steps"] = case.get("steps", [])
     meta["conf"] = case.get("conf", {})
     meta["sources"] = [{k: s[k] for k in ("name", "schema", "watermark")} | {"files": len(s["batches"]), "static": s.get("static", False), "opts": s.get("opts", {})} for s in case["sources"]]
@@ -518,7 +532,8 @@ def run_case(spark, name, case):
             df = getattr(df, op)(*([cols] if cols else []))
         q = (df.writeStream.foreachBatch(each).outputMode(case["mode"])
              .option("checkpointLocation", os.path.join(work, "ckpt"))
-             .trigger(availableNow=True).start())
+             .trigger(**({"once": True} if case.get("trigger") == "once" else {"availableNow": True}))
+             .start())
         q.awaitTermination()
     except Exception as e:
         # A query Spark refuses: the engine must refuse it with the same error class.
