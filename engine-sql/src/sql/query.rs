@@ -473,9 +473,13 @@ impl<'a> SqlPlanner<'a> {
         };
         if let Some(opts) = order_by_all {
             // Spark 4's ORDER BY ALL: every output column, left to right, with the options.
-            let n = self
-                .schema_of(&plan)
-                .ok_or_else(|| unsupported("ORDER BY ALL without a session"))?
+            // Analysis errors are the query's own (an unknown column, a refused watermark).
+            let session = self
+                .session
+                .ok_or_else(|| unsupported("ORDER BY ALL without a session"))?;
+            let n = session
+                .analyze(&Arc::new(plan.clone()))?
+                .schema()?
                 .fields()
                 .len();
             let keys: Vec<ast::OrderByExpr> = (1..=n)

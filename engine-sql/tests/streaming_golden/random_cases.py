@@ -21,7 +21,10 @@ import spark_golden as g
 AGGS = ["count(*) AS n", "sum(v) AS s", "min(v) AS lo", "max(v) AS hi", "avg(v) AS a",
         "count(v) AS nv", "array_sort(collect_set(v)) AS vs", "max(ts) AS last_ts",
         "sum(v * 2) FILTER (WHERE v > 2) AS big", "bool_or(v IS NULL) AS any_null",
-        "min(k) AS mk", "sum(DISTINCT v) AS sd", "count(DISTINCT k) AS dk"]
+        "min(k) AS mk", "sum(DISTINCT v) AS sd", "count(DISTINCT k) AS dk",
+        # Order-sensitive: which rows merge first (batch rows, stored state).
+        "collect_list(v) AS vl", "first(v) AS fv", "last(v) AS lv", "first(v, true) AS fnn",
+        "max_by(k, v) AS kmax", "percentile_approx(v, 0.5) AS med", "string_agg(k, ',') AS ks"]
 FILTERS = ["v > 2", "k <> 'b'", "v IS NOT NULL", "k IS NOT NULL AND v < 7",
            "ts >= TIMESTAMP '2024-01-01 10:05:00'", "v % 2 = 1 OR k = 'c'"]
 DELAYS = ["0 seconds", "1 minute", "5 minutes", "10 minutes", "15 minutes", "30 minutes"]

@@ -2,8 +2,9 @@
 //!
 //! Rows whose `ord` is NULL are ignored; `x` itself may be NULL and is then the answer. A
 //! group with no non-NULL `ord` gives NULL. Both values are kept in Arrow's row format, so
-//! any orderable `ord` and any `x` work alike. On ties the first row met wins (only a strict
-//! improvement replaces the kept row, as in Spark), which across partitions is arbitrary.
+//! any orderable `ord` and any `x` work alike. On ties the last row met wins (Spark keeps
+//! the old row only when its ordering is strictly better), which across partitions depends
+//! on their order.
 //!
 //! The partial state is Spark's `(valueWithExtremumOrdering, extremumOrdering)`: the two
 //! values as plain columns, merged exactly like input rows.
@@ -118,7 +119,8 @@ impl GroupsAccumulator for MaxMinByAcc {
             let o = ord_rows.row(i);
             let replace = match &self.best[g] {
                 None => true,
-                Some((b, _)) => o.cmp(&b.row()) == self.keep,
+                // A tie replaces too: Spark keeps the old row only when strictly better.
+                Some((b, _)) => o.cmp(&b.row()) != self.keep.reverse(),
             };
             if replace {
                 self.best[g] = Some((o.owned(), x_rows.row(i).owned()));
