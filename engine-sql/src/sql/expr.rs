@@ -871,11 +871,24 @@ fn unit_function(name: &str, f: &ast::Function, ctx: &ExprContext) -> Result<Opt
     }))
 }
 
+/// `listagg`'s `WITHIN GROUP` orderings with whether each is descending (NULLs go as
+/// written, else first when ascending: Spark's default order).
+fn listagg_orderings(order: &[ast::OrderByExpr]) -> Result<Vec<(&ast::OrderByExpr, bool)>> {
+    order
+        .iter()
+        .map(|o| match o.options.sort {
+            None | Some(ast::OrderBySort::Asc) => Ok((o, false)),
+            Some(ast::OrderBySort::Desc) => Ok((o, true)),
+            Some(ast::OrderBySort::Using(_)) => Err(unsupported("ORDER BY ... USING")),
+        })
+        .collect()
+}
+
 /// The column a `WITHIN GROUP (ORDER BY col [DESC])` clause sorts by and whether it sorts
-/// descending; `None` for any other shape.
+/// descending (`listagg` also takes `NULLS FIRST|LAST`); `None` for any other shape.
 fn within_group_order(order: &[ast::OrderByExpr]) -> Option<(&ast::Expr, bool)> {
     match order {
-        [o] if o.options.nulls_first.is_none() => match o.options.sort {
+        [o] => match o.options.sort {
             None | Some(ast::OrderBySort::Asc) => Some((&o.expr, false)),
             Some(ast::OrderBySort::Desc) => Some((&o.expr, true)),
             Some(ast::OrderBySort::Using(_)) => None,
@@ -893,6 +906,16 @@ fn within_group_args(
     order: &[ast::OrderByExpr],
     ctx: &ExprContext,
 ) -> Result<Vec<Expr>> {
+    if matches!(name, "listagg" | "string_agg") && matches!(args.len(), 1 | 2) {
+        // Every ordering as `key, descending, nulls_first`.
+        let mut args = engine_core::functions::default_args::with_default_args(name, args);
+        for (o, descending) in listagg_orderings(order)? {
+            args.push(sql_to_expr(&o.expr, ctx)?);
+            args.push(lit(descending));
+            args.push(lit(o.options.nulls_first.unwrap_or(!descending)));
+        }
+        return Ok(args);
+    }
     let Some((col, descending)) = within_group_order(order) else {
         return Err(EngineError::analysis(
             "INVALID_WITHIN_GROUP_EXPRESSION.WRONG_NUM_ORDERINGS",
@@ -965,6 +988,37 @@ fn within_group_name(f: &ast::Function, ctx: &ExprContext) -> Result<Option<Stri
             )),
             _ => None,
         });
+    }
+    if matches!(name.as_str(), "listagg" | "string_agg") && matches!(args.len(), 1 | 2) {
+        // `string_agg` too is named `listagg` with WITHIN GROUP, each order spelled out.
+        let distinct = matches!(
+            &f.args,
+            ast::FunctionArguments::List(l)
+                if l.duplicate_treatment == Some(ast::DuplicateTreatment::Distinct)
+        );
+        let delimiter = match args.get(1) {
+            Some(d) => display_name(d, ctx)?,
+            None => "NULL".to_string(),
+        };
+        let mut orders = vec![];
+        for (o, desc) in listagg_orderings(&f.within_group)? {
+            orders.push(format!(
+                "{} {} NULLS {}",
+                display_name(&o.expr, ctx)?,
+                if desc { "DESC" } else { "ASC" },
+                if o.options.nulls_first.unwrap_or(!desc) {
+                    "FIRST"
+                } else {
+                    "LAST"
+                }
+            ));
+        }
+        return Ok(Some(format!(
+            "listagg({}{}, {delimiter}) WITHIN GROUP (ORDER BY {})",
+            if distinct { "DISTINCT " } else { "" },
+            display_name(args[0], ctx)?,
+            orders.join(", ")
+        )));
     }
     let Some((col, desc)) = within_group_order(&f.within_group) else {
         return Ok(None);

@@ -455,6 +455,16 @@ CASES.update({
         mode="append", trigger="once"),
 })
 
+# listagg / string_agg kept in state across batches (values in the order merged; ordered).
+CASES["string_agg_window_update"] = dict(
+    sources=[src("events", C, ["ts", "10 minutes"])],
+    sql="SELECT window.start, string_agg(CAST(v AS STRING), ',') AS vs, listagg(k, '|') WITHIN GROUP (ORDER BY v DESC, k) AS ks FROM events GROUP BY window(ts, '20 minutes')",
+    mode="update")
+CASES["string_agg_ordered_window_update"] = dict(
+    sources=[src("events", C, ["ts", "10 minutes"])],
+    sql="SELECT k, window.start, string_agg(CAST(v AS STRING), ',') AS vs, listagg(DISTINCT v, '|') WITHIN GROUP (ORDER BY v DESC) AS dv FROM events GROUP BY k, window(ts, '20 minutes')",
+    mode="update")
+
 # Queries Spark refuses: the engine must refuse them with the same error class.
 CASES.update({
     "refused_window_time_in_its_aggregate": dict(

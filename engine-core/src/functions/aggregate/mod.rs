@@ -24,6 +24,7 @@ mod first_last;
 mod fold;
 mod hll_tables;
 mod interval;
+mod listagg;
 mod max_min_by;
 mod min_max;
 mod mode;
@@ -74,6 +75,11 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn AggregateFunction>)> {
             Arc::new(first_last::FirstLast::collect_list()),
         ),
         ("array_agg", Arc::new(first_last::FirstLast::collect_list())),
+        ("listagg", Arc::new(listagg::ListAgg { name: "listagg" })),
+        (
+            "string_agg",
+            Arc::new(listagg::ListAgg { name: "string_agg" }),
+        ),
         ("collect_set", Arc::new(collect_set::CollectSet)),
         (
             "any_value",
@@ -144,6 +150,11 @@ pub fn functions() -> Vec<(&'static str, Arc<dyn AggregateFunction>)> {
 /// `percentile(x, 0.5)` is `percentile(x, 0.5, 1)` (frequency 1), `percentile_approx(x, 0.5)`
 /// is `percentile_approx(x, 0.5, 10000)` (accuracy 10000).
 pub fn with_default_args(name: &str, mut args: Vec<crate::expr::Expr>) -> Vec<crate::expr::Expr> {
+    // `listagg(x)`: no delimiter, shown as `listagg(x, NULL)`.
+    if matches!(name, "listagg" | "string_agg") && args.len() == 1 {
+        args.push(crate::expr::Expr::Literal(crate::scalar::ScalarValue::Null));
+        return args;
+    }
     let default = match name {
         "percentile" => 1,
         "percentile_approx" | "approx_percentile" => approx_percentile::DEFAULT_ACCURACY,
