@@ -117,6 +117,18 @@ pub enum JoinType {
 }
 
 impl JoinType {
+    /// `(left, right)`: whether a side's rows without a match leave the result, so a
+    /// predicate on that side alone (an ON-clause conjunct, an inferred `isnotnull`) may
+    /// filter it before the join without changing the result.
+    pub fn drops_unmatched(self) -> (bool, bool) {
+        match self {
+            JoinType::Inner | JoinType::Cross | JoinType::LeftSemi => (true, true),
+            JoinType::Left | JoinType::LeftAnti => (false, true),
+            JoinType::Right => (true, false),
+            JoinType::Full => (false, false),
+        }
+    }
+
     /// Parses Spark's join type names (`inner`, `left_outer`, `leftsemi`, ...).
     pub fn parse(name: &str) -> Result<JoinType> {
         let n = name.to_lowercase().replace('_', "");

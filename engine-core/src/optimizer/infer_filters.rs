@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use crate::Result;
 use crate::expr::{BinaryOperator, Column, Expr};
-use crate::logical::{Join, JoinType, LogicalPlan};
+use crate::logical::{Join, LogicalPlan};
 
 use super::{OptimizerRule, field_index};
 
@@ -35,12 +35,7 @@ impl OptimizerRule for InferFiltersFromConstraints {
                 return Ok(node);
             };
             // Only a side whose rows without a match leave the result may be filtered.
-            let (on_left, on_right) = match j.join_type {
-                JoinType::Inner | JoinType::Cross | JoinType::LeftSemi => (true, true),
-                JoinType::Left | JoinType::LeftAnti => (false, true),
-                JoinType::Right => (true, false),
-                JoinType::Full => (false, false),
-            };
+            let (on_left, on_right) = j.join_type.drops_unmatched();
             let mut needed = Vec::new();
             for p in condition.clone().split_conjunction() {
                 not_null_columns(&p, &mut needed);
@@ -124,6 +119,7 @@ fn with_not_null(input: &Arc<LogicalPlan>, cols: &[&Column]) -> Arc<LogicalPlan>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::logical::JoinType;
     use crate::optimizer::test_util::*;
 
     fn join(join_type: JoinType, condition: Expr) -> Arc<LogicalPlan> {

@@ -256,12 +256,7 @@ fn push_join(preds: Vec<Expr>, j: &Join) -> Result<Arc<LogicalPlan>> {
     if let Some(c) = &j.condition
         && is_deterministic(c)
     {
-        let (on_left, on_right) = match j.join_type {
-            JoinType::Inner | JoinType::Cross | JoinType::LeftSemi => (true, true),
-            JoinType::Left | JoinType::LeftAnti => (false, true),
-            JoinType::Right => (true, false),
-            JoinType::Full => (false, false),
-        };
+        let (on_left, on_right) = j.join_type.drops_unmatched();
         for p in c.clone().split_conjunction() {
             match side_of(&p, &ls, &rs) {
                 Some(Side::Left) if on_left => left.push(p),
