@@ -412,6 +412,10 @@ CASES.update({
         sources=[src("events", C, ["ts", "5 minutes"])],
         sql="SELECT k, ts, v FROM events WHERE v > 1 LIMIT 4",
         mode="append"),
+    "limit_union_watermark_append": dict(
+        sources=[src("left", B, ["ts", "1 minute"]), src("right", C, ["ts", "10 minutes"])],
+        sql="SELECT k, ts, v FROM (SELECT * FROM left UNION ALL SELECT * FROM right) LIMIT 3",
+        mode="append", conf={"spark.sql.streaming.multipleWatermarkPolicy": "max"}),
     "limit_zero_append": dict(
         sources=[src("events", B)],
         sql="SELECT k FROM events LIMIT 0",
@@ -464,6 +468,19 @@ CASES["string_agg_ordered_window_update"] = dict(
     sources=[src("events", C, ["ts", "10 minutes"])],
     sql="SELECT k, window.start, string_agg(CAST(v AS STRING), ',') AS vs, listagg(DISTINCT v, '|') WITHIN GROUP (ORDER BY v DESC) AS dv FROM events GROUP BY k, window(ts, '20 minutes')",
     mode="update")
+
+# A session's parts fold in start order, whichever batch brought them (last, first and
+# collect_list see it): the earliest row arrives after a later one is in state.
+MERGE_ORDER = [
+    [ev("10:05", "a", 1), ev("10:20", "b", 1)],
+    [ev("10:00", "a", 2), ev("10:26", "b", None)],
+    [{"ts": "2024-01-01T10:08:00Z", "k": "a", "v": None}, ev("10:18", "b", 3)],
+    [ev("11:00", "a", 4)],
+]
+CASES["session_merge_order_complete"] = dict(
+    sources=[src("events", MERGE_ORDER, ["ts", "30 minutes"])],
+    sql="SELECT k, session_window.start, session_window.end, collect_list(v) AS vs, last(v) AS lv, first(v) AS fv FROM events GROUP BY k, session_window(ts, '10 minutes')",
+    mode="complete")
 
 # Queries Spark refuses: the engine must refuse them with the same error class.
 CASES.update({

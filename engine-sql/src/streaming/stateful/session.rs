@@ -23,7 +23,9 @@ use std::any::Any;
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, RecordBatch, StructArray};
-use arrow::compute::{SortColumn, SortOptions, cast, concat_batches, lexsort_to_indices, take};
+use arrow::compute::{
+    SortColumn, SortOptions, cast, concat_batches, interleave, lexsort_to_indices, take,
+};
 use arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef};
 use engine_core::connector::OutputMode;
 use engine_core::expr::Expr;
@@ -173,10 +175,11 @@ pub struct SessionAggregateExec {
 struct Session {
     start: i64,
     end: i64,
-    /// Batch sessions merged in (indices into the batch's accumulators).
-    batch_parts: Vec<usize>,
-    /// Stored sessions merged in (indices into the stored sessions read this batch).
-    stored_parts: Vec<usize>,
+    /// The batch's and the stored sessions merged in, in start order (the order Spark's
+    /// merge of input and state rows folds them, which `last`, `collect_list` see).
+    parts: Vec<Part>,
+    /// Whether one of the parts is from this batch (else the session stays as stored).
+    from_batch: bool,
 }
 
 /// Where one part of a session comes from.
@@ -451,64 +454,66 @@ impl SessionAggregateExec {
                         Some(cur) if s <= cur.end => cur.end = cur.end.max(e),
                         _ => {
                             if let Some(done) = current.take()
-                                && !done.batch_parts.is_empty()
+                                && done.from_batch
                             {
                                 merged.push((group, done));
                             }
                             current = Some(Session {
                                 start: s,
                                 end: e,
-                                batch_parts: vec![],
-                                stored_parts: vec![],
+                                parts: vec![],
+                                from_batch: false,
                             });
                         }
                     }
                     if let Some(cur) = current.as_mut() {
-                        match part {
-                            Part::Batch(i) => cur.batch_parts.push(i),
-                            Part::Stored(j) => cur.stored_parts.push(j),
-                        }
+                        cur.from_batch |= matches!(part, Part::Batch(_));
+                        cur.parts.push(part);
                     }
                 }
                 // Sessions with no part from this batch stay as stored.
                 if let Some(done) = current
-                    && !done.batch_parts.is_empty()
+                    && done.from_batch
                 {
                     merged.push((group, done));
                 }
             }
-            // 4. Each changed session's states: batch parts and stored parts merged.
+            // 4. Each changed session's states: its parts' partial states merged in start
+            // order, batch and stored ones interleaved.
             let m = merged.len();
             let mut accs = self.accumulators()?;
-            let mut batch_ids = Vec::new();
-            let mut batch_rows = Vec::new();
-            let mut stored_ids = Vec::new();
-            let mut stored_values: Vec<&[u8]> = Vec::new();
+            let mut ids = Vec::new();
+            let mut picks: Vec<(usize, usize)> = Vec::new();
             for (g, (_, s)) in merged.iter().enumerate() {
-                for &i in &s.batch_parts {
-                    batch_ids.push(g);
-                    batch_rows.push(i as u32);
-                }
-                for &j in &s.stored_parts {
-                    stored_ids.push(g);
-                    stored_values.push(stored_parts[j].1.as_slice());
+                for part in &s.parts {
+                    ids.push(g);
+                    picks.push(match *part {
+                        Part::Batch(i) => (0, i),
+                        Part::Stored(j) => (1, j),
+                    });
                 }
             }
-            if !batch_ids.is_empty() {
-                let idx = arrow::array::UInt32Array::from(batch_rows);
-                let picked: Vec<ArrayRef> = batch_states
+            let decoded = if stored_parts.is_empty() {
+                vec![]
+            } else {
+                self.values
+                    .decode(stored_parts.iter().map(|(_, v)| v.as_slice()))?
+            };
+            let stored_states = decoded.get(1..).unwrap_or_default();
+            if !ids.is_empty() {
+                let parts: Vec<ArrayRef> = batch_states
                     .iter()
-                    .map(|c| take(c.as_ref(), &idx, None))
-                    .collect::<std::result::Result<_, _>>()?;
-                for (acc, s) in accs.iter_mut().zip(self.split_states(&picked)?) {
-                    acc.merge_batch(s, &batch_ids, m)?;
-                }
-            }
-            if !stored_ids.is_empty() {
-                let decoded = self.values.decode(stored_values)?;
-                let states = decoded.get(1..).unwrap_or_default();
-                for (acc, s) in accs.iter_mut().zip(self.split_states(states)?) {
-                    acc.merge_batch(s, &stored_ids, m)?;
+                    .enumerate()
+                    .map(|(c, batch)| {
+                        let mut sources: Vec<&dyn Array> = vec![batch.as_ref()];
+                        if let Some(stored) = stored_states.get(c) {
+                            sources.push(stored.as_ref());
+                        }
+                        Ok(interleave(&sources, &picks)?)
+                    })
+                    .collect::<Result<_>>()?;
+                for (acc, s) in accs.iter_mut().zip(self.split_states(&parts)?) {
+                    acc.merge_batch(s, &ids, m)?;
                 }
             }
             let mut states = Vec::new();
@@ -521,8 +526,10 @@ impl SessionAggregateExec {
             let rows = self.values.encode(&value_cols)?;
             let mut k = Vec::new();
             for (g, (group, s)) in merged.iter().enumerate() {
-                for &j in &s.stored_parts {
-                    store.remove(&stored_parts[j].0)?;
+                for part in &s.parts {
+                    if let Part::Stored(j) = *part {
+                        store.remove(&stored_parts[j].0)?;
+                    }
                 }
                 k.clear();
                 k.extend_from_slice(key_of(batch_sessions[*group].0));
