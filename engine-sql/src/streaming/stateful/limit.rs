@@ -126,7 +126,8 @@ impl UserDefinedLogicalNode for RowByRow {
 }
 
 /// `plan` (a limit's input) with a [`RowByRow`] under each watermark reached from its top
-/// through operators that pull rows lazily (projections, filters, generators, aliases).
+/// through operators that pull rows lazily (projections, filters, generators, unions,
+/// aliases).
 pub fn pull_row_by_row(plan: &Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> {
     match plan.as_ref() {
         LogicalPlan::EventTimeWatermark(w) => {
@@ -136,9 +137,11 @@ pub fn pull_row_by_row(plan: &Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> {
             });
             Ok(Arc::new(LogicalPlan::EventTimeWatermark(w)))
         }
+        // A union's partitions are its inputs' partitions, each limited on its own.
         LogicalPlan::Projection { .. }
         | LogicalPlan::Filter { .. }
         | LogicalPlan::Generate(_)
+        | LogicalPlan::Union { .. }
         | LogicalPlan::SubqueryAlias { .. } => {
             let inputs = plan
                 .inputs()
