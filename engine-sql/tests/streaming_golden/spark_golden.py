@@ -479,7 +479,7 @@ MERGE_ORDER = [
 ]
 CASES["session_merge_order_complete"] = dict(
     sources=[src("events", MERGE_ORDER, ["ts", "30 minutes"])],
-    sql="SELECT k, session_window.start, session_window.end, collect_list(v) AS vs, last(v) AS lv, first(v) AS fv FROM events GROUP BY k, session_window(ts, '10 minutes')",
+    sql="SELECT k, session_window.start, session_window.end, collect_list(v) AS vs, last(v) AS lv, first(v) AS fv, string_agg(CAST(v AS STRING), ',') AS sv FROM events GROUP BY k, session_window(ts, '10 minutes')",
     mode="complete")
 
 # Queries Spark refuses: the engine must refuse them with the same error class.

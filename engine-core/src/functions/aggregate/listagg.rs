@@ -315,7 +315,7 @@ impl GroupsAccumulator for Acc {
         };
         let offsets = OffsetBuffer::new(offsets.into());
         let values: ArrayRef = Arc::new(ListArray::try_new(
-            Arc::new(Field::new("item", t, true)),
+            Arc::new(Field::new("element", t, true)),
             offsets.clone(),
             flat,
             None,
@@ -343,7 +343,7 @@ impl GroupsAccumulator for Acc {
             };
             for (i, (column, t)) in columns.into_iter().zip(&self.keys).enumerate() {
                 out.push(Arc::new(GenericListArray::<i32>::try_new(
-                    Arc::new(Field::new("item", t.clone(), true)),
+                    Arc::new(Field::new("element", t.clone(), true)),
                     offsets.clone(),
                     column,
                     None,

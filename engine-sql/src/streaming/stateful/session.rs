@@ -505,8 +505,16 @@ impl SessionAggregateExec {
                     .iter()
                     .enumerate()
                     .map(|(c, batch)| {
+                        // The stored column as the batch's type (a list's field name may
+                        // differ between an accumulator's state and the decoded rows).
+                        let stored = match stored_states.get(c) {
+                            Some(s) if s.data_type() != batch.data_type() => {
+                                Some(cast(s, batch.data_type())?)
+                            }
+                            other => other.cloned(),
+                        };
                         let mut sources: Vec<&dyn Array> = vec![batch.as_ref()];
-                        if let Some(stored) = stored_states.get(c) {
+                        if let Some(stored) = &stored {
                             sources.push(stored.as_ref());
                         }
                         Ok(interleave(&sources, &picks)?)
