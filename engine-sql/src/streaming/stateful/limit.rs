@@ -190,12 +190,11 @@ impl ExecutionPlan for RowByRowExec {
 
     fn execute(&self, partition: usize, ctx: &Arc<TaskContext>) -> Result<BatchIter> {
         let input = self.input.execute(partition, ctx)?;
-        Ok(Box::new(input.flat_map(|b| {
+        // Lazily: a limit above stops pulling, so the rest of a batch is never sliced.
+        Ok(Box::new(input.flat_map(|b| -> BatchIter {
             match b {
-                Ok(b) => (0..b.num_rows())
-                    .map(|i| Ok(b.slice(i, 1)))
-                    .collect::<Vec<_>>(),
-                Err(e) => vec![Err(e)],
+                Ok(b) => Box::new((0..b.num_rows()).map(move |i| Ok(b.slice(i, 1)))),
+                Err(e) => Box::new(std::iter::once(Err(e))),
             }
         })))
     }
