@@ -171,6 +171,11 @@ def case(r):
     batches, schema = events(r), g.EVENTS
     if r.random() < 0.15:
         batches, schema = g.ntz(batches), g.EVENTS_NTZ
+    elif r.random() < 0.3:
+        # Fractional values read as DOUBLE (sums, averages and their text).
+        batches = [[dict(e, v=None if e["v"] is None else e["v"] / 4 + 0.1) for e in b]
+                   for b in batches]
+        schema = "ts TIMESTAMP, k STRING, v DOUBLE"
     if mode == "complete" and r.random() < 0.5 and "GROUP BY" in sql:
         # A total order: rows tied on a prefix would make the LIMIT's pick arbitrary.
         sql += " ORDER BY ALL DESC LIMIT 3"
