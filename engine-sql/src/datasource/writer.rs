@@ -19,8 +19,7 @@ use super::csv_writer::{self, CsvWriteOptions};
 use super::listing::{HIVE_DEFAULT_PARTITION, absolute, escape_path_name, qualified};
 use super::options::Options;
 use super::values::{format_timestamp_array, java_to_chrono};
-use engine_core::functions::datetime_format::DateTimePattern;
-use engine_core::functions::json::{JsonWriteOptions, to_json_array};
+use engine_core::functions::json::{JsonWriteOptions, to_json_array, write_options};
 use engine_core::types::simple_string;
 
 /// What `save` does when the target path exists.
@@ -400,30 +399,13 @@ pub fn write_json_lines<W: Write>(
     batches: &[RecordBatch],
     spec: &WriteSpec,
 ) -> Result<W> {
-    let o = json_write_options(&spec.options)?;
+    let o = write_options(&spec.options)?;
     for b in batches {
         json_lines(b, &o, spec.time_zone, &mut out, |e| {
             EngineError::io("writing JSON lines", e)
         })?;
     }
     Ok(out)
-}
-
-/// Spark's JSON writer options (`ignoreNullFields`, `timestampFormat`, `timestampNTZFormat`,
-/// `dateFormat`).
-fn json_write_options(o: &Options) -> Result<JsonWriteOptions> {
-    let mut j = JsonWriteOptions::try_default()?;
-    j.ignore_null_fields = o.bool("ignorenullfields", true)?;
-    if let Some(p) = o.get("timestampformat") {
-        j.timestamp_format = Arc::new(DateTimePattern::new(p)?);
-    }
-    if let Some(p) = o.get("timestampntzformat") {
-        j.timestamp_ntz_format = Arc::new(DateTimePattern::new(p)?);
-    }
-    if let Some(p) = o.get("dateformat") {
-        j.date_format = Arc::new(DateTimePattern::new(p)?);
-    }
-    Ok(j)
 }
 
 /// Writes `batch` as JSON lines the way Spark's JSON writer does at every nesting level
@@ -510,7 +492,7 @@ impl FileWriter {
                 }
                 Encoder::Csv(w, Box::new(o))
             }
-            "json" => Encoder::Json(BufWriter::new(file), json_write_options(o)?),
+            "json" => Encoder::Json(BufWriter::new(file), write_options(o)?),
             "parquet" => {
                 let compression = match o.get("compression").map(str::to_ascii_lowercase).as_deref()
                 {
