@@ -885,10 +885,10 @@ fn listagg_orderings(order: &[ast::OrderByExpr]) -> Result<Vec<(&ast::OrderByExp
 }
 
 /// The column a `WITHIN GROUP (ORDER BY col [DESC])` clause sorts by and whether it sorts
-/// descending (`listagg` also takes `NULLS FIRST|LAST`); `None` for any other shape.
+/// descending; `None` for any other shape (`listagg` reads its orderings itself).
 fn within_group_order(order: &[ast::OrderByExpr]) -> Option<(&ast::Expr, bool)> {
     match order {
-        [o] => match o.options.sort {
+        [o] if o.options.nulls_first.is_none() => match o.options.sort {
             None | Some(ast::OrderBySort::Asc) => Some((&o.expr, false)),
             Some(ast::OrderBySort::Desc) => Some((&o.expr, true)),
             Some(ast::OrderBySort::Using(_)) => None,

@@ -827,9 +827,8 @@ impl<'a> SqlPlanner<'a> {
             }
         };
         let input = match arg(0)? {
-            ast::Expr::Identifier(i) => self.relation(vec![i.value.clone()]),
-            ast::Expr::CompoundIdentifier(parts) => {
-                self.relation(parts.iter().map(|p| p.value.clone()).collect())
+            e @ (ast::Expr::Identifier(_) | ast::Expr::CompoundIdentifier(_)) => {
+                self.relation(name_parts(e).unwrap_or_default())
             }
             ast::Expr::Subquery(q) => self.plan_query(q)?,
             ast::Expr::Function(f)
@@ -857,7 +856,8 @@ impl<'a> SqlPlanner<'a> {
                 return Err(EngineError::analysis(
                     "INVALID_INTERVAL_FORMAT",
                     format!(
-                        "The watermark delay `{other}` must be a non-negative interval of days,                          hours, minutes or seconds. SQLSTATE: 22006"
+                        "The watermark delay `{other}` must be a non-negative interval of days, \
+                         hours, minutes or seconds. SQLSTATE: 22006"
                     ),
                 ));
             }
@@ -898,13 +898,10 @@ impl<'a> SqlPlanner<'a> {
     /// catalog table as a stream there; the engine's tables are temp views).
     fn plan_stream_call(&mut self, args: &[ast::FunctionArg]) -> Result<LogicalPlan> {
         let parts = match args {
-            [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e))] => match e {
-                ast::Expr::Identifier(i) => vec![i.value.clone()],
-                ast::Expr::CompoundIdentifier(p) => p.iter().map(|i| i.value.clone()).collect(),
-                _ => return Err(EngineError::Internal("a malformed STREAM relation".into())),
-            },
-            _ => return Err(EngineError::Internal("a malformed STREAM relation".into())),
-        };
+            [ast::FunctionArg::Unnamed(ast::FunctionArgExpr::Expr(e))] => name_parts(e),
+            _ => None,
+        }
+        .ok_or_else(|| EngineError::Internal("a malformed STREAM relation".into()))?;
         let quoted = parts.join(".");
         let plan = self.relation(parts);
         if let Some(session) = self.session
@@ -2128,6 +2125,15 @@ fn ungrouped_window_time<'e>(e: &'e Expr, groups: &[Expr]) -> Option<&'e Expr> {
     e.children()
         .into_iter()
         .find_map(|c| ungrouped_window_time(c, groups))
+}
+
+/// The parts of a (possibly qualified) name written as an expression: `t`, `db.t`.
+fn name_parts(e: &ast::Expr) -> Option<Vec<String>> {
+    match e {
+        ast::Expr::Identifier(i) => Some(vec![i.value.clone()]),
+        ast::Expr::CompoundIdentifier(p) => Some(p.iter().map(|i| i.value.clone()).collect()),
+        _ => None,
+    }
 }
 
 /// The relation names visible in a FROM plan (aliases, table names), for naming.
