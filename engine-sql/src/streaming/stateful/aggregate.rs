@@ -364,10 +364,7 @@ impl StatefulAggregateExec {
                 out.extend(self.emit(&all)?);
             }
         }
-        crate::streaming::crash::crash_point("state.before_commit");
-        timed(&mut phases.commit_ms, || store.commit())?;
-        crate::streaming::crash::crash_point("state.committed");
-        self.op.record(&store.metrics(), dropped, phases, &[]);
+        self.op.commit(store.as_mut(), phases, dropped, &[])?;
         Ok(out)
     }
 }

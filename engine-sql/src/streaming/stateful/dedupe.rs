@@ -221,15 +221,12 @@ impl StreamingDeduplicateExec {
             }
             Ok(())
         })?;
-        crate::streaming::crash::crash_point("state.before_commit");
-        timed(&mut phases.commit_ms, || store.commit())?;
-        crate::streaming::crash::crash_point("state.committed");
-        self.op.record(
-            &store.metrics(),
-            dropped,
+        self.op.commit(
+            store.as_mut(),
             phases,
+            dropped,
             &[("numDroppedDuplicateRows", duplicates)],
-        );
+        )?;
         Ok(out)
     }
 }

@@ -257,10 +257,7 @@ impl StreamingGlobalLimitExec {
             }
             Ok(())
         })?;
-        crate::streaming::crash::crash_point("state.before_commit");
-        timed(&mut phases.commit_ms, || store.commit())?;
-        crate::streaming::crash::crash_point("state.committed");
-        self.op.record(&store.metrics(), 0, phases, &[]);
+        self.op.commit(store.as_mut(), phases, 0, &[])?;
         Ok(out)
     }
 }

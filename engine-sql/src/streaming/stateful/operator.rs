@@ -150,6 +150,22 @@ impl StateOperator {
             .get_store(&self.store_id(partition), self.batch.batch_id)
     }
 
+    /// Commits one partition's store (between the crash points the kill tests stop at),
+    /// timing it, then records the partition's numbers.
+    pub fn commit(
+        &self,
+        store: &mut dyn StateStore,
+        mut phases: Phases,
+        dropped_by_watermark: u64,
+        custom: &[(&str, i64)],
+    ) -> Result<()> {
+        crate::streaming::crash::crash_point("state.before_commit");
+        timed(&mut phases.commit_ms, || store.commit())?;
+        crate::streaming::crash::crash_point("state.committed");
+        self.record(&store.metrics(), dropped_by_watermark, phases, custom);
+        Ok(())
+    }
+
     /// Adds one partition's numbers.
     pub fn record(
         &self,

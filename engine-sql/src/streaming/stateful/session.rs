@@ -178,8 +178,13 @@ struct Session {
     /// The batch's and the stored sessions merged in, in start order (the order Spark's
     /// merge of input and state rows folds them, which `last`, `collect_list` see).
     parts: Vec<Part>,
-    /// Whether one of the parts is from this batch (else the session stays as stored).
-    from_batch: bool,
+}
+
+impl Session {
+    /// Whether a part is from this batch (else the session stays as stored).
+    fn has_batch_part(&self) -> bool {
+        self.parts.iter().any(|p| matches!(p, Part::Batch(_)))
+    }
 }
 
 /// Where one part of a session comes from.
@@ -454,7 +459,7 @@ impl SessionAggregateExec {
                         Some(cur) if s <= cur.end => cur.end = cur.end.max(e),
                         _ => {
                             if let Some(done) = current.take()
-                                && done.from_batch
+                                && done.has_batch_part()
                             {
                                 merged.push((group, done));
                             }
@@ -462,18 +467,16 @@ impl SessionAggregateExec {
                                 start: s,
                                 end: e,
                                 parts: vec![],
-                                from_batch: false,
                             });
                         }
                     }
                     if let Some(cur) = current.as_mut() {
-                        cur.from_batch |= matches!(part, Part::Batch(_));
                         cur.parts.push(part);
                     }
                 }
                 // Sessions with no part from this batch stay as stored.
                 if let Some(done) = current
-                    && done.from_batch
+                    && done.has_batch_part()
                 {
                     merged.push((group, done));
                 }
@@ -573,10 +576,7 @@ impl SessionAggregateExec {
                 out.extend(self.emit(&evicted)?);
             }
         }
-        crate::streaming::crash::crash_point("state.before_commit");
-        timed(&mut phases.commit_ms, || store.commit())?;
-        crate::streaming::crash::crash_point("state.committed");
-        self.op.record(&store.metrics(), dropped, phases, &[]);
+        self.op.commit(store.as_mut(), phases, dropped, &[])?;
         Ok(out)
     }
 
