@@ -995,7 +995,19 @@ impl<'a> Parser<'a> {
     }
 
     /// Skips one value, checking its syntax.
+    #[inline]
     pub(crate) fn skip(&mut self) -> PResult<()> {
+        let depth_left = MAX_DEPTH.saturating_sub(self.depth);
+        if let Some(end) = super::fast_skip::skip_plain(self.b, self.i, depth_left) {
+            self.i = end;
+            return Ok(());
+        }
+        self.skip_general()
+    }
+
+    /// [`Self::skip`] for any value the options allow, token by token (its nested values
+    /// too: trying the fast path again at every level could rescan a deep value per level).
+    fn skip_general(&mut self) -> PResult<()> {
         match self.peek().ok_or(Fail::Syntax)? {
             b'{' => {
                 self.enter()?;
@@ -1008,7 +1020,7 @@ impl<'a> Parser<'a> {
                 }
                 loop {
                     self.key()?;
-                    self.skip()?;
+                    self.skip_general()?;
                     self.ws()?;
                     match self.peek() {
                         Some(b',') => {
@@ -1034,7 +1046,7 @@ impl<'a> Parser<'a> {
                     return Ok(());
                 }
                 loop {
-                    self.skip()?;
+                    self.skip_general()?;
                     self.ws()?;
                     match self.peek() {
                         Some(b',') => {
@@ -1752,6 +1764,41 @@ mod tests {
                 .iter()
                 .position(|&c| c == q || c == b'\\' || (!allow_ctl && c < 0x20));
             proptest::prop_assert_eq!(p.special_in(&bytes, q), expected);
+        }
+    }
+
+    proptest::proptest! {
+        /// Wherever the fast skip answers, the general skip ends at the same byte: over
+        /// random soups of JSON tokens, valid, lenient and malformed, nested or not.
+        #[test]
+        fn the_fast_skip_ends_where_the_general_skip_ends(
+            tokens in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "{", "}", "[", "]", ",", ":", " ", "\n", "\"k\"", "\"a\\\"b\"", "\"\\u00e9\"",
+                    "\"\\x\"", "'s'", "1", "-2.5e3", "007", "0", "1.", "true", "truex", "null",
+                    "NaN", "-Infinity", "/*c*/", "\"\u{1}\"", "k", "\"",
+                ]),
+                0..24,
+            ),
+            depth in 0usize..1000,
+        ) {
+            let text: String = tokens.concat();
+            let o = JsonParseOptions {
+                allow_comments: true,
+                allow_unquoted_field_names: true,
+                ..JsonParseOptions::default()
+            };
+            if let Some(end) = super::super::fast_skip::skip_plain(
+                text.as_bytes(),
+                0,
+                MAX_DEPTH - depth,
+            ) {
+                let mut p = Parser::new(text.as_bytes(), &o);
+                p.depth = depth;
+                proptest::prop_assert_eq!(p.skip_general(), Ok(()));
+                proptest::prop_assert_eq!(p.i, end);
+                proptest::prop_assert_eq!(p.depth, depth);
+            }
         }
     }
 

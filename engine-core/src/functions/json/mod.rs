@@ -27,6 +27,7 @@
 
 pub mod csv;
 pub mod decoder;
+mod fast_skip;
 pub mod from_json;
 pub mod infer;
 pub mod path;
