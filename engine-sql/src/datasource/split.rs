@@ -73,9 +73,14 @@ pub fn read_lines(path: &Path, range: Option<&[usize]>) -> Result<Vec<u8>> {
         return Ok(Vec::new());
     }
     f.seek(SeekFrom::Start(first as u64)).map_err(err)?;
-    let mut buf = vec![0u8; end - first];
-    let n = read_full(&mut f, &mut buf).map_err(err)?;
-    buf.truncate(n);
+    // Read into spare capacity: zeroing a whole split's buffer before the read overwrites
+    // it was measurable.
+    let want = end - first;
+    let mut buf = Vec::with_capacity(want);
+    let n = (&mut f)
+        .take(want as u64)
+        .read_to_end(&mut buf)
+        .map_err(err)?;
     // Finish the last line, which may run past `end`.
     if n == end - first && buf.last() != Some(&b'\n') {
         let mut chunk = [0u8; 8192];
@@ -92,18 +97,6 @@ pub fn read_lines(path: &Path, range: Option<&[usize]>) -> Result<Vec<u8>> {
         }
     }
     Ok(buf)
-}
-
-fn read_full(f: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        let k = f.read(&mut buf[n..])?;
-        if k == 0 {
-            break;
-        }
-        n += k;
-    }
-    Ok(n)
 }
 
 #[cfg(test)]

@@ -1493,10 +1493,10 @@ impl<'a> Parser<'a> {
                 self.key()?;
                 let n = s.names.len();
                 let key = self.key_bytes();
-                let hit = if guess < n && s.names[guess] == key {
+                let hit = if guess < n && same_key(&s.names[guess], key) {
                     Some(guess)
                 } else {
-                    s.names.iter().position(|k| k == key)
+                    s.names.iter().position(|k| same_key(k, key))
                 };
                 match hit {
                     Some(f) if Some(f) != s.corrupt => {
@@ -1541,6 +1541,29 @@ impl<'a> Parser<'a> {
             s.children[ci].push_null();
         }
         if bad { Err(Fail::Convert) } else { Ok(()) }
+    }
+}
+
+/// Key equality without a `memcmp` call for the short keys JSON objects have (the call
+/// cost more than the comparison, once per field of every record).
+#[inline(always)]
+fn same_key(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let n = a.len();
+    let word = |s: &[u8], at: usize| {
+        let mut w = [0u8; 8];
+        if let Some(src) = s.get(at..at + 8) {
+            w.copy_from_slice(src);
+        }
+        u64::from_le_bytes(w)
+    };
+    match n {
+        0..8 => a.iter().zip(b).all(|(x, y)| x == y),
+        // Two overlapping words cover 8 to 16 bytes.
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
     }
 }
 
@@ -1798,6 +1821,29 @@ mod tests {
                 proptest::prop_assert_eq!(p.skip_general(), Ok(()));
                 proptest::prop_assert_eq!(p.i, end);
                 proptest::prop_assert_eq!(p.depth, depth);
+            }
+        }
+    }
+
+    #[test]
+    fn keys_compare_equal_exactly_when_their_bytes_do() {
+        let keys: Vec<Vec<u8>> = (0..=20)
+            .flat_map(|n| {
+                let base: Vec<u8> = (0..n).map(|i| b'a' + i as u8).collect();
+                let mut last = base.clone();
+                if let Some(c) = last.last_mut() {
+                    *c = b'#';
+                }
+                let mut first = base.clone();
+                if let Some(c) = first.first_mut() {
+                    *c = b'#';
+                }
+                [base, last, first]
+            })
+            .collect();
+        for a in &keys {
+            for b in &keys {
+                assert_eq!(same_key(a, b), a == b, "{a:?} {b:?}");
             }
         }
     }
