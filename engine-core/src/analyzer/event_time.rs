@@ -93,7 +93,12 @@ pub fn event_time_columns(plan: &LogicalPlan) -> Result<Vec<Option<EventTime>>> 
             out
         }
         LogicalPlan::Generate(g) => {
-            let mut cols = event_time_columns(&g.input)?;
+            let mut cols: Vec<_> = event_time_columns(&g.input)?
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| g.keeps(*i))
+                .map(|(_, c)| c)
+                .collect();
             let schema = g.input.schema()?;
             let width = plan.schema()?.len();
             let generated = g.args.first().and_then(|a| {

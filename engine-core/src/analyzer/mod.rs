@@ -343,6 +343,7 @@ impl Analyzer<'_> {
                 // A private relation name keeps the columns of several generators apart
                 // (`explode(a), explode(b)` both make `col`); the projection drops it.
                 qualifier: Some(format!("__generate_{i}")),
+                unrequired_child: vec![],
                 input: plan,
             })))?;
             if let LogicalPlan::Generate(g) = generated.as_ref() {

@@ -246,6 +246,7 @@ fn window_input(
         outer: false,
         names: vec![internal_name(WINDOW_COLUMN)],
         qualifier: None,
+        unrequired_child: vec![],
         input: input.clone(),
     })))
 }

@@ -88,13 +88,22 @@ impl LogicalPlan {
                     format!("{} {rest}", e.node.name())
                 }
             }
-            LogicalPlan::Generate(g) => format!(
-                "{}Generate {}, {}, [{}]",
-                mark(g.args.iter()),
-                g.call_text(),
-                g.outer,
-                g.names.join(", ")
-            ),
+            LogicalPlan::Generate(g) => {
+                // Spark prints `unrequiredChildIndex` only when it is not empty.
+                let unrequired = if g.unrequired_child.is_empty() {
+                    String::new()
+                } else {
+                    let i: Vec<String> = g.unrequired_child.iter().map(|i| i.to_string()).collect();
+                    format!("[{}], ", i.join(", "))
+                };
+                format!(
+                    "{}Generate {}, {unrequired}{}, [{}]",
+                    mark(g.args.iter()),
+                    g.call_text(),
+                    g.outer,
+                    g.names.join(", ")
+                )
+            }
         }
     }
 

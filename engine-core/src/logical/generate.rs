@@ -73,11 +73,20 @@ pub struct Generate {
     pub names: Vec<String>,
     /// The relation name of the generated columns (`LATERAL VIEW explode(a) t`).
     pub qualifier: Option<String>,
+    /// Input columns left out of the output because only the generator reads them (Spark's
+    /// `unrequiredChildIndex`, set by column pruning): repeating an exploded array on
+    /// every row it generates would copy it once per element.
+    pub unrequired_child: Vec<usize>,
     /// The input.
     pub input: std::sync::Arc<super::LogicalPlan>,
 }
 
 impl Generate {
+    /// Whether input column `i` is in the output.
+    pub fn keeps(&self, i: usize) -> bool {
+        !self.unrequired_child.contains(&i)
+    }
+
     /// Spark's text of the call, `explode(a)`.
     pub fn call_text(&self) -> String {
         let args: Vec<String> = self.args.iter().map(|a| a.to_string()).collect();

@@ -382,7 +382,13 @@ impl LogicalPlan {
                     .collect::<Result<Vec<_>>>()?;
                 let generated =
                     super::generator_fields(g.kind, g.outer, &g.call_text(), &types, &g.names)?;
-                let mut fields = in_schema.fields().to_vec();
+                let mut fields: Vec<_> = in_schema
+                    .fields()
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| g.keeps(*i))
+                    .map(|(_, f)| f.clone())
+                    .collect();
                 fields.extend(
                     generated
                         .into_iter()

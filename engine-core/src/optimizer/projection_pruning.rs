@@ -222,12 +222,26 @@ fn prune(plan: &Arc<LogicalPlan>, needed: &Needed) -> Result<Arc<LogicalPlan>> {
         }
         LogicalPlan::Generate(g) => {
             // Generated columns are always produced; of the input, keep what the parents
-            // read and what the generator's arguments read.
-            let width = g.input.schema()?.len();
-            let below: Needed = needed.iter().copied().filter(|&i| i < width).collect();
+            // read and what the generator's arguments read, and output only what the
+            // parents read.
+            let in_schema = g.input.schema()?;
+            let kept: Vec<usize> = (0..in_schema.len()).filter(|&i| g.keeps(i)).collect();
+            let below: Needed = needed
+                .iter()
+                .filter_map(|&i| kept.get(i).copied())
+                .collect();
             let child_needed = with_refs(&below, &g.args, &g.input)?;
+            let input = narrow(prune(&g.input, &child_needed)?, &child_needed, &g.input)?;
+            // The columns only the generator reads, as positions in the new input (a
+            // column that cannot be named unambiguously stays in the output).
+            let new_schema = input.schema()?;
+            let unrequired_child = child_needed
+                .difference(&below)
+                .filter_map(|&i| field_index(&new_schema, &column_for_field(&in_schema, i)?))
+                .collect();
             Arc::new(LogicalPlan::Generate(crate::logical::Generate {
-                input: narrow(prune(&g.input, &child_needed)?, &child_needed, &g.input)?,
+                input,
+                unrequired_child,
                 ..g.clone()
             }))
         }
@@ -286,6 +300,37 @@ mod tests {
         assert_eq!(
             run(plan),
             "Project [s]\n+- Filter (a > 1)\n   +- Relation [a,s] LocalRelation"
+        );
+    }
+
+    #[test]
+    fn a_generator_input_only_it_reads_is_not_repeated_in_the_output() {
+        let generate = |input| {
+            Arc::new(LogicalPlan::Generate(crate::logical::Generate {
+                kind: crate::logical::GeneratorKind::JsonTuple,
+                args: vec![c("t", "s"), lit("k")],
+                outer: false,
+                names: vec!["c0".into()],
+                qualifier: None,
+                unrequired_child: vec![],
+                input,
+            }))
+        };
+        // Only the generator reads `s`: the scan reads it, the Generate drops it.
+        assert_eq!(
+            run(project(
+                vec![c("t", "a"), Expr::Column(Column::new(None::<&str>, "c0"))],
+                generate(scan_t())
+            )),
+            "Project [a, c0]\n+- Generate json_tuple(s, k), [1], false, [c0]\n   +- Relation [a,s] LocalRelation"
+        );
+        // A parent that reads it too keeps it.
+        assert_eq!(
+            run(project(
+                vec![c("t", "s"), Expr::Column(Column::new(None::<&str>, "c0"))],
+                generate(scan_t())
+            )),
+            "Project [s, c0]\n+- Generate json_tuple(s, k), false, [c0]\n   +- Relation [s] LocalRelation"
         );
     }
 

@@ -210,11 +210,13 @@ impl PhysicalPlanner<'_> {
                     .iter()
                     .map(|e| self.expr(e, &in_schema))
                     .collect::<Result<Vec<_>>>()?;
+                let kept = (0..in_schema.len()).filter(|&i| g.keeps(i)).collect();
                 Ok(Arc::new(GenerateExec::new(
                     child,
                     g.kind,
                     g.outer,
                     args,
+                    kept,
                     plan.schema()?.to_arrow(),
                 )))
             }

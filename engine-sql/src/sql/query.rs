@@ -1221,6 +1221,7 @@ impl<'a> SqlPlanner<'a> {
                 .map(|i| i.value.clone())
                 .collect(),
             qualifier,
+            unrequired_child: vec![],
             input: Arc::new(input),
         }))
     }

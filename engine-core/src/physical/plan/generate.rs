@@ -20,23 +20,27 @@ use super::{BatchIter, ExecutionPlan, ExecutionPlanRef, TaskContext};
 use crate::logical::GeneratorKind;
 use crate::physical::expr::PhysicalExprRef;
 
-/// Output = the input columns (repeated per generated row) ++ the generated columns.
+/// Output = the kept input columns (repeated per generated row) ++ the generated columns.
 #[derive(Debug)]
 pub struct GenerateExec {
     input: ExecutionPlanRef,
     kind: GeneratorKind,
     outer: bool,
     args: Vec<PhysicalExprRef>,
+    /// The input columns in the output, in order.
+    kept: Arc<[usize]>,
     schema: SchemaRef,
 }
 
 impl GenerateExec {
-    /// A generator over `input` producing batches of `schema`.
+    /// A generator over `input` producing batches of `schema`: the input columns `kept`
+    /// then the generated ones.
     pub fn new(
         input: ExecutionPlanRef,
         kind: GeneratorKind,
         outer: bool,
         args: Vec<PhysicalExprRef>,
+        kept: Vec<usize>,
         schema: SchemaRef,
     ) -> Self {
         GenerateExec {
@@ -44,6 +48,7 @@ impl GenerateExec {
             kind,
             outer,
             args,
+            kept: kept.into(),
             schema,
         }
     }
@@ -117,12 +122,13 @@ fn struct_columns(array: &StructArray) -> Vec<ArrayRef> {
         .collect()
 }
 
-/// Runs `kind` over one batch.
+/// Runs `kind` over one batch; the output repeats the input columns `kept`.
 pub fn generate_batch(
     batch: &RecordBatch,
     kind: GeneratorKind,
     outer: bool,
     args: &[PhysicalExprRef],
+    kept: &[usize],
     schema: &SchemaRef,
 ) -> Result<RecordBatch> {
     let n = batch.num_rows();
@@ -193,13 +199,17 @@ pub fn generate_batch(
         }
     };
     let rows = generated.first().map_or(0, |c| c.len());
-    let mut columns: Vec<ArrayRef> = match &parents {
-        Some(p) => batch
+    let kept_columns = kept.iter().map(|&i| {
+        batch
             .columns()
-            .iter()
-            .map(|c| Ok(take(c.as_ref(), p, None)?))
+            .get(i)
+            .ok_or_else(|| EngineError::Internal(format!("Generate keeps input column {i}")))
+    });
+    let mut columns: Vec<ArrayRef> = match &parents {
+        Some(p) => kept_columns
+            .map(|c| Ok(take(c?.as_ref(), p, None)?))
             .collect::<Result<_>>()?,
-        None => batch.columns().to_vec(),
+        None => kept_columns.map(|c| c.cloned()).collect::<Result<_>>()?,
     };
     columns.extend(generated);
     let options = RecordBatchOptions::new().with_row_count(Some(rows));
@@ -248,9 +258,10 @@ impl ExecutionPlan for GenerateExec {
         let input = self.input.execute(partition, ctx)?;
         let args = self.args.clone();
         let schema = self.schema.clone();
+        let kept = self.kept.clone();
         let (kind, outer) = (self.kind, self.outer);
         Ok(Box::new(input.map(move |b| {
-            generate_batch(&b?, kind, outer, &args, &schema)
+            generate_batch(&b?, kind, outer, &args, &kept, &schema)
         })))
     }
 }
