@@ -11,6 +11,8 @@
 //! Skipped values are still checked in full, as Jackson's `skipChildren` tokenizes them: a
 //! syntax error in a field outside the schema makes the record malformed.
 
+use super::swar::special_mask;
+
 /// The byte after the value that starts at `start`, when the value is plain JSON nested at
 /// most `depth_left` (and 64) levels deep; `None` otherwise.
 #[inline]
@@ -24,8 +26,8 @@ pub(super) fn skip_plain(b: &[u8], start: usize, depth_left: usize) -> Option<us
         // A value at `i`.
         match *b.get(i)? {
             b'"' => i = string_end(b, i)?,
-            b'{' | b'[' => {
-                let object = b[i] == b'{';
+            c @ (b'{' | b'[') => {
+                let object = c == b'{';
                 if depth == limit {
                     return None;
                 }
@@ -103,9 +105,6 @@ fn key_end(b: &[u8], i: usize) -> Option<usize> {
     Some(ws(b, i + 1))
 }
 
-const LO: u64 = 0x0101_0101_0101_0101;
-const HI: u64 = 0x8080_8080_8080_8080;
-
 /// The byte after the double-quoted string at `i` (on its quote): standard escapes only, no
 /// raw control characters.
 #[inline(always)]
@@ -116,11 +115,7 @@ fn string_end(b: &[u8], i: usize) -> Option<usize> {
         while let Some(word) = b.get(i..i + 8) {
             let mut w = [0u8; 8];
             w.copy_from_slice(word);
-            let x = u64::from_le_bytes(w);
-            let zero = |v: u64| v.wrapping_sub(LO) & !v & HI;
-            let m = zero(x ^ (LO * u64::from(b'"')))
-                | zero(x ^ (LO * u64::from(b'\\')))
-                | (x.wrapping_sub(LO * 0x20) & !x & HI);
+            let m = special_mask(u64::from_le_bytes(w), b'"', true);
             if m != 0 {
                 i += (m.trailing_zeros() / 8) as usize;
                 break;
@@ -176,7 +171,7 @@ fn number_end(b: &[u8], mut i: usize) -> Option<usize> {
     };
     let int_start = i;
     i = digits(i)?;
-    if i - int_start > 1 && b[int_start] == b'0' {
+    if i - int_start > 1 && b.get(int_start) == Some(&b'0') {
         return None;
     }
     if b.get(i) == Some(&b'.') {

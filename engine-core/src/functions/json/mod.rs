@@ -33,6 +33,7 @@ pub mod infer;
 pub mod path;
 pub mod records;
 pub mod schema_of_json;
+mod swar;
 pub mod to_json;
 
 use std::sync::Arc;
