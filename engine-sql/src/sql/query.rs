@@ -1569,6 +1569,11 @@ impl<'a> SqlPlanner<'a> {
             visible_qualifiers(&base, &mut quals);
             for i in &items {
                 if let Some(w) = ungrouped_window_time(&i.bare, &groups) {
+                    // Spark finds this in CheckAnalysis, after resolving the FROM clause: an
+                    // error there (a watermark on a TIMESTAMP_NTZ column) is reported first.
+                    if let Some(session) = self.session {
+                        session.analyze(&Arc::new(base.clone()))?;
+                    }
                     return Err(engine_core::analyzer::missing_aggregation(&resolved_text(
                         w, &quals,
                     )));

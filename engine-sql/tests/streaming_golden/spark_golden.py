@@ -500,6 +500,12 @@ CASES.update({
         sources=[src("events", ntz(B), ["ts", "10 minutes"], EVENTS_NTZ)],
         sql="SELECT k, window.start, count(*) AS n FROM events GROUP BY k, window(ts, '10 minutes')",
         mode="append"),
+    # Two problems: Spark reports the watermark's (found resolving FROM) before the
+    # window_time's MISSING_AGGREGATION (found by CheckAnalysis).
+    "refused_window_time_in_its_aggregate_over_ntz": dict(
+        sources=[src("events", ntz(B), None, EVENTS_NTZ)],
+        sql="SELECT k, window_time(window) AS wt, count(*) AS n FROM events WATERMARK ts DELAY OF INTERVAL 10 MINUTES GROUP BY k, window(ts, '10 minutes')",
+        mode="append"),
     "refused_session_update": dict(
         sources=[src("events", B, ["ts", "10 minutes"])],
         sql="SELECT k, session_window.start, count(*) AS n FROM events GROUP BY k, session_window(ts, '5 minutes')",
