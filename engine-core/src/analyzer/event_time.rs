@@ -93,11 +93,11 @@ pub fn event_time_columns(plan: &LogicalPlan) -> Result<Vec<Option<EventTime>>> 
             out
         }
         LogicalPlan::Generate(g) => {
-            let mut cols: Vec<_> = event_time_columns(&g.input)?
+            let input_cols = event_time_columns(&g.input)?;
+            let mut cols: Vec<_> = g
+                .kept_columns(input_cols.len())
                 .into_iter()
-                .enumerate()
-                .filter(|(i, _)| g.keeps(*i))
-                .map(|(_, c)| c)
+                .filter_map(|i| input_cols.get(i).cloned())
                 .collect();
             let schema = g.input.schema()?;
             let width = plan.schema()?.len();

@@ -82,9 +82,11 @@ pub struct Generate {
 }
 
 impl Generate {
-    /// Whether input column `i` is in the output.
-    pub fn keeps(&self, i: usize) -> bool {
-        !self.unrequired_child.contains(&i)
+    /// The input columns in the output, in order, of an input `width` columns wide.
+    pub fn kept_columns(&self, width: usize) -> Vec<usize> {
+        (0..width)
+            .filter(|i| !self.unrequired_child.contains(i))
+            .collect()
     }
 
     /// Spark's text of the call, `explode(a)`.

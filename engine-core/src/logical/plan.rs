@@ -382,12 +382,11 @@ impl LogicalPlan {
                     .collect::<Result<Vec<_>>>()?;
                 let generated =
                     super::generator_fields(g.kind, g.outer, &g.call_text(), &types, &g.names)?;
-                let mut fields: Vec<_> = in_schema
-                    .fields()
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| g.keeps(*i))
-                    .map(|(_, f)| f.clone())
+                let fields = in_schema.fields();
+                let mut fields: Vec<_> = g
+                    .kept_columns(fields.len())
+                    .into_iter()
+                    .filter_map(|i| fields.get(i).cloned())
                     .collect();
                 fields.extend(
                     generated

@@ -225,7 +225,7 @@ fn prune(plan: &Arc<LogicalPlan>, needed: &Needed) -> Result<Arc<LogicalPlan>> {
             // read and what the generator's arguments read, and output only what the
             // parents read.
             let in_schema = g.input.schema()?;
-            let kept: Vec<usize> = (0..in_schema.len()).filter(|&i| g.keeps(i)).collect();
+            let kept = g.kept_columns(in_schema.len());
             let below: Needed = needed
                 .iter()
                 .filter_map(|&i| kept.get(i).copied())

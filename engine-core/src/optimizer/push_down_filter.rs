@@ -186,7 +186,7 @@ fn push(preds: Vec<Expr>, input: &Arc<LogicalPlan>) -> Result<Arc<LogicalPlan>> 
             // Only predicates on the input's columns move below: a filter on a generated
             // column must see the generated rows.
             let schema = input.schema()?;
-            let width = g.input.schema()?.len() - g.unrequired_child.len();
+            let width = g.kept_columns(g.input.schema()?.len()).len();
             let (down, up): (Vec<Expr>, Vec<Expr>) = preds.into_iter().partition(|p| {
                 p.columns()
                     .iter()

@@ -210,7 +210,7 @@ impl PhysicalPlanner<'_> {
                     .iter()
                     .map(|e| self.expr(e, &in_schema))
                     .collect::<Result<Vec<_>>>()?;
-                let kept = (0..in_schema.len()).filter(|&i| g.keeps(i)).collect();
+                let kept = g.kept_columns(in_schema.len());
                 Ok(Arc::new(GenerateExec::new(
                     child,
                     g.kind,

@@ -73,8 +73,8 @@ pub fn read_lines(path: &Path, range: Option<&[usize]>) -> Result<Vec<u8>> {
         return Ok(Vec::new());
     }
     f.seek(SeekFrom::Start(first as u64)).map_err(err)?;
-    // Read into spare capacity: zeroing a whole split's buffer before the read overwrites
-    // it was measurable.
+    // Read into spare capacity: zeroing a whole split's buffer first is work the read
+    // throws away.
     let want = end - first;
     let mut buf = Vec::with_capacity(want);
     let n = (&mut f)
@@ -82,7 +82,7 @@ pub fn read_lines(path: &Path, range: Option<&[usize]>) -> Result<Vec<u8>> {
         .read_to_end(&mut buf)
         .map_err(err)?;
     // Finish the last line, which may run past `end`.
-    if n == end - first && buf.last() != Some(&b'\n') {
+    if n == want && buf.last() != Some(&b'\n') {
         let mut chunk = [0u8; 8192];
         loop {
             let k = f.read(&mut chunk).map_err(err)?;
